@@ -1,0 +1,3 @@
+"""pas: a Portfolio Allocation System for alternative-data strategies on one Alpaca account."""
+
+__version__ = "0.1.0"

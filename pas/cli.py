@@ -1,0 +1,115 @@
+"""The ``pas`` command line: root options and the error edge.
+
+Every :class:`~pas.errors.PasError` becomes one line on stderr and its exit code; any
+other exception becomes one line too (``--debug`` prints the traceback, never locals,
+which can hold keys). Exit codes: 0 done, 1 failed, 2 bad usage or input, 3 refused by a
+risk control, 4 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from pas import __version__
+from pas.commands import config as config_cmd
+from pas.commands import jobs as jobs_cmd
+from pas.commands import portfolio as portfolio_cmd
+from pas.commands import positions as positions_cmd
+from pas.commands import prices as prices_cmd
+from pas.commands import trades as trades_cmd
+from pas.commands._app import AppState, err_console
+from pas.errors import EXIT_FAILED, PasError
+
+
+class ErrorEdge(TyperGroup):
+    """The root group: turns exceptions from any command into a message and an exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except PasError as exc:
+            _report(ctx, str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            _report(ctx, f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+            raise typer.Exit(EXIT_FAILED) from None
+        finally:
+            if isinstance(ctx.obj, AppState):
+                ctx.obj.close()
+
+
+def _report(ctx: typer.Context, message: str) -> None:
+    debug = isinstance(ctx.obj, AppState) and ctx.obj.debug
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    err_console().print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+app = typer.Typer(
+    cls=ErrorEdge,
+    name="pas",
+    help="Portfolio Allocation System: alternative-data strategies as sub-portfolios on one "
+    "Alpaca account.\n\nExample: pas portfolio add lobby --strategy lobbying_growth --capital 10000",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pas {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    env_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--env-file",
+            envvar="PAS_ENV_FILE",
+            help="Settings file to read (python-dotenv syntax). Default: ./.env if present.",
+        ),
+    ] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="Directory of the embedded database (overrides PAS_HOME)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Root options shared by every command."""
+    if env_file is None and Path(".env").is_file():
+        env_file = Path(".env")
+    elif env_file is not None and not env_file.is_file():
+        raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file")
+    overrides = {"PAS_HOME": str(home)} if home is not None else {}
+    ctx.obj = AppState(environ=os.environ, env_file=env_file, overrides=overrides, debug=debug)
+
+
+app.command("config")(config_cmd.show_config)
+app.add_typer(portfolio_cmd.app, name="portfolio")
+app.add_typer(trades_cmd.app, name="trades")
+app.command("positions")(positions_cmd.positions)
+app.add_typer(prices_cmd.app, name="prices")
+app.command("jobs")(jobs_cmd.jobs)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,183 @@
+"""What every command shares: settings and store built once, consoles, output helpers.
+
+Commands are thin: parse options, get what they need from :class:`AppState`, make one
+library call, render. Heavy libraries are imported inside the functions that use them so
+that ``pas --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from pas.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from pas.config import Settings
+    from pas.models import Portfolio
+    from pas.runs import RunHandle
+    from pas.store import Store
+
+# Width of tables when stdout is not a terminal (cron logs, pipes): wide enough not to wrap.
+PLAIN_WIDTH = 160
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppState:
+    """Per-invocation state, built lazily from the root options."""
+
+    environ: Mapping[str, str]
+    env_file: Path | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    debug: bool = False
+    _settings: Settings | None = None
+    _store: Store | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """Validated settings (raises ConfigError on a bad value)."""
+        if self._settings is None:
+            from pas.config import load_settings
+
+            self._settings = load_settings(self.environ, self.env_file, self.overrides)
+        return self._settings
+
+    @property
+    def store(self) -> Store:
+        """The open store (raises StoreError when unreachable)."""
+        if self._store is None:
+            from pas.store import open_store
+
+            self._store = open_store(self.settings)
+        return self._store
+
+    def close(self) -> None:
+        """Closes the store if it was opened."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def portfolio(self, portfolio_id: str) -> Portfolio:
+        """The named portfolio, or the standard not-found error."""
+        found = self.store.get_portfolio(portfolio_id)
+        if found is None:
+            raise NotFoundError(f"no portfolio {portfolio_id!r} (see `pas portfolio list`)")
+        return found
+
+    @contextmanager
+    def run(self, command: str, **details: Any) -> Iterator[RunHandle]:
+        """Records a run of a state-changing command around the body."""
+        from pas.runs import recorded_run
+
+        with recorded_run(self.store, command, details) as handle:
+            yield handle
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The :class:`AppState` of this invocation (a default one when run without the root)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState(environ=os.environ)
+    return root.obj
+
+
+def console() -> Console:
+    """A console on stdout: rich on a terminal, plain and wide under cron."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=PLAIN_WIDTH, no_color=True, soft_wrap=False)
+
+
+def err_console() -> Console:
+    """A console on stderr for errors and notes."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else PLAIN_WIDTH)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Values as JSON: Decimals as strings (exact, as Alpaca's API does), times in ISO-8601."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def print_json(data: Any) -> None:
+    """Writes JSON to stdout."""
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=2) + "\n")
+
+
+def print_table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    right: Sequence[str] = (),
+) -> None:
+    """Prints a rich table; columns named in ``right`` are right-aligned (numbers)."""
+    from rich.table import Table
+
+    table = Table()
+    for name in columns:
+        table.add_column(name, justify="right" if name in right else "left")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out = console()
+    if title:
+        out.print(title, style="bold", highlight=False)
+    out.print(table)
+
+
+def say(message: str) -> None:
+    """A line of human output on stdout."""
+    console().print(message, highlight=False)
+
+
+def money(value: Decimal | None, places: int = 2) -> str:
+    """Dollars with thousands separators, blank when unknown."""
+    if value is None:
+        return ""
+    return f"{value:,.{places}f}"
+
+
+def number(value: Decimal | None) -> str:
+    """A quantity without trailing zeros, blank when unknown."""
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(value: Decimal | float | None, places: int = 2) -> str:
+    """A fraction as a percentage, blank when unknown."""
+    if value is None:
+        return ""
+    return f"{float(value) * 100:.{places}f}%"

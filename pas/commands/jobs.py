@@ -1,0 +1,59 @@
+"""``pas jobs``: recent runs of state-changing commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pas.commands._app import JsonOption, print_json, print_table, state
+
+DEFAULT_LIMIT = 20
+
+
+def jobs(
+    ctx: typer.Context,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="How many runs to show.")
+    ] = DEFAULT_LIMIT,
+    as_json: JsonOption = False,
+) -> None:
+    """List recent runs: command, start, duration, status and error.
+
+    Example: pas jobs --limit 5
+    """
+    runs = state(ctx).store.recent_runs(limit)
+    if as_json:
+        print_json(
+            [
+                {
+                    "run_id": r.run_id,
+                    "command": r.command,
+                    "started_at": r.started_at,
+                    "ended_at": r.ended_at,
+                    "seconds": r.seconds,
+                    "status": r.status,
+                    "error": r.error,
+                    "details": r.details,
+                }
+                for r in runs
+            ]
+        )
+        return
+    rows = [
+        (
+            r.run_id,
+            r.command,
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "" if r.seconds is None else f"{r.seconds:.2f}",
+            r.status.value,
+            r.error,
+        )
+        for r in runs
+    ]
+    print_table(
+        "Recent runs (UTC)",
+        ["run", "command", "started", "seconds", "status", "error"],
+        rows,
+        right=["seconds"],
+    )

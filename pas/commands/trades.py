@@ -1,0 +1,106 @@
+"""``pas trades``: import historical fills and list a portfolio's ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from pas.commands._app import JsonOption, money, number, print_json, print_table, say, state
+from pas.errors import NotFoundError
+
+
+class _ListByDefault(TyperGroup):
+    """``pas trades ID`` is short for ``pas trades list ID``."""
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:  # type: ignore[override]
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["list", *args]
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    cls=_ListByDefault,
+    help="Import fills and list a portfolio's trades (`pas trades ID` lists them).",
+    no_args_is_help=True,
+)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV or JSON of fills (columns in the README).")],
+    portfolio: Annotated[
+        str | None, typer.Option(help="Portfolio for rows without a portfolio column.")
+    ] = None,
+) -> None:
+    """Import historical fills; a bad row rejects the whole file.
+
+    Re-importing the same rows is a no-op (fills are unique by fill_id, derived from the
+    row when the file has none).
+
+    Example: pas trades import fills.csv --portfolio lobby
+    """
+    from pas.portfolio.imports import read_fills
+
+    app_state = state(ctx)
+    fills = read_fills(file, default_portfolio=portfolio)
+    store = app_state.store
+    known = {p.id for p in store.list_portfolios()}
+    missing = sorted({f.portfolio for f in fills} - known)
+    if missing:
+        raise NotFoundError(
+            f"{file}: no portfolio {', '.join(repr(m) for m in missing)} (add it with `pas portfolio add`)"
+        )
+    with app_state.run("trades import", file=str(file), rows=len(fills)) as run:
+        new = store.append_fills(fills)
+        run.details["new"] = new
+    portfolios = len({f.portfolio for f in fills})
+    say(f"imported {new} new fill(s) into {portfolios} portfolio(s); {len(fills) - new} already recorded")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    portfolio_id: Annotated[str, typer.Argument(metavar="ID")],
+    since: Annotated[str | None, typer.Option(help="Only fills at or after this date/time (UTC).")] = None,
+    symbol: Annotated[str | None, typer.Option(help="Only this symbol.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a portfolio's fills, oldest first.
+
+    Example: pas trades lobby --since 2026-01-01 --symbol AAPL
+    """
+    from pas.models import check_symbol, parse_ts
+
+    app_state = state(ctx)
+    app_state.portfolio(portfolio_id)
+    fills = app_state.store.fills(
+        portfolio_id,
+        since=None if since is None else parse_ts(since),
+        symbol=None if symbol is None else check_symbol(symbol),
+    )
+    if as_json:
+        print_json([f.__dict__ for f in fills])
+        return
+    rows = [
+        (
+            f.ts.strftime("%Y-%m-%d %H:%M:%S"),
+            f.symbol,
+            f.side.value,
+            number(f.qty),
+            money(f.price, 4),
+            money(f.qty * f.price),
+            money(f.commission),
+            f.client_order_id or f.broker_order_id,
+        )
+        for f in fills
+    ]
+    print_table(
+        f"Fills of {portfolio_id} (UTC)",
+        ["time", "symbol", "side", "qty", "price", "notional", "commission", "order"],
+        rows,
+        right=["qty", "price", "notional", "commission"],
+    )

@@ -1,0 +1,235 @@
+"""Settings: read once from the environment and a ``.env`` file, validated, passed down.
+
+The library never reads ``os.environ``: the command line hands :func:`load_settings` a
+mapping (the process environment) and the path of an optional ``.env`` file. Values in
+the environment win over the ``.env`` file; command options win over both.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pas.errors import ConfigError
+
+PAPER_BASE_URL = "https://paper-api.alpaca.markets"
+DEFAULT_DB_NAME = "quant_fund"
+DEFAULT_QUIVER_RATE_SEC = 1.1
+DEFAULT_MIN_ALLOCATION = 0.0
+DEFAULT_MAX_ALLOCATION = 1.0
+# A Mongo server that does not answer within this many seconds is reported as unreachable;
+# pymongo's own default is 30 s, far too long for a cron job to hang.
+DEFAULT_MONGO_TIMEOUT_SEC = 3.0
+
+SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
+_DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+
+
+def mask_secret(value: str | None) -> str:
+    """Shows the first 4 characters of a secret, then an ellipsis; empty stays empty."""
+    if not value:
+        return ""
+    return value[:4] + "…"
+
+
+def redact_uri(uri: str) -> str:
+    """Replaces the password of a URI such as ``mongodb://user:pw@host`` with ``****``."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "<unparseable URI>"
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:****@{netloc}"))
+
+
+def default_home(environ: Mapping[str, str]) -> Path:
+    """The XDG data directory for pas: ``$XDG_DATA_HOME/pas`` or ``~/.local/share/pas``."""
+    xdg = environ.get("XDG_DATA_HOME")
+    if xdg:
+        return Path(xdg) / "pas"
+    home = environ.get("HOME")
+    base = Path(home) if home else Path.home()
+    return base / ".local" / "share" / "pas"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one pas invocation (see the README's settings table)."""
+
+    home: Path
+    mongo_uri: str | None = None
+    db_name: str = DEFAULT_DB_NAME
+    min_allocation: float = DEFAULT_MIN_ALLOCATION
+    max_allocation: float = DEFAULT_MAX_ALLOCATION
+    alpaca_api_key: str | None = field(default=None, repr=False)
+    alpaca_api_secret: str | None = field(default=None, repr=False)
+    alpaca_base_url: str = PAPER_BASE_URL
+    quiver_api_key: str | None = field(default=None, repr=False)
+    quiver_rate_sec: float = DEFAULT_QUIVER_RATE_SEC
+    mongo_timeout_sec: float = DEFAULT_MONGO_TIMEOUT_SEC
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded database file."""
+        return self.home / "pas.db"
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(variable, display value, source) for every setting, secrets masked."""
+        rows = []
+        for spec in _SPECS:
+            value = getattr(self, spec.attr)
+            if value is None:
+                shown = ""
+            elif spec.name in SECRET_NAMES:
+                shown = mask_secret(str(value))
+            elif spec.name == "MONGO_URI":
+                shown = redact_uri(str(value))
+            else:
+                shown = str(value)
+            rows.append((spec.name, shown, self.sources.get(spec.name, "default")))
+        return rows
+
+
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _fraction(name: str, raw: str) -> float:
+    value = _number(name, raw)
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be a fraction between 0 and 1, got {raw!r}")
+    return value
+
+
+def _number(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a number, got {raw!r}; fix it in the environment or .env"
+        ) from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
+    return value
+
+
+def _non_negative(name: str, raw: str) -> float:
+    value = _number(name, raw)
+    if value < 0:
+        raise ConfigError(f"{name} must be zero or more (seconds), got {raw!r}")
+    return value
+
+
+def _positive(name: str, raw: str) -> float:
+    value = _number(name, raw)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than zero (seconds), got {raw!r}")
+    return value
+
+
+def _url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL such as {PAPER_BASE_URL}, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _mongo_uri(name: str, raw: str) -> str:
+    if not raw.startswith(("mongodb://", "mongodb+srv://")):
+        raise ConfigError(
+            f"{name} must start with mongodb:// or mongodb+srv://, got {redact_uri(raw)!r}; "
+            "unset it to use the embedded store"
+        )
+    return raw
+
+
+def _db_name(name: str, raw: str) -> str:
+    if not _DB_NAME_RE.match(raw):
+        raise ConfigError(f"{name} must be 1-63 letters, digits, '_' or '-', got {raw!r}")
+    return raw
+
+
+def _path(name: str, raw: str) -> Path:
+    return Path(raw).expanduser()
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    attr: str
+    parse: Callable[[str, str], Any]
+
+
+_SPECS: tuple[_Spec, ...] = (
+    _Spec("PAS_HOME", "home", _path),
+    _Spec("MONGO_URI", "mongo_uri", _mongo_uri),
+    _Spec("DB_NAME", "db_name", _db_name),
+    _Spec("MIN_ALLOCATION", "min_allocation", _fraction),
+    _Spec("MAX_ALLOCATION", "max_allocation", _fraction),
+    _Spec("ALPACA_API_KEY", "alpaca_api_key", _text),
+    _Spec("ALPACA_API_SECRET", "alpaca_api_secret", _text),
+    _Spec("ALPACA_BASE_URL", "alpaca_base_url", _url),
+    _Spec("QUIVER_API_KEY", "quiver_api_key", _text),
+    _Spec("QUIVER_RATE_SEC", "quiver_rate_sec", _non_negative),
+    _Spec("PAS_MONGO_TIMEOUT_SEC", "mongo_timeout_sec", _positive),
+)
+SETTING_NAMES = tuple(spec.name for spec in _SPECS)
+assert {s.attr for s in _SPECS} <= {f.name for f in fields(Settings)}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The key/value pairs of a ``.env`` file (python-dotenv syntax); missing file: empty."""
+    from dotenv import dotenv_values
+
+    if not path.is_file():
+        return {}
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    env_file: Path | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> Settings:
+    """Builds validated :class:`Settings`.
+
+    Args:
+        environ: the process environment (or a test's mapping).
+        env_file: a ``.env`` file to read; values in ``environ`` win over it.
+        overrides: values from command options, by variable name; they win over both.
+
+    Raises:
+        ConfigError: a value is invalid; the message names the variable and the fix.
+    """
+    layers: list[tuple[str, Mapping[str, str]]] = []
+    if env_file is not None:
+        layers.append((f".env ({env_file})", read_env_file(env_file)))
+    layers.append(("environment", environ))
+    layers.append(("option", overrides or {}))
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for spec in _SPECS:
+        for source, mapping in layers:
+            raw = mapping.get(spec.name)
+            if raw is None or raw.strip() == "":
+                continue
+            values[spec.attr] = spec.parse(spec.name, raw.strip())
+            sources[spec.name] = source
+    values.setdefault("home", default_home(environ))
+    settings = Settings(**values, sources=sources)
+    if settings.min_allocation > settings.max_allocation:
+        raise ConfigError(
+            f"MIN_ALLOCATION ({settings.min_allocation}) is above MAX_ALLOCATION "
+            f"({settings.max_allocation}); lower MIN_ALLOCATION or raise MAX_ALLOCATION"
+        )
+    return settings

@@ -1,0 +1,267 @@
+"""Value objects shared by the store, the ledger and the commands.
+
+Money and quantities are :class:`~decimal.Decimal` in memory and integers of nano units
+(10⁻⁹) in the store, so sums are exact however many fills there are. Times are
+timezone-aware UTC datetimes in memory and fixed-width ISO-8601 text
+(``2026-01-02T15:04:05.000000Z``) in the store, which sorts as time does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from pas.errors import InputError
+
+UNITS_PER_ONE = 10**9
+"""Nano units: quantities and prices keep 9 decimal places (Alpaca's fractional limit)."""
+_NANO = Decimal(1).scaleb(-9)
+
+PORTFOLIO_ID_RE = re.compile(r"^[a-z0-9_-]{1,16}$")
+# Exchange tickers plus the share-class separators brokers use (BRK.B, BRK/B, BF-B).
+SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-/]{0,14}$")
+TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# Weights are ratios, not money: float, but sums are checked with this slack so that
+# 0.1 + 0.2 + 0.7 counts as 1.
+WEIGHT_SUM_SLACK = 1e-9
+
+
+class Side(StrEnum):
+    """Order or fill side."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
+class Schedule(StrEnum):
+    """How often a portfolio's strategy is rebuilt."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class RunStatus(StrEnum):
+    """Outcome of a recorded run."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    REFUSED = "refused"
+    LOCKED = "locked"
+
+
+def to_units(value: Decimal) -> int:
+    """A decimal as an integer of nano units; more than 9 decimal places is an error."""
+    scaled = value.scaleb(9)
+    if scaled != scaled.to_integral_value():
+        raise InputError(f"{value} has more than 9 decimal places")
+    return int(scaled)
+
+
+def from_units(units: int) -> Decimal:
+    """The inverse of :func:`to_units`."""
+    return (Decimal(units) * _NANO).normalize() if units else Decimal(0)
+
+
+def parse_decimal(text: str | int | float | Decimal, what: str) -> Decimal:
+    """Parses a finite decimal from user input; ``what`` names the field in the error."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise InputError(f"{what} must be a number, got {text!r}") from None
+    if not value.is_finite():
+        raise InputError(f"{what} must be a finite number, got {text!r}")
+    return value
+
+
+def utc(ts: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is taken to be UTC already."""
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+def format_ts(ts: datetime) -> str:
+    """Fixed-width UTC text for storage (sorts like time)."""
+    return utc(ts).strftime(TS_FORMAT)
+
+
+def parse_ts(text: str) -> datetime:
+    """Parses storage text, or any ISO-8601 date/time from user input, into UTC."""
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), datetime.min.time(), UTC)
+        return utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a date or time; use ISO-8601 such as 2026-01-02 or 2026-01-02T15:04:05Z"
+        ) from None
+
+
+def check_portfolio_id(portfolio_id: str) -> str:
+    """Returns the id when it is 1-16 characters of ``[a-z0-9_-]`` (it goes into order ids)."""
+    if not PORTFOLIO_ID_RE.match(portfolio_id):
+        raise InputError(
+            f"portfolio id {portfolio_id!r} must be 1-16 characters of lowercase letters, "
+            "digits, '_' or '-' (it becomes part of broker order ids)"
+        )
+    return portfolio_id
+
+
+def check_symbol(symbol: str) -> str:
+    """Upper-cases a ticker and checks its form."""
+    sym = symbol.strip().upper()
+    if not SYMBOL_RE.match(sym):
+        raise InputError(f"{symbol!r} is not a ticker symbol (letters, digits, '.', '-', '/')")
+    return sym
+
+
+def new_run_id(now: datetime) -> str:
+    """A run id: UTC time to the second plus 4 random characters (16 characters).
+
+    Random, not a store sequence, because client order ids derived from it must stay
+    unique at the broker forever, even if the user starts over with a fresh store.
+    """
+    return utc(now).strftime("%y%m%d%H%M%S") + secrets.token_hex(2)
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A sub-portfolio: a strategy trading a share of the account."""
+
+    id: str
+    strategy: str
+    schedule: Schedule
+    created_at: datetime
+    capital: Decimal | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_portfolio_id(self.id)
+        if self.capital is not None and self.capital <= 0:
+            raise InputError(f"capital must be more than zero dollars, got {self.capital}")
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution of (part of) an order, owned by one portfolio.
+
+    Attributes:
+        qty: shares, positive; ``side`` says which way.
+        price: dollars per share.
+        commission: dollars paid for this fill.
+        fill_id: unique; recording the same fill twice is a no-op.
+    """
+
+    portfolio: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    ts: datetime
+    fill_id: str
+    broker_order_id: str = ""
+    client_order_id: str = ""
+    run_id: str = ""
+    commission: Decimal = Decimal(0)
+
+    def __post_init__(self) -> None:
+        check_portfolio_id(self.portfolio)
+        if self.symbol != check_symbol(self.symbol):
+            raise InputError(f"symbol {self.symbol!r} must be upper case")
+        if self.qty <= 0:
+            raise InputError(f"quantity must be more than zero, got {self.qty}")
+        if self.price <= 0:
+            raise InputError(f"price must be more than zero, got {self.price}")
+        if self.commission < 0:
+            raise InputError(f"commission must be zero or more, got {self.commission}")
+        for name in ("qty", "price", "commission"):
+            to_units(getattr(self, name))
+        if not self.fill_id:
+            raise InputError("a fill needs a fill id")
+        object.__setattr__(self, "ts", utc(self.ts))
+
+    @property
+    def signed_qty(self) -> Decimal:
+        """Quantity with the sign of its effect on the position."""
+        return self.qty if self.side is Side.BUY else -self.qty
+
+    @staticmethod
+    def derive_id(
+        portfolio: str,
+        symbol: str,
+        side: str,
+        qty: Decimal,
+        price: Decimal,
+        ts: datetime,
+        order_id: str,
+    ) -> str:
+        """A deterministic id for a fill that came without one (an imported row).
+
+        The same row imported twice gets the same id, so the second import is a no-op.
+        """
+        key = "|".join(
+            [
+                portfolio,
+                symbol,
+                side,
+                str(to_units(qty)),
+                str(to_units(price)),
+                format_ts(ts),
+                order_id,
+            ]
+        )
+        return "imp-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class WeightSet:
+    """Target weights of a portfolio set at one time; the rest of its equity is cash."""
+
+    portfolio: str
+    at: datetime
+    weights: Mapping[str, float]
+    source: str = "manual"
+
+    @property
+    def cash(self) -> float:
+        """The untargeted fraction."""
+        return max(0.0, 1.0 - sum(self.weights.values()))
+
+
+@dataclass(frozen=True)
+class Run:
+    """A recorded invocation of a state-changing command."""
+
+    run_id: str
+    command: str
+    started_at: datetime
+    status: RunStatus
+    ended_at: datetime | None = None
+    error: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float | None:
+        """Wall time, when the run has ended."""
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class Price:
+    """A daily close."""
+
+    symbol: str
+    day: date
+    close: Decimal

@@ -1,0 +1,1 @@
+"""Portfolios: the ledger and positions, later the rebalance planner and brokers."""

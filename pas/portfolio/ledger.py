@@ -1,0 +1,148 @@
+"""Positions from a portfolio's own fills (average-cost accounting).
+
+A sub-portfolio's holdings are the sum of its own fills, never the account's positions.
+All arithmetic is on integers: quantities and prices in nano units (10⁻⁹), cost in
+10⁻¹⁸ dollars, so nothing drifts however many fills there are. The only rounding is the
+floor division that removes a sold fraction of the cost basis, worth under 10⁻¹⁸ dollars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from pas.models import UNITS_PER_ONE, Price, from_units
+from pas.store.base import LedgerEntry
+
+_COST_SCALE = Decimal(UNITS_PER_ONE) ** 2
+
+
+@dataclass(frozen=True)
+class Position:
+    """One symbol of a portfolio. Money in dollars, quantity in shares.
+
+    ``last_price`` and the fields computed from it are None when no price is stored.
+    """
+
+    symbol: str
+    qty: Decimal
+    avg_cost: Decimal
+    cost_basis: Decimal
+    realized_pnl: Decimal
+    last_price: Price | None = None
+
+    @property
+    def market_value(self) -> Decimal | None:
+        """Quantity times the last price."""
+        return None if self.last_price is None else self.qty * self.last_price.close
+
+    @property
+    def unrealized_pnl(self) -> Decimal | None:
+        """Market value less cost basis."""
+        value = self.market_value
+        return None if value is None else value - self.cost_basis
+
+
+@dataclass(frozen=True)
+class Book:
+    """The positions of a portfolio and its totals.
+
+    Attributes:
+        positions: open positions by symbol.
+        realized_pnl: realised P&L of every symbol, closed ones included, before commissions.
+        commissions: dollars paid in commissions.
+        net_invested: cost of buys less proceeds of sells plus commissions: the cash the
+            fills consumed.
+    """
+
+    positions: dict[str, Position]
+    realized_pnl: Decimal
+    commissions: Decimal
+    net_invested: Decimal
+
+    @property
+    def market_value(self) -> Decimal | None:
+        """Sum of market values, or None when any open position lacks a price."""
+        values = [p.market_value for p in self.positions.values()]
+        if any(v is None for v in values):
+            return None
+        return sum((v for v in values if v is not None), Decimal(0))
+
+    def weights(self, equity: Decimal | None) -> dict[str, Decimal]:
+        """Market value over ``equity`` per priced position (over total market value if None)."""
+        base = equity if equity is not None else self.market_value
+        if not base or base <= 0:
+            return {}
+        return {s: p.market_value / base for s, p in self.positions.items() if p.market_value is not None}
+
+    def priced(self, prices: Mapping[str, Price]) -> Book:
+        """The same book with last prices attached where known."""
+        positions = {s: replace(p, last_price=prices.get(s)) for s, p in self.positions.items()}
+        return replace(self, positions=positions)
+
+    def cash(self, capital: Decimal | None) -> Decimal | None:
+        """Capital less the cash the fills consumed; None without a capital."""
+        return None if capital is None else capital - self.net_invested
+
+    def equity(self, capital: Decimal | None) -> Decimal | None:
+        """Capital plus realised and unrealised P&L less commissions; None if unknowable."""
+        value = self.market_value
+        if capital is None or value is None:
+            return None
+        return capital - self.net_invested + value
+
+
+def build_book(entries: Iterable[LedgerEntry]) -> Book:
+    """Folds fills, in time order, into positions.
+
+    A sell realises (price − average cost) × quantity and removes that fraction of the
+    cost basis; a buy adds to both. A position that crosses zero (only possible with
+    imported data; pas never sells short) restarts at the crossing fill's price.
+    """
+    qty: dict[str, int] = {}
+    cost: dict[str, int] = {}  # 10⁻¹⁸ dollars
+    realized: dict[str, int] = {}
+    commissions = 0
+    cash_out = 0  # 10⁻¹⁸ dollars
+    for symbol, signed, price, commission in entries:
+        held = qty.get(symbol, 0)
+        basis = cost.get(symbol, 0)
+        notional = signed * price
+        commissions += commission
+        cash_out += notional
+        if held == 0 or (held > 0) == (signed > 0):
+            qty[symbol] = held + signed
+            cost[symbol] = basis + notional
+            continue
+        closed = min(abs(signed), abs(held)) * (1 if held > 0 else -1)
+        removed = basis * closed // held if held > 0 else -((-basis) * closed // held)
+        realized[symbol] = realized.get(symbol, 0) + closed * price - removed
+        remaining = held + signed
+        qty[symbol] = remaining
+        if remaining == 0:
+            cost[symbol] = 0
+        elif (remaining > 0) == (held > 0):
+            cost[symbol] = basis - removed
+        else:
+            cost[symbol] = remaining * price
+    positions = {}
+    for symbol in sorted(qty):
+        q = qty[symbol]
+        if q == 0:
+            continue
+        cost_basis = Decimal(cost[symbol]) / _COST_SCALE
+        shares = from_units(q)
+        positions[symbol] = Position(
+            symbol=symbol,
+            qty=shares,
+            avg_cost=cost_basis / shares,
+            cost_basis=cost_basis,
+            realized_pnl=Decimal(realized.get(symbol, 0)) / _COST_SCALE,
+        )
+    return Book(
+        positions=positions,
+        realized_pnl=Decimal(sum(realized.values())) / _COST_SCALE,
+        commissions=from_units(commissions),
+        net_invested=Decimal(cash_out) / _COST_SCALE + from_units(commissions),
+    )

@@ -1,0 +1,174 @@
+"""The repository interface every backend implements.
+
+Methods are named after what the domain needs, not after a query language. Both
+backends honour the same contract, checked by ``tests/store/test_contract.py``:
+
+- recording the same fill (same ``fill_id``) twice keeps one copy;
+- a batch of fills is validated before anything is written;
+- a lock is held by one owner at a time until released or expired;
+- lists come back in a stable, documented order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from pas.models import Fill, Portfolio, Price, Run, RunStatus, WeightSet
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The current UTC time."""
+    return datetime.now(UTC)
+
+
+class LedgerEntry(NamedTuple):
+    """A fill reduced to what position arithmetic needs, in integer nano units.
+
+    Positions fold over tens of thousands of these; building full :class:`Fill`
+    objects for that would cost more than the query.
+    """
+
+    symbol: str
+    signed_qty: int
+    price: int
+    commission: int
+
+
+class Store(ABC):
+    """A pas store. Obtain one with :func:`pas.store.open_store`."""
+
+    backend: str
+    """``"sqlite"`` or ``"mongo"``."""
+
+    def __init__(self, clock: Clock = system_clock) -> None:
+        self.clock = clock
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abstractmethod
+    def close(self) -> None:
+        """Releases the connection."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the data lives, for humans (no secrets)."""
+
+    # -- portfolios --------------------------------------------------------------------
+    @abstractmethod
+    def add_portfolio(self, portfolio: Portfolio) -> None:
+        """Registers a portfolio.
+
+        Raises:
+            InputError: a portfolio with that id exists.
+        """
+
+    @abstractmethod
+    def get_portfolio(self, portfolio_id: str) -> Portfolio | None:
+        """The portfolio, or None."""
+
+    @abstractmethod
+    def list_portfolios(self) -> list[Portfolio]:
+        """All portfolios, by id."""
+
+    @abstractmethod
+    def remove_portfolio(self, portfolio_id: str) -> None:
+        """Deletes a portfolio with its weights history and ledger, in one transaction."""
+
+    # -- target weights ----------------------------------------------------------------
+    @abstractmethod
+    def put_weights(self, weights: WeightSet) -> None:
+        """Records a new target; earlier targets stay as history."""
+
+    @abstractmethod
+    def weights_history(self, portfolio_id: str, limit: int | None = None) -> list[WeightSet]:
+        """Targets of a portfolio, newest first."""
+
+    def current_weights(self, portfolio_id: str) -> WeightSet | None:
+        """The newest target, or None when none was ever set."""
+        history = self.weights_history(portfolio_id, limit=1)
+        return history[0] if history else None
+
+    # -- ledger ------------------------------------------------------------------------
+    @abstractmethod
+    def append_fills(self, fills: Sequence[Fill]) -> int:
+        """Records fills; ones whose ``fill_id`` is already recorded are skipped.
+
+        Returns:
+            How many fills were new.
+        """
+
+    @abstractmethod
+    def fills(
+        self,
+        portfolio_id: str,
+        since: datetime | None = None,
+        symbol: str | None = None,
+        limit: int | None = None,
+    ) -> list[Fill]:
+        """Fills of a portfolio at or after ``since``, oldest first."""
+
+    @abstractmethod
+    def ledger(self, portfolio_id: str) -> list[LedgerEntry]:
+        """Every fill of a portfolio as a :class:`LedgerEntry`, in time order."""
+
+    @abstractmethod
+    def holdings(self, portfolio_id: str) -> dict[str, Decimal]:
+        """Net quantity per symbol from the portfolio's own fills; zero positions left out."""
+
+    # -- prices ------------------------------------------------------------------------
+    @abstractmethod
+    def upsert_prices(self, prices: Iterable[Price]) -> int:
+        """Stores daily closes, replacing the close of a (symbol, day) already stored.
+
+        Returns:
+            How many rows were written.
+        """
+
+    @abstractmethod
+    def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
+        """The newest stored close of each symbol (at or before a day); missing ones left out."""
+
+    # -- runs --------------------------------------------------------------------------
+    @abstractmethod
+    def start_run(self, run: Run) -> None:
+        """Records that a run started."""
+
+    @abstractmethod
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        error: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Records how a run ended (end time from the store's clock)."""
+
+    @abstractmethod
+    def recent_runs(self, limit: int = 20) -> list[Run]:
+        """Runs, newest first."""
+
+    # -- locks -------------------------------------------------------------------------
+    @abstractmethod
+    def acquire_lock(self, name: str, owner: str, ttl_sec: float) -> bool:
+        """Takes the named lock for ``owner`` unless someone else holds an unexpired one.
+
+        The same owner acquiring again extends its lease. A lock whose time-to-live has
+        passed is stale and can be taken over (its holder is presumed dead).
+
+        Returns:
+            True when ``owner`` now holds the lock.
+        """
+
+    @abstractmethod
+    def release_lock(self, name: str, owner: str) -> bool:
+        """Releases the lock if ``owner`` holds it; returns whether it did."""

@@ -1,0 +1,432 @@
+"""The MongoDB backend (pymongo), used when ``MONGO_URI`` is set.
+
+Unique indexes make recording idempotent, ``bulk_write`` upserts batch the writes,
+``find_one_and_update`` takes locks atomically, and an aggregation pipeline sums
+holdings in the server. Works unchanged against a replica set or Atlas, so several hosts
+can run the crons against one database.
+
+Documents never use symbols as field names (``BRK.B`` would be read as a path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pas.config import redact_uri
+from pas.errors import InputError, StoreError
+from pas.models import (
+    Fill,
+    Portfolio,
+    Price,
+    Run,
+    RunStatus,
+    Schedule,
+    Side,
+    WeightSet,
+    format_ts,
+    from_units,
+    parse_ts,
+    to_units,
+)
+from pas.store.base import Clock, LedgerEntry, Store, system_clock
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
+
+# Upserts are sent in batches of this many operations.
+BULK_BATCH = 5000
+
+
+class MongoStore(Store):
+    """The MongoDB backend.
+
+    Args:
+        client: a ``pymongo.MongoClient`` (or ``mongomock.MongoClient`` in tests).
+        db_name: the database (``DB_NAME``).
+        where: a description of the server for messages, without credentials.
+    """
+
+    backend = "mongo"
+
+    def __init__(self, client: Any, db_name: str, where: str = "", clock: Clock = system_clock) -> None:
+        super().__init__(clock)
+        self._client = client
+        self._where = where or "MongoDB"
+        self._db: Database[dict[str, Any]] = client[db_name]
+        self.db_name = db_name
+        with self._errors():
+            self._ensure_indexes()
+
+    @classmethod
+    def connect(cls, uri: str, db_name: str, timeout_sec: float, clock: Clock = system_clock) -> MongoStore:
+        """Connects to a server, failing within ``timeout_sec`` when it is unreachable."""
+        import pymongo
+
+        ms = int(timeout_sec * 1000)
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+            uri,
+            serverSelectionTimeoutMS=ms,
+            connectTimeoutMS=ms,
+            socketTimeoutMS=max(ms, 30_000),
+            tz_aware=True,
+            appname="pas",
+        )
+        return cls(client, db_name, where=redact_uri(uri), clock=clock)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turns driver errors into one-line :class:`StoreError` messages."""
+        from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
+
+        try:
+            yield
+        except (ServerSelectionTimeoutError, ConnectionFailure) as exc:
+            raise StoreError(
+                f"cannot reach MongoDB at {self._where} ({type(exc).__name__}); check MONGO_URI "
+                "and that the server is running, or unset MONGO_URI to use the embedded store"
+            ) from exc
+        except PyMongoError as exc:
+            raise StoreError(f"MongoDB at {self._where} refused the operation: {exc}") from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+    def describe(self) -> str:
+        return f"mongodb {self._where} database {self.db_name}"
+
+    def _ensure_indexes(self) -> None:
+        db = self._db
+        db.fills.create_index("fill_id", unique=True)
+        db.fills.create_index([("portfolio", 1), ("ts", 1)])
+        db.fills.create_index([("portfolio", 1), ("symbol", 1)])
+        db.weights.create_index([("portfolio", 1), ("at", -1), ("seq", -1)])
+        db.prices.create_index([("symbol", 1), ("day", 1)], unique=True)
+        db.runs.create_index("run_id", unique=True)
+        db.runs.create_index([("started_at", -1)])
+
+    def _next(self, name: str, count: int = 1) -> int:
+        """Reserves ``count`` values of a counter shared by all processes; returns the first.
+
+        The counter orders records written within one clock tick.
+        """
+        from pymongo import ReturnDocument
+
+        doc = self._db.counters.find_one_and_update(
+            {"_id": name}, {"$inc": {"value": count}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        assert doc is not None  # upsert with ReturnDocument.AFTER always returns the document
+        return int(doc["value"]) - count + 1
+
+    # -- portfolios --------------------------------------------------------------------
+    def add_portfolio(self, portfolio: Portfolio) -> None:
+        from pymongo.errors import DuplicateKeyError
+
+        doc = {
+            "_id": portfolio.id,
+            "strategy": portfolio.strategy,
+            "schedule": portfolio.schedule.value,
+            "capital_n": None if portfolio.capital is None else to_units(portfolio.capital),
+            "params": [[k, v] for k, v in sorted(portfolio.params.items())],
+            "created_at": format_ts(portfolio.created_at),
+        }
+        try:
+            with self._errors():
+                self._db.portfolios.insert_one(doc)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, DuplicateKeyError):
+                raise InputError(
+                    f"portfolio {portfolio.id!r} exists already (see `pas portfolio show {portfolio.id}`)"
+                ) from None
+            raise
+
+    def get_portfolio(self, portfolio_id: str) -> Portfolio | None:
+        with self._errors():
+            doc = self._db.portfolios.find_one({"_id": portfolio_id})
+        return None if doc is None else _portfolio(doc)
+
+    def list_portfolios(self) -> list[Portfolio]:
+        with self._errors():
+            return [_portfolio(doc) for doc in self._db.portfolios.find().sort("_id", 1)]
+
+    def remove_portfolio(self, portfolio_id: str) -> None:
+        # Ledger first: a crash half-way leaves a portfolio without fills, never orphan fills.
+        with self._errors():
+            self._db.fills.delete_many({"portfolio": portfolio_id})
+            self._db.weights.delete_many({"portfolio": portfolio_id})
+            self._db.portfolios.delete_one({"_id": portfolio_id})
+
+    # -- target weights ----------------------------------------------------------------
+    def put_weights(self, weights: WeightSet) -> None:
+        with self._errors():
+            self._db.weights.insert_one(
+                {
+                    "portfolio": weights.portfolio,
+                    "at": format_ts(weights.at),
+                    "seq": self._next("weights"),
+                    "source": weights.source,
+                    "weights": [[s, w] for s, w in sorted(weights.weights.items())],
+                }
+            )
+
+    def weights_history(self, portfolio_id: str, limit: int | None = None) -> list[WeightSet]:
+        with self._errors():
+            cursor = self._db.weights.find({"portfolio": portfolio_id}).sort([("at", -1), ("seq", -1)])
+            if limit is not None:
+                cursor = cursor.limit(limit)
+            return [
+                WeightSet(
+                    portfolio=doc["portfolio"],
+                    at=parse_ts(doc["at"]),
+                    source=doc["source"],
+                    weights={s: float(w) for s, w in doc["weights"]},
+                )
+                for doc in cursor
+            ]
+
+    # -- ledger ------------------------------------------------------------------------
+    def append_fills(self, fills: Sequence[Fill]) -> int:
+        from pymongo import UpdateOne
+
+        new = 0
+        with self._errors():
+            for start in range(0, len(fills), BULK_BATCH):
+                batch = fills[start : start + BULK_BATCH]
+                first = self._next("fills", len(batch))
+                ops = [
+                    UpdateOne(
+                        {"fill_id": f.fill_id},
+                        {"$setOnInsert": _fill_doc(f, first + i)},
+                        upsert=True,
+                    )
+                    for i, f in enumerate(batch)
+                ]
+                result = self._db.fills.bulk_write(ops, ordered=False)
+                new += result.upserted_count
+        return new
+
+    def fills(
+        self,
+        portfolio_id: str,
+        since: datetime | None = None,
+        symbol: str | None = None,
+        limit: int | None = None,
+    ) -> list[Fill]:
+        query: dict[str, Any] = {"portfolio": portfolio_id}
+        if since is not None:
+            query["ts"] = {"$gte": format_ts(since)}
+        if symbol is not None:
+            query["symbol"] = symbol
+        with self._errors():
+            cursor = self._db.fills.find(query).sort([("ts", 1), ("seq", 1)])
+            if limit is not None:
+                cursor = cursor.limit(limit)
+            return [_fill(doc) for doc in cursor]
+
+    def ledger(self, portfolio_id: str) -> list[LedgerEntry]:
+        projection = {"_id": 0, "symbol": 1, "side": 1, "qty_n": 1, "price_n": 1, "commission_n": 1}
+        with self._errors():
+            cursor = self._db.fills.find({"portfolio": portfolio_id}, projection).sort(
+                [("ts", 1), ("seq", 1)]
+            )
+            return [
+                LedgerEntry(
+                    d["symbol"],
+                    d["qty_n"] if d["side"] == "buy" else -d["qty_n"],
+                    d["price_n"],
+                    d["commission_n"],
+                )
+                for d in cursor
+            ]
+
+    def holdings(self, portfolio_id: str) -> dict[str, Any]:
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"portfolio": portfolio_id}},
+            {
+                "$group": {
+                    "_id": "$symbol",
+                    "q": {
+                        "$sum": {
+                            "$cond": [
+                                {"$eq": ["$side", "buy"]},
+                                "$qty_n",
+                                {"$multiply": ["$qty_n", -1]},
+                            ]
+                        }
+                    },
+                }
+            },
+            {"$match": {"q": {"$ne": 0}}},
+            {"$sort": {"_id": 1}},
+        ]
+        with self._errors():
+            return {doc["_id"]: from_units(int(doc["q"])) for doc in self._db.fills.aggregate(pipeline)}
+
+    # -- prices ------------------------------------------------------------------------
+    def upsert_prices(self, prices: Iterable[Price]) -> int:
+        from pymongo import UpdateOne
+
+        ops = [
+            UpdateOne(
+                {"symbol": p.symbol, "day": p.day.isoformat()},
+                {"$set": {"close_n": to_units(p.close)}},
+                upsert=True,
+            )
+            for p in prices
+        ]
+        with self._errors():
+            for start in range(0, len(ops), BULK_BATCH):
+                self._db.prices.bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+        return len(ops)
+
+    def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
+        wanted = sorted(set(symbols))
+        if not wanted:
+            return {}
+        pipeline: list[dict[str, Any]] = [
+            {
+                "$match": {
+                    "symbol": {"$in": wanted},
+                    "day": {"$lte": (on_or_before or date.max).isoformat()},
+                }
+            },
+            {"$sort": {"symbol": 1, "day": -1}},
+            {
+                "$group": {
+                    "_id": "$symbol",
+                    "day": {"$first": "$day"},
+                    "close_n": {"$first": "$close_n"},
+                }
+            },
+        ]
+        with self._errors():
+            return {
+                doc["_id"]: Price(doc["_id"], date.fromisoformat(doc["day"]), from_units(int(doc["close_n"])))
+                for doc in self._db.prices.aggregate(pipeline)
+            }
+
+    # -- runs --------------------------------------------------------------------------
+    def start_run(self, run: Run) -> None:
+        with self._errors():
+            self._db.runs.insert_one(
+                {
+                    "run_id": run.run_id,
+                    "command": run.command,
+                    "started_at": format_ts(run.started_at),
+                    "seq": self._next("runs"),
+                    "ended_at": None,
+                    "status": run.status.value,
+                    "error": "",
+                    "details": _plain(run.details),
+                }
+            )
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        error: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        update: dict[str, Any] = {
+            "ended_at": format_ts(self.clock()),
+            "status": status.value,
+            "error": error,
+        }
+        if details is not None:
+            update["details"] = _plain(details)
+        with self._errors():
+            self._db.runs.update_one({"run_id": run_id}, {"$set": update})
+
+    def recent_runs(self, limit: int = 20) -> list[Run]:
+        with self._errors():
+            cursor = self._db.runs.find().sort([("started_at", -1), ("seq", -1)]).limit(limit)
+            return [
+                Run(
+                    run_id=d["run_id"],
+                    command=d["command"],
+                    started_at=parse_ts(d["started_at"]),
+                    ended_at=None if d.get("ended_at") is None else parse_ts(d["ended_at"]),
+                    status=RunStatus(d["status"]),
+                    error=d.get("error", ""),
+                    details=dict(d.get("details") or {}),
+                )
+                for d in cursor
+            ]
+
+    # -- locks -------------------------------------------------------------------------
+    def acquire_lock(self, name: str, owner: str, ttl_sec: float) -> bool:
+        from pymongo.errors import DuplicateKeyError
+
+        now = self.clock()
+        # Matches a free, stale or own lock; when none matches, the upsert collides with the
+        # live lock on _id and fails, which is the "held by someone else" answer.
+        query = {"_id": name, "$or": [{"expires_at": {"$lte": format_ts(now)}}, {"owner": owner}]}
+        update = {"$set": {"owner": owner, "expires_at": format_ts(now + timedelta(seconds=ttl_sec))}}
+        try:
+            with self._errors():
+                self._db.locks.find_one_and_update(query, update, upsert=True)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, DuplicateKeyError):
+                return False
+            raise
+        return True
+
+    def release_lock(self, name: str, owner: str) -> bool:
+        with self._errors():
+            return self._db.locks.delete_one({"_id": name, "owner": owner}).deleted_count > 0
+
+
+def _plain(details: Mapping[str, Any]) -> list[list[Any]]:
+    """Run details as [key, value] pairs, so user-influenced keys are never field paths."""
+    return [
+        [str(k), v if isinstance(v, (int, float, str, bool)) or v is None else str(v)]
+        for k, v in details.items()
+    ]
+
+
+def _fill_doc(f: Fill, seq: int) -> dict[str, Any]:
+    # fill_id is not here: the upsert's filter puts it into a new document.
+    return {
+        "seq": seq,
+        "portfolio": f.portfolio,
+        "symbol": f.symbol,
+        "side": f.side.value,
+        "qty_n": to_units(f.qty),
+        "price_n": to_units(f.price),
+        "commission_n": to_units(f.commission),
+        "ts": format_ts(f.ts),
+        "broker_order_id": f.broker_order_id,
+        "client_order_id": f.client_order_id,
+        "run_id": f.run_id,
+    }
+
+
+def _portfolio(doc: Mapping[str, Any]) -> Portfolio:
+    capital = doc.get("capital_n")
+    return Portfolio(
+        id=doc["_id"],
+        strategy=doc["strategy"],
+        schedule=Schedule(doc["schedule"]),
+        capital=None if capital is None else from_units(int(capital)),
+        params={k: v for k, v in doc.get("params", [])},
+        created_at=parse_ts(doc["created_at"]),
+    )
+
+
+def _fill(doc: Mapping[str, Any]) -> Fill:
+    return Fill(
+        fill_id=doc["fill_id"],
+        portfolio=doc["portfolio"],
+        symbol=doc["symbol"],
+        side=Side(doc["side"]),
+        qty=from_units(int(doc["qty_n"])),
+        price=from_units(int(doc["price_n"])),
+        commission=from_units(int(doc["commission_n"])),
+        ts=parse_ts(doc["ts"]),
+        broker_order_id=doc.get("broker_order_id", ""),
+        client_order_id=doc.get("client_order_id", ""),
+        run_id=doc.get("run_id", ""),
+    )

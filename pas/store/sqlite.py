@@ -1,0 +1,420 @@
+"""The embedded store: one SQLite file, safe for several cron jobs at once.
+
+WAL mode lets readers run beside one writer; every read-modify-write runs in
+``BEGIN IMMEDIATE`` so two processes never interleave inside one; the busy timeout makes
+a second writer wait instead of failing. Quantities and money are integers of nano units.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pas.errors import InputError, StoreError
+from pas.models import (
+    Fill,
+    Portfolio,
+    Price,
+    Run,
+    RunStatus,
+    Schedule,
+    Side,
+    WeightSet,
+    format_ts,
+    from_units,
+    parse_ts,
+    to_units,
+)
+from pas.store.base import Clock, LedgerEntry, Store, system_clock
+
+# Seconds a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT_SEC = 30.0
+
+# Each entry upgrades the schema by one version (PRAGMA user_version). Append, never edit.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE portfolios (
+        id TEXT PRIMARY KEY,
+        strategy TEXT NOT NULL,
+        schedule TEXT NOT NULL,
+        capital_n INTEGER,
+        params TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE weights (
+        id INTEGER PRIMARY KEY,
+        portfolio TEXT NOT NULL,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        weights TEXT NOT NULL
+    );
+    CREATE INDEX weights_by_portfolio ON weights (portfolio, at);
+    CREATE TABLE fills (
+        id INTEGER PRIMARY KEY,
+        fill_id TEXT NOT NULL UNIQUE,
+        portfolio TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+        qty_n INTEGER NOT NULL CHECK (qty_n > 0),
+        price_n INTEGER NOT NULL CHECK (price_n > 0),
+        commission_n INTEGER NOT NULL DEFAULT 0,
+        ts TEXT NOT NULL,
+        broker_order_id TEXT NOT NULL DEFAULT '',
+        client_order_id TEXT NOT NULL DEFAULT '',
+        run_id TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX fills_by_time ON fills (portfolio, ts);
+    CREATE INDEX fills_by_symbol ON fills (portfolio, symbol, side, qty_n);
+    CREATE TABLE prices (
+        symbol TEXT NOT NULL,
+        day TEXT NOT NULL,
+        close_n INTEGER NOT NULL,
+        PRIMARY KEY (symbol, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        command TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        details TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX runs_by_start ON runs (started_at);
+    CREATE TABLE locks (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    """,
+)
+
+_FILL_COLUMNS = (
+    "fill_id, portfolio, symbol, side, qty_n, price_n, commission_n, ts, "
+    "broker_order_id, client_order_id, run_id"
+)
+
+
+class SqliteStore(Store):
+    """The embedded backend."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: Path, clock: Clock = system_clock) -> None:
+        super().__init__(clock)
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_SEC, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the embedded database {path}: {exc}; check that PAS_HOME "
+                "points to a writable directory"
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def describe(self) -> str:
+        return f"sqlite {self.path}"
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A read-modify-write transaction that holds the write lock from its start."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"the embedded database {self.path} stayed locked by another process for "
+                f"{BUSY_TIMEOUT_SEC:.0f} s ({exc}); try again when the other pas run ends"
+            ) from exc
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._write() as db:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            if version > len(MIGRATIONS):
+                raise StoreError(f"{self.path} was written by a newer pas (schema {version}); upgrade pas")
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    # -- portfolios --------------------------------------------------------------------
+    def add_portfolio(self, portfolio: Portfolio) -> None:
+        capital = None if portfolio.capital is None else to_units(portfolio.capital)
+        try:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO portfolios (id, strategy, schedule, capital_n, params, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        portfolio.id,
+                        portfolio.strategy,
+                        portfolio.schedule.value,
+                        capital,
+                        json.dumps(dict(portfolio.params), sort_keys=True),
+                        format_ts(portfolio.created_at),
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise InputError(
+                f"portfolio {portfolio.id!r} exists already (see `pas portfolio show {portfolio.id}`)"
+            ) from None
+
+    def get_portfolio(self, portfolio_id: str) -> Portfolio | None:
+        row = self._db.execute(
+            "SELECT id, strategy, schedule, capital_n, params, created_at FROM portfolios WHERE id = ?",
+            (portfolio_id,),
+        ).fetchone()
+        return None if row is None else _portfolio(row)
+
+    def list_portfolios(self) -> list[Portfolio]:
+        rows = self._db.execute(
+            "SELECT id, strategy, schedule, capital_n, params, created_at FROM portfolios ORDER BY id"
+        )
+        return [_portfolio(row) for row in rows]
+
+    def remove_portfolio(self, portfolio_id: str) -> None:
+        with self._write() as db:
+            for table, column in (
+                ("fills", "portfolio"),
+                ("weights", "portfolio"),
+                ("portfolios", "id"),
+            ):
+                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (portfolio_id,))
+
+    # -- target weights ----------------------------------------------------------------
+    def put_weights(self, weights: WeightSet) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO weights (portfolio, at, source, weights) VALUES (?, ?, ?, ?)",
+                (
+                    weights.portfolio,
+                    format_ts(weights.at),
+                    weights.source,
+                    json.dumps(sorted(weights.weights.items())),
+                ),
+            )
+
+    def weights_history(self, portfolio_id: str, limit: int | None = None) -> list[WeightSet]:
+        rows = self._db.execute(
+            "SELECT portfolio, at, source, weights FROM weights WHERE portfolio = ?"
+            " ORDER BY at DESC, id DESC LIMIT ?",
+            (portfolio_id, -1 if limit is None else limit),
+        )
+        return [
+            WeightSet(portfolio=p, at=parse_ts(at), source=source, weights=dict(json.loads(w)))
+            for p, at, source, w in rows
+        ]
+
+    # -- ledger ------------------------------------------------------------------------
+    def append_fills(self, fills: Sequence[Fill]) -> int:
+        rows = [
+            (
+                f.fill_id,
+                f.portfolio,
+                f.symbol,
+                f.side.value,
+                to_units(f.qty),
+                to_units(f.price),
+                to_units(f.commission),
+                format_ts(f.ts),
+                f.broker_order_id,
+                f.client_order_id,
+                f.run_id,
+            )
+            for f in fills
+        ]
+        with self._write() as db:
+            before = db.total_changes
+            db.executemany(
+                f"INSERT INTO fills ({_FILL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (fill_id) DO NOTHING",
+                rows,
+            )
+            return db.total_changes - before
+
+    def fills(
+        self,
+        portfolio_id: str,
+        since: datetime | None = None,
+        symbol: str | None = None,
+        limit: int | None = None,
+    ) -> list[Fill]:
+        sql = f"SELECT {_FILL_COLUMNS} FROM fills WHERE portfolio = ?"
+        args: list[Any] = [portfolio_id]
+        if since is not None:
+            sql += " AND ts >= ?"
+            args.append(format_ts(since))
+        if symbol is not None:
+            sql += " AND symbol = ?"
+            args.append(symbol)
+        sql += " ORDER BY ts, id LIMIT ?"
+        args.append(-1 if limit is None else limit)
+        return [_fill(row) for row in self._db.execute(sql, args)]
+
+    def ledger(self, portfolio_id: str) -> list[LedgerEntry]:
+        rows = self._db.execute(
+            "SELECT symbol, CASE side WHEN 'buy' THEN qty_n ELSE -qty_n END, price_n, commission_n"
+            " FROM fills WHERE portfolio = ? ORDER BY ts, id",
+            (portfolio_id,),
+        )
+        return [LedgerEntry._make(row) for row in rows]
+
+    def holdings(self, portfolio_id: str) -> dict[str, Any]:
+        rows = self._db.execute(
+            "SELECT symbol, SUM(CASE side WHEN 'buy' THEN qty_n ELSE -qty_n END) AS q"
+            " FROM fills WHERE portfolio = ? GROUP BY symbol HAVING q != 0 ORDER BY symbol",
+            (portfolio_id,),
+        )
+        return {symbol: from_units(q) for symbol, q in rows}
+
+    # -- prices ------------------------------------------------------------------------
+    def upsert_prices(self, prices: Iterable[Price]) -> int:
+        rows = [(p.symbol, p.day.isoformat(), to_units(p.close)) for p in prices]
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO prices (symbol, day, close_n) VALUES (?, ?, ?)"
+                " ON CONFLICT (symbol, day) DO UPDATE SET close_n = excluded.close_n",
+                rows,
+            )
+        return len(rows)
+
+    def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
+        wanted = sorted(set(symbols))
+        if not wanted:
+            return {}
+        day = (on_or_before or date.max).isoformat()
+        found: dict[str, Price] = {}
+        # SQLite returns the other columns of the row that holds MAX(day) (documented).
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT symbol, MAX(day), close_n FROM prices WHERE symbol IN ({marks})"
+                " AND day <= ? GROUP BY symbol",
+                [*chunk, day],
+            )
+            for symbol, d, close in rows:
+                found[symbol] = Price(symbol, date.fromisoformat(d), from_units(close))
+        return found
+
+    # -- runs --------------------------------------------------------------------------
+    def start_run(self, run: Run) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO runs (run_id, command, started_at, status, details) VALUES (?, ?, ?, ?, ?)",
+                (
+                    run.run_id,
+                    run.command,
+                    format_ts(run.started_at),
+                    run.status.value,
+                    json.dumps(dict(run.details), default=str),
+                ),
+            )
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        error: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE runs SET ended_at = ?, status = ?, error = ?,"
+                " details = CASE WHEN ? IS NULL THEN details ELSE ? END WHERE run_id = ?",
+                (
+                    format_ts(self.clock()),
+                    status.value,
+                    error,
+                    None if details is None else 1,
+                    json.dumps(dict(details or {}), default=str),
+                    run_id,
+                ),
+            )
+
+    def recent_runs(self, limit: int = 20) -> list[Run]:
+        rows = self._db.execute(
+            "SELECT run_id, command, started_at, ended_at, status, error, details FROM runs"
+            " ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            Run(
+                run_id=run_id,
+                command=command,
+                started_at=parse_ts(started),
+                ended_at=None if ended is None else parse_ts(ended),
+                status=RunStatus(status),
+                error=error,
+                details=json.loads(details),
+            )
+            for run_id, command, started, ended, status, error, details in rows
+        ]
+
+    # -- locks -------------------------------------------------------------------------
+    def acquire_lock(self, name: str, owner: str, ttl_sec: float) -> bool:
+        now = self.clock()
+        with self._write() as db:
+            row = db.execute("SELECT owner, expires_at FROM locks WHERE name = ?", (name,)).fetchone()
+            if row is not None and row[0] != owner and row[1] > format_ts(now):
+                return False
+            db.execute(
+                "INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
+                (name, owner, format_ts(now + timedelta(seconds=ttl_sec))),
+            )
+            return True
+
+    def release_lock(self, name: str, owner: str) -> bool:
+        with self._write() as db:
+            cursor = db.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
+            return cursor.rowcount > 0
+
+
+def _portfolio(row: tuple[Any, ...]) -> Portfolio:
+    pid, strategy, schedule, capital, params, created = row
+    return Portfolio(
+        id=pid,
+        strategy=strategy,
+        schedule=Schedule(schedule),
+        capital=None if capital is None else from_units(capital),
+        params=json.loads(params),
+        created_at=parse_ts(created),
+    )
+
+
+def _fill(row: tuple[Any, ...]) -> Fill:
+    fill_id, portfolio, symbol, side, qty, price, commission, ts, boid, coid, run_id = row
+    return Fill(
+        fill_id=fill_id,
+        portfolio=portfolio,
+        symbol=symbol,
+        side=Side(side),
+        qty=from_units(qty),
+        price=from_units(price),
+        commission=from_units(commission),
+        ts=parse_ts(ts),
+        broker_order_id=boid,
+        client_order_id=coid,
+        run_id=run_id,
+    )

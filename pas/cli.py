@@ -112,4 +112,4 @@ app.command("jobs")(jobs_cmd.jobs)
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(prog_name="pas")

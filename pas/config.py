@@ -65,7 +65,7 @@ class Settings:
     """The effective configuration of one pas invocation (see the README's settings table)."""
 
     home: Path
-    mongo_uri: str | None = None
+    mongo_uri: str | None = field(default=None, repr=False)  # may hold a password
     db_name: str = DEFAULT_DB_NAME
     min_allocation: float = DEFAULT_MIN_ALLOCATION
     max_allocation: float = DEFAULT_MAX_ALLOCATION

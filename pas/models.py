@@ -67,8 +67,11 @@ def to_units(value: Decimal) -> int:
 
 
 def from_units(units: int) -> Decimal:
-    """The inverse of :func:`to_units`."""
-    return (Decimal(units) * _NANO).normalize() if units else Decimal(0)
+    """The inverse of :func:`to_units`, without trailing zeros or exponent notation."""
+    value = Decimal(units) * _NANO
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
 
 
 def parse_decimal(text: str | int | float | Decimal, what: str) -> Decimal:

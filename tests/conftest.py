@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,29 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def _mongomock_accepts_sort() -> None:
+    """pymongo >= 4.9 passes ``sort=`` to the bulk builder; mongomock 4.3 predates it.
+
+    The shim drops an unset ``sort`` (pas never sets one) so that the real pymongo
+    ``UpdateOne``/``ReplaceOne`` objects can be used against mongomock unchanged.
+    """
+    from mongomock.collection import BulkOperationBuilder
+
+    for name in ("add_update", "add_replace"):
+        original = getattr(BulkOperationBuilder, name)
+        if getattr(original, "_pas_shim", False):
+            continue
+
+        def shim(
+            self: object, *args: object, _original: Any = original, sort: object = None, **kw: object
+        ) -> Any:
+            assert sort is None, "pas never sorts inside a bulk write"
+            return _original(self, *args, **kw)
+
+        shim._pas_shim = True  # type: ignore[attr-defined]
+        setattr(BulkOperationBuilder, name, shim)
+
+
 def _backends() -> list[str]:
     names = ["sqlite", "mongomock"]
     if os.environ.get("PAS_TEST_MONGO_URI"):
@@ -64,6 +88,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> I
         import mongomock
 
         from pas.store.mongo import MongoStore
+
+        _mongomock_accepts_sort()
 
         s = MongoStore(mongomock.MongoClient(tz_aware=True), "pas_test", where="mongomock", clock=clock)
     else:

@@ -116,7 +116,7 @@ def err_console() -> Console:
 def to_jsonable(value: Any) -> Any:
     """Values as JSON: Decimals as strings (exact, as Alpaca's API does), times in ISO-8601."""
     if isinstance(value, Decimal):
-        return str(value)
+        return f"{value:f}"
     if isinstance(value, datetime | date):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Enum):

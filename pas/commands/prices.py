@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from pas.commands._app import say, state
+from pas.commands._app import JsonOption, print_json, say, state
+from pas.models import check_symbol, parse_ts
 
 app = typer.Typer(
     help="Store daily closes (used for valuation and the simulated broker).", no_args_is_help=True
@@ -31,3 +32,73 @@ def import_(
         written = app_state.store.upsert_prices(prices)
     symbols = len({p.symbol for p in prices})
     say(f"stored {written} close(s) for {symbols} symbol(s)")
+
+
+def _symbols(values: list[str]) -> list[str]:
+    """Tickers from repeated and comma-separated option values, upper-cased, in order."""
+    found = [check_symbol(part) for value in values for part in value.split(",") if part.strip()]
+    return list(dict.fromkeys(found))
+
+
+@app.command("fetch")
+def fetch(
+    ctx: typer.Context,
+    symbols: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--symbols",
+            "-s",
+            help="Tickers, comma-separated or repeated. Default: every symbol a portfolio holds or "
+            "targets, plus BENCHMARK.",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="First day (YYYY-MM-DD) for every symbol, replacing stored closes. Default: the day "
+            "after each symbol's newest stored close."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Download daily closes from Alpaca: only the completed days not stored yet.
+
+    Example: pas prices fetch --symbols AAPL,MSFT --start 2025-01-02
+    """
+    import requests
+
+    from pas.portfolio.broker.alpaca import alpaca_from_settings
+    from pas.portfolio.pricefetch import fetch_closes, tracked_symbols
+
+    app_state = state(ctx)
+    first = None if start is None else parse_ts(start).date()
+    wanted = _symbols(symbols or [])
+    settings = app_state.settings
+    with requests.Session() as session:
+        broker = alpaca_from_settings(settings, session=session)
+        store = app_state.store
+        if not wanted:
+            wanted = tracked_symbols(store, settings.benchmark)
+        details = {"symbols": len(wanted), "start": start or "incremental"}
+        with app_state.run("prices fetch", **details) as handle:
+            result = fetch_closes(broker, store, wanted, first)
+            handle.details.update(written=result.written, end=result.end.isoformat(), missing=result.missing)
+    if as_json:
+        print_json(
+            {
+                "written": result.written,
+                "end": result.end,
+                "fetched": result.fetched,
+                "up_to_date": result.up_to_date,
+                "missing": result.missing,
+            }
+        )
+        return
+    say(
+        f"stored {result.written} close(s) for {len(result.fetched)} symbol(s) "
+        f"through {result.end.isoformat()}"
+    )
+    if result.up_to_date:
+        say(f"already up to date: {', '.join(result.up_to_date)}")
+    if result.missing:
+        say(f"no bars from Alpaca for: {', '.join(result.missing)} (check the tickers and ALPACA_FEED)")

@@ -11,15 +11,20 @@ from pas.portfolio.broker.base import (
     OrderRequest,
     OrderStatus,
 )
+from pas.portfolio.broker.errors import BrokerAuthError, BrokerError, OrderOutcomeUnknown, OrderRejected
 
 __all__ = [
     "Account",
     "Asset",
     "Broker",
+    "BrokerAuthError",
+    "BrokerError",
     "BrokerFill",
     "BrokerPosition",
     "MarketClock",
     "Order",
+    "OrderOutcomeUnknown",
+    "OrderRejected",
     "OrderRequest",
     "OrderStatus",
 ]

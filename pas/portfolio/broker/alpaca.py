@@ -1,0 +1,590 @@
+"""The Alpaca broker over its REST API: trading v2 and market data v2.
+
+Endpoints (confirmed against Alpaca's API reference and alpaca-py's clients):
+
+- trading: ``GET /v2/account``, ``GET /v2/clock``, ``GET /v2/assets/{symbol}``,
+  ``POST /v2/orders``, ``GET /v2/orders/{id}``,
+  ``GET /v2/orders:by_client_order_id?client_order_id=``, ``GET /v2/orders``,
+  ``DELETE /v2/orders/{id}``, ``GET /v2/positions``,
+  ``GET /v2/account/activities/FILL`` (paged: ``page_token`` is the id of the last
+  activity of the previous page, with ``direction=asc`` the next page starts after it);
+- data: ``GET /v2/stocks/trades/latest?symbols=`` (``{"trades": {sym: {"p": ...}}}``) and
+  ``GET /v2/stocks/bars?symbols=&timeframe=1Day`` (``{"bars": {sym: [{"t", "c"}]},
+  "next_page_token"}``).
+
+Money in trading answers is JSON strings; in data answers JSON numbers, which are parsed
+as :class:`~decimal.Decimal` so no close goes through a float.
+
+Retries: GETs (and the look-ups after an order POST) are retried on 429 and 5xx, on
+timeouts and on dropped connections, with exponential backoff and jitter, waiting as
+long as ``Retry-After`` or ``X-Ratelimit-Reset`` asks. An order POST is never sent twice:
+see :meth:`AlpacaBroker.submit_order`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import tenacity
+
+from pas.config import PAPER_BASE_URL, Settings
+from pas.errors import ConfigError, NotFoundError
+from pas.models import Side, utc
+from pas.portfolio.broker.base import (
+    Account,
+    Asset,
+    Bar,
+    BrokerFill,
+    BrokerPosition,
+    MarketClock,
+    Order,
+    OrderRequest,
+    OrderStatus,
+)
+from pas.portfolio.broker.errors import (
+    BrokerAuthError,
+    BrokerError,
+    OrderOutcomeUnknown,
+    OrderRejected,
+)
+from pas.store.base import Clock, system_clock
+
+# Seconds to connect and to wait for each answer; Alpaca answers in well under a second,
+# and a cron job must not hang on a dead connection.
+DEFAULT_TIMEOUT = 10.0
+# 429: rate limited (200 requests a minute on trading). 500/502/503/504: Alpaca's servers
+# or gateways failing for a moment. Both clear up on their own; other 4xx never do.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_ATTEMPTS = 5
+BACKOFF_INITIAL_SEC = 0.5
+BACKOFF_MAX_SEC = 30.0
+BACKOFF_JITTER_SEC = 0.5
+# A server asking for a longer pause than this is treated as down rather than waited for.
+MAX_SERVER_WAIT_SEC = 120.0
+ORDERS_LIMIT = 500  # Alpaca's maximum for GET /v2/orders
+ACTIVITIES_PAGE_SIZE = 100  # Alpaca's maximum for account activities
+BARS_PAGE_LIMIT = 10000  # Alpaca's maximum bars per data page
+# Symbols per data request: keeps the query string well under URL length limits.
+SYMBOLS_PER_REQUEST = 100
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+# Phrases of Alpaca's refusals, mapped to OrderRejected.reason.
+_REJECT_REASONS = (
+    ("client_order_id must be unique", "duplicate"),
+    ("wash trade", "wash_trade"),
+    ("buying power", "buying_power"),
+    ("insufficient qty", "insufficient_qty"),
+)
+# Alpaca statuses outside OrderStatus; none of them is final, so polling continues.
+_OTHER_OPEN_STATUSES = frozenset(
+    {"held", "suspended", "calculated", "stopped", "pending_replace", "accepted_for_bidding"}
+)
+
+Sleep = Callable[[float], None]
+
+
+class _Transient(Exception):
+    """One attempt failed in a way that may clear up (retryable status, timeout, drop)."""
+
+    def __init__(self, what: str, status: int | None, wait: float | None, message: str = "") -> None:
+        super().__init__(what)
+        self.what = what
+        self.status = status
+        self.wait = wait
+        self.message = message
+
+
+class AlpacaBroker:
+    """The :class:`~pas.portfolio.broker.base.Broker` protocol over Alpaca's REST API.
+
+    Args:
+        session: the HTTP transport (a ``requests.Session``); tests pass one aimed at a fake.
+        base_url: trading API root, e.g. ``https://paper-api.alpaca.markets``.
+        data_url: market data API root, e.g. ``https://data.alpaca.markets``.
+        key_id: sent as ``APCA-API-KEY-ID``; never in URLs, messages or logs.
+        secret: sent as ``APCA-API-SECRET-KEY``; never in URLs, messages or logs.
+        feed: the stock data feed (``iex`` is free).
+        timeout: seconds for each HTTP call.
+        sleep: how to wait between attempts (tests pass a recorder); default ``time.sleep``.
+        clock: the current UTC time, for ``X-Ratelimit-Reset``.
+    """
+
+    name = "alpaca"
+
+    def __init__(
+        self,
+        session: requests.Session,
+        base_url: str,
+        data_url: str,
+        key_id: str,
+        secret: str,
+        feed: str = "iex",
+        timeout: float = DEFAULT_TIMEOUT,
+        sleep: Sleep | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._data_url = data_url.rstrip("/")
+        self._headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
+        self.feed = feed
+        self.timeout = timeout
+        self._sleep = sleep if sleep is not None else _system_sleep
+        self._clock = clock
+        self.activities_page_size = ACTIVITIES_PAGE_SIZE
+        self.bars_page_limit = BARS_PAGE_LIMIT
+
+    def __repr__(self) -> str:
+        return f"AlpacaBroker({self._base_url!r}, feed={self.feed!r})"
+
+    # -- account and market ------------------------------------------------------------
+    def account(self) -> Account:
+        data = self._get("/v2/account")
+        return Account(
+            equity=_dec(data, "equity"),
+            cash=_dec(data, "cash"),
+            buying_power=_dec(data, "buying_power"),
+            blocked=bool(data.get("trading_blocked")) or bool(data.get("account_blocked")),
+            currency=str(data.get("currency") or "USD"),
+        )
+
+    def clock(self) -> MarketClock:
+        data = self._get("/v2/clock")
+        return MarketClock(
+            timestamp=_ts(data, "timestamp"),
+            is_open=bool(data.get("is_open")),
+            next_open=_ts(data, "next_open"),
+            next_close=_ts(data, "next_close"),
+        )
+
+    def asset(self, symbol: str) -> Asset:
+        try:
+            data = self._get(f"/v2/assets/{symbol}")
+        except BrokerError as exc:
+            if exc.status == 404:
+                raise NotFoundError(f"Alpaca has no asset {symbol!r}; check the ticker") from None
+            raise
+        return Asset(
+            symbol=str(data.get("symbol") or symbol),
+            tradable=bool(data.get("tradable")),
+            fractionable=bool(data.get("fractionable")),
+        )
+
+    # -- orders ------------------------------------------------------------------------
+    def submit_order(self, request: OrderRequest) -> Order:
+        """Sends a market order once; never re-sends it.
+
+        After a timeout, a dropped connection, a 429, a 5xx or Alpaca's "client_order_id
+        must be unique", the order is looked up by its client order id and returned if
+        Alpaca has it (the POST reached it, or an earlier run sent it).
+
+        Raises:
+            OrderRejected: Alpaca refused the order (buying power, wash trade, invalid).
+            OrderOutcomeUnknown: no answer and no such order at Alpaca; re-running is safe.
+            BrokerAuthError: the key or secret is wrong.
+        """
+        body = {
+            "symbol": request.symbol,
+            "qty": _wire_qty(request.qty),
+            "side": request.side.value,
+            "type": "market",
+            "time_in_force": request.time_in_force,
+            "client_order_id": request.client_order_id,
+        }
+        coid = request.client_order_id
+        try:
+            data = self._send("POST", self._base_url, "/v2/orders", body=body)
+        except _Transient as exc:
+            found = self.order_by_client_id(coid)
+            if found is not None:
+                return found
+            raise OrderOutcomeUnknown(
+                f"order {coid} for {request.symbol}: {exc.what}, and Alpaca has no order with that "
+                "client order id; it was not placed, re-running is safe",
+                exc.status,
+                exc.message,
+            ) from None
+        except OrderRejected as exc:
+            if exc.reason != "duplicate":
+                raise
+            found = self.order_by_client_id(coid)
+            if found is None:
+                raise
+            return found
+        return _order(data)
+
+    def get_order(self, order_id: str) -> Order:
+        return _order(self._get(f"/v2/orders/{order_id}"))
+
+    def order_by_client_id(self, client_order_id: str) -> Order | None:
+        try:
+            data = self._get("/v2/orders:by_client_order_id", {"client_order_id": client_order_id})
+        except BrokerError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _order(data)
+
+    def list_orders(self, status: str = "open", after: datetime | None = None) -> list[Order]:
+        """Orders by status, newest first: one page of up to :data:`ORDERS_LIMIT`."""
+        params: dict[str, str] = {"status": status, "limit": str(ORDERS_LIMIT), "direction": "desc"}
+        if after is not None:
+            params["after"] = _wire_ts(after)
+        data = self._get("/v2/orders", params)
+        return [_order(item) for item in _list(data, "/v2/orders")]
+
+    def cancel_order(self, order_id: str) -> None:
+        self._with_retries(lambda: self._send("DELETE", self._base_url, f"/v2/orders/{order_id}"))
+
+    # -- positions and fills -----------------------------------------------------------
+    def positions(self) -> list[BrokerPosition]:
+        data = self._get("/v2/positions")
+        return [
+            BrokerPosition(
+                symbol=str(item["symbol"]),
+                qty=_dec(item, "qty"),
+                market_value=_dec(item, "market_value") if item.get("market_value") is not None else None,
+            )
+            for item in _list(data, "/v2/positions")
+        ]
+
+    def fills(self, after: datetime | None = None) -> list[BrokerFill]:
+        """FILL activities after a time, oldest first, following every page."""
+        fills: list[BrokerFill] = []
+        token: str | None = None
+        while True:
+            params = {"direction": "asc", "page_size": str(self.activities_page_size)}
+            if after is not None:
+                params["after"] = _wire_ts(after)
+            if token is not None:
+                params["page_token"] = token
+            page = _list(self._get("/v2/account/activities/FILL", params), "account activities")
+            fills.extend(_fill(item) for item in page)
+            if len(page) < self.activities_page_size:
+                return fills
+            token = str(page[-1]["id"])
+
+    # -- market data -------------------------------------------------------------------
+    def latest_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
+        prices: dict[str, Decimal] = {}
+        for chunk in _chunks(symbols):
+            params = {"symbols": ",".join(chunk), "feed": self.feed}
+            data = self._get("/v2/stocks/trades/latest", params, data_api=True)
+            trades = data.get("trades") or {}
+            if not isinstance(trades, Mapping):
+                raise _malformed("/v2/stocks/trades/latest")
+            for symbol, trade in trades.items():
+                prices[str(symbol)] = _dec(trade, "p")
+        return prices
+
+    def daily_bars(self, symbols: Iterable[str], start: date, end: date | None = None) -> list[Bar]:
+        """Daily closes, adjusted for splits and dividends, oldest first per symbol.
+
+        A daily bar's ``t`` is midnight New York time written in UTC (04:00Z or 05:00Z),
+        so its UTC date is the trading day.
+        """
+        bars: list[Bar] = []
+        for chunk in _chunks(list(symbols)):
+            token: str | None = None
+            while True:
+                params = {
+                    "symbols": ",".join(chunk),
+                    "timeframe": "1Day",
+                    "start": start.isoformat(),
+                    "feed": self.feed,
+                    "adjustment": "all",
+                    "limit": str(self.bars_page_limit),
+                }
+                if end is not None:
+                    params["end"] = end.isoformat()
+                if token:
+                    params["page_token"] = token
+                data = self._get("/v2/stocks/bars", params, data_api=True)
+                by_symbol = data.get("bars") or {}
+                if not isinstance(by_symbol, Mapping):
+                    raise _malformed("/v2/stocks/bars")
+                for symbol, items in by_symbol.items():
+                    for item in items or ():
+                        bars.append(Bar(str(symbol), _ts(item, "t").date(), _dec(item, "c")))
+                token = data.get("next_page_token")
+                if not token:
+                    break
+        return bars
+
+    # -- HTTP --------------------------------------------------------------------------
+    def _get(self, path: str, params: Mapping[str, str] | None = None, data_api: bool = False) -> Any:
+        root = self._data_url if data_api else self._base_url
+        return self._with_retries(lambda: self._send("GET", root, path, params=params))
+
+    def _with_retries(self, attempt: Callable[[], Any]) -> Any:
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(MAX_ATTEMPTS),
+            wait=_wait,
+            retry=tenacity.retry_if_exception_type(_Transient),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Transient as exc:
+            raise BrokerError(
+                f"{exc.what} ({MAX_ATTEMPTS} attempts); try again later", exc.status, exc.message
+            ) from None
+
+    def _send(
+        self,
+        method: str,
+        root: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, str] | None = None,
+    ) -> Any:
+        """One HTTP call: the parsed JSON body, or a PasError / _Transient."""
+        where = f"{method} {path}"
+        try:
+            response = self._session.request(
+                method, root + path, params=params, json=body, headers=self._headers, timeout=self.timeout
+            )
+        except requests.Timeout:
+            raise _Transient(f"Alpaca did not answer {where} within {self.timeout:g}s", None, None) from None
+        except requests.ConnectionError:
+            what = f"could not connect to Alpaca for {where} (check the network)"
+            raise _Transient(what, None, None) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            if status == 204 or not response.content:
+                return None
+            try:
+                return response.json(parse_float=Decimal)
+            except ValueError:
+                raise _malformed(where, status) from None
+        message = _alpaca_message(response)
+        if status in RETRY_STATUSES:
+            wait = _server_wait(response.headers, self._clock)
+            raise _Transient(f"Alpaca answered {where} with HTTP {status}", status, wait, message)
+        if status == 401 or (status == 403 and not _order_refusal(message)):
+            raise BrokerAuthError(
+                f"Alpaca refused the credentials (HTTP {status}: {message}); check ALPACA_API_KEY and "
+                "ALPACA_API_SECRET, and that they belong to ALPACA_BASE_URL (paper keys only work on paper)",
+                status,
+                message,
+            )
+        if method == "POST" and path == "/v2/orders" and status in (403, 422):
+            reason = _order_refusal(message) or "invalid"
+            raise OrderRejected(
+                f"Alpaca rejected the order (HTTP {status}: {message})", status, message, reason
+            )
+        raise BrokerError(f"Alpaca answered {where} with HTTP {status}: {message}", status, message)
+
+
+def alpaca_from_settings(
+    settings: Settings,
+    session: requests.Session | None = None,
+    sleep: Sleep | None = None,
+    clock: Clock = system_clock,
+) -> AlpacaBroker:
+    """The Alpaca broker the settings describe.
+
+    Raises:
+        ConfigError: the key or secret is missing, or the base URL is a live (real money)
+            one and ``PAS_ALLOW_LIVE`` is not set.
+    """
+    if not settings.alpaca_api_key or not settings.alpaca_api_secret:
+        raise ConfigError(
+            "Alpaca needs ALPACA_API_KEY and ALPACA_API_SECRET; set both in the environment or .env"
+        )
+    if is_live_url(settings.alpaca_base_url) and not settings.allow_live:
+        raise ConfigError(
+            f"ALPACA_BASE_URL {settings.alpaca_base_url} is not the paper API and would trade real "
+            f"money; set PAS_ALLOW_LIVE=1 to allow live trading, or use {PAPER_BASE_URL}"
+        )
+    return AlpacaBroker(
+        session if session is not None else requests.Session(),
+        settings.alpaca_base_url,
+        settings.alpaca_data_url,
+        settings.alpaca_api_key,
+        settings.alpaca_api_secret,
+        feed=settings.alpaca_feed,
+        sleep=sleep,
+        clock=clock,
+    )
+
+
+def is_live_url(url: str) -> bool:
+    """True unless the URL is Alpaca's paper API or a loopback address (a test fake).
+
+    Anything else (api.alpaca.markets, a proxy) may reach real money, so it needs consent.
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    return host != urlsplit(PAPER_BASE_URL).hostname and host not in LOOPBACK_HOSTS
+
+
+# -- retry timing ----------------------------------------------------------------------
+def _system_sleep(seconds: float) -> None:
+    time.sleep(seconds)  # looked up at call time, so a test can patch time.sleep
+
+
+def _wait(state: tenacity.RetryCallState) -> float:
+    """The server's requested pause when it gave one, else exponential backoff with jitter."""
+    exc = state.outcome.exception() if state.outcome is not None else None
+    if isinstance(exc, _Transient) and exc.wait is not None:
+        return exc.wait
+    backoff = min(BACKOFF_MAX_SEC, BACKOFF_INITIAL_SEC * 2.0 ** (state.attempt_number - 1))
+    # Jitter spreads out the retries of several cron jobs that failed at the same moment.
+    return backoff + random.uniform(0, BACKOFF_JITTER_SEC)
+
+
+def _server_wait(headers: Mapping[str, str], clock: Clock) -> float | None:
+    """Seconds the server asked us to wait (``Retry-After`` or ``X-Ratelimit-Reset``)."""
+    wait: float | None = None
+    retry_after = headers.get("Retry-After")
+    if retry_after:
+        try:
+            wait = float(retry_after)
+        except ValueError:
+            try:
+                wait = (utc(parsedate_to_datetime(retry_after)) - clock()).total_seconds()
+            except (TypeError, ValueError):
+                wait = None
+    reset = headers.get("X-Ratelimit-Reset")
+    if wait is None and reset:
+        try:
+            wait = float(reset) - clock().timestamp()
+        except ValueError:
+            wait = None
+    if wait is None:
+        return None
+    if wait > MAX_SERVER_WAIT_SEC:
+        return MAX_SERVER_WAIT_SEC
+    return max(0.0, wait)
+
+
+# -- wire formats ----------------------------------------------------------------------
+def _alpaca_message(response: requests.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return (response.reason or "no message").strip()
+    if isinstance(data, Mapping) and data.get("message"):
+        return str(data["message"])
+    return (response.reason or "no message").strip()
+
+
+def _order_refusal(message: str) -> str | None:
+    lowered = message.lower()
+    for phrase, reason in _REJECT_REASONS:
+        if phrase in lowered:
+            return reason
+    return None
+
+
+def _malformed(where: str, status: int = 200) -> BrokerError:
+    return BrokerError(
+        f"Alpaca answered {where} with a malformed body (HTTP {status}); try again later", status
+    )
+
+
+def _list(data: Any, where: str) -> list[Mapping[str, Any]]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise _malformed(where)
+    return data
+
+
+def _dec(data: Mapping[str, Any], key: str) -> Decimal:
+    raw = data.get(key) if isinstance(data, Mapping) else None
+    if raw is None:
+        raise BrokerError(f"Alpaca's answer lacks {key!r}; try again later")
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise BrokerError(f"Alpaca sent {key}={raw!r}, not a number; try again later") from None
+    return value
+
+
+def _opt_dec(data: Mapping[str, Any], key: str) -> Decimal | None:
+    return None if data.get(key) is None else _dec(data, key)
+
+
+def _ts(data: Mapping[str, Any], key: str) -> datetime:
+    raw = data.get(key) if isinstance(data, Mapping) else None
+    try:
+        return utc(datetime.fromisoformat(str(raw).replace("Z", "+00:00")))
+    except ValueError:
+        raise BrokerError(f"Alpaca sent {key}={raw!r}, not an RFC 3339 time; try again later") from None
+
+
+def _status(raw: str) -> OrderStatus:
+    try:
+        return OrderStatus(raw)
+    except ValueError:
+        if raw in _OTHER_OPEN_STATUSES:
+            return OrderStatus.ACCEPTED
+        raise BrokerError(f"Alpaca sent an unknown order status {raw!r}; update pas") from None
+
+
+def _side(raw: str) -> Side:
+    # A short sale ("sell_short") is a sell for the ledger.
+    return Side.BUY if raw == "buy" else Side.SELL
+
+
+def _order(data: Any) -> Order:
+    if not isinstance(data, Mapping) or "id" not in data:
+        raise _malformed("an order")
+    return Order(
+        id=str(data["id"]),
+        client_order_id=str(data.get("client_order_id") or ""),
+        symbol=str(data["symbol"]),
+        side=_side(str(data["side"])),
+        qty=_opt_dec(data, "qty") or Decimal(0),
+        filled_qty=_opt_dec(data, "filled_qty") or Decimal(0),
+        filled_avg_price=_opt_dec(data, "filled_avg_price"),
+        status=_status(str(data["status"])),
+        submitted_at=_ts(data, "submitted_at") if data.get("submitted_at") else None,
+    )
+
+
+def _fill(data: Mapping[str, Any]) -> BrokerFill:
+    return BrokerFill(
+        id=str(data["id"]),
+        order_id=str(data["order_id"]),
+        symbol=str(data["symbol"]),
+        side=_side(str(data["side"])),
+        qty=_dec(data, "qty"),
+        price=_dec(data, "price"),
+        ts=_ts(data, "transaction_time"),
+    )
+
+
+def _wire_qty(qty: Decimal) -> str:
+    """A quantity as Alpaca wants it: a plain decimal string, no exponent."""
+    text = f"{qty:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _wire_ts(ts: datetime) -> str:
+    return utc(ts).isoformat().replace("+00:00", "Z")
+
+
+def _chunks(symbols: Sequence[str]) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(symbols))
+    for start in range(0, len(unique), SYMBOLS_PER_REQUEST):
+        yield unique[start : start + SYMBOLS_PER_REQUEST]
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "RETRY_STATUSES",
+    "AlpacaBroker",
+    "alpaca_from_settings",
+    "is_live_url",
+]

@@ -1,0 +1,626 @@
+"""A fake Alpaca (trading v2 + market data v2) on 127.0.0.1 for tests.
+
+It answers like the real API: money and quantities as JSON strings on the trading API,
+numbers on the data API, RFC 3339 times with nanoseconds, ``{"code", "message"}`` errors.
+State lives in memory; every request is logged.
+
+Usage::
+
+    with FakeAlpaca() as fake:                      # serves on fake.url
+        fake.set_price("AAPL", "150")               # fill price and latest trade
+        fake.set_asset("BRK.A", fractionable=False)
+        fake.add_bars("SPY", {date(2026, 1, 2): "580.1"})
+        fake.cash = Decimal("5000")                 # buying power
+        fake.fill_mode = "partial"                  # immediate|partial|later|never|reject|expire
+        fake.fill_modes["MSFT"] = "later"           # per symbol
+        fake.partial_fraction = Decimal("0.5")
+        fake.market_open = False                    # orders wait; fake.open_market() runs them
+        fake.inject("submit", status=504, after_create=True)   # a lost response
+        fake.inject("account", status=429, headers={"Retry-After": "3"}, times=2)
+        fake.inject("positions", delay=1.0)         # slower than the client's timeout
+        fake.inject("clock", body=b"{not json")     # malformed body
+        fake.fill_open("AAPL"); fake.expire_open()  # settle resting orders
+        fake.count("POST", "/v2/orders")            # from fake.requests
+
+Endpoint names for :meth:`FakeAlpaca.inject`: account, clock, asset, submit, order,
+order_by_client_id, orders, cancel, positions, activities, trades_latest, bars.
+
+Built-in refusals like Alpaca's: a reused client order id (422), a buy costing more than
+the cash (403 insufficient buying power), a sell of more than held (403 insufficient qty;
+no shorting), an order opposite to an open order on the same symbol (403 wash trade).
+Authentication: headers must carry :data:`KEY_ID` / :data:`SECRET` (else 401).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+KEY_ID = "PKFAKEKEY0000000"
+SECRET = "fake-secret-0123456789abcdefghij"
+WASH_TRADE = "potential wash trade detected. use complex orders"
+BUYING_POWER = "insufficient buying power"
+DUPLICATE = "client_order_id must be unique"
+FILL_MODES = ("immediate", "partial", "later", "never", "reject", "expire")
+_OPEN = ("new", "accepted", "pending_new", "partially_filled")
+
+
+@dataclass
+class Fault:
+    """An injected misbehaviour for the next ``times`` requests to one endpoint."""
+
+    endpoint: str
+    status: int | None = None  # an error status; None: answer normally (after any delay)
+    message: str = "internal server error"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    times: int = 1
+    after_create: bool = False
+    delay: float = 0.0
+    body: bytes | None = None
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+
+
+def _rfc3339(ts: datetime) -> str:
+    """Alpaca's style: UTC with nanoseconds."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+
+
+class FakeAlpaca:
+    """In-memory Alpaca; see the module docstring for its API."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self.clock = clock or (lambda: datetime(2026, 1, 5, 15, 0, tzinfo=UTC))
+        self.lock = threading.RLock()
+        self.prices: dict[str, Decimal] = {}
+        self.assets: dict[str, dict[str, Any]] = {}
+        self.bars: dict[str, dict[date, Decimal]] = {}
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.activities: list[dict[str, Any]] = []
+        self.positions: dict[str, Decimal] = {}
+        self.cost: dict[str, Decimal] = {}
+        self.cash = Decimal("100000")
+        self.trading_blocked = False
+        self.market_open = True
+        self.next_close: datetime | None = None
+        self.fill_mode = "immediate"
+        self.fill_modes: dict[str, str] = {}
+        self.partial_fraction = Decimal("0.5")
+        self.faults: list[Fault] = []
+        self.requests: list[LoggedRequest] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._stopping = threading.Event()
+
+    # -- life cycle --------------------------------------------------------------------
+    def start(self) -> FakeAlpaca:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeAlpaca:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- set-up ------------------------------------------------------------------------
+    def set_price(self, symbol: str, price: str | Decimal) -> None:
+        self.prices[symbol] = Decimal(str(price))
+
+    def set_asset(self, symbol: str, tradable: bool = True, fractionable: bool = True) -> None:
+        self.assets[symbol] = {"tradable": tradable, "fractionable": fractionable}
+
+    def add_bars(self, symbol: str, closes: Mapping[date, str | Decimal]) -> None:
+        self.bars.setdefault(symbol, {}).update({d: Decimal(str(c)) for d, c in closes.items()})
+
+    def inject(self, endpoint: str, **fault: Any) -> None:
+        self.faults.append(Fault(endpoint, **fault))
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for r in self.requests if r.method == method and r.path == path)
+
+    def logged(self, path: str) -> list[LoggedRequest]:
+        return [r for r in self.requests if r.path == path]
+
+    # -- order life --------------------------------------------------------------------
+    def open_market(self) -> None:
+        """Opens the market and executes every order that waited for it."""
+        with self.lock:
+            self.market_open = True
+            for order in self.orders.values():
+                if order["status"] == "accepted" and not order.get("_executed"):
+                    self._execute(order)
+
+    def fill_open(self, symbol: str | None = None) -> None:
+        """Fills the rest of every open order (of one symbol)."""
+        with self.lock:
+            for order in self.orders.values():
+                if order["status"] in _OPEN and symbol in (None, order["symbol"]):
+                    self._fill(order, Decimal(order["qty"]) - Decimal(order["filled_qty"]))
+
+    def expire_open(self) -> None:
+        """Ends the day: open day orders expire, keeping what filled."""
+        with self.lock:
+            for order in self.orders.values():
+                if order["status"] in _OPEN:
+                    self._set_status(order, "expired", "expired_at")
+
+    def _mode(self, symbol: str) -> str:
+        return self.fill_modes.get(symbol, self.fill_mode)
+
+    def _execute(self, order: dict[str, Any]) -> None:
+        order["_executed"] = True
+        mode = self._mode(order["symbol"])
+        qty = Decimal(order["qty"])
+        if mode == "immediate":
+            self._fill(order, qty)
+        elif mode == "partial":
+            self._fill(order, (qty * self.partial_fraction).quantize(Decimal("1e-9")))
+        elif mode == "reject":
+            self._set_status(order, "rejected", "failed_at")
+        elif mode == "expire":
+            self._set_status(order, "expired", "expired_at")
+        elif mode == "later":
+            order["_fill_on_poll"] = True
+
+    def _set_status(self, order: dict[str, Any], status: str, stamp: str) -> None:
+        now = _rfc3339(self.clock())
+        order.update({"status": status, stamp: now, "updated_at": now})
+
+    def _fill(self, order: dict[str, Any], qty: Decimal) -> None:
+        if qty <= 0:
+            return
+        symbol = order["symbol"]
+        price = self.prices[symbol]
+        sign = 1 if order["side"] == "buy" else -1
+        filled_before = Decimal(order["filled_qty"])
+        avg_before = Decimal(order["filled_avg_price"] or 0)
+        filled = filled_before + qty
+        avg = (avg_before * filled_before + price * qty) / filled
+        held = self.positions.get(symbol, Decimal(0))
+        if sign > 0:
+            self.cost[symbol] = self.cost.get(symbol, Decimal(0)) + price * qty
+        elif held:
+            self.cost[symbol] = self.cost.get(symbol, Decimal(0)) * (held - qty) / held
+        self.positions[symbol] = held + sign * qty
+        self.cash -= sign * price * qty
+        done = filled == Decimal(order["qty"])
+        now = self.clock()
+        order.update(
+            {
+                "filled_qty": _num(filled),
+                "filled_avg_price": _num(avg.quantize(Decimal("1e-9"))),
+                "status": "filled" if done else "partially_filled",
+                "updated_at": _rfc3339(now),
+                "filled_at": _rfc3339(now) if done else None,
+            }
+        )
+        number = len(self.activities) + 1
+        self.activities.append(
+            {
+                "id": f"{now:%Y%m%d%H%M%S}{number:09d}::{uuid.uuid4()}",
+                "activity_type": "FILL",
+                "transaction_time": _rfc3339(now),
+                "type": "fill" if done else "partial_fill",
+                "price": _num(price),
+                "qty": _num(qty),
+                "side": order["side"],
+                "symbol": symbol,
+                "leaves_qty": _num(Decimal(order["qty"]) - filled),
+                "order_id": order["id"],
+                "cum_qty": _num(filled),
+                "order_status": order["status"],
+            }
+        )
+
+    # -- request handling (called by the handler thread, under the lock) ---------------
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        if method == "GET" and path == "/v2/account":
+            return 200, self._account()
+        if method == "GET" and path == "/v2/clock":
+            return 200, self._clock()
+        if method == "GET" and path.startswith("/v2/assets/"):
+            symbol = path.rsplit("/", 1)[1]
+            if symbol not in self.assets and symbol not in self.prices:
+                return 404, _err(40410000, f"asset not found for {symbol}")
+            facts = self.assets.get(symbol, {"tradable": True, "fractionable": True})
+            return 200, {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_DNS, symbol)),
+                "class": "us_equity",
+                "exchange": "NASDAQ",
+                "symbol": symbol,
+                "status": "active",
+                "marginable": True,
+                "shortable": True,
+                "easy_to_borrow": True,
+                **facts,
+            }
+        if method == "POST" and path == "/v2/orders":
+            return self._submit(body)
+        if method == "GET" and path == "/v2/orders:by_client_order_id":
+            for order in self.orders.values():
+                if order["client_order_id"] == query.get("client_order_id"):
+                    return 200, self._poll(order)
+            return 404, _err(40410000, "order not found")
+        if method == "GET" and path == "/v2/orders":
+            return 200, self._list_orders(query)
+        if path.startswith("/v2/orders/"):
+            order = self.orders.get(path.rsplit("/", 1)[1])
+            if order is None:
+                return 404, _err(40410000, "order not found")
+            if method == "DELETE":
+                if order["status"] not in _OPEN:
+                    return 422, _err(42210000, f'order is already in "{order["status"]}" state')
+                self._set_status(order, "canceled", "canceled_at")
+                return 204, None
+            return 200, self._poll(order)
+        if method == "GET" and path == "/v2/positions":
+            return 200, self._positions()
+        if method == "GET" and path == "/v2/account/activities/FILL":
+            return 200, self._activities(query)
+        if method == "GET" and path == "/v2/stocks/trades/latest":
+            return 200, self._latest(query)
+        if method == "GET" and path == "/v2/stocks/bars":
+            return self._bars(query)
+        return 404, _err(40410000, "endpoint not found")
+
+    def _account(self) -> dict[str, Any]:
+        value = sum((q * self.prices.get(s, Decimal(0)) for s, q in self.positions.items()), Decimal(0))
+        return {
+            "id": "fake-account",
+            "account_number": "PA0000000",
+            "status": "ACTIVE",
+            "currency": "USD",
+            "cash": _num(self.cash),
+            "buying_power": _num(self.cash),
+            "equity": _num(self.cash + value),
+            "portfolio_value": _num(self.cash + value),
+            "long_market_value": _num(value),
+            "trading_blocked": self.trading_blocked,
+            "account_blocked": False,
+            "pattern_day_trader": False,
+        }
+
+    def _clock(self) -> dict[str, Any]:
+        now = self.clock()
+        next_close = self.next_close or (now.replace(hour=21, minute=0, second=0, microsecond=0))
+        if next_close <= now:
+            next_close += timedelta(days=1)
+        return {
+            "timestamp": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "is_open": self.market_open,
+            "next_open": _rfc3339(next_close - timedelta(hours=6, minutes=30)),
+            "next_close": _rfc3339(next_close),
+        }
+
+    def _submit(self, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict):
+            return 400, _err(40010000, "request body format is invalid")
+        coid = body.get("client_order_id") or str(uuid.uuid4())
+        if any(o["client_order_id"] == coid for o in self.orders.values()):
+            return 422, _err(40010001, DUPLICATE)
+        symbol, side = body.get("symbol", ""), body.get("side")
+        if symbol not in self.prices:
+            return 422, _err(40010001, f"asset {symbol} not found")
+        try:
+            qty = Decimal(body["qty"])
+        except Exception:
+            return 422, _err(40010001, "qty must be given as a string number")
+        if self.trading_blocked:
+            return 403, _err(40310000, "account is not allowed to trade")
+        for other in self.orders.values():
+            if other["symbol"] == symbol and other["status"] in _OPEN and other["side"] != side:
+                return 403, _err(40310000, WASH_TRADE)
+        if side == "buy" and qty * self.prices[symbol] > self.cash:
+            return 403, _err(40310000, BUYING_POWER)
+        held = self.positions.get(symbol, Decimal(0))
+        if side == "sell" and qty > held:
+            return 403, _err(
+                40310000, f"insufficient qty available for order (requested: {qty}, available: {held})"
+            )
+        now = _rfc3339(self.clock())
+        order: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "client_order_id": coid,
+            "created_at": now,
+            "updated_at": now,
+            "submitted_at": now,
+            "filled_at": None,
+            "expired_at": None,
+            "canceled_at": None,
+            "failed_at": None,
+            "replaced_at": None,
+            "asset_id": str(uuid.uuid5(uuid.NAMESPACE_DNS, symbol)),
+            "symbol": symbol,
+            "asset_class": "us_equity",
+            "notional": None,
+            "qty": body["qty"],
+            "filled_qty": "0",
+            "filled_avg_price": None,
+            "order_class": "simple",
+            "order_type": body.get("type", "market"),
+            "type": body.get("type", "market"),
+            "side": side,
+            "time_in_force": body.get("time_in_force", "day"),
+            "limit_price": None,
+            "stop_price": None,
+            "status": "accepted",
+            "extended_hours": False,
+            "legs": None,
+        }
+        self.orders[order["id"]] = order
+        if self.market_open:
+            self._execute(order)
+        return 200, _public(order)
+
+    def _poll(self, order: dict[str, Any]) -> dict[str, Any]:
+        if order.pop("_fill_on_poll", False):
+            self._fill(order, Decimal(order["qty"]))
+        return _public(order)
+
+    def _list_orders(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        status = query.get("status", "open")
+        found = [
+            o for o in self.orders.values() if status == "all" or (status == "open") == (o["status"] in _OPEN)
+        ]
+        if "after" in query:
+            after = _parse(query["after"])
+            found = [o for o in found if _parse(o["submitted_at"]) > after]
+        found.sort(key=lambda o: o["submitted_at"], reverse=query.get("direction", "desc") == "desc")
+        return [_public(o) for o in found[: int(query.get("limit", "50"))]]
+
+    def _positions(self) -> list[dict[str, Any]]:
+        rows = []
+        for symbol, qty in sorted(self.positions.items()):
+            if qty == 0:
+                continue
+            price = self.prices[symbol]
+            rows.append(
+                {
+                    "asset_id": str(uuid.uuid5(uuid.NAMESPACE_DNS, symbol)),
+                    "symbol": symbol,
+                    "exchange": "NASDAQ",
+                    "asset_class": "us_equity",
+                    "qty": _num(qty),
+                    "avg_entry_price": _num(
+                        (self.cost.get(symbol, Decimal(0)) / qty).quantize(Decimal("1e-4"))
+                    ),
+                    "side": "long" if qty > 0 else "short",
+                    "market_value": _num(qty * price),
+                    "cost_basis": _num(self.cost.get(symbol, Decimal(0))),
+                    "current_price": _num(price),
+                }
+            )
+        return rows
+
+    def _activities(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        rows = sorted(self.activities, key=lambda a: a["id"])
+        if query.get("direction", "desc") == "desc":
+            rows.reverse()
+        if "after" in query:
+            after = _parse(query["after"])
+            rows = [a for a in rows if _parse(a["transaction_time"]) > after]
+        token = query.get("page_token")
+        if token:
+            ids = [a["id"] for a in rows]
+            rows = rows[ids.index(token) + 1 :] if token in ids else []
+        return rows[: min(int(query.get("page_size", "100")), 100)]
+
+    def _latest(self, query: dict[str, str]) -> dict[str, Any]:
+        trades = {}
+        for symbol in query.get("symbols", "").split(","):
+            if symbol in self.prices:
+                trades[symbol] = {
+                    "t": _rfc3339(self.clock()),
+                    "x": "V",
+                    "p": _Raw(_num(self.prices[symbol])),
+                    "s": 100,
+                    "c": ["@"],
+                    "i": 1,
+                    "z": "C",
+                }
+        return {"trades": trades}
+
+    def _bars(self, query: dict[str, str]) -> tuple[int, Any]:
+        if query.get("timeframe") != "1Day":
+            return 422, _err(42210000, "invalid timeframe")
+        start = date.fromisoformat(query["start"][:10])
+        end = date.fromisoformat(query["end"][:10]) if "end" in query else date.max
+        rows = [
+            (symbol, day, close)
+            for symbol in query.get("symbols", "").split(",")
+            for day, close in sorted(self.bars.get(symbol, {}).items())
+            if start <= day <= end
+        ]
+        offset = int(query.get("page_token") or 0)
+        limit = int(query.get("limit", "1000"))
+        page = rows[offset : offset + limit]
+        bars: dict[str, list[dict[str, Any]]] = {}
+        for symbol, day, close in page:
+            bars.setdefault(symbol, []).append(
+                {
+                    "t": f"{day.isoformat()}T05:00:00Z",
+                    "o": _Raw(_num(close)),
+                    "h": _Raw(_num(close)),
+                    "l": _Raw(_num(close)),
+                    "c": _Raw(_num(close)),
+                    "v": 1000,
+                    "n": 10,
+                    "vw": _Raw(_num(close)),
+                }
+            )
+        more = offset + limit < len(rows)
+        return 200, {"bars": bars, "next_page_token": str(offset + limit) if more else None}
+
+
+class _Raw(str):
+    """A number written into JSON as is (the data API sends numbers, not strings)."""
+
+
+def _dumps(value: Any) -> bytes:
+    """JSON where :class:`_Raw` strings become bare numbers."""
+
+    def walk(v: Any) -> str:
+        if isinstance(v, _Raw):
+            return str(v)
+        if isinstance(v, dict):
+            return "{" + ",".join(f"{json.dumps(k)}:{walk(x)}" for k, x in v.items()) + "}"
+        if isinstance(v, list):
+            return "[" + ",".join(walk(x) for x in v) + "]"
+        return json.dumps(v)
+
+    return walk(value).encode()
+
+
+def _num(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _err(code: int, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message}
+
+
+def _public(order: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in order.items() if not k.startswith("_")}
+
+
+def _parse(text: str) -> datetime:
+    if len(text) == 10:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+_ENDPOINTS = (
+    ("POST", "/v2/orders", "submit"),
+    ("GET", "/v2/orders:by_client_order_id", "order_by_client_id"),
+    ("GET", "/v2/orders", "orders"),
+    ("DELETE", "/v2/orders/", "cancel"),
+    ("GET", "/v2/orders/", "order"),
+    ("GET", "/v2/account/activities/FILL", "activities"),
+    ("GET", "/v2/account", "account"),
+    ("GET", "/v2/clock", "clock"),
+    ("GET", "/v2/assets/", "asset"),
+    ("GET", "/v2/positions", "positions"),
+    ("GET", "/v2/stocks/trades/latest", "trades_latest"),
+    ("GET", "/v2/stocks/bars", "bars"),
+)
+
+
+def _endpoint(method: str, path: str) -> str:
+    for m, prefix, name in _ENDPOINTS:
+        if m == method and (path == prefix or (prefix.endswith("/") and path.startswith(prefix))):
+            return name
+    return ""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeAlpaca
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # the test output stays clean
+        return
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        fake = self.fake
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        with fake.lock:
+            fake.requests.append(LoggedRequest(method, parts.path, query, body, dict(self.headers.items())))
+            if (
+                self.headers.get("APCA-API-KEY-ID") != KEY_ID
+                or self.headers.get("APCA-API-SECRET-KEY") != SECRET
+            ):
+                self._reply(401, _err(40110000, "request is not authorized"))
+                return
+            fault = self._take_fault(_endpoint(method, parts.path))
+            answer = fault is None or fault.after_create or (fault.status is None and fault.body is None)
+            if answer:
+                status, payload = fake.handle(method, parts.path, query, body)
+        if fault is None:
+            self._reply(status, payload)
+            return
+        if fault.delay:
+            fake._stopping.wait(fault.delay)
+        if fault.body is not None:
+            self._send(fault.status or 200, fault.body, fault.headers)
+        elif fault.status is not None:
+            self._reply(fault.status, _err(fault.status * 100000, fault.message), fault.headers)
+        else:
+            self._reply(status, payload, fault.headers)
+
+    def _take_fault(self, endpoint: str) -> Fault | None:
+        for fault in self.fake.faults:
+            if fault.endpoint == endpoint:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.fake.faults.remove(fault)
+                return fault
+        return None
+
+    def _reply(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
+        self._send(status, b"" if payload is None else _dumps(payload), headers or {})
+
+    def _send(self, status: int, data: bytes, headers: Mapping[str, str]) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            pass
+
+
+@pytest.fixture
+def fake_alpaca() -> Iterator[FakeAlpaca]:
+    """A started fake; import this fixture into a conftest (or a test module) to use it."""
+    with FakeAlpaca() as fake:
+        yield fake

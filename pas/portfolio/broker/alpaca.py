@@ -370,14 +370,19 @@ class AlpacaBroker:
         if status in RETRY_STATUSES:
             wait = _server_wait(response.headers, self._clock)
             raise _Transient(f"Alpaca answered {where} with HTTP {status}", status, wait, message)
-        if status == 401 or (status == 403 and not _order_refusal(message)):
+        is_order = method == "POST" and path == "/v2/orders"
+        # Alpaca answers 403 both for bad credentials ("forbidden.") and for refused orders
+        # (blocked account, wash trade, buying power): only the former names the keys.
+        auth_words = ("forbidden", "not authorized", "unauthorized")
+        refused_order = is_order and not any(w in message.lower() for w in auth_words)
+        if status == 401 or (status == 403 and not _order_refusal(message) and not refused_order):
             raise BrokerAuthError(
                 f"Alpaca refused the credentials (HTTP {status}: {message}); check ALPACA_API_KEY and "
                 "ALPACA_API_SECRET, and that they belong to ALPACA_BASE_URL (paper keys only work on paper)",
                 status,
                 message,
             )
-        if method == "POST" and path == "/v2/orders" and status in (403, 422):
+        if is_order and status in (403, 422):
             reason = _order_refusal(message) or "invalid"
             raise OrderRejected(
                 f"Alpaca rejected the order (HTTP {status}: {message})", status, message, reason

@@ -519,3 +519,16 @@ def test_settings_validate_the_new_variables(tmp_path: Path) -> None:
         load_settings({**base, "BENCHMARK": "$$"})
     with pytest.raises(ConfigError, match="ALPACA_DATA_URL must be an http"):
         load_settings({**base, "ALPACA_DATA_URL": "ftp://x"})
+
+
+def test_order_403_that_is_not_about_keys_is_a_rejection(
+    broker: AlpacaBroker, fake_alpaca: FakeAlpaca
+) -> None:
+    # A blocked account answers an order with 403 too; blaming the keys would mislead.
+    fake_alpaca.inject("submit", status=403, message="account is not allowed to trade")
+    with pytest.raises(OrderRejected, match=r"HTTP 403: account is not allowed to trade") as refused:
+        broker.submit_order(order())
+    assert refused.value.reason == "invalid"
+    fake_alpaca.inject("submit", status=403, message="forbidden.")
+    with pytest.raises(BrokerAuthError, match="check ALPACA_API_KEY"):
+        broker.submit_order(order())

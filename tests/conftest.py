@@ -45,6 +45,24 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def _mongomock_accepts_sort() -> None:
+    """pymongo >= 4.11 passes ``sort=`` to bulk update builders; mongomock 4.3 does not take it.
+
+    Without this shim every ``bulk_write`` of ``UpdateOne`` fails under mongomock.
+    """
+    from mongomock.collection import BulkOperationBuilder
+
+    original = BulkOperationBuilder.add_update
+    if getattr(original, "_pas_shim", False):
+        return
+
+    def add_update(self: object, *args: object, sort: object = None, **kwargs: object) -> object:
+        return original(self, *args, **kwargs)
+
+    add_update._pas_shim = True  # type: ignore[attr-defined]
+    BulkOperationBuilder.add_update = add_update
+
+
 def _backends() -> list[str]:
     names = ["sqlite", "mongomock"]
     if os.environ.get("PAS_TEST_MONGO_URI"):
@@ -62,6 +80,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> I
         s: Store = SqliteStore(tmp_path / "pas.db", clock=clock)
     elif backend == "mongomock":
         import mongomock
+
+        _mongomock_accepts_sort()
 
         from pas.store.mongo import MongoStore
 

@@ -244,16 +244,16 @@ def _show(outcome: RebalanceOutcome, as_json: bool, wait: float) -> None:
 
 
 def _order_json(o: TradeOrder) -> dict[str, Any]:
-    from pas.models import from_units
+    from pas.portfolio.trading import shares
 
     return {
         "client_order_id": o.client_order_id,
         "symbol": o.symbol,
         "side": o.side,
-        "qty": from_units(o.qty),
+        "qty": shares(o.qty),
         "ref_price": o.ref_price,
-        "shares": {p: from_units(u) for p, u in o.shares},
-        "crosses": {p: from_units(u) for p, u in o.crosses},
+        "shares": {p: shares(u) for p, u in o.shares},
+        "crosses": {p: shares(u) for p, u in o.crosses},
         "status": o.status,
         "broker_order_id": o.broker_order_id,
         "broker_status": o.broker_status,

@@ -81,6 +81,12 @@ class RebalanceOutcome:
     notes: list[str] = field(default_factory=list)
 
 
+def shares(units: int) -> Decimal:
+    """Nano units as shares without an exponent (``600``, not ``6E+2``), as the wire needs."""
+    qty = from_units(units)
+    return qty.quantize(Decimal(1)) if qty == qty.to_integral_value() else qty
+
+
 # -- locking ---------------------------------------------------------------------------
 def lock_owner_name() -> str:
     """This process as a lock owner: ``host:pid``."""
@@ -191,10 +197,10 @@ def check_limits(
             above ``MAX_POSITION_WEIGHT`` of its portfolio.
     """
     for o in orders:
-        notional = from_units(o.qty) * o.ref_price
+        notional = shares(o.qty) * o.ref_price
         if notional > limits.max_order_notional:
             raise RefusedError(
-                f"the order to {o.side.value} {from_units(o.qty)} {o.symbol} (about ${notional:,.2f}) "
+                f"the order to {o.side.value} {shares(o.qty)} {o.symbol} (about ${notional:,.2f}) "
                 f"is above MAX_ORDER_NOTIONAL (${limits.max_order_notional:,.2f}); "
                 "raise it or rebalance in steps"
             )
@@ -372,7 +378,7 @@ def _submit(store: Store, broker: Broker, order: TradeOrder, after_submit: After
     placed = _lookup(broker, order.client_order_id) if order.status is TradeOrderStatus.SENDING else None
     if placed is None:
         store.update_trade_order(order.client_order_id, TradeOrderStatus.SENDING)
-        request = OrderRequest(order.symbol, order.side, from_units(order.qty), order.client_order_id)
+        request = OrderRequest(order.symbol, order.side, shares(order.qty), order.client_order_id)
         try:
             placed = broker.submit_order(request)
         except PasError as exc:

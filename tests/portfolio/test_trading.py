@@ -299,5 +299,3 @@ def test_unsettled_orders_of_an_earlier_run_block_a_new_plan(store: Store, clock
         RefusedError, match=r"^1 order\(s\) of run 260105150000aaaa are still open at the broker"
     ):
         _run(store, SimBroker(store), ["a"], run_id="260110150000dddd", queue=True)
-
-

@@ -31,6 +31,16 @@ DEFAULT_MAX_ALLOCATION = 1.0
 # A Mongo server that does not answer within this many seconds is reported as unreachable;
 # pymongo's own default is 30 s, far too long for a cron job to hang.
 DEFAULT_MONGO_TIMEOUT_SEC = 3.0
+# Trading defaults (see the README's settings table). The cash buffer is a fraction of a
+# portfolio's equity kept uninvested so slippage and commissions never overdraw it.
+DEFAULT_CASH_BUFFER = 0.01
+DEFAULT_MIN_ORDER_NOTIONAL = 1.0  # dollars: Alpaca's minimum for fractional orders
+DEFAULT_REBALANCE_BAND = 0.005  # weight: 0.5 percentage points
+DEFAULT_MAX_ORDER_NOTIONAL = 100_000.0  # dollars per broker order
+DEFAULT_MAX_POSITION_WEIGHT = 0.5  # of a portfolio's equity
+DEFAULT_FILL_TIMEOUT_SEC = 60.0
+DEFAULT_SIM_CASH = 100_000.0
+SIM_MARKETS = ("weekdays", "always", "closed")
 
 SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -87,6 +97,16 @@ class Settings:
     quiver_api_key: str | None = field(default=None, repr=False)
     quiver_rate_sec: float = DEFAULT_QUIVER_RATE_SEC
     mongo_timeout_sec: float = DEFAULT_MONGO_TIMEOUT_SEC
+    cash_buffer: float = DEFAULT_CASH_BUFFER
+    min_order_notional: float = DEFAULT_MIN_ORDER_NOTIONAL
+    rebalance_band: float = DEFAULT_REBALANCE_BAND
+    max_order_notional: float = DEFAULT_MAX_ORDER_NOTIONAL
+    max_position_weight: float = DEFAULT_MAX_POSITION_WEIGHT
+    fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
+    sim_slippage_bps: float = 0.0
+    sim_commission: float = 0.0
+    sim_cash: float = DEFAULT_SIM_CASH
+    sim_market: str = "weekdays"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -146,6 +166,33 @@ def _positive(name: str, raw: str) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be more than zero (seconds), got {raw!r}")
     return value
+
+
+def _dollars(name: str, raw: str) -> float:
+    value = _number(name, raw)
+    if value < 0:
+        raise ConfigError(f"{name} must be zero or more dollars, got {raw!r}")
+    return value
+
+
+def _positive_dollars(name: str, raw: str) -> float:
+    value = _number(name, raw)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than zero dollars, got {raw!r}")
+    return value
+
+
+def _bps(name: str, raw: str) -> float:
+    value = _number(name, raw)
+    if not 0 <= value <= 1000:
+        raise ConfigError(f"{name} must be between 0 and 1000 basis points, got {raw!r}")
+    return value
+
+
+def _sim_market(name: str, raw: str) -> str:
+    if raw not in SIM_MARKETS:
+        raise ConfigError(f"{name} must be one of {', '.join(SIM_MARKETS)}, got {raw!r}")
+    return raw
 
 
 def _url(name: str, raw: str) -> str:
@@ -220,6 +267,16 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("QUIVER_API_KEY", "quiver_api_key", _text),
     _Spec("QUIVER_RATE_SEC", "quiver_rate_sec", _non_negative),
     _Spec("PAS_MONGO_TIMEOUT_SEC", "mongo_timeout_sec", _positive),
+    _Spec("CASH_BUFFER", "cash_buffer", _fraction),
+    _Spec("MIN_ORDER_NOTIONAL", "min_order_notional", _dollars),
+    _Spec("REBALANCE_BAND", "rebalance_band", _fraction),
+    _Spec("MAX_ORDER_NOTIONAL", "max_order_notional", _positive_dollars),
+    _Spec("MAX_POSITION_WEIGHT", "max_position_weight", _fraction),
+    _Spec("FILL_TIMEOUT_SEC", "fill_timeout_sec", _non_negative),
+    _Spec("SIM_SLIPPAGE_BPS", "sim_slippage_bps", _bps),
+    _Spec("SIM_COMMISSION", "sim_commission", _dollars),
+    _Spec("SIM_CASH", "sim_cash", _positive_dollars),
+    _Spec("SIM_MARKET", "sim_market", _sim_market),
 )
 SETTING_NAMES = tuple(spec.name for spec in _SPECS)
 assert {s.attr for s in _SPECS} <= {f.name for f in fields(Settings)}

@@ -268,3 +268,84 @@ class Price:
     symbol: str
     day: date
     close: Decimal
+
+
+@dataclass(frozen=True)
+class CashFlow:
+    """Money put into (positive) or taken out of (negative) a portfolio, in dollars.
+
+    Cash flows change a portfolio's equity but are not return: metrics must take them out.
+    """
+
+    portfolio: str
+    amount: Decimal
+    ts: datetime
+    flow_id: str
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        check_portfolio_id(self.portfolio)
+        if self.amount == 0:
+            raise InputError("a cash flow must not be zero dollars")
+        to_units(self.amount)
+        object.__setattr__(self, "ts", utc(self.ts))
+
+
+class TradeRunStatus(StrEnum):
+    """Where a trading run is: orders still being sent, all sent, or settled."""
+
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    DONE = "done"
+
+
+class TradeOrderStatus(StrEnum):
+    """Our side of a planned broker order; broker states are kept in ``broker_status``."""
+
+    PLANNED = "planned"
+    SENDING = "sending"  # recorded before the request: after a crash, look it up first
+    SENT = "sent"
+    SETTLED = "settled"  # terminal at the broker and every fill recorded
+    FAILED = "failed"
+    CROSSED = "crossed"  # fully netted between portfolios: nothing to send
+
+
+@dataclass(frozen=True)
+class TradeOrder:
+    """One broker order of a trading run, with the portfolios it trades for.
+
+    Quantities are integers of nano units. ``shares`` are what each portfolio asked of the
+    broker order (fills are split back by them); ``crosses`` are quantities matched
+    between portfolios inside the run (signed: + bought, − sold), booked at ``ref_price``.
+
+    Attributes:
+        qty: the broker order's quantity (0 when fully crossed).
+        ref_price: dollars per share the plan used (the cross price).
+        fractionable: whether fills may be split into fractions of a share.
+    """
+
+    run_id: str
+    client_order_id: str
+    seq: int
+    symbol: str
+    side: Side
+    qty: int
+    ref_price: Decimal
+    fractionable: bool
+    shares: tuple[tuple[str, int], ...]
+    crosses: tuple[tuple[str, int], ...] = ()
+    status: TradeOrderStatus = TradeOrderStatus.PLANNED
+    broker_order_id: str = ""
+    broker_status: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class TradeRun:
+    """A trading run: its id is stored before any order is sent, so a crash can resume it."""
+
+    run_id: str
+    created_at: datetime
+    broker: str
+    portfolios: tuple[str, ...]
+    status: TradeRunStatus = TradeRunStatus.SUBMITTING

@@ -202,3 +202,43 @@ def set_weights(
         )
     cash = max(0.0, 1 - sum(weights.values()))
     say(f"set {len(weights)} target weight(s) for {portfolio_id}; cash {percent(cash)}")
+
+
+@app.command("fund")
+def fund(
+    ctx: typer.Context,
+    portfolio_id: Annotated[str, typer.Argument(metavar="ID")],
+    amount: Annotated[str, typer.Argument(help="Dollars to deposit; negative (after --) withdraws.")],
+    withdraw: Annotated[bool, typer.Option("--withdraw", help="Take AMOUNT out instead.")] = False,
+    note: Annotated[str, typer.Option(help="A note kept with the cash flow.")] = "",
+) -> None:
+    """Deposit cash into a portfolio (or withdraw it); metrics do not count it as return.
+
+    Example: pas portfolio fund lobby 5000   (withdraw: pas portfolio fund lobby 500 --withdraw)
+    """
+    from pas.models import CashFlow
+    from pas.portfolio.ledger import build_book
+
+    app_state = state(ctx)
+    portfolio = app_state.portfolio(portfolio_id)
+    value = parse_decimal(amount, "AMOUNT")
+    if value == 0:
+        raise InputError("AMOUNT must not be zero dollars")
+    if withdraw:
+        value = -abs(value)
+    store = app_state.store
+    flows = store.cash_flows(portfolio_id)
+    funded = (portfolio.capital or 0) + sum((f.amount for f in flows), value * 0)
+    if value < 0:
+        cash = funded - build_book(store.ledger(portfolio_id)).net_invested
+        if -value > cash:
+            raise InputError(
+                f"portfolio {portfolio_id} has only {money(cash)} dollars of cash; "
+                "sell first or withdraw less"
+            )
+    with app_state.run("portfolio fund", portfolio=portfolio_id, amount=str(value)) as handle:
+        store.add_cash_flow(
+            CashFlow(portfolio_id, value, store.clock(), flow_id=f"cf-{handle.run_id}", note=note)
+        )
+    verb = "deposited" if value > 0 else "withdrew"
+    say(f"{verb} {money(abs(value))} for {portfolio_id}; funded total {money(funded + value)}")

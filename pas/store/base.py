@@ -17,7 +17,20 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from pas.models import Fill, Portfolio, Price, Run, RunStatus, WeightSet
+from pas.models import (
+    CashFlow,
+    Fill,
+    Portfolio,
+    Price,
+    Run,
+    RunStatus,
+    TradeOrder,
+    TradeOrderStatus,
+    TradeRun,
+    TradeRunStatus,
+    WeightSet,
+)
+from pas.portfolio.broker.base import BrokerFill, Order
 
 Clock = Callable[[], datetime]
 
@@ -125,6 +138,74 @@ class Store(ABC):
     def holdings(self, portfolio_id: str) -> dict[str, Decimal]:
         """Net quantity per symbol from the portfolio's own fills; zero positions left out."""
 
+    @abstractmethod
+    def fills_of_order(self, broker_order_id: str) -> list[Fill]:
+        """Every portfolio's fills of one broker order, oldest first."""
+
+    # -- cash flows --------------------------------------------------------------------
+    @abstractmethod
+    def add_cash_flow(self, flow: CashFlow) -> bool:
+        """Records a deposit or withdrawal; one with a recorded ``flow_id`` is skipped.
+
+        Returns:
+            Whether it was new.
+        """
+
+    @abstractmethod
+    def cash_flows(self, portfolio_id: str) -> list[CashFlow]:
+        """A portfolio's deposits and withdrawals, oldest first."""
+
+    # -- trading runs ------------------------------------------------------------------
+    @abstractmethod
+    def create_trade_run(self, run: TradeRun, orders: Sequence[TradeOrder]) -> None:
+        """Records a trading run with its planned orders, all or nothing, before any is sent."""
+
+    @abstractmethod
+    def unfinished_trade_run(self) -> TradeRun | None:
+        """The oldest run still in :attr:`TradeRunStatus.SUBMITTING`, or None."""
+
+    @abstractmethod
+    def set_trade_run_status(self, run_id: str, status: TradeRunStatus) -> None:
+        """Moves a trading run on."""
+
+    @abstractmethod
+    def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
+        """Planned orders of one run (or all runs) in plan order; ``unsettled``: only
+        those sent (or being sent) and not yet settled."""
+
+    @abstractmethod
+    def update_trade_order(
+        self,
+        client_order_id: str,
+        status: TradeOrderStatus,
+        *,
+        broker_order_id: str | None = None,
+        broker_status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Records what happened to a planned order (None leaves a field as it is)."""
+
+    # -- simulated broker --------------------------------------------------------------
+    @abstractmethod
+    def sim_add_order(self, order: Order) -> bool:
+        """Records a new Sim order; False when its client order id is taken (nothing written)."""
+
+    @abstractmethod
+    def sim_save_order(self, order: Order) -> None:
+        """Replaces a Sim order's state (by broker id)."""
+
+    @abstractmethod
+    def sim_orders(self) -> list[Order]:
+        """Every Sim order, newest first."""
+
+    @abstractmethod
+    def sim_add_fill(self, fill: BrokerFill) -> None:
+        """Records a Sim execution."""
+
+    @abstractmethod
+    def sim_fills(self, after: datetime | None = None) -> list[BrokerFill]:
+        """Sim executions strictly after a time, oldest first."""
+
     # -- prices ------------------------------------------------------------------------
     @abstractmethod
     def upsert_prices(self, prices: Iterable[Price]) -> int:
@@ -168,6 +249,10 @@ class Store(ABC):
         Returns:
             True when ``owner`` now holds the lock.
         """
+
+    @abstractmethod
+    def lock_owner(self, name: str) -> str | None:
+        """The owner of the named lock, expired or not, or None when nobody holds it."""
 
     @abstractmethod
     def release_lock(self, name: str, owner: str) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pas.config import redact_uri
 from pas.errors import InputError, StoreError
 from pas.models import (
+    CashFlow,
     Fill,
     Portfolio,
     Price,
@@ -25,12 +26,17 @@ from pas.models import (
     RunStatus,
     Schedule,
     Side,
+    TradeOrder,
+    TradeOrderStatus,
+    TradeRun,
+    TradeRunStatus,
     WeightSet,
     format_ts,
     from_units,
     parse_ts,
     to_units,
 )
+from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.store.base import Clock, LedgerEntry, Store, system_clock
 
 if TYPE_CHECKING:
@@ -106,6 +112,16 @@ class MongoStore(Store):
         db.prices.create_index([("symbol", 1), ("day", 1)], unique=True)
         db.runs.create_index("run_id", unique=True)
         db.runs.create_index([("started_at", -1)])
+        db.fills.create_index("broker_order_id")
+        db.cash_flows.create_index("flow_id", unique=True)
+        db.cash_flows.create_index([("portfolio", 1), ("ts", 1), ("seq", 1)])
+        db.trade_runs.create_index([("status", 1), ("created_at", 1)])
+        db.trade_orders.create_index("client_order_id", unique=True)
+        db.trade_orders.create_index([("run_id", 1), ("seq", 1)])
+        db.trade_orders.create_index("status")
+        db.sim_orders.create_index("client_order_id", unique=True)
+        db.sim_orders.create_index([("submitted_at", -1), ("seq", -1)])
+        db.sim_fills.create_index([("ts", 1), ("seq", 1)])
 
     def _next(self, name: str, count: int = 1) -> int:
         """Reserves ``count`` values of a counter shared by all processes; returns the first.
@@ -155,6 +171,7 @@ class MongoStore(Store):
         # Ledger first: a crash half-way leaves a portfolio without fills, never orphan fills.
         with self._errors():
             self._db.fills.delete_many({"portfolio": portfolio_id})
+            self._db.cash_flows.delete_many({"portfolio": portfolio_id})
             self._db.weights.delete_many({"portfolio": portfolio_id})
             self._db.portfolios.delete_one({"_id": portfolio_id})
 
@@ -263,6 +280,167 @@ class MongoStore(Store):
         ]
         with self._errors():
             return {doc["_id"]: from_units(int(doc["q"])) for doc in self._db.fills.aggregate(pipeline)}
+
+    def fills_of_order(self, broker_order_id: str) -> list[Fill]:
+        with self._errors():
+            cursor = self._db.fills.find({"broker_order_id": broker_order_id}).sort([("ts", 1), ("seq", 1)])
+            return [_fill(doc) for doc in cursor]
+
+    # -- cash flows --------------------------------------------------------------------
+    def add_cash_flow(self, flow: CashFlow) -> bool:
+        with self._errors():
+            result = self._db.cash_flows.update_one(
+                {"flow_id": flow.flow_id},
+                {
+                    "$setOnInsert": {
+                        "portfolio": flow.portfolio,
+                        "amount_n": to_units(flow.amount),
+                        "ts": format_ts(flow.ts),
+                        "note": flow.note,
+                        "seq": self._next("cash_flows"),
+                    }
+                },
+                upsert=True,
+            )
+            return result.upserted_id is not None
+
+    def cash_flows(self, portfolio_id: str) -> list[CashFlow]:
+        with self._errors():
+            cursor = self._db.cash_flows.find({"portfolio": portfolio_id}).sort([("ts", 1), ("seq", 1)])
+            return [
+                CashFlow(
+                    d["portfolio"], from_units(int(d["amount_n"])), parse_ts(d["ts"]), d["flow_id"], d["note"]
+                )
+                for d in cursor
+            ]
+
+    # -- trading runs ------------------------------------------------------------------
+    def create_trade_run(self, run: TradeRun, orders: Sequence[TradeOrder]) -> None:
+        # Orders first, run last: a crash in between leaves orders no run points at, which
+        # are never sent (only an unfinished run's orders are).
+        with self._errors():
+            if orders:
+                self._db.trade_orders.insert_many([_trade_order_doc(o) for o in orders])
+            self._db.trade_runs.insert_one(
+                {
+                    "_id": run.run_id,
+                    "created_at": format_ts(run.created_at),
+                    "broker": run.broker,
+                    "portfolios": list(run.portfolios),
+                    "status": run.status.value,
+                }
+            )
+
+    def unfinished_trade_run(self) -> TradeRun | None:
+        with self._errors():
+            docs = list(
+                self._db.trade_runs.find({"status": TradeRunStatus.SUBMITTING.value})
+                .sort([("created_at", 1), ("_id", 1)])
+                .limit(1)
+            )
+        if not docs:
+            return None
+        d = docs[0]
+        return TradeRun(
+            d["_id"],
+            parse_ts(d["created_at"]),
+            d["broker"],
+            tuple(d["portfolios"]),
+            TradeRunStatus(d["status"]),
+        )
+
+    def set_trade_run_status(self, run_id: str, status: TradeRunStatus) -> None:
+        with self._errors():
+            self._db.trade_runs.update_one({"_id": run_id}, {"$set": {"status": status.value}})
+
+    def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
+        query: dict[str, Any] = {}
+        if run_id is not None:
+            query["run_id"] = run_id
+        if unsettled:
+            query["status"] = {"$in": [TradeOrderStatus.SENDING.value, TradeOrderStatus.SENT.value]}
+        with self._errors():
+            cursor = self._db.trade_orders.find(query).sort([("run_id", 1), ("seq", 1)])
+            return [_trade_order(doc) for doc in cursor]
+
+    def update_trade_order(
+        self,
+        client_order_id: str,
+        status: TradeOrderStatus,
+        *,
+        broker_order_id: str | None = None,
+        broker_status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        update: dict[str, Any] = {"status": status.value}
+        for key, value in (
+            ("broker_order_id", broker_order_id),
+            ("broker_status", broker_status),
+            ("error", error),
+        ):
+            if value is not None:
+                update[key] = value
+        with self._errors():
+            self._db.trade_orders.update_one({"client_order_id": client_order_id}, {"$set": update})
+
+    # -- simulated broker --------------------------------------------------------------
+    def sim_add_order(self, order: Order) -> bool:
+        from pymongo.errors import DuplicateKeyError
+
+        doc = {**_sim_order_doc(order), "seq": self._next("sim_orders")}
+        try:
+            with self._errors():
+                self._db.sim_orders.insert_one(doc)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, DuplicateKeyError):
+                return False
+            raise
+        return True
+
+    def sim_save_order(self, order: Order) -> None:
+        doc = _sim_order_doc(order)
+        update = {k: doc[k] for k in ("filled_qty_n", "filled_avg_price_n", "status")}
+        with self._errors():
+            self._db.sim_orders.update_one({"_id": order.id}, {"$set": update})
+
+    def sim_orders(self) -> list[Order]:
+        with self._errors():
+            cursor = self._db.sim_orders.find().sort([("submitted_at", -1), ("seq", -1)])
+            return [_sim_order(d) for d in cursor]
+
+    def sim_add_fill(self, fill: BrokerFill) -> None:
+        with self._errors():
+            self._db.sim_fills.insert_one(
+                {
+                    "_id": fill.id,
+                    "seq": self._next("sim_fills"),
+                    "order_id": fill.order_id,
+                    "symbol": fill.symbol,
+                    "side": fill.side.value,
+                    "qty_n": to_units(fill.qty),
+                    "price_n": to_units(fill.price),
+                    "commission_n": to_units(fill.commission),
+                    "ts": format_ts(fill.ts),
+                }
+            )
+
+    def sim_fills(self, after: datetime | None = None) -> list[BrokerFill]:
+        query = {} if after is None else {"ts": {"$gt": format_ts(after)}}
+        with self._errors():
+            cursor = self._db.sim_fills.find(query).sort([("ts", 1), ("seq", 1)])
+            return [
+                BrokerFill(
+                    id=d["_id"],
+                    order_id=d["order_id"],
+                    symbol=d["symbol"],
+                    side=Side(d["side"]),
+                    qty=from_units(int(d["qty_n"])),
+                    price=from_units(int(d["price_n"])),
+                    commission=from_units(int(d["commission_n"])),
+                    ts=parse_ts(d["ts"]),
+                )
+                for d in cursor
+            ]
 
     # -- prices ------------------------------------------------------------------------
     def upsert_prices(self, prices: Iterable[Price]) -> int:
@@ -374,6 +552,11 @@ class MongoStore(Store):
             raise
         return True
 
+    def lock_owner(self, name: str) -> str | None:
+        with self._errors():
+            doc = self._db.locks.find_one({"_id": name})
+        return None if doc is None else str(doc["owner"])
+
     def release_lock(self, name: str, owner: str) -> bool:
         with self._errors():
             return self._db.locks.delete_one({"_id": name, "owner": owner}).deleted_count > 0
@@ -429,4 +612,71 @@ def _fill(doc: Mapping[str, Any]) -> Fill:
         broker_order_id=doc.get("broker_order_id", ""),
         client_order_id=doc.get("client_order_id", ""),
         run_id=doc.get("run_id", ""),
+    )
+
+
+def _trade_order_doc(o: TradeOrder) -> dict[str, Any]:
+    return {
+        "run_id": o.run_id,
+        "client_order_id": o.client_order_id,
+        "seq": o.seq,
+        "symbol": o.symbol,
+        "side": o.side.value,
+        "qty_n": o.qty,
+        "ref_price_n": to_units(o.ref_price),
+        "fractionable": o.fractionable,
+        "shares": [[p, u] for p, u in o.shares],
+        "crosses": [[p, u] for p, u in o.crosses],
+        "status": o.status.value,
+        "broker_order_id": o.broker_order_id,
+        "broker_status": o.broker_status,
+        "error": o.error,
+    }
+
+
+def _trade_order(d: Mapping[str, Any]) -> TradeOrder:
+    return TradeOrder(
+        run_id=d["run_id"],
+        client_order_id=d["client_order_id"],
+        seq=int(d["seq"]),
+        symbol=d["symbol"],
+        side=Side(d["side"]),
+        qty=int(d["qty_n"]),
+        ref_price=from_units(int(d["ref_price_n"])),
+        fractionable=bool(d["fractionable"]),
+        shares=tuple((p, int(u)) for p, u in d["shares"]),
+        crosses=tuple((p, int(u)) for p, u in d["crosses"]),
+        status=TradeOrderStatus(d["status"]),
+        broker_order_id=d.get("broker_order_id", ""),
+        broker_status=d.get("broker_status", ""),
+        error=d.get("error", ""),
+    )
+
+
+def _sim_order_doc(order: Order) -> dict[str, Any]:
+    return {
+        "_id": order.id,
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "qty_n": to_units(order.qty),
+        "filled_qty_n": to_units(order.filled_qty),
+        "filled_avg_price_n": None if order.filled_avg_price is None else to_units(order.filled_avg_price),
+        "status": order.status.value,
+        "submitted_at": format_ts(order.submitted_at or datetime.min),
+    }
+
+
+def _sim_order(d: Mapping[str, Any]) -> Order:
+    avg = d.get("filled_avg_price_n")
+    return Order(
+        id=d["_id"],
+        client_order_id=d["client_order_id"],
+        symbol=d["symbol"],
+        side=Side(d["side"]),
+        qty=from_units(int(d["qty_n"])),
+        filled_qty=from_units(int(d["filled_qty_n"])),
+        filled_avg_price=None if avg is None else from_units(int(avg)),
+        status=OrderStatus(d["status"]),
+        submitted_at=parse_ts(d["submitted_at"]),
     )

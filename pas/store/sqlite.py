@@ -17,6 +17,7 @@ from typing import Any
 
 from pas.errors import InputError, StoreError
 from pas.models import (
+    CashFlow,
     Fill,
     Portfolio,
     Price,
@@ -24,12 +25,17 @@ from pas.models import (
     RunStatus,
     Schedule,
     Side,
+    TradeOrder,
+    TradeOrderStatus,
+    TradeRun,
+    TradeRunStatus,
     WeightSet,
     format_ts,
     from_units,
     parse_ts,
     to_units,
 )
+from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.store.base import Clock, LedgerEntry, Store, system_clock
 
 # Seconds a writer waits for another process's transaction before giving up.
@@ -92,7 +98,74 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at TEXT NOT NULL
     );
     """,
+    """
+    CREATE INDEX fills_by_order ON fills (broker_order_id);
+    CREATE TABLE cash_flows (
+        id INTEGER PRIMARY KEY,
+        flow_id TEXT NOT NULL UNIQUE,
+        portfolio TEXT NOT NULL,
+        amount_n INTEGER NOT NULL,
+        ts TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX cash_flows_by_portfolio ON cash_flows (portfolio, ts);
+    CREATE TABLE trade_runs (
+        run_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        broker TEXT NOT NULL,
+        portfolios TEXT NOT NULL,
+        status TEXT NOT NULL
+    );
+    CREATE INDEX trade_runs_by_status ON trade_runs (status, created_at);
+    CREATE TABLE trade_orders (
+        client_order_id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+        qty_n INTEGER NOT NULL CHECK (qty_n >= 0),
+        ref_price_n INTEGER NOT NULL,
+        fractionable INTEGER NOT NULL,
+        shares TEXT NOT NULL,
+        crosses TEXT NOT NULL,
+        status TEXT NOT NULL,
+        broker_order_id TEXT NOT NULL DEFAULT '',
+        broker_status TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX trade_orders_by_run ON trade_orders (run_id, seq);
+    CREATE INDEX trade_orders_by_status ON trade_orders (status);
+    CREATE TABLE sim_orders (
+        id TEXT PRIMARY KEY,
+        client_order_id TEXT NOT NULL UNIQUE,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        qty_n INTEGER NOT NULL,
+        filled_qty_n INTEGER NOT NULL,
+        filled_avg_price_n INTEGER,
+        status TEXT NOT NULL,
+        submitted_at TEXT NOT NULL
+    );
+    CREATE INDEX sim_orders_by_time ON sim_orders (submitted_at);
+    CREATE TABLE sim_fills (
+        id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        qty_n INTEGER NOT NULL,
+        price_n INTEGER NOT NULL,
+        commission_n INTEGER NOT NULL,
+        ts TEXT NOT NULL
+    );
+    CREATE INDEX sim_fills_by_time ON sim_fills (ts)
+    """,
 )
+
+_TRADE_ORDER_COLUMNS = (
+    "run_id, client_order_id, seq, symbol, side, qty_n, ref_price_n, fractionable, shares, crosses,"
+    " status, broker_order_id, broker_status, error"
+)
+_UNSETTLED = (TradeOrderStatus.SENDING.value, TradeOrderStatus.SENT.value)
 
 _FILL_COLUMNS = (
     "fill_id, portfolio, symbol, side, qty_n, price_n, commission_n, ts, "
@@ -196,6 +269,7 @@ class SqliteStore(Store):
         with self._write() as db:
             for table, column in (
                 ("fills", "portfolio"),
+                ("cash_flows", "portfolio"),
                 ("weights", "portfolio"),
                 ("portfolios", "id"),
             ):
@@ -286,6 +360,180 @@ class SqliteStore(Store):
             (portfolio_id,),
         )
         return {symbol: from_units(q) for symbol, q in rows}
+
+    def fills_of_order(self, broker_order_id: str) -> list[Fill]:
+        rows = self._db.execute(
+            f"SELECT {_FILL_COLUMNS} FROM fills WHERE broker_order_id = ? ORDER BY ts, id",
+            (broker_order_id,),
+        )
+        return [_fill(row) for row in rows]
+
+    # -- cash flows --------------------------------------------------------------------
+    def add_cash_flow(self, flow: CashFlow) -> bool:
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO cash_flows (flow_id, portfolio, amount_n, ts, note) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (flow_id) DO NOTHING",
+                (flow.flow_id, flow.portfolio, to_units(flow.amount), format_ts(flow.ts), flow.note),
+            )
+            return cursor.rowcount > 0
+
+    def cash_flows(self, portfolio_id: str) -> list[CashFlow]:
+        rows = self._db.execute(
+            "SELECT portfolio, amount_n, ts, flow_id, note FROM cash_flows WHERE portfolio = ?"
+            " ORDER BY ts, id",
+            (portfolio_id,),
+        )
+        return [CashFlow(p, from_units(a), parse_ts(ts), fid, note) for p, a, ts, fid, note in rows]
+
+    # -- trading runs ------------------------------------------------------------------
+    def create_trade_run(self, run: TradeRun, orders: Sequence[TradeOrder]) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO trade_runs (run_id, created_at, broker, portfolios, status) VALUES (?,?,?,?,?)",
+                (
+                    run.run_id,
+                    format_ts(run.created_at),
+                    run.broker,
+                    json.dumps(list(run.portfolios)),
+                    run.status.value,
+                ),
+            )
+            db.executemany(
+                f"INSERT INTO trade_orders ({_TRADE_ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        o.run_id,
+                        o.client_order_id,
+                        o.seq,
+                        o.symbol,
+                        o.side.value,
+                        o.qty,
+                        to_units(o.ref_price),
+                        int(o.fractionable),
+                        json.dumps([list(x) for x in o.shares]),
+                        json.dumps([list(x) for x in o.crosses]),
+                        o.status.value,
+                        o.broker_order_id,
+                        o.broker_status,
+                        o.error,
+                    )
+                    for o in orders
+                ],
+            )
+
+    def unfinished_trade_run(self) -> TradeRun | None:
+        row = self._db.execute(
+            "SELECT run_id, created_at, broker, portfolios, status FROM trade_runs WHERE status = ?"
+            " ORDER BY created_at, run_id LIMIT 1",
+            (TradeRunStatus.SUBMITTING.value,),
+        ).fetchone()
+        if row is None:
+            return None
+        run_id, created, broker, portfolios, status = row
+        return TradeRun(
+            run_id, parse_ts(created), broker, tuple(json.loads(portfolios)), TradeRunStatus(status)
+        )
+
+    def set_trade_run_status(self, run_id: str, status: TradeRunStatus) -> None:
+        with self._write() as db:
+            db.execute("UPDATE trade_runs SET status = ? WHERE run_id = ?", (status.value, run_id))
+
+    def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
+        sql = f"SELECT {_TRADE_ORDER_COLUMNS} FROM trade_orders WHERE 1 = 1"
+        args: list[Any] = []
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            args.append(run_id)
+        if unsettled:
+            sql += " AND status IN (?, ?)"
+            args.extend(_UNSETTLED)
+        sql += " ORDER BY run_id, seq"
+        return [_trade_order(row) for row in self._db.execute(sql, args)]
+
+    def update_trade_order(
+        self,
+        client_order_id: str,
+        status: TradeOrderStatus,
+        *,
+        broker_order_id: str | None = None,
+        broker_status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE trade_orders SET status = ?, broker_order_id = COALESCE(?, broker_order_id),"
+                " broker_status = COALESCE(?, broker_status), error = COALESCE(?, error)"
+                " WHERE client_order_id = ?",
+                (status.value, broker_order_id, broker_status, error, client_order_id),
+            )
+
+    # -- simulated broker --------------------------------------------------------------
+    def sim_add_order(self, order: Order) -> bool:
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO sim_orders (id, client_order_id, symbol, side, qty_n, filled_qty_n,"
+                " filled_avg_price_n, status, submitted_at) VALUES (?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (client_order_id) DO NOTHING",
+                _sim_order_row(order),
+            )
+            return cursor.rowcount > 0
+
+    def sim_save_order(self, order: Order) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE sim_orders SET filled_qty_n = ?, filled_avg_price_n = ?, status = ? WHERE id = ?",
+                (
+                    to_units(order.filled_qty),
+                    None if order.filled_avg_price is None else to_units(order.filled_avg_price),
+                    order.status.value,
+                    order.id,
+                ),
+            )
+
+    def sim_orders(self) -> list[Order]:
+        rows = self._db.execute(
+            "SELECT id, client_order_id, symbol, side, qty_n, filled_qty_n, filled_avg_price_n, status,"
+            " submitted_at FROM sim_orders ORDER BY submitted_at DESC, rowid DESC"
+        )
+        return [_sim_order(row) for row in rows]
+
+    def sim_add_fill(self, fill: BrokerFill) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sim_fills (id, order_id, symbol, side, qty_n, price_n, commission_n, ts)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    fill.id,
+                    fill.order_id,
+                    fill.symbol,
+                    fill.side.value,
+                    to_units(fill.qty),
+                    to_units(fill.price),
+                    to_units(fill.commission),
+                    format_ts(fill.ts),
+                ),
+            )
+
+    def sim_fills(self, after: datetime | None = None) -> list[BrokerFill]:
+        rows = self._db.execute(
+            "SELECT id, order_id, symbol, side, qty_n, price_n, commission_n, ts FROM sim_fills"
+            " WHERE ts > ? ORDER BY ts, rowid",
+            ("" if after is None else format_ts(after),),
+        )
+        return [
+            BrokerFill(
+                id=fid,
+                order_id=oid,
+                symbol=symbol,
+                side=Side(side),
+                qty=from_units(q),
+                price=from_units(p),
+                commission=from_units(c),
+                ts=parse_ts(ts),
+            )
+            for fid, oid, symbol, side, q, p, c, ts in rows
+        ]
 
     # -- prices ------------------------------------------------------------------------
     def upsert_prices(self, prices: Iterable[Price]) -> int:
@@ -385,6 +633,10 @@ class SqliteStore(Store):
             )
             return True
 
+    def lock_owner(self, name: str) -> str | None:
+        row = self._db.execute("SELECT owner FROM locks WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
     def release_lock(self, name: str, owner: str) -> bool:
         with self._write() as db:
             cursor = db.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
@@ -417,4 +669,53 @@ def _fill(row: tuple[Any, ...]) -> Fill:
         broker_order_id=boid,
         client_order_id=coid,
         run_id=run_id,
+    )
+
+
+def _trade_order(row: tuple[Any, ...]) -> TradeOrder:
+    (run_id, coid, seq, symbol, side, qty, ref, frac, shares, crosses, status, boid, bstatus, error) = row
+    return TradeOrder(
+        run_id=run_id,
+        client_order_id=coid,
+        seq=seq,
+        symbol=symbol,
+        side=Side(side),
+        qty=qty,
+        ref_price=from_units(ref),
+        fractionable=bool(frac),
+        shares=tuple((p, int(u)) for p, u in json.loads(shares)),
+        crosses=tuple((p, int(u)) for p, u in json.loads(crosses)),
+        status=TradeOrderStatus(status),
+        broker_order_id=boid,
+        broker_status=bstatus,
+        error=error,
+    )
+
+
+def _sim_order_row(order: Order) -> tuple[Any, ...]:
+    return (
+        order.id,
+        order.client_order_id,
+        order.symbol,
+        order.side.value,
+        to_units(order.qty),
+        to_units(order.filled_qty),
+        None if order.filled_avg_price is None else to_units(order.filled_avg_price),
+        order.status.value,
+        format_ts(order.submitted_at or datetime.min),
+    )
+
+
+def _sim_order(row: tuple[Any, ...]) -> Order:
+    oid, coid, symbol, side, qty, filled, avg, status, submitted = row
+    return Order(
+        id=oid,
+        client_order_id=coid,
+        symbol=symbol,
+        side=Side(side),
+        qty=from_units(qty),
+        filled_qty=from_units(filled),
+        filled_avg_price=None if avg is None else from_units(avg),
+        status=OrderStatus(status),
+        submitted_at=parse_ts(submitted),
     )

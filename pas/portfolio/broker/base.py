@@ -100,7 +100,8 @@ class BrokerFill:
     """One execution (an Alpaca FILL / partial_fill activity).
 
     ``id`` is unique at the broker; ``order_id`` links it to an :class:`Order` (the
-    activity does not carry the client order id).
+    activity does not carry the client order id). ``commission`` is in dollars (zero at
+    Alpaca, which charges none on equities; the Sim broker's per-order commission).
     """
 
     id: str
@@ -110,6 +111,7 @@ class BrokerFill:
     qty: Decimal
     price: Decimal
     ts: datetime
+    commission: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,241 @@
+"""The simulated broker: an embedded paper broker over the store.
+
+Market orders fill in full at the stored close of their symbol for the current (or
+simulated) day, moved against the trader by ``slippage_bps``, with a commission per
+order. Orders submitted while the market is closed wait, and fill at the first broker
+call made while it is open. Its orders and fills live in the store, so ``pas sync`` and
+``pas reconcile`` in another process see them. It needs no credentials.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from pas.errors import InputError, PasError
+from pas.models import Side
+from pas.portfolio.broker.base import (
+    Account,
+    Asset,
+    Bar,
+    BrokerFill,
+    BrokerPosition,
+    MarketClock,
+    Order,
+    OrderRequest,
+    OrderStatus,
+)
+from pas.store.base import Store
+
+_BPS = Decimal(10_000)
+_PRICE_STEP = Decimal("0.0001")  # fill prices to 1/100 of a cent, as US equities quote
+MARKETS = ("weekdays", "always", "closed")
+_SATURDAY = 5
+
+
+class DuplicateClientOrderId(PasError):
+    """The client order id was used before (the Sim broker's answer, as Alpaca's)."""
+
+
+class SimBroker:
+    """The :class:`~pas.portfolio.broker.base.Broker` of the simulation.
+
+    Args:
+        store: where prices are read and the broker's own orders and fills are kept.
+        slippage_bps: basis points of the price added to buys and taken off sells.
+        commission: dollars per order, charged on its fill.
+        cash: the account's starting cash in dollars.
+        market: ``weekdays`` (open Monday to Friday, all day UTC), ``always`` or ``closed``.
+        fractionable: whether assets trade in fractions of a share.
+    """
+
+    name = "sim"
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        slippage_bps: Decimal = Decimal(0),
+        commission: Decimal = Decimal(0),
+        cash: Decimal = Decimal(100_000),
+        market: str = "weekdays",
+        fractionable: bool = True,
+    ) -> None:
+        if market not in MARKETS:
+            raise InputError(f"sim market must be one of {', '.join(MARKETS)}, got {market!r}")
+        self.store = store
+        self.slippage_bps = slippage_bps
+        self.commission = commission
+        self.starting_cash = cash
+        self.market = market
+        self.fractionable = fractionable
+
+    # -- clock and account -------------------------------------------------------------
+    def _is_open(self, now: datetime) -> bool:
+        if self.market == "always":
+            return True
+        if self.market == "closed":
+            return False
+        return now.weekday() < _SATURDAY
+
+    def clock(self) -> MarketClock:
+        now = self.store.clock()
+        day = now.date()
+        next_open = now
+        while not self._is_open(next_open) and next_open - now < timedelta(days=8):
+            day += timedelta(days=1)
+            next_open = datetime.combine(day, time(), now.tzinfo)
+        close_day = next_open.date() + timedelta(days=1)
+        return MarketClock(
+            timestamp=now,
+            is_open=self._is_open(now),
+            next_open=next_open,
+            next_close=datetime.combine(close_day, time(), now.tzinfo),
+        )
+
+    def account(self) -> Account:
+        self._fill_pending()
+        cash = self.starting_cash
+        for f in self.store.sim_fills():
+            sign = 1 if f.side is Side.BUY else -1
+            cash -= sign * f.qty * f.price + f.commission
+        value = sum((p.market_value or Decimal(0) for p in self.positions()), Decimal(0))
+        return Account(equity=cash + value, cash=cash, buying_power=max(cash, Decimal(0)), blocked=False)
+
+    def asset(self, symbol: str) -> Asset:
+        return Asset(symbol=symbol, tradable=True, fractionable=self.fractionable)
+
+    # -- orders ------------------------------------------------------------------------
+    def submit_order(self, request: OrderRequest) -> Order:
+        if not self.fractionable and request.qty != request.qty.to_integral_value():
+            raise InputError(f"{request.symbol} is not fractionable; order whole shares")
+        order = Order(
+            id=uuid.uuid4().hex,
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            qty=request.qty,
+            filled_qty=Decimal(0),
+            filled_avg_price=None,
+            status=OrderStatus.ACCEPTED,
+            submitted_at=self.store.clock(),
+        )
+        if not self.store.sim_add_order(order):
+            raise DuplicateClientOrderId("client_order_id must be unique")
+        self._fill_pending()
+        return self.get_order(order.id)
+
+    def get_order(self, order_id: str) -> Order:
+        self._fill_pending()
+        for order in self.store.sim_orders():
+            if order.id == order_id:
+                return order
+        raise InputError(f"the sim broker has no order {order_id}")
+
+    def order_by_client_id(self, client_order_id: str) -> Order | None:
+        self._fill_pending()
+        return next((o for o in self.store.sim_orders() if o.client_order_id == client_order_id), None)
+
+    def list_orders(self, status: str = "open", after: datetime | None = None) -> list[Order]:
+        self._fill_pending()
+        orders = self.store.sim_orders()
+        if after is not None:
+            orders = [o for o in orders if o.submitted_at is None or o.submitted_at > after]
+        if status == "open":
+            return [o for o in orders if not o.status.terminal]
+        if status == "closed":
+            return [o for o in orders if o.status.terminal]
+        return orders
+
+    def cancel_order(self, order_id: str) -> None:
+        order = self.get_order(order_id)
+        if order.status.terminal:
+            raise InputError(f"order {order_id} is {order.status.value} and cannot be canceled")
+        self.store.sim_save_order(_replace_status(order, OrderStatus.CANCELED))
+
+    def _fill_pending(self) -> None:
+        """Fills every open order at the stored price, when the market is open."""
+        now = self.store.clock()
+        if not self._is_open(now):
+            return
+        pending = [o for o in self.store.sim_orders() if not o.status.terminal]
+        if not pending:
+            return
+        closes = self.latest_prices([o.symbol for o in pending])
+        for order in reversed(pending):  # oldest first
+            close = closes.get(order.symbol)
+            if close is None:
+                continue  # stays open until a price is stored, as an illiquid order would
+            price = self._fill_price(close, order.side)
+            fill = BrokerFill(
+                id=f"{order.id}-1",
+                order_id=order.id,
+                symbol=order.symbol,
+                side=order.side,
+                qty=order.qty,
+                price=price,
+                ts=now,
+                commission=self.commission,
+            )
+            self.store.sim_add_fill(fill)
+            self.store.sim_save_order(
+                Order(
+                    id=order.id,
+                    client_order_id=order.client_order_id,
+                    symbol=order.symbol,
+                    side=order.side,
+                    qty=order.qty,
+                    filled_qty=order.qty,
+                    filled_avg_price=price,
+                    status=OrderStatus.FILLED,
+                    submitted_at=order.submitted_at,
+                )
+            )
+
+    def _fill_price(self, close: Decimal, side: Side) -> Decimal:
+        move = close * self.slippage_bps / _BPS
+        price = close + move if side is Side.BUY else close - move
+        return price.quantize(_PRICE_STEP, rounding=ROUND_HALF_UP)
+
+    # -- positions and activity --------------------------------------------------------
+    def positions(self) -> list[BrokerPosition]:
+        self._fill_pending()
+        qty: dict[str, Decimal] = {}
+        for f in self.store.sim_fills():
+            qty[f.symbol] = qty.get(f.symbol, Decimal(0)) + (f.qty if f.side is Side.BUY else -f.qty)
+        held = {s: q for s, q in qty.items() if q != 0}
+        closes = self.latest_prices(list(held))
+        return [
+            BrokerPosition(symbol=s, qty=q, market_value=None if s not in closes else q * closes[s])
+            for s, q in sorted(held.items())
+        ]
+
+    def fills(self, after: datetime | None = None) -> list[BrokerFill]:
+        self._fill_pending()
+        return self.store.sim_fills(after)
+
+    # -- market data -------------------------------------------------------------------
+    def latest_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
+        today = self.store.clock().date()
+        return {s: p.close for s, p in self.store.latest_prices(symbols, on_or_before=today).items()}
+
+    def daily_bars(self, symbols: Iterable[str], start: date, end: date | None = None) -> list[Bar]:
+        """Stored closes between two days; read one day at a time (the store keeps no range query)."""
+        wanted = list(symbols)
+        last = end or self.store.clock().date()
+        bars: list[Bar] = []
+        day = start
+        while day <= last:
+            for s, p in self.store.latest_prices(wanted, on_or_before=day).items():
+                if p.day == day:
+                    bars.append(Bar(s, day, p.close))
+            day += timedelta(days=1)
+        return sorted(bars, key=lambda b: (b.symbol, b.day))
+
+
+def _replace_status(order: Order, status: OrderStatus) -> Order:
+    from dataclasses import replace
+
+    return replace(order, status=status)

@@ -1,0 +1,555 @@
+"""Trading runs: plan, check, persist, submit, wait, record; plus sync and reconcile.
+
+Crash safety rests on three facts:
+
+1. A run and its netted orders are stored before any order is sent, and each order is
+   marked ``sending`` before its request. A run that did not finish sending is resumed by
+   the next ``pas rebalance`` instead of a new plan.
+2. Client order ids are deterministic (run, portfolio or netting tag, symbol), and an
+   order marked ``sending`` — or whose submit raised — is looked up by its client order id
+   before anything is sent, so no order goes out twice.
+3. Ledger fills have deterministic ids (``<broker fill id>/<portfolio>``), so recording a
+   fill again is a no-op; ``pas sync`` picks up whatever a run did not wait for.
+
+Only one trading run at a time holds the ``trading`` lock; the lock of a process that
+died on this host is taken over at once (a dead holder on another host waits for its
+time-to-live).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pas.errors import InputError, LockHeldError, PasError, RefusedError
+from pas.models import (
+    UNITS_PER_ONE,
+    Fill,
+    Portfolio,
+    Side,
+    TradeOrder,
+    TradeOrderStatus,
+    TradeRun,
+    TradeRunStatus,
+    from_units,
+    parse_ts,
+    to_units,
+)
+from pas.portfolio.broker.base import Broker, BrokerFill, Order, OrderRequest
+from pas.portfolio.ledger import build_book
+from pas.portfolio.netting import net_orders, split_units
+from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance
+from pas.store.base import Store
+
+LOCK_NAME = "trading"
+# The lock outlives the fill wait by this much; it is renewed at every poll.
+LOCK_SLACK_SEC = 300.0
+POLL_INTERVAL_SEC = 1.0
+# Fills are fetched from this long before a run started (clock skew with the broker).
+FILL_LOOKBACK = timedelta(minutes=5)
+DEFAULT_RECONCILE_TOLERANCE = Decimal("0.000001")
+
+Sleep = Callable[[float], None]
+AfterSubmit = Callable[[TradeOrder, Order], None]
+
+
+@dataclass(frozen=True)
+class TradingLimits:
+    """Plan rules plus the pre-trade risk limits (dollars, fractions of equity)."""
+
+    rules: PlanRules = field(default_factory=PlanRules)
+    max_order_notional: Decimal = Decimal(100_000)
+    max_position_weight: Decimal = Decimal("0.5")
+
+
+@dataclass
+class RebalanceOutcome:
+    """What a rebalance planned, sent and recorded."""
+
+    run_id: str
+    plans: list[Plan]
+    orders: list[TradeOrder]
+    dry_run: bool = False
+    resumed: bool = False
+    fills_recorded: int = 0
+    timed_out: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def shares(units: int) -> Decimal:
+    """Nano units as shares without an exponent (``600``, not ``6E+2``), as the wire needs."""
+    qty = from_units(units)
+    return qty.quantize(Decimal(1)) if qty == qty.to_integral_value() else qty
+
+
+# -- locking ---------------------------------------------------------------------------
+def lock_owner_name() -> str:
+    """This process as a lock owner: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead_here(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def acquire_trading_lock(store: Store, owner: str, ttl_sec: float) -> None:
+    """Takes the ``trading`` lock, taking it over from a dead process on this host.
+
+    Raises:
+        LockHeldError: another live run holds it.
+    """
+    if store.acquire_lock(LOCK_NAME, owner, ttl_sec):
+        return
+    holder = store.lock_owner(LOCK_NAME)
+    if holder and _dead_here(holder):
+        store.release_lock(LOCK_NAME, holder)  # only if that dead process still holds it
+        if store.acquire_lock(LOCK_NAME, owner, ttl_sec):
+            return
+    raise LockHeldError(
+        f"another trading run ({holder or 'unknown'}) holds the trading lock; "
+        "wait for it to finish and run again"
+    )
+
+
+# -- planning --------------------------------------------------------------------------
+def portfolio_cash(store: Store, portfolio: Portfolio, net_invested: Decimal) -> Decimal:
+    """Capital plus net cash flows less what the fills consumed, in dollars.
+
+    Raises:
+        InputError: the portfolio has neither capital nor deposits.
+    """
+    flows = store.cash_flows(portfolio.id)
+    if portfolio.capital is None and not flows:
+        raise InputError(
+            f"portfolio {portfolio.id} has no capital; give it some with "
+            f"`pas portfolio fund {portfolio.id} AMOUNT`"
+        )
+    funded = (portfolio.capital or Decimal(0)) + sum((f.amount for f in flows), Decimal(0))
+    return funded - net_invested
+
+
+def plan_portfolios(
+    store: Store, broker: Broker, portfolios: Sequence[Portfolio], limits: TradingLimits
+) -> tuple[list[Plan], dict[str, bool]]:
+    """Plans every portfolio against the broker's prices and asset facts.
+
+    Returns:
+        The plans, and per symbol whether it is fractionable.
+
+    Raises:
+        InputError: a portfolio has no targets, no capital or a symbol has no price.
+        RefusedError: a symbol is not tradable.
+    """
+    books, targets = {}, {}
+    for p in portfolios:
+        weights = store.current_weights(p.id)
+        if weights is None:
+            raise InputError(
+                f"portfolio {p.id} has no target weights; set them with "
+                f"`pas portfolio set-weights {p.id} SYMBOL=WEIGHT...`"
+            )
+        targets[p.id] = weights.weights
+        books[p.id] = build_book(store.ledger(p.id))
+    symbols = sorted(
+        {s for b in books.values() for s in b.positions} | {s for t in targets.values() for s in t}
+    )
+    assets = {s: broker.asset(s) for s in symbols}
+    untradable = [s for s in symbols if not assets[s].tradable and any(targets[p].get(s) for p in targets)]
+    if untradable:
+        raise RefusedError(
+            f"{', '.join(untradable)} cannot be traded at the broker; remove them from the targets"
+        )
+    prices = broker.latest_prices(symbols)
+    fractionable = {s: a.fractionable for s, a in assets.items()}
+    plans = []
+    for p in portfolios:
+        book = books[p.id]
+        holdings = {s: pos.qty for s, pos in book.positions.items()}
+        cash = portfolio_cash(store, p, book.net_invested)
+        plans.append(plan_rebalance(p.id, holdings, targets[p.id], prices, cash, fractionable, limits.rules))
+    return plans, fractionable
+
+
+def check_limits(
+    plans: Sequence[Plan],
+    orders: Sequence[TradeOrder],
+    holdings: dict[str, dict[str, Decimal]],
+    limits: TradingLimits,
+) -> None:
+    """Refuses a plan that breaks a pre-trade limit.
+
+    Raises:
+        RefusedError: a broker order above ``MAX_ORDER_NOTIONAL`` or a resulting position
+            above ``MAX_POSITION_WEIGHT`` of its portfolio.
+    """
+    for o in orders:
+        notional = shares(o.qty) * o.ref_price
+        if notional > limits.max_order_notional:
+            raise RefusedError(
+                f"the order to {o.side.value} {shares(o.qty)} {o.symbol} (about ${notional:,.2f}) "
+                f"is above MAX_ORDER_NOTIONAL (${limits.max_order_notional:,.2f}); "
+                "raise it or rebalance in steps"
+            )
+    for plan in plans:
+        held = holdings.get(plan.portfolio, {})
+        for po in plan.orders:
+            if po.side is not Side.BUY:
+                continue
+            weight = (held.get(po.symbol, Decimal(0)) + po.qty) * po.price / plan.equity
+            if weight > limits.max_position_weight:
+                raise RefusedError(
+                    f"portfolio {plan.portfolio} would hold {weight * 100:.1f}% in {po.symbol}, above "
+                    f"MAX_POSITION_WEIGHT ({limits.max_position_weight * 100:.1f}%); lower its target weight"
+                )
+
+
+# -- the run ---------------------------------------------------------------------------
+def rebalance(
+    store: Store,
+    broker: Broker,
+    portfolios: Sequence[Portfolio],
+    limits: TradingLimits,
+    *,
+    run_id: str,
+    dry_run: bool = False,
+    queue: bool = False,
+    timeout_sec: float = 60.0,
+    sleep: Sleep,
+    owner: str | None = None,
+    after_submit: AfterSubmit | None = None,
+) -> RebalanceOutcome:
+    """Rebalances portfolios at a broker, or resumes a run that did not finish sending.
+
+    Args:
+        run_id: the id of a new run (unused when an unfinished run is resumed).
+        dry_run: plan and check only; nothing is stored or sent.
+        queue: send even while the market is closed (the orders wait for the open).
+        timeout_sec: how long to wait for fills; later ones are recorded by :func:`sync`.
+        sleep: waits between polls (injected so tests do not sleep).
+        owner: the lock owner (default: this host and process).
+        after_submit: called after each order is accepted (a fault-injection seam).
+
+    Raises:
+        LockHeldError: another trading run is going on.
+        RefusedError: a pre-trade check failed; nothing was sent.
+        InputError: a portfolio cannot be planned (no targets, capital or price).
+    """
+    if dry_run:
+        plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
+        orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
+        _check_account(broker, queue=True)
+        check_limits(plans, orders, _holdings(store, plans), limits)
+        return RebalanceOutcome(run_id, plans, orders, dry_run=True)
+
+    owner = owner or lock_owner_name()
+    ttl = timeout_sec + LOCK_SLACK_SEC
+    acquire_trading_lock(store, owner, ttl)
+    try:
+        outcome = _run(store, broker, portfolios, limits, run_id, queue, after_submit)
+        deadline = store.clock() + timedelta(seconds=timeout_sec)
+        pending = outcome.orders
+        while True:
+            recorded, pending = settle(store, broker, pending)
+            outcome.fills_recorded += recorded
+            if not pending or store.clock() >= deadline:
+                break
+            sleep(POLL_INTERVAL_SEC)
+            store.acquire_lock(LOCK_NAME, owner, ttl)
+        outcome.timed_out = bool(pending)
+        outcome.orders = store.trade_orders(outcome.run_id)
+        if not pending:
+            store.set_trade_run_status(outcome.run_id, TradeRunStatus.DONE)
+        return outcome
+    finally:
+        store.release_lock(LOCK_NAME, owner)
+
+
+def _run(
+    store: Store,
+    broker: Broker,
+    portfolios: Sequence[Portfolio],
+    limits: TradingLimits,
+    run_id: str,
+    queue: bool,
+    after_submit: AfterSubmit | None,
+) -> RebalanceOutcome:
+    unfinished = store.unfinished_trade_run()
+    if unfinished is not None:
+        _check_account(broker, queue)
+        outcome = RebalanceOutcome(unfinished.run_id, [], store.trade_orders(unfinished.run_id), resumed=True)
+        outcome.notes.append(
+            f"resumed unfinished run {unfinished.run_id} ({', '.join(unfinished.portfolios)}); "
+            "run again for a new plan"
+        )
+    else:
+        _settle_earlier_runs(store, broker)
+        plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
+        orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
+        _check_account(broker, queue)
+        check_limits(plans, orders, _holdings(store, plans), limits)
+        run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
+        store.create_trade_run(run, orders)
+        outcome = RebalanceOutcome(run_id, plans, orders)
+    _book_crosses(store, outcome.orders)
+    for order in outcome.orders:
+        if order.status in (TradeOrderStatus.PLANNED, TradeOrderStatus.SENDING):
+            note = _submit(store, broker, order, after_submit)
+            if note:
+                outcome.notes.append(note)
+    store.set_trade_run_status(outcome.run_id, TradeRunStatus.SUBMITTED)
+    outcome.orders = store.trade_orders(outcome.run_id)
+    return outcome
+
+
+def _holdings(store: Store, plans: Sequence[Plan]) -> dict[str, dict[str, Decimal]]:
+    return {p.portfolio: store.holdings(p.portfolio) for p in plans}
+
+
+def _check_account(broker: Broker, queue: bool) -> None:
+    if broker.account().blocked:
+        raise RefusedError("the broker account is blocked from trading; resolve it with the broker first")
+    if not queue:
+        clock = broker.clock()
+        if not clock.is_open:
+            raise RefusedError(
+                f"the market is closed (it opens {clock.next_open:%Y-%m-%d %H:%M} UTC); "
+                "run again then, or pass --queue to send the orders now"
+            )
+
+
+def _settle_earlier_runs(store: Store, broker: Broker) -> None:
+    """Records what earlier runs left; refuses to plan over orders still open."""
+    unsettled = store.trade_orders(unsettled=True)
+    if not unsettled:
+        return
+    _, still_open = settle(store, broker, unsettled)
+    if still_open:
+        raise RefusedError(
+            f"{len(still_open)} order(s) of run {still_open[0].run_id} are still open at the broker; "
+            "wait for them and run `pas sync`, or cancel them at the broker"
+        )
+
+
+def _book_crosses(store: Store, orders: Iterable[TradeOrder]) -> None:
+    """Records the internal crosses of a run (idempotent by fill id)."""
+    now = store.clock()
+    fills = [
+        Fill(
+            portfolio=portfolio,
+            symbol=o.symbol,
+            side=Side.BUY if units > 0 else Side.SELL,
+            qty=from_units(abs(units)),
+            price=o.ref_price,
+            ts=now,
+            fill_id=f"{o.client_order_id}/cross/{portfolio}",
+            client_order_id=o.client_order_id,
+            run_id=o.run_id,
+        )
+        for o in orders
+        for portfolio, units in o.crosses
+    ]
+    if fills:
+        store.append_fills(fills)
+
+
+def _lookup(broker: Broker, client_order_id: str) -> Order | None:
+    try:
+        return broker.order_by_client_id(client_order_id)
+    except PasError:
+        return None
+
+
+def _submit(store: Store, broker: Broker, order: TradeOrder, after_submit: AfterSubmit | None) -> str:
+    """Sends one order unless the broker has it already; returns a note when it failed."""
+    placed = _lookup(broker, order.client_order_id) if order.status is TradeOrderStatus.SENDING else None
+    if placed is None:
+        store.update_trade_order(order.client_order_id, TradeOrderStatus.SENDING)
+        request = OrderRequest(order.symbol, order.side, shares(order.qty), order.client_order_id)
+        try:
+            placed = broker.submit_order(request)
+        except PasError as exc:
+            placed = _lookup(broker, order.client_order_id)
+            if placed is None:
+                store.update_trade_order(order.client_order_id, TradeOrderStatus.FAILED, error=str(exc))
+                return f"{order.side.value} {order.symbol} failed: {exc}"
+        if after_submit is not None:
+            after_submit(order, placed)
+    store.update_trade_order(
+        order.client_order_id,
+        TradeOrderStatus.SENT,
+        broker_order_id=placed.id,
+        broker_status=placed.status.value,
+    )
+    return ""
+
+
+# -- fills -----------------------------------------------------------------------------
+def run_started(run_id: str) -> datetime:
+    """When a run started, read from its id (see :func:`pas.models.new_run_id`)."""
+    stamp = run_id[:12]
+    return parse_ts(f"20{stamp[0:2]}-{stamp[2:4]}-{stamp[4:6]}T{stamp[6:8]}:{stamp[8:10]}:{stamp[10:12]}Z")
+
+
+def split_fill(order: TradeOrder, fill: BrokerFill, received: dict[str, int]) -> list[Fill]:
+    """A broker fill of a netted order as ledger fills, one per portfolio with a share.
+
+    Splits by what each portfolio still lacks of its ask (see :mod:`pas.portfolio.netting`);
+    ``received`` (nano units per portfolio) is updated.
+    """
+    units = to_units(fill.qty)
+    remaining = {p: ask - received.get(p, 0) for p, ask in order.shares}
+    lot = UNITS_PER_ONE if not order.fractionable else 1
+    if units % lot or any(r % lot for r in remaining.values()):
+        lot = 1
+    if units > sum(remaining.values()):
+        raise PasError(
+            f"broker fill {fill.id} of {fill.qty} {fill.symbol} is more than order "
+            f"{order.client_order_id} has left; check the order at the broker"
+        )
+    shares = split_units(units, remaining, lot)
+    commission = to_units(fill.commission)
+    fees = split_units(commission, shares) if commission else {}
+    out = []
+    for portfolio, share in sorted(shares.items()):
+        if not share:
+            continue
+        received[portfolio] = received.get(portfolio, 0) + share
+        out.append(
+            Fill(
+                portfolio=portfolio,
+                symbol=fill.symbol,
+                side=fill.side,
+                qty=from_units(share),
+                price=fill.price,
+                ts=fill.ts,
+                fill_id=f"{fill.id}/{portfolio}",
+                broker_order_id=fill.order_id,
+                client_order_id=order.client_order_id,
+                run_id=order.run_id,
+                commission=from_units(fees.get(portfolio, 0)),
+            )
+        )
+    return out
+
+
+def record_order_fills(store: Store, order: TradeOrder, fills: Iterable[BrokerFill]) -> tuple[int, int]:
+    """Records the fills of one broker order the ledger lacks.
+
+    Returns:
+        (new ledger fills, nano units of the order now recorded).
+    """
+    existing = store.fills_of_order(order.broker_order_id)
+    seen = {f.fill_id.rsplit("/", 1)[0] for f in existing}
+    received: dict[str, int] = defaultdict(int)
+    for f in existing:
+        received[f.portfolio] += to_units(f.qty)
+    new = 0
+    for fill in sorted(fills, key=lambda f: (f.ts, f.id)):
+        if fill.id in seen:
+            continue
+        new += store.append_fills(split_fill(order, fill, received))
+        seen.add(fill.id)
+    return new, sum(received.values())
+
+
+def settle(store: Store, broker: Broker, orders: Sequence[TradeOrder]) -> tuple[int, list[TradeOrder]]:
+    """Refreshes sent orders and records their new fills.
+
+    An order is settled once the broker reports it terminal and all of its filled
+    quantity is in the ledger.
+
+    Returns:
+        (new ledger fills, the orders still unsettled).
+    """
+    sent = [
+        o
+        for o in orders
+        if o.status in (TradeOrderStatus.SENT, TradeOrderStatus.SENDING) and o.broker_order_id
+    ]
+    if not sent:
+        return 0, []
+    since = min(run_started(o.run_id) for o in sent) - FILL_LOOKBACK
+    states = {o.broker_order_id: broker.get_order(o.broker_order_id) for o in sent}
+    by_order: dict[str, list[BrokerFill]] = defaultdict(list)
+    for fill in broker.fills(after=since):
+        by_order[fill.order_id].append(fill)
+    new = 0
+    pending = []
+    for o in sent:
+        state = states[o.broker_order_id]
+        added, recorded = record_order_fills(store, o, by_order.get(o.broker_order_id, []))
+        new += added
+        done = state.status.terminal and recorded >= to_units(state.filled_qty)
+        status = TradeOrderStatus.SETTLED if done else TradeOrderStatus.SENT
+        store.update_trade_order(o.client_order_id, status, broker_status=state.status.value)
+        if not done:
+            pending.append(replace(o, status=status, broker_status=state.status.value))
+    return new, pending
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What a sync found."""
+
+    checked: int
+    fills_recorded: int
+    still_open: int
+
+
+def sync(store: Store, broker: Broker) -> SyncOutcome:
+    """Pulls order states and fills of every unsettled order and records missing fills."""
+    unsettled = store.trade_orders(unsettled=True)
+    new, pending = settle(store, broker, unsettled)
+    for run_id in {o.run_id for o in unsettled} - {o.run_id for o in pending}:
+        store.set_trade_run_status(run_id, TradeRunStatus.DONE)
+    return SyncOutcome(len(unsettled), new, len(pending))
+
+
+# -- reconciliation --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Difference:
+    """A symbol whose ledgers and broker position disagree (shares)."""
+
+    symbol: str
+    ledgers: Decimal
+    broker: Decimal
+
+    @property
+    def gap(self) -> Decimal:
+        """Broker minus ledgers."""
+        return self.broker - self.ledgers
+
+
+def reconcile(
+    store: Store, broker: Broker, tolerance: Decimal = DEFAULT_RECONCILE_TOLERANCE
+) -> tuple[dict[str, Decimal], list[Difference]]:
+    """Compares the sum of every portfolio's holdings with the broker's positions.
+
+    Returns:
+        (the summed ledgers per symbol, the differences above ``tolerance`` shares).
+    """
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    for p in store.list_portfolios():
+        for symbol, qty in store.holdings(p.id).items():
+            total[symbol] += qty
+    held = {pos.symbol: pos.qty for pos in broker.positions()}
+    diffs = [
+        Difference(s, total.get(s, Decimal(0)), held.get(s, Decimal(0)))
+        for s in sorted(set(total) | set(held))
+        if abs(held.get(s, Decimal(0)) - total.get(s, Decimal(0))) > tolerance
+    ]
+    return dict(total), diffs

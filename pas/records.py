@@ -22,10 +22,12 @@ class UpsertCounts(NamedTuple):
     updated: int = 0
     unchanged: int = 0
 
-    def __add__(self, other: object) -> UpsertCounts:  # type: ignore[override]
+    def __add__(self, other: object) -> UpsertCounts:
         if not isinstance(other, UpsertCounts):
             return NotImplemented
-        return UpsertCounts(self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged)
+        return UpsertCounts(
+            self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
+        )
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class Record:
 
     def digest(self) -> str:
         """A hash of everything an update could change: a re-scrape compares it."""
-        text = f"{self.ticker}|{self.event_date.isoformat()}|{self.public_at.isoformat()}|{self.fields_json()}"
+        text = (
+            f"{self.ticker}|{self.event_date.isoformat()}|{self.public_at.isoformat()}|{self.fields_json()}"
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

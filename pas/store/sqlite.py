@@ -439,7 +439,13 @@ class SqliteStore(Store):
                 for r in batch:
                     digest = r.digest()
                     old = stored.get(r.key)
-                    row = (r.ticker, r.event_date.isoformat(), format_ts(r.public_at), digest, r.fields_json())
+                    row = (
+                        r.ticker,
+                        r.event_date.isoformat(),
+                        format_ts(r.public_at),
+                        digest,
+                        r.fields_json(),
+                    )
                     if old is None:
                         inserts.append((dataset, r.key, *row, now))
                         stored[r.key] = digest

@@ -23,6 +23,7 @@ from pas.commands import jobs as jobs_cmd
 from pas.commands import portfolio as portfolio_cmd
 from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
+from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands._app import AppState, err_console
 from pas.errors import EXIT_FAILED, PasError
@@ -108,6 +109,8 @@ app.add_typer(trades_cmd.app, name="trades")
 app.command("positions")(positions_cmd.positions)
 app.add_typer(prices_cmd.app, name="prices")
 app.command("jobs")(jobs_cmd.jobs)
+app.command("scrape")(scrape_cmd.scrape)
+app.command("data")(scrape_cmd.data)
 
 
 def main() -> None:

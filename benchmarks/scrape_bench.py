@@ -22,14 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import requests  # noqa: E402
+import requests
 
-from pas.records import Record, natural_key  # noqa: E402
-from pas.scrapers import DATASETS  # noqa: E402
-from pas.scrapers.client import QuiverClient  # noqa: E402
-from pas.scrapers.scrape import scrape  # noqa: E402
-from pas.store.sqlite import SqliteStore  # noqa: E402
-from tests.fakes.quiver import (  # noqa: E402
+from pas.records import Record, natural_key
+from pas.scrapers import DATASETS
+from pas.scrapers.client import QuiverClient
+from pas.scrapers.scrape import scrape
+from pas.store.sqlite import SqliteStore
+from tests.fakes.quiver import (
     API_KEY,
     FakeQuiver,
     congress_rows,
@@ -120,10 +120,12 @@ def store_bench(count: int, batch: int = 10_000) -> None:
             for start in range(0, count, batch):
                 total += sum(store.upsert_records("lobbying", records(start)))
             seconds = time.perf_counter() - started
-            print(f"store {label:<28} {total:>9} records {seconds:>7.1f} s  {total / seconds:>9,.0f} records/s")
+            rate = total / seconds
+            print(f"store {label:<28} {total:>9} records {seconds:>7.1f} s  {rate:>9,.0f} records/s")
         started = time.perf_counter()
         view = store.records("lobbying", as_of=public + timedelta(days=30), ticker="T42")
-        print(f"store point-in-time read (one ticker) {len(view):>5} records {time.perf_counter() - started:.3f} s")
+        seconds = time.perf_counter() - started
+        print(f"store point-in-time read (one ticker) {len(view):>5} records {seconds:.3f} s")
         store.close()
 
 

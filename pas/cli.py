@@ -23,6 +23,7 @@ from pas.commands import jobs as jobs_cmd
 from pas.commands import portfolio as portfolio_cmd
 from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
+from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands import trading as trading_cmd
 from pas.commands._app import AppState, err_console
@@ -112,6 +113,8 @@ app.command("jobs")(jobs_cmd.jobs)
 app.command("rebalance")(trading_cmd.rebalance)
 app.command("sync")(trading_cmd.sync)
 app.command("reconcile")(trading_cmd.reconcile)
+app.command("scrape")(scrape_cmd.scrape)
+app.command("data")(scrape_cmd.data)
 
 
 def main() -> None:

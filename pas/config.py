@@ -26,6 +26,12 @@ ALPACA_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc")
 DEFAULT_BENCHMARK = "SPY"
 DEFAULT_DB_NAME = "quant_fund"
 DEFAULT_QUIVER_RATE_SEC = 1.1
+QUIVER_BASE_URL = "https://api.quiverquant.com/beta"
+DEFAULT_QUIVER_AUTH_SCHEME = "Token"
+# Quiver refreshes its datasets a few times a day; a response younger than this is reused.
+DEFAULT_QUIVER_CACHE_TTL_SEC = 6 * 3600.0
+# Bulk endpoints take tens of seconds to answer; anything slower is treated as a timeout.
+DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
 DEFAULT_MIN_ALLOCATION = 0.0
 DEFAULT_MAX_ALLOCATION = 1.0
 # A Mongo server that does not answer within this many seconds is reported as unreachable;
@@ -96,6 +102,10 @@ class Settings:
     benchmark: str = DEFAULT_BENCHMARK
     quiver_api_key: str | None = field(default=None, repr=False)
     quiver_rate_sec: float = DEFAULT_QUIVER_RATE_SEC
+    quiver_base_url: str = QUIVER_BASE_URL
+    quiver_auth_scheme: str = DEFAULT_QUIVER_AUTH_SCHEME
+    quiver_cache_ttl_sec: float = DEFAULT_QUIVER_CACHE_TTL_SEC
+    quiver_timeout_sec: float = DEFAULT_QUIVER_TIMEOUT_SEC
     mongo_timeout_sec: float = DEFAULT_MONGO_TIMEOUT_SEC
     cash_buffer: float = DEFAULT_CASH_BUFFER
     min_order_notional: float = DEFAULT_MIN_ORDER_NOTIONAL
@@ -198,7 +208,7 @@ def _sim_market(name: str, raw: str) -> str:
 def _url(name: str, raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{name} must be an http(s) URL such as {PAPER_BASE_URL}, got {raw!r}")
+        raise ConfigError(f"{name} must be an http(s) URL such as https://host/path, got {raw!r}")
     return raw.rstrip("/")
 
 
@@ -223,6 +233,12 @@ def _symbol(name: str, raw: str) -> str:
         return check_symbol(raw)
     except InputError:
         raise ConfigError(f"{name} must be a ticker symbol such as SPY, got {raw!r}") from None
+
+
+def _auth_scheme(name: str, raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]{1,20}", raw):
+        raise ConfigError(f"{name} must be one word such as Token or Bearer, got {raw!r}")
+    return raw
 
 
 def _mongo_uri(name: str, raw: str) -> str:
@@ -266,6 +282,10 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("BENCHMARK", "benchmark", _symbol),
     _Spec("QUIVER_API_KEY", "quiver_api_key", _text),
     _Spec("QUIVER_RATE_SEC", "quiver_rate_sec", _non_negative),
+    _Spec("QUIVER_BASE_URL", "quiver_base_url", _url),
+    _Spec("QUIVER_AUTH_SCHEME", "quiver_auth_scheme", _auth_scheme),
+    _Spec("QUIVER_CACHE_TTL", "quiver_cache_ttl_sec", _non_negative),
+    _Spec("QUIVER_TIMEOUT_SEC", "quiver_timeout_sec", _positive),
     _Spec("PAS_MONGO_TIMEOUT_SEC", "mongo_timeout_sec", _positive),
     _Spec("CASH_BUFFER", "cash_buffer", _fraction),
     _Spec("MIN_ORDER_NOTIONAL", "min_order_notional", _dollars),

@@ -31,6 +31,7 @@ from pas.models import (
     WeightSet,
 )
 from pas.portfolio.broker.base import BrokerFill, Order
+from pas.records import Record, UpsertCounts
 
 Clock = Callable[[], datetime]
 
@@ -257,3 +258,46 @@ class Store(ABC):
     @abstractmethod
     def release_lock(self, name: str, owner: str) -> bool:
         """Releases the lock if ``owner`` holds it; returns whether it did."""
+
+    # -- scraped records ---------------------------------------------------------------
+    @abstractmethod
+    def upsert_records(self, dataset: str, records: Sequence[Record]) -> UpsertCounts:
+        """Stores records on their natural key: new ones get ``first_seen`` = the store's
+        clock; a stored one whose content changed is updated and keeps its ``first_seen``.
+
+        Returns:
+            How many were new, updated and unchanged.
+        """
+
+    @abstractmethod
+    def records(
+        self,
+        dataset: str,
+        as_of: datetime | None = None,
+        ticker: str | None = None,
+        since: datetime | None = None,
+    ) -> list[Record]:
+        """The point-in-time view: records public at or before ``as_of`` (and at or after
+        ``since``), of one ticker if given, oldest ``public_at`` first."""
+
+    @abstractmethod
+    def latest_public_at(self, dataset: str) -> datetime | None:
+        """The newest ``public_at`` stored for the dataset (None when it has no record)."""
+
+    # -- HTTP cache --------------------------------------------------------------------
+    @abstractmethod
+    def cache_get(self, key: str, now: datetime) -> str | None:
+        """The cached body under ``key`` unless it expired at or before ``now``."""
+
+    @abstractmethod
+    def cache_put(self, key: str, body: str, expires_at: datetime) -> None:
+        """Caches a body until ``expires_at`` (replacing an older one)."""
+
+    # -- rate limits -------------------------------------------------------------------
+    @abstractmethod
+    def reserve_slot(self, name: str, interval_sec: float, now: datetime) -> datetime:
+        """Atomically takes the next free request slot of a rate limit shared by processes.
+
+        The slot is ``now`` or ``interval_sec`` after the previous slot, whichever is later;
+        the caller waits until it. Two processes never get slots closer than the interval.
+        """

@@ -37,6 +37,7 @@ from pas.models import (
     to_units,
 )
 from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
+from pas.records import Record, UpsertCounts
 from pas.store.base import Clock, LedgerEntry, Store, system_clock
 
 if TYPE_CHECKING:
@@ -122,6 +123,10 @@ class MongoStore(Store):
         db.sim_orders.create_index("client_order_id", unique=True)
         db.sim_orders.create_index([("submitted_at", -1), ("seq", -1)])
         db.sim_fills.create_index([("ts", 1), ("seq", 1)])
+        db.records.create_index([("dataset", 1), ("key", 1)], unique=True)
+        db.records.create_index([("dataset", 1), ("public_at", 1)])
+        db.records.create_index([("dataset", 1), ("ticker", 1), ("public_at", 1)])
+        db.http_cache.create_index("expires_at")
 
     def _next(self, name: str, count: int = 1) -> int:
         """Reserves ``count`` values of a counter shared by all processes; returns the first.
@@ -560,6 +565,127 @@ class MongoStore(Store):
     def release_lock(self, name: str, owner: str) -> bool:
         with self._errors():
             return self._db.locks.delete_one({"_id": name, "owner": owner}).deleted_count > 0
+
+    # -- scraped records ---------------------------------------------------------------
+    # A record's fields are kept as one JSON string: keys from Quiver (or a hostile server)
+    # never become field names, so "$where" or "a.b" cannot act as operators or paths.
+    def upsert_records(self, dataset: str, records: Sequence[Record]) -> UpsertCounts:
+        now = format_ts(self.clock())
+        new = updated = unchanged = 0
+        with self._errors():
+            for start in range(0, len(records), BULK_BATCH):
+                batch = records[start : start + BULK_BATCH]
+                stored = {
+                    d["key"]: d["digest"]
+                    for d in self._db.records.find(
+                        {"dataset": dataset, "key": {"$in": [r.key for r in batch]}},
+                        {"_id": 0, "key": 1, "digest": 1},
+                    )
+                }
+                inserts: list[dict[str, Any]] = []
+                updates: dict[str, dict[str, Any]] = {}
+                for r in batch:
+                    digest = r.digest()
+                    old = stored.get(r.key)
+                    body = {
+                        "ticker": r.ticker,
+                        "event_date": r.event_date.isoformat(),
+                        "public_at": format_ts(r.public_at),
+                        "digest": digest,
+                        "fields": r.fields_json(),
+                    }
+                    if old is None:
+                        inserts.append({"dataset": dataset, "key": r.key, "first_seen": now, **body})
+                        new += 1
+                    elif old != digest:
+                        updates[r.key] = body
+                        updated += 1
+                    else:
+                        unchanged += 1
+                    stored[r.key] = digest
+                # Inserted first, so an update of a key new in this batch finds its document.
+                # Updates are rare (Quiver revising a row) and go one by one.
+                if inserts:
+                    self._db.records.insert_many(inserts, ordered=True)
+                for key, body in updates.items():
+                    self._db.records.update_one({"dataset": dataset, "key": key}, {"$set": body})
+        return UpsertCounts(new, updated, unchanged)
+
+    def records(
+        self,
+        dataset: str,
+        as_of: datetime | None = None,
+        ticker: str | None = None,
+        since: datetime | None = None,
+    ) -> list[Record]:
+        import json
+
+        query: dict[str, Any] = {"dataset": dataset}
+        if ticker is not None:
+            query["ticker"] = ticker
+        window: dict[str, str] = {}
+        if as_of is not None:
+            window["$lte"] = format_ts(as_of)
+        if since is not None:
+            window["$gte"] = format_ts(since)
+        if window:
+            query["public_at"] = window
+        with self._errors():
+            cursor = self._db.records.find(query, {"_id": 0}).sort([("public_at", 1), ("key", 1)])
+            return [
+                Record(
+                    dataset=dataset,
+                    key=d["key"],
+                    ticker=d["ticker"],
+                    event_date=date.fromisoformat(d["event_date"]),
+                    public_at=parse_ts(d["public_at"]),
+                    first_seen=parse_ts(d["first_seen"]),
+                    fields=json.loads(d["fields"]),
+                )
+                for d in cursor
+            ]
+
+    def latest_public_at(self, dataset: str) -> datetime | None:
+        with self._errors():
+            doc = self._db.records.find_one(
+                {"dataset": dataset}, {"_id": 0, "public_at": 1}, sort=[("public_at", -1)]
+            )
+        return None if doc is None else parse_ts(doc["public_at"])
+
+    # -- HTTP cache --------------------------------------------------------------------
+    def cache_get(self, key: str, now: datetime) -> str | None:
+        with self._errors():
+            doc = self._db.http_cache.find_one({"_id": key, "expires_at": {"$gt": format_ts(now)}})
+        return None if doc is None else str(doc["body"])
+
+    def cache_put(self, key: str, body: str, expires_at: datetime) -> None:
+        with self._errors():
+            self._db.http_cache.delete_many({"expires_at": {"$lte": format_ts(self.clock())}})
+            self._db.http_cache.update_one(
+                {"_id": key}, {"$set": {"body": body, "expires_at": format_ts(expires_at)}}, upsert=True
+            )
+
+    # -- rate limits -------------------------------------------------------------------
+    def reserve_slot(self, name: str, interval_sec: float, now: datetime) -> datetime:
+        from pymongo.errors import DuplicateKeyError
+
+        # Compare-and-set on the last slot: a process that lost the race reads again.
+        with self._errors():
+            while True:
+                doc = self._db.rate_slots.find_one({"_id": name})
+                if doc is None:
+                    try:
+                        self._db.rate_slots.insert_one({"_id": name, "last_slot": format_ts(now)})
+                    except DuplicateKeyError:
+                        continue
+                    return now
+                last = str(doc["last_slot"])
+                slot = max(now, parse_ts(last) + timedelta(seconds=interval_sec))
+                result = self._db.rate_slots.update_one(
+                    {"_id": name, "last_slot": last}, {"$set": {"last_slot": format_ts(slot)}}
+                )
+                if result.matched_count == 1:
+                    return slot
 
 
 def _plain(details: Mapping[str, Any]) -> list[list[Any]]:

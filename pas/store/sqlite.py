@@ -36,7 +36,12 @@ from pas.models import (
     to_units,
 )
 from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
+from pas.records import Record, UpsertCounts
 from pas.store.base import Clock, LedgerEntry, Store, system_clock
+
+# Keys looked up per query when comparing a batch of records with what is stored
+# (SQLite allows 32766 host parameters; smaller chunks keep each statement cheap).
+_KEY_CHUNK = 900
 
 # Seconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_SEC = 30.0
@@ -158,6 +163,31 @@ MIGRATIONS: tuple[str, ...] = (
         ts TEXT NOT NULL
     );
     CREATE INDEX sim_fills_by_time ON sim_fills (ts)
+    """,
+    # Scraped datasets (point-in-time), the Quiver response cache, cross-process rate limits.
+    """
+    CREATE TABLE records (
+        dataset TEXT NOT NULL,
+        key TEXT NOT NULL,
+        ticker TEXT NOT NULL,
+        event_date TEXT NOT NULL,
+        public_at TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        PRIMARY KEY (dataset, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX records_by_public ON records (dataset, public_at);
+    CREATE INDEX records_by_ticker ON records (dataset, ticker, public_at);
+    CREATE TABLE http_cache (
+        key TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE rate_slots (
+        name TEXT PRIMARY KEY,
+        last_slot TEXT NOT NULL
+    );
     """,
 )
 
@@ -641,6 +671,121 @@ class SqliteStore(Store):
         with self._write() as db:
             cursor = db.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
             return cursor.rowcount > 0
+
+    # -- scraped records ---------------------------------------------------------------
+    def upsert_records(self, dataset: str, records: Sequence[Record]) -> UpsertCounts:
+        now = format_ts(self.clock())
+        new = updated = unchanged = 0
+        with self._write() as db:
+            for start in range(0, len(records), _KEY_CHUNK):
+                batch = records[start : start + _KEY_CHUNK]
+                marks = ",".join("?" * len(batch))
+                stored = dict(
+                    db.execute(
+                        f"SELECT key, digest FROM records WHERE dataset = ? AND key IN ({marks})",
+                        [dataset, *(r.key for r in batch)],
+                    ).fetchall()
+                )
+                inserts: list[tuple[Any, ...]] = []
+                updates: list[tuple[Any, ...]] = []
+                for r in batch:
+                    digest = r.digest()
+                    old = stored.get(r.key)
+                    row = (
+                        r.ticker,
+                        r.event_date.isoformat(),
+                        format_ts(r.public_at),
+                        digest,
+                        r.fields_json(),
+                    )
+                    if old is None:
+                        inserts.append((dataset, r.key, *row, now))
+                        stored[r.key] = digest
+                        new += 1
+                    elif old != digest:
+                        updates.append((*row, dataset, r.key))
+                        stored[r.key] = digest
+                        updated += 1
+                    else:
+                        unchanged += 1
+                db.executemany(
+                    "INSERT INTO records (dataset, key, ticker, event_date, public_at, digest, fields,"
+                    " first_seen) VALUES (?,?,?,?,?,?,?,?)",
+                    inserts,
+                )
+                db.executemany(
+                    "UPDATE records SET ticker = ?, event_date = ?, public_at = ?, digest = ?, fields = ?"
+                    " WHERE dataset = ? AND key = ?",
+                    updates,
+                )
+        return UpsertCounts(new, updated, unchanged)
+
+    def records(
+        self,
+        dataset: str,
+        as_of: datetime | None = None,
+        ticker: str | None = None,
+        since: datetime | None = None,
+    ) -> list[Record]:
+        sql = "SELECT key, ticker, event_date, public_at, first_seen, fields FROM records WHERE dataset = ?"
+        args: list[Any] = [dataset]
+        if ticker is not None:
+            sql += " AND ticker = ?"
+            args.append(ticker)
+        if as_of is not None:
+            sql += " AND public_at <= ?"
+            args.append(format_ts(as_of))
+        if since is not None:
+            sql += " AND public_at >= ?"
+            args.append(format_ts(since))
+        sql += " ORDER BY public_at, key"
+        return [
+            Record(
+                dataset=dataset,
+                key=key,
+                ticker=t,
+                event_date=date.fromisoformat(ev),
+                public_at=parse_ts(pub),
+                first_seen=parse_ts(seen),
+                fields=json.loads(fields),
+            )
+            for key, t, ev, pub, seen, fields in self._db.execute(sql, args)
+        ]
+
+    def latest_public_at(self, dataset: str) -> datetime | None:
+        (latest,) = self._db.execute(
+            "SELECT MAX(public_at) FROM records WHERE dataset = ?", (dataset,)
+        ).fetchone()
+        return None if latest is None else parse_ts(latest)
+
+    # -- HTTP cache --------------------------------------------------------------------
+    def cache_get(self, key: str, now: datetime) -> str | None:
+        row = self._db.execute(
+            "SELECT body FROM http_cache WHERE key = ? AND expires_at > ?", (key, format_ts(now))
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def cache_put(self, key: str, body: str, expires_at: datetime) -> None:
+        with self._write() as db:
+            # Expired bodies are dropped here so the cache never grows past one TTL of responses.
+            db.execute("DELETE FROM http_cache WHERE expires_at <= ?", (format_ts(self.clock()),))
+            db.execute(
+                "INSERT INTO http_cache (key, body, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at",
+                (key, body, format_ts(expires_at)),
+            )
+
+    # -- rate limits -------------------------------------------------------------------
+    def reserve_slot(self, name: str, interval_sec: float, now: datetime) -> datetime:
+        with self._write() as db:
+            row = db.execute("SELECT last_slot FROM rate_slots WHERE name = ?", (name,)).fetchone()
+            slot = now if row is None else max(now, parse_ts(row[0]) + timedelta(seconds=interval_sec))
+            db.execute(
+                "INSERT INTO rate_slots (name, last_slot) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET last_slot = excluded.last_slot",
+                (name, format_ts(slot)),
+            )
+        return slot
 
 
 def _portfolio(row: tuple[Any, ...]) -> Portfolio:

@@ -1,0 +1,75 @@
+"""Scraped records: what a dataset row becomes once validated, stored point-in-time.
+
+A :class:`Record` keeps three times: the day of the event (a trade, a filing, an award),
+``public_at`` (when the world could first know it; strategies filter on this) and
+``first_seen`` (when pas first stored it, never changed by a re-scrape).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+
+class UpsertCounts(NamedTuple):
+    """What an upsert did: records written for the first time, changed, or already stored."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: object) -> UpsertCounts:
+        if not isinstance(other, UpsertCounts):
+            return NotImplemented
+        return UpsertCounts(
+            self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+
+@dataclass(frozen=True)
+class Record:
+    """One validated row of a dataset.
+
+    Attributes:
+        dataset: the canonical dataset name (``congress``, ``lobbying``...).
+        key: the natural key, a hash of the row's identifying content.
+        ticker: the stock symbol.
+        event_date: the day the event happened.
+        public_at: the UTC time the row became public (strategies see it from then on).
+        fields: the normalised fields, JSON values only (amounts as decimal strings).
+        first_seen: the UTC time pas first stored the row (None before it is stored).
+    """
+
+    dataset: str
+    key: str
+    ticker: str
+    event_date: date
+    public_at: datetime
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    first_seen: datetime | None = None
+
+    def fields_json(self) -> str:
+        """The fields as canonical JSON text (sorted keys), as the stores keep them."""
+        return canonical_json(self.fields)
+
+    def digest(self) -> str:
+        """A hash of everything an update could change: a re-scrape compares it."""
+        text = (
+            f"{self.ticker}|{self.event_date.isoformat()}|{self.public_at.isoformat()}|{self.fields_json()}"
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: equal content, equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def natural_key(dataset: str, identity: Mapping[str, Any]) -> str:
+    """The natural key of a row: a hash of its dataset and full identifying content."""
+    text = canonical_json({"dataset": dataset, "identity": identity})
+    return hashlib.sha256(text.encode()).hexdigest()[:40]

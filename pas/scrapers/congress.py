@@ -1,0 +1,140 @@
+"""Trades by members of the US Congress (STOCK Act disclosures).
+
+History comes from ``bulk/congresstrading`` (paged, ``version=V2``), recent rows from
+``live/congresstrading``, one ticker from ``historical/congresstrading/{ticker}``. The
+live and bulk feeds name fields differently; both are read. A trade becomes public when
+Quiver uploads the filing (or, lacking that, on the filing day), never on the trade day.
+Amounts are disclosed as ranges (``$1,001 - $15,000``): both bounds are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pas.records import Record, natural_key
+from pas.scrapers.base import (
+    Dataset,
+    FetchPlan,
+    Reject,
+    as_row,
+    day,
+    dec,
+    midnight,
+    moment,
+    paged_since,
+    per_ticker,
+    single,
+    text,
+    ticker,
+    to_decimal,
+)
+
+if TYPE_CHECKING:
+    from pas.scrapers.client import QuiverClient
+
+NAME = "congress"
+# The STOCK Act's reporting bands: a bare lower bound from Quiver is widened to its band.
+BANDS: tuple[tuple[int, int | None], ...] = (
+    (1, 1000),
+    (1001, 15000),
+    (15001, 50000),
+    (50001, 100000),
+    (100001, 250000),
+    (250001, 500000),
+    (500001, 1000000),
+    (1000001, 5000000),
+    (5000001, 25000000),
+    (25000001, 50000000),
+    (50000001, None),
+)
+# Ticker types that are listed stock; options, bonds and funds are rejected.
+STOCK_TYPES = frozenset({"", "ST", "STOCK", "CS", "COMMON STOCK"})
+_RANGE_SPLIT = re.compile(r"\s*-\s*")
+
+
+def amount_range(value: Any) -> tuple[Decimal, Decimal | None]:
+    """(lower, upper) bounds of a disclosed amount; upper None for 'Over $50,000,000'."""
+    if isinstance(value, str):
+        raw = value.strip()
+        if raw.lower().startswith("over"):
+            return to_decimal(raw[4:], "amount") + 1, None
+        parts = _RANGE_SPLIT.split(raw) if " - " in raw or "-$" in raw else [raw]
+        if len(parts) == 2:
+            low, high = to_decimal(parts[0], "amount"), to_decimal(parts[1], "amount")
+            if high < low:
+                raise Reject("unparseable amount")
+            return low, high
+    low = to_decimal(value, "amount")
+    for band_low, band_high in BANDS:
+        if low == band_low:
+            return low, None if band_high is None else Decimal(band_high)
+    return low, low
+
+
+def normalise(raw: Any) -> Record:
+    row = as_row(raw)
+    symbol = ticker(row, "Ticker")
+    kind = text(row, "TickerType", "Ticker_Type", required=False).upper()
+    if kind not in STOCK_TYPES:
+        raise Reject("not a stock")
+    traded = day(row, "Traded", "TransactionDate")
+    filed = day(row, "Filed", "ReportDate")
+    assert traded is not None and filed is not None
+    transaction = text(row, "Transaction")
+    size = row.get("Trade_Size_USD") or row.get("Range") or row.get("Amount")
+    if size is None:
+        raise Reject("missing Trade_Size_USD")
+    low, high = amount_range(size)
+    name = text(row, "Name", "Representative")
+    chamber = text(row, "Chamber", "House", required=False)
+    uploaded = moment(row, "Quiver_Upload_Time", "last_modified")
+    public_at = uploaded if uploaded is not None else midnight(filed)
+    identity = {
+        "ticker": symbol,
+        "name": name,
+        "chamber": chamber,
+        "traded": traded.isoformat(),
+        "filed": filed.isoformat(),
+        "transaction": transaction,
+        "low": dec(low),
+        "high": dec(high),
+        "description": text(row, "Description", required=False),
+    }
+    fields = {
+        **identity,
+        "party": text(row, "Party", required=False),
+        "ticker_type": kind,
+    }
+    return Record(NAME, natural_key(NAME, identity), symbol, traded, public_at, fields)
+
+
+def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
+    if plan.tickers:
+        yield from per_ticker(client, "historical/congresstrading", plan, NAME)
+        return
+    if plan.since is not None:
+        # The live feed holds the recent weeks: enough when it reaches back past `since`.
+        (recent,) = list(single(client, "live/congresstrading", {}, NAME))
+        yield recent
+        oldest = None
+        for raw in recent:
+            try:
+                public_at = normalise(raw).public_at
+            except Reject:
+                continue
+            oldest = public_at if oldest is None else min(oldest, public_at)
+        if oldest is not None and oldest <= plan.since:
+            return
+    yield from paged_since(client, "bulk/congresstrading", {"version": "V2"}, DATASET, plan.since)
+
+
+DATASET = Dataset(
+    name=NAME,
+    aliases=("politician",),
+    description="trades by members of Congress",
+    fetch=fetch,
+    normalise=normalise,
+)

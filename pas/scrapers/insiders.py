@@ -1,0 +1,105 @@
+"""Trades by corporate insiders (SEC Form 4), and the insider sentiment derived from them.
+
+``live/insiders`` is paged (``page``/``page_size``, newest first) and takes ``ticker``.
+A trade is public when its Form 4 was filed (``fileDate``), else when Quiver uploaded it.
+Quiver has no insider-score endpoint: :func:`insider_sentiment` derives one from the
+stored trades, as net open-market buying.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pas.records import Record, natural_key
+from pas.scrapers.base import (
+    Dataset,
+    FetchPlan,
+    Reject,
+    amount,
+    as_row,
+    day,
+    dec,
+    midnight,
+    moment,
+    paged_since,
+    text,
+    ticker,
+)
+
+if TYPE_CHECKING:
+    from pas.scrapers.client import QuiverClient
+
+NAME = "insiders"
+# Form 4 transaction codes of open-market trades: P purchase, S sale. Grants (A), option
+# exercises (M), tax withholding (F) and gifts (G) say little about an insider's view.
+OPEN_MARKET_BUY = "P"
+OPEN_MARKET_SELL = "S"
+
+
+def normalise(raw: Any) -> Record:
+    row = as_row(raw)
+    symbol = ticker(row, "Ticker")
+    traded = day(row, "Date")
+    assert traded is not None
+    code = text(row, "TransactionCode").upper()
+    if len(code) > 4:
+        raise Reject("unparseable TransactionCode")
+    direction = text(row, "AcquiredDisposedCode", required=False).upper()
+    if direction not in ("", "A", "D"):
+        raise Reject("unparseable AcquiredDisposedCode")
+    shares = amount(row, "Shares")
+    price = amount(row, "PricePerShare", required=False)
+    public_at = moment(row, "fileDate", "uploaded")
+    if public_at is None:
+        raise Reject("missing fileDate")
+    if public_at == midnight(public_at.date()) and public_at.date() == traded:
+        # A Form 4 filed on the trade day: it is public at the earliest that evening.
+        public_at = midnight(traded, 1)
+    identity = {
+        "ticker": symbol,
+        "date": traded.isoformat(),
+        "name": text(row, "Name"),
+        "code": code,
+        "acquired_disposed": direction,
+        "shares": dec(shares),
+        "price": dec(price),
+        "file_date": public_at.date().isoformat(),
+    }
+    fields = {**identity, "shares_owned_following": dec(amount(row, "SharesOwnedFollowing", required=False))}
+    return Record(NAME, natural_key(NAME, identity), symbol, traded, public_at, fields)
+
+
+def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
+    for symbol in plan.tickers or (None,):
+        params = {} if symbol is None else {"ticker": symbol}
+        yield from paged_since(client, "live/insiders", params, DATASET, plan.since)
+
+
+def insider_sentiment(
+    records: Iterable[Record], as_of: datetime, window_days: int = 90
+) -> dict[str, Decimal]:
+    """Net open-market buying per ticker: dollars bought minus dollars sold by insiders in
+    trades public within ``window_days`` before ``as_of`` (point-in-time; only trades
+    public at or before ``as_of`` count). Tickers with no such trade are left out.
+
+    Returns:
+        Dollars per ticker: positive means insiders were net buyers.
+    """
+    start = as_of - timedelta(days=window_days)
+    net: dict[str, Decimal] = defaultdict(Decimal)
+    for r in records:
+        if not start < r.public_at <= as_of:
+            continue
+        code = r.fields.get("code")
+        if code not in (OPEN_MARKET_BUY, OPEN_MARKET_SELL) or r.fields.get("price") is None:
+            continue
+        value = Decimal(r.fields["shares"]) * Decimal(r.fields["price"])
+        net[r.ticker] += value if code == OPEN_MARKET_BUY else -value
+    return dict(net)
+
+
+DATASET = Dataset(NAME, ("dc_insider",), "trades by corporate insiders (Form 4)", fetch, normalise)

@@ -1,0 +1,60 @@
+"""Daily Wikipedia page views of listed companies.
+
+``live/wikipedia`` holds the latest day, ``historical/wikipedia/{ticker}`` one company's
+history. A day's views are public from the next day. Quiver has been seen answering 404
+here (a discontinued dataset): the client reports that and the other datasets go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pas.records import Record, natural_key
+from pas.scrapers.base import (
+    Dataset,
+    FetchPlan,
+    Reject,
+    amount,
+    as_row,
+    day,
+    dec,
+    midnight,
+    per_ticker,
+    single,
+    ticker,
+)
+
+if TYPE_CHECKING:
+    from pas.scrapers.client import QuiverClient
+
+NAME = "wiki"
+
+
+def normalise(raw: Any) -> Record:
+    row = as_row(raw)
+    symbol = ticker(row, "Ticker")
+    viewed = day(row, "Date")
+    assert viewed is not None
+    views = amount(row, "Views")
+    assert views is not None
+    if views < 0:
+        raise Reject("negative Views")
+    identity = {"ticker": symbol, "date": viewed.isoformat()}
+    fields = {
+        **identity,
+        "views": dec(views),
+        "pct_change_week": dec(amount(row, "pct_change_week", required=False)),
+        "pct_change_month": dec(amount(row, "pct_change_month", required=False)),
+    }
+    return Record(NAME, natural_key(NAME, identity), symbol, viewed, midnight(viewed, 1), fields)
+
+
+def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
+    if plan.tickers:
+        yield from per_ticker(client, "historical/wikipedia", plan, NAME)
+    else:
+        yield from single(client, "live/wikipedia", {}, NAME)
+
+
+DATASET = Dataset(NAME, (), "Wikipedia page views", fetch, normalise)

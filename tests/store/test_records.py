@@ -1,0 +1,82 @@
+"""Contract of scraped records, the HTTP cache and the shared rate limit, on every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from pas.records import Record, UpsertCounts, natural_key
+from pas.store.base import Store
+from tests.conftest import FakeClock
+
+T0 = datetime(2026, 1, 2, tzinfo=UTC)
+
+
+def rec(n: int, ticker: str = "AAPL", amount: str = "100", public: datetime = T0) -> Record:
+    return Record(
+        dataset="lobbying",
+        key=natural_key("lobbying", {"n": n, "ticker": ticker}),
+        ticker=ticker,
+        event_date=date(2026, 1, 1),
+        public_at=public,
+        fields={"Amount": amount, "Client": f"client {n}"},
+    )
+
+
+def test_upsert_counts_new_updated_unchanged_and_keeps_first_seen(store: Store, clock: FakeClock) -> None:
+    assert store.upsert_records("lobbying", [rec(1), rec(2)]) == UpsertCounts(2, 0, 0)
+    first = {r.key: r.first_seen for r in store.records("lobbying")}
+    clock.advance(3600)
+    assert store.upsert_records("lobbying", [rec(1), rec(2, amount="200"), rec(3)]) == UpsertCounts(1, 1, 1)
+    stored = {r.key: r for r in store.records("lobbying")}
+    assert len(stored) == 3
+    assert stored[rec(2).key].fields["Amount"] == "200"
+    assert stored[rec(2).key].first_seen == first[rec(2).key]
+    assert stored[rec(3).key].first_seen == clock.now
+
+
+def test_records_point_in_time_ticker_and_since(store: Store) -> None:
+    store.upsert_records(
+        "lobbying",
+        [rec(i, ticker="MSFT" if i % 2 else "AAPL", public=T0 + timedelta(days=i)) for i in range(6)],
+    )
+    store.upsert_records("wiki", [Record("wiki", "k", "AAPL", date(2026, 1, 1), T0, {"Views": 5})])
+    as_of = store.records("lobbying", as_of=T0 + timedelta(days=2))
+    assert [r.public_at for r in as_of] == [T0, T0 + timedelta(days=1), T0 + timedelta(days=2)]
+    assert {r.ticker for r in store.records("lobbying", ticker="MSFT")} == {"MSFT"}
+    assert len(store.records("lobbying", since=T0 + timedelta(days=4))) == 2
+    assert store.latest_public_at("lobbying") == T0 + timedelta(days=5)
+    assert store.latest_public_at("congress") is None
+
+
+def test_hostile_field_names_are_stored_as_data(store: Store) -> None:
+    fields = {"$where": "sleep(1000)", "a.b": {"$gt": ""}, "Amount": "1"}
+    r = Record("lobbying", "k1", "AAPL", date(2026, 1, 1), T0, fields)
+    assert store.upsert_records("lobbying", [r]).new == 1
+    (back,) = store.records("lobbying")
+    assert back.fields == fields
+
+
+def test_duplicate_keys_in_one_batch_are_one_record(store: Store) -> None:
+    counts = store.upsert_records("lobbying", [rec(1), rec(1), rec(1, amount="5")])
+    assert counts == UpsertCounts(1, 1, 1)
+    assert [r.fields["Amount"] for r in store.records("lobbying")] == ["5"]
+
+
+def test_cache_expires(store: Store) -> None:
+    store.cache_put("k", '{"a": 1}', T0 + timedelta(hours=6))
+    assert store.cache_get("k", T0) == '{"a": 1}'
+    assert store.cache_get("k", T0 + timedelta(hours=6)) is None
+    assert store.cache_get("other", T0) is None
+    store.cache_put("k", "[]", T0 + timedelta(hours=12))
+    assert store.cache_get("k", T0 + timedelta(hours=7)) == "[]"
+
+
+def test_reserve_slot_spaces_requests(store: Store) -> None:
+    assert store.reserve_slot("quiver", 1.5, T0) == T0
+    assert store.reserve_slot("quiver", 1.5, T0) == T0 + timedelta(seconds=1.5)
+    assert store.reserve_slot("quiver", 1.5, T0 + timedelta(seconds=0.2)) == T0 + timedelta(seconds=3)
+    later = T0 + timedelta(seconds=60)
+    assert store.reserve_slot("quiver", 1.5, later) == later
+    assert store.reserve_slot("other", 1.5, T0) == T0
+    assert store.reserve_slot("zero", 0, T0) == T0
+    assert store.reserve_slot("zero", 0, T0) == T0

@@ -191,21 +191,26 @@ def paged_since(
     dataset: Dataset,
     since: datetime | None,
 ) -> Iterator[Sequence[Any]]:
-    """Pages of a newest-first paged endpoint, stopping after the first page that reaches
-    back past ``since`` (its oldest valid row is older): the pages after it hold only rows
-    already stored, so an incremental scrape reads only the pages that hold new rows."""
+    """Pages of a paged endpoint, stopping early once a newest-first page reaches back past
+    ``since`` (its oldest valid row is older): the pages after it hold only rows already
+    stored, so an incremental scrape reads only the pages that hold new rows.
+
+    Quiver does not document the order of its pages. The early stop is taken only when the
+    page itself runs from newer to older rows; a page in oldest-first order is read on to
+    the end, since stopping there would miss every new row on later pages.
+    """
     for rows in client.pages(path, params, dataset=dataset.name):
         yield rows
         if since is None:
             continue
-        oldest: datetime | None = None
+        times: list[datetime] = []
         for raw in rows:
             try:
-                public_at = dataset.normalise(raw).public_at
+                times.append(dataset.normalise(raw).public_at)
             except Reject:
                 continue
-            oldest = public_at if oldest is None else min(oldest, public_at)
-        if oldest is not None and oldest < since:
+        newest_first = len(times) < 2 or times[0] >= times[-1]
+        if times and newest_first and min(times) < since:
             return
 
 

@@ -81,6 +81,22 @@ def test_incremental_scrape_reads_only_pages_with_new_rows(
     assert second["unchanged"] == 500 - 12
 
 
+def test_incremental_scrape_reads_every_page_when_pages_run_oldest_first(
+    client: QuiverClient, fake: FakeQuiver, sqlite_store: SqliteStore, clock: FakeClock
+) -> None:
+    # Quiver does not document page order; if it ever serves oldest rows first, stopping
+    # at the first old page would miss every new row on the later pages.
+    rows = insider_rows(3012, TODAY + timedelta(days=1))
+    fake.rows["live/insiders"] = list(reversed(rows[12:]))
+    assert scrape(DATASETS["insiders"], client, sqlite_store).as_dict()["new"] == 3000
+    clock.advance(7 * 3600)
+    fake.log.clear()
+    fake.rows["live/insiders"] = list(reversed(rows))
+    second = scrape(DATASETS["insiders"], client, sqlite_store).as_dict()
+    assert second["new"] == 6
+    assert second["requests"] == 8  # all seven pages of 500 or fewer, then the empty page
+
+
 def test_rescrape_updates_in_place_and_keeps_first_seen(
     client: QuiverClient, fake: FakeQuiver, sqlite_store: SqliteStore, clock: FakeClock
 ) -> None:

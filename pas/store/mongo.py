@@ -606,10 +606,29 @@ class MongoStore(Store):
                 # Inserted first, so an update of a key new in this batch finds its document.
                 # Updates are rare (Quiver revising a row) and go one by one.
                 if inserts:
-                    self._db.records.insert_many(inserts, ordered=True)
+                    raced = self._insert_new(inserts)
+                    new -= raced
+                    unchanged += raced
                 for key, body in updates.items():
                     self._db.records.update_one({"dataset": dataset, "key": key}, {"$set": body})
         return UpsertCounts(new, updated, unchanged)
+
+    def _insert_new(self, docs: list[dict[str, Any]]) -> int:
+        """Inserts records; returns how many another process had inserted first.
+
+        Two scrapes of one dataset may race; the unique (dataset, key) index keeps one copy
+        and the loser counts those records as unchanged instead of failing.
+        """
+        from pymongo.errors import BulkWriteError
+
+        try:
+            self._db.records.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            return len(errors)
+        return 0
 
     def records(
         self,

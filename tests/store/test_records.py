@@ -80,3 +80,17 @@ def test_reserve_slot_spaces_requests(store: Store) -> None:
     assert store.reserve_slot("other", 1.5, T0) == T0
     assert store.reserve_slot("zero", 0, T0) == T0
     assert store.reserve_slot("zero", 0, T0) == T0
+
+
+def test_mongo_insert_race_counts_the_loser_as_unchanged() -> None:
+    # Two scrapes of one dataset can both find a key missing and both insert it; the unique
+    # index keeps one copy and the second writer must not fail.
+    import mongomock
+
+    from pas.store.mongo import MongoStore
+
+    store = MongoStore(mongomock.MongoClient(tz_aware=True), "race")
+    docs = [{"dataset": "lobbying", "key": f"k{n}", "digest": "d"} for n in range(3)]
+    assert store._insert_new([dict(d) for d in docs]) == 0
+    assert store._insert_new([dict(d) for d in docs] + [{"dataset": "lobbying", "key": "k9"}]) == 3
+    assert store._db.records.count_documents({}) == 4

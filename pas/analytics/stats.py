@@ -270,7 +270,7 @@ def alpha_beta(
     factor = _factor(panel, factor_returns)
     slope = _beta(panel.values, factor)
     residual = (panel.values - risk_free) - slope * (factor - risk_free)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         annual_alpha = (nanmean(residual) + 1.0) ** annualization - 1.0
     return panel.per_portfolio(annual_alpha), panel.per_portfolio(slope)
 
@@ -455,7 +455,7 @@ def _gross(values: FloatArray) -> FloatArray:
 def _annual_return(values: FloatArray, annualization: float) -> FloatArray:
     growth = _gross(values).prod(axis=0)
     years = values.shape[0] / annualization
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         annual = growth ** (1 / years) - 1
     return np.where(present(values), annual, np.nan)
 

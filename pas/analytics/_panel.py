@@ -119,41 +119,35 @@ def nanmean(values: FloatArray) -> FloatArray:
     missing = np.isnan(values)
     if not missing.any():
         return values.mean(axis=0)
-    count = values.shape[0] - missing.sum(axis=0)
+    present = ~missing
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean: FloatArray = np.where(missing, 0.0, values).sum(axis=0) / count
+        mean: FloatArray = np.add.reduce(values, axis=0, where=present) / present.sum(axis=0)
     return mean
 
 
-def nanmean_std(values: FloatArray) -> tuple[FloatArray, FloatArray]:
+def mean_and_deviation(scratch: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Column means and sample standard deviations (ddof 1) over the present values.
 
-    The deviation is NaN for a column with fewer than two present values.
+    Overwrites ``scratch``, which the caller made for the purpose: not having to allocate
+    another array the size of the returns matters as much as the arithmetic here. The
+    deviation is NaN for a column with fewer than two present values, and exactly 0 for
+    one whose present values are all equal: their floating-point mean can differ from
+    them in the last bit, leaving a deviation near 1e-18 that would turn an infinite
+    ratio into an arbitrary finite one (empyrical-reloaded makes the same correction).
     """
-    missing = np.isnan(values)
-    if not missing.any():
-        if values.shape[0] < 2:
-            return values.mean(axis=0), np.full(values.shape[1], np.nan)
-        return values.mean(axis=0), values.std(axis=0, ddof=1)
-    count = values.shape[0] - missing.sum(axis=0)
+    constant = np.fmax.reduce(scratch, axis=0) == np.fmin.reduce(scratch, axis=0)
+    missing = np.isnan(scratch)
+    any_missing = bool(missing.any())
+    if any_missing:
+        count = scratch.shape[0] - missing.sum(axis=0)
+        np.copyto(scratch, 0.0, where=missing)
+    else:
+        count = np.full(scratch.shape[1], scratch.shape[0])
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(missing, 0.0, values).sum(axis=0) / count
-        deviations = np.where(missing, 0.0, values - mean)
-        variance = np.einsum("ij,ij->j", deviations, deviations) / (count - 1)
-    return mean, np.where(count < 2, np.nan, np.sqrt(variance))
-
-
-def zero_dispersion(values: FloatArray, std: FloatArray) -> FloatArray:
-    """``std`` with exactly 0 for columns whose present values are all equal.
-
-    The floating-point mean of identical values can differ from them in the last bit,
-    leaving a deviation near 1e-18 that would turn an infinite ratio into an arbitrary
-    finite one. empyrical-reloaded makes the same correction.
-    """
-    constant = (np.fmax.reduce(values, axis=0) == np.fmin.reduce(values, axis=0)) & np.isfinite(std)
-    return np.where(constant, 0.0, std)
-
-
-def present(values: FloatArray) -> npt.NDArray[np.bool_]:
-    """Whether each column has at least one present (non-NaN) value."""
-    return ~np.isnan(values).all(axis=0)
+        mean: FloatArray = scratch.sum(axis=0) / count
+        scratch -= mean
+        if any_missing:
+            np.copyto(scratch, 0.0, where=missing)
+        variance = np.square(scratch, out=scratch).sum(axis=0) / (count - 1)
+    std = np.where(count < 2, np.nan, np.where(constant, 0.0, np.sqrt(variance)))
+    return mean, std

@@ -13,6 +13,7 @@ import pytest
 from empyrical.stats import drawdown_series as ep_drawdown_series
 
 import pas.analytics as pa
+from pas.analytics.stats import ROW_LOOP_MIN_PORTFOLIOS
 from tests.analytics.cases import random_returns
 
 TOLERANCE = 1e-10
@@ -85,8 +86,12 @@ RETURNS, BENCHMARK = random_returns(rows=400, portfolios=7, seed=20240601, nan_f
 RETURNS.iloc[:150, 1] = np.nan
 RETURNS.iloc[:, 2] = 0.0004
 CLEAN_RETURNS, CLEAN_BENCHMARK = random_returns(rows=300, portfolios=5, seed=7)
+# Wide enough for the day-by-day loop that running products and maxima use from
+# ROW_LOOP_MIN_PORTFOLIOS portfolios on.
+WIDE_RETURNS, WIDE_BENCHMARK = random_returns(rows=250, portfolios=40, seed=8, nan_fraction=0.02)
 CASES = _reference_cases(BENCHMARK)
 CLEAN_CASES = _reference_cases(CLEAN_BENCHMARK)
+WIDE_CASES = _reference_cases(WIDE_BENCHMARK)
 
 
 def _per_portfolio(reference: Callable[[pd.Series], float], returns: pd.DataFrame) -> np.ndarray:
@@ -135,6 +140,13 @@ def test_frame_without_nan_matches_empyrical(name: str) -> None:
     assert_close(ours(CLEAN_RETURNS), expected)
 
 
+@pytest.mark.parametrize("name", WIDE_CASES)
+def test_many_portfolios_match_empyrical(name: str) -> None:
+    assert WIDE_RETURNS.shape[1] >= ROW_LOOP_MIN_PORTFOLIOS
+    ours, reference = WIDE_CASES[name]
+    assert_close(ours(WIDE_RETURNS), _per_portfolio(reference, WIDE_RETURNS))
+
+
 def test_value_at_risk_is_nan_for_a_portfolio_with_any_nan_as_in_empyrical() -> None:
     observed = pa.value_at_risk(RETURNS)
     assert observed.isna().tolist() == RETURNS.isna().any().tolist()
@@ -151,21 +163,23 @@ def test_tail_risk_matches_empyrical_at_any_cutoff(name: str, cutoff: float) -> 
     assert_close(ours(returns, cutoff), expected)
 
 
+@pytest.mark.parametrize("returns", [RETURNS, WIDE_RETURNS], ids=["narrow", "wide"])
 @pytest.mark.parametrize("starting_value", [0.0, 100.0])
-def test_cumulative_returns_match_empyrical(starting_value: float) -> None:
-    observed = pa.cumulative_returns(RETURNS, starting_value)
+def test_cumulative_returns_match_empyrical(returns: pd.DataFrame, starting_value: float) -> None:
+    observed = pa.cumulative_returns(returns, starting_value)
     assert isinstance(observed, pd.DataFrame)
-    pd.testing.assert_index_equal(observed.index, RETURNS.index)
-    expected = ep.cum_returns(RETURNS, starting_value=starting_value)
+    pd.testing.assert_index_equal(observed.index, returns.index)
+    expected = ep.cum_returns(returns, starting_value=starting_value)
     assert_close(observed, expected)
-    assert_close(pa.cumulative_returns(RETURNS.to_numpy(), starting_value), expected)
+    assert_close(pa.cumulative_returns(returns.to_numpy(), starting_value), expected)
 
 
-def test_drawdown_series_matches_empyrical() -> None:
-    observed = pa.drawdown_series(RETURNS)
+@pytest.mark.parametrize("returns", [RETURNS, WIDE_RETURNS], ids=["narrow", "wide"])
+def test_drawdown_series_matches_empyrical(returns: pd.DataFrame) -> None:
+    observed = pa.drawdown_series(returns)
     assert isinstance(observed, pd.DataFrame)
-    assert_close(observed, ep_drawdown_series(RETURNS))
-    assert_close(pa.drawdown_series(RETURNS["p0"]), ep_drawdown_series(RETURNS["p0"]))
+    assert_close(observed, ep_drawdown_series(returns))
+    assert_close(pa.drawdown_series(returns["p0"]), ep_drawdown_series(returns["p0"]))
 
 
 def test_benchmark_is_aligned_by_date_as_in_empyrical() -> None:

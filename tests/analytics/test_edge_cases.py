@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import pas.analytics as pa
+from pas.analytics.stats import ROW_LOOP_MIN_PORTFOLIOS
 from pas.errors import InputError
 from tests.analytics.cases import MIN_ROWS, SERIES_STATISTICS, STATISTICS, random_returns
 
@@ -84,6 +85,29 @@ def test_series_keep_the_kind_and_shape_of_the_input(name: str) -> None:
     np.testing.assert_array_equal(by_vector, by_series.to_numpy())
     empty = function(np.empty(0))
     assert isinstance(empty, np.ndarray) and empty.shape == (0,)
+
+
+@pytest.mark.parametrize("name", ["max_drawdown", "calmar_ratio"])
+def test_wide_and_narrow_panels_agree_to_the_bit(name: str) -> None:
+    # Many portfolios step through the days one ufunc call at a time, few use NumPy's
+    # accumulate; both must compound in the same order.
+    wide, benchmark = random_returns(rows=80, portfolios=ROW_LOOP_MIN_PORTFOLIOS, seed=5)
+    wide.iloc[::7, ::3] = np.nan
+    narrow = pd.concat(
+        [STATISTICS[name](wide.iloc[:, [j]], benchmark) for j in range(ROW_LOOP_MIN_PORTFOLIOS)]
+    )
+    np.testing.assert_array_equal(STATISTICS[name](wide, benchmark), narrow)
+
+
+@pytest.mark.parametrize("name", SERIES_STATISTICS)
+def test_wide_and_narrow_series_agree_to_the_bit(name: str) -> None:
+    wide, _ = random_returns(rows=80, portfolios=ROW_LOOP_MIN_PORTFOLIOS, seed=5)
+    wide.iloc[::7, ::3] = np.nan
+    function = SERIES_STATISTICS[name]
+    narrow = pd.concat(
+        [function(wide.iloc[:, [j]]) for j in range(ROW_LOOP_MIN_PORTFOLIOS)], axis=1
+    )
+    np.testing.assert_array_equal(function(wide), narrow)
 
 
 def test_a_list_is_one_portfolio() -> None:

@@ -258,7 +258,8 @@ def alpha(
         annualization: Return periods per year; 252 for daily returns.
 
     Returns:
-        The annual alpha as a fraction. NaN wherever :func:`beta` is NaN.
+        The annual alpha as a fraction. NaN wherever :func:`beta` is NaN: fewer than two
+        rows, no day in common with the benchmark, or a benchmark without variance.
     """
     return alpha_beta(returns, factor_returns, risk_free, annualization)[0]
 
@@ -280,7 +281,7 @@ def alpha_beta(
 
     Returns:
         ``(alpha, beta)``, each shaped like any other statistic (empyrical-reloaded puts
-        the pair in the last axis of one array instead). NaN for fewer than two rows.
+        the pair in the last axis of one array instead). Both NaN where :func:`beta` is.
     """
     panel = Panel.of(returns)
     if panel.rows < 2:

@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from pas import __version__
+from pas.commands import build as build_cmd
 from pas.commands import config as config_cmd
 from pas.commands import jobs as jobs_cmd
 from pas.commands import portfolio as portfolio_cmd
@@ -108,6 +109,8 @@ app.add_typer(trades_cmd.app, name="trades")
 app.command("positions")(positions_cmd.positions)
 app.add_typer(prices_cmd.app, name="prices")
 app.command("jobs")(jobs_cmd.jobs)
+app.command("build")(build_cmd.build)
+app.command("cron")(build_cmd.cron)
 
 
 def main() -> None:

@@ -31,6 +31,10 @@ DEFAULT_MAX_ALLOCATION = 1.0
 # A Mongo server that does not answer within this many seconds is reported as unreachable;
 # pymongo's own default is 30 s, far too long for a cron job to hang.
 DEFAULT_MONGO_TIMEOUT_SEC = 3.0
+# `pas build` refuses when the newest record of a dataset it needs is older than this many
+# days before the as-of time: every Quiver dataset gains rows every weekday, so ten days
+# without one means the scrape is failing, and a build would run on old news.
+DEFAULT_BUILD_MAX_STALE_DAYS = 10
 
 SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -85,6 +89,7 @@ class Settings:
     quiver_cache_ttl_sec: float = DEFAULT_QUIVER_CACHE_TTL_SEC
     quiver_timeout_sec: float = DEFAULT_QUIVER_TIMEOUT_SEC
     mongo_timeout_sec: float = DEFAULT_MONGO_TIMEOUT_SEC
+    build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -146,6 +151,12 @@ def _positive(name: str, raw: str) -> float:
     return value
 
 
+def _positive_int(name: str, raw: str) -> int:
+    if not raw.isdigit() or int(raw) == 0:
+        raise ConfigError(f"{name} must be a whole number of days, 1 or more, got {raw!r}")
+    return int(raw)
+
+
 def _url(name: str, raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -201,6 +212,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("QUIVER_CACHE_TTL", "quiver_cache_ttl_sec", _non_negative),
     _Spec("QUIVER_TIMEOUT_SEC", "quiver_timeout_sec", _positive),
     _Spec("PAS_MONGO_TIMEOUT_SEC", "mongo_timeout_sec", _positive),
+    _Spec("BUILD_MAX_STALE_DAYS", "build_max_stale_days", _positive_int),
 )
 SETTING_NAMES = tuple(spec.name for spec in _SPECS)
 assert {s.attr for s in _SPECS} <= {f.name for f in fields(Settings)}

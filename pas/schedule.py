@@ -140,7 +140,7 @@ CRON_JOBS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
-def crontab(pas: str, env_file: str | None, log: str) -> str:
+def crontab(pas: str, env_file: str | None, log: str, home: str | None = None) -> str:
     """The crontab lines of the schedule for an installation.
 
     Args:
@@ -148,6 +148,7 @@ def crontab(pas: str, env_file: str | None, log: str) -> str:
         env_file: absolute path of the settings file, or None when settings come from
             the environment of cron itself.
         log: absolute path of the log the output is appended to.
+        home: the data directory (``PAS_HOME``) the jobs use; None leaves it to the settings.
     """
     lines = [
         "# pas: the schedule. Install with `crontab -e`. Times are New York (market) time:",
@@ -159,6 +160,8 @@ def crontab(pas: str, env_file: str | None, log: str) -> str:
         lines.append("# No settings file: pas reads its settings from cron's environment (set them above).")
     else:
         lines.append(f"PAS_ENV_FILE={env_file}")
+    if home is not None:
+        lines.append(f"PAS_HOME={home}")
     for minute, hour, weekdays, args, what in CRON_JOBS:
         lines += ["", f"# {what}", f"{minute} {hour} * * {weekdays} {pas} {args} >> {log} 2>&1"]
     return "\n".join(lines) + "\n"
@@ -168,5 +171,6 @@ EXAMPLE_PATHS = {
     "pas": "/home/you/pas/.venv/bin/pas",
     "env_file": "/home/you/.config/pas/pas.env",
     "log": "/home/you/.local/share/pas/cron.log",
+    "home": "/home/you/.local/share/pas",
 }
 """The placeholder paths of ``crontab.example`` (``pas cron`` prints this installation's)."""

@@ -274,11 +274,15 @@ def cron(
 ) -> None:
     """Print the cron schedule for this installation, ready for `crontab -e`.
 
+    The lines name this installation's pas, settings file and data directory by absolute
+    path, since cron runs with neither this shell's environment nor its directory.
+
     Example: pas cron >> mycrontab
     """
     from pas.schedule import crontab
 
     app_state = state(ctx)
     env_file = None if app_state.env_file is None else str(app_state.env_file.absolute())
-    log_path = (log or app_state.settings.home / "cron.log").absolute()
-    sys.stdout.write(crontab(_pas_executable(), env_file, str(log_path)))
+    home = app_state.settings.home.absolute()
+    log_path = (log or home / "cron.log").absolute()
+    sys.stdout.write(crontab(_pas_executable(), env_file, str(log_path), str(home)))

@@ -24,6 +24,7 @@ from pas.commands import jobs as jobs_cmd
 from pas.commands import portfolio as portfolio_cmd
 from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
+from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands._app import AppState, err_console
 from pas.errors import EXIT_FAILED, PasError
@@ -111,6 +112,8 @@ app.add_typer(prices_cmd.app, name="prices")
 app.command("jobs")(jobs_cmd.jobs)
 app.command("build")(build_cmd.build)
 app.command("cron")(build_cmd.cron)
+app.command("scrape")(scrape_cmd.scrape)
+app.command("data")(scrape_cmd.data)
 
 
 def main() -> None:

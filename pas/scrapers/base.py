@@ -191,21 +191,21 @@ def paged_since(
     dataset: Dataset,
     since: datetime | None,
 ) -> Iterator[Sequence[Any]]:
-    """Pages of a newest-first paged endpoint, stopping after the first page whose valid
-    rows are all older than ``since`` (so an incremental scrape reads only the pages
-    that hold new rows, plus the one that shows it has reached known ground)."""
+    """Pages of a newest-first paged endpoint, stopping after the first page that reaches
+    back past ``since`` (its oldest valid row is older): the pages after it hold only rows
+    already stored, so an incremental scrape reads only the pages that hold new rows."""
     for rows in client.pages(path, params, dataset=dataset.name):
         yield rows
         if since is None:
             continue
-        newest: datetime | None = None
+        oldest: datetime | None = None
         for raw in rows:
             try:
                 public_at = dataset.normalise(raw).public_at
             except Reject:
                 continue
-            newest = public_at if newest is None else max(newest, public_at)
-        if newest is not None and newest < since:
+            oldest = public_at if oldest is None else min(oldest, public_at)
+        if oldest is not None and oldest < since:
             return
 
 

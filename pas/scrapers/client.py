@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pas.errors import PasError
-from pas.store.base import Clock, Store
+from pas.store.base import Clock, Store, system_clock
 
 if TYPE_CHECKING:
     import requests
@@ -110,7 +110,7 @@ class QuiverClient:
     timeout_sec: float = 60.0
     refresh: bool = False
     sleep: Sleep = field(default=lambda s: None)
-    clock: Clock = field(default=lambda: datetime.now().astimezone())
+    clock: Clock = system_clock
     on_request: Callable[[str], None] | None = None
     stats: ClientStats = field(default_factory=ClientStats)
     rng: random.Random = field(default_factory=random.Random)

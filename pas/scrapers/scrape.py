@@ -66,8 +66,9 @@ def scrape(
 ) -> ScrapeResult:
     """Scrapes one dataset into the store; incremental unless ``since`` is given.
 
-    A dataset Quiver refuses or no longer serves ends with status ``unavailable`` or
-    ``failed`` and its message; pages stored before a failure stay stored.
+    A dataset scraped incrementally within the cache's TTL is not asked again (status
+    ``fresh``) unless the client refreshes. A dataset Quiver refuses or no longer serves
+    ends with status ``unavailable`` or ``failed`` and its message; pages stored before a failure stay stored.
 
     Raises:
         QuiverAuthError: the API key was refused (every other dataset would fail too).
@@ -76,6 +77,16 @@ def scrape(
     started = timer()
     requests_before, hits_before = client.stats.requests, client.stats.cache_hits
     now = client.clock()
+    # An incremental scrape asks for a window that moves with what is stored, so its
+    # requests differ from the last run's and miss the response cache; a mark per dataset
+    # (and ticker list) says it was scraped within the cache's TTL: nothing to ask then.
+    mark = "scraped:" + dataset.name + ":" + ",".join(sorted(tickers))
+    incremental = since is None
+    reuse = incremental and not client.refresh and client.cache_ttl_sec > 0
+    if reuse and store.cache_get(mark, now) is not None:
+        result.status = "fresh"
+        result.seconds = timer() - started
+        return result
     if since is None:
         latest = store.latest_public_at(dataset.name)
         since = None if latest is None else latest - OVERLAP
@@ -107,6 +118,8 @@ def scrape(
                 batch.append(record)
             if batch:
                 result.counts = result.counts + store.upsert_records(dataset.name, batch)
+        if incremental and client.cache_ttl_sec > 0:
+            store.cache_put(mark, now.isoformat(), now + timedelta(seconds=client.cache_ttl_sec))
     except QuiverAuthError:
         raise
     except QuiverUnavailableError as exc:

@@ -1,0 +1,266 @@
+"""``pas scrape`` and ``pas data``: fetch QuiverQuant datasets into the store, show them."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from pas.commands._app import JsonOption, number, print_json, print_table, say, state
+from pas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pas.records import Record
+    from pas.scrapers.scrape import ScrapeResult
+
+# `pas data` shows the newest rows up to this many unless told otherwise.
+DEFAULT_DATA_LIMIT = 20
+
+TickerOption = Annotated[
+    list[str] | None,
+    typer.Option("--ticker", "-t", help="Only this ticker (repeatable)."),
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", help="From this date (ISO-8601, e.g. 2025-01-01)."),
+]
+
+
+def _since(value: str | None) -> datetime | None:
+    from pas.models import parse_ts
+
+    return None if value is None else parse_ts(value)
+
+
+def _tickers(values: list[str] | None) -> list[str]:
+    from pas.models import check_symbol
+
+    return [check_symbol(v) for v in values or []]
+
+
+def scrape(
+    ctx: typer.Context,
+    dataset: Annotated[
+        str,
+        typer.Argument(help="congress, lobbying, wiki, insiders, contracts, or all."),
+    ],
+    ticker: TickerOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Fetch rows public since this date instead of only new ones."),
+    ] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached responses.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch QuiverQuant datasets into the store (only what is new, unless --since).
+
+    Example: pas scrape all        (or: pas scrape congress --ticker NVDA --since 2024-01-01)
+    """
+    from pas.scrapers import resolve
+    from pas.scrapers.client import QuiverClient, QuiverError, build_session
+    from pas.scrapers.scrape import scrape as scrape_one
+
+    datasets = resolve(dataset)
+    tickers = _tickers(ticker)
+    start = _since(since)
+    app_state = state(ctx)
+    settings = app_state.settings
+    if not settings.quiver_api_key:
+        raise ConfigError(
+            "QUIVER_API_KEY is not set; put your QuiverQuant API token in the environment or .env"
+        )
+    store = app_state.store
+    results: list[ScrapeResult] = []
+    with _progress(enabled=not as_json and sys.stderr.isatty()) as tick:
+        client = QuiverClient(
+            session=build_session(),
+            store=store,
+            api_key=settings.quiver_api_key,
+            base_url=settings.quiver_base_url,
+            auth_scheme=settings.quiver_auth_scheme,
+            rate_sec=settings.quiver_rate_sec,
+            cache_ttl_sec=settings.quiver_cache_ttl_sec,
+            timeout_sec=settings.quiver_timeout_sec,
+            refresh=refresh,
+            sleep=time.sleep,
+            clock=store.clock,
+            on_request=tick,
+        )
+        names = [d.name for d in datasets]
+        with app_state.run("scrape", datasets=",".join(names), tickers=",".join(tickers)) as run:
+            for d in datasets:
+                result = scrape_one(d, client, store, tickers=tickers, since=start)
+                results.append(result)
+                run.details[d.name] = result.as_dict()
+            if as_json:
+                print_json([r.as_dict() for r in results])
+            else:
+                _summary(results)
+            failed = [r.dataset for r in results if r.status == "failed"]
+            if failed:
+                # Raised inside the run so its record says failed; the summary is already out.
+                raise QuiverError(
+                    f"scraping {', '.join(failed)} failed (see above); the other datasets were stored"
+                )
+
+
+def _summary(results: list[ScrapeResult]) -> None:
+    rows = [
+        (
+            r.dataset,
+            r.status,
+            r.requests,
+            r.cache_hits,
+            r.counts.new,
+            r.counts.updated,
+            r.counts.unchanged,
+            sum(r.rejected.values()),
+            r.deferred,
+            f"{r.seconds:.1f}",
+        )
+        for r in results
+    ]
+    print_table(
+        "Scrape summary",
+        [
+            "dataset",
+            "status",
+            "requests",
+            "cache hits",
+            "new",
+            "updated",
+            "unchanged",
+            "rejected",
+            "today",
+            "seconds",
+        ],
+        rows,
+        right=["requests", "cache hits", "new", "updated", "unchanged", "rejected", "today", "seconds"],
+    )
+    for r in results:
+        if r.rejected:
+            reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(r.rejected.items()))
+            say(f"{r.dataset}: rejected rows ({reasons})")
+        if r.message:
+            say(f"{r.dataset}: {r.message}")
+
+
+class _progress:
+    """A spinner counting requests on a terminal; nothing under cron or --json."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=None),
+            TextColumn("{task.completed} requests"),
+            TimeElapsedColumn(),
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("scraping QuiverQuant", total=None)
+        return self._tick
+
+    def _tick(self, path: str) -> None:
+        self._progress.update(self._task, advance=1, description=f"scraping {path.rsplit('/beta/', 1)[-1]}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def data(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="congress, lobbying, wiki, insiders or contracts.")],
+    ticker: TickerOption = None,
+    since: SinceOption = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show the newest N records.")
+    ] = DEFAULT_DATA_LIMIT,
+    as_json: JsonOption = False,
+) -> None:
+    """Show stored records of a dataset, newest public first.
+
+    Example: pas data lobbying --ticker AAPL --since 2025-01-01
+    """
+    from pas.scrapers import resolve
+
+    datasets = resolve(dataset)
+    if len(datasets) != 1:
+        raise ConfigError("pas data shows one dataset at a time; name it (e.g. pas data congress)")
+    name = datasets[0].name
+    tickers = _tickers(ticker)
+    store = state(ctx).store
+    start = _since(since)
+    found: list[Record] = []
+    wanted: list[str | None] = [*tickers] or [None]
+    for symbol in wanted:
+        found.extend(store.records(name, ticker=symbol, since=start))
+    found.sort(key=lambda r: (r.public_at, r.key))
+    total = len(found)
+    shown = found[-limit:][::-1]
+    if as_json:
+        print_json(
+            [
+                {
+                    "dataset": r.dataset,
+                    "key": r.key,
+                    "ticker": r.ticker,
+                    "event_date": r.event_date,
+                    "public_at": r.public_at,
+                    "first_seen": r.first_seen,
+                    "fields": r.fields,
+                }
+                for r in shown
+            ]
+        )
+        return
+    rows = [
+        (
+            r.ticker,
+            r.event_date.isoformat(),
+            r.public_at.strftime("%Y-%m-%d %H:%M"),
+            "" if r.first_seen is None else r.first_seen.strftime("%Y-%m-%d %H:%M"),
+            _brief(r),
+        )
+        for r in shown
+    ]
+    print_table(
+        f"{name}: {total} record(s) stored, newest {len(shown)} shown (UTC)",
+        ["ticker", "event", "public", "first seen", "details"],
+        rows,
+    )
+
+
+def _brief(r: Record) -> str:
+    """The fields that matter at a glance, per dataset."""
+    from decimal import Decimal
+
+    f = r.fields
+
+    def amt(name: str) -> str:
+        value = f.get(name)
+        return "" if value is None else number(Decimal(str(value)))
+
+    if r.dataset == "congress":
+        high = amt("high")
+        return f"{f.get('name')} {f.get('transaction')} ${amt('low')}–{high or '…'}"
+    if r.dataset == "lobbying":
+        return f"{f.get('client')} ${amt('amount')}"
+    if r.dataset == "contracts":
+        return f"{f.get('agency')} ${amt('amount')}"
+    if r.dataset == "insiders":
+        return f"{f.get('name')} {f.get('code')} {amt('shares')} @ {amt('price')}"
+    return f"{amt('views')} views"

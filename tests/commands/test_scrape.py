@@ -1,0 +1,110 @@
+"""``pas scrape`` and ``pas data`` through the command line, against the fake server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pas.cli import app
+from tests.fakes.quiver import API_KEY, FakeQuiver, load_all, serve
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeQuiver]:
+    with serve() as server:
+        load_all(server, datetime.now(UTC).date() - timedelta(days=1))
+        yield server
+
+
+def env(tmp_path: Path, fake: FakeQuiver, **extra: str) -> dict[str, str]:
+    return {
+        "PAS_HOME": str(tmp_path / "home"),
+        "QUIVER_API_KEY": API_KEY,
+        "QUIVER_BASE_URL": fake.url,
+        "QUIVER_RATE_SEC": "0",
+        **extra,
+    }
+
+
+def test_scrape_all_then_again_within_ttl_sends_nothing(tmp_path: Path, fake: FakeQuiver) -> None:
+    first = runner.invoke(app, ["scrape", "all", "--json"], env=env(tmp_path, fake))
+    assert first.exit_code == 0, first.output
+    results = {r["dataset"]: r for r in json.loads(first.stdout)}
+    assert set(results) == {"congress", "lobbying", "wiki", "insiders", "contracts"}
+    assert results["congress"]["new"] == 1200 and results["congress"]["requests"] == 4
+    sent = len(fake.log)
+    second = runner.invoke(app, ["scrape", "all", "--json"], env=env(tmp_path, fake))
+    assert second.exit_code == 0, second.output
+    assert len(fake.log) == sent
+    assert {r["status"] for r in json.loads(second.stdout)} == {"fresh"}
+    refreshed = runner.invoke(app, ["scrape", "wiki", "--refresh", "--json"], env=env(tmp_path, fake))
+    assert refreshed.exit_code == 0
+    assert len(fake.log) == sent + 1
+
+
+def test_summary_table_and_run_record(tmp_path: Path, fake: FakeQuiver) -> None:
+    fake.rows["live/govcontractsall"].append({"Ticker": None, "Date": "2025-01-01", "Amount": 1})
+    result = runner.invoke(app, ["scrape", "contracts"], env=env(tmp_path, fake))
+    assert result.exit_code == 0, result.output
+    assert "Scrape summary" in result.stdout
+    assert "contracts: rejected rows (missing ticker: 1)" in result.stdout
+    jobs = runner.invoke(app, ["jobs", "--json"], env=env(tmp_path, fake))
+    (run,) = json.loads(jobs.stdout)
+    assert run["command"] == "scrape" and run["status"] == "ok"
+    assert run["details"]["contracts"]["rejected"] == 1
+    assert API_KEY not in jobs.stdout
+
+
+def test_data_shows_stored_records(tmp_path: Path, fake: FakeQuiver) -> None:
+    runner.invoke(app, ["scrape", "politician"], env=env(tmp_path, fake))
+    table = runner.invoke(app, ["data", "congress", "--ticker", "nvda", "-n", "3"], env=env(tmp_path, fake))
+    assert table.exit_code == 0, table.output
+    assert "congress: 150 record(s) stored, newest 3 shown (UTC)" in table.stdout
+    as_json = runner.invoke(app, ["data", "congress", "--ticker", "NVDA", "--json"], env=env(tmp_path, fake))
+    rows = json.loads(as_json.stdout)
+    assert len(rows) == 20 and {r["ticker"] for r in rows} == {"NVDA"}
+    assert {"low", "high", "traded", "filed"} <= set(rows[0]["fields"])
+
+
+def test_missing_key_unknown_dataset_and_refused_key(tmp_path: Path, fake: FakeQuiver) -> None:
+    no_key = env(tmp_path, fake)
+    del no_key["QUIVER_API_KEY"]
+    result = runner.invoke(app, ["scrape", "all"], env=no_key)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: QUIVER_API_KEY is not set; put your QuiverQuant API token in the environment or .env"
+    )
+    unknown = runner.invoke(app, ["scrape", "tweets"], env=env(tmp_path, fake))
+    assert unknown.exit_code == 2
+    assert unknown.stderr.strip() == (
+        "error: unknown dataset 'tweets'; use one of: congress, lobbying, wiki, insiders, contracts, all"
+    )
+    refused = runner.invoke(app, ["scrape", "all"], env=env(tmp_path, fake, QUIVER_API_KEY="bad-secret"))
+    assert refused.exit_code == 1
+    assert "check QUIVER_API_KEY" in refused.stderr and "bad-secret" not in refused.stderr
+
+
+def test_wiki_gone_is_reported_and_others_stored(tmp_path: Path, fake: FakeQuiver) -> None:
+    fake.gone.add("live/wikipedia")
+    result = runner.invoke(app, ["scrape", "all"], env=env(tmp_path, fake))
+    assert result.exit_code == 0, result.output
+    assert "wiki: QuiverQuant has no endpoint for wiki (HTTP 404): the dataset may be discontinued" in (
+        result.stdout
+    )
+
+
+def test_entitlement_failure_exits_1_after_the_summary(tmp_path: Path, fake: FakeQuiver) -> None:
+    fake.not_entitled.add("live/insiders")
+    result = runner.invoke(app, ["scrape", "all"], env=env(tmp_path, fake))
+    assert result.exit_code == 1
+    assert "insiders: QuiverQuant refused the insiders dataset" in result.stdout
+    assert result.stderr.strip() == (
+        "error: scraping insiders failed (see above); the other datasets were stored"
+    )

@@ -1,0 +1,269 @@
+"""A fake QuiverQuant API on 127.0.0.1, answering like the real one, faults included.
+
+Datasets are lists of rows per endpoint path (newest first, as Quiver serves them).
+Paged endpoints slice by ``page``/``page_size`` and end with an empty page. Faults are
+scripted per path: each queued :class:`Fault` answers one request before normal service.
+Every request is logged with its arrival time, path, query and Authorization header.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+API_KEY = "test-quiver-key-123"
+PAGED = frozenset({"bulk/congresstrading", "live/lobbying", "live/insiders"})
+UPGRADE_BODY = "Upgrade your subscription plan to access this dataset."
+
+
+@dataclass
+class Fault:
+    """One scripted answer: status, body, headers, and a delay before answering."""
+
+    status: int = 500
+    body: Any = "Internal Server Error"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    raw: bool = False  # body sent as-is instead of JSON-encoded
+
+
+@dataclass
+class Logged:
+    at: float
+    path: str
+    query: dict[str, str]
+    auth: str
+
+
+class FakeQuiver:
+    """The fake server's state; ``url`` is the base URL to give the client."""
+
+    def __init__(self, auth_scheme: str = "Token") -> None:
+        self.rows: dict[str, list[Any]] = {}
+        self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.gone: set[str] = set()
+        self.not_entitled: set[str] = set()
+        self.log: list[Logged] = []
+        self.auth_scheme = auth_scheme
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/beta"
+
+    def fault(self, path: str, *faults: Fault) -> None:
+        self.faults[path].extend(faults)
+
+    def paths(self) -> list[str]:
+        return [entry.path for entry in self.log]
+
+    def _answer(self, path: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str], bool, float]:
+        with self._lock:
+            if self.faults[path]:
+                f = self.faults[path].popleft()
+                return f.status, f.body, f.headers, f.raw, f.delay
+        if path in self.gone:
+            return 404, {"detail": "Not found."}, {}, False, 0.0
+        if path in self.not_entitled:
+            return 403, UPGRADE_BODY, {}, False, 0.0
+        base, _, symbol = path.rpartition("/")
+        if base.startswith("historical/") and base in {
+            "historical/lobbying",
+            "historical/govcontractsall",
+            "historical/wikipedia",
+            "historical/congresstrading",
+        }:
+            source = {
+                "historical/lobbying": "live/lobbying",
+                "historical/govcontractsall": "live/govcontractsall",
+                "historical/wikipedia": "live/wikipedia",
+                "historical/congresstrading": "bulk/congresstrading",
+            }[base]
+            return 200, [r for r in self.rows.get(source, []) if _ticker(r) == symbol], {}, False, 0.0
+        if path not in self.rows:
+            return 404, {"detail": "Not found."}, {}, False, 0.0
+        rows = self.rows[path]
+        if "ticker" in query:
+            rows = [r for r in rows if _ticker(r) == query["ticker"]]
+        if "date_from" in query:
+            lo, hi = query["date_from"], query.get("date_to", "99999999")
+            rows = [r for r in rows if _in_dates(r, lo, hi)]
+        if path in PAGED and "page" in query:
+            page, size = int(query["page"]), int(query.get("page_size", "100"))
+            rows = rows[(page - 1) * size : page * size]
+        return 200, rows, {}, False, 0.0
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                path = parts.path.removeprefix("/beta/").strip("/")
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                auth = self.headers.get("Authorization", "")
+                with fake._lock:
+                    fake.log.append(Logged(time.monotonic(), path, query, auth))
+                if auth != f"{fake.auth_scheme} {API_KEY}":
+                    self._send(401, {"detail": "Invalid token."}, {}, False)
+                    return
+                status, body, headers, raw, delay = fake._answer(path, query)
+                if delay:
+                    time.sleep(delay)
+                self._send(status, body, headers, raw)
+
+            def _send(self, status: int, body: Any, headers: dict[str, str], raw: bool) -> None:
+                data = (body if isinstance(body, str) else json.dumps(body)) if raw else json.dumps(body)
+                payload = data.encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def _in_dates(row: Any, lo: str, hi: str) -> bool:
+    # Malformed rows and dates pass the filter, so tests see how the client copes with them.
+    value = row.get("Date") if isinstance(row, dict) else None
+    return not isinstance(value, str) or lo <= value.replace("-", "")[:8] <= hi
+
+
+def _ticker(row: Any) -> str:
+    return str(row.get("Ticker", "")) if isinstance(row, dict) else ""
+
+
+@contextmanager
+def serve(fake: FakeQuiver | None = None) -> Iterator[FakeQuiver]:
+    """Runs a fake server in a thread for the body of the ``with``."""
+    fake = fake or FakeQuiver()
+    thread = threading.Thread(target=fake.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+
+
+# -- realistic payloads (shapes as Quiver documents them), newest first -----------------
+TICKERS = ("AAPL", "MSFT", "NVDA", "LMT", "GOOGL", "BRK.B", "XOM", "JPM")
+
+
+def congress_rows(n: int, newest: date, start: int = 0) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(start, start + n):
+        filed = newest - timedelta(days=i // 4)
+        traded = filed - timedelta(days=20 + i % 15)
+        rows.append(
+            {
+                "Ticker": TICKERS[i % len(TICKERS)],
+                "TickerType": "ST",
+                "Company": "Some Company Inc.",
+                "Name": f"Member {i % 37}",
+                "Traded": traded.isoformat(),
+                "Filed": filed.isoformat(),
+                "Transaction": "Purchase" if i % 3 else "Sale",
+                "Trade_Size_USD": ["1001.0", "15001.0", "$50,001 - $100,000", "Over $50,000,000"][i % 4],
+                "Chamber": "Representatives" if i % 2 else "Senate",
+                "Party": "D" if i % 2 else "R",
+                "Quiver_Upload_Time": f"{filed.isoformat()} 18:{i % 60:02d}:00",
+                "last_modified": filed.isoformat(),
+                "ExcessReturn": 1.5,
+                "PriceChange": 2.1,
+                "SPYChange": 0.6,
+                "Description": None,
+                "_row": i,
+            }
+        )
+    return rows
+
+
+def lobbying_rows(n: int, newest: date, start: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "Date": (newest - timedelta(days=i // 5)).isoformat(),
+            "Amount": f"{10000 + (i % 9) * 5000}.0",
+            "Client": f"CLIENT {i % 11}",
+            "Issue": "Taxation/Internal Revenue Code, Trade (Domestic & Foreign)",
+            "Specific_Issue": f"Issues related to section {i}",
+            "Registrant": f"REGISTRANT {i % 7} LLC",
+            "Ticker": TICKERS[i % len(TICKERS)],
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def contract_rows(n: int, newest: date, start: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "Ticker": TICKERS[i % len(TICKERS)],
+            "Date": (newest - timedelta(days=i // 3)).isoformat(),
+            "action_date": (newest - timedelta(days=i // 3 + 2)).isoformat(),
+            "Description": f"PURCHASE ORDER {i}",
+            "Agency": "Department of Defense",
+            "Amount": 125000.5 + i,
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def insider_rows(n: int, newest: date, start: int = 0) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(start, start + n):
+        filed = newest - timedelta(days=i // 6)
+        rows.append(
+            {
+                "Ticker": TICKERS[i % len(TICKERS)],
+                "Date": (filed - timedelta(days=2)).isoformat(),
+                "Name": f"Insider {i % 13}",
+                "TransactionCode": "PSAM"[i % 4],
+                "AcquiredDisposedCode": "A" if i % 4 in (0, 2, 3) else "D",
+                "Shares": 100 + i,
+                "PricePerShare": 50.25,
+                "SharesOwnedFollowing": 10000 + i,
+                "fileDate": f"{filed.isoformat()}T21:30:00",
+                "uploaded": f"{filed.isoformat()}T22:00:00",
+            }
+        )
+    return rows
+
+
+def wiki_rows(newest: date) -> list[dict[str, Any]]:
+    return [
+        {
+            "Date": newest.isoformat(),
+            "Ticker": t,
+            "Views": 1000 + k,
+            "pct_change_week": 1.25,
+            "pct_change_month": -3.5,
+        }
+        for k, t in enumerate(TICKERS)
+    ]
+
+
+def load_all(fake: FakeQuiver, newest: date, scale: int = 1) -> None:
+    """Fills every dataset with realistic rows up to ``newest``."""
+    fake.rows["bulk/congresstrading"] = congress_rows(1200 * scale, newest)
+    fake.rows["live/congresstrading"] = congress_rows(100, newest)
+    fake.rows["live/lobbying"] = lobbying_rows(1000 * scale, newest)
+    fake.rows["live/govcontractsall"] = contract_rows(300 * scale, newest)
+    fake.rows["live/insiders"] = insider_rows(1000 * scale, newest)
+    fake.rows["live/wikipedia"] = wiki_rows(newest)

@@ -1,0 +1,165 @@
+"""The Quiver client against the fake server: auth, cache, retries, errors, paging, rate."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pas.scrapers.client import (
+    MAX_TRIES,
+    QuiverAuthError,
+    QuiverClient,
+    QuiverEntitlementError,
+    QuiverError,
+    QuiverUnavailableError,
+)
+from tests.conftest import FakeClock
+from tests.fakes.quiver import API_KEY, UPGRADE_BODY, FakeQuiver, Fault
+from tests.scrapers.conftest import Sleeper
+
+ROWS = [{"Ticker": "AAPL", "Date": "2026-01-02", "Views": 5}]
+
+
+def test_sends_token_header_and_caches_within_ttl(
+    client: QuiverClient, fake: FakeQuiver, clock: FakeClock
+) -> None:
+    fake.rows["live/wikipedia"] = ROWS
+    assert client.get("live/wikipedia") == ROWS
+    assert fake.log[0].auth == f"Token {API_KEY}"
+    clock.advance(5 * 3600)
+    assert client.get("live/wikipedia") == ROWS
+    assert len(fake.log) == 1
+    assert (client.stats.requests, client.stats.cache_hits) == (1, 1)
+    clock.advance(3600 + 1)
+    client.get("live/wikipedia")
+    assert len(fake.log) == 2
+
+
+def test_refresh_bypasses_the_cache(client: QuiverClient, fake: FakeQuiver) -> None:
+    fake.rows["live/wikipedia"] = ROWS
+    client.get("live/wikipedia")
+    client.refresh = True
+    client.get("live/wikipedia")
+    assert len(fake.log) == 2
+
+
+def test_parameters_are_part_of_the_cache_key(client: QuiverClient, fake: FakeQuiver) -> None:
+    fake.rows["live/insiders"] = [{"Ticker": "AAPL"}, {"Ticker": "MSFT"}]
+    assert client.get("live/insiders", {"ticker": "AAPL"}) == [{"Ticker": "AAPL"}]
+    assert client.get("live/insiders", {"ticker": "MSFT"}) == [{"Ticker": "MSFT"}]
+    assert len(fake.log) == 2
+
+
+def test_bearer_scheme(client: QuiverClient, fake: FakeQuiver) -> None:
+    fake.auth_scheme = "Bearer"
+    fake.rows["live/wikipedia"] = ROWS
+    with pytest.raises(QuiverAuthError):
+        client.get("live/wikipedia")
+    bearer = dataclasses.replace(client, auth_scheme="Bearer")
+    assert bearer.get("live/wikipedia") == ROWS
+
+
+def test_bad_key_names_the_setting_and_is_not_retried(client: QuiverClient, fake: FakeQuiver) -> None:
+    client.api_key = "wrong-key-secret"
+    with pytest.raises(QuiverAuthError) as info:
+        client.get("live/wikipedia", dataset="wiki")
+    assert str(info.value) == (
+        "QuiverQuant refused the API key (HTTP 401) for wiki; check QUIVER_API_KEY "
+        "(and QUIVER_AUTH_SCHEME: Token or Bearer)"
+    )
+    assert "wrong-key" not in str(info.value)
+    assert len(fake.log) == 1
+
+
+def test_entitlement_body_is_a_clear_error_not_retried(client: QuiverClient, fake: FakeQuiver) -> None:
+    fake.fault("live/insiders", Fault(200, UPGRADE_BODY))
+    with pytest.raises(QuiverEntitlementError) as info:
+        client.get("live/insiders", dataset="insiders")
+    assert str(info.value) == (
+        "QuiverQuant refused the insiders dataset: your subscription plan does not include it "
+        "(upgrade the plan at quiverquant.com, or scrape the other datasets)"
+    )
+    assert len(fake.log) == 1
+
+
+def test_404_is_unavailable(client: QuiverClient, fake: FakeQuiver) -> None:
+    fake.gone.add("live/wikipedia")
+    with pytest.raises(QuiverUnavailableError, match="may be discontinued"):
+        client.get("live/wikipedia", dataset="wiki")
+
+
+def test_429_honours_retry_after(client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper) -> None:
+    client.rate_sec = 0
+    fake.rows["live/wikipedia"] = ROWS
+    fake.fault("live/wikipedia", Fault(429, {"detail": "Request was throttled."}, {"Retry-After": "17"}))
+    assert client.get("live/wikipedia") == ROWS
+    assert sleeper.calls == [17.0]
+    assert client.stats.retries == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected_wait"),
+    [
+        (Fault(500, "Please wait 30 seconds and try again"), 30.0),
+        (Fault(503, "QueuePool limit of size 5 overflow 10 reached"), None),
+        (Fault(502, "<html>502 Bad Gateway</html>", raw=True), None),
+        (Fault(500, "Internal server error: database is busy"), None),
+        (Fault(200, "Timeout: retry in 4 seconds"), 4.0),
+    ],
+)
+def test_overload_and_5xx_are_retried(
+    client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper, fault: Fault, expected_wait: float | None
+) -> None:
+    client.rate_sec = 0
+    fake.rows["live/wikipedia"] = ROWS
+    fake.fault("live/wikipedia", fault)
+    assert client.get("live/wikipedia") == ROWS
+    (waited,) = sleeper.calls
+    if expected_wait is None:
+        assert 2.0 <= waited <= 3.0  # first backoff step plus jitter
+    else:
+        assert waited == expected_wait
+
+
+def test_backoff_grows_then_gives_up(client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper) -> None:
+    client.rate_sec = 0
+    fake.fault("live/wikipedia", *[Fault(503, "Service Unavailable")] * MAX_TRIES)
+    with pytest.raises(QuiverError) as info:
+        client.get("live/wikipedia", dataset="wiki")
+    assert str(info.value).startswith("QuiverQuant kept failing for wiki (HTTP 503: Service Unavailable)")
+    assert len(fake.log) == MAX_TRIES
+    assert len(sleeper.calls) == MAX_TRIES - 1
+    assert all(b > a for a, b in zip(sleeper.calls, sleeper.calls[1:], strict=False))
+
+
+def test_timeout_is_retried(client: QuiverClient, fake: FakeQuiver) -> None:
+    client.rate_sec = 0
+    client.timeout_sec = 0.2
+    fake.rows["live/wikipedia"] = ROWS
+    fake.fault("live/wikipedia", Fault(200, ROWS, delay=0.6))
+    assert client.get("live/wikipedia") == ROWS
+    assert len(fake.log) == 2
+
+
+def test_not_json_and_other_statuses_are_errors(client: QuiverClient, fake: FakeQuiver) -> None:
+    fake.fault("live/wikipedia", Fault(200, "<html>maintenance</html>", raw=True))
+    with pytest.raises(QuiverError, match="not JSON"):
+        client.get("live/wikipedia", dataset="wiki")
+    fake.fault("live/wikipedia", Fault(400, {"detail": "bad parameter"}))
+    with pytest.raises(QuiverError, match=r"HTTP 400: bad parameter"):
+        client.get("live/wikipedia", dataset="wiki")
+
+
+def test_pages_until_empty(client: QuiverClient, fake: FakeQuiver) -> None:
+    client.rate_sec = 0
+    fake.rows["live/insiders"] = [{"n": i} for i in range(25)]
+    pages = list(client.pages("live/insiders", page_size=10))
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [e.query["page"] for e in fake.log] == ["1", "2", "3", "4"]
+
+
+def test_rate_limit_spaces_requests(client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper) -> None:
+    fake.rows["live/insiders"] = [{"n": i} for i in range(3)]
+    list(client.pages("live/insiders", page_size=1))
+    assert sleeper.calls == pytest.approx([1.1, 1.1, 1.1])

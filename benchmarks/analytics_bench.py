@@ -98,9 +98,7 @@ def largest_difference(ours: object, theirs: object) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--nan-fraction", type=float, default=0.0, help="share of returns made missing"
-    )
+    parser.add_argument("--nan-fraction", type=float, default=0.0, help="share of returns made missing")
     args = parser.parse_args()
     returns, benchmark = make_returns(args.nan_fraction)
     columns = [returns[column] for column in returns.columns]
@@ -113,9 +111,7 @@ def main() -> int:
     total_ours = total_theirs = worst = 0.0
     for name, (ours, theirs) in statistics(benchmark).items():
         ours_time, ours_result = best_time(lambda ours=ours: ours(returns))
-        theirs_time, theirs_result = best_time(
-            lambda theirs=theirs: [theirs(column) for column in columns]
-        )
+        theirs_time, theirs_result = best_time(lambda theirs=theirs: [theirs(column) for column in columns])
         assert isinstance(theirs_result, list)
         if np.ndim(theirs_result[0]) == 1 and name != "alpha_beta":
             theirs_result = np.column_stack(theirs_result)  # one series per portfolio
@@ -128,10 +124,7 @@ def main() -> int:
             f"{theirs_time / ours_time:>7.0f}×{difference:>12.1e}"
         )
     speedup = total_theirs / total_ours
-    print(
-        f"{'total':<27}{total_ours * 1e3:>9.2f}{total_theirs * 1e3:>14.1f}"
-        f"{speedup:>7.0f}×{worst:>12.1e}"
-    )
+    print(f"{'total':<27}{total_ours * 1e3:>9.2f}{total_theirs * 1e3:>14.1f}{speedup:>7.0f}×{worst:>12.1e}")
     met = speedup >= GOAL_SPEEDUP and worst < GOAL_DIFFERENCE
     print(
         f"goal {'met' if met else 'MISSED'}: {speedup:.0f}× faster (goal {GOAL_SPEEDUP:.0f}×), "

@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from pas import __version__
+from pas.commands import build as build_cmd
 from pas.commands import config as config_cmd
 from pas.commands import jobs as jobs_cmd
 from pas.commands import portfolio as portfolio_cmd
@@ -113,6 +114,8 @@ app.command("jobs")(jobs_cmd.jobs)
 app.command("rebalance")(trading_cmd.rebalance)
 app.command("sync")(trading_cmd.sync)
 app.command("reconcile")(trading_cmd.reconcile)
+app.command("build")(build_cmd.build)
+app.command("cron")(build_cmd.cron)
 app.command("scrape")(scrape_cmd.scrape)
 app.command("data")(scrape_cmd.data)
 

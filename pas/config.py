@@ -47,6 +47,10 @@ DEFAULT_MAX_POSITION_WEIGHT = 0.5  # of a portfolio's equity
 DEFAULT_FILL_TIMEOUT_SEC = 60.0
 DEFAULT_SIM_CASH = 100_000.0
 SIM_MARKETS = ("weekdays", "always", "closed")
+# `pas build` refuses when the newest record of a dataset it needs is older than this many
+# days before the as-of time: every Quiver dataset gains rows every weekday, so ten days
+# without one means the scrape is failing, and a build would run on old news.
+DEFAULT_BUILD_MAX_STALE_DAYS = 10
 
 SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -117,6 +121,7 @@ class Settings:
     sim_commission: float = 0.0
     sim_cash: float = DEFAULT_SIM_CASH
     sim_market: str = "weekdays"
+    build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -203,6 +208,12 @@ def _sim_market(name: str, raw: str) -> str:
     if raw not in SIM_MARKETS:
         raise ConfigError(f"{name} must be one of {', '.join(SIM_MARKETS)}, got {raw!r}")
     return raw
+
+
+def _positive_int(name: str, raw: str) -> int:
+    if not raw.isdigit() or int(raw) == 0:
+        raise ConfigError(f"{name} must be a whole number of days, 1 or more, got {raw!r}")
+    return int(raw)
 
 
 def _url(name: str, raw: str) -> str:
@@ -297,6 +308,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("SIM_COMMISSION", "sim_commission", _dollars),
     _Spec("SIM_CASH", "sim_cash", _positive_dollars),
     _Spec("SIM_MARKET", "sim_market", _sim_market),
+    _Spec("BUILD_MAX_STALE_DAYS", "build_max_stale_days", _positive_int),
 )
 SETTING_NAMES = tuple(spec.name for spec in _SPECS)
 assert {s.attr for s in _SPECS} <= {f.name for f in fields(Settings)}

@@ -36,6 +36,10 @@ class StoreError(PasError):
     """The store cannot be reached or refused an operation."""
 
 
+class StaleDataError(PasError):
+    """The data a command needs is missing or too old; nothing was built from it."""
+
+
 class RefusedError(PasError):
     """A risk control refused the action (for example the circuit breaker is tripped)."""
 

@@ -88,9 +88,7 @@ def annual_volatility(returns: ReturnsLike, annualization: float = DAILY) -> Sta
     return panel.per_portfolio(std * np.sqrt(annualization))
 
 
-def sharpe_ratio(
-    returns: ReturnsLike, risk_free: Threshold = 0.0, annualization: float = DAILY
-) -> Statistic:
+def sharpe_ratio(returns: ReturnsLike, risk_free: Threshold = 0.0, annualization: float = DAILY) -> Statistic:
     """Annualised Sharpe ratio: mean(r - rf) / std(r - rf, ddof 1) × √annualization.
 
     Excess returns whose present values are all equal have a deviation of exactly zero,
@@ -137,9 +135,7 @@ def downside_risk(
     panel = Panel.of(returns)
     if panel.rows < 1:
         return panel.nan_stat()
-    shortfall = np.subtract(
-        panel.values, panel.aligned(required_return, "required_return"), order="C"
-    )
+    shortfall = np.subtract(panel.values, panel.aligned(required_return, "required_return"), order="C")
     return panel.per_portfolio(_downside_risk(shortfall, annualization))
 
 
@@ -164,9 +160,7 @@ def sortino_ratio(
     panel = Panel.of(returns)
     if panel.rows < 2:
         return panel.nan_stat()
-    shortfall = np.subtract(
-        panel.values, panel.aligned(required_return, "required_return"), order="C"
-    )
+    shortfall = np.subtract(panel.values, panel.aligned(required_return, "required_return"), order="C")
     annual_mean = nanmean(shortfall) * annualization
     with np.errstate(divide="ignore", invalid="ignore"):
         return panel.per_portfolio(annual_mean / _downside_risk(shortfall, annualization))
@@ -536,15 +530,11 @@ def _downside_risk(shortfall: FloatArray, annualization: float) -> FloatArray:
 
 def _factor(panel: Panel, factor_returns: Threshold) -> FloatArray:
     """The benchmark as a (rows, 1) column aligned with the returns."""
-    factor: FloatArray = np.broadcast_to(
-        panel.aligned(factor_returns, "factor_returns"), (panel.rows, 1)
-    )
+    factor: FloatArray = np.broadcast_to(panel.aligned(factor_returns, "factor_returns"), (panel.rows, 1))
     return factor
 
 
-def _regression(
-    values: FloatArray, factor: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _regression(values: FloatArray, factor: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """OLS of each column on ``factor`` (rows, 1) over the days both have.
 
     Returns the slope and, over those same days, the mean of each column and of the
@@ -594,6 +584,5 @@ def _active_mean_error(
 def _check_cutoff(cutoff: float) -> None:
     if not 0.0 <= cutoff <= 1.0:
         raise InputError(
-            f"cutoff must be a fraction between 0 and 1 (0.05 for the worst 5% of days), "
-            f"not {cutoff}"
+            f"cutoff must be a fraction between 0 and 1 (0.05 for the worst 5% of days), not {cutoff}"
         )

@@ -59,6 +59,8 @@ def add(
     app_state = state(ctx)
     if not STRATEGY_RE.match(strategy):
         raise InputError(f"--strategy {strategy!r} must be a strategy name or module:Class")
+    params = _params(param or [])
+    _check_strategy(strategy, params)
     cap = None if capital is None else parse_decimal(capital, "--capital")
     store = app_state.store
     portfolio = Portfolio(
@@ -66,12 +68,23 @@ def add(
         strategy=strategy,
         schedule=schedule,
         capital=cap,
-        params=_params(param or []),
+        params=params,
         created_at=store.clock(),
     )
     with app_state.run("portfolio add", portfolio=portfolio_id):
         store.add_portfolio(portfolio)
     say(f"added portfolio {portfolio_id} ({strategy}, {schedule.value}, capital {money(cap) or 'not set'})")
+
+
+def _check_strategy(name: str, params: dict[str, str | int | float]) -> None:
+    """The strategy exists and takes these parameters (the defaults fill the rest at build)."""
+    from pas.strategies import MANUAL, get_strategy, resolve_params
+
+    if name == MANUAL:
+        if params:
+            raise InputError("a manual portfolio takes no --param; name a strategy with --strategy")
+        return
+    resolve_params(get_strategy(name), params)
 
 
 @app.command("list")

@@ -14,7 +14,9 @@ from pas.commands._app import AppState, JsonOption, money, number, print_json, p
 from pas.errors import InputError, PasError
 
 if TYPE_CHECKING:
-    from pas.models import TradeOrder
+    from collections.abc import Sequence
+
+    from pas.models import Portfolio, TradeOrder
     from pas.portfolio.broker.base import Broker, Order
     from pas.portfolio.trading import RebalanceOutcome, TradingLimits
 
@@ -114,8 +116,6 @@ def rebalance(
 
     Example: pas rebalance --all --broker sim --dry-run
     """
-    from pas.portfolio.trading import rebalance as run_rebalance
-
     app_state = state(ctx)
     if bool(portfolio) == all_:
         raise InputError("name the portfolios with --portfolio ID (repeatable) or pass --all")
@@ -127,6 +127,29 @@ def rebalance(
             return
     else:
         chosen = [app_state.portfolio(pid) for pid in dict.fromkeys(portfolio or [])]
+    trade(app_state, chosen, broker, dry_run=dry_run, queue=queue, timeout=timeout, as_json=as_json)
+
+
+def trade(
+    app_state: AppState,
+    chosen: Sequence[Portfolio],
+    broker: BrokerName,
+    *,
+    dry_run: bool = False,
+    queue: bool = False,
+    timeout: float | None = None,
+    as_json: bool = False,
+) -> None:
+    """Trades portfolios to their current targets as one recorded run, and shows the outcome.
+
+    Shared by `pas rebalance` and `pas build` (which trades what it just built).
+
+    Raises:
+        PasError: an order failed (the run is recorded; re-running resumes it).
+    """
+    from pas.portfolio.trading import rebalance as run_rebalance
+
+    store = app_state.store
     gateway = make_broker(app_state, broker)
     wait = app_state.settings.fill_timeout_sec if timeout is None else timeout
     details = {"portfolios": ",".join(p.id for p in chosen), "broker": broker.value, "dry_run": dry_run}
@@ -134,7 +157,7 @@ def rebalance(
         outcome = run_rebalance(
             store,
             gateway,
-            chosen,
+            list(chosen),
             _limits(app_state),
             run_id=handle.run_id,
             dry_run=dry_run,

@@ -104,16 +104,12 @@ def test_wide_and_narrow_series_agree_to_the_bit(name: str) -> None:
     wide, _ = random_returns(rows=80, portfolios=ROW_LOOP_MIN_PORTFOLIOS, seed=5)
     wide.iloc[::7, ::3] = np.nan
     function = SERIES_STATISTICS[name]
-    narrow = pd.concat(
-        [function(wide.iloc[:, [j]]) for j in range(ROW_LOOP_MIN_PORTFOLIOS)], axis=1
-    )
+    narrow = pd.concat([function(wide.iloc[:, [j]]) for j in range(ROW_LOOP_MIN_PORTFOLIOS)], axis=1)
     np.testing.assert_array_equal(function(wide), narrow)
 
 
 def test_a_list_is_one_portfolio() -> None:
-    assert pa.annual_volatility([0.01, -0.01, 0.02]) == pa.annual_volatility(
-        np.array([0.01, -0.01, 0.02])
-    )
+    assert pa.annual_volatility([0.01, -0.01, 0.02]) == pa.annual_volatility(np.array([0.01, -0.01, 0.02]))
 
 
 @pytest.mark.parametrize("name", STATISTICS)

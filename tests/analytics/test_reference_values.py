@@ -210,9 +210,7 @@ def test_sharpe_ratio(returns: str, risk_free: str | float, expected: float) -> 
         ),
     ],
 )
-def test_downside_risk(
-    returns: str, required: str | float, annualization: int, expected: object
-) -> None:
+def test_downside_risk(returns: str, required: str | float, annualization: int, expected: object) -> None:
     observed = pa.downside_risk(data(returns), threshold(required), annualization)
     assert_statistic(observed, expected)
 
@@ -250,9 +248,7 @@ def test_downside_risk(
         ),
     ],
 )
-def test_sortino_ratio(
-    returns: str, required: str | float, annualization: int, expected: object
-) -> None:
+def test_sortino_ratio(returns: str, required: str | float, annualization: int, expected: object) -> None:
     observed = pa.sortino_ratio(data(returns), threshold(required), annualization)
     assert_statistic(observed, expected)
 
@@ -283,9 +279,7 @@ def test_information_ratio(returns: str, benchmark: str | float, excess_sharpe: 
         ("mixed_returns", "-mixed_returns", 0.0, -1.0),
     ],
 )
-def test_alpha_beta(
-    returns: str, benchmark: str, expected_alpha: float, expected_beta: float
-) -> None:
+def test_alpha_beta(returns: str, benchmark: str, expected_alpha: float, expected_beta: float) -> None:
     observed_alpha, observed_beta = pa.alpha_beta(data(returns), data(benchmark))
     assert_statistic(observed_alpha, expected_alpha)
     assert_statistic(observed_beta, expected_beta)
@@ -403,9 +397,7 @@ def test_cumulative_returns(returns: str, starting_value: float, expected: list[
         ),
     ],
 )
-def test_cumulative_returns_of_a_frame(
-    starting_value: float, one: list[float], two: list[float]
-) -> None:
+def test_cumulative_returns_of_a_frame(starting_value: float, one: list[float], two: list[float]) -> None:
     returns = data("df_input")
     observed = pa.cumulative_returns(returns, starting_value)
     assert isinstance(observed, pd.DataFrame)

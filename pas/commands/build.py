@@ -1,0 +1,271 @@
+"""``pas build``: run portfolios' strategies, store the new targets, trade; ``pas cron``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from pas.commands._app import AppState, JsonOption, err_console, percent, print_json, print_table, say, state
+from pas.commands.trading import BrokerName, BrokerOption
+from pas.errors import InputError, LockHeldError, PasError
+
+if TYPE_CHECKING:
+    from pas.models import Portfolio, WeightSet
+    from pas.strategies.build import Build
+
+BUILD_LOCK = "build"
+# A build takes seconds; a lock this old belongs to a process that died.
+BUILD_LOCK_TTL_SEC = 30 * 60.0
+
+
+def _lock_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _parse_day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--as-of {text!r} is not a date; use YYYY-MM-DD such as 2026-01-02") from None
+
+
+def build(
+    ctx: typer.Context,
+    portfolio_id: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="The portfolio to build.")
+    ] = None,
+    due: Annotated[
+        bool,
+        typer.Option("--due", help="Build every portfolio whose schedule is due today and not built yet."),
+    ] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Build from the data public by the end of this day (UTC).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the new targets; store and trade nothing.")
+    ] = False,
+    no_trade: Annotated[
+        bool, typer.Option("--no-trade", help="Store the new targets; trade nothing.")
+    ] = False,
+    broker: BrokerOption = BrokerName.ALPACA,
+    queue: Annotated[
+        bool,
+        typer.Option("--queue", help="Trade even while the market is closed (orders wait for the open)."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a portfolio's strategy, store its new target weights, and trade to them.
+
+    Refused when a dataset the strategy needs is empty or older than BUILD_MAX_STALE_DAYS.
+    With --due (for cron) every portfolio whose daily / weekly / monthly schedule is due on
+    this trading day is built; one not built yet this period is caught up.
+
+    Example: pas build lobby --dry-run
+    """
+    from pas.models import format_ts
+    from pas.schedule import is_due, last_build_day, market_day
+    from pas.strategies import MANUAL
+    from pas.strategies.build import SOURCE, as_of_time
+
+    app_state = state(ctx)
+    if due == (portfolio_id is not None):
+        raise InputError("name the portfolio to build (pas build ID) or pass --due")
+    if due and as_of is not None:
+        raise InputError("--due builds as of now; drop --as-of")
+    trade = not (dry_run or no_trade)
+    store = app_state.store
+    now = store.clock()
+    when = as_of_time(_parse_day(as_of), now)
+    # Weights built as of now are what `--due` looks for; an older as-of is marked as such.
+    source = SOURCE if when == now else f"{SOURCE} as of {when:%Y-%m-%d}"
+
+    if due:
+        today = market_day(now)
+        chosen = [
+            p
+            for p in store.list_portfolios()
+            if p.strategy != MANUAL
+            and is_due(p.schedule, today, last_build_day(store.weights_history(p.id), SOURCE))
+        ]
+    else:
+        assert portfolio_id is not None
+        chosen = [app_state.portfolio(portfolio_id)]
+
+    if dry_run:
+        results = [_attempt(app_state, p, when) for p in chosen]
+        _refuse_single(results, due)
+        _report(app_state, results, stored=False, traded=False, as_json=as_json, due=due)
+        _refuse_failed(results)
+        return
+
+    owner = _lock_owner()
+    if not store.acquire_lock(BUILD_LOCK, owner, BUILD_LOCK_TTL_SEC):
+        raise LockHeldError("another pas build is running (it holds the build lock); this one stops")
+    try:
+        details: dict[str, Any] = {"as_of": format_ts(when), "trade": trade}
+        details["portfolios"] = ",".join(p.id for p in chosen) if due else portfolio_id
+        with app_state.run("build --due" if due else "build", **details) as handle:
+            results = [_attempt(app_state, p, when) for p in chosen]
+            _refuse_single(results, due)
+            built = []
+            for p, result in results:
+                if not isinstance(result, PasError):
+                    store.put_weights(result.weight_set(store.clock(), source))
+                    built.append(p)
+            handle.details["built"] = ",".join(p.id for p in built)
+            if trade and built:
+                from pas.commands.trading import trade as trade_portfolios
+
+                trade_portfolios(app_state, built, broker, queue=queue, as_json=as_json)
+            _report(app_state, results, stored=True, traded=trade and bool(built), as_json=as_json, due=due)
+            _refuse_failed(results)
+    finally:
+        store.release_lock(BUILD_LOCK, owner)
+
+
+def _refuse_single(results: list[BuildResult], due: bool) -> None:
+    """A single build that failed fails the command at once (nothing stored)."""
+    if not due and isinstance(results[0][1], PasError):
+        raise results[0][1]
+
+
+def _refuse_failed(results: list[BuildResult]) -> None:
+    """After ``--due`` built what it could, the command fails if any build did."""
+    failed = [p.id for p, r in results if isinstance(r, PasError)]
+    if failed:
+        raise PasError(
+            f"{len(failed)} of {len(results)} due build(s) failed ({', '.join(failed)}); see above"
+        )
+
+
+BuildResult = tuple["Portfolio", "Build | PasError"]
+
+
+def _attempt(app_state: AppState, portfolio: Portfolio, when: datetime) -> BuildResult:
+    """The build of one portfolio, or the error that stopped it (``--due`` goes on)."""
+    from pas.strategies.build import build_weights
+
+    try:
+        stale_days = app_state.settings.build_max_stale_days
+        return portfolio, build_weights(app_state.store, portfolio, when, max_stale_days=stale_days)
+    except PasError as exc:
+        return portfolio, exc
+
+
+def _report(
+    app_state: AppState, results: list[BuildResult], *, stored: bool, traded: bool, as_json: bool, due: bool
+) -> None:
+    from pas.strategies.build import describe_params
+
+    store = app_state.store
+    previous = {p.id: _previous(store.weights_history(p.id, limit=2), stored) for p, _ in results}
+    if as_json:
+        items = [_json(p, r, previous[p.id], stored, traded) for p, r in results]
+        print_json({"builds": items} if due else items[0])
+        return
+    if due and not results:
+        say("no portfolio is due for a build today")
+        return
+    for p, result in results:
+        if isinstance(result, PasError):
+            err_console().print(f"error: {p.id}: {result}", markup=False, highlight=False, soft_wrap=True)
+            continue
+        before = previous[p.id]
+        old = before.weights if before is not None else {}
+        symbols = sorted(set(old) | set(result.weights), key=lambda s: (-result.weights.get(s, 0.0), s))
+        rows: list[Sequence[str]] = [
+            (
+                s,
+                percent(old.get(s)) if s in old else "",
+                percent(result.weights.get(s, 0.0)),
+                _change(old, result, s),
+            )
+            for s in symbols
+        ]
+        cash_old = before.cash if before is not None else None
+        cash_new = max(0.0, 1 - sum(result.weights.values()))
+        rows.append(("cash", percent(cash_old), percent(cash_new), ""))
+        title = (
+            f"{p.id}: {p.strategy} ({describe_params(result.params)}) as of {result.as_of:%Y-%m-%d %H:%M} UTC"
+        )
+        print_table(title, ["symbol", "current", "new", "change"], rows, right=["current", "new", "change"])
+        data = ", ".join(f"{u.name} {u.records} records to {u.newest:%Y-%m-%d}" for u in result.datasets)
+        if not stored:
+            outcome = "dry run: nothing stored or traded"
+        elif traded:
+            outcome = "stored and traded"
+        else:
+            outcome = "stored; not traded (--no-trade)"
+        say(f"{len(result.weights)} target weight(s) from {data}; {outcome}")
+
+
+def _previous(history: list[WeightSet], stored: bool) -> WeightSet | None:
+    """The targets before this build: the newest stored ones, or the one before when this
+    build's were just stored."""
+    index = 1 if stored else 0
+    return history[index] if len(history) > index else None
+
+
+def _change(old: Mapping[str, float], result: Build, symbol: str) -> str:
+    delta = result.weights.get(symbol, 0.0) - old.get(symbol, 0.0)
+    return "" if abs(delta) < 1e-12 else f"{delta * 100:+.2f}%"
+
+
+def _json(
+    p: Portfolio, result: Build | PasError, old: WeightSet | None, stored: bool, traded: bool
+) -> dict[str, Any]:
+    if isinstance(result, PasError):
+        return {"portfolio": p.id, "strategy": p.strategy, "error": str(result)}
+    return {
+        "portfolio": p.id,
+        "strategy": p.strategy,
+        "as_of": result.as_of,
+        "params": dict(result.params),
+        "weights": result.weights,
+        "previous": None
+        if old is None
+        else {"at": old.at, "source": old.source, "weights": dict(old.weights)},
+        "datasets": {u.name: {"records": u.records, "newest_public_at": u.newest} for u in result.datasets},
+        "stored": stored,
+        "traded": traded,
+    }
+
+
+def _pas_executable() -> str:
+    beside = Path(sys.executable).parent / "pas"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("pas")
+    return str(Path(found).absolute()) if found else "pas"
+
+
+def cron(
+    ctx: typer.Context,
+    log: Annotated[
+        Path | None, typer.Option(help="Log the jobs append to (default: PAS_HOME/cron.log).")
+    ] = None,
+) -> None:
+    """Print the cron schedule for this installation, ready for `crontab -e`.
+
+    The lines name this installation's pas, settings file and data directory by absolute
+    path, since cron runs with neither this shell's environment nor its directory.
+
+    Example: pas cron >> mycrontab
+    """
+    from pas.schedule import crontab
+
+    app_state = state(ctx)
+    env_file = None if app_state.env_file is None else str(app_state.env_file.absolute())
+    home = app_state.settings.home.absolute()
+    log_path = (log or home / "cron.log").absolute()
+    sys.stdout.write(crontab(_pas_executable(), env_file, str(log_path), str(home)))

@@ -1,0 +1,176 @@
+"""When builds are due, on which days the market trades, and the cron schedule.
+
+Trading days are weekdays other than the NYSE's regular holidays: New Year's Day,
+Martin Luther King Jr. Day, Washington's Birthday, Good Friday, Memorial Day,
+Juneteenth (from 2022), Independence Day, Labor Day, Thanksgiving and Christmas, moved to
+Friday when they fall on a Saturday (except New Year's Day, which then is not observed)
+and to Monday when on a Sunday. One-off closures (a national day of mourning) are not
+known: on such a day a build runs against a closed market and the trade waits.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from pas.models import Schedule, WeightSet
+
+MARKET_TZ = ZoneInfo("America/New_York")
+MARKET_TZ_NAME = "America/New_York"
+JUNETEENTH_FROM = 2022
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """The n-th ``weekday`` (0 Monday) of the month; n = -1 for the last one."""
+    if n > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _easter(year: int) -> date:
+    """Easter Sunday (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    weekday = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * weekday) // 433
+    month = (h + weekday - 7 * m + 90) // 25
+    return date(year, month, (h + weekday - 7 * m + 33 * month + 19) % 32)
+
+
+def _observed(day: date) -> date:
+    if day.weekday() == 5:
+        return day - timedelta(days=1)
+    if day.weekday() == 6:
+        return day + timedelta(days=1)
+    return day
+
+
+@cache
+def nyse_holidays(year: int) -> frozenset[date]:
+    """The NYSE's regular full-day holidays in ``year``."""
+    days = {
+        _nth_weekday(year, 1, 0, 3),  # Martin Luther King Jr. Day
+        _nth_weekday(year, 2, 0, 3),  # Washington's Birthday
+        _easter(year) - timedelta(days=2),  # Good Friday
+        _nth_weekday(year, 5, 0, -1),  # Memorial Day
+        _observed(date(year, 7, 4)),
+        _nth_weekday(year, 9, 0, 1),  # Labor Day
+        _nth_weekday(year, 11, 3, 4),  # Thanksgiving
+        _observed(date(year, 12, 25)),
+    }
+    if date(year, 1, 1).weekday() != 5:  # on a Saturday, the Friday before is a trading day
+        days.add(_observed(date(year, 1, 1)))
+    if year >= JUNETEENTH_FROM:
+        days.add(_observed(date(year, 6, 19)))
+    return frozenset(days)
+
+
+def is_trading_day(day: date) -> bool:
+    """A weekday that is not an NYSE holiday."""
+    return day.weekday() < 5 and day not in nyse_holidays(day.year)
+
+
+def market_day(ts: datetime) -> date:
+    """The day at the market (New York) at ``ts``."""
+    return ts.astimezone(MARKET_TZ).date()
+
+
+def period_start(schedule: Schedule, day: date) -> date:
+    """The first day of the schedule's period holding ``day``: the day, its ISO week's
+    Monday, or the first of its month."""
+    if schedule is Schedule.DAILY:
+        return day
+    if schedule is Schedule.WEEKLY:
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def is_due(schedule: Schedule, today: date, last_build: date | None) -> bool:
+    """Whether a portfolio on ``schedule`` is to be built ``today``.
+
+    Due on a trading day when it has not been built since its period began: daily every
+    trading day, weekly on the first trading day of the ISO week, monthly on the first
+    trading day of the month, never twice on one day. A period whose first trading day
+    was missed (the machine was off) is caught up on the next trading day.
+    """
+    if not is_trading_day(today):
+        return False
+    return last_build is None or last_build < period_start(schedule, today)
+
+
+def last_build_day(history: list[WeightSet], source: str) -> date | None:
+    """The market day of the newest weights with ``source`` in a newest-first history."""
+    for weights in history:
+        if weights.source == source:
+            return market_day(weights.at)
+    return None
+
+
+# (minute, hour, weekdays, arguments, what it does) in New York time.
+CRON_JOBS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "30",
+        "7",
+        "1-5",
+        "scrape all",
+        "Fetch what QuiverQuant published since the last scrape, before the open.",
+    ),
+    (
+        "45",
+        "9",
+        "1-5",
+        "build --due",
+        "Rebuild and trade the portfolios whose schedule is due, after the open.",
+    ),
+    ("30", "16", "1-5", "metrics update --all", "Record each portfolio's daily return after the close."),
+    (
+        "45",
+        "16",
+        "1-5",
+        "sync",
+        "Record the fills that arrived after a trading run stopped waiting for them.",
+    ),
+    ("15", "10", "1", "rebalance --all", "Trade every portfolio back to its targets once a week (Monday)."),
+)
+
+
+def crontab(pas: str, env_file: str | None, log: str, home: str | None = None) -> str:
+    """The crontab lines of the schedule for an installation.
+
+    Args:
+        pas: absolute path of the ``pas`` executable.
+        env_file: absolute path of the settings file, or None when settings come from
+            the environment of cron itself.
+        log: absolute path of the log the output is appended to.
+        home: the data directory (``PAS_HOME``) the jobs use; None leaves it to the settings.
+    """
+    lines = [
+        "# pas: the schedule. Install with `crontab -e`. Times are New York (market) time:",
+        f"# cronie reads CRON_TZ; where cron ignores it (Debian's), set the machine to {MARKET_TZ_NAME}",
+        "# or shift the hours. Overlapping runs are safe: a second one finds the lock held and exits 4.",
+        f"CRON_TZ={MARKET_TZ_NAME}",
+    ]
+    if env_file is None:
+        lines.append("# No settings file: pas reads its settings from cron's environment (set them above).")
+    else:
+        lines.append(f"PAS_ENV_FILE={env_file}")
+    if home is not None:
+        lines.append(f"PAS_HOME={home}")
+    for minute, hour, weekdays, args, what in CRON_JOBS:
+        lines += ["", f"# {what}", f"{minute} {hour} * * {weekdays} {pas} {args} >> {log} 2>&1"]
+    return "\n".join(lines) + "\n"
+
+
+EXAMPLE_PATHS = {
+    "pas": "/home/you/pas/.venv/bin/pas",
+    "env_file": "/home/you/.config/pas/pas.env",
+    "log": "/home/you/.local/share/pas/cron.log",
+    "home": "/home/you/.local/share/pas",
+}
+"""The placeholder paths of ``crontab.example`` (``pas cron`` prints this installation's)."""

@@ -39,6 +39,7 @@ DEFAULT_REBALANCE_BAND = 0.005  # weight: 0.5 percentage points
 DEFAULT_MAX_ORDER_NOTIONAL = 100_000.0  # dollars per broker order
 DEFAULT_MAX_POSITION_WEIGHT = 0.5  # of a portfolio's equity
 DEFAULT_FILL_TIMEOUT_SEC = 60.0
+DEFAULT_FILL_POLL_SEC = 1.0  # between polls of order states and fills while waiting
 DEFAULT_SIM_CASH = 100_000.0
 SIM_MARKETS = ("weekdays", "always", "closed")
 
@@ -103,6 +104,7 @@ class Settings:
     max_order_notional: float = DEFAULT_MAX_ORDER_NOTIONAL
     max_position_weight: float = DEFAULT_MAX_POSITION_WEIGHT
     fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
+    fill_poll_sec: float = DEFAULT_FILL_POLL_SEC
     sim_slippage_bps: float = 0.0
     sim_commission: float = 0.0
     sim_cash: float = DEFAULT_SIM_CASH
@@ -273,6 +275,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("MAX_ORDER_NOTIONAL", "max_order_notional", _positive_dollars),
     _Spec("MAX_POSITION_WEIGHT", "max_position_weight", _fraction),
     _Spec("FILL_TIMEOUT_SEC", "fill_timeout_sec", _non_negative),
+    _Spec("FILL_POLL_SEC", "fill_poll_sec", _positive),
     _Spec("SIM_SLIPPAGE_BPS", "sim_slippage_bps", _bps),
     _Spec("SIM_COMMISSION", "sim_commission", _dollars),
     _Spec("SIM_CASH", "sim_cash", _positive_dollars),

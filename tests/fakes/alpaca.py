@@ -397,7 +397,7 @@ class FakeAlpaca:
             after = _parse(query["after"])
             found = [o for o in found if _parse(o["submitted_at"]) > after]
         found.sort(key=lambda o: o["submitted_at"], reverse=query.get("direction", "desc") == "desc")
-        return [_public(o) for o in found[: int(query.get("limit", "50"))]]
+        return [self._poll(o) for o in found[: int(query.get("limit", "50"))]]
 
     def _positions(self) -> list[dict[str, Any]]:
         rows = []

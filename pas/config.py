@@ -26,6 +26,8 @@ ALPACA_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc")
 DEFAULT_BENCHMARK = "SPY"
 DEFAULT_DB_NAME = "quant_fund"
 DEFAULT_QUIVER_RATE_SEC = 1.1
+# Seconds pas waits for each Alpaca answer (connect and read); see broker/alpaca.py.
+DEFAULT_ALPACA_TIMEOUT_SEC = 10.0
 DEFAULT_MIN_ALLOCATION = 0.0
 DEFAULT_MAX_ALLOCATION = 1.0
 # A Mongo server that does not answer within this many seconds is reported as unreachable;
@@ -93,6 +95,7 @@ class Settings:
     alpaca_base_url: str = PAPER_BASE_URL
     alpaca_data_url: str = DEFAULT_DATA_URL
     alpaca_feed: str = DEFAULT_FEED
+    alpaca_timeout_sec: float = DEFAULT_ALPACA_TIMEOUT_SEC
     allow_live: bool = False
     benchmark: str = DEFAULT_BENCHMARK
     quiver_api_key: str | None = field(default=None, repr=False)
@@ -264,6 +267,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("ALPACA_BASE_URL", "alpaca_base_url", _url),
     _Spec("ALPACA_DATA_URL", "alpaca_data_url", _url),
     _Spec("ALPACA_FEED", "alpaca_feed", _feed),
+    _Spec("ALPACA_TIMEOUT_SEC", "alpaca_timeout_sec", _positive),
     _Spec("PAS_ALLOW_LIVE", "allow_live", _bool),
     _Spec("BENCHMARK", "benchmark", _symbol),
     _Spec("QUIVER_API_KEY", "quiver_api_key", _text),

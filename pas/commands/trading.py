@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 # the broker accepted this many orders (as a power cut or `kill -9` would).
 FAULT_EXIT_ENV = "PAS_FAULT_EXIT_AFTER_SUBMITS"
 FAULT_EXIT_CODE = 70
+# Terminal broker states of an order that did not fill in full.
+UNFINISHED = frozenset({"rejected", "expired", "canceled"})
 
 
 def pause(seconds: float) -> None:
@@ -166,6 +168,13 @@ def rebalance(
             raise PasError(
                 f"{len(failed)} order(s) failed ({failed[0].symbol}: {failed[0].error}); "
                 "fix the cause and run `pas rebalance` again"
+            )
+        ended = [o for o in outcome.orders if o.status.value == "settled" and o.broker_status in UNFINISHED]
+        if ended:
+            which = ", ".join(f"{o.symbol} {o.broker_status}" for o in ended)
+            raise PasError(
+                f"{len(ended)} order(s) ended at the broker before filling in full ({which}); "
+                "what filled is recorded; run `pas rebalance` again to trade the rest"
             )
 
 

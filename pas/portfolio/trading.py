@@ -277,7 +277,7 @@ def rebalance(
     if dry_run:
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-        _check_account(broker, queue=True)
+        _check_account(broker, True, orders)
         check_limits(plans, orders, _holdings(store, plans), limits)
         return RebalanceOutcome(run_id, plans, orders, dry_run=True)
 
@@ -330,7 +330,7 @@ def _run(
         _settle_earlier_runs(store, broker)
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-        _check_account(broker, queue)
+        _check_account(broker, queue, orders)
         check_limits(plans, orders, _holdings(store, plans), limits)
         run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
         store.create_trade_run(run, orders)
@@ -350,9 +350,20 @@ def _holdings(store: Store, plans: Sequence[Plan]) -> dict[str, dict[str, Decima
     return {p.portfolio: store.holdings(p.portfolio) for p in plans}
 
 
-def _check_account(broker: Broker, queue: bool) -> None:
-    if broker.account().blocked:
+def _check_account(broker: Broker, queue: bool, orders: Sequence[TradeOrder] = ()) -> None:
+    """Refuses to trade on a blocked account, without the buying power the orders need
+    (buys less sells, at the plan's prices), or while the market is closed (unless
+    ``queue``)."""
+    account = broker.account()
+    if account.blocked:
         raise RefusedError("the broker account is blocked from trading; resolve it with the broker first")
+    signed = (shares(o.qty) * o.ref_price * (1 if o.side is Side.BUY else -1) for o in orders)
+    need = sum(signed, Decimal(0))
+    if need > account.buying_power:
+        raise RefusedError(
+            f"the orders need about ${need:,.2f} of buying power but the account has "
+            f"${account.buying_power:,.2f}; deposit at the broker or lower the portfolios' capital"
+        )
     if not queue:
         clock = broker.clock()
         if not clock.is_open:

@@ -17,13 +17,20 @@ SYMBOLS = 500
 SEED = 7
 
 
-def main() -> None:
-    rng = random.Random(SEED)
-    universe = [f"S{i:03d}" for i in range(SYMBOLS)]
+def planner_timings(
+    portfolios: int = PORTFOLIOS, symbols: int = SYMBOLS, seed: int = SEED
+) -> tuple[float, int, float, int]:
+    """Plans ``portfolios`` random portfolios over ``symbols`` symbols, then nets them.
+
+    Returns:
+        (planning seconds, planned orders, netting seconds, broker orders).
+    """
+    rng = random.Random(seed)
+    universe = [f"S{i:03d}" for i in range(symbols)]
     prices = {s: Decimal(rng.randint(100, 50_000)) / 100 for s in universe}
     fractionable = {s: rng.random() < 0.8 for s in universe}
     cases = []
-    for _ in range(PORTFOLIOS):
+    for _ in range(portfolios):
         raw = {s: rng.random() for s in universe}
         total = sum(raw.values())
         targets = {s: 0.98 * w / total for s, w in raw.items()}
@@ -39,11 +46,16 @@ def main() -> None:
     start = time.perf_counter()
     netted = net_orders("260105150000bnch", orders, fractionable)
     netting = time.perf_counter() - start
+    return planned, len(orders), netting, len(netted)
+
+
+def main() -> None:
+    planned, orders, netting, netted = planner_timings()
     print(
         f"planner: {PORTFOLIOS} portfolios x {SYMBOLS} symbols in {planned:.3f} s "
-        f"({planned / PORTFOLIOS * 1000:.1f} ms per portfolio), {len(orders)} orders"
+        f"({planned / PORTFOLIOS * 1000:.1f} ms per portfolio), {orders} orders"
     )
-    print(f"netting: {len(orders)} orders into {len(netted)} broker orders in {netting:.3f} s")
+    print(f"netting: {orders} orders into {netted} broker orders in {netting:.3f} s")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ DEFAULT_QUIVER_AUTH_SCHEME = "Token"
 DEFAULT_QUIVER_CACHE_TTL_SEC = 6 * 3600.0
 # Bulk endpoints take tens of seconds to answer; anything slower is treated as a timeout.
 DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
+# Seconds pas waits for each Alpaca answer (connect and read); see broker/alpaca.py.
+DEFAULT_ALPACA_TIMEOUT_SEC = 10.0
 DEFAULT_MIN_ALLOCATION = 0.0
 DEFAULT_MAX_ALLOCATION = 1.0
 # A Mongo server that does not answer within this many seconds is reported as unreachable;
@@ -45,6 +47,7 @@ DEFAULT_REBALANCE_BAND = 0.005  # weight: 0.5 percentage points
 DEFAULT_MAX_ORDER_NOTIONAL = 100_000.0  # dollars per broker order
 DEFAULT_MAX_POSITION_WEIGHT = 0.5  # of a portfolio's equity
 DEFAULT_FILL_TIMEOUT_SEC = 60.0
+DEFAULT_FILL_POLL_SEC = 1.0  # between polls of order states and fills while waiting
 DEFAULT_SIM_CASH = 100_000.0
 SIM_MARKETS = ("weekdays", "always", "closed")
 # `pas build` refuses when the newest record of a dataset it needs is older than this many
@@ -102,6 +105,7 @@ class Settings:
     alpaca_base_url: str = PAPER_BASE_URL
     alpaca_data_url: str = DEFAULT_DATA_URL
     alpaca_feed: str = DEFAULT_FEED
+    alpaca_timeout_sec: float = DEFAULT_ALPACA_TIMEOUT_SEC
     allow_live: bool = False
     benchmark: str = DEFAULT_BENCHMARK
     quiver_api_key: str | None = field(default=None, repr=False)
@@ -117,6 +121,7 @@ class Settings:
     max_order_notional: float = DEFAULT_MAX_ORDER_NOTIONAL
     max_position_weight: float = DEFAULT_MAX_POSITION_WEIGHT
     fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
+    fill_poll_sec: float = DEFAULT_FILL_POLL_SEC
     sim_slippage_bps: float = 0.0
     sim_commission: float = 0.0
     sim_cash: float = DEFAULT_SIM_CASH
@@ -289,6 +294,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("ALPACA_BASE_URL", "alpaca_base_url", _url),
     _Spec("ALPACA_DATA_URL", "alpaca_data_url", _url),
     _Spec("ALPACA_FEED", "alpaca_feed", _feed),
+    _Spec("ALPACA_TIMEOUT_SEC", "alpaca_timeout_sec", _positive),
     _Spec("PAS_ALLOW_LIVE", "allow_live", _bool),
     _Spec("BENCHMARK", "benchmark", _symbol),
     _Spec("QUIVER_API_KEY", "quiver_api_key", _text),
@@ -304,6 +310,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("MAX_ORDER_NOTIONAL", "max_order_notional", _positive_dollars),
     _Spec("MAX_POSITION_WEIGHT", "max_position_weight", _fraction),
     _Spec("FILL_TIMEOUT_SEC", "fill_timeout_sec", _non_negative),
+    _Spec("FILL_POLL_SEC", "fill_poll_sec", _positive),
     _Spec("SIM_SLIPPAGE_BPS", "sim_slippage_bps", _bps),
     _Spec("SIM_COMMISSION", "sim_commission", _dollars),
     _Spec("SIM_CASH", "sim_cash", _positive_dollars),

@@ -24,6 +24,21 @@ if TYPE_CHECKING:
 # the broker accepted this many orders (as a power cut or `kill -9` would).
 FAULT_EXIT_ENV = "PAS_FAULT_EXIT_AFTER_SUBMITS"
 FAULT_EXIT_CODE = 70
+# Terminal broker states of an order that did not fill in full.
+UNFINISHED = frozenset({"rejected", "expired", "canceled"})
+
+
+def pause(seconds: float) -> None:
+    """How trading commands wait: between fill polls and between broker retries.
+
+    The one seam tests replace (``monkeypatch.setattr(trading, "pause", ...)``) so that no
+    command test sleeps for real.
+    """
+    time.sleep(seconds)
+
+
+def _pause(seconds: float) -> None:
+    pause(seconds)  # looked up at call time, so a patched ``pause`` takes effect
 
 
 class BrokerName(StrEnum):
@@ -58,7 +73,7 @@ def make_broker(app_state: AppState, name: BrokerName) -> Broker:
         )
     from pas.portfolio.broker.alpaca import alpaca_from_settings
 
-    broker: Broker = alpaca_from_settings(settings)
+    broker: Broker = alpaca_from_settings(settings, sleep=_pause)
     return broker
 
 
@@ -163,7 +178,8 @@ def trade(
             dry_run=dry_run,
             queue=queue,
             timeout_sec=wait,
-            sleep=time.sleep,
+            poll_sec=app_state.settings.fill_poll_sec,
+            sleep=_pause,
             after_submit=_fault_hook(),
         )
         handle.details.update(
@@ -175,6 +191,13 @@ def trade(
             raise PasError(
                 f"{len(failed)} order(s) failed ({failed[0].symbol}: {failed[0].error}); "
                 "fix the cause and run `pas rebalance` again"
+            )
+        ended = [o for o in outcome.orders if o.status.value == "settled" and o.broker_status in UNFINISHED]
+        if ended:
+            which = ", ".join(f"{o.symbol} {o.broker_status}" for o in ended)
+            raise PasError(
+                f"{len(ended)} order(s) ended at the broker before filling in full ({which}); "
+                "what filled is recorded; run `pas rebalance` again to trade the rest"
             )
 
 
@@ -199,6 +222,8 @@ def _order_rows(orders: list[TradeOrder]) -> list[tuple[Any, ...]]:
 
 
 def _show(outcome: RebalanceOutcome, as_json: bool, wait: float) -> None:
+    from pas.models import from_units
+
     if as_json:
         print_json(
             {
@@ -260,8 +285,20 @@ def _show(outcome: RebalanceOutcome, as_json: bool, wait: float) -> None:
     sent = sum(1 for o in outcome.orders if o.broker_order_id)
     say(f"run {outcome.run_id}: {sent} order(s) sent, {outcome.fills_recorded} fill(s) recorded")
     if outcome.timed_out:
-        still = sum(1 for o in outcome.orders if o.status.value == "sent")
-        say(f"{still} order(s) still open after {wait:g} s; `pas sync` records their fills later")
+        still = [o for o in outcome.orders if o.status.value in ("sent", "sending")]
+        print_table(
+            f"Still open at the broker after {wait:g} s (left open)",
+            ["symbol", "side", "quantity", "client order id", "status"],
+            [
+                (o.symbol, o.side.value, number(from_units(o.qty)), o.client_order_id, o.broker_status or "")
+                for o in still
+            ],
+            right=["quantity"],
+        )
+        say(
+            f"{len(still)} order(s) still open; run `pas sync` later to record their fills "
+            "(the next `pas rebalance` waits for them)"
+        )
 
 
 def _order_json(o: TradeOrder) -> dict[str, Any]:
@@ -301,12 +338,26 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
         finally:
             store.release_lock("trading", owner)
         handle.details.update(fills=outcome.fills_recorded, open=outcome.still_open)
+    foreign = [
+        {
+            "fill_id": f.fill.id,
+            "order_id": f.fill.order_id,
+            "client_order_id": f.client_order_id,
+            "symbol": f.fill.symbol,
+            "side": f.fill.side,
+            "qty": f.fill.qty,
+            "price": f.fill.price,
+            "ts": f.fill.ts,
+        }
+        for f in outcome.foreign
+    ]
     if as_json:
         print_json(
             {
                 "checked": outcome.checked,
                 "fills_recorded": outcome.fills_recorded,
                 "still_open": outcome.still_open,
+                "foreign_fills": foreign,
             }
         )
         return
@@ -314,6 +365,27 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
         f"checked {outcome.checked} order(s): recorded {outcome.fills_recorded} new fill(s), "
         f"{outcome.still_open} still open"
     )
+    if foreign:
+        print_table(
+            "Fills of orders pas did not place (recorded in no portfolio)",
+            ["symbol", "side", "quantity", "price", "client order id", "fill id"],
+            [
+                (
+                    f.fill.symbol,
+                    f.fill.side.value,
+                    number(f.fill.qty),
+                    money(f.fill.price),
+                    f.client_order_id,
+                    f.fill.id,
+                )
+                for f in outcome.foreign
+            ],
+            right=["quantity", "price"],
+        )
+        say(
+            f"{len(foreign)} fill(s) of orders placed outside pas; `pas reconcile` will show "
+            "them as differences until they are booked to a portfolio or undone"
+        )
 
 
 def reconcile(

@@ -40,7 +40,7 @@ from pas.models import (
     parse_ts,
     to_units,
 )
-from pas.portfolio.broker.base import Broker, BrokerFill, Order, OrderRequest
+from pas.portfolio.broker.base import Asset, Broker, BrokerFill, Order, OrderRequest
 from pas.portfolio.ledger import build_book
 from pas.portfolio.netting import net_orders, split_units
 from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance
@@ -49,9 +49,12 @@ from pas.store.base import Store
 LOCK_NAME = "trading"
 # The lock outlives the fill wait by this much; it is renewed at every poll.
 LOCK_SLACK_SEC = 300.0
-POLL_INTERVAL_SEC = 1.0
+POLL_INTERVAL_SEC = 1.0  # default seconds between fill polls (FILL_POLL_SEC)
 # Fills are fetched from this long before a run started (clock skew with the broker).
 FILL_LOOKBACK = timedelta(minutes=5)
+# `pas sync` re-reads fills this long before its cursor: a broker may stamp a fill that
+# reaches it late with an earlier time; re-reading is free (fills are keyed by id).
+SYNC_OVERLAP = timedelta(minutes=5)
 DEFAULT_RECONCILE_TOLERANCE = Decimal("0.000001")
 
 Sleep = Callable[[float], None]
@@ -148,7 +151,7 @@ def plan_portfolios(
     """Plans every portfolio against the broker's prices and asset facts.
 
     Returns:
-        The plans, and per symbol whether it is fractionable.
+        The plans, and per ordered symbol whether it is fractionable.
 
     Raises:
         InputError: a portfolio has no targets, no capital or a symbol has no price.
@@ -167,20 +170,38 @@ def plan_portfolios(
     symbols = sorted(
         {s for b in books.values() for s in b.positions} | {s for t in targets.values() for s in t}
     )
-    assets = {s: broker.asset(s) for s in symbols}
-    untradable = [s for s in symbols if not assets[s].tradable and any(targets[p].get(s) for p in targets)]
+    prices = broker.latest_prices(symbols)
+    cash = {p.id: portfolio_cash(store, p, books[p.id].net_invested) for p in portfolios}
+    # Asset facts are looked up only for symbols that end up ordered, once each: plan with
+    # what is known (unknown symbols as fractionable, which orders at least as much as
+    # whole shares would), look up the ordered symbols still unknown, and plan again until
+    # every ordered symbol is known. Usually two passes; each pass is pure and fast.
+    assets: dict[str, Asset] = {}
+    while True:
+        fractionable = {s: assets[s].fractionable if s in assets else True for s in symbols}
+        plans = [
+            plan_rebalance(
+                p.id,
+                {s: pos.qty for s, pos in books[p.id].positions.items()},
+                targets[p.id],
+                prices,
+                cash[p.id],
+                fractionable,
+                limits.rules,
+            )
+            for p in portfolios
+        ]
+        ordered = sorted({o.symbol for plan in plans for o in plan.orders})
+        unknown = [s for s in ordered if s not in assets]
+        if not unknown:
+            break
+        assets.update((s, broker.asset(s)) for s in unknown)
+    untradable = [s for s in ordered if not assets[s].tradable and any(targets[p].get(s) for p in targets)]
     if untradable:
         raise RefusedError(
             f"{', '.join(untradable)} cannot be traded at the broker; remove them from the targets"
         )
-    prices = broker.latest_prices(symbols)
-    fractionable = {s: a.fractionable for s, a in assets.items()}
-    plans = []
-    for p in portfolios:
-        book = books[p.id]
-        holdings = {s: pos.qty for s, pos in book.positions.items()}
-        cash = portfolio_cash(store, p, book.net_invested)
-        plans.append(plan_rebalance(p.id, holdings, targets[p.id], prices, cash, fractionable, limits.rules))
+    fractionable = {s: assets[s].fractionable for s in ordered}
     return plans, fractionable
 
 
@@ -228,6 +249,7 @@ def rebalance(
     dry_run: bool = False,
     queue: bool = False,
     timeout_sec: float = 60.0,
+    poll_sec: float = POLL_INTERVAL_SEC,
     sleep: Sleep,
     owner: str | None = None,
     after_submit: AfterSubmit | None = None,
@@ -239,6 +261,10 @@ def rebalance(
         dry_run: plan and check only; nothing is stored or sent.
         queue: send even while the market is closed (the orders wait for the open).
         timeout_sec: how long to wait for fills; later ones are recorded by :func:`sync`.
+            Orders still open then are left open at the broker (a market day order
+            normally fills within seconds; cancelling would throw away a fill in flight)
+            and listed in the outcome; the next rebalance refuses to plan until they settle.
+        poll_sec: seconds between two polls of the order states and fills.
         sleep: waits between polls (injected so tests do not sleep).
         owner: the lock owner (default: this host and process).
         after_submit: called after each order is accepted (a fault-injection seam).
@@ -251,7 +277,7 @@ def rebalance(
     if dry_run:
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-        _check_account(broker, queue=True)
+        _check_account(broker, True, orders)
         check_limits(plans, orders, _holdings(store, plans), limits)
         return RebalanceOutcome(run_id, plans, orders, dry_run=True)
 
@@ -260,14 +286,19 @@ def rebalance(
     acquire_trading_lock(store, owner, ttl)
     try:
         outcome = _run(store, broker, portfolios, limits, run_id, queue, after_submit)
+        # The wait ends at the deadline or once the injected sleep has slept the timeout,
+        # whichever is first: a test's sleep that returns at once then polls a fixed number
+        # of times instead of spinning until the real clock passes the deadline.
         deadline = store.clock() + timedelta(seconds=timeout_sec)
+        waited = 0.0
         pending = outcome.orders
         while True:
             recorded, pending = settle(store, broker, pending)
             outcome.fills_recorded += recorded
-            if not pending or store.clock() >= deadline:
+            if not pending or store.clock() >= deadline or waited >= timeout_sec:
                 break
-            sleep(POLL_INTERVAL_SEC)
+            sleep(poll_sec)
+            waited += poll_sec
             store.acquire_lock(LOCK_NAME, owner, ttl)
         outcome.timed_out = bool(pending)
         outcome.orders = store.trade_orders(outcome.run_id)
@@ -299,7 +330,7 @@ def _run(
         _settle_earlier_runs(store, broker)
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-        _check_account(broker, queue)
+        _check_account(broker, queue, orders)
         check_limits(plans, orders, _holdings(store, plans), limits)
         run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
         store.create_trade_run(run, orders)
@@ -319,9 +350,20 @@ def _holdings(store: Store, plans: Sequence[Plan]) -> dict[str, dict[str, Decima
     return {p.portfolio: store.holdings(p.portfolio) for p in plans}
 
 
-def _check_account(broker: Broker, queue: bool) -> None:
-    if broker.account().blocked:
+def _check_account(broker: Broker, queue: bool, orders: Sequence[TradeOrder] = ()) -> None:
+    """Refuses to trade on a blocked account, without the buying power the orders need
+    (buys less sells, at the plan's prices), or while the market is closed (unless
+    ``queue``)."""
+    account = broker.account()
+    if account.blocked:
         raise RefusedError("the broker account is blocked from trading; resolve it with the broker first")
+    signed = (shares(o.qty) * o.ref_price * (1 if o.side is Side.BUY else -1) for o in orders)
+    need = sum(signed, Decimal(0))
+    if need > account.buying_power:
+        raise RefusedError(
+            f"the orders need about ${need:,.2f} of buying power but the account has "
+            f"${account.buying_power:,.2f}; deposit at the broker or lower the portfolios' capital"
+        )
     if not queue:
         clock = broker.clock()
         if not clock.is_open:
@@ -466,11 +508,20 @@ def record_order_fills(store: Store, order: TradeOrder, fills: Iterable[BrokerFi
     return new, sum(received.values())
 
 
-def settle(store: Store, broker: Broker, orders: Sequence[TradeOrder]) -> tuple[int, list[TradeOrder]]:
+def settle(
+    store: Store,
+    broker: Broker,
+    orders: Sequence[TradeOrder],
+    fills: Sequence[BrokerFill] | None = None,
+) -> tuple[int, list[TradeOrder]]:
     """Refreshes sent orders and records their new fills.
 
     An order is settled once the broker reports it terminal and all of its filled
     quantity is in the ledger.
+
+    Args:
+        fills: broker fills already fetched from before the earliest order's run started
+            (default: fetched here).
 
     Returns:
         (new ledger fills, the orders still unsettled).
@@ -483,9 +534,9 @@ def settle(store: Store, broker: Broker, orders: Sequence[TradeOrder]) -> tuple[
     if not sent:
         return 0, []
     since = min(run_started(o.run_id) for o in sent) - FILL_LOOKBACK
-    states = {o.broker_order_id: broker.get_order(o.broker_order_id) for o in sent}
+    states = _order_states(broker, sent, since)
     by_order: dict[str, list[BrokerFill]] = defaultdict(list)
-    for fill in broker.fills(after=since):
+    for fill in broker.fills(after=since) if fills is None else fills:
         by_order[fill.order_id].append(fill)
     new = 0
     pending = []
@@ -501,6 +552,27 @@ def settle(store: Store, broker: Broker, orders: Sequence[TradeOrder]) -> tuple[
     return new, pending
 
 
+def _order_states(broker: Broker, sent: Sequence[TradeOrder], since: datetime) -> dict[str, Order]:
+    """The broker's view of sent orders: one list request for several, one get per order
+    the list missed (it holds at most one page of the newest orders)."""
+    states: dict[str, Order] = {}
+    if len(sent) > 1:
+        wanted = {o.broker_order_id for o in sent}
+        states = {o.id: o for o in broker.list_orders("all", after=since) if o.id in wanted}
+    for o in sent:
+        if o.broker_order_id not in states:
+            states[o.broker_order_id] = broker.get_order(o.broker_order_id)
+    return states
+
+
+@dataclass(frozen=True)
+class ForeignFill:
+    """A broker fill of an order pas did not place (e.g. one placed by hand)."""
+
+    fill: BrokerFill
+    client_order_id: str
+
+
 @dataclass(frozen=True)
 class SyncOutcome:
     """What a sync found."""
@@ -508,15 +580,63 @@ class SyncOutcome:
     checked: int
     fills_recorded: int
     still_open: int
+    foreign: tuple[ForeignFill, ...] = ()
 
 
 def sync(store: Store, broker: Broker) -> SyncOutcome:
-    """Pulls order states and fills of every unsettled order and records missing fills."""
+    """Pulls order states and the fills since the last sync; records what the ledger lacks.
+
+    Fills are fetched from the sync cursor (the newest broker fill the previous sync saw)
+    less :data:`SYNC_OVERLAP`, or from before the earliest unsettled order's run when that
+    is older; recording is idempotent by fill id, so the overlap costs nothing but catches
+    fills the broker stamped with a slightly earlier time. Fills of orders pas did not
+    place are reported once (those newer than the cursor) and recorded into no portfolio.
+    Without a cursor (the first sync) the look-back starts :data:`SYNC_OVERLAP` ago.
+    """
     unsettled = store.trade_orders(unsettled=True)
-    new, pending = settle(store, broker, unsettled)
+    cursor = store.sync_cursor(broker.name)
+    starts = [run_started(o.run_id) - FILL_LOOKBACK for o in unsettled]
+    if cursor is not None:
+        starts.append(cursor[0] - SYNC_OVERLAP)
+    since = min(starts) if starts else store.clock() - SYNC_OVERLAP
+    fills = broker.fills(after=since)
+    new, pending = settle(store, broker, unsettled, fills)
     for run_id in {o.run_id for o in unsettled} - {o.run_id for o in pending}:
         store.set_trade_run_status(run_id, TradeRunStatus.DONE)
-    return SyncOutcome(len(unsettled), new, len(pending))
+    foreign = _foreign_fills(store, broker, unsettled, fills, cursor)
+    if fills:
+        newest = max(fills, key=lambda f: (f.ts, f.id))
+        if cursor is None or (newest.ts, newest.id) > cursor:
+            store.save_sync_cursor(broker.name, newest.ts, newest.id)
+    return SyncOutcome(len(unsettled), new, len(pending), foreign)
+
+
+def _foreign_fills(
+    store: Store,
+    broker: Broker,
+    unsettled: Sequence[TradeOrder],
+    fills: Sequence[BrokerFill],
+    cursor: tuple[datetime, str] | None,
+) -> tuple[ForeignFill, ...]:
+    ours = {o.broker_order_id for o in unsettled}
+    mine = {o.client_order_id for o in unsettled}
+    verdict: dict[str, str | None] = {}  # broker order id -> client order id when foreign
+    out = []
+    for fill in fills:
+        if fill.order_id in ours or (cursor is not None and (fill.ts, fill.id) <= cursor):
+            continue
+        if fill.order_id not in verdict:
+            # An order pas placed has its fills in a ledger once settled; one still being
+            # sent (no broker id stored yet) is recognised by its client order id.
+            if store.fills_of_order(fill.order_id):
+                verdict[fill.order_id] = None
+            else:
+                coid = broker.get_order(fill.order_id).client_order_id
+                verdict[fill.order_id] = None if coid in mine else coid
+        foreign_coid = verdict[fill.order_id]
+        if foreign_coid is not None:
+            out.append(ForeignFill(fill, foreign_coid))
+    return tuple(out)
 
 
 # -- reconciliation --------------------------------------------------------------------

@@ -186,6 +186,14 @@ class Store(ABC):
     ) -> None:
         """Records what happened to a planned order (None leaves a field as it is)."""
 
+    @abstractmethod
+    def sync_cursor(self, broker: str) -> tuple[datetime, str] | None:
+        """Time and id of the newest fill of ``broker`` that ``pas sync`` has seen, or None."""
+
+    @abstractmethod
+    def save_sync_cursor(self, broker: str, ts: datetime, fill_id: str) -> None:
+        """Moves the sync cursor of ``broker`` to a fill (replacing the previous one)."""
+
     # -- simulated broker --------------------------------------------------------------
     @abstractmethod
     def sim_add_order(self, order: Order) -> bool:

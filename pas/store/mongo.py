@@ -321,9 +321,30 @@ class MongoStore(Store):
 
     # -- trading runs ------------------------------------------------------------------
     def create_trade_run(self, run: TradeRun, orders: Sequence[TradeOrder]) -> None:
-        # Orders first, run last: a crash in between leaves orders no run points at, which
-        # are never sent (only an unfinished run's orders are).
+        """Stores the orders, then the run: the run document is the commit point.
+
+        MongoDB writes one document atomically, and a standalone server (the common
+        set-up here) has no multi-document transactions. So the run's single insert is what
+        makes the plan exist: a crash before it leaves ``planned`` orders that no run
+        points at, which nothing ever sends (only an unfinished run's orders are sent) and
+        the next call deletes; a crash after it leaves a complete run to resume. A run is
+        therefore never without its orders. Embedding the orders in the run document would
+        also be one write, but every order update would then rewrite an array element by
+        client order id and lose the unique index that guards against sending twice.
+
+        Orphans are swept here, under the trading lock that every caller holds, so no other
+        process is between its two writes.
+        """
+        planned = TradeOrderStatus.PLANNED.value
         with self._errors():
+            pending_runs = self._db.trade_orders.distinct("run_id", {"status": planned})
+            if pending_runs:
+                live = {
+                    d["_id"] for d in self._db.trade_runs.find({"_id": {"$in": pending_runs}}, {"_id": 1})
+                }
+                orphans = [r for r in pending_runs if r not in live]
+                if orphans:
+                    self._db.trade_orders.delete_many({"run_id": {"$in": orphans}, "status": planned})
             if orders:
                 self._db.trade_orders.insert_many([_trade_order_doc(o) for o in orders])
             self._db.trade_runs.insert_one(
@@ -387,6 +408,17 @@ class MongoStore(Store):
                 update[key] = value
         with self._errors():
             self._db.trade_orders.update_one({"client_order_id": client_order_id}, {"$set": update})
+
+    def sync_cursor(self, broker: str) -> tuple[datetime, str] | None:
+        with self._errors():
+            doc = self._db.sync_cursors.find_one({"_id": broker})
+        return None if doc is None else (parse_ts(doc["ts"]), doc["fill_id"])
+
+    def save_sync_cursor(self, broker: str, ts: datetime, fill_id: str) -> None:
+        with self._errors():
+            self._db.sync_cursors.replace_one(
+                {"_id": broker}, {"_id": broker, "ts": format_ts(ts), "fill_id": fill_id}, upsert=True
+            )
 
     # -- simulated broker --------------------------------------------------------------
     def sim_add_order(self, order: Order) -> bool:

@@ -189,6 +189,14 @@ MIGRATIONS: tuple[str, ...] = (
         last_slot TEXT NOT NULL
     );
     """,
+    # Where `pas sync` stopped reading a broker's fills.
+    """
+    CREATE TABLE sync_cursors (
+        broker TEXT PRIMARY KEY,
+        ts TEXT NOT NULL,
+        fill_id TEXT NOT NULL
+    )
+    """,
 )
 
 _TRADE_ORDER_COLUMNS = (
@@ -499,6 +507,18 @@ class SqliteStore(Store):
             )
 
     # -- simulated broker --------------------------------------------------------------
+    def sync_cursor(self, broker: str) -> tuple[datetime, str] | None:
+        row = self._db.execute("SELECT ts, fill_id FROM sync_cursors WHERE broker = ?", (broker,)).fetchone()
+        return None if row is None else (parse_ts(row[0]), row[1])
+
+    def save_sync_cursor(self, broker: str, ts: datetime, fill_id: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sync_cursors (broker, ts, fill_id) VALUES (?,?,?)"
+                " ON CONFLICT (broker) DO UPDATE SET ts = excluded.ts, fill_id = excluded.fill_id",
+                (broker, format_ts(ts), fill_id),
+            )
+
     def sim_add_order(self, order: Order) -> bool:
         with self._write() as db:
             cursor = db.execute(

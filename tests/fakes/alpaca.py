@@ -397,7 +397,7 @@ class FakeAlpaca:
             after = _parse(query["after"])
             found = [o for o in found if _parse(o["submitted_at"]) > after]
         found.sort(key=lambda o: o["submitted_at"], reverse=query.get("direction", "desc") == "desc")
-        return [_public(o) for o in found[: int(query.get("limit", "50"))]]
+        return [self._poll(o) for o in found[: int(query.get("limit", "50"))]]
 
     def _positions(self) -> list[dict[str, Any]]:
         rows = []
@@ -547,6 +547,9 @@ def _endpoint(method: str, path: str) -> str:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeAlpaca
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, the body then
+    # waits for the client's delayed ACK (~40 ms a request on Linux).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # the test output stays clean
         return

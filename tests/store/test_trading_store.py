@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+import pytest
 
 from pas.models import (
     CashFlow,
@@ -105,3 +108,35 @@ def test_sim_orders_reject_a_reused_client_order_id_and_fills_come_after_a_time(
     store.sim_add_fill(f2)
     assert store.sim_fills() == [f1, f2]
     assert store.sim_fills(after=T0) == [f2]
+
+
+def test_the_sync_cursor_is_per_broker_and_moves(store: Store) -> None:
+    assert store.sync_cursor("alpaca") is None
+    store.save_sync_cursor("alpaca", T0 + timedelta(microseconds=7), "f1")
+    store.save_sync_cursor("sim", T0, "s1")
+    assert store.sync_cursor("alpaca") == (T0 + timedelta(microseconds=7), "f1")
+    store.save_sync_cursor("alpaca", T0 + timedelta(hours=1), "f2")
+    assert store.sync_cursor("alpaca") == (T0 + timedelta(hours=1), "f2")
+    assert store.sync_cursor("sim") == (T0, "s1")
+
+
+def test_a_run_is_never_stored_without_its_orders(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash between the two writes (Mongo) leaves orphan planned orders, never a run;
+    the next run sweeps them. SQLite writes both in one transaction."""
+    from pas.store.mongo import MongoStore
+
+    if isinstance(store, MongoStore):
+
+        def crash(*args: object, **kw: object) -> None:
+            raise KeyboardInterrupt  # stands in for the process dying
+
+        monkeypatch.setattr(store._db.trade_runs, "insert_one", crash)
+        with pytest.raises(KeyboardInterrupt):
+            store.create_trade_run(TradeRun("r0", T0, "sim", ("a",)), [replace(_order("c0", 0), run_id="r0")])
+        monkeypatch.undo()
+        assert store.unfinished_trade_run() is None
+        assert [o.client_order_id for o in store.trade_orders("r0")] == ["c0"]
+    store.create_trade_run(TradeRun("r1", T0, "sim", ("a",)), [_order("c1", 0)])
+    assert store.trade_orders("r0") == []
+    assert [o.client_order_id for o in store.trade_orders()] == ["c1"]
+    assert store.unfinished_trade_run() == TradeRun("r1", T0, "sim", ("a",))

@@ -418,6 +418,7 @@ def alpaca_from_settings(
         settings.alpaca_api_key,
         settings.alpaca_api_secret,
         feed=settings.alpaca_feed,
+        timeout=settings.alpaca_timeout_sec,
         sleep=sleep,
         clock=clock,
     )

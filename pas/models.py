@@ -349,3 +349,36 @@ class TradeRun:
     broker: str
     portfolios: tuple[str, ...]
     status: TradeRunStatus = TradeRunStatus.SUBMITTING
+
+
+@dataclass(frozen=True)
+class DailyMetric:
+    """A portfolio's performance on one trading day.
+
+    Attributes:
+        ret: the day's return as a fraction (0.01 is +1%), net of cash flows.
+        equity: dollars at the close, when known.
+        benchmark_ret: the benchmark's return that day, when known.
+        source: ``post`` (given by hand) or ``update`` (computed from the ledger and closes).
+    """
+
+    portfolio: str
+    day: date
+    ret: float
+    equity: Decimal | None = None
+    benchmark_ret: float | None = None
+    source: str = "post"
+
+
+@dataclass(frozen=True)
+class TrailingStats:
+    """Statistics of a portfolio over a trailing window, using only returns up to ``as_of``.
+
+    ``window`` is a number of trading days as text ("63", "126", "252") or "inception".
+    ``values`` maps statistic names to floats (NaN where too little data).
+    """
+
+    portfolio: str
+    as_of: date
+    window: str
+    values: Mapping[str, float]

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from pas.models import (
     CashFlow,
+    DailyMetric,
     Fill,
     Portfolio,
     Price,
@@ -28,6 +29,7 @@ from pas.models import (
     TradeOrderStatus,
     TradeRun,
     TradeRunStatus,
+    TrailingStats,
     WeightSet,
 )
 from pas.portfolio.broker.base import BrokerFill, Order
@@ -309,3 +311,38 @@ class Store(ABC):
         The slot is ``now`` or ``interval_sec`` after the previous slot, whichever is later;
         the caller waits until it. Two processes never get slots closer than the interval.
         """
+
+    # -- daily metrics and trailing statistics -----------------------------------------
+    @abstractmethod
+    def put_daily_metrics(self, metrics: Sequence[DailyMetric]) -> int:
+        """Stores daily metrics, replacing a (portfolio, day) already stored, in one write.
+
+        Whether replacing is allowed is the caller's decision (see ``metric_days``).
+
+        Returns:
+            How many rows were written.
+        """
+
+    @abstractmethod
+    def daily_metrics(
+        self, portfolio_id: str, start: date | None = None, end: date | None = None
+    ) -> list[DailyMetric]:
+        """A portfolio's daily metrics between two days (inclusive), oldest first."""
+
+    @abstractmethod
+    def metric_days(self, portfolio_id: str) -> set[date]:
+        """The days that have a stored metric."""
+
+    @abstractmethod
+    def put_trailing_stats(self, stats: Sequence[TrailingStats]) -> int:
+        """Stores statistics, replacing a (portfolio, as_of, window) already stored."""
+
+    @abstractmethod
+    def trailing_stats(
+        self, portfolio_id: str, window: str, as_of: date | None = None
+    ) -> TrailingStats | None:
+        """The newest statistics of a window computed as of ``as_of`` or earlier (no look-ahead)."""
+
+    @abstractmethod
+    def delete_trailing_stats_from(self, portfolio_id: str, day: date) -> int:
+        """Drops statistics as of ``day`` or later (they are recomputed after a change)."""

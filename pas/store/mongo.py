@@ -19,6 +19,7 @@ from pas.config import redact_uri
 from pas.errors import InputError, StoreError
 from pas.models import (
     CashFlow,
+    DailyMetric,
     Fill,
     Portfolio,
     Price,
@@ -30,6 +31,7 @@ from pas.models import (
     TradeOrderStatus,
     TradeRun,
     TradeRunStatus,
+    TrailingStats,
     WeightSet,
     format_ts,
     from_units,
@@ -113,6 +115,8 @@ class MongoStore(Store):
         db.prices.create_index([("symbol", 1), ("day", 1)], unique=True)
         db.runs.create_index("run_id", unique=True)
         db.runs.create_index([("started_at", -1)])
+        db.daily_metrics.create_index([("portfolio", 1), ("day", 1)], unique=True)
+        db.trailing_stats.create_index([("portfolio", 1), ("window", 1), ("as_of", -1)], unique=True)
         db.fills.create_index("broker_order_id")
         db.cash_flows.create_index("flow_id", unique=True)
         db.cash_flows.create_index([("portfolio", 1), ("ts", 1), ("seq", 1)])
@@ -737,6 +741,94 @@ class MongoStore(Store):
                 )
                 if result.matched_count == 1:
                     return slot
+
+    # -- daily metrics and trailing statistics -----------------------------------------
+    def put_daily_metrics(self, metrics: Sequence[DailyMetric]) -> int:
+        from pymongo import UpdateOne
+
+        ops = [
+            UpdateOne(
+                {"portfolio": m.portfolio, "day": m.day.isoformat()},
+                {
+                    "$set": {
+                        "ret": m.ret,
+                        "equity_n": None if m.equity is None else to_units(m.equity),
+                        "benchmark_ret": m.benchmark_ret,
+                        "source": m.source,
+                    }
+                },
+                upsert=True,
+            )
+            for m in metrics
+        ]
+        with self._errors():
+            for start in range(0, len(ops), BULK_BATCH):
+                self._db.daily_metrics.bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+        return len(ops)
+
+    def daily_metrics(
+        self, portfolio_id: str, start: date | None = None, end: date | None = None
+    ) -> list[DailyMetric]:
+        query = {
+            "portfolio": portfolio_id,
+            "day": {"$gte": (start or date.min).isoformat(), "$lte": (end or date.max).isoformat()},
+        }
+        with self._errors():
+            return [
+                DailyMetric(
+                    d["portfolio"],
+                    date.fromisoformat(d["day"]),
+                    float(d["ret"]),
+                    None if d.get("equity_n") is None else from_units(int(d["equity_n"])),
+                    None if d.get("benchmark_ret") is None else float(d["benchmark_ret"]),
+                    d["source"],
+                )
+                for d in self._db.daily_metrics.find(query).sort("day", 1)
+            ]
+
+    def metric_days(self, portfolio_id: str) -> set[date]:
+        with self._errors():
+            cursor = self._db.daily_metrics.find({"portfolio": portfolio_id}, {"_id": 0, "day": 1})
+            return {date.fromisoformat(d["day"]) for d in cursor}
+
+    def put_trailing_stats(self, stats: Sequence[TrailingStats]) -> int:
+        from pymongo import UpdateOne
+
+        ops = [
+            UpdateOne(
+                {"portfolio": t.portfolio, "window": t.window, "as_of": t.as_of.isoformat()},
+                {"$set": {"values": [[k, float(v)] for k, v in t.values.items()]}},
+                upsert=True,
+            )
+            for t in stats
+        ]
+        with self._errors():
+            for start in range(0, len(ops), BULK_BATCH):
+                self._db.trailing_stats.bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+        return len(ops)
+
+    def trailing_stats(
+        self, portfolio_id: str, window: str, as_of: date | None = None
+    ) -> TrailingStats | None:
+        query = {
+            "portfolio": portfolio_id,
+            "window": window,
+            "as_of": {"$lte": (as_of or date.max).isoformat()},
+        }
+        with self._errors():
+            doc = self._db.trailing_stats.find_one(query, sort=[("as_of", -1)])
+        if doc is None:
+            return None
+        return TrailingStats(
+            portfolio_id, date.fromisoformat(doc["as_of"]), window, {k: float(v) for k, v in doc["values"]}
+        )
+
+    def delete_trailing_stats_from(self, portfolio_id: str, day: date) -> int:
+        with self._errors():
+            result = self._db.trailing_stats.delete_many(
+                {"portfolio": portfolio_id, "as_of": {"$gte": day.isoformat()}}
+            )
+            return int(result.deleted_count)
 
 
 def _plain(details: Mapping[str, Any]) -> list[list[Any]]:

@@ -18,6 +18,7 @@ from typing import Any
 from pas.errors import InputError, StoreError
 from pas.models import (
     CashFlow,
+    DailyMetric,
     Fill,
     Portfolio,
     Price,
@@ -29,6 +30,7 @@ from pas.models import (
     TradeOrderStatus,
     TradeRun,
     TradeRunStatus,
+    TrailingStats,
     WeightSet,
     format_ts,
     from_units,
@@ -196,6 +198,25 @@ MIGRATIONS: tuple[str, ...] = (
         ts TEXT NOT NULL,
         fill_id TEXT NOT NULL
     )
+    """,
+    # Daily performance per portfolio and the trailing statistics computed from it.
+    """
+    CREATE TABLE daily_metrics (
+        portfolio TEXT NOT NULL,
+        day TEXT NOT NULL,
+        ret REAL NOT NULL,
+        equity_n INTEGER,
+        benchmark_ret REAL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (portfolio, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE trailing_stats (
+        portfolio TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        window TEXT NOT NULL,
+        stats TEXT NOT NULL,
+        PRIMARY KEY (portfolio, window, as_of)
+    ) WITHOUT ROWID
     """,
 )
 
@@ -806,6 +827,76 @@ class SqliteStore(Store):
                 (name, format_ts(slot)),
             )
         return slot
+
+    # -- daily metrics and trailing statistics -----------------------------------------
+    def put_daily_metrics(self, metrics: Sequence[DailyMetric]) -> int:
+        rows = [
+            (
+                m.portfolio,
+                m.day.isoformat(),
+                m.ret,
+                None if m.equity is None else to_units(m.equity),
+                m.benchmark_ret,
+                m.source,
+            )
+            for m in metrics
+        ]
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO daily_metrics (portfolio, day, ret, equity_n, benchmark_ret, source)"
+                " VALUES (?,?,?,?,?,?) ON CONFLICT (portfolio, day) DO UPDATE SET ret = excluded.ret,"
+                " equity_n = excluded.equity_n, benchmark_ret = excluded.benchmark_ret,"
+                " source = excluded.source",
+                rows,
+            )
+        return len(rows)
+
+    def daily_metrics(
+        self, portfolio_id: str, start: date | None = None, end: date | None = None
+    ) -> list[DailyMetric]:
+        rows = self._db.execute(
+            "SELECT portfolio, day, ret, equity_n, benchmark_ret, source FROM daily_metrics"
+            " WHERE portfolio = ? AND day >= ? AND day <= ? ORDER BY day",
+            (portfolio_id, (start or date.min).isoformat(), (end or date.max).isoformat()),
+        )
+        return [
+            DailyMetric(p, date.fromisoformat(d), r, None if e is None else from_units(e), b, src)
+            for p, d, r, e, b, src in rows
+        ]
+
+    def metric_days(self, portfolio_id: str) -> set[date]:
+        rows = self._db.execute("SELECT day FROM daily_metrics WHERE portfolio = ?", (portfolio_id,))
+        return {date.fromisoformat(d) for (d,) in rows}
+
+    def put_trailing_stats(self, stats: Sequence[TrailingStats]) -> int:
+        rows = [(t.portfolio, t.as_of.isoformat(), t.window, json.dumps(dict(t.values))) for t in stats]
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO trailing_stats (portfolio, as_of, window, stats) VALUES (?,?,?,?)"
+                " ON CONFLICT (portfolio, window, as_of) DO UPDATE SET stats = excluded.stats",
+                rows,
+            )
+        return len(rows)
+
+    def trailing_stats(
+        self, portfolio_id: str, window: str, as_of: date | None = None
+    ) -> TrailingStats | None:
+        row = self._db.execute(
+            "SELECT as_of, stats FROM trailing_stats WHERE portfolio = ? AND window = ? AND as_of <= ?"
+            " ORDER BY as_of DESC LIMIT 1",
+            (portfolio_id, window, (as_of or date.max).isoformat()),
+        ).fetchone()
+        if row is None:
+            return None
+        return TrailingStats(portfolio_id, date.fromisoformat(row[0]), window, json.loads(row[1]))
+
+    def delete_trailing_stats_from(self, portfolio_id: str, day: date) -> int:
+        with self._write() as db:
+            cursor = db.execute(
+                "DELETE FROM trailing_stats WHERE portfolio = ? AND as_of >= ?",
+                (portfolio_id, day.isoformat()),
+            )
+            return cursor.rowcount
 
 
 def _portfolio(row: tuple[Any, ...]) -> Portfolio:

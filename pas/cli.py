@@ -21,6 +21,7 @@ from pas import __version__
 from pas.commands import build as build_cmd
 from pas.commands import config as config_cmd
 from pas.commands import jobs as jobs_cmd
+from pas.commands import metrics as metrics_cmd
 from pas.commands import portfolio as portfolio_cmd
 from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
@@ -110,6 +111,7 @@ app.add_typer(portfolio_cmd.app, name="portfolio")
 app.add_typer(trades_cmd.app, name="trades")
 app.command("positions")(positions_cmd.positions)
 app.add_typer(prices_cmd.app, name="prices")
+app.add_typer(metrics_cmd.app, name="metrics")
 app.command("jobs")(jobs_cmd.jobs)
 app.command("rebalance")(trading_cmd.rebalance)
 app.command("sync")(trading_cmd.sync)

@@ -128,13 +128,20 @@ CRON_JOBS: tuple[tuple[str, str, str, str, str], ...] = (
         "build --due",
         "Rebuild and trade the portfolios whose schedule is due, after the open.",
     ),
-    ("30", "16", "1-5", "metrics update --all", "Record each portfolio's daily return after the close."),
     (
         "45",
         "16",
         "1-5",
         "sync",
         "Record the fills that arrived after a trading run stopped waiting for them.",
+    ),
+    ("50", "16", "1-5", "prices fetch", "Store today's closes of held and targeted symbols and BENCHMARK."),
+    (
+        "0",
+        "17",
+        "1-5",
+        "metrics update --all",
+        "Record each portfolio's daily return from its fills and the closes just fetched.",
     ),
     ("15", "10", "1", "rebalance --all", "Trade every portfolio back to its targets once a week (Monday)."),
 )

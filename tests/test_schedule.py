@@ -73,8 +73,9 @@ def test_crontab_lines() -> None:
     assert [" ".join(line.split()[6:-3]) for line in jobs] == [
         "scrape all",
         "build --due",
-        "metrics update --all",
         "sync",
+        "prices fetch",
+        "metrics update --all",
         "rebalance --all",
     ]
     # Every job has one comment line saying what it does.

@@ -69,6 +69,15 @@ def _records(path: Path, list_key: str) -> Iterator[tuple[str, Mapping[str, Any]
         yield f"line {reader.line_num}", {(k or "").strip().lower(): v for k, v in row.items()}
 
 
+def records_of(path: Path, list_key: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """(location, record) pairs of a CSV or JSON file, for readers of other row kinds.
+
+    Raises:
+        InputError: the file cannot be read or parsed.
+    """
+    return list(_records(path, list_key))
+
+
 def _required(record: Mapping[str, Any], key: str) -> str:
     value = record.get(key)
     if value is None or str(value).strip() == "":

@@ -230,6 +230,15 @@ class Store(ABC):
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
         """The newest stored close of each symbol (at or before a day); missing ones left out."""
 
+    @abstractmethod
+    def price_history(
+        self, symbols: Iterable[str], start: date | None = None, end: date | None = None
+    ) -> dict[str, list[Price]]:
+        """Stored closes of each symbol between two days (inclusive), oldest first.
+
+        Symbols without a close in the range are left out.
+        """
+
     # -- runs --------------------------------------------------------------------------
     @abstractmethod
     def start_run(self, run: Run) -> None:

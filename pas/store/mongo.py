@@ -526,6 +526,20 @@ class MongoStore(Store):
                 for doc in self._db.prices.aggregate(pipeline)
             }
 
+    def price_history(
+        self, symbols: Iterable[str], start: date | None = None, end: date | None = None
+    ) -> dict[str, list[Price]]:
+        query = {
+            "symbol": {"$in": sorted(set(symbols))},
+            "day": {"$gte": (start or date.min).isoformat(), "$lte": (end or date.max).isoformat()},
+        }
+        found: dict[str, list[Price]] = {}
+        with self._errors():
+            for doc in self._db.prices.find(query, {"_id": 0}).sort([("symbol", 1), ("day", 1)]):
+                price = Price(doc["symbol"], date.fromisoformat(doc["day"]), from_units(int(doc["close_n"])))
+                found.setdefault(price.symbol, []).append(price)
+        return found
+
     # -- runs --------------------------------------------------------------------------
     def start_run(self, run: Run) -> None:
         with self._errors():

@@ -636,6 +636,24 @@ class SqliteStore(Store):
                 found[symbol] = Price(symbol, date.fromisoformat(d), from_units(close))
         return found
 
+    def price_history(
+        self, symbols: Iterable[str], start: date | None = None, end: date | None = None
+    ) -> dict[str, list[Price]]:
+        wanted = sorted(set(symbols))
+        first, last = (start or date.min).isoformat(), (end or date.max).isoformat()
+        found: dict[str, list[Price]] = {}
+        for offset in range(0, len(wanted), 500):
+            chunk = wanted[offset : offset + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT symbol, day, close_n FROM prices WHERE symbol IN ({marks})"
+                " AND day >= ? AND day <= ? ORDER BY symbol, day",
+                [*chunk, first, last],
+            )
+            for symbol, d, close in rows:
+                found.setdefault(symbol, []).append(Price(symbol, date.fromisoformat(d), from_units(close)))
+        return found
+
     # -- runs --------------------------------------------------------------------------
     def start_run(self, run: Run) -> None:
         with self._write() as db:

@@ -6,7 +6,7 @@ import math
 from datetime import date
 from decimal import Decimal
 
-from pas.models import DailyMetric, TrailingStats
+from pas.models import DailyMetric, Price, TrailingStats
 from pas.store.base import Store
 
 
@@ -49,3 +49,26 @@ def test_trailing_stats_are_read_as_of_a_day_without_look_ahead(store: Store) ->
     assert store.delete_trailing_stats_from("a", date(2026, 1, 6)) == 2
     remaining = store.trailing_stats("a", "63")
     assert remaining is not None and remaining.as_of == date(2026, 1, 5)
+
+
+def test_price_history_is_per_symbol_oldest_first_within_the_range(store: Store) -> None:
+    store.upsert_prices(
+        [
+            Price("SPY", date(2026, 1, 6), Decimal("101")),
+            Price("SPY", date(2026, 1, 2), Decimal("99.5")),
+            Price("SPY", date(2026, 1, 5), Decimal("100")),
+            Price("AAPL", date(2026, 1, 5), Decimal("150.25")),
+            Price("MSFT", date(2026, 1, 1), Decimal("400")),
+        ]
+    )
+    history = store.price_history(["SPY", "AAPL", "MSFT", "NONE"], start=date(2026, 1, 2))
+    assert list(history) == ["AAPL", "SPY"], "symbols without a close in the range are left out"
+    assert [(p.day, p.close) for p in history["SPY"]] == [
+        (date(2026, 1, 2), Decimal("99.5")),
+        (date(2026, 1, 5), Decimal("100")),
+        (date(2026, 1, 6), Decimal("101")),
+    ]
+    assert history["AAPL"] == [Price("AAPL", date(2026, 1, 5), Decimal("150.25"))]
+    upto = store.price_history(["SPY"], end=date(2026, 1, 5))
+    assert [p.day for p in upto["SPY"]] == [date(2026, 1, 2), date(2026, 1, 5)]
+    assert store.price_history([]) == {}

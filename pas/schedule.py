@@ -136,6 +136,13 @@ CRON_JOBS: tuple[tuple[str, str, str, str, str], ...] = (
         "sync",
         "Record the fills that arrived after a trading run stopped waiting for them.",
     ),
+    (
+        "0",
+        "10",
+        "1",
+        "allocate --apply",
+        "Size the portfolios from their trailing statistics, just before the weekly rebalance.",
+    ),
     ("15", "10", "1", "rebalance --all", "Trade every portfolio back to its targets once a week (Monday)."),
 )
 

@@ -75,6 +75,7 @@ def test_crontab_lines() -> None:
         "build --due",
         "metrics update --all",
         "sync",
+        "allocate --apply",
         "rebalance --all",
     ]
     # Every job has one comment line saying what it does.

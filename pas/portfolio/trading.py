@@ -166,6 +166,9 @@ def plan_portfolios(
 ) -> tuple[list[Plan], dict[str, bool]]:
     """Plans every portfolio against the broker's prices and asset facts.
 
+    A portfolio's equity is its allocated capital when an applied allocation names it
+    (:func:`allocated_capital`), else its own capital plus cash flows plus P&L.
+
     Returns:
         The plans, and per ordered symbol whether it is fractionable.
 

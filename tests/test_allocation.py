@@ -215,9 +215,14 @@ def test_two_hundred_portfolios_in_well_under_a_second(method: str) -> None:
         r[: int(rng.integers(0, 700)), j] = np.nan
     names = [f"p{j}" for j in range(200)]
     stats = {p: {k: float(rng.normal()) for k in SCORE_BLEND} for p in names}
-    start = time.perf_counter()
-    compute_weights(r, stats, method, 0.001, 0.02, 0.1, portfolios=names)
-    assert time.perf_counter() - start < 0.5
+    # Best of three: the suite runs in parallel workers that compete for the CPU (alone,
+    # each method takes under 10 ms; see benchmarks/allocation_bench.py).
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        compute_weights(r, stats, method, 0.001, 0.02, 0.1, portfolios=names)
+        times.append(time.perf_counter() - start)
+    assert min(times) < 0.5
 
 
 def test_allocate_reads_the_store_without_look_ahead(store: Store) -> None:

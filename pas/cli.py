@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from pas import __version__
+from pas.commands import allocate as allocate_cmd
 from pas.commands import build as build_cmd
 from pas.commands import config as config_cmd
 from pas.commands import jobs as jobs_cmd
@@ -119,6 +120,7 @@ app.command("reconcile")(trading_cmd.reconcile)
 app.command("build")(build_cmd.build)
 app.command("cron")(build_cmd.cron)
 app.command("scrape")(scrape_cmd.scrape)
+app.command("allocate")(allocate_cmd.allocate)
 app.command("data")(scrape_cmd.data)
 
 

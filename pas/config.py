@@ -36,6 +36,13 @@ DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
 DEFAULT_ALPACA_TIMEOUT_SEC = 10.0
 DEFAULT_MIN_ALLOCATION = 0.0
 DEFAULT_MAX_ALLOCATION = 1.0
+# Allocation (see pas/allocation.py): the method `pas allocate` uses, and the days of
+# returns a portfolio needs before its statistics count (about a quarter).
+ALLOCATION_METHODS = ("score", "inverse_vol", "risk_parity", "equal")
+DEFAULT_ALLOCATION_METHOD = "score"
+DEFAULT_ALLOCATION_MIN_HISTORY = 63
+# A volatility target above this (500% a year) is a typo, not a risk budget.
+MAX_TARGET_VOL = 5.0
 # A Mongo server that does not answer within this many seconds is reported as unreachable;
 # pymongo's own default is 30 s, far too long for a cron job to hang.
 DEFAULT_MONGO_TIMEOUT_SEC = 3.0
@@ -100,6 +107,9 @@ class Settings:
     db_name: str = DEFAULT_DB_NAME
     min_allocation: float = DEFAULT_MIN_ALLOCATION
     max_allocation: float = DEFAULT_MAX_ALLOCATION
+    target_vol: float | None = None
+    allocation_method: str = DEFAULT_ALLOCATION_METHOD
+    allocation_min_history: int = DEFAULT_ALLOCATION_MIN_HISTORY
     alpaca_api_key: str | None = field(default=None, repr=False)
     alpaca_api_secret: str | None = field(default=None, repr=False)
     alpaca_base_url: str = PAPER_BASE_URL
@@ -215,6 +225,22 @@ def _sim_market(name: str, raw: str) -> str:
     return raw
 
 
+def _target_vol(name: str, raw: str) -> float:
+    value = _number(name, raw)
+    if not 0 < value <= MAX_TARGET_VOL:
+        raise ConfigError(
+            f"{name} must be an annualised volatility as a fraction above 0 and at most "
+            f"{MAX_TARGET_VOL:g} (0.1 is 10%), got {raw!r}"
+        )
+    return value
+
+
+def _allocation_method(name: str, raw: str) -> str:
+    if raw not in ALLOCATION_METHODS:
+        raise ConfigError(f"{name} must be one of {', '.join(ALLOCATION_METHODS)}, got {raw!r}")
+    return raw
+
+
 def _positive_int(name: str, raw: str) -> int:
     if not raw.isdigit() or int(raw) == 0:
         raise ConfigError(f"{name} must be a whole number of days, 1 or more, got {raw!r}")
@@ -289,6 +315,9 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("DB_NAME", "db_name", _db_name),
     _Spec("MIN_ALLOCATION", "min_allocation", _fraction),
     _Spec("MAX_ALLOCATION", "max_allocation", _fraction),
+    _Spec("TARGET_VOL", "target_vol", _target_vol),
+    _Spec("ALLOCATION_METHOD", "allocation_method", _allocation_method),
+    _Spec("ALLOCATION_MIN_HISTORY", "allocation_min_history", _positive_int),
     _Spec("ALPACA_API_KEY", "alpaca_api_key", _text),
     _Spec("ALPACA_API_SECRET", "alpaca_api_secret", _text),
     _Spec("ALPACA_BASE_URL", "alpaca_base_url", _url),

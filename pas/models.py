@@ -382,3 +382,33 @@ class TrailingStats:
     as_of: date
     window: str
     values: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class AppliedAllocation:
+    """An allocation stored by ``pas allocate --apply``: how the account's equity is split.
+
+    Attributes:
+        as_of: the day whose data it was computed from.
+        applied_at: when it was stored (UTC).
+        method: the allocation method (``score``, ``inverse_vol``, ``risk_parity``, ``equal``).
+        weights: relative weight per portfolio (sum 1).
+        exposure: fraction of the account invested (≤ 1); a portfolio's capital is
+            account equity × exposure × its weight.
+        ex_ante_vol: annualised ex-ante volatility of the invested book, when estimated.
+    """
+
+    as_of: date
+    applied_at: datetime
+    method: str
+    weights: Mapping[str, float]
+    exposure: float = 1.0
+    ex_ante_vol: float | None = None
+
+    def capital(self, portfolio: str, account_equity: Decimal) -> Decimal | None:
+        """Dollars of the account this allocation gives a portfolio; None when it names
+        no such portfolio."""
+        weight = self.weights.get(portfolio)
+        if weight is None:
+            return None
+        return account_equity * Decimal(repr(self.exposure)) * Decimal(repr(weight))

@@ -143,6 +143,13 @@ CRON_JOBS: tuple[tuple[str, str, str, str, str], ...] = (
         "metrics update --all",
         "Record each portfolio's daily return from its fills and the closes just fetched.",
     ),
+    (
+        "0",
+        "10",
+        "1",
+        "allocate --apply",
+        "Size the portfolios from their trailing statistics, just before the weekly rebalance.",
+    ),
     ("15", "10", "1", "rebalance --all", "Trade every portfolio back to its targets once a week (Monday)."),
 )
 

@@ -76,6 +76,7 @@ def test_crontab_lines() -> None:
         "sync",
         "prices fetch",
         "metrics update --all",
+        "allocate --apply",
         "rebalance --all",
     ]
     # Every job has one comment line saying what it does.

@@ -145,10 +145,29 @@ def portfolio_cash(store: Store, portfolio: Portfolio, net_invested: Decimal) ->
     return funded - net_invested
 
 
+def allocated_capital(store: Store, broker: Broker, portfolios: Sequence[Portfolio]) -> dict[str, Decimal]:
+    """Dollars the latest applied allocation gives each portfolio it names.
+
+    A portfolio's capital is account equity × exposure × its relative weight; this takes
+    precedence over the portfolio's own capital and cash flows. Portfolios the allocation
+    does not name (or every portfolio, when none was applied) are left out, and keep
+    their own capital. The account is asked for its equity only when needed.
+    """
+    allocation = store.latest_allocation()
+    if allocation is None or not any(p.id in allocation.weights for p in portfolios):
+        return {}
+    equity = broker.account().equity
+    found = {p.id: allocation.capital(p.id, equity) for p in portfolios}
+    return {pid: capital for pid, capital in found.items() if capital is not None}
+
+
 def plan_portfolios(
     store: Store, broker: Broker, portfolios: Sequence[Portfolio], limits: TradingLimits
 ) -> tuple[list[Plan], dict[str, bool]]:
     """Plans every portfolio against the broker's prices and asset facts.
+
+    A portfolio's equity is its allocated capital when an applied allocation names it
+    (:func:`allocated_capital`), else its own capital plus cash flows plus P&L.
 
     Returns:
         The plans, and per ordered symbol whether it is fractionable.
@@ -171,7 +190,20 @@ def plan_portfolios(
         {s for b in books.values() for s in b.positions} | {s for t in targets.values() for s in t}
     )
     prices = broker.latest_prices(symbols)
-    cash = {p.id: portfolio_cash(store, p, books[p.id].net_invested) for p in portfolios}
+    cash = {}
+    allocated = allocated_capital(store, broker, portfolios)
+    for p in portfolios:
+        capital = allocated.get(p.id)
+        if capital is None:
+            cash[p.id] = portfolio_cash(store, p, books[p.id].net_invested)
+            continue
+        # Sized by the applied allocation: equity (cash + holdings) is the allocated capital.
+        held = sum(
+            (pos.qty * prices[s] for s, pos in books[p.id].positions.items() if s in prices), Decimal(0)
+        )
+        cash[p.id] = capital - held if capital > 0 else Decimal(0)
+        if capital <= 0:
+            targets[p.id] = {}  # no capital: close every position
     # Asset facts are looked up only for symbols that end up ordered, once each: plan with
     # what is known (unknown symbols as fractionable, which orders at least as much as
     # whole shares would), look up the ordered symbols still unknown, and plan again until
@@ -189,6 +221,8 @@ def plan_portfolios(
                 fractionable,
                 limits.rules,
             )
+            if books[p.id].positions or allocated.get(p.id, 1) > 0
+            else Plan(p.id, Decimal(0), Decimal(0))
             for p in portfolios
         ]
         ordered = sorted({o.symbol for plan in plans for o in plan.orders})

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from pas.models import (
+    AppliedAllocation,
     CashFlow,
     DailyMetric,
     Fill,
@@ -355,3 +356,17 @@ class Store(ABC):
     @abstractmethod
     def delete_trailing_stats_from(self, portfolio_id: str, day: date) -> int:
         """Drops statistics as of ``day`` or later (they are recomputed after a change)."""
+
+    # -- allocations -------------------------------------------------------------------
+    @abstractmethod
+    def put_allocation(self, allocation: AppliedAllocation) -> None:
+        """Records an applied allocation; earlier ones stay as history."""
+
+    @abstractmethod
+    def allocation_history(self, limit: int | None = None) -> list[AppliedAllocation]:
+        """Applied allocations, newest first (by as-of day, then by when applied)."""
+
+    @abstractmethod
+    def latest_allocation(self, as_of: date | None = None) -> AppliedAllocation | None:
+        """The newest applied allocation whose as-of day is ``as_of`` or earlier (any, when
+        None), or None when none was applied."""

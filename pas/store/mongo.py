@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pas.config import redact_uri
 from pas.errors import InputError, StoreError
 from pas.models import (
+    AppliedAllocation,
     CashFlow,
     DailyMetric,
     Fill,
@@ -118,6 +119,7 @@ class MongoStore(Store):
         db.daily_metrics.create_index([("portfolio", 1), ("day", 1)], unique=True)
         db.trailing_stats.create_index([("portfolio", 1), ("window", 1), ("as_of", -1)], unique=True)
         db.fills.create_index("broker_order_id")
+        db.allocations.create_index([("as_of", -1), ("seq", -1)])
         db.cash_flows.create_index("flow_id", unique=True)
         db.cash_flows.create_index([("portfolio", 1), ("ts", 1), ("seq", 1)])
         db.trade_runs.create_index([("status", 1), ("created_at", 1)])
@@ -843,6 +845,45 @@ class MongoStore(Store):
                 {"portfolio": portfolio_id, "as_of": {"$gte": day.isoformat()}}
             )
             return int(result.deleted_count)
+
+    # -- allocations -------------------------------------------------------------------
+    def put_allocation(self, allocation: AppliedAllocation) -> None:
+        with self._errors():
+            self._db.allocations.insert_one(
+                {
+                    "as_of": allocation.as_of.isoformat(),
+                    "applied_at": format_ts(allocation.applied_at),
+                    "seq": self._next("allocations"),
+                    "method": allocation.method,
+                    "exposure": allocation.exposure,
+                    "ex_ante_vol": allocation.ex_ante_vol,
+                    "weights": [[p, w] for p, w in sorted(allocation.weights.items())],
+                }
+            )
+
+    def allocation_history(self, limit: int | None = None) -> list[AppliedAllocation]:
+        return self._allocations({}, limit)
+
+    def latest_allocation(self, as_of: date | None = None) -> AppliedAllocation | None:
+        found = self._allocations({"as_of": {"$lte": (as_of or date.max).isoformat()}}, 1)
+        return found[0] if found else None
+
+    def _allocations(self, query: dict[str, Any], limit: int | None) -> list[AppliedAllocation]:
+        with self._errors():
+            cursor = self._db.allocations.find(query).sort([("as_of", -1), ("seq", -1)])
+            if limit is not None:
+                cursor = cursor.limit(limit)
+            return [
+                AppliedAllocation(
+                    date.fromisoformat(d["as_of"]),
+                    parse_ts(d["applied_at"]),
+                    d["method"],
+                    {p: float(w) for p, w in d["weights"]},
+                    float(d["exposure"]),
+                    None if d.get("ex_ante_vol") is None else float(d["ex_ante_vol"]),
+                )
+                for d in cursor
+            ]
 
 
 def _plain(details: Mapping[str, Any]) -> list[list[Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from pas.errors import InputError, StoreError
 from pas.models import (
+    AppliedAllocation,
     CashFlow,
     DailyMetric,
     Fill,
@@ -217,6 +218,19 @@ MIGRATIONS: tuple[str, ...] = (
         stats TEXT NOT NULL,
         PRIMARY KEY (portfolio, window, as_of)
     ) WITHOUT ROWID
+    """,
+    # Allocations applied by `pas allocate --apply`: the split of the account's equity.
+    """
+    CREATE TABLE allocations (
+        id INTEGER PRIMARY KEY,
+        as_of TEXT NOT NULL,
+        applied_at TEXT NOT NULL,
+        method TEXT NOT NULL,
+        exposure REAL NOT NULL,
+        ex_ante_vol REAL,
+        weights TEXT NOT NULL
+    );
+    CREATE INDEX allocations_by_day ON allocations (as_of, id)
     """,
 )
 
@@ -915,6 +929,40 @@ class SqliteStore(Store):
                 (portfolio_id, day.isoformat()),
             )
             return cursor.rowcount
+
+    # -- allocations -------------------------------------------------------------------
+    def put_allocation(self, allocation: AppliedAllocation) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO allocations (as_of, applied_at, method, exposure, ex_ante_vol, weights)"
+                " VALUES (?,?,?,?,?,?)",
+                (
+                    allocation.as_of.isoformat(),
+                    format_ts(allocation.applied_at),
+                    allocation.method,
+                    allocation.exposure,
+                    allocation.ex_ante_vol,
+                    json.dumps(sorted(allocation.weights.items())),
+                ),
+            )
+
+    def allocation_history(self, limit: int | None = None) -> list[AppliedAllocation]:
+        return self._allocations("", (), limit)
+
+    def latest_allocation(self, as_of: date | None = None) -> AppliedAllocation | None:
+        found = self._allocations("WHERE as_of <= ?", ((as_of or date.max).isoformat(),), 1)
+        return found[0] if found else None
+
+    def _allocations(self, where: str, args: tuple[Any, ...], limit: int | None) -> list[AppliedAllocation]:
+        rows = self._db.execute(
+            "SELECT as_of, applied_at, method, exposure, ex_ante_vol, weights FROM allocations "
+            f"{where} ORDER BY as_of DESC, id DESC LIMIT ?",
+            (*args, -1 if limit is None else limit),
+        )
+        return [
+            AppliedAllocation(date.fromisoformat(d), parse_ts(at), m, dict(json.loads(w)), e, v)
+            for d, at, m, e, v, w in rows
+        ]
 
 
 def _portfolio(row: tuple[Any, ...]) -> Portfolio:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pas.config import redact_uri
 from pas.errors import InputError, StoreError
 from pas.models import (
+    BreakerState,
     CashFlow,
     DailyMetric,
     Fill,
@@ -40,7 +41,7 @@ from pas.models import (
 )
 from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.records import Record, UpsertCounts
-from pas.store.base import Clock, LedgerEntry, Store, system_clock
+from pas.store.base import Clock, LedgerEntry, Store, breaker_from_doc, breaker_to_doc, system_clock
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -526,6 +527,22 @@ class MongoStore(Store):
                 for doc in self._db.prices.aggregate(pipeline)
             }
 
+    def price_history(
+        self, symbols: Iterable[str], start: date | None = None, end: date | None = None
+    ) -> dict[str, list[Price]]:
+        query = {
+            "symbol": {"$in": sorted(set(symbols))},
+            "day": {"$gte": (start or date.min).isoformat(), "$lte": (end or date.max).isoformat()},
+        }
+        found: dict[str, list[Price]] = {}
+        with self._errors():
+            cursor = self._db.prices.find(query, {"_id": 0, "symbol": 1, "day": 1, "close_n": 1})
+            for d in cursor.sort([("symbol", 1), ("day", 1)]):
+                found.setdefault(d["symbol"], []).append(
+                    Price(d["symbol"], date.fromisoformat(d["day"]), from_units(int(d["close_n"])))
+                )
+        return found
+
     # -- runs --------------------------------------------------------------------------
     def start_run(self, run: Run) -> None:
         with self._errors():
@@ -829,6 +846,28 @@ class MongoStore(Store):
                 {"portfolio": portfolio_id, "as_of": {"$gte": day.isoformat()}}
             )
             return int(result.deleted_count)
+
+    # -- circuit breaker ---------------------------------------------------------------
+    def breaker_state(self) -> BreakerState:
+        with self._errors():
+            doc = self._db.breaker.find_one({"_id": "account"})
+        return BreakerState() if doc is None else breaker_from_doc(doc["state"], int(doc["version"]))
+
+    def save_breaker_state(self, state: BreakerState) -> bool:
+        from pymongo.errors import DuplicateKeyError
+
+        doc = {"version": state.version + 1, "state": breaker_to_doc(state)}
+        with self._errors():
+            if state.version == 0:
+                try:
+                    self._db.breaker.insert_one({"_id": "account", **doc})
+                except DuplicateKeyError:
+                    return False
+                return True
+            found = self._db.breaker.find_one_and_update(
+                {"_id": "account", "version": state.version}, {"$set": doc}
+            )
+            return found is not None
 
 
 def _plain(details: Mapping[str, Any]) -> list[list[Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from pas.errors import InputError, StoreError
 from pas.models import (
+    BreakerState,
     CashFlow,
     DailyMetric,
     Fill,
@@ -39,7 +40,7 @@ from pas.models import (
 )
 from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.records import Record, UpsertCounts
-from pas.store.base import Clock, LedgerEntry, Store, system_clock
+from pas.store.base import Clock, LedgerEntry, Store, breaker_from_doc, breaker_to_doc, system_clock
 
 # Keys looked up per query when comparing a batch of records with what is stored
 # (SQLite allows 32766 host parameters; smaller chunks keep each statement cheap).
@@ -217,6 +218,14 @@ MIGRATIONS: tuple[str, ...] = (
         stats TEXT NOT NULL,
         PRIMARY KEY (portfolio, window, as_of)
     ) WITHOUT ROWID
+    """,
+    # The account's circuit breaker: one row, a JSON document and its compare-and-swap version.
+    """
+    CREATE TABLE breaker (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL
+    )
     """,
 )
 
@@ -636,6 +645,24 @@ class SqliteStore(Store):
                 found[symbol] = Price(symbol, date.fromisoformat(d), from_units(close))
         return found
 
+    def price_history(
+        self, symbols: Iterable[str], start: date | None = None, end: date | None = None
+    ) -> dict[str, list[Price]]:
+        wanted = sorted(set(symbols))
+        first, last = (start or date.min).isoformat(), (end or date.max).isoformat()
+        found: dict[str, list[Price]] = {}
+        for at in range(0, len(wanted), 500):
+            chunk = wanted[at : at + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT symbol, day, close_n FROM prices WHERE symbol IN ({marks})"
+                " AND day >= ? AND day <= ? ORDER BY symbol, day",
+                [*chunk, first, last],
+            )
+            for symbol, d, close in rows:
+                found.setdefault(symbol, []).append(Price(symbol, date.fromisoformat(d), from_units(close)))
+        return found
+
     # -- runs --------------------------------------------------------------------------
     def start_run(self, run: Run) -> None:
         with self._write() as db:
@@ -897,6 +924,23 @@ class SqliteStore(Store):
                 (portfolio_id, day.isoformat()),
             )
             return cursor.rowcount
+
+    # -- circuit breaker ---------------------------------------------------------------
+    def breaker_state(self) -> BreakerState:
+        row = self._db.execute("SELECT version, state FROM breaker WHERE name = 'account'").fetchone()
+        return BreakerState() if row is None else breaker_from_doc(json.loads(row[1]), row[0])
+
+    def save_breaker_state(self, state: BreakerState) -> bool:
+        with self._write() as db:
+            row = db.execute("SELECT version FROM breaker WHERE name = 'account'").fetchone()
+            if (0 if row is None else row[0]) != state.version:
+                return False
+            db.execute(
+                "INSERT INTO breaker (name, version, state) VALUES ('account', ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET version = excluded.version, state = excluded.state",
+                (state.version + 1, json.dumps(breaker_to_doc(state))),
+            )
+        return True
 
 
 def _portfolio(row: tuple[Any, ...]) -> Portfolio:

@@ -10,6 +10,7 @@ import typer
 
 from pas.commands._app import JsonOption, money, percent, print_json, print_table, say, state
 from pas.commands.trading import BrokerName, make_broker
+from pas.errors import InputError
 
 if TYPE_CHECKING:
     from pas.models import BreakerState
@@ -301,8 +302,11 @@ def reset(
     from pas.risk.breaker import RESET_COMMAND, reset_breaker
 
     app_state = state(ctx)
+    text = " ".join(reason.split())
+    if not text:  # refused before a run is recorded: bad input writes nothing
+        raise InputError("a reset needs a reason: pas risk reset --reason TEXT")
     store = app_state.store
-    with app_state.run(RESET_COMMAND, reason=" ".join(reason.split())) as handle:
+    with app_state.run(RESET_COMMAND, reason=text) as handle:
         before, after = reset_breaker(store, reason, store.clock(), rebase=rebase)
         handle.details.update(
             was_tripped=before.tripped,

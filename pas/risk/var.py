@@ -78,6 +78,11 @@ def check_confidence(confidence: float) -> float:
     return confidence
 
 
+def _cutoff(confidence: float) -> float:
+    # 1 - 0.95 is 0.050000000000000044 in binary; rounding keeps the tail at 5% exactly.
+    return round(1 - check_confidence(confidence), 12)
+
+
 def sqrt_time(value: float, days: int) -> float:
     """A one-day risk figure scaled to ``days`` days by the square-root-of-time rule."""
     if days < 1:
@@ -92,7 +97,7 @@ def returns_var(
     equity: Decimal | None = None,
 ) -> VarEstimate:
     """VaR and CVaR from daily noncumulative returns (fractions), missing days dropped."""
-    cutoff = 1 - check_confidence(confidence)
+    cutoff = _cutoff(confidence)
     values = np.asarray(returns, dtype=np.float64)
     values = values[~np.isnan(values)]
     var, cvar = _tail(values, cutoff)
@@ -116,7 +121,7 @@ def pnl_var(
     equity: Decimal | None = None,
 ) -> VarEstimate:
     """VaR and CVaR from a book's daily P&L in dollars (fractions are of ``equity``)."""
-    cutoff = 1 - check_confidence(confidence)
+    cutoff = _cutoff(confidence)
     values = np.asarray(pnl, dtype=np.float64)
     var, cvar = _tail(values, cutoff)
     base = float(equity) if equity is not None and equity > 0 else math.nan

@@ -26,6 +26,7 @@ from pas.commands import metrics as metrics_cmd
 from pas.commands import portfolio as portfolio_cmd
 from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
+from pas.commands import risk as risk_cmd
 from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands import trading as trading_cmd
@@ -122,6 +123,7 @@ app.command("cron")(build_cmd.cron)
 app.command("scrape")(scrape_cmd.scrape)
 app.command("allocate")(allocate_cmd.allocate)
 app.command("data")(scrape_cmd.data)
+app.add_typer(risk_cmd.app, name="risk")
 
 
 def main() -> None:

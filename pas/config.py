@@ -61,6 +61,10 @@ SIM_MARKETS = ("weekdays", "always", "closed")
 # days before the as-of time: every Quiver dataset gains rows every weekday, so ten days
 # without one means the scrape is failing, and a build would run on old news.
 DEFAULT_BUILD_MAX_STALE_DAYS = 10
+# Circuit breaker limits (fractions of account equity; 0 or "off" disables a rule), see
+# pas/risk/breaker.py: a drawdown from the high-water mark, and a loss in one market day.
+DEFAULT_BREAKER_MAX_DRAWDOWN = 0.2
+DEFAULT_BREAKER_MAX_DAILY_LOSS = 0.05
 
 SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -137,6 +141,8 @@ class Settings:
     sim_cash: float = DEFAULT_SIM_CASH
     sim_market: str = "weekdays"
     build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
+    breaker_max_drawdown: float = DEFAULT_BREAKER_MAX_DRAWDOWN
+    breaker_max_daily_loss: float = DEFAULT_BREAKER_MAX_DAILY_LOSS
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -169,6 +175,18 @@ def _fraction(name: str, raw: str) -> float:
     value = _number(name, raw)
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name} must be a fraction between 0 and 1, got {raw!r}")
+    return value
+
+
+def _breaker_limit(name: str, raw: str) -> float:
+    if raw.lower() == "off":
+        return 0.0
+    value = _number(name, raw)
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(
+            f"{name} must be a fraction of equity in (0, 1] such as 0.2, "
+            f"or 0 / off to disable it, got {raw!r}"
+        )
     return value
 
 
@@ -345,6 +363,8 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("SIM_CASH", "sim_cash", _positive_dollars),
     _Spec("SIM_MARKET", "sim_market", _sim_market),
     _Spec("BUILD_MAX_STALE_DAYS", "build_max_stale_days", _positive_int),
+    _Spec("BREAKER_MAX_DRAWDOWN", "breaker_max_drawdown", _breaker_limit),
+    _Spec("BREAKER_MAX_DAILY_LOSS", "breaker_max_daily_loss", _breaker_limit),
 )
 SETTING_NAMES = tuple(spec.name for spec in _SPECS)
 assert {s.attr for s in _SPECS} <= {f.name for f in fields(Settings)}

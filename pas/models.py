@@ -412,3 +412,37 @@ class AppliedAllocation:
         if weight is None:
             return None
         return account_equity * Decimal(repr(self.exposure)) * Decimal(repr(weight))
+
+
+@dataclass(frozen=True)
+class BreakerState:
+    """The persisted state of the account's circuit breaker (see :mod:`pas.risk.breaker`).
+
+    Money in dollars, times UTC. A state that was never saved has ``version`` 0 and no
+    high-water mark; every save increments ``version`` (the store's compare-and-swap).
+
+    Attributes:
+        tripped: whether trading is refused.
+        reason: why it tripped (empty when not tripped).
+        since: when it tripped.
+        high_water_mark: the highest account equity observed; it only ever rises.
+        hwm_at: when the high-water mark was observed.
+        last_equity: the latest equity observed, and ``last_equity_at`` when.
+        prev_equity: the last equity recorded on an earlier market day than
+            ``last_equity_at``: the reference of the one-day loss.
+        prev_equity_at: when ``prev_equity`` was observed.
+        reset_at: when the breaker was last reset, with ``reset_reason``.
+    """
+
+    tripped: bool = False
+    reason: str = ""
+    since: datetime | None = None
+    high_water_mark: Decimal | None = None
+    hwm_at: datetime | None = None
+    last_equity: Decimal | None = None
+    last_equity_at: datetime | None = None
+    prev_equity: Decimal | None = None
+    prev_equity_at: datetime | None = None
+    reset_at: datetime | None = None
+    reset_reason: str = ""
+    version: int = 0

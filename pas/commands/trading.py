@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pas.commands._app import AppState, JsonOption, money, number, print_json, print_table, say, state
-from pas.errors import InputError, PasError
+from pas.errors import InputError, PasError, RefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pas.models import Portfolio, TradeOrder
-    from pas.portfolio.broker.base import Broker, Order
+    from pas.portfolio.broker.base import Account, Broker, Order
     from pas.portfolio.trading import RebalanceOutcome, TradingLimits
 
 # Fault injection for the crash-and-resume test: exit the process abruptly right after
@@ -163,11 +163,24 @@ def trade(
         PasError: an order failed (the run is recorded; re-running resumes it).
     """
     from pas.portfolio.trading import rebalance as run_rebalance
+    from pas.risk.breaker import BreakerLimits, observe_equity, refusal_message, require_untripped
 
     store = app_state.store
     gateway = make_broker(app_state, broker)
     wait = app_state.settings.fill_timeout_sec if timeout is None else timeout
     details = {"portfolios": ",".join(p.id for p in chosen), "broker": broker.value, "dry_run": dry_run}
+    breaker_limits = BreakerLimits.from_settings(app_state.settings)
+    refusal: list[str] = []
+
+    def guard(account: Account) -> None:
+        # The circuit breaker sees the account's equity before any order is sent; a dry
+        # run still shows its plan, marked refused, then exits 3 like a real run would.
+        breaker = observe_equity(store, account.equity, store.clock(), breaker_limits)
+        if dry_run and breaker.tripped:
+            refusal.append(refusal_message(breaker))
+        elif not dry_run:
+            require_untripped(breaker)
+
     with app_state.run("rebalance", **details) as handle:
         outcome = run_rebalance(
             store,
@@ -181,11 +194,14 @@ def trade(
             poll_sec=app_state.settings.fill_poll_sec,
             sleep=_pause,
             after_submit=_fault_hook(),
+            guard=guard,
         )
         handle.details.update(
             trade_run=outcome.run_id, orders=len(outcome.orders), fills=outcome.fills_recorded
         )
-        _show(outcome, as_json, wait)
+        _show(outcome, as_json, wait, refusal[0] if refusal else "")
+        if refusal:
+            raise RefusedError(refusal[0])
         failed = [o for o in outcome.orders if o.status.value == "failed"]
         if failed:
             raise PasError(
@@ -221,7 +237,7 @@ def _order_rows(orders: list[TradeOrder]) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _show(outcome: RebalanceOutcome, as_json: bool, wait: float) -> None:
+def _show(outcome: RebalanceOutcome, as_json: bool, wait: float, refused: str = "") -> None:
     from pas.models import from_units
 
     if as_json:
@@ -254,6 +270,7 @@ def _show(outcome: RebalanceOutcome, as_json: bool, wait: float) -> None:
                 "fills_recorded": outcome.fills_recorded,
                 "timed_out": outcome.timed_out,
                 "notes": outcome.notes,
+                "refused": refused or None,
             }
         )
         return
@@ -268,8 +285,13 @@ def _show(outcome: RebalanceOutcome, as_json: bool, wait: float) -> None:
         say("nothing to trade: every portfolio is within its band")
         return
     if rows:
+        dry = (
+            " (dry run: nothing sent; refused by the circuit breaker)"
+            if refused
+            else " (dry run: nothing sent)"
+        )
         print_table(
-            "Plan" + (" (dry run: nothing sent)" if outcome.dry_run else ""),
+            "Plan" + (dry if outcome.dry_run else ""),
             ["portfolio", "symbol", "side", "quantity", "notional", "reason"],
             rows,
             right=["quantity", "notional"],

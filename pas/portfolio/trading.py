@@ -40,7 +40,7 @@ from pas.models import (
     parse_ts,
     to_units,
 )
-from pas.portfolio.broker.base import Asset, Broker, BrokerFill, Order, OrderRequest
+from pas.portfolio.broker.base import Account, Asset, Broker, BrokerFill, Order, OrderRequest
 from pas.portfolio.ledger import build_book
 from pas.portfolio.netting import net_orders, split_units
 from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance
@@ -59,6 +59,9 @@ DEFAULT_RECONCILE_TOLERANCE = Decimal("0.000001")
 
 Sleep = Callable[[float], None]
 AfterSubmit = Callable[[TradeOrder, Order], None]
+# Called with the broker account before any order is sent (the circuit breaker observes
+# its equity there); raising refuses the run.
+AccountGuard = Callable[[Account], None]
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,7 @@ def rebalance(
     sleep: Sleep,
     owner: str | None = None,
     after_submit: AfterSubmit | None = None,
+    guard: AccountGuard | None = None,
 ) -> RebalanceOutcome:
     """Rebalances portfolios at a broker, or resumes a run that did not finish sending.
 
@@ -302,6 +306,8 @@ def rebalance(
         sleep: waits between polls (injected so tests do not sleep).
         owner: the lock owner (default: this host and process).
         after_submit: called after each order is accepted (a fault-injection seam).
+        guard: called with the broker account before any order is sent, in a dry run
+            too (see :data:`AccountGuard`).
 
     Raises:
         LockHeldError: another trading run is going on.
@@ -311,7 +317,7 @@ def rebalance(
     if dry_run:
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-        _check_account(broker, True, orders)
+        _check_account(broker, True, orders, guard)
         check_limits(plans, orders, _holdings(store, plans), limits)
         return RebalanceOutcome(run_id, plans, orders, dry_run=True)
 
@@ -319,7 +325,7 @@ def rebalance(
     ttl = timeout_sec + LOCK_SLACK_SEC
     acquire_trading_lock(store, owner, ttl)
     try:
-        outcome = _run(store, broker, portfolios, limits, run_id, queue, after_submit)
+        outcome = _run(store, broker, portfolios, limits, run_id, queue, after_submit, guard)
         # The wait ends at the deadline or once the injected sleep has slept the timeout,
         # whichever is first: a test's sleep that returns at once then polls a fixed number
         # of times instead of spinning until the real clock passes the deadline.
@@ -351,10 +357,11 @@ def _run(
     run_id: str,
     queue: bool,
     after_submit: AfterSubmit | None,
+    guard: AccountGuard | None,
 ) -> RebalanceOutcome:
     unfinished = store.unfinished_trade_run()
     if unfinished is not None:
-        _check_account(broker, queue)
+        _check_account(broker, queue, guard=guard)
         outcome = RebalanceOutcome(unfinished.run_id, [], store.trade_orders(unfinished.run_id), resumed=True)
         outcome.notes.append(
             f"resumed unfinished run {unfinished.run_id} ({', '.join(unfinished.portfolios)}); "
@@ -364,7 +371,7 @@ def _run(
         _settle_earlier_runs(store, broker)
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-        _check_account(broker, queue, orders)
+        _check_account(broker, queue, orders, guard)
         check_limits(plans, orders, _holdings(store, plans), limits)
         run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
         store.create_trade_run(run, orders)
@@ -384,11 +391,15 @@ def _holdings(store: Store, plans: Sequence[Plan]) -> dict[str, dict[str, Decima
     return {p.portfolio: store.holdings(p.portfolio) for p in plans}
 
 
-def _check_account(broker: Broker, queue: bool, orders: Sequence[TradeOrder] = ()) -> None:
-    """Refuses to trade on a blocked account, without the buying power the orders need
-    (buys less sells, at the plan's prices), or while the market is closed (unless
-    ``queue``)."""
+def _check_account(
+    broker: Broker, queue: bool, orders: Sequence[TradeOrder] = (), guard: AccountGuard | None = None
+) -> None:
+    """Refuses to trade when the guard refuses (the circuit breaker), on a blocked account,
+    without the buying power the orders need (buys less sells, at the plan's prices), or
+    while the market is closed (unless ``queue``)."""
     account = broker.account()
+    if guard is not None:
+        guard(account)
     if account.blocked:
         raise RefusedError("the broker account is blocked from trading; resolve it with the broker first")
     signed = (shares(o.qty) * o.ref_price * (1 if o.side is Side.BUY else -1) for o in orders)

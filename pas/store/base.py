@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from pas.models import (
     AppliedAllocation,
+    BreakerState,
     CashFlow,
     DailyMetric,
     Fill,
@@ -32,6 +33,8 @@ from pas.models import (
     TradeRunStatus,
     TrailingStats,
     WeightSet,
+    format_ts,
+    parse_ts,
 )
 from pas.portfolio.broker.base import BrokerFill, Order
 from pas.records import Record, UpsertCounts
@@ -370,3 +373,50 @@ class Store(ABC):
     def latest_allocation(self, as_of: date | None = None) -> AppliedAllocation | None:
         """The newest applied allocation whose as-of day is ``as_of`` or earlier (any, when
         None), or None when none was applied."""
+
+    # -- circuit breaker ---------------------------------------------------------------
+    @abstractmethod
+    def breaker_state(self) -> BreakerState:
+        """The account's circuit breaker; a fresh :class:`BreakerState` (version 0) if never saved."""
+
+    @abstractmethod
+    def save_breaker_state(self, state: BreakerState) -> bool:
+        """Saves the breaker atomically if nobody saved it since ``state`` was read.
+
+        Compare-and-swap on ``state.version``: the stored version must still be
+        ``state.version`` (0: nothing stored); the saved one is ``state.version + 1``.
+
+        Returns:
+            False, writing nothing, when another process saved it in between (read again
+            and redo the update).
+        """
+
+
+def breaker_to_doc(state: BreakerState) -> dict[str, Any]:
+    """A breaker state as plain JSON values: Decimals as strings, times as stored text."""
+    doc: dict[str, Any] = {}
+    for name, value in vars(state).items():
+        if name == "version":
+            continue
+        if isinstance(value, Decimal):
+            value = f"{value:f}"
+        elif isinstance(value, datetime):
+            value = format_ts(value)
+        doc[name] = value
+    return doc
+
+
+_BREAKER_MONEY = ("high_water_mark", "last_equity", "prev_equity")
+_BREAKER_TIMES = ("since", "hwm_at", "last_equity_at", "prev_equity_at", "reset_at")
+
+
+def breaker_from_doc(doc: Mapping[str, Any], version: int) -> BreakerState:
+    """The inverse of :func:`breaker_to_doc`."""
+    values: dict[str, Any] = dict(doc)
+    for name in _BREAKER_MONEY:
+        if values.get(name) is not None:
+            values[name] = Decimal(values[name])
+    for name in _BREAKER_TIMES:
+        if values.get(name) is not None:
+            values[name] = parse_ts(values[name])
+    return BreakerState(**values, version=version)

@@ -19,6 +19,7 @@ from pas.config import redact_uri
 from pas.errors import InputError, StoreError
 from pas.models import (
     AppliedAllocation,
+    BreakerState,
     CashFlow,
     DailyMetric,
     Fill,
@@ -41,7 +42,7 @@ from pas.models import (
 )
 from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.records import Record, UpsertCounts
-from pas.store.base import Clock, LedgerEntry, Store, system_clock
+from pas.store.base import Clock, LedgerEntry, Store, breaker_from_doc, breaker_to_doc, system_clock
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -884,6 +885,28 @@ class MongoStore(Store):
                 )
                 for d in cursor
             ]
+
+    # -- circuit breaker ---------------------------------------------------------------
+    def breaker_state(self) -> BreakerState:
+        with self._errors():
+            doc = self._db.breaker.find_one({"_id": "account"})
+        return BreakerState() if doc is None else breaker_from_doc(doc["state"], int(doc["version"]))
+
+    def save_breaker_state(self, state: BreakerState) -> bool:
+        from pymongo.errors import DuplicateKeyError
+
+        doc = {"version": state.version + 1, "state": breaker_to_doc(state)}
+        with self._errors():
+            if state.version == 0:
+                try:
+                    self._db.breaker.insert_one({"_id": "account", **doc})
+                except DuplicateKeyError:
+                    return False
+                return True
+            found = self._db.breaker.find_one_and_update(
+                {"_id": "account", "version": state.version}, {"$set": doc}
+            )
+            return found is not None
 
 
 def _plain(details: Mapping[str, Any]) -> list[list[Any]]:

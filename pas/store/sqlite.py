@@ -18,6 +18,7 @@ from typing import Any
 from pas.errors import InputError, StoreError
 from pas.models import (
     AppliedAllocation,
+    BreakerState,
     CashFlow,
     DailyMetric,
     Fill,
@@ -40,7 +41,7 @@ from pas.models import (
 )
 from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.records import Record, UpsertCounts
-from pas.store.base import Clock, LedgerEntry, Store, system_clock
+from pas.store.base import Clock, LedgerEntry, Store, breaker_from_doc, breaker_to_doc, system_clock
 
 # Keys looked up per query when comparing a batch of records with what is stored
 # (SQLite allows 32766 host parameters; smaller chunks keep each statement cheap).
@@ -231,6 +232,14 @@ MIGRATIONS: tuple[str, ...] = (
         weights TEXT NOT NULL
     );
     CREATE INDEX allocations_by_day ON allocations (as_of, id)
+    """,
+    # The account's circuit breaker: one row, a JSON document and its compare-and-swap version.
+    """
+    CREATE TABLE breaker (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL
+    )
     """,
 )
 
@@ -963,6 +972,23 @@ class SqliteStore(Store):
             AppliedAllocation(date.fromisoformat(d), parse_ts(at), m, dict(json.loads(w)), e, v)
             for d, at, m, e, v, w in rows
         ]
+
+    # -- circuit breaker ---------------------------------------------------------------
+    def breaker_state(self) -> BreakerState:
+        row = self._db.execute("SELECT version, state FROM breaker WHERE name = 'account'").fetchone()
+        return BreakerState() if row is None else breaker_from_doc(json.loads(row[1]), row[0])
+
+    def save_breaker_state(self, state: BreakerState) -> bool:
+        with self._write() as db:
+            row = db.execute("SELECT version FROM breaker WHERE name = 'account'").fetchone()
+            if (0 if row is None else row[0]) != state.version:
+                return False
+            db.execute(
+                "INSERT INTO breaker (name, version, state) VALUES ('account', ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET version = excluded.version, state = excluded.state",
+                (state.version + 1, json.dumps(breaker_to_doc(state))),
+            )
+        return True
 
 
 def _portfolio(row: tuple[Any, ...]) -> Portfolio:

@@ -144,6 +144,13 @@ CRON_JOBS: tuple[tuple[str, str, str, str, str], ...] = (
         "Record each portfolio's daily return from its fills and the closes just fetched.",
     ),
     (
+        "5",
+        "17",
+        "1-5",
+        "risk status --update",
+        "Feed the circuit breaker the closing account equity (it trips on a deep drawdown or daily loss).",
+    ),
+    (
         "0",
         "10",
         "1",

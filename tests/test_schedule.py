@@ -76,6 +76,7 @@ def test_crontab_lines() -> None:
         "sync",
         "prices fetch",
         "metrics update --all",
+        "risk status --update",
         "allocate --apply",
         "rebalance --all",
     ]

@@ -13,9 +13,9 @@ Rules (see the README's "Risk" section):
   loss (the loss so far is acknowledged); the HWM stays unless rebased.
 - An observation older than the latest one (a back-filled day) can only raise the HWM.
 
-Equity is observed by ``pas rebalance`` / ``pas build`` before any order is sent (the
-broker's account equity), by ``pas risk status --update``, and by whoever calls
-:func:`observe_equity` (the metrics update after the close). Every trip and reset leaves a
+Equity is the broker's account equity, observed by ``pas rebalance`` / ``pas build``
+before any order is sent and by ``pas risk status --update`` (scheduled daily after the
+close). Every trip and reset leaves a
 run record. :func:`check_breaker` is pure; :func:`observe_equity` and :func:`reset_breaker`
 read-modify-write the stored state with the store's compare-and-swap, so two processes
 observing at once never lose an update (the HWM cannot fall by a race).
@@ -126,10 +126,13 @@ def require_untripped(state: BreakerState) -> None:
 def observe_equity(store: Store, equity: Decimal, when: datetime, limits: BreakerLimits) -> BreakerState:
     """Records an observation of account equity and updates the stored breaker.
 
-    The hook for every place that learns the account's equity: trading calls it with the
-    broker's account equity before sending orders; the metrics update should call it after
-    the close with the account equity it computed (sum of portfolio equities, or the
-    broker's). A trip is recorded as a run (command ``risk trip``, status ``refused``).
+    The hook for every place that learns the account's equity from the broker: trading
+    calls it before sending orders, and ``pas risk status --update`` (scheduled after the
+    close) calls it once a day. Only the broker's account equity is ever observed: the sum
+    of the portfolios' ledger equities is a different quantity (the account may hold cash
+    no portfolio is allocated), and mixing the two in one high-water mark would trip the
+    breaker on no loss at all. A trip is recorded as a run (command ``risk trip``, status
+    ``refused``).
 
     Returns:
         The saved state (check ``tripped``).

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pas.errors import InputError, LockHeldError, PasError, RefusedError
 from pas.models import (
     UNITS_PER_ONE,
+    CashFlow,
     Fill,
     Portfolio,
     Side,
@@ -165,12 +166,22 @@ def allocated_capital(store: Store, broker: Broker, portfolios: Sequence[Portfol
 
 
 def plan_portfolios(
-    store: Store, broker: Broker, portfolios: Sequence[Portfolio], limits: TradingLimits
+    store: Store,
+    broker: Broker,
+    portfolios: Sequence[Portfolio],
+    limits: TradingLimits,
+    transfers: dict[str, Decimal] | None = None,
 ) -> tuple[list[Plan], dict[str, bool]]:
     """Plans every portfolio against the broker's prices and asset facts.
 
     A portfolio's equity is its allocated capital when an applied allocation names it
     (:func:`allocated_capital`), else its own capital plus cash flows plus P&L.
+
+    Args:
+        transfers: filled with the dollars each allocated portfolio must receive (or give,
+            when negative) for its ledger equity to equal its allocated capital. The caller
+            records them as cash flows when it trades, so that money moved between
+            portfolios by the allocation is never counted as a portfolio's return.
 
     Returns:
         The plans, and per ordered symbol whether it is fractionable.
@@ -179,6 +190,8 @@ def plan_portfolios(
         InputError: a portfolio has no targets, no capital or a symbol has no price.
         RefusedError: a symbol is not tradable.
     """
+    if transfers is None:
+        transfers = {}
     books, targets = {}, {}
     for p in portfolios:
         weights = store.current_weights(p.id)
@@ -194,6 +207,7 @@ def plan_portfolios(
     )
     prices = broker.latest_prices(symbols)
     cash = {}
+    transfers.clear()
     allocated = allocated_capital(store, broker, portfolios)
     for p in portfolios:
         capital = allocated.get(p.id)
@@ -205,6 +219,11 @@ def plan_portfolios(
             (pos.qty * prices[s] for s, pos in books[p.id].positions.items() if s in prices), Decimal(0)
         )
         cash[p.id] = capital - held if capital > 0 else Decimal(0)
+        funded = (p.capital or Decimal(0)) + sum((f.amount for f in store.cash_flows(p.id)), Decimal(0))
+        ledger_equity = funded - books[p.id].net_invested + held
+        moved = (max(capital, Decimal(0)) - ledger_equity).quantize(Decimal("0.01"))
+        if moved:
+            transfers[p.id] = moved
         if capital <= 0:
             targets[p.id] = {}  # no capital: close every position
     # Asset facts are looked up only for symbols that end up ordered, once each: plan with
@@ -240,6 +259,14 @@ def plan_portfolios(
         )
     fractionable = {s: assets[s].fractionable for s in ordered}
     return plans, fractionable
+
+
+def _record_transfers(store: Store, run_id: str, transfers: dict[str, Decimal]) -> None:
+    """Records allocation transfers as cash flows, once per run and portfolio (the flow id
+    is derived from both, so a resumed or repeated call adds nothing)."""
+    when = store.clock()
+    for pid, amount in sorted(transfers.items()):
+        store.add_cash_flow(CashFlow(pid, amount, when, f"alloc-{run_id}-{pid}", note="allocation"))
 
 
 def check_limits(
@@ -369,10 +396,12 @@ def _run(
         )
     else:
         _settle_earlier_runs(store, broker)
-        plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
+        transfers: dict[str, Decimal] = {}
+        plans, fractionable = plan_portfolios(store, broker, portfolios, limits, transfers)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
         _check_account(broker, queue, orders, guard)
         check_limits(plans, orders, _holdings(store, plans), limits)
+        _record_transfers(store, run_id, transfers)
         run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
         store.create_trade_run(run, orders)
         outcome = RebalanceOutcome(run_id, plans, orders)

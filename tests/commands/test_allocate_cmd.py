@@ -136,9 +136,17 @@ def test_rebalance_sizes_capital_from_the_applied_allocation(home: Path) -> None
     with SqliteStore(home / "pas.db") as store:
         assert store.holdings("a") == {"AAA": Decimal(3500)}
         assert store.holdings("b") == {"BBB": Decimal(750)}
+        # The money the allocation moved is a cash flow, not a return: a's ledger equity
+        # (10,000 of capital + flows) and b's (flows only) now equal what they were given.
+        flows = {p: [(f.amount, f.note) for f in store.cash_flows(p)] for p in ("a", "b")}
+        assert flows == {"a": [(Decimal(60_000), "allocation")], "b": [(Decimal(30_000), "allocation")]}
+    again = pas(home, "rebalance", "--all", "--json")
+    assert again.exit_code == 0, again.output
+    with SqliteStore(home / "pas.db") as store:
+        assert len(store.cash_flows("a")) == 1, "equity already matches: nothing more moves"
 
 
-def test_a_portfolio_allocated_nothing_is_closed_and_one_not_named_keeps_its_capital(home: Path) -> None:
+def test_a_portfolio_allocated_nothing_is_closed_and_gives_its_money_back(home: Path) -> None:
     assert pas(home, "rebalance", "-p", "a").exit_code == 0  # 10,000 of capital: 500 AAA
     with SqliteStore(home / "pas.db") as store:
         assert store.holdings("a") == {"AAA": Decimal(500)}
@@ -148,5 +156,12 @@ def test_a_portfolio_allocated_nothing_is_closed_and_one_not_named_keeps_its_cap
     with SqliteStore(home / "pas.db") as store:
         assert store.holdings("a") == {}
         store.put_allocation(AppliedAllocation(AS_OF, datetime(2026, 1, 6, tzinfo=UTC), "equal", {"b": 1.0}))
+    # Allocated nothing, a gave its 10,000 back as a cash flow; an allocation that no
+    # longer names it leaves it with what it was last given: nothing to trade with.
+    with SqliteStore(home / "pas.db") as store:
+        assert sum(f.amount for f in store.cash_flows("a")) == Decimal(-10_000)
     result = pas(home, "rebalance", "-p", "a", "--json")
-    assert json.loads(result.output)["plans"][0]["equity"].startswith("10000")
+    assert (result.exit_code, result.output) == (
+        2,
+        "error: portfolio a has no equity to trade with; fund it with `pas portfolio fund a AMOUNT`\n",
+    )

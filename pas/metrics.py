@@ -525,3 +525,45 @@ def _field(record: Mapping[str, Any], key: str) -> str:
 def _first(problems: Sequence[str], shown: int = 5) -> str:
     more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
     return "; ".join(problems[:shown]) + more
+
+
+@dataclass(frozen=True)
+class MetricsUpdate:
+    """What :func:`update_metrics` wrote for one portfolio."""
+
+    portfolio: str
+    written: int
+    first: date | None = None
+    last: date | None = None
+
+
+def update_metrics(
+    store: Store, portfolio: Portfolio, benchmark: str, until: date | None = None
+) -> MetricsUpdate:
+    """Computes and stores each missing day's metric of a portfolio from its ledger and the
+    stored closes, then recomputes its trailing statistics from the first new day.
+
+    Days already stored (posted by hand, or computed before) are left alone.
+
+    Args:
+        until: the last day to compute (a backtest's simulated today); closes after it
+            are not read, so no metric is written from prices that are not yet known.
+
+    Raises:
+        StaleDataError: the benchmark or a held symbol has no stored close.
+        InputError: the portfolio has neither capital nor cash flows.
+    """
+    fills = store.fills(portfolio.id)
+    symbols = {f.symbol for f in fills} | {benchmark}
+    history = store.price_history(symbols, None, until)
+    closes = {s: [(p.day, p.close) for p in v] for s, v in history.items()}
+    computed = daily_returns_from_ledger(
+        portfolio.id, portfolio.capital, fills, store.cash_flows(portfolio.id), closes, benchmark
+    )
+    stored = store.metric_days(portfolio.id)
+    new = [m for m in computed if m.day not in stored]
+    if not new:
+        return MetricsUpdate(portfolio.id, 0)
+    store.put_daily_metrics(new)
+    recompute_trailing_stats(store, portfolio.id, new[0].day)
+    return MetricsUpdate(portfolio.id, len(new), new[0].day, new[-1].day)

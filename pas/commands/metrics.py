@@ -140,23 +140,12 @@ def _report_updates(results: list[dict[str, Any]], as_json: bool) -> None:
 
 
 def _update_one(app_state: AppState, portfolio: Portfolio) -> dict[str, Any]:
-    from pas import metrics as lib
+    from pas.metrics import update_metrics
 
-    store = app_state.store
-    benchmark = app_state.settings.benchmark
-    fills = store.fills(portfolio.id)
-    symbols = {f.symbol for f in fills} | {benchmark}
-    closes = {s: [(p.day, p.close) for p in v] for s, v in store.price_history(symbols).items()}
-    computed = lib.daily_returns_from_ledger(
-        portfolio.id, portfolio.capital, fills, store.cash_flows(portfolio.id), closes, benchmark
-    )
-    stored = store.metric_days(portfolio.id)
-    new = [m for m in computed if m.day not in stored]
-    if not new:
+    done = update_metrics(app_state.store, portfolio, app_state.settings.benchmark)
+    if not done.written:
         return {"portfolio": portfolio.id, "written": 0}
-    store.put_daily_metrics(new)
-    lib.recompute_trailing_stats(store, portfolio.id, new[0].day)
-    return {"portfolio": portfolio.id, "written": len(new), "first": new[0].day, "last": new[-1].day}
+    return {"portfolio": portfolio.id, "written": done.written, "first": done.first, "last": done.last}
 
 
 @app.command("show")

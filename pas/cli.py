@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from pas import __version__
 from pas.commands import allocate as allocate_cmd
+from pas.commands import backtest as backtest_cmd
 from pas.commands import build as build_cmd
 from pas.commands import config as config_cmd
 from pas.commands import jobs as jobs_cmd
@@ -124,6 +125,7 @@ app.command("scrape")(scrape_cmd.scrape)
 app.command("allocate")(allocate_cmd.allocate)
 app.command("data")(scrape_cmd.data)
 app.add_typer(risk_cmd.app, name="risk")
+app.command("backtest")(backtest_cmd.backtest)
 
 
 def main() -> None:

@@ -77,7 +77,7 @@ def make_broker(app_state: AppState, name: BrokerName) -> Broker:
     return broker
 
 
-def _limits(app_state: AppState) -> TradingLimits:
+def trading_limits(app_state: AppState) -> TradingLimits:
     from pas.portfolio.rebalance import PlanRules
     from pas.portfolio.trading import TradingLimits
 
@@ -186,7 +186,7 @@ def trade(
             store,
             gateway,
             list(chosen),
-            _limits(app_state),
+            trading_limits(app_state),
             run_id=handle.run_id,
             dry_run=dry_run,
             queue=queue,

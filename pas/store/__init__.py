@@ -5,7 +5,18 @@ from __future__ import annotations
 from pas.config import Settings
 from pas.store.base import Clock, LedgerEntry, Store, system_clock
 
-__all__ = ["Clock", "LedgerEntry", "Store", "open_store", "system_clock"]
+__all__ = [
+    "BACKTEST_SUFFIX",
+    "Clock",
+    "LedgerEntry",
+    "Store",
+    "open_backtest_store",
+    "open_store",
+    "system_clock",
+]
+
+# The backtest namespace: PAS_HOME/backtest.db, or the database DB_NAME + this suffix.
+BACKTEST_SUFFIX = "_backtest"
 
 
 def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
@@ -21,3 +32,26 @@ def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
     from pas.store.sqlite import SqliteStore
 
     return SqliteStore(settings.sqlite_path, clock)
+
+
+def open_backtest_store(settings: Settings, clock: Clock = system_clock, *, fresh: bool = False) -> Store:
+    """The backtest namespace, apart from live data: ``PAS_HOME/backtest.db`` (SQLite) or
+    the database ``DB_NAME`` + ``_backtest`` (MongoDB).
+
+    Args:
+        fresh: empty it first (a new backtest replaces the previous one).
+    """
+    if settings.mongo_uri:
+        from pas.store.mongo import MongoStore
+
+        name = settings.db_name + BACKTEST_SUFFIX
+        if fresh:
+            MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec, clock).drop()
+        return MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec, clock)
+    from pas.store.sqlite import SqliteStore
+
+    path = settings.home / "backtest.db"
+    if fresh:
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+    return SqliteStore(path, clock)

@@ -235,6 +235,10 @@ class Store(ABC):
         """The newest stored close of each symbol (at or before a day); missing ones left out."""
 
     @abstractmethod
+    def price_symbols(self) -> list[str]:
+        """Every symbol with a stored close, sorted."""
+
+    @abstractmethod
     def price_history(
         self, symbols: Iterable[str], start: date | None = None, end: date | None = None
     ) -> dict[str, list[Price]]:

@@ -105,6 +105,12 @@ class MongoStore(Store):
     def close(self) -> None:
         self._client.close()
 
+    def drop(self) -> None:
+        """Drops this store's whole database and closes it (the backtest namespace only)."""
+        with self._errors():
+            self._client.drop_database(self.db_name)
+        self.close()
+
     def describe(self) -> str:
         return f"mongodb {self._where} database {self.db_name}"
 
@@ -528,6 +534,10 @@ class MongoStore(Store):
                 doc["_id"]: Price(doc["_id"], date.fromisoformat(doc["day"]), from_units(int(doc["close_n"])))
                 for doc in self._db.prices.aggregate(pipeline)
             }
+
+    def price_symbols(self) -> list[str]:
+        with self._errors():
+            return sorted(str(s) for s in self._db.prices.distinct("symbol"))
 
     def price_history(
         self, symbols: Iterable[str], start: date | None = None, end: date | None = None

@@ -659,6 +659,11 @@ class SqliteStore(Store):
                 found[symbol] = Price(symbol, date.fromisoformat(d), from_units(close))
         return found
 
+    def price_symbols(self) -> list[str]:
+        return [
+            symbol for (symbol,) in self._db.execute("SELECT DISTINCT symbol FROM prices ORDER BY symbol")
+        ]
+
     def price_history(
         self, symbols: Iterable[str], start: date | None = None, end: date | None = None
     ) -> dict[str, list[Price]]:

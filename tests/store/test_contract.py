@@ -151,6 +151,7 @@ def test_prices_upsert_and_latest(store: Store) -> None:
     }
     assert store.latest_prices(["AAPL"], on_or_before=date(2026, 1, 4))["AAPL"].close == Decimal("100")
     assert store.latest_prices([]) == {}
+    assert store.price_symbols() == ["AAPL", "MSFT"]
 
 
 def test_runs_record_outcome_newest_first(store: Store, clock: FakeClock) -> None:

@@ -24,6 +24,7 @@ from pas.commands import jobs as jobs_cmd
 from pas.commands import portfolio as portfolio_cmd
 from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
+from pas.commands import report as report_cmd
 from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands import trading as trading_cmd
@@ -118,6 +119,7 @@ app.command("build")(build_cmd.build)
 app.command("cron")(build_cmd.cron)
 app.command("scrape")(scrape_cmd.scrape)
 app.command("data")(scrape_cmd.data)
+app.command("report")(report_cmd.report)
 
 
 def main() -> None:

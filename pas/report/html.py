@@ -338,7 +338,7 @@ def _heatmap(months: Mapping[tuple[int, int], float]) -> Figure:
 def _percent_format() -> Any:
     from matplotlib.ticker import PercentFormatter
 
-    return PercentFormatter(1.0, decimals=0)
+    return PercentFormatter(1.0, decimals=None)  # small scales need decimals
 
 
 def _weights_section(data: ReportData) -> str:

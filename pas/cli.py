@@ -28,6 +28,7 @@ from pas.commands import portfolio as portfolio_cmd
 from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
 from pas.commands import risk as risk_cmd
+from pas.commands import report as report_cmd
 from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands import trading as trading_cmd
@@ -126,6 +127,7 @@ app.command("allocate")(allocate_cmd.allocate)
 app.command("data")(scrape_cmd.data)
 app.add_typer(risk_cmd.app, name="risk")
 app.command("backtest")(backtest_cmd.backtest)
+app.command("report")(report_cmd.report)
 
 
 def main() -> None:

@@ -1,0 +1,105 @@
+"""``pas report``: one self-contained HTML file of portfolios' performance."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pas.commands._app import AppState, say, state
+from pas.errors import InputError, StoreError
+
+if TYPE_CHECKING:
+    from pas.store import Store
+
+BACKTEST_SQLITE = "backtest.db"
+"""The backtest's embedded store, under PAS_HOME (written by ``pas backtest``)."""
+BACKTEST_DB_SUFFIX = "_backtest"
+"""The backtest's MongoDB database is ``DB_NAME`` with this suffix."""
+
+
+@contextmanager
+def open_report_store(app_state: AppState, backtest: bool) -> Iterator[Store]:
+    """The store a report reads: the live one, or the backtest's (closed afterwards).
+
+    Raises:
+        InputError: ``backtest`` and no backtest has been run (its store does not exist).
+    """
+    if not backtest:
+        yield app_state.store
+        return
+    settings = app_state.settings
+    missing = InputError("no backtest results to report; run `pas backtest` first")
+    if settings.mongo_uri:
+        from pas.store.mongo import MongoStore
+
+        name = settings.db_name + BACKTEST_DB_SUFFIX
+        store: Store = MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec)
+        if not store.list_portfolios():
+            store.close()
+            raise missing
+    else:
+        from pas.store.sqlite import SqliteStore
+
+        path = settings.home / BACKTEST_SQLITE
+        if not path.is_file():
+            raise missing
+        store = SqliteStore(path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _check_out(out: Path) -> Path:
+    parent = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        raise InputError(f"--out {out} is a directory; name an HTML file such as {out / 'report.html'}")
+    if not parent.is_dir():
+        raise InputError(f"--out {out}: directory {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise InputError(f"--out {out} is not writable; choose another path")
+    return out
+
+
+def report(
+    ctx: typer.Context,
+    portfolio_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID]...", help="Portfolios to show (default: every one with daily metrics)."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("report.html"),
+    backtest: Annotated[
+        bool, typer.Option("--backtest", help="Report the results of `pas backtest` instead.")
+    ] = False,
+) -> None:
+    """Write an HTML report: equity against the benchmark, drawdown, rolling Sharpe,
+    monthly returns, weights, allocation, statistics and risk (one file, images embedded).
+
+    Example: pas report lobby gov --out report.html
+    """
+    from pas.report.data import load_report_data
+    from pas.report.html import render_report
+
+    app_state = state(ctx)
+    target = _check_out(out)
+    with open_report_store(app_state, backtest) as store:
+        ids = list(dict.fromkeys(portfolio_ids or []))
+        for pid in ids:
+            if store.get_portfolio(pid) is None:
+                raise InputError(f"no portfolio {pid!r} (see `pas portfolio list`)")
+        if not ids:
+            ids = [p.id for p in store.list_portfolios() if store.metric_days(p.id)]
+            if not ids:
+                raise InputError("no portfolio has daily metrics yet; run `pas metrics update --all` first")
+        data = load_report_data(store, ids, app_state.settings.benchmark, backtest=backtest)
+        html = render_report(data)
+    try:
+        target.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
+    say(f"wrote {target} ({', '.join(ids)}; {len(html) // 1024} KiB)")

@@ -1,0 +1,1 @@
+"""The demo: bundled SYNTHETIC sample data (``pas/demo/data``) and its loader."""

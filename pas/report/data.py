@@ -1,0 +1,199 @@
+"""What a report shows, gathered from a store, and the statistics computed from it.
+
+:class:`ReportData` is plain data so that a backtest can fill one without a store.
+Statistics are computed with :mod:`pas.analytics` from the daily returns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from pas.errors import InputError
+from pas.store.base import Store
+
+VAR_LEVELS = (0.95, 0.99)
+"""Confidence levels of the 1-day value at risk the report shows."""
+
+STAT_NAMES = (
+    "annual return",
+    "annual volatility",
+    "Sharpe",
+    "Sortino",
+    "max drawdown",
+    "Calmar",
+    "alpha",
+    "beta",
+    "information ratio",
+    "VaR 95%",
+    "CVaR 95%",
+)
+"""The statistics table's rows, in order. Returns, volatility, drawdown, alpha and VaR are
+fractions (shown as percentages); the ratios and beta are plain numbers."""
+
+PERCENT_STATS = frozenset(
+    {"annual return", "annual volatility", "max drawdown", "alpha", "VaR 95%", "CVaR 95%"}
+)
+
+
+@dataclass(frozen=True)
+class PortfolioSeries:
+    """A portfolio's daily history.
+
+    Attributes:
+        days: trading days, oldest first.
+        returns: each day's return as a fraction, net of cash flows.
+        equity: dollars at each close, None where unknown.
+    """
+
+    days: tuple[date, ...]
+    returns: tuple[float, ...]
+    equity: tuple[float | None, ...] = ()
+
+    @property
+    def last_equity(self) -> float | None:
+        """The newest known equity in dollars."""
+        known = [e for e in self.equity if e is not None]
+        return known[-1] if known else None
+
+
+@dataclass(frozen=True)
+class RiskFigures:
+    """A portfolio's 1-day value at risk, as fractions (negative is a loss) and dollars.
+
+    Attributes:
+        var: per confidence level (0.95, 0.99), the 1-day VaR as a fraction of equity.
+        equity: the dollars the fractions apply to (None when unknown).
+        method: how the figures were obtained, shown in the report.
+    """
+
+    var: Mapping[float, float]
+    equity: float | None = None
+    method: str = "historical"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows.
+
+    Attributes:
+        portfolios: daily history per portfolio id, in the order shown.
+        benchmark: the benchmark's symbol, or None when there is none.
+        benchmark_returns: the benchmark's daily returns (days without one are left out).
+        weights: each portfolio's current target weights ``{symbol: weight}``.
+        allocation: allocation history: (day, ``{portfolio: share of capital}``), oldest
+            first; empty until an allocation has been applied.
+        risk: risk figures per portfolio (missing ones are not shown).
+        generated_at: when the report was made (UTC).
+        backtest: whether the data comes from a backtest rather than live trading.
+    """
+
+    portfolios: Mapping[str, PortfolioSeries]
+    benchmark: str | None = None
+    benchmark_returns: Mapping[date, float] = field(default_factory=dict)
+    weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    allocation: Sequence[tuple[date, Mapping[str, float]]] = ()
+    risk: Mapping[str, RiskFigures] = field(default_factory=dict)
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    backtest: bool = False
+
+
+def load_report_data(
+    store: Store,
+    portfolio_ids: Sequence[str],
+    benchmark: str | None,
+    *,
+    allocation: Sequence[tuple[date, Mapping[str, float]]] = (),
+    now: datetime | None = None,
+    backtest: bool = False,
+) -> ReportData:
+    """Gathers a report's data from the store: daily metrics, current weights, and
+    historical 1-day VaR from the returns.
+
+    Args:
+        store: the store holding the daily metrics (``put_daily_metrics``).
+        portfolio_ids: the portfolios to show, each with at least one daily metric.
+        benchmark: the benchmark's symbol, named in the report; its returns are the
+            ``benchmark_ret`` of the daily metrics.
+        allocation: allocation history, when one exists.
+        now: the report's time (default: the store's clock).
+        backtest: whether the store holds a backtest.
+
+    Raises:
+        InputError: a portfolio has no daily metrics.
+    """
+    series: dict[str, PortfolioSeries] = {}
+    bench: dict[date, float] = {}
+    weights: dict[str, dict[str, float]] = {}
+    risk: dict[str, RiskFigures] = {}
+    for pid in portfolio_ids:
+        metrics = store.daily_metrics(pid)
+        if not metrics:
+            raise InputError(f"portfolio {pid!r} has no daily metrics yet; run `pas metrics update {pid}`")
+        s = PortfolioSeries(
+            days=tuple(m.day for m in metrics),
+            returns=tuple(m.ret for m in metrics),
+            equity=tuple(None if m.equity is None else float(m.equity) for m in metrics),
+        )
+        series[pid] = s
+        for m in metrics:
+            if m.benchmark_ret is not None:
+                bench.setdefault(m.day, m.benchmark_ret)
+        current = store.current_weights(pid)
+        weights[pid] = dict(current.weights) if current is not None else {}
+        risk[pid] = historical_risk(s)
+    return ReportData(
+        portfolios=series,
+        benchmark=benchmark if bench else None,
+        benchmark_returns=dict(sorted(bench.items())),
+        weights=weights,
+        allocation=tuple(allocation),
+        risk=risk,
+        generated_at=now or store.clock(),
+        backtest=backtest,
+    )
+
+
+def historical_risk(series: PortfolioSeries) -> RiskFigures:
+    """1-day historical VaR at :data:`VAR_LEVELS` from a portfolio's daily returns."""
+    from pas.analytics import value_at_risk
+
+    return RiskFigures(
+        var={level: _scalar(value_at_risk(list(series.returns), 1 - level)) for level in VAR_LEVELS},
+        equity=series.last_equity,
+    )
+
+
+def statistics(series: PortfolioSeries, benchmark_returns: Mapping[date, float]) -> dict[str, float]:
+    """The statistics table's values (:data:`STAT_NAMES`) for one portfolio; NaN where the
+    data is too short or there is no benchmark. Alpha, beta and the information ratio use
+    the days that have a benchmark return."""
+    import numpy as np
+
+    from pas import analytics as a
+
+    r = np.asarray(series.returns, dtype=np.float64)
+    bench = np.asarray([benchmark_returns.get(d, math.nan) for d in series.days], dtype=np.float64)
+    both = ~np.isnan(bench)
+    nan = math.nan
+    stats = {
+        "annual return": _scalar(a.annual_return(r)),
+        "annual volatility": _scalar(a.annual_volatility(r)),
+        "Sharpe": _scalar(a.sharpe_ratio(r)),
+        "Sortino": _scalar(a.sortino_ratio(r)),
+        "max drawdown": _scalar(a.max_drawdown(r)),
+        "Calmar": _scalar(a.calmar_ratio(r)),
+        "alpha": _scalar(a.alpha(r[both], bench[both])) if both.sum() >= 2 else nan,
+        "beta": _scalar(a.beta(r[both], bench[both])) if both.sum() >= 2 else nan,
+        "information ratio": _scalar(a.information_ratio(r[both], bench[both])) if both.sum() >= 2 else nan,
+        "VaR 95%": _scalar(a.value_at_risk(r, 0.05)),
+        "CVaR 95%": _scalar(a.conditional_value_at_risk(r, 0.05)),
+    }
+    return stats
+
+
+def _scalar(value: object) -> float:
+    """A statistic of 1-D returns as a float (pas.analytics returns floats for 1-D input)."""
+    return float(value)  # type: ignore[arg-type]

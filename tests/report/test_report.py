@@ -1,0 +1,269 @@
+"""HTML reports: structure, embedded images, no network, escaping, degenerate data, CLI."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from pas.analytics import sharpe_ratio
+from pas.models import DailyMetric, Portfolio, Schedule, WeightSet
+from pas.report.data import PortfolioSeries, ReportData, RiskFigures, load_report_data, statistics
+from pas.report.html import NO_ALLOCATION, ROLLING_WINDOW, monthly_returns, render_report, rolling_sharpe
+from pas.store.base import Store
+from pas.store.sqlite import SqliteStore
+from tests.commands.conftest import Invoke
+
+PNG = b"\x89PNG\r\n\x1a\n"
+SECTIONS = ("equity", "drawdown", "rolling-sharpe", "monthly", "weights", "allocation", "statistics", "risk")
+NOW = datetime(2026, 1, 5, 22, 0, tzinfo=UTC)
+
+
+class Page(HTMLParser):
+    """Collects what the tests look at; fails on unbalanced tags."""
+
+    VOID = frozenset({"meta", "img", "br", "link", "input", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.ids: list[str] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self.tags: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(found["id"] or "")
+        if tag == "img":
+            self.images.append(found.get("src") or "")
+        for name in ("src", "href"):
+            if found.get(name):
+                self.links.append(found[name] or "")
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes {self.open[-1:]}"
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(html: str) -> Page:
+    assert html.startswith("<!DOCTYPE html>")
+    page = Page()
+    page.feed(html)
+    page.close()
+    assert page.open == []
+    return page
+
+
+def days(n: int, start: date = date(2025, 1, 2)) -> tuple[date, ...]:
+    out, d = [], start
+    while len(out) < n:
+        if d.weekday() < 5:
+            out.append(d)
+        d += timedelta(1)
+    return tuple(out)
+
+
+def series(n: int, seed: float = 0.0) -> PortfolioSeries:
+    ds = days(n)
+    returns = tuple(0.004 * math.sin(i * 0.7 + seed) + 0.0005 for i in range(n))
+    return PortfolioSeries(ds, returns, tuple(10_000.0 * (1 + i / 1000) for i in range(n)))
+
+
+def sample_data(n: int = 90, *, benchmark: bool = True) -> ReportData:
+    ports = {"lobby": series(n), "<script>alert(1)</script>": series(n, 1.0)}
+    bench = {d: 0.003 * math.cos(i) for i, d in enumerate(days(n))} if benchmark else {}
+    return ReportData(
+        portfolios=ports,
+        benchmark="SPY" if benchmark else None,
+        benchmark_returns=bench,
+        weights={"lobby": {"AAPL": 0.5, "<img src=x onerror=alert(1)>": 0.2, "A$B$": 0.1}},
+        allocation=((date(2025, 2, 3), {"lobby": 0.6, "<script>alert(1)</script>": 0.4}),),
+        risk={"lobby": RiskFigures({0.95: -0.01, 0.99: -0.02}, 10_000.0)},
+        generated_at=NOW,
+    )
+
+
+def test_the_report_has_every_section_and_embeds_png_images() -> None:
+    page = parse(render_report(sample_data()))
+    assert [i for i in page.ids if i in SECTIONS] == list(SECTIONS)
+    # equity, drawdown, rolling Sharpe, 2 heat maps, 1 weights chart, allocation
+    assert len(page.images) == 7
+    for src in page.images:
+        prefix = "data:image/png;base64,"
+        assert src.startswith(prefix)
+        assert base64.b64decode(src[len(prefix) :], validate=True).startswith(PNG)
+    assert {"table", "style"} <= page.tags and "script" not in page.tags
+
+
+def test_the_report_loads_nothing_from_the_network() -> None:
+    html = render_report(sample_data())
+    page = parse(html)
+    assert all(link.startswith(("data:", "#")) for link in page.links)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
+    assert "http://" not in html and "https://" not in html
+
+
+def test_names_from_data_are_escaped() -> None:
+    html = render_report(sample_data())
+    assert "<script" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "lobby" in "".join(parse(html).text)
+
+
+def test_one_day_of_data_and_no_benchmark_degrade_gracefully() -> None:
+    data = ReportData(portfolios={"new": series(1)}, generated_at=NOW)
+    html = render_report(data)
+    page = parse(html)
+    text = " ".join(page.text)
+    assert len(page.images) == 4  # equity, drawdown, rolling Sharpe (a note), one heat map
+    assert NO_ALLOCATION in text and "No target weights set." in text
+    assert "No benchmark returns are stored" in text and "no benchmark" in text
+
+
+def test_a_report_without_portfolios_still_renders() -> None:
+    page = parse(render_report(ReportData(portfolios={}, generated_at=NOW)))
+    assert "No portfolios." in " ".join(page.text)
+
+
+def test_rolling_sharpe_is_the_sharpe_ratio_of_each_trailing_window() -> None:
+    s = series(ROLLING_WINDOW + 10)
+    values = rolling_sharpe(s.returns)
+    assert all(math.isnan(v) for v in values[: ROLLING_WINDOW - 1])
+    for end in (ROLLING_WINDOW, ROLLING_WINDOW + 10):
+        expected = float(sharpe_ratio(list(s.returns[end - ROLLING_WINDOW : end])))  # type: ignore[arg-type]
+        assert values[end - 1] == pytest.approx(expected, rel=1e-12)
+    assert all(math.isnan(v) for v in rolling_sharpe([0.01] * ROLLING_WINDOW))  # no variation
+
+
+def test_monthly_returns_compound_the_days_of_each_month() -> None:
+    s = PortfolioSeries((date(2025, 1, 30), date(2025, 1, 31), date(2025, 2, 3)), (0.1, 0.1, -0.05))
+    assert monthly_returns(s) == {(2025, 1): pytest.approx(0.21), (2025, 2): pytest.approx(-0.05)}
+
+
+def test_statistics_without_a_benchmark_leave_alpha_and_beta_out() -> None:
+    stats = statistics(series(30), {})
+    assert math.isnan(stats["alpha"]) and math.isnan(stats["beta"]) and math.isnan(stats["information ratio"])
+    assert stats["annual volatility"] > 0 and stats["max drawdown"] <= 0
+
+
+def _seed(store: Store, pid: str = "lobby", n: int = 5, *, benchmark: bool = True) -> None:
+    store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, NOW))
+    store.put_daily_metrics(
+        [
+            DailyMetric(pid, d, 0.01 * (-1) ** i, Decimal(10_000 + i), 0.002 if benchmark else None)
+            for i, d in enumerate(days(n))
+        ]
+    )
+    store.put_weights(WeightSet(pid, NOW, {"AAPL": 0.6, "MSFT": 0.3}))
+
+
+def test_load_report_data_reads_metrics_weights_and_computes_risk(store: Store) -> None:
+    _seed(store)
+    data = load_report_data(store, ["lobby"], "SPY", now=NOW)
+    s = data.portfolios["lobby"]
+    assert s.days == days(5) and s.returns[0] == 0.01 and s.equity[-1] == 10_004.0
+    assert data.benchmark == "SPY" and list(data.benchmark_returns) == list(days(5))
+    assert data.weights == {"lobby": {"AAPL": 0.6, "MSFT": 0.3}}
+    assert data.allocation == () and data.generated_at == NOW
+    assert data.risk["lobby"].equity == 10_004.0 and data.risk["lobby"].var[0.95] < 0
+
+
+def test_load_report_data_without_benchmark_returns_has_no_benchmark(store: Store) -> None:
+    _seed(store, benchmark=False)
+    assert load_report_data(store, ["lobby"], "SPY", now=NOW).benchmark is None
+
+
+def test_load_report_data_refuses_a_portfolio_without_metrics(store: Store) -> None:
+    store.add_portfolio(Portfolio("empty", "manual", Schedule.WEEKLY, NOW))
+    with pytest.raises(
+        Exception, match=r"portfolio 'empty' has no daily metrics yet; run `pas metrics update"
+    ):
+        load_report_data(store, ["empty"], "SPY")
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(home: Path) -> Path:
+    with SqliteStore(home / "pas.db") as s:
+        _seed(s, "lobby", 70)
+        _seed(s, "gov", 3)
+        s.add_portfolio(Portfolio("idle", "manual", Schedule.WEEKLY, NOW))
+    return home
+
+
+def test_pas_report_writes_every_portfolio_with_metrics(pas: Invoke, seeded: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = pas("report", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"wrote {out} (gov, lobby; ")
+    page = parse(out.read_text())
+    assert len(page.images) == 3 + 2 + 2  # equity, drawdown, rolling; 2 heat maps; 2 weight charts
+
+
+def test_pas_report_names_portfolios(pas: Invoke, seeded: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert pas("report", "lobby", "--out", str(out)).exit_code == 0
+    assert "gov" not in " ".join(parse(out.read_text()).text)
+    result = pas("report", "nope", "--out", str(out))
+    assert (result.exit_code, result.stderr) == (2, "error: no portfolio 'nope' (see `pas portfolio list`)\n")
+    result = pas("report", "idle", "--out", str(out))
+    assert result.exit_code == 2
+    assert (
+        result.stderr == "error: portfolio 'idle' has no daily metrics yet; run `pas metrics update idle`\n"
+    )
+
+
+def test_pas_report_without_metrics_says_how_to_get_them(pas: Invoke, tmp_path: Path) -> None:
+    result = pas("report", "--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 2
+    assert (
+        result.stderr == "error: no portfolio has daily metrics yet; run `pas metrics update --all` first\n"
+    )
+
+
+def test_pas_report_refuses_bad_out_paths(pas: Invoke, seeded: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "r.html"
+    result = pas("report", "--out", str(missing))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --out {missing}: directory {missing.parent} does not exist; create it first\n"
+    )
+    result = pas("report", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --out {tmp_path} is a directory; name an HTML file such as {tmp_path / 'report.html'}\n"
+    )
+
+
+def test_pas_report_backtest_needs_a_backtest(pas: Invoke, seeded: Path, tmp_path: Path) -> None:
+    result = pas("report", "--backtest", "--out", str(tmp_path / "r.html"))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: no backtest results to report; run `pas backtest` first\n",
+    )
+
+
+def test_pas_report_backtest_reads_the_backtest_store(pas: Invoke, home: Path, tmp_path: Path) -> None:
+    with SqliteStore(home / "backtest.db") as s:
+        _seed(s, "bt", 10)
+    out = tmp_path / "r.html"
+    result = pas("report", "--backtest", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "backtest" in " ".join(parse(out.read_text()).text)

@@ -22,13 +22,14 @@ from pas.commands import allocate as allocate_cmd
 from pas.commands import backtest as backtest_cmd
 from pas.commands import build as build_cmd
 from pas.commands import config as config_cmd
+from pas.commands import demo as demo_cmd
 from pas.commands import jobs as jobs_cmd
 from pas.commands import metrics as metrics_cmd
 from pas.commands import portfolio as portfolio_cmd
 from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
-from pas.commands import risk as risk_cmd
 from pas.commands import report as report_cmd
+from pas.commands import risk as risk_cmd
 from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands import trading as trading_cmd
@@ -128,6 +129,7 @@ app.command("data")(scrape_cmd.data)
 app.add_typer(risk_cmd.app, name="risk")
 app.command("backtest")(backtest_cmd.backtest)
 app.command("report")(report_cmd.report)
+app.command("demo")(demo_cmd.demo)
 
 
 def main() -> None:

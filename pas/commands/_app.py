@@ -67,6 +67,12 @@ class AppState:
             self._store = open_store(self.settings)
         return self._store
 
+    def use_settings(self, settings: Settings) -> None:
+        """Replaces the settings (a command that runs on its own store, such as the demo);
+        a store opened with the old ones is closed."""
+        self.close()
+        self._settings = settings
+
     def close(self) -> None:
         """Closes the store if it was opened."""
         if self._store is not None:

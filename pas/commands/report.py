@@ -16,11 +16,6 @@ from pas.errors import InputError, StoreError
 if TYPE_CHECKING:
     from pas.store import Store
 
-BACKTEST_SQLITE = "backtest.db"
-"""The backtest's embedded store, under PAS_HOME (written by ``pas backtest``)."""
-BACKTEST_DB_SUFFIX = "_backtest"
-"""The backtest's MongoDB database is ``DB_NAME`` with this suffix."""
-
 
 @contextmanager
 def open_report_store(app_state: AppState, backtest: bool) -> Iterator[Store]:
@@ -32,24 +27,15 @@ def open_report_store(app_state: AppState, backtest: bool) -> Iterator[Store]:
     if not backtest:
         yield app_state.store
         return
+    from pas.store import BACKTEST_SQLITE, open_backtest_store
+
     settings = app_state.settings
-    missing = InputError("no backtest results to report; run `pas backtest` first")
-    if settings.mongo_uri:
-        from pas.store.mongo import MongoStore
-
-        name = settings.db_name + BACKTEST_DB_SUFFIX
-        store: Store = MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec)
-        if not store.list_portfolios():
-            store.close()
-            raise missing
-    else:
-        from pas.store.sqlite import SqliteStore
-
-        path = settings.home / BACKTEST_SQLITE
-        if not path.is_file():
-            raise missing
-        store = SqliteStore(path)
+    if not settings.mongo_uri and not (settings.home / BACKTEST_SQLITE).is_file():
+        raise InputError("no backtest results to report; run `pas backtest` first")
+    store = open_backtest_store(settings)
     try:
+        if not store.list_portfolios():
+            raise InputError("no backtest results to report; run `pas backtest` first")
         yield store
     finally:
         store.close()

@@ -105,7 +105,7 @@ def load_report_data(
     portfolio_ids: Sequence[str],
     benchmark: str | None,
     *,
-    allocation: Sequence[tuple[date, Mapping[str, float]]] = (),
+    allocation: Sequence[tuple[date, Mapping[str, float]]] | None = None,
     now: datetime | None = None,
     backtest: bool = False,
 ) -> ReportData:
@@ -117,7 +117,8 @@ def load_report_data(
         portfolio_ids: the portfolios to show, each with at least one daily metric.
         benchmark: the benchmark's symbol, named in the report; its returns are the
             ``benchmark_ret`` of the daily metrics.
-        allocation: allocation history, when one exists.
+        allocation: allocation history; default: the allocations applied in ``store``,
+            each portfolio's share of the account (weight × exposure) from its as-of day.
         now: the report's time (default: the store's clock).
         backtest: whether the store holds a backtest.
 
@@ -149,7 +150,7 @@ def load_report_data(
         benchmark=benchmark if bench else None,
         benchmark_returns=dict(sorted(bench.items())),
         weights=weights,
-        allocation=tuple(allocation),
+        allocation=tuple(allocation if allocation is not None else applied_allocations(store)),
         risk=risk,
         generated_at=now or store.clock(),
         backtest=backtest,
@@ -197,3 +198,12 @@ def statistics(series: PortfolioSeries, benchmark_returns: Mapping[date, float])
 def _scalar(value: object) -> float:
     """A statistic of 1-D returns as a float (pas.analytics returns floats for 1-D input)."""
     return float(value)  # type: ignore[arg-type]
+
+
+def applied_allocations(store: Store) -> list[tuple[date, dict[str, float]]]:
+    """The allocations applied in a store, oldest first, as each portfolio's share of the
+    account (relative weight × exposure)."""
+    return [
+        (a.as_of, {p: w * a.exposure for p, w in a.weights.items()})
+        for a in reversed(store.allocation_history())
+    ]

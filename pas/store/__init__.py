@@ -17,6 +17,7 @@ __all__ = [
 
 # The backtest namespace: PAS_HOME/backtest.db, or the database DB_NAME + this suffix.
 BACKTEST_SUFFIX = "_backtest"
+BACKTEST_SQLITE = "backtest.db"
 
 
 def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
@@ -50,7 +51,7 @@ def open_backtest_store(settings: Settings, clock: Clock = system_clock, *, fres
         return MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec, clock)
     from pas.store.sqlite import SqliteStore
 
-    path = settings.home / "backtest.db"
+    path = settings.home / BACKTEST_SQLITE
     if fresh:
         for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             leftover.unlink(missing_ok=True)

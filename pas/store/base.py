@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from pas.models import (
+    UNITS_PER_ONE,
     AppliedAllocation,
     BreakerState,
     CashFlow,
@@ -34,6 +35,7 @@ from pas.models import (
     TrailingStats,
     WeightSet,
     format_ts,
+    from_units,
     parse_ts,
 )
 from pas.portfolio.broker.base import BrokerFill, Order
@@ -58,6 +60,17 @@ class LedgerEntry(NamedTuple):
     signed_qty: int
     price: int
     commission: int
+
+
+def sum_sim_fills(rows: Iterable[tuple[str, str, int, int, int]]) -> tuple[dict[str, Decimal], Decimal]:
+    """Net nano-unit quantities and the exact cost (10⁻¹⁸ dollars) of Sim fill rows."""
+    qty: dict[str, int] = {}
+    spent = 0
+    for symbol, side, q, price, commission in rows:
+        signed = q if side == "buy" else -q
+        qty[symbol] = qty.get(symbol, 0) + signed
+        spent += signed * price + commission * UNITS_PER_ONE
+    return {s: from_units(v) for s, v in qty.items()}, Decimal(spent) / (Decimal(UNITS_PER_ONE) ** 2)
 
 
 class Store(ABC):
@@ -210,8 +223,21 @@ class Store(ABC):
         """Replaces a Sim order's state (by broker id)."""
 
     @abstractmethod
-    def sim_orders(self) -> list[Order]:
-        """Every Sim order, newest first."""
+    def sim_orders(
+        self,
+        *,
+        open_only: bool = False,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+        after: datetime | None = None,
+    ) -> list[Order]:
+        """Sim orders, newest first: all, or those still open, or the one with an id or
+        client order id, or those submitted after a time."""
+
+    @abstractmethod
+    def sim_totals(self) -> tuple[dict[str, Decimal], Decimal]:
+        """Net shares per symbol over every Sim fill, and the dollars they cost
+        (buys − sells + commissions): what the Sim account holds and has spent."""
 
     @abstractmethod
     def sim_add_fill(self, fill: BrokerFill) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pas.config import redact_uri
@@ -42,7 +43,15 @@ from pas.models import (
 )
 from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.records import Record, UpsertCounts
-from pas.store.base import Clock, LedgerEntry, Store, breaker_from_doc, breaker_to_doc, system_clock
+from pas.store.base import (
+    Clock,
+    LedgerEntry,
+    Store,
+    breaker_from_doc,
+    breaker_to_doc,
+    sum_sim_fills,
+    system_clock,
+)
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -453,10 +462,35 @@ class MongoStore(Store):
         with self._errors():
             self._db.sim_orders.update_one({"_id": order.id}, {"$set": update})
 
-    def sim_orders(self) -> list[Order]:
+    def sim_orders(
+        self,
+        *,
+        open_only: bool = False,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+        after: datetime | None = None,
+    ) -> list[Order]:
+        query: dict[str, Any] = {}
+        if open_only:
+            query["status"] = {"$nin": [s.value for s in OrderStatus if s.terminal]}
+        if order_id is not None:
+            query["_id"] = order_id
+        if client_order_id is not None:
+            query["client_order_id"] = client_order_id
+        if after is not None:
+            query["submitted_at"] = {"$gt": format_ts(after)}
         with self._errors():
-            cursor = self._db.sim_orders.find().sort([("submitted_at", -1), ("seq", -1)])
+            cursor = self._db.sim_orders.find(query).sort([("submitted_at", -1), ("seq", -1)])
             return [_sim_order(d) for d in cursor]
+
+    def sim_totals(self) -> tuple[dict[str, Decimal], Decimal]:
+        fields = {"_id": 0, "symbol": 1, "side": 1, "qty_n": 1, "price_n": 1, "commission_n": 1}
+        with self._errors():
+            rows = [
+                (d["symbol"], d["side"], int(d["qty_n"]), int(d["price_n"]), int(d["commission_n"]))
+                for d in self._db.sim_fills.find({}, fields)
+            ]
+        return sum_sim_fills(rows)
 
     def sim_add_fill(self, fill: BrokerFill) -> None:
         with self._errors():

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,15 @@ from pas.models import (
 )
 from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.records import Record, UpsertCounts
-from pas.store.base import Clock, LedgerEntry, Store, breaker_from_doc, breaker_to_doc, system_clock
+from pas.store.base import (
+    Clock,
+    LedgerEntry,
+    Store,
+    breaker_from_doc,
+    breaker_to_doc,
+    sum_sim_fills,
+    system_clock,
+)
 
 # Keys looked up per query when comparing a batch of records with what is stored
 # (SQLite allows 32766 host parameters; smaller chunks keep each statement cheap).
@@ -585,12 +594,37 @@ class SqliteStore(Store):
                 ),
             )
 
-    def sim_orders(self) -> list[Order]:
-        rows = self._db.execute(
+    def sim_orders(
+        self,
+        *,
+        open_only: bool = False,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+        after: datetime | None = None,
+    ) -> list[Order]:
+        sql = (
             "SELECT id, client_order_id, symbol, side, qty_n, filled_qty_n, filled_avg_price_n, status,"
-            " submitted_at FROM sim_orders ORDER BY submitted_at DESC, rowid DESC"
+            " submitted_at FROM sim_orders WHERE 1"
         )
+        args: list[Any] = []
+        if open_only:
+            sql += f" AND status NOT IN ({','.join('?' * len(_TERMINAL_STATUSES))})"
+            args += _TERMINAL_STATUSES
+        if order_id is not None:
+            sql += " AND id = ?"
+            args.append(order_id)
+        if client_order_id is not None:
+            sql += " AND client_order_id = ?"
+            args.append(client_order_id)
+        if after is not None:
+            sql += " AND submitted_at > ?"
+            args.append(format_ts(after))
+        rows = self._db.execute(sql + " ORDER BY submitted_at DESC, rowid DESC", args)
         return [_sim_order(row) for row in rows]
+
+    def sim_totals(self) -> tuple[dict[str, Decimal], Decimal]:
+        rows = self._db.execute("SELECT symbol, side, qty_n, price_n, commission_n FROM sim_fills")
+        return sum_sim_fills(rows)
 
     def sim_add_fill(self, fill: BrokerFill) -> None:
         with self._write() as db:
@@ -1057,6 +1091,9 @@ def _sim_order_row(order: Order) -> tuple[Any, ...]:
         order.status.value,
         format_ts(order.submitted_at or datetime.min),
     )
+
+
+_TERMINAL_STATUSES = [s.value for s in OrderStatus if s.terminal]
 
 
 def _sim_order(row: tuple[Any, ...]) -> Order:

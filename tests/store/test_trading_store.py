@@ -108,6 +108,11 @@ def test_sim_orders_reject_a_reused_client_order_id_and_fills_come_after_a_time(
     store.sim_add_fill(f2)
     assert store.sim_fills() == [f1, f2]
     assert store.sim_fills(after=T0) == [f2]
+    # Net shares per symbol and the exact dollars spent (buys − sells + commissions).
+    assert store.sim_totals() == (
+        {"AAA": Decimal(2), "BBB": Decimal(-1)},
+        Decimal("20.02") - 3 + Decimal("0.5"),
+    )
 
 
 def test_the_sync_cursor_is_per_broker_and_moves(store: Store) -> None:
@@ -140,3 +145,25 @@ def test_a_run_is_never_stored_without_its_orders(store: Store, monkeypatch: pyt
     assert store.trade_orders("r0") == []
     assert [o.client_order_id for o in store.trade_orders()] == ["c1"]
     assert store.unfinished_trade_run() == TradeRun("r1", T0, "sim", ("a",))
+
+
+def test_sim_orders_filter_by_state_id_and_time(store: Store) -> None:
+    def order(oid: str, status: OrderStatus, at: int) -> Order:
+        return Order(
+            oid, f"c-{oid}", "AAA", Side.BUY, Decimal(1), Decimal(0), None, status, T0 + timedelta(seconds=at)
+        )
+
+    placed = [
+        order("o1", OrderStatus.FILLED, 0),
+        order("o2", OrderStatus.ACCEPTED, 1),
+        order("o3", OrderStatus.NEW, 2),
+    ]
+    for o in placed:
+        store.sim_add_order(o)
+    assert [o.id for o in store.sim_orders()] == ["o3", "o2", "o1"]
+    assert [o.id for o in store.sim_orders(open_only=True)] == ["o3", "o2"]
+    assert store.sim_orders(order_id="o2") == [placed[1]]
+    assert store.sim_orders(client_order_id="c-o1") == [placed[0]]
+    assert [o.id for o in store.sim_orders(after=T0)] == ["o3", "o2"]
+    assert store.sim_orders(order_id="none") == []
+    assert store.sim_totals() == ({}, Decimal(0))

@@ -97,10 +97,8 @@ class SimBroker:
 
     def account(self) -> Account:
         self._fill_pending()
-        cash = self.starting_cash
-        for f in self.store.sim_fills():
-            sign = 1 if f.side is Side.BUY else -1
-            cash -= sign * f.qty * f.price + f.commission
+        _, spent = self.store.sim_totals()
+        cash = self.starting_cash - spent
         value = sum((p.market_value or Decimal(0) for p in self.positions()), Decimal(0))
         return Account(equity=cash + value, cash=cash, buying_power=max(cash, Decimal(0)), blocked=False)
 
@@ -129,22 +127,19 @@ class SimBroker:
 
     def get_order(self, order_id: str) -> Order:
         self._fill_pending()
-        for order in self.store.sim_orders():
-            if order.id == order_id:
-                return order
-        raise InputError(f"the sim broker has no order {order_id}")
+        found = self.store.sim_orders(order_id=order_id)
+        if not found:
+            raise InputError(f"the sim broker has no order {order_id}")
+        return found[0]
 
     def order_by_client_id(self, client_order_id: str) -> Order | None:
         self._fill_pending()
-        return next((o for o in self.store.sim_orders() if o.client_order_id == client_order_id), None)
+        found = self.store.sim_orders(client_order_id=client_order_id)
+        return found[0] if found else None
 
     def list_orders(self, status: str = "open", after: datetime | None = None) -> list[Order]:
         self._fill_pending()
-        orders = self.store.sim_orders()
-        if after is not None:
-            orders = [o for o in orders if o.submitted_at is None or o.submitted_at > after]
-        if status == "open":
-            return [o for o in orders if not o.status.terminal]
+        orders = self.store.sim_orders(open_only=status == "open", after=after)
         if status == "closed":
             return [o for o in orders if o.status.terminal]
         return orders
@@ -160,7 +155,7 @@ class SimBroker:
         now = self.store.clock()
         if not self._is_open(now):
             return
-        pending = [o for o in self.store.sim_orders() if not o.status.terminal]
+        pending = self.store.sim_orders(open_only=True)
         if not pending:
             return
         closes = self.latest_prices([o.symbol for o in pending])
@@ -202,9 +197,7 @@ class SimBroker:
     # -- positions and activity --------------------------------------------------------
     def positions(self) -> list[BrokerPosition]:
         self._fill_pending()
-        qty: dict[str, Decimal] = {}
-        for f in self.store.sim_fills():
-            qty[f.symbol] = qty.get(f.symbol, Decimal(0)) + (f.qty if f.side is Side.BUY else -f.qty)
+        qty, _ = self.store.sim_totals()
         held = {s: q for s, q in qty.items() if q != 0}
         closes = self.latest_prices(list(held))
         return [

@@ -52,20 +52,30 @@ def as_of_time(day: date | None, now: datetime) -> datetime:
     return min(end, now)
 
 
+# Datasets published in bursts may go longer than BUILD_MAX_STALE_DAYS without a record
+# and still be current: lobbying reports (LD-2) are quarterly, due 20 days after the
+# quarter ends, so weeks without a filing are normal between deadlines.
+STALE_DAYS_FLOOR: dict[str, int] = {"lobbying": 95}
+
+
 def load_data(
     store: Store, strategy: Strategy, params: Mapping[str, int | float], as_of: datetime, max_stale_days: int
 ) -> tuple[dict[str, Sequence[Record]], tuple[DatasetUse, ...]]:
     """The records of each dataset the strategy reads, public in its history window before
     ``as_of`` (at least ``max_stale_days`` of it).
 
+    A dataset is stale when its newest record is more than ``max_stale_days`` old, or, for
+    a dataset published in bursts, more than its :data:`STALE_DAYS_FLOOR`.
+
     Raises:
         StaleDataError: a dataset is empty, or its newest record public by ``as_of`` is
             more than ``max_stale_days`` days older than ``as_of``.
     """
-    days = max(strategy.history_days(params), max_stale_days)
     data: dict[str, Sequence[Record]] = {}
     uses: list[DatasetUse] = []
     for name in strategy.datasets:
+        stale_days = max(max_stale_days, STALE_DAYS_FLOOR.get(name, 0))
+        days = max(strategy.history_days(params), stale_days)
         # The store filters on public_at already; filtering again costs little and keeps a
         # backend bug from turning into look-ahead.
         records = [
@@ -81,10 +91,10 @@ def load_data(
                 f"run `pas scrape {name}`"
             )
         newest = max(r.public_at for r in records)
-        if newest < as_of - timedelta(days=max_stale_days):
+        if newest < as_of - timedelta(days=stale_days):
             raise StaleDataError(
                 f"the newest {name} record public by {as_of:%Y-%m-%d} is from {newest:%Y-%m-%d}, more than "
-                f"{max_stale_days} days old; run `pas scrape {name}` (or raise BUILD_MAX_STALE_DAYS)"
+                f"{stale_days} days old; run `pas scrape {name}` (or raise BUILD_MAX_STALE_DAYS)"
             )
         data[name] = records
         uses.append(DatasetUse(name, len(records), newest))

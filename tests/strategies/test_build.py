@@ -76,3 +76,21 @@ def test_as_of_is_the_end_of_the_day_or_now() -> None:
     assert as_of_time(None, now) == now
     assert as_of_time(date(2026, 1, 2), now) == datetime(2026, 1, 2, 23, 59, 59, 999999, tzinfo=UTC)
     assert as_of_time(date(2026, 1, 5), now) == now
+
+
+def test_lobbying_may_go_a_quarter_without_a_filing(store: Store, clock: FakeClock) -> None:
+    # LD-2 reports are quarterly: 60 quiet days is current for lobbying, stale for contracts.
+    filed = clock.now - timedelta(days=60)
+    identity = {"ticker": "AAA", "amount": "1", "client": "A"}
+    lobby = Record("lobbying", natural_key("lobbying", identity), "AAA", filed.date(), filed, identity)
+    store.upsert_records("lobbying", [lobby])
+    from pas.strategies import get_strategy
+    from pas.strategies.build import load_data
+
+    strategy = get_strategy("lobbying_growth")
+    data, uses = load_data(store, strategy, {"top_n": 10, "min_spend": 0.0}, clock.now, max_stale_days=10)
+    assert uses[0].newest == filed and len(data["lobbying"]) == 1
+    old = clock.now - timedelta(days=96)
+    store.upsert_records("lobbying", [Record("lobbying", "k2", "BBB", old.date(), old, identity)])
+    with pytest.raises(StaleDataError, match="more than 95 days old"):
+        load_data(store, strategy, {}, clock.now + timedelta(days=40), max_stale_days=10)

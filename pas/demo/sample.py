@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from pas.models import Price, parse_ts
@@ -48,31 +49,33 @@ class SampleSummary:
     last_day: date
 
 
-def _read(name: str) -> bytes:
+def _read(name: str, folder: Path | None = None) -> bytes:
+    if folder is not None:
+        return (folder / name).read_bytes()
     return (resources.files(DATA_PACKAGE) / DATA_DIR / name).read_bytes()
 
 
-def manifest() -> dict[str, Any]:
+def manifest(folder: Path | None = None) -> dict[str, Any]:
     """The sample's manifest: range, symbols, record counts, seed."""
-    data: dict[str, Any] = json.loads(_read("manifest.json"))
+    data: dict[str, Any] = json.loads(_read("manifest.json", folder))
     return data
 
 
-def sample_range() -> tuple[date, date]:
+def sample_range(folder: Path | None = None) -> tuple[date, date]:
     """The first and last price day of the sample."""
-    m = manifest()
+    m = manifest(folder)
     return date.fromisoformat(m["first_day"]), date.fromisoformat(m["last_day"])
 
 
-def sample_records(dataset: str) -> list[Record]:
+def sample_records(dataset: str, folder: Path | None = None) -> list[Record]:
     """The stored records of one dataset, oldest ``public_at`` first."""
-    text = gzip.decompress(_read(f"{dataset}.jsonl.gz")).decode()
+    text = gzip.decompress(_read(f"{dataset}.jsonl.gz", folder)).decode()
     return [_record(json.loads(line)) for line in text.splitlines() if line]
 
 
-def sample_prices() -> list[Price]:
+def sample_prices(folder: Path | None = None) -> list[Price]:
     """Every synthetic close, by day then symbol."""
-    text = gzip.decompress(_read("prices.csv.gz")).decode()
+    text = gzip.decompress(_read("prices.csv.gz", folder)).decode()
     reader = csv.reader(io.StringIO(text))
     next(reader)
     days: dict[str, date] = {}
@@ -82,16 +85,20 @@ def sample_prices() -> list[Price]:
     ]
 
 
-def load_sample(store: Store) -> SampleSummary:
+def load_sample(store: Store, folder: Path | None = None) -> SampleSummary:
     """Loads the sample's records and closes into ``store``; loading again changes nothing.
 
     Records are upserted on their natural keys and closes on (symbol, day), so a second
     load counts every record as unchanged.
+
+    Args:
+        folder: a sample written by ``scripts/make_demo_data.py --out`` (default: the
+            bundled one).
     """
-    m = manifest()
-    counts = {name: store.upsert_records(name, sample_records(name)) for name in DATASET_NAMES}
-    written = store.upsert_prices(sample_prices())
-    first, last = sample_range()
+    m = manifest(folder)
+    counts = {name: store.upsert_records(name, sample_records(name, folder)) for name in DATASET_NAMES}
+    written = store.upsert_prices(sample_prices(folder))
+    first, last = sample_range(folder)
     return SampleSummary(counts, written, tuple(m["symbols"]), m["benchmark"], first, last)
 
 

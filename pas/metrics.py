@@ -45,6 +45,7 @@ from pas.models import (
     Portfolio,
     TrailingStats,
     from_units,
+    parse_day,
     parse_decimal,
     to_units,
 )
@@ -104,14 +105,6 @@ class PostedRow:
     day: date
     ret: float
     equity: Decimal | None = None
-
-
-def parse_day(text: str, what: str = "date") -> date:
-    """A ``YYYY-MM-DD`` day from user input."""
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{what} {text!r} is not a day; use YYYY-MM-DD such as 2026-01-05") from None
 
 
 def parse_return(text: str | float, what: str = "return") -> float:

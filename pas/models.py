@@ -85,6 +85,14 @@ def parse_decimal(text: str | int | float | Decimal, what: str) -> Decimal:
     return value
 
 
+def parse_day(text: str, what: str = "date") -> date:
+    """A ``YYYY-MM-DD`` day from user input; ``what`` names the field in the error."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{what} {text!r} is not a day; use YYYY-MM-DD such as 2026-01-05") from None
+
+
 def utc(ts: datetime) -> datetime:
     """The same instant in UTC; a naive datetime is taken to be UTC already."""
     if ts.tzinfo is None:

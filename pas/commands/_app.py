@@ -190,3 +190,10 @@ def percent(value: Decimal | float | None, places: int = 2) -> str:
     if value is None:
         return ""
     return f"{float(value) * 100:.{places}f}%"
+
+
+def as_of_day(text: str | None) -> date | None:
+    """The day of an ``--as-of`` option, or None when it was not given."""
+    from pas.models import parse_day
+
+    return None if text is None else parse_day(text, "--as-of")

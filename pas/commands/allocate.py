@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pas.commands._app import JsonOption, percent, print_json, print_table, say, state
+from pas.commands._app import JsonOption, as_of_day, percent, print_json, print_table, say, state
 from pas.errors import InputError
 
 if TYPE_CHECKING:
@@ -24,15 +23,6 @@ class Method(StrEnum):
     INVERSE_VOL = "inverse_vol"
     RISK_PARITY = "risk_parity"
     EQUAL = "equal"
-
-
-def _day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--as-of {text!r} is not a date; use YYYY-MM-DD such as 2026-01-02") from None
 
 
 def _ratio(value: float | None) -> str:
@@ -85,7 +75,7 @@ def allocate(
     portfolios = [p.id for p in store.list_portfolios()]
     if not portfolios:
         raise InputError("no portfolio to allocate to; add one with `pas portfolio add ID`")
-    day = _day(as_of) or market_day(store.clock())
+    day = as_of_day(as_of) or market_day(store.clock())
     chosen = method.value if method is not None else settings.allocation_method
     proposal = run_allocate(
         store,

@@ -51,8 +51,7 @@ def backtest(
 
     Example: pas backtest --start 2024-01-02 --end 2025-12-31 --allocation score
     """
-    from pas.metrics import parse_day
-    from pas.models import parse_decimal
+    from pas.models import parse_day, parse_decimal
 
     app_state = state(ctx)
     first, last = parse_day(start, "--start"), parse_day(end, "--end")

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pas.commands._app import AppState, JsonOption, err_console, percent, print_json, print_table, say, state
+from pas.commands._app import (
+    AppState,
+    JsonOption,
+    as_of_day,
+    err_console,
+    percent,
+    print_json,
+    print_table,
+    say,
+    state,
+)
 from pas.commands.trading import BrokerName, BrokerOption
 from pas.errors import InputError, LockHeldError, PasError
 
@@ -24,19 +32,6 @@ if TYPE_CHECKING:
 BUILD_LOCK = "build"
 # A build takes seconds; a lock this old belongs to a process that died.
 BUILD_LOCK_TTL_SEC = 30 * 60.0
-
-
-def _lock_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _parse_day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--as-of {text!r} is not a date; use YYYY-MM-DD such as 2026-01-02") from None
 
 
 def build(
@@ -85,7 +80,7 @@ def build(
     trade = not (dry_run or no_trade)
     store = app_state.store
     now = store.clock()
-    when = as_of_time(_parse_day(as_of), now)
+    when = as_of_time(as_of_day(as_of), now)
     # Weights built as of now are what `--due` looks for; an older as-of is marked as such.
     source = SOURCE if when == now else f"{SOURCE} as of {when:%Y-%m-%d}"
 
@@ -108,7 +103,9 @@ def build(
         _refuse_failed(results)
         return
 
-    owner = _lock_owner()
+    from pas.portfolio.trading import lock_owner_name
+
+    owner = lock_owner_name()
     if not store.acquire_lock(BUILD_LOCK, owner, BUILD_LOCK_TTL_SEC):
         raise LockHeldError("another pas build is running (it holds the build lock); this one stops")
     try:

@@ -57,6 +57,7 @@ def post(
     Example: pas metrics post lobby --date 2026-01-05 --return 0.0125 --equity 10125
     """
     from pas import metrics as lib
+    from pas.models import parse_day
     from pas.schedule import market_day
 
     app_state = state(ctx)
@@ -69,7 +70,7 @@ def post(
             raise InputError("give --date and --return (or --file with many days)")
         rows = [
             lib.PostedRow(
-                lib.parse_day(day, "--date"),
+                parse_day(day, "--date"),
                 lib.parse_return(ret, "--return"),
                 None if equity is None else lib.parse_equity(equity, "--equity"),
             )

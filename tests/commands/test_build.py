@@ -114,7 +114,7 @@ def test_as_of_builds_from_the_past_and_are_marked(home: Path) -> None:
     with stored(home) as store:
         assert store.current_weights("gov").source == "build as of 2026-01-03"  # type: ignore[union-attr]
     code, out = invoke(home, "build", "gov", "--as-of", "January", "--no-trade")
-    assert (code, out) == (2, "error: --as-of 'January' is not a date; use YYYY-MM-DD such as 2026-01-02\n")
+    assert (code, out) == (2, "error: --as-of 'January' is not a day; use YYYY-MM-DD such as 2026-01-05\n")
 
 
 def test_stale_data_is_refused(home: Path) -> None:

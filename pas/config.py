@@ -202,32 +202,23 @@ def _number(name: str, raw: str) -> float:
     return value
 
 
-def _non_negative(name: str, raw: str) -> float:
-    value = _number(name, raw)
-    if value < 0:
-        raise ConfigError(f"{name} must be zero or more (seconds), got {raw!r}")
-    return value
+def _at_least_zero(unit: str, *, strict: bool) -> Callable[[str, str], float]:
+    """A parser of numbers that must be zero or more (``strict``: more than zero)."""
+    bound = "more than zero" if strict else "zero or more"
+
+    def parse(name: str, raw: str) -> float:
+        value = _number(name, raw)
+        if value < 0 or (strict and value == 0):
+            raise ConfigError(f"{name} must be {bound}{unit}, got {raw!r}")
+        return value
+
+    return parse
 
 
-def _positive(name: str, raw: str) -> float:
-    value = _number(name, raw)
-    if value <= 0:
-        raise ConfigError(f"{name} must be more than zero (seconds), got {raw!r}")
-    return value
-
-
-def _dollars(name: str, raw: str) -> float:
-    value = _number(name, raw)
-    if value < 0:
-        raise ConfigError(f"{name} must be zero or more dollars, got {raw!r}")
-    return value
-
-
-def _positive_dollars(name: str, raw: str) -> float:
-    value = _number(name, raw)
-    if value <= 0:
-        raise ConfigError(f"{name} must be more than zero dollars, got {raw!r}")
-    return value
+_non_negative = _at_least_zero(" (seconds)", strict=False)
+_positive = _at_least_zero(" (seconds)", strict=True)
+_dollars = _at_least_zero(" dollars", strict=False)
+_positive_dollars = _at_least_zero(" dollars", strict=True)
 
 
 def _bps(name: str, raw: str) -> float:

@@ -270,3 +270,14 @@ def test_version() -> None:
 
     assert CliRunner().invoke(app, ["--version"]).stdout.startswith("pas ")
     assert isinstance(app, typer.Typer)
+
+
+def test_the_example_files_import(pas: Invoke) -> None:
+    # The README points at these files as samples of the formats; they must stay valid.
+    examples = Path(__file__).parents[2] / "examples"
+    assert pas("portfolio", "add", "starter", "--capital", "10000").exit_code == 0
+    assert pas("trades", "import", str(examples / "fills.csv")).stdout.startswith("imported 5 new fill(s)")
+    assert pas("prices", "import", str(examples / "prices.csv")).exit_code == 0
+    data = json.loads(pas("positions", "starter", "--json").stdout)
+    assert [p["symbol"] for p in data["positions"]] == ["AAPL", "BRK.B", "MSFT"]
+    assert all(p["market_value"] is not None for p in data["positions"])

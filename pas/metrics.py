@@ -13,10 +13,14 @@ Conventions of :func:`daily_returns_from_ledger`:
   up to d (buys − sells + commissions) + Σ quantity × close. A fill or cash flow counts on
   the first trading day on or after its day in New York (one on a Saturday counts on
   Monday). A held symbol without a close on d is valued at its last earlier close.
-- **Return** on day d is ``(equity_d − flow_d) / equity_{d−1} − 1``, where ``flow_d`` are
-  the cash flows of day d, counted at the end of the day: a deposit is not a gain and a
-  withdrawal is not a loss. A day whose previous equity is zero or less has no return
-  (no capital was at work) and gets no metric.
+- **Return** on day d is ``equity_d / (equity_{d−1} + flow_d) − 1``, where ``flow_d`` are
+  the cash flows of day d, counted at the start of the day: a deposit is not a gain and a
+  withdrawal is not a loss, and the day's P&L on deposited money is measured against it.
+  Start of day because pas invests a flow the morning it arrives (an allocation's
+  transfer is recorded by the rebalance that trades it); counting it at the end of the
+  day would credit that money's first-day P&L to the old capital — five times over for a
+  portfolio whose capital the allocation multiplied by six. A day with nothing at work
+  (previous equity plus flows zero or less) gets no metric.
 - The **first metric day** is the first trading day after the one the portfolio's first
   fill or cash flow counts on: that day's close is the base.
 
@@ -314,8 +318,8 @@ def daily_returns_from_ledger(
                     "run `pas prices fetch` first"
                 )
             equity += held * last_close[symbol]
-        if index > base and previous_equity > 0:
-            ret = (equity - flow_today) / previous_equity - 1.0
+        if index > base and previous_equity + flow_today > 0:
+            ret = equity / (previous_equity + flow_today) - 1.0
             bench_ret = float(bench[index][1] / bench[index - 1][1]) - 1.0
             dollars = from_units(equity // UNITS_PER_ONE)
             metrics.append(DailyMetric(portfolio, day, ret, dollars, bench_ret, SOURCE_UPDATE))

@@ -59,6 +59,22 @@ def test_equity_and_returns_by_hand_with_a_deposit_and_a_carried_close() -> None
     assert {m.source for m in got} == {"update"}
 
 
+def test_money_deposited_in_the_morning_is_measured_against_itself() -> None:
+    # 10,000 bought 100 AAPL at 100 on the 5th. On the 6th 10,000 more arrives (as an
+    # allocation's transfer does) and buys another 100 at 100; AAPL closes at 110. The
+    # book made 10% on everything at work: 22,000 / (10,000 + 10,000) - 1. Counting the
+    # deposit at the end of the day would report (22,000 - 10,000) / 10,000 - 1 = 20%.
+    fills = [
+        Fill("p", "AAPL", Side.BUY, D(100), D(100), at(5), "f1"),
+        Fill("p", "AAPL", Side.BUY, D(100), D(100), at(6), "f2"),
+    ]
+    flows = [CashFlow("p", D(10000), at(6, 14), "c1")]
+    prices = {"SPY": SPY, "AAPL": closes({5: "100", 6: "110"})}
+    got = daily_returns_from_ledger("p", D(10000), fills, flows, prices, "SPY")
+    assert (got[0].day.day, got[0].equity) == (6, D(22000))
+    assert got[0].ret == pytest.approx(0.10)
+
+
 def test_a_weekend_deposit_counts_on_monday_and_withdrawals_are_not_losses() -> None:
     flows = [CashFlow("p", D(5000), at(3), "c1"), CashFlow("p", D(-1000), at(6), "c2")]
     got = daily_returns_from_ledger("p", None, [], flows, {"SPY": SPY}, "SPY")

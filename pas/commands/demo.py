@@ -79,7 +79,10 @@ def demo(
     _show_allocation(app_state)
     report = _write_report(app_state, folder, result.portfolios)
     say(f"report: {report}")
-    say(f"explore: PAS_HOME={folder} pas report --backtest --out report.html; pas positions lobbying")
+    say(
+        f"explore: PAS_HOME={folder} pas report --backtest --out report.html "
+        f"(the backtest's ledger, metrics and allocations are in {folder / 'backtest.db'})"
+    )
 
 
 def _fresh_home(home: Path | None) -> Path:

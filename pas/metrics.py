@@ -241,6 +241,7 @@ def daily_returns_from_ledger(
     flows: Sequence[CashFlow],
     closes: Mapping[str, Sequence[tuple[date, Decimal]]],
     benchmark: str,
+    since: date | None = None,
 ) -> list[DailyMetric]:
     """Every trading day's equity, return and benchmark return from a portfolio's ledger.
 
@@ -256,6 +257,10 @@ def daily_returns_from_ledger(
         closes: (day, close) pairs per symbol, oldest first; must hold the benchmark and
             every symbol the fills trade.
         benchmark: the symbol whose close days are the trading days.
+        since: only the metrics of days on or after it are wanted. Equity is then valued
+            from the trading day before it only, so ``closes`` of the other symbols need
+            to start at that day's close (or the last one before it, carried forward):
+            the results equal those of a full computation, for a fraction of the work.
 
     Returns:
         One :class:`DailyMetric` (source ``update``) per trading day after the base day;
@@ -293,6 +298,8 @@ def daily_returns_from_ledger(
     cash = to_units(capital or Decimal(0)) * UNITS_PER_ONE
     metrics: list[DailyMetric] = []
     previous_equity = 0
+    # Equity is valued from this day on; before it only holdings and cash are counted.
+    valued = base if since is None else max(base, _index_on_or_after(days, since) - 1)
     for index in range(base, len(days)):
         day = days[index]
         flow_today = sum(to_units(f.amount) for f in flow_at.get(index, ())) * UNITS_PER_ONE
@@ -301,6 +308,8 @@ def daily_returns_from_ledger(
             qty[fill.symbol] = qty.get(fill.symbol, 0) + signed
             cash -= signed * to_units(fill.price) + to_units(fill.commission) * UNITS_PER_ONE
         cash += flow_today
+        if index < valued:
+            continue
         equity = cash
         for symbol, held in qty.items():
             # Carry the last close on or before the day forward.
@@ -318,7 +327,7 @@ def daily_returns_from_ledger(
                     "run `pas prices fetch` first"
                 )
             equity += held * last_close[symbol]
-        if index > base and previous_equity + flow_today > 0:
+        if index > valued and previous_equity + flow_today > 0:
             ret = equity / (previous_equity + flow_today) - 1.0
             bench_ret = float(bench[index][1] / bench[index - 1][1]) - 1.0
             dollars = from_units(equity // UNITS_PER_ONE)
@@ -551,16 +560,47 @@ def update_metrics(
         InputError: the portfolio has neither capital nor cash flows.
     """
     fills = store.fills(portfolio.id)
-    symbols = {f.symbol for f in fills} | {benchmark}
-    history = store.price_history(symbols, None, until)
-    closes = {s: [(p.day, p.close) for p in v] for s, v in history.items()}
-    computed = daily_returns_from_ledger(
-        portfolio.id, portfolio.capital, fills, store.cash_flows(portfolio.id), closes, benchmark
-    )
+    flows = store.cash_flows(portfolio.id)
     stored = store.metric_days(portfolio.id)
+    bench = [(p.day, p.close) for p in store.price_history([benchmark], None, until).get(benchmark, [])]
+    since = _first_missing(bench, stored, fills, flows)
+    if since is None and stored and bench:
+        return MetricsUpdate(portfolio.id, 0)  # every day is stored already
+    symbols = {f.symbol for f in fills} - {benchmark}
+    closes: dict[str, list[tuple[date, Decimal]]] = {benchmark: bench}
+    if since is None:
+        start = None
+    else:
+        # The day before `since` is the base of its return: read closes from there on,
+        # plus each symbol's last close before it (carried forward).
+        start = bench[max(_index_on_or_after([d for d, _ in bench], since) - 1, 0)][0]
+        for symbol, price in store.latest_prices(symbols, on_or_before=start).items():
+            closes[symbol] = [(price.day, price.close)]
+    for symbol, prices in store.price_history(symbols, start, until).items():
+        seeded = closes.setdefault(symbol, [])
+        seeded.extend((p.day, p.close) for p in prices if not seeded or p.day > seeded[-1][0])
+    computed = daily_returns_from_ledger(
+        portfolio.id, portfolio.capital, fills, flows, closes, benchmark, since=since
+    )
     new = [m for m in computed if m.day not in stored]
     if not new:
         return MetricsUpdate(portfolio.id, 0)
     store.put_daily_metrics(new)
     recompute_trailing_stats(store, portfolio.id, new[0].day)
     return MetricsUpdate(portfolio.id, len(new), new[0].day, new[-1].day)
+
+
+def _first_missing(
+    bench: Sequence[tuple[date, Decimal]], stored: set[date], fills: Sequence[Fill], flows: Sequence[CashFlow]
+) -> date | None:
+    """The first trading day after the base day without a stored metric, when the days
+    before it are all stored (so only it and later days need computing); None when
+    everything must be computed (nothing stored yet) or nothing is missing."""
+    if not stored or not bench or (not fills and not flows):
+        return None
+    days = [d for d, _ in bench]
+    first_event = min([market_day(f.ts) for f in fills[:1]] + [market_day(f.ts) for f in flows[:1]])
+    for day in days[_index_on_or_after(days, first_event) + 1 :]:
+        if day not in stored:
+            return day
+    return None

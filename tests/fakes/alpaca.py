@@ -396,6 +396,9 @@ class FakeAlpaca:
         if "after" in query:
             after = _parse(query["after"])
             found = [o for o in found if _parse(o["submitted_at"]) > after]
+        if "until" in query:
+            until = _parse(query["until"])
+            found = [o for o in found if _parse(o["submitted_at"]) < until]
         found.sort(key=lambda o: o["submitted_at"], reverse=query.get("direction", "desc") == "desc")
         return [self._poll(o) for o in found[: int(query.get("limit", "50"))]]
 

@@ -234,12 +234,24 @@ class AlpacaBroker:
         return _order(data)
 
     def list_orders(self, status: str = "open", after: datetime | None = None) -> list[Order]:
-        """Orders by status, newest first: one page of up to :data:`ORDERS_LIMIT`."""
+        """Orders by status, newest first, following pages of :data:`ORDERS_LIMIT`.
+
+        Alpaca pages orders by time: the next page asks for those submitted ``until`` the
+        oldest of the last page (exclusive). Orders seen twice at a page boundary are kept
+        once.
+        """
         params: dict[str, str] = {"status": status, "limit": str(ORDERS_LIMIT), "direction": "desc"}
         if after is not None:
             params["after"] = _wire_ts(after)
-        data = self._get("/v2/orders", params)
-        return [_order(item) for item in _list(data, "/v2/orders")]
+        found: dict[str, Order] = {}
+        while True:
+            page = [_order(item) for item in _list(self._get("/v2/orders", params), "/v2/orders")]
+            for order in page:
+                found.setdefault(order.id, order)
+            oldest = min((o.submitted_at for o in page if o.submitted_at is not None), default=None)
+            if len(page) < ORDERS_LIMIT or oldest is None or params.get("until") == _wire_ts(oldest):
+                return list(found.values())
+            params["until"] = _wire_ts(oldest)
 
     def cancel_order(self, order_id: str) -> None:
         self._with_retries(lambda: self._send("DELETE", self._base_url, f"/v2/orders/{order_id}"))

@@ -532,3 +532,20 @@ def test_order_403_that_is_not_about_keys_is_a_rejection(
     fake_alpaca.inject("submit", status=403, message="forbidden.")
     with pytest.raises(BrokerAuthError, match="check ALPACA_API_KEY"):
         broker.submit_order(order())
+
+
+def test_list_orders_follows_every_page(
+    broker: AlpacaBroker, fake_alpaca: FakeAlpaca, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Alpaca answers at most ORDERS_LIMIT orders; more come with `until` set to the oldest.
+    monkeypatch.setattr("pas.portfolio.broker.alpaca.ORDERS_LIMIT", 5)
+    fake_alpaca.clock = clock
+    fake_alpaca.fill_mode = "never"
+    placed = []
+    for n in range(12):
+        placed.append(broker.submit_order(order(symbol="AAPL", qty="1", coid=f"c{n}")))
+        clock.advance(1)
+    listed = broker.list_orders("open")
+    assert [o.id for o in listed] == [o.id for o in reversed(placed)]
+    pages = fake_alpaca.logged("/v2/orders")[-3:]
+    assert [p.query.get("until") for p in pages] == [None, "2026-01-05T15:00:07Z", "2026-01-05T15:00:02Z"]

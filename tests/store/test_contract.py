@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +187,16 @@ def test_stale_lock_expires(store: Store, clock: FakeClock) -> None:
     clock.advance(2)
     assert store.acquire_lock("trading", "p2", ttl_sec=30)
     assert not store.release_lock("trading", "dead")
+
+
+def test_sqlite_reads_the_ledger_from_a_covering_index(tmp_path: Path) -> None:
+    # `pas positions` folds every fill of a portfolio; the plan must not visit the table.
+    from pas.store.sqlite import SqliteStore
+
+    with SqliteStore(tmp_path / "pas.db") as store:
+        plan = store._db.execute(
+            "EXPLAIN QUERY PLAN SELECT symbol, side, qty_n, price_n, commission_n FROM fills"
+            " WHERE portfolio = ? ORDER BY ts, id",
+            ("p",),
+        ).fetchall()
+    assert "COVERING INDEX fills_ledger" in str(plan)

@@ -283,8 +283,7 @@ def daily_returns_from_ledger(
     if not fills and not flows:
         return []
     days = [d for d, _ in bench]
-    first_event = min([market_day(f.ts) for f in fills[:1]] + [market_day(f.ts) for f in flows[:1]])
-    base = _index_on_or_after(days, first_event)
+    base = _base_index(days, fills, flows)
     if base >= len(days) - 1:
         return []
     # Events by the index of the trading day they count on.
@@ -338,6 +337,12 @@ def daily_returns_from_ledger(
 
 def _units(pairs: Sequence[tuple[date, Decimal]]) -> list[tuple[date, int]]:
     return [(d, to_units(c)) for d, c in pairs]
+
+
+def _base_index(days: Sequence[date], fills: Sequence[Fill], flows: Sequence[CashFlow]) -> int:
+    """The index of the base day: the trading day the first fill or cash flow counts on."""
+    first_event = min([market_day(f.ts) for f in fills[:1]] + [market_day(f.ts) for f in flows[:1]])
+    return _index_on_or_after(days, first_event)
 
 
 def _index_on_or_after(days: Sequence[date], day: date) -> int:
@@ -599,8 +604,7 @@ def _first_missing(
     if not stored or not bench or (not fills and not flows):
         return None
     days = [d for d, _ in bench]
-    first_event = min([market_day(f.ts) for f in fills[:1]] + [market_day(f.ts) for f in flows[:1]])
-    for day in days[_index_on_or_after(days, first_event) + 1 :]:
+    for day in days[_base_index(days, fills, flows) + 1 :]:
         if day not in stored:
             return day
     return None

@@ -136,7 +136,6 @@ def run_backtest(
     Raises:
         InputError: no portfolio, no trading day, or an impossible allocation bound.
     """
-    from pas.metrics import update_metrics
     from pas.portfolio.broker.sim import SimBroker
 
     if not portfolios:
@@ -169,8 +168,7 @@ def run_backtest(
             _trade(target, broker, books, day, spec, result)
         if progress is not None:
             progress(number + 1, len(days))
-    for p in books:
-        update_metrics(target, p, spec.benchmark, until=days[-1])
+    _measure(target, books, spec.benchmark, days[-1])
     return result
 
 
@@ -222,6 +220,16 @@ def _priced(target: Store, weights: dict[str, float], day: date) -> dict[str, fl
     return {s: w for s, w in weights.items() if s in closes and day - closes[s].day <= MAX_PRICE_AGE}
 
 
+def _measure(target: Store, books: Sequence[Portfolio], benchmark: str, until: date) -> None:
+    """Brings the daily metrics up to ``until``, for every portfolio that has money: one
+    the allocation never funded (it never had targets to trade) has no equity to measure."""
+    from pas.metrics import update_metrics
+
+    for p in books:
+        if target.cash_flows(p.id):
+            update_metrics(target, p, benchmark, until=until)
+
+
 def _allocate(
     target: Store,
     books: Sequence[Portfolio],
@@ -233,21 +241,15 @@ def _allocate(
 ) -> bool:
     """Applies a new allocation on the first day and the first trading day of each week."""
     from pas.allocation import allocate
-    from pas.metrics import update_metrics
 
     if spec.allocation_method is None:
         return False
     if number > 0 and days[number - 1].isocalendar()[:2] == day.isocalendar()[:2]:
         return False
     ids = [p.id for p in books]
+    as_of = days[number - 1] if number > 0 else day
     if number > 0:
-        previous = days[number - 1]
-        for p in books:
-            if target.cash_flows(p.id):
-                update_metrics(target, p, spec.benchmark, until=previous)
-        as_of = previous
-    else:
-        as_of = day
+        _measure(target, books, spec.benchmark, as_of)
     proposal = allocate(
         target,
         ids,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pas.backtest import BacktestSpec, SimulatedClock, run_backtest, summarize
 from pas.errors import InputError
-from pas.models import Fill
+from pas.models import Fill, Portfolio
 from pas.portfolio.trading import TradingLimits
 from pas.store.sqlite import SqliteStore
 from tests.backtest.conftest import DAYS, PORTFOLIOS, awards, closes
@@ -112,3 +112,17 @@ def test_nothing_after_a_day_changes_what_the_backtest_did_up_to_it(
 
 def _trade(f: Fill) -> tuple[object, ...]:
     return (f.symbol, f.side, f.qty, f.price, f.ts, f.commission)
+
+
+def test_a_portfolio_that_never_builds_does_not_stop_the_backtest(
+    source: SqliteStore, tmp_path: Path
+) -> None:
+    # No lobbying record exists: that portfolio never gets targets, so the allocation never
+    # funds it and it has no equity to measure; the others run and are measured.
+    clock = SimulatedClock(datetime(2000, 1, 1, tzinfo=UTC))
+    target = SqliteStore(tmp_path / "bt.db", clock)
+    idle = Portfolio("idle", "lobbying_growth", PORTFOLIOS[0].schedule, PORTFOLIOS[0].created_at)
+    result = run_backtest(source, target, clock, [*PORTFOLIOS, idle], spec())
+    assert target.daily_metrics("idle") == [] and target.cash_flows("idle") == []
+    assert target.daily_metrics("gov")[-1].day == DAYS[-1]
+    assert any(note.startswith(f"{DAYS[0]} idle: not built") for note in result.notes)

@@ -145,8 +145,12 @@ def portfolio_cash(store: Store, portfolio: Portfolio, net_invested: Decimal) ->
             f"portfolio {portfolio.id} has no capital; give it some with "
             f"`pas portfolio fund {portfolio.id} AMOUNT`"
         )
-    funded = (portfolio.capital or Decimal(0)) + sum((f.amount for f in flows), Decimal(0))
-    return funded - net_invested
+    return _funded(portfolio, flows) - net_invested
+
+
+def _funded(portfolio: Portfolio, flows: Sequence[CashFlow]) -> Decimal:
+    """Capital plus net cash flows, in dollars (no capital counts as zero)."""
+    return (portfolio.capital or Decimal(0)) + sum((f.amount for f in flows), Decimal(0))
 
 
 def allocated_capital(store: Store, broker: Broker, portfolios: Sequence[Portfolio]) -> dict[str, Decimal]:
@@ -207,7 +211,6 @@ def plan_portfolios(
     )
     prices = broker.latest_prices(symbols)
     cash = {}
-    transfers.clear()
     allocated = allocated_capital(store, broker, portfolios)
     for p in portfolios:
         capital = allocated.get(p.id)
@@ -219,8 +222,7 @@ def plan_portfolios(
             (pos.qty * prices[s] for s, pos in books[p.id].positions.items() if s in prices), Decimal(0)
         )
         cash[p.id] = capital - held if capital > 0 else Decimal(0)
-        funded = (p.capital or Decimal(0)) + sum((f.amount for f in store.cash_flows(p.id)), Decimal(0))
-        ledger_equity = funded - books[p.id].net_invested + held
+        ledger_equity = _funded(p, store.cash_flows(p.id)) - books[p.id].net_invested + held
         moved = (max(capital, Decimal(0)) - ledger_equity).quantize(Decimal("0.01"))
         if moved:
             transfers[p.id] = moved

@@ -7,12 +7,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pas.commands._app import AppState, money, number, percent, print_table, say, state
+from pas.commands._app import money, number, percent, print_table, say, state
 from pas.errors import InputError
+
+if TYPE_CHECKING:
+    from pas.store import Store
 
 DEMO_CAPITAL = Decimal(100_000)
 DEMO_ALLOCATION = "score"
@@ -50,6 +53,7 @@ def demo(
     from pas.commands.backtest import run, show_summary
     from pas.demo.sample import load_sample, sample_range
     from pas.models import Portfolio, Schedule
+    from pas.store import open_backtest_store
 
     app_state = state(ctx)
     folder = _fresh_home(home)
@@ -74,10 +78,11 @@ def demo(
         result, summary = run(
             app_state, portfolios, start, last, DEMO_CAPITAL, DEMO_ALLOCATION, show_progress=True
         )
-    _show_positions(app_state, result.portfolios)
-    show_summary(summary, result, as_json=False)
-    _show_allocation(app_state)
-    report = _write_report(app_state, folder, result.portfolios)
+    with open_backtest_store(app_state.settings) as target:
+        _show_positions(target, result.portfolios)
+        show_summary(summary, result, as_json=False)
+        _show_allocation(target)
+        report = _write_report(target, app_state.settings.benchmark, folder, result.portfolios)
     say(f"report: {report}")
     say(
         f"explore: PAS_HOME={folder} pas report --backtest --out report.html "
@@ -94,17 +99,15 @@ def _fresh_home(home: Path | None) -> Path:
     return home
 
 
-def _show_positions(app_state: AppState, portfolio_ids: list[str]) -> None:
+def _show_positions(target: Store, portfolio_ids: list[str]) -> None:
     from pas.portfolio.ledger import build_book
-    from pas.store import open_backtest_store
 
-    with open_backtest_store(app_state.settings) as target:
-        rows = []
-        for pid in portfolio_ids:
-            book = build_book(target.ledger(pid))
-            book = book.priced(target.latest_prices(book.positions))
-            for p in book.positions.values():
-                rows.append((pid, p.symbol, number(p.qty), money(p.avg_cost), money(p.market_value)))
+    rows = []
+    for pid in portfolio_ids:
+        book = build_book(target.ledger(pid))
+        book = book.priced(target.latest_prices(book.positions))
+        for p in book.positions.values():
+            rows.append((pid, p.symbol, number(p.qty), money(p.avg_cost), money(p.market_value)))
     print_table(
         "Positions at the end of the backtest",
         ["portfolio", "symbol", "qty", "avg cost", "market value"],
@@ -113,11 +116,8 @@ def _show_positions(app_state: AppState, portfolio_ids: list[str]) -> None:
     )
 
 
-def _show_allocation(app_state: AppState) -> None:
-    from pas.store import open_backtest_store
-
-    with open_backtest_store(app_state.settings) as target:
-        latest = target.latest_allocation()
+def _show_allocation(target: Store) -> None:
+    latest = target.latest_allocation()
     if latest is None:
         return
     rows = [(p, percent(w), percent(w * latest.exposure)) for p, w in sorted(latest.weights.items())]
@@ -129,14 +129,11 @@ def _show_allocation(app_state: AppState) -> None:
     )
 
 
-def _write_report(app_state: AppState, folder: Path, portfolio_ids: list[str]) -> Path:
+def _write_report(target: Store, benchmark: str, folder: Path, portfolio_ids: list[str]) -> Path:
     from pas.report.data import load_report_data
     from pas.report.html import render_report
-    from pas.store import open_backtest_store
 
-    settings = app_state.settings
-    with open_backtest_store(settings) as target:
-        html = render_report(load_report_data(target, portfolio_ids, settings.benchmark, backtest=True))
+    html = render_report(load_report_data(target, portfolio_ids, benchmark, backtest=True))
     out = folder / "report.html"
     out.write_text(html, encoding="utf-8")
     return out

@@ -58,7 +58,8 @@ def load_books(store: Store, portfolios: Sequence[Portfolio]) -> list[BookView]:
 
 def account_book(books: Sequence[BookView]) -> BookView:
     """The whole account: holdings summed over portfolios; equity and cash summed over
-    the portfolios that have them."""
+    the portfolios that have money. The equity is unknown while one of them has an unknown
+    equity (an unpriced holding): leaving it out would understate the account."""
     quantities: dict[str, Decimal] = {}
     values: dict[str, Decimal] = {}
     for b in books:
@@ -67,12 +68,13 @@ def account_book(books: Sequence[BookView]) -> BookView:
         for s, v in b.values.items():
             values[s] = values.get(s, Decimal(0)) + v
     quantities = {s: q for s, q in sorted(quantities.items()) if q != 0}
-    funded = [b for b in books if b.equity is not None]
+    funded = [b for b in books if b.cash is not None]
+    equities = [b.equity for b in funded]
     return BookView(
         name=ACCOUNT,
         quantities=quantities,
         values={s: v for s, v in values.items() if s in quantities},
         unpriced=tuple(sorted({s for b in books for s in b.unpriced if s in quantities})),
-        equity=sum((b.equity for b in funded if b.equity is not None), Decimal(0)) if funded else None,
+        equity=None if not funded or None in equities else sum((e for e in equities if e), Decimal(0)),
         cash=sum((b.cash for b in funded if b.cash is not None), Decimal(0)) if funded else None,
     )

@@ -107,3 +107,23 @@ def test_every_view_shows_the_same_money(tmp_path: Path) -> None:
         app, ["portfolio", "fund", "lobby", str(cash), "--withdraw"], env={"PAS_HOME": str(tmp_path)}
     )
     assert f"has only {cash - 1:,.2f} dollars of cash" in refused.output
+
+
+def test_an_unpriced_holding_makes_equity_unknown_everywhere(tmp_path: Path) -> None:
+    _prices(tmp_path, date(2020, 1, 2), AAA=10)
+    _pas(tmp_path, "portfolio", "add", "lobby", "--capital", "1000")
+    _pas(tmp_path, "portfolio", "add", "gov", "--capital", "1000")
+    (tmp_path / "fills.csv").write_text(
+        "portfolio,symbol,side,qty,price,time\n"
+        "lobby,AAA,buy,10,10,2020-01-02T15:00:00\n"
+        "gov,ZZZ,buy,5,20,2020-01-02T15:00:00\n"
+    )
+    _pas(tmp_path, "trades", "import", str(tmp_path / "fills.csv"))
+    gov = _json(tmp_path, "positions", "gov")
+    assert (Decimal(gov["cash"]), gov["market_value"], gov["equity"]) == (900, None, None)
+    books = {b["book"]: b for b in _json(tmp_path, "risk", "exposure")}
+    assert Decimal(books["lobby"]["equity"]) == 1000
+    assert books["gov"] == {"book": "gov", "unpriced": ["ZZZ"]}, "not measured: its equity is unknown"
+    assert books["account"] == {"book": "account", "unpriced": ["ZZZ"]}
+    shown = _pas(tmp_path, "risk", "exposure").output
+    assert "no stored close for ZZZ: the equity of the books holding it is unknown" in shown

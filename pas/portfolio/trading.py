@@ -47,6 +47,7 @@ from pas.portfolio.broker.base import Account, Asset, Broker, BrokerFill, Order,
 from pas.portfolio.ledger import build_book
 from pas.portfolio.netting import net_orders, split_units
 from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance
+from pas.schedule import market_day
 from pas.store.base import Store
 
 LOCK_NAME = "trading"
@@ -206,7 +207,7 @@ def plan_portfolios(
         {s for b in books.values() for s in b.positions} | {s for t in targets.values() for s in t}
     )
     prices = broker.latest_prices(symbols)
-    today = store.clock().date()
+    today = market_day(store.clock())  # the broker's prices are today's
     quoted = {s: Price(s, today, price) for s, price in prices.items()}
     accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
     cash = {}

@@ -75,6 +75,8 @@ def account_book(books: Sequence[BookView]) -> BookView:
         quantities=quantities,
         values={s: v for s, v in values.items() if s in quantities},
         unpriced=tuple(sorted({s for b in books for s in b.unpriced if s in quantities})),
-        equity=None if not funded or None in equities else sum((e for e in equities if e), Decimal(0)),
+        equity=None
+        if not funded or None in equities
+        else sum((e for e in equities if e is not None), Decimal(0)),
         cash=sum((b.cash for b in funded if b.cash is not None), Decimal(0)) if funded else None,
     )

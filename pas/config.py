@@ -11,12 +11,17 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 from pas.errors import ConfigError, InputError
 from pas.models import check_symbol
+
+if TYPE_CHECKING:
+    from pas.portfolio.trading import TradingLimits
+    from pas.risk.breaker import BreakerLimits
 
 PAPER_BASE_URL = "https://paper-api.alpaca.markets"
 DEFAULT_DATA_URL = "https://data.alpaca.markets"
@@ -34,37 +39,40 @@ DEFAULT_QUIVER_CACHE_TTL_SEC = 6 * 3600.0
 DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
 # Seconds pas waits for each Alpaca answer (connect and read); see broker/alpaca.py.
 DEFAULT_ALPACA_TIMEOUT_SEC = 10.0
-DEFAULT_MIN_ALLOCATION = 0.0
-DEFAULT_MAX_ALLOCATION = 1.0
+DEFAULT_MIN_ALLOCATION = Decimal(0)  # fractions of the book
+DEFAULT_MAX_ALLOCATION = Decimal(1)
 # Allocation (see pas/allocation.py): the method `pas allocate` uses, and the days of
 # returns a portfolio needs before its statistics count (about a quarter).
 ALLOCATION_METHODS = ("score", "inverse_vol", "risk_parity", "equal")
 DEFAULT_ALLOCATION_METHOD = "score"
 DEFAULT_ALLOCATION_MIN_HISTORY = 63
 # A volatility target above this (500% a year) is a typo, not a risk budget.
-MAX_TARGET_VOL = 5.0
+MAX_TARGET_VOL = Decimal(5)
 # A Mongo server that does not answer within this many seconds is reported as unreachable;
 # pymongo's own default is 30 s, far too long for a cron job to hang.
 DEFAULT_MONGO_TIMEOUT_SEC = 3.0
 # Trading defaults (see the README's settings table). The cash buffer is a fraction of a
 # portfolio's equity kept uninvested so slippage and commissions never overdraw it.
-DEFAULT_CASH_BUFFER = 0.01
-DEFAULT_MIN_ORDER_NOTIONAL = 1.0  # dollars: Alpaca's minimum for fractional orders
-DEFAULT_REBALANCE_BAND = 0.005  # weight: 0.5 percentage points
-DEFAULT_MAX_ORDER_NOTIONAL = 100_000.0  # dollars per broker order
-DEFAULT_MAX_POSITION_WEIGHT = 0.5  # of a portfolio's equity
+DEFAULT_CASH_BUFFER = Decimal("0.01")
+DEFAULT_MIN_ORDER_NOTIONAL = Decimal(1)  # dollars: Alpaca's minimum for fractional orders
+DEFAULT_REBALANCE_BAND = Decimal("0.005")  # weight: 0.5 percentage points
+DEFAULT_MAX_ORDER_NOTIONAL = Decimal(100_000)  # dollars per broker order
+DEFAULT_MAX_POSITION_WEIGHT = Decimal("0.5")  # of a portfolio's equity
 DEFAULT_FILL_TIMEOUT_SEC = 60.0
 DEFAULT_FILL_POLL_SEC = 1.0  # between polls of order states and fills while waiting
-DEFAULT_SIM_CASH = 100_000.0
+DEFAULT_SIM_SLIPPAGE_BPS = Decimal(0)
+DEFAULT_SIM_COMMISSION = Decimal(0)  # dollars per fill
+DEFAULT_SIM_CASH = Decimal(100_000)  # dollars
 SIM_MARKETS = ("weekdays", "always", "closed")
+DEFAULT_SIM_MARKET = "weekdays"
 # `pas build` refuses when the newest record of a dataset it needs is older than this many
 # days before the as-of time: every Quiver dataset gains rows every weekday, so ten days
 # without one means the scrape is failing, and a build would run on old news.
 DEFAULT_BUILD_MAX_STALE_DAYS = 10
 # Circuit breaker limits (fractions of account equity; 0 or "off" disables a rule), see
 # pas/risk/breaker.py: a drawdown from the high-water mark, and a loss in one market day.
-DEFAULT_BREAKER_MAX_DRAWDOWN = 0.2
-DEFAULT_BREAKER_MAX_DAILY_LOSS = 0.05
+DEFAULT_BREAKER_MAX_DRAWDOWN = Decimal("0.2")
+DEFAULT_BREAKER_MAX_DAILY_LOSS = Decimal("0.05")
 
 SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -102,87 +110,266 @@ def default_home(environ: Mapping[str, str]) -> Path:
     return base / ".local" / "share" / "pas"
 
 
+class QuiverClientConfig(TypedDict):
+    """The settings a :class:`pas.scrapers.client.QuiverClient` takes (seconds as floats)."""
+
+    api_key: str
+    base_url: str
+    auth_scheme: str
+    rate_sec: float
+    cache_ttl_sec: float
+    timeout_sec: float
+
+
+class SimCosts(TypedDict):
+    """The simulated broker's cost model: slippage (basis points) and commission (dollars
+    per fill), shared by the live sim broker and the backtest."""
+
+    slippage_bps: Decimal
+    commission: Decimal
+
+
+class AllocationBounds(TypedDict):
+    """The keyword arguments of :func:`pas.allocation.allocate`: fractions as floats, because
+    the allocator's covariance maths is numpy's."""
+
+    min_alloc: float
+    max_alloc: float
+    target_vol: float | None
+    min_history: int
+
+
 @dataclass(frozen=True)
-class Settings:
-    """The effective configuration of one pas invocation (see the README's settings table)."""
+class StoreSettings:
+    """Where pas keeps its data: the embedded SQLite file under ``home``, or MongoDB."""
 
     home: Path
     mongo_uri: str | None = field(default=None, repr=False)  # may hold a password
     db_name: str = DEFAULT_DB_NAME
-    min_allocation: float = DEFAULT_MIN_ALLOCATION
-    max_allocation: float = DEFAULT_MAX_ALLOCATION
-    target_vol: float | None = None
-    allocation_method: str = DEFAULT_ALLOCATION_METHOD
-    allocation_min_history: int = DEFAULT_ALLOCATION_MIN_HISTORY
-    alpaca_api_key: str | None = field(default=None, repr=False)
-    alpaca_api_secret: str | None = field(default=None, repr=False)
-    alpaca_base_url: str = PAPER_BASE_URL
-    alpaca_data_url: str = DEFAULT_DATA_URL
-    alpaca_feed: str = DEFAULT_FEED
-    alpaca_timeout_sec: float = DEFAULT_ALPACA_TIMEOUT_SEC
-    allow_live: bool = False
-    benchmark: str = DEFAULT_BENCHMARK
-    quiver_api_key: str | None = field(default=None, repr=False)
-    quiver_rate_sec: float = DEFAULT_QUIVER_RATE_SEC
-    quiver_base_url: str = QUIVER_BASE_URL
-    quiver_auth_scheme: str = DEFAULT_QUIVER_AUTH_SCHEME
-    quiver_cache_ttl_sec: float = DEFAULT_QUIVER_CACHE_TTL_SEC
-    quiver_timeout_sec: float = DEFAULT_QUIVER_TIMEOUT_SEC
     mongo_timeout_sec: float = DEFAULT_MONGO_TIMEOUT_SEC
-    cash_buffer: float = DEFAULT_CASH_BUFFER
-    min_order_notional: float = DEFAULT_MIN_ORDER_NOTIONAL
-    rebalance_band: float = DEFAULT_REBALANCE_BAND
-    max_order_notional: float = DEFAULT_MAX_ORDER_NOTIONAL
-    max_position_weight: float = DEFAULT_MAX_POSITION_WEIGHT
-    fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
-    fill_poll_sec: float = DEFAULT_FILL_POLL_SEC
-    sim_slippage_bps: float = 0.0
-    sim_commission: float = 0.0
-    sim_cash: float = DEFAULT_SIM_CASH
-    sim_market: str = "weekdays"
-    build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
-    breaker_max_drawdown: float = DEFAULT_BREAKER_MAX_DRAWDOWN
-    breaker_max_daily_loss: float = DEFAULT_BREAKER_MAX_DAILY_LOSS
-    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def sqlite_path(self) -> Path:
         """The embedded database file."""
         return self.home / "pas.db"
 
+
+@dataclass(frozen=True)
+class AlpacaSettings:
+    """The Alpaca account and its data feed (see ``alpaca_from_settings``)."""
+
+    api_key: str | None = field(default=None, repr=False)
+    api_secret: str | None = field(default=None, repr=False)
+    base_url: str = PAPER_BASE_URL
+    data_url: str = DEFAULT_DATA_URL
+    feed: str = DEFAULT_FEED
+    timeout_sec: float = DEFAULT_ALPACA_TIMEOUT_SEC
+    allow_live: bool = False
+
+
+@dataclass(frozen=True)
+class QuiverSettings:
+    """The QuiverQuant API client."""
+
+    api_key: str | None = field(default=None, repr=False)
+    rate_sec: float = DEFAULT_QUIVER_RATE_SEC
+    base_url: str = QUIVER_BASE_URL
+    auth_scheme: str = DEFAULT_QUIVER_AUTH_SCHEME
+    cache_ttl_sec: float = DEFAULT_QUIVER_CACHE_TTL_SEC
+    timeout_sec: float = DEFAULT_QUIVER_TIMEOUT_SEC
+
+    def client_config(self) -> QuiverClientConfig:
+        """The client's configuration.
+
+        Raises:
+            ConfigError: ``QUIVER_API_KEY`` is not set.
+        """
+        if not self.api_key:
+            raise ConfigError(
+                "QUIVER_API_KEY is not set; put your QuiverQuant API token in the environment or .env"
+            )
+        return QuiverClientConfig(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            auth_scheme=self.auth_scheme,
+            rate_sec=self.rate_sec,
+            cache_ttl_sec=self.cache_ttl_sec,
+            timeout_sec=self.timeout_sec,
+        )
+
+
+@dataclass(frozen=True)
+class TradingSettings:
+    """The rebalance planner's rules, the pre-trade limits and the wait for fills.
+
+    Attributes:
+        cash_buffer: fraction of a portfolio's equity kept uninvested.
+        min_order_notional: dollars; smaller orders are dropped.
+        rebalance_band: weight tolerance (0.005 is half a percentage point).
+        max_order_notional: dollars per broker order.
+        max_position_weight: fraction of a portfolio's equity in one symbol.
+        fill_timeout_sec: seconds a rebalance waits for fills.
+        fill_poll_sec: seconds between polls while waiting.
+    """
+
+    cash_buffer: Decimal = DEFAULT_CASH_BUFFER
+    min_order_notional: Decimal = DEFAULT_MIN_ORDER_NOTIONAL
+    rebalance_band: Decimal = DEFAULT_REBALANCE_BAND
+    max_order_notional: Decimal = DEFAULT_MAX_ORDER_NOTIONAL
+    max_position_weight: Decimal = DEFAULT_MAX_POSITION_WEIGHT
+    fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
+    fill_poll_sec: float = DEFAULT_FILL_POLL_SEC
+
+    def limits(self) -> TradingLimits:
+        """The planner's rules and the pre-trade risk limits."""
+        from pas.portfolio.rebalance import PlanRules
+        from pas.portfolio.trading import TradingLimits
+
+        return TradingLimits(
+            rules=PlanRules(
+                cash_buffer=self.cash_buffer,
+                min_notional=self.min_order_notional,
+                band=self.rebalance_band,
+            ),
+            max_order_notional=self.max_order_notional,
+            max_position_weight=self.max_position_weight,
+        )
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    """The embedded paper broker: costs (basis points, dollars), starting cash (dollars)
+    and when its market is open."""
+
+    slippage_bps: Decimal = DEFAULT_SIM_SLIPPAGE_BPS
+    commission: Decimal = DEFAULT_SIM_COMMISSION
+    cash: Decimal = DEFAULT_SIM_CASH
+    market: str = DEFAULT_SIM_MARKET
+
+    def costs(self) -> SimCosts:
+        """The cost model of the sim broker and of the backtest."""
+        return SimCosts(slippage_bps=self.slippage_bps, commission=self.commission)
+
+
+@dataclass(frozen=True)
+class AllocationSettings:
+    """How ``pas allocate`` and the backtest share capital between portfolios.
+
+    Attributes:
+        min_allocation, max_allocation: bounds of a portfolio's weight (fractions).
+        target_vol: annualised volatility target (fraction), None for none.
+        min_history: days of returns a portfolio needs before its statistics count.
+
+    Raises:
+        ConfigError: ``min_allocation`` is above ``max_allocation``.
+    """
+
+    method: str = DEFAULT_ALLOCATION_METHOD
+    min_allocation: Decimal = DEFAULT_MIN_ALLOCATION
+    max_allocation: Decimal = DEFAULT_MAX_ALLOCATION
+    target_vol: Decimal | None = None
+    min_history: int = DEFAULT_ALLOCATION_MIN_HISTORY
+
+    def __post_init__(self) -> None:
+        if self.min_allocation > self.max_allocation:
+            raise ConfigError(
+                f"MIN_ALLOCATION ({_shown_number(self.min_allocation)}) is above MAX_ALLOCATION "
+                f"({_shown_number(self.max_allocation)}); lower MIN_ALLOCATION or raise MAX_ALLOCATION"
+            )
+
+    def bounds(self) -> AllocationBounds:
+        """The allocator's bounds, volatility target and history requirement."""
+        return AllocationBounds(
+            min_alloc=float(self.min_allocation),
+            max_alloc=float(self.max_allocation),
+            target_vol=None if self.target_vol is None else float(self.target_vol),
+            min_history=self.min_history,
+        )
+
+
+@dataclass(frozen=True)
+class BreakerSettings:
+    """The circuit breaker's limits (fractions of account equity; 0 disables a rule)."""
+
+    max_drawdown: Decimal = DEFAULT_BREAKER_MAX_DRAWDOWN
+    max_daily_loss: Decimal = DEFAULT_BREAKER_MAX_DAILY_LOSS
+
+    def limits(self) -> BreakerLimits:
+        """The breaker's configuration."""
+        from pas.risk.breaker import BreakerLimits
+
+        return BreakerLimits(self.max_drawdown, self.max_daily_loss)
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """What the data the strategies and the reports read is measured against.
+
+    Attributes:
+        benchmark: the symbol performance is compared with.
+        build_max_stale_days: days without a new record after which ``pas build`` refuses.
+    """
+
+    benchmark: str = DEFAULT_BENCHMARK
+    build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one pas invocation, one group per component (see the
+    README's settings table)."""
+
+    store: StoreSettings
+    alpaca: AlpacaSettings = field(default_factory=AlpacaSettings)
+    quiver: QuiverSettings = field(default_factory=QuiverSettings)
+    trading: TradingSettings = field(default_factory=TradingSettings)
+    sim: SimSettings = field(default_factory=SimSettings)
+    allocation: AllocationSettings = field(default_factory=AllocationSettings)
+    breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
     def describe(self) -> list[tuple[str, str, str]]:
         """(variable, display value, source) for every setting, secrets masked."""
         rows = []
         for spec in _SPECS:
-            value = getattr(self, spec.attr)
+            value = getattr(getattr(self, spec.group), spec.attr)
             if value is None:
                 shown = ""
             elif spec.name in SECRET_NAMES:
                 shown = mask_secret(str(value))
             elif spec.name == "MONGO_URI":
                 shown = redact_uri(str(value))
+            elif isinstance(value, Decimal):
+                shown = _shown_number(value)
             else:
                 shown = str(value)
             rows.append((spec.name, shown, self.sources.get(spec.name, "default")))
         return rows
 
 
+def _shown_number(value: Decimal) -> str:
+    """A Decimal setting as ``pas config`` and its messages have always shown numbers
+    (Python's shortest float text: ``5000`` reads ``5000.0``). For display only."""
+    return str(float(value))
+
+
 def _text(name: str, raw: str) -> str:
     return raw
 
 
-def _fraction(name: str, raw: str) -> float:
+def _fraction(name: str, raw: str) -> Decimal:
     value = _number(name, raw)
-    if not 0.0 <= value <= 1.0:
+    if not 0 <= value <= 1:
         raise ConfigError(f"{name} must be a fraction between 0 and 1, got {raw!r}")
     return value
 
 
-def _breaker_limit(name: str, raw: str) -> float:
+def _breaker_limit(name: str, raw: str) -> Decimal:
     if raw.lower() == "off":
-        return 0.0
+        return Decimal(0)
     value = _number(name, raw)
-    if not 0.0 <= value <= 1.0:
+    if not 0 <= value <= 1:
         raise ConfigError(
             f"{name} must be a fraction of equity in (0, 1] such as 0.2, "
             f"or 0 / off to disable it, got {raw!r}"
@@ -190,7 +377,12 @@ def _breaker_limit(name: str, raw: str) -> float:
     return value
 
 
-def _number(name: str, raw: str) -> float:
+def _number(name: str, raw: str) -> Decimal:
+    """The exact decimal that ``raw`` spells (``0.1`` is one tenth, not the nearest float).
+
+    What counts as a number, and as finite, is float's grammar and range, as it always
+    has been: ``1e400`` is refused as not finite.
+    """
     try:
         value = float(raw)
     except ValueError:
@@ -199,14 +391,14 @@ def _number(name: str, raw: str) -> float:
         ) from None
     if not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {raw!r}")
-    return value
+    return Decimal(raw)
 
 
-def _at_least_zero(unit: str, *, strict: bool) -> Callable[[str, str], float]:
+def _at_least_zero(unit: str, *, strict: bool) -> Callable[[str, str], Decimal]:
     """A parser of numbers that must be zero or more (``strict``: more than zero)."""
     bound = "more than zero" if strict else "zero or more"
 
-    def parse(name: str, raw: str) -> float:
+    def parse(name: str, raw: str) -> Decimal:
         value = _number(name, raw)
         if value < 0 or (strict and value == 0):
             raise ConfigError(f"{name} must be {bound}{unit}, got {raw!r}")
@@ -215,13 +407,18 @@ def _at_least_zero(unit: str, *, strict: bool) -> Callable[[str, str], float]:
     return parse
 
 
-_non_negative = _at_least_zero(" (seconds)", strict=False)
-_positive = _at_least_zero(" (seconds)", strict=True)
+def _seconds(parse: Callable[[str, str], Decimal]) -> Callable[[str, str], float]:
+    """Durations are floats: they go to ``time.sleep``, timeouts and timedeltas."""
+    return lambda name, raw: float(parse(name, raw))
+
+
+_non_negative = _seconds(_at_least_zero(" (seconds)", strict=False))
+_positive = _seconds(_at_least_zero(" (seconds)", strict=True))
 _dollars = _at_least_zero(" dollars", strict=False)
 _positive_dollars = _at_least_zero(" dollars", strict=True)
 
 
-def _bps(name: str, raw: str) -> float:
+def _bps(name: str, raw: str) -> Decimal:
     value = _number(name, raw)
     if not 0 <= value <= 1000:
         raise ConfigError(f"{name} must be between 0 and 1000 basis points, got {raw!r}")
@@ -234,7 +431,7 @@ def _sim_market(name: str, raw: str) -> str:
     return raw
 
 
-def _target_vol(name: str, raw: str) -> float:
+def _target_vol(name: str, raw: str) -> Decimal:
     value = _number(name, raw)
     if not 0 < value <= MAX_TARGET_VOL:
         raise ConfigError(
@@ -314,51 +511,64 @@ def _path(name: str, raw: str) -> Path:
 @dataclass(frozen=True)
 class _Spec:
     name: str
-    attr: str
+    group: str  # the field of Settings holding the group
+    attr: str  # the field of the group
     parse: Callable[[str, str], Any]
 
 
 _SPECS: tuple[_Spec, ...] = (
-    _Spec("PAS_HOME", "home", _path),
-    _Spec("MONGO_URI", "mongo_uri", _mongo_uri),
-    _Spec("DB_NAME", "db_name", _db_name),
-    _Spec("MIN_ALLOCATION", "min_allocation", _fraction),
-    _Spec("MAX_ALLOCATION", "max_allocation", _fraction),
-    _Spec("TARGET_VOL", "target_vol", _target_vol),
-    _Spec("ALLOCATION_METHOD", "allocation_method", _allocation_method),
-    _Spec("ALLOCATION_MIN_HISTORY", "allocation_min_history", _positive_int),
-    _Spec("ALPACA_API_KEY", "alpaca_api_key", _text),
-    _Spec("ALPACA_API_SECRET", "alpaca_api_secret", _text),
-    _Spec("ALPACA_BASE_URL", "alpaca_base_url", _url),
-    _Spec("ALPACA_DATA_URL", "alpaca_data_url", _url),
-    _Spec("ALPACA_FEED", "alpaca_feed", _feed),
-    _Spec("ALPACA_TIMEOUT_SEC", "alpaca_timeout_sec", _positive),
-    _Spec("PAS_ALLOW_LIVE", "allow_live", _bool),
-    _Spec("BENCHMARK", "benchmark", _symbol),
-    _Spec("QUIVER_API_KEY", "quiver_api_key", _text),
-    _Spec("QUIVER_RATE_SEC", "quiver_rate_sec", _non_negative),
-    _Spec("QUIVER_BASE_URL", "quiver_base_url", _url),
-    _Spec("QUIVER_AUTH_SCHEME", "quiver_auth_scheme", _auth_scheme),
-    _Spec("QUIVER_CACHE_TTL", "quiver_cache_ttl_sec", _non_negative),
-    _Spec("QUIVER_TIMEOUT_SEC", "quiver_timeout_sec", _positive),
-    _Spec("PAS_MONGO_TIMEOUT_SEC", "mongo_timeout_sec", _positive),
-    _Spec("CASH_BUFFER", "cash_buffer", _fraction),
-    _Spec("MIN_ORDER_NOTIONAL", "min_order_notional", _dollars),
-    _Spec("REBALANCE_BAND", "rebalance_band", _fraction),
-    _Spec("MAX_ORDER_NOTIONAL", "max_order_notional", _positive_dollars),
-    _Spec("MAX_POSITION_WEIGHT", "max_position_weight", _fraction),
-    _Spec("FILL_TIMEOUT_SEC", "fill_timeout_sec", _non_negative),
-    _Spec("FILL_POLL_SEC", "fill_poll_sec", _positive),
-    _Spec("SIM_SLIPPAGE_BPS", "sim_slippage_bps", _bps),
-    _Spec("SIM_COMMISSION", "sim_commission", _dollars),
-    _Spec("SIM_CASH", "sim_cash", _positive_dollars),
-    _Spec("SIM_MARKET", "sim_market", _sim_market),
-    _Spec("BUILD_MAX_STALE_DAYS", "build_max_stale_days", _positive_int),
-    _Spec("BREAKER_MAX_DRAWDOWN", "breaker_max_drawdown", _breaker_limit),
-    _Spec("BREAKER_MAX_DAILY_LOSS", "breaker_max_daily_loss", _breaker_limit),
+    _Spec("PAS_HOME", "store", "home", _path),
+    _Spec("MONGO_URI", "store", "mongo_uri", _mongo_uri),
+    _Spec("DB_NAME", "store", "db_name", _db_name),
+    _Spec("MIN_ALLOCATION", "allocation", "min_allocation", _fraction),
+    _Spec("MAX_ALLOCATION", "allocation", "max_allocation", _fraction),
+    _Spec("TARGET_VOL", "allocation", "target_vol", _target_vol),
+    _Spec("ALLOCATION_METHOD", "allocation", "method", _allocation_method),
+    _Spec("ALLOCATION_MIN_HISTORY", "allocation", "min_history", _positive_int),
+    _Spec("ALPACA_API_KEY", "alpaca", "api_key", _text),
+    _Spec("ALPACA_API_SECRET", "alpaca", "api_secret", _text),
+    _Spec("ALPACA_BASE_URL", "alpaca", "base_url", _url),
+    _Spec("ALPACA_DATA_URL", "alpaca", "data_url", _url),
+    _Spec("ALPACA_FEED", "alpaca", "feed", _feed),
+    _Spec("ALPACA_TIMEOUT_SEC", "alpaca", "timeout_sec", _positive),
+    _Spec("PAS_ALLOW_LIVE", "alpaca", "allow_live", _bool),
+    _Spec("BENCHMARK", "data", "benchmark", _symbol),
+    _Spec("QUIVER_API_KEY", "quiver", "api_key", _text),
+    _Spec("QUIVER_RATE_SEC", "quiver", "rate_sec", _non_negative),
+    _Spec("QUIVER_BASE_URL", "quiver", "base_url", _url),
+    _Spec("QUIVER_AUTH_SCHEME", "quiver", "auth_scheme", _auth_scheme),
+    _Spec("QUIVER_CACHE_TTL", "quiver", "cache_ttl_sec", _non_negative),
+    _Spec("QUIVER_TIMEOUT_SEC", "quiver", "timeout_sec", _positive),
+    _Spec("PAS_MONGO_TIMEOUT_SEC", "store", "mongo_timeout_sec", _positive),
+    _Spec("CASH_BUFFER", "trading", "cash_buffer", _fraction),
+    _Spec("MIN_ORDER_NOTIONAL", "trading", "min_order_notional", _dollars),
+    _Spec("REBALANCE_BAND", "trading", "rebalance_band", _fraction),
+    _Spec("MAX_ORDER_NOTIONAL", "trading", "max_order_notional", _positive_dollars),
+    _Spec("MAX_POSITION_WEIGHT", "trading", "max_position_weight", _fraction),
+    _Spec("FILL_TIMEOUT_SEC", "trading", "fill_timeout_sec", _non_negative),
+    _Spec("FILL_POLL_SEC", "trading", "fill_poll_sec", _positive),
+    _Spec("SIM_SLIPPAGE_BPS", "sim", "slippage_bps", _bps),
+    _Spec("SIM_COMMISSION", "sim", "commission", _dollars),
+    _Spec("SIM_CASH", "sim", "cash", _positive_dollars),
+    _Spec("SIM_MARKET", "sim", "market", _sim_market),
+    _Spec("BUILD_MAX_STALE_DAYS", "data", "build_max_stale_days", _positive_int),
+    _Spec("BREAKER_MAX_DRAWDOWN", "breaker", "max_drawdown", _breaker_limit),
+    _Spec("BREAKER_MAX_DAILY_LOSS", "breaker", "max_daily_loss", _breaker_limit),
 )
 SETTING_NAMES = tuple(spec.name for spec in _SPECS)
-assert {s.attr for s in _SPECS} <= {f.name for f in fields(Settings)}
+# The class of each group, by its field name in Settings.
+_GROUPS: Mapping[str, type] = {
+    "store": StoreSettings,
+    "alpaca": AlpacaSettings,
+    "quiver": QuiverSettings,
+    "trading": TradingSettings,
+    "sim": SimSettings,
+    "allocation": AllocationSettings,
+    "breaker": BreakerSettings,
+    "data": DataSettings,
+}
+assert set(_GROUPS) == {f.name for f in fields(Settings)} - {"sources"}
+assert all(s.attr in {f.name for f in fields(_GROUPS[s.group])} for s in _SPECS)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -391,20 +601,15 @@ def load_settings(
     layers.append(("environment", environ))
     layers.append(("option", overrides or {}))
 
-    values: dict[str, Any] = {}
+    values: dict[str, dict[str, Any]] = {group: {} for group in _GROUPS}
     sources: dict[str, str] = {}
     for spec in _SPECS:
         for source, mapping in layers:
             raw = mapping.get(spec.name)
             if raw is None or raw.strip() == "":
                 continue
-            values[spec.attr] = spec.parse(spec.name, raw.strip())
+            values[spec.group][spec.attr] = spec.parse(spec.name, raw.strip())
             sources[spec.name] = source
-    values.setdefault("home", default_home(environ))
-    settings = Settings(**values, sources=sources)
-    if settings.min_allocation > settings.max_allocation:
-        raise ConfigError(
-            f"MIN_ALLOCATION ({settings.min_allocation}) is above MAX_ALLOCATION "
-            f"({settings.max_allocation}); lower MIN_ALLOCATION or raise MAX_ALLOCATION"
-        )
-    return settings
+    values["store"].setdefault("home", default_home(environ))
+    groups = {group: _GROUPS[group](**kwargs) for group, kwargs in values.items()}
+    return Settings(**groups, sources=sources)

@@ -56,7 +56,9 @@ def check(model: type[BaseModel], body: dict[str, Any], *samples: str) -> BaseMo
     return parsed
 
 
-def check_data(model: type[Bar | Trade | Quote], symbol: str, raw: dict[str, Any], mapping: dict[str, str]):  # type: ignore[no-untyped-def]
+def check_data[M: (Bar, Trade, Quote)](
+    model: type[M], symbol: str, raw: dict[str, Any], mapping: dict[str, str]
+) -> M:
     """Validates one data API object the way alpaca-py's data clients parse it."""
     assert set(raw) <= set(mapping), f"{model.__name__}: unknown keys {set(raw) - set(mapping)}"
     return model(symbol, raw)
@@ -138,7 +140,8 @@ def test_every_documented_status_can_be_set_and_validates(
     fake.fill_mode = "never"
     order_id = buy(http, fake, f"c-{status}").json()["id"]
     fake.set_status(order_id, status)
-    order = check(Order, call(http, fake, "GET", f"/v2/orders/{order_id}").json(), "order_market_accepted.json")
+    answer = call(http, fake, "GET", f"/v2/orders/{order_id}").json()
+    order = check(Order, answer, "order_market_accepted.json")
     assert isinstance(order, Order) and order.status.value == status
 
 
@@ -200,7 +203,8 @@ def test_daily_bars(fake: FakeAlpaca, http: requests.Session) -> None:
     pages = []
     while True:
         body = call(http, fake, "GET", "/v2/stocks/bars", params=params).json()
-        pages.append([check_data(Bar, s, raw, BAR_MAPPING) for s, items in body["bars"].items() for raw in items])
+        bars = [check_data(Bar, s, raw, BAR_MAPPING) for s, items in body["bars"].items() for raw in items]
+        pages.append(bars)
         if not body["next_page_token"]:
             break
         params["page_token"] = body["next_page_token"]

@@ -112,7 +112,7 @@ _STAMPS = {
     "rejected": "failed_at",
     "replaced": "replaced_at",
 }
-# Alpaca's error codes: the HTTP status followed by five digits.
+# Alpaca's error codes for refusals the fake makes up itself: the HTTP status, then 10000.
 _CODES = {403: 40310000, 422: 42210000, 429: 42910000}
 ACCOUNT_ID = str(uuid.uuid5(uuid.NAMESPACE_DNS, "fake-account.alpaca.test"))
 RATE_LIMIT = 200  # Alpaca's default: requests a minute per account
@@ -229,10 +229,13 @@ class FakeAlpaca:
         self.bars.setdefault(symbol, {}).update({d: Decimal(str(c)) for d, c in closes.items()})
 
     def inject(self, endpoint: str, **fault: Any) -> None:
-        self.faults.append(Fault(endpoint, **fault))
+        queued = Fault(endpoint, **fault)
+        if queued.hold:
+            self._released.clear()
+        self.faults.append(queued)
 
     def release(self) -> None:
-        """Sends every answer held by a ``hold=True`` fault."""
+        """Sends every answer held by a ``hold=True`` fault (a later one holds again)."""
         self._released.set()
 
     def set_status(self, order_id: str, status: str) -> None:

@@ -72,6 +72,12 @@ def test_a_post_answered_after_the_client_timeout_is_created_and_seen_only_later
 
 def test_a_held_answer_comes_once_released(fake: FakeAlpaca, http: requests.Session) -> None:
     fake.inject("account", hold=True)
+    with pytest.raises(requests.Timeout):
+        http.get(fake.url + "/v2/account", timeout=0.2)
+    fake.release()
+    fake.inject("account", hold=True)  # holds again after a release
+    with pytest.raises(requests.Timeout):
+        http.get(fake.url + "/v2/account", timeout=0.2)
     fake.release()
     assert get(http, fake, "/v2/account").status_code == 200
 

@@ -112,7 +112,7 @@ def test_asset(fake: FakeAlpaca, http: requests.Session) -> None:
 
 
 def test_every_order_answer_is_an_order(fake: FakeAlpaca, http: requests.Session) -> None:
-    samples = ("order_market_accepted.json", "orders_list.json")
+    samples = ("order_market_accepted.json", "orders_list.json", "order_limit_filled_capture.json")
     fake.fill_mode = "partial"
     posted = buy(http, fake, "c1").json()
     order = check(Order, posted, *samples)
@@ -155,7 +155,10 @@ def test_positions(fake: FakeAlpaca, http: requests.Session) -> None:
     buy(http, fake, "c1")
     buy(http, fake, "c2", symbol="MSFT", qty="0.5")
     rows = call(http, fake, "GET", "/v2/positions").json()
-    assert [check(Position, row, "positions.json").symbol for row in rows] == ["AAPL", "MSFT"]  # type: ignore[attr-defined]
+    assert [check(Position, row, "positions.json", "positions_capture.json").symbol for row in rows] == [
+        "AAPL",
+        "MSFT",
+    ]  # type: ignore[attr-defined]
 
 
 def test_fill_activities_are_trade_activities(fake: FakeAlpaca, http: requests.Session) -> None:

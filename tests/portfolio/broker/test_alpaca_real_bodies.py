@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from alpaca.data.models import Quote
-from alpaca.trading.models import NonTradeActivity, TradeActivity
+from alpaca.data.models import Bar, Quote, Trade
+from alpaca.trading.models import Asset, Clock, NonTradeActivity, Order, Position, TradeAccount, TradeActivity
 
 from pas.portfolio.broker import BrokerError
 from tests.fakes.alpaca import FINAL_STATUSES, KEY_ID, ORDER_STATUSES, SECRET, FakeAlpaca
@@ -129,6 +129,19 @@ def test_orders_list(fake: FakeAlpaca, broker: AlpacaBroker) -> None:
     )
 
 
+def test_a_captured_filled_limit_order(fake: FakeAlpaca, broker: AlpacaBroker) -> None:
+    fake.inject("orders", body=b"[" + raw("order_limit_filled_capture.json") + b"]")
+    [order] = broker.list_orders(status="closed")
+    assert (order.symbol, order.qty, order.filled_qty, order.filled_avg_price) == (
+        "SPY",
+        Decimal(10),
+        Decimal(10),
+        Decimal("361.92"),
+    )
+    assert order.status.terminal
+    assert order.submitted_at == datetime(2022, 10, 14, 15, 28, 33, 473279, tzinfo=UTC)
+
+
 def _status_case(status: str) -> Any:
     if status == "pending_review":
         return pytest.param(
@@ -166,6 +179,12 @@ def test_positions(fake: FakeAlpaca, broker: AlpacaBroker) -> None:
     assert (position.symbol, position.qty, position.market_value) == ("AAPL", Decimal(5), Decimal(600))
 
 
+def test_a_captured_position(fake: FakeAlpaca, broker: AlpacaBroker) -> None:
+    fake.inject("positions", body=raw("positions_capture.json"))
+    [position] = broker.positions()
+    assert (position.symbol, position.qty, position.market_value) == ("SPY", Decimal(2), Decimal("723.1"))
+
+
 def test_fill_activities(fake: FakeAlpaca, broker: AlpacaBroker) -> None:
     fake.inject("activities", body=raw("activities_fill.json"))
     [fill] = broker.fills()
@@ -197,7 +216,35 @@ def test_daily_bars_none(fake: FakeAlpaca, broker: AlpacaBroker) -> None:
     assert broker.daily_bars(["AAPL"], date(2022, 2, 1)) == []
 
 
-# -- samples pas has no parser for: checked against alpaca-py ----------------------------------
+# -- the samples themselves, against alpaca-py ------------------------------------------------
+TRADING_SAMPLES = {
+    "account.json": TradeAccount,
+    "asset.json": Asset,
+    "clock.json": Clock,
+    "order_limit_filled_capture.json": Order,
+    "order_market_accepted.json": Order,
+    "order_notional_accepted.json": Order,
+    "orders_list.json": Order,
+    "positions.json": Position,
+    "positions_capture.json": Position,
+    "activities_fill.json": TradeActivity,
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRADING_SAMPLES))
+def test_each_trading_sample_is_what_alpaca_py_parses(name: str) -> None:
+    data = sample(name)
+    for item in data if isinstance(data, list) else [data]:
+        TRADING_SAMPLES[name].model_validate(item)
+
+
+def test_data_samples_are_what_alpaca_py_parses() -> None:
+    bars = sample("bars_multi.json")["bars"]
+    assert Bar("AAPL", bars["AAPL"][0]).close == 162.95
+    trades = sample("trades_latest_multi.json")["trades"]
+    assert Trade("TSLA", trades["TSLA"]).price == 720.19
+
+
 def test_activity_samples_are_alpaca_activities() -> None:
     mixed = sample("activities_mixed.json")
     assert isinstance(NonTradeActivity.model_validate(mixed[0]), NonTradeActivity)

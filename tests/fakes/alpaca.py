@@ -505,7 +505,7 @@ class FakeAlpaca:
             "trail_percent": None,
             "trail_price": None,
             "hwm": None,
-            "commission": "0",
+            "commission": _Raw("0"),  # a JSON number, as in the real sample bodies
             "_visible_at": self.clock() + self.visible_after,
         }
         self.orders[order["id"]] = order

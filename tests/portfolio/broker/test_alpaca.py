@@ -364,6 +364,9 @@ def test_429_waits_until_the_rate_limit_resets(
     assert sleeps == [7.0]
 
 
+# The fake, like Alpaca, sends X-Ratelimit-Reset (the end of the rate-limit minute) on every
+# answer; pas waits for it on a 5xx too (issue 12: "one 500 stalled a dry run 61 s").
+@pytest.mark.xfail(strict=True, reason="issue 12: a 5xx waits for X-Ratelimit-Reset; honour it on 429 only")
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx_reads_back_off_and_succeed(
     broker: AlpacaBroker, fake_alpaca: FakeAlpaca, sleeps: Sleeps, status: int

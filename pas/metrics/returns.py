@@ -72,10 +72,7 @@ def daily_returns_from_ledger(
     # Events by the index of the trading day they count on.
     fill_at = _group(fills, days)
     flow_at = _group(flows, days)
-    symbols = sorted({f.symbol for f in fills})
-    history = {s: _units(closes.get(s, ())) for s in symbols}
-    seen = dict.fromkeys(symbols, 0)  # how many of each symbol's closes are on or before the day
-    last_close: dict[str, int] = {}
+    carried = _CarriedCloses(closes, sorted({f.symbol for f in fills}), portfolio)
     qty: dict[str, int] = {}
     cash = to_units(capital or Decimal(0)) * UNITS_PER_ONE
     metrics: list[DailyMetric] = []
@@ -92,23 +89,7 @@ def daily_returns_from_ledger(
         cash += flow_today
         if index < valued:
             continue
-        equity = cash
-        for symbol, held in qty.items():
-            # Carry the last close on or before the day forward.
-            pairs, count = history[symbol], seen[symbol]
-            while count < len(pairs) and pairs[count][0] <= day:
-                count += 1
-            seen[symbol] = count
-            if count:
-                last_close[symbol] = pairs[count - 1][1]
-            if held == 0:
-                continue
-            if symbol not in last_close:
-                raise StaleDataError(
-                    f"no close of {symbol} on or before {day} is stored (portfolio {portfolio} holds it); "
-                    "run `pas prices fetch` first"
-                )
-            equity += held * last_close[symbol]
+        equity = cash + carried.holdings_value(qty, day)
         if index > valued and previous_equity + flow_today > 0:
             ret = equity / (previous_equity + flow_today) - 1.0
             bench_ret = float(bench[index][1] / bench[index - 1][1]) - 1.0
@@ -116,6 +97,52 @@ def daily_returns_from_ledger(
             metrics.append(DailyMetric(portfolio, day, ret, dollars, bench_ret, SOURCE_UPDATE))
         previous_equity = equity
     return metrics
+
+
+class _CarriedCloses:
+    """Each symbol's last close on or before a day, for days visited oldest first.
+
+    Args:
+        closes: (day, close) pairs per symbol, oldest first.
+        symbols: the symbols to value.
+        portfolio: the portfolio's id, for the message of a missing close.
+    """
+
+    def __init__(
+        self, closes: Mapping[str, Sequence[tuple[date, Decimal]]], symbols: Sequence[str], portfolio: str
+    ) -> None:
+        self._history = {s: _units(closes.get(s, ())) for s in symbols}
+        self._seen = dict.fromkeys(symbols, 0)  # how many of each symbol's closes are on or before the day
+        self._last: dict[str, int] = {}
+        self._portfolio = portfolio
+
+    def holdings_value(self, qty: Mapping[str, int], day: date) -> int:
+        """Σ quantity × close on ``day`` (the last one before it carried forward).
+
+        Args:
+            qty: units (10⁻⁹ shares) held per symbol; the value is in 10⁻¹⁸ dollars.
+            day: the day, no earlier than the one of the previous call.
+
+        Raises:
+            StaleDataError: a symbol held has no close on or before the day.
+        """
+        value = 0
+        for symbol, held in qty.items():
+            pairs, count = self._history[symbol], self._seen[symbol]
+            while count < len(pairs) and pairs[count][0] <= day:
+                count += 1
+            self._seen[symbol] = count
+            if count:
+                self._last[symbol] = pairs[count - 1][1]
+            if held == 0:
+                continue
+            if symbol not in self._last:
+                raise StaleDataError(
+                    f"no close of {symbol} on or before {day} is stored (portfolio {self._portfolio} "
+                    "holds it); run `pas prices fetch` first"
+                )
+            value += held * self._last[symbol]
+        return value
 
 
 def _units(pairs: Sequence[tuple[date, Decimal]]) -> list[tuple[date, int]]:

@@ -32,6 +32,11 @@ DEFAULT_QUIVER_AUTH_SCHEME = "Token"
 DEFAULT_QUIVER_CACHE_TTL_SEC = 6 * 3600.0
 # Bulk endpoints take tens of seconds to answer; anything slower is treated as a timeout.
 DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
+# Where the wiki dataset comes from: Quiver's wiki endpoints are gone from its schema, so
+# Wikimedia's own Pageviews API is the default (see pas/scrapers/wikimedia.py).
+WIKI_SOURCES = ("wikimedia", "quiver")
+DEFAULT_WIKI_SOURCE = "wikimedia"
+WIKIMEDIA_BASE_URL = "https://wikimedia.org/api/rest_v1"
 # Seconds pas waits for each Alpaca answer (connect and read); see broker/alpaca.py.
 DEFAULT_ALPACA_TIMEOUT_SEC = 10.0
 DEFAULT_MIN_ALLOCATION = 0.0
@@ -128,6 +133,10 @@ class Settings:
     quiver_auth_scheme: str = DEFAULT_QUIVER_AUTH_SCHEME
     quiver_cache_ttl_sec: float = DEFAULT_QUIVER_CACHE_TTL_SEC
     quiver_timeout_sec: float = DEFAULT_QUIVER_TIMEOUT_SEC
+    wiki_source: str = DEFAULT_WIKI_SOURCE
+    wikimedia_base_url: str = WIKIMEDIA_BASE_URL
+    wiki_articles: Path | None = None  # None: the map bundled with pas
+    wikimedia_contact: str | None = None
     mongo_timeout_sec: float = DEFAULT_MONGO_TIMEOUT_SEC
     cash_buffer: float = DEFAULT_CASH_BUFFER
     min_order_notional: float = DEFAULT_MIN_ORDER_NOTIONAL
@@ -292,6 +301,22 @@ def _auth_scheme(name: str, raw: str) -> str:
     return raw
 
 
+def _wiki_source(name: str, raw: str) -> str:
+    value = raw.lower()
+    if value not in WIKI_SOURCES:
+        raise ConfigError(f"{name} must be one of {', '.join(WIKI_SOURCES)}, got {raw!r}")
+    return value
+
+
+def _contact(name: str, raw: str) -> str:
+    # It goes into a header: one printable line, short.
+    if len(raw) > 200 or not raw.isprintable():
+        raise ConfigError(
+            f"{name} must be one line of at most 200 printable characters (an email or URL), got {raw!r}"
+        )
+    return raw
+
+
 def _mongo_uri(name: str, raw: str) -> str:
     if not raw.startswith(("mongodb://", "mongodb+srv://")):
         raise ConfigError(
@@ -341,6 +366,10 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("QUIVER_AUTH_SCHEME", "quiver_auth_scheme", _auth_scheme),
     _Spec("QUIVER_CACHE_TTL", "quiver_cache_ttl_sec", _non_negative),
     _Spec("QUIVER_TIMEOUT_SEC", "quiver_timeout_sec", _positive),
+    _Spec("WIKI_SOURCE", "wiki_source", _wiki_source),
+    _Spec("WIKIMEDIA_BASE_URL", "wikimedia_base_url", _url),
+    _Spec("WIKI_ARTICLES", "wiki_articles", _path),
+    _Spec("WIKIMEDIA_CONTACT", "wikimedia_contact", _contact),
     _Spec("PAS_MONGO_TIMEOUT_SEC", "mongo_timeout_sec", _positive),
     _Spec("CASH_BUFFER", "cash_buffer", _fraction),
     _Spec("MIN_ORDER_NOTIONAL", "min_order_notional", _dollars),

@@ -13,8 +13,13 @@ from pas.commands._app import JsonOption, number, print_json, print_table, say, 
 from pas.errors import ConfigError
 
 if TYPE_CHECKING:
+    from requests import Session
+
+    from pas.config import Settings
     from pas.records import Record
-    from pas.scrapers.scrape import ScrapeResult
+    from pas.scrapers.base import Dataset
+    from pas.scrapers.scrape import ScrapeResult, SourceClient
+    from pas.store.base import Store
 
 # `pas data` shows the newest rows up to this many unless told otherwise.
 DEFAULT_DATA_LIMIT = 20
@@ -55,7 +60,8 @@ def scrape(
     refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached responses.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Fetch QuiverQuant datasets into the store (only what is new, unless --since).
+    """Fetch datasets into the store (only what is new, unless --since): QuiverQuant's, and
+    wiki from Wikimedia's Pageviews API unless WIKI_SOURCE=quiver.
 
     Example: pas scrape all        (or: pas scrape congress --ticker NVDA --since 2024-01-01)
     """
@@ -68,17 +74,20 @@ def scrape(
     start = _since(since)
     app_state = state(ctx)
     settings = app_state.settings
-    if not settings.quiver_api_key:
+    from_wikimedia = settings.wiki_source == "wikimedia"
+    needs_quiver = any(d.name != "wiki" or not from_wikimedia for d in datasets)
+    if needs_quiver and not settings.quiver_api_key:
         raise ConfigError(
             "QUIVER_API_KEY is not set; put your QuiverQuant API token in the environment or .env"
         )
     store = app_state.store
     results: list[ScrapeResult] = []
     with _progress(enabled=not as_json and sys.stderr.isatty()) as tick:
-        client = QuiverClient(
-            session=build_session(),
+        session = build_session()
+        quiver = QuiverClient(
+            session=session,
             store=store,
-            api_key=settings.quiver_api_key,
+            api_key=settings.quiver_api_key or "",
             base_url=settings.quiver_base_url,
             auth_scheme=settings.quiver_auth_scheme,
             rate_sec=settings.quiver_rate_sec,
@@ -89,9 +98,13 @@ def scrape(
             clock=store.clock,
             on_request=tick,
         )
+        sources: list[tuple[Dataset, SourceClient]] = [
+            (d, quiver) if d.name != "wiki" or not from_wikimedia else _wikimedia(settings, store, session)
+            for d in datasets
+        ]
         names = [d.name for d in datasets]
         with app_state.run("scrape", datasets=",".join(names), tickers=",".join(tickers)) as run:
-            for d in datasets:
+            for d, client in sources:
                 result = scrape_one(d, client, store, tickers=tickers, since=start)
                 results.append(result)
                 run.details[d.name] = result.as_dict()
@@ -105,6 +118,23 @@ def scrape(
                 raise QuiverError(
                     f"scraping {', '.join(failed)} failed (see above); the other datasets were stored"
                 )
+
+
+def _wikimedia(settings: Settings, store: Store, session: Session) -> tuple[Dataset, SourceClient]:
+    """The wiki dataset from Wikimedia's Pageviews API, with its client (WIKI_SOURCE=wikimedia)."""
+    from pas.scrapers import wikimedia
+
+    articles = wikimedia.load_articles(settings.wiki_articles or wikimedia.bundled_articles())
+    client = wikimedia.WikimediaClient(
+        session=session,
+        store=store,
+        articles=articles,
+        base_url=settings.wikimedia_base_url,
+        user_agent=wikimedia.user_agent(settings.wikimedia_contact),
+        sleep=time.sleep,
+        clock=store.clock,
+    )
+    return wikimedia.DATASET, client
 
 
 def _summary(results: list[ScrapeResult]) -> None:

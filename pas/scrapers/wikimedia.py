@@ -71,6 +71,7 @@ FIRST_DAY = date(2015, 7, 1)
 ARTICLES_HEADER = ("ticker", "article")
 # Why a 404 is counted (it is zero views or data not loaded yet, never a bad row).
 NOT_FOUND_REASON = "no page views for the article (HTTP 404; check its title in WIKI_ARTICLES)"
+UNMAPPED_REASON = "ticker not in the article map (add a row to WIKI_ARTICLES)"
 BODY_EXCERPT = 120
 _TIMESTAMP_RE = re.compile(r"^(\d{8})(00)?$")
 
@@ -200,7 +201,8 @@ class WikimediaClient:
             )
         except requests.Timeout:
             raise _Again(f"no answer within {self.timeout_sec:g} s") from None
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            # ChunkedEncodingError: the body was cut short before its Content-Length.
             raise _Again(f"connection failed: {type(exc).__name__}") from None
         status = response.status_code
         if status == 404:
@@ -247,6 +249,8 @@ def normalise(raw: Any) -> Record:
     row = as_row(raw)
     if row.get("missing"):
         raise Reject(NOT_FOUND_REASON)
+    if row.get("unmapped"):
+        raise Reject(UNMAPPED_REASON)
     symbol = ticker(row, "ticker")
     stamp = row.get("timestamp")
     match = _TIMESTAMP_RE.match(stamp) if isinstance(stamp, str) else None
@@ -268,12 +272,13 @@ def normalise(raw: Any) -> Record:
     return views_record(symbol, viewed, views, None, None)
 
 
-def windows(client: WikimediaClient, plan: FetchPlan) -> Iterator[tuple[str, str, date, date]]:
+def windows(client: WikimediaClient, plan: FetchPlan) -> Iterator[tuple[str, str | None, date, date]]:
     """(ticker, article, first day, last day) to ask for, each ticker from its own resume point.
 
     A ticker resumes :data:`OVERLAP` before its newest stored day, or starts a backfill of
     :data:`BACKFILL` before today; ``--since`` (``plan.since``) reaches further back, never
-    less far. The last day asked is yesterday (today's views are not complete).
+    less far. The last day asked is yesterday (today's views are not complete). A ticker
+    asked for (``--ticker``) that the map lacks comes with the article None.
     """
     end = plan.today - timedelta(days=1)
     wanted = plan.tickers or tuple(client.articles)
@@ -282,8 +287,6 @@ def windows(client: WikimediaClient, plan: FetchPlan) -> Iterator[tuple[str, str
         newest[record.ticker] = max(newest.get(record.ticker, record.event_date), record.event_date)
     for symbol in wanted:
         article = client.articles.get(symbol)
-        if article is None:
-            continue
         if symbol not in newest and plan.since is not None:
             stored = [r.event_date for r in client.store.records(NAME, ticker=symbol)]
             if stored:
@@ -295,9 +298,13 @@ def windows(client: WikimediaClient, plan: FetchPlan) -> Iterator[tuple[str, str
 
 
 def fetch(client: WikimediaClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
-    """One page of rows per ticker of the map (or of ``--ticker``); a 404 yields a marker
-    row that the normaliser counts as :data:`NOT_FOUND_REASON`."""
+    """One page of rows per ticker of the map (or of ``--ticker``); a 404, or a ticker the
+    map lacks, yields a marker row that the normaliser counts (:data:`NOT_FOUND_REASON`,
+    :data:`UNMAPPED_REASON`)."""
     for symbol, article, start, end in windows(client, plan):
+        if article is None:
+            yield [{"ticker": symbol, "unmapped": True}]
+            continue
         try:
             items = client.daily_views(article, start, end)
         except _NotFound:

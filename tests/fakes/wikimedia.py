@@ -46,6 +46,7 @@ class Fault:
     status: int = 503
     body: Any = "Service Unavailable"
     headers: dict[str, str] = field(default_factory=dict)
+    truncated: bool = False  # send half the body, promising all of it, then close
 
 
 @dataclass
@@ -80,17 +81,17 @@ class FakeWikimedia:
     def fault(self, article: str, *faults: Fault) -> None:
         self.faults[article].extend(faults)
 
-    def _answer(self, path: str, m: re.Match[str]) -> tuple[int, Any, dict[str, str]]:
+    def _answer(self, path: str, m: re.Match[str]) -> tuple[int, Any, dict[str, str], bool]:
         article = unquote(m["article"])
         with self._lock:
             if self.faults[article]:
                 f = self.faults[article].popleft()
-                return f.status, f.body, f.headers
+                return f.status, f.body, f.headers, f.truncated
         start = datetime.strptime(m["start"][:8], "%Y%m%d").date()
         end = datetime.strptime(m["end"][:8], "%Y%m%d").date()
         days = sorted(d for d in self.views.get(article, {}) if start <= d <= end)
         if not days:
-            return 404, not_found_body(path), {}
+            return 404, not_found_body(path), {}, False
         items = [
             {
                 "project": m["project"],
@@ -103,7 +104,7 @@ class FakeWikimedia:
             }
             for d in days
         ]
-        return 200, {"items": items}, {}
+        return 200, {"items": items}, {}, False
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -133,7 +134,7 @@ class FakeWikimedia:
                     return
                 self._send(*fake._answer(path, m))
 
-            def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
+            def _send(self, status: int, body: Any, headers: dict[str, str], truncated: bool = False) -> None:
                 payload = (body if isinstance(body, str) else json.dumps(body)).encode()
                 try:
                     self.send_response(status)
@@ -142,7 +143,7 @@ class FakeWikimedia:
                     for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(payload)
+                    self.wfile.write(payload[: len(payload) // 2] if truncated else payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

@@ -17,7 +17,7 @@ import requests
 
 from pas.errors import InputError
 from pas.scrapers import wiki, wikimedia
-from pas.scrapers.base import FetchPlan, Reject
+from pas.scrapers.base import Reject
 from pas.scrapers.scrape import scrape
 from pas.scrapers.wikimedia import WikimediaClient, load_articles, normalise
 from pas.store.sqlite import SqliteStore
@@ -173,6 +173,13 @@ def test_429_honours_retry_after_through_the_injected_sleep(
     assert wclient.stats.retries == 2 and wclient.stats.requests == 3
 
 
+def test_a_body_cut_short_is_retried(wm: FakeWikimedia, wclient: WikimediaClient) -> None:
+    wm.add("Apple_Inc.", date(2025, 12, 1), [5])
+    wm.fault("Apple_Inc.", Fault(200, {"items": [item()] * 50}, truncated=True))
+    items = wclient.daily_views("Apple_Inc.", date(2025, 12, 1), date(2025, 12, 1))
+    assert [i["views"] for i in items] == [5] and wclient.stats.retries == 1
+
+
 def test_server_trouble_that_lasts_is_one_clear_error(wm: FakeWikimedia, wclient: WikimediaClient) -> None:
     wm.fault("Apple_Inc.", *[Fault(502)] * wikimedia.MAX_TRIES)
     with pytest.raises(wikimedia.WikimediaError) as caught:
@@ -245,6 +252,11 @@ def test_a_failing_article_fails_the_dataset_and_keeps_what_was_stored(
     assert result.counts.new == 5
 
 
-def test_windows_skip_unmapped_tickers(wclient: WikimediaClient) -> None:
-    plan = FetchPlan(("AAPL", "MSFT"), None, TODAY)
-    assert [w[0] for w in wikimedia.windows(wclient, plan)] == ["AAPL"]
+def test_a_ticker_the_map_lacks_is_counted(
+    wm: FakeWikimedia, wclient: WikimediaClient, sqlite_store: SqliteStore
+) -> None:
+    wm.add("Apple_Inc.", TODAY - timedelta(days=3), [10] * 2)
+    result = scrape(wikimedia.DATASET, wclient, sqlite_store, tickers=["AAPL", "MSFT"])
+    assert result.counts.new == 2
+    assert dict(result.rejected) == {wikimedia.UNMAPPED_REASON: 1}
+    assert [entry.article for entry in wm.log] == ["Apple_Inc."]

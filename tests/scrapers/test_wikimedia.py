@@ -8,6 +8,7 @@ answers in those shapes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from pas.errors import InputError
+from pas.config import load_settings
+from pas.errors import ConfigError, InputError
 from pas.scrapers import wiki, wikimedia
 from pas.scrapers.base import Reject
 from pas.scrapers.scrape import scrape
@@ -260,3 +262,29 @@ def test_a_ticker_the_map_lacks_is_counted(
     assert result.counts.new == 2
     assert dict(result.rejected) == {wikimedia.UNMAPPED_REASON: 1}
     assert [entry.article for entry in wm.log] == ["Apple_Inc."]
+
+
+# -- settings ----------------------------------------------------------------------------
+def test_settings_default_to_the_source_that_works() -> None:
+    settings = load_settings({})
+    assert settings.wiki_source == "wikimedia"
+    assert settings.wikimedia_base_url == "https://wikimedia.org/api/rest_v1"
+    assert settings.wiki_articles is None and settings.wikimedia_contact is None
+    chosen = load_settings(
+        {"WIKI_SOURCE": "Quiver", "WIKIMEDIA_BASE_URL": "http://127.0.0.1:9/api/", "WIKI_ARTICLES": "a.csv"}
+    )
+    assert (chosen.wiki_source, chosen.wikimedia_base_url) == ("quiver", "http://127.0.0.1:9/api")
+    assert chosen.wiki_articles == Path("a.csv")
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("WIKI_SOURCE", "twitter", "WIKI_SOURCE must be one of wikimedia, quiver, got 'twitter'"),
+        ("WIKIMEDIA_BASE_URL", "wikimedia.org", "WIKIMEDIA_BASE_URL must be an http(s) URL"),
+        ("WIKIMEDIA_CONTACT", "me@x.org\r\nX-Evil: 1", "WIKIMEDIA_CONTACT must be one line"),
+    ],
+)
+def test_bad_settings_name_the_variable(name: str, raw: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}"):
+        load_settings({name: raw})

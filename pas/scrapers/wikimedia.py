@@ -22,6 +22,7 @@ Records have the shape and the natural key (ticker + day) of the Quiver wiki dat
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 import re
@@ -109,14 +110,20 @@ def load_articles(path: Path) -> dict[str, str]:
             file and the line).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the wiki article map {path} ({exc}); fix WIKI_ARTICLES") from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows or tuple(c.strip() for c in rows[0]) != ARTICLES_HEADER:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or tuple(c.strip() for c in header) != ARTICLES_HEADER:
         raise InputError(f"{path} line 1: the header must be exactly 'ticker,article'")
     articles: dict[str, str] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    while True:
+        number = reader.line_num + 1  # where the row starts (a quoted field may span lines)
+        row = next(reader, None)
+        if row is None:
+            break
         if not row:
             continue
         where = f"{path} line {number}"

@@ -74,7 +74,7 @@ def test_bundled_map_loads_and_has_its_provenance() -> None:
 
 
 def test_user_map_reads_titles_as_in_their_url(tmp_path: Path) -> None:
-    path = write(tmp_path, 'ticker,article\nabc,Apple_Inc.\n\nT,AT%26T\nTSLA,"Tesla,_Inc."\n')
+    path = write(tmp_path, '\ufeffticker,article\r\nabc,Apple_Inc.\n\nT,AT%26T\nTSLA,"Tesla,_Inc."\n')
     assert load_articles(path) == {"ABC": "Apple_Inc.", "T": "AT&T", "TSLA": "Tesla,_Inc."}
 
 
@@ -91,6 +91,10 @@ def test_user_map_reads_titles_as_in_their_url(tmp_path: Path) -> None:
         ),
         ("ticker,article\nAAPL,\n", "line 2: '' is not an article title as in its URL (e.g. Apple_Inc.)"),
         ("ticker,article\nAAPL,A\naapl,B\n", "line 3: AAPL is mapped twice; keep one row per ticker"),
+        (
+            'ticker,article\nAAPL,"Apple\nInc."\nMSFT,Microsoft\n',
+            "line 2: 'Apple\\nInc.' is not an article title as in its URL (e.g. Apple_Inc.)",
+        ),
     ],
 )
 def test_bad_map_names_the_file_and_line(tmp_path: Path, text: str, message: str) -> None:

@@ -47,7 +47,9 @@ if TYPE_CHECKING:
     import requests
 
 # Wikimedia's User-Agent policy: name the client, its version and a way to reach its
-# operators; requests without a descriptive one may be blocked without notice.
+# operators; requests without a descriptive one may be blocked without notice. The
+# repository address is the project's intended home (pyproject.toml names none yet); the
+# operator's own contact comes from WIKIMEDIA_CONTACT.
 USER_AGENT = "pas/0.1 (Portfolio Allocation System; https://github.com/pas-project/pas)"
 PROJECT = "en.wikipedia"
 ACCESS = "all-access"

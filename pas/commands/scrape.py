@@ -15,7 +15,7 @@ from pas.errors import ConfigError
 if TYPE_CHECKING:
     from requests import Session
 
-    from pas.config import Settings
+    from pas.config import WikiSettings
     from pas.records import Record
     from pas.scrapers.base import Dataset
     from pas.scrapers.scrape import ScrapeResult, SourceClient
@@ -74,34 +74,28 @@ def scrape(
     start = _since(since)
     app_state = state(ctx)
     settings = app_state.settings
-    from_wikimedia = settings.wiki_source == "wikimedia"
-    needs_quiver = any(d.name != "wiki" or not from_wikimedia for d in datasets)
-    if needs_quiver and not settings.quiver_api_key:
-        raise ConfigError(
-            "QUIVER_API_KEY is not set; put your QuiverQuant API token in the environment or .env"
-        )
+    from_wikimedia = settings.wiki.source == "wikimedia"
     store = app_state.store
     results: list[ScrapeResult] = []
     with _progress(enabled=not as_json and sys.stderr.isatty()) as tick:
         session = build_session()
-        quiver = QuiverClient(
-            session=session,
-            store=store,
-            api_key=settings.quiver_api_key or "",
-            base_url=settings.quiver_base_url,
-            auth_scheme=settings.quiver_auth_scheme,
-            rate_sec=settings.quiver_rate_sec,
-            cache_ttl_sec=settings.quiver_cache_ttl_sec,
-            timeout_sec=settings.quiver_timeout_sec,
-            refresh=refresh,
-            sleep=time.sleep,
-            clock=store.clock,
-            on_request=tick,
-        )
-        sources: list[tuple[Dataset, SourceClient]] = [
-            (d, quiver) if d.name != "wiki" or not from_wikimedia else _wikimedia(settings, store, session)
-            for d in datasets
-        ]
+        sources: list[tuple[Dataset, SourceClient]] = []
+        quiver: QuiverClient | None = None
+        for d in datasets:
+            if d.name == "wiki" and from_wikimedia:
+                sources.append(_wikimedia(settings.wiki, store, session))
+                continue
+            if quiver is None:  # only when a Quiver dataset is asked for: it needs the key
+                quiver = QuiverClient(
+                    session=session,
+                    store=store,
+                    **settings.quiver.client_config(),
+                    refresh=refresh,
+                    sleep=time.sleep,
+                    clock=store.clock,
+                    on_request=tick,
+                )
+            sources.append((d, quiver))
         names = [d.name for d in datasets]
         with app_state.run("scrape", datasets=",".join(names), tickers=",".join(tickers)) as run:
             for d, client in sources:
@@ -120,17 +114,17 @@ def scrape(
                 )
 
 
-def _wikimedia(settings: Settings, store: Store, session: Session) -> tuple[Dataset, SourceClient]:
+def _wikimedia(settings: WikiSettings, store: Store, session: Session) -> tuple[Dataset, SourceClient]:
     """The wiki dataset from Wikimedia's Pageviews API, with its client (WIKI_SOURCE=wikimedia)."""
     from pas.scrapers import wikimedia
 
-    articles = wikimedia.load_articles(settings.wiki_articles or wikimedia.bundled_articles())
+    articles = wikimedia.load_articles(settings.articles or wikimedia.bundled_articles())
     client = wikimedia.WikimediaClient(
         session=session,
         store=store,
         articles=articles,
         base_url=settings.wikimedia_base_url,
-        user_agent=wikimedia.user_agent(settings.wikimedia_contact),
+        user_agent=wikimedia.user_agent(settings.contact),
         sleep=time.sleep,
         clock=store.clock,
     )

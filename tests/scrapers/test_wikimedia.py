@@ -270,15 +270,15 @@ def test_a_ticker_the_map_lacks_is_counted(
 
 # -- settings ----------------------------------------------------------------------------
 def test_settings_default_to_the_source_that_works() -> None:
-    settings = load_settings({})
-    assert settings.wiki_source == "wikimedia"
+    settings = load_settings({}).wiki
+    assert settings.source == "wikimedia"
     assert settings.wikimedia_base_url == "https://wikimedia.org/api/rest_v1"
-    assert settings.wiki_articles is None and settings.wikimedia_contact is None
+    assert settings.articles is None and settings.contact is None
     chosen = load_settings(
         {"WIKI_SOURCE": "Quiver", "WIKIMEDIA_BASE_URL": "http://127.0.0.1:9/api/", "WIKI_ARTICLES": "a.csv"}
-    )
-    assert (chosen.wiki_source, chosen.wikimedia_base_url) == ("quiver", "http://127.0.0.1:9/api")
-    assert chosen.wiki_articles == Path("a.csv")
+    ).wiki
+    assert (chosen.source, chosen.wikimedia_base_url) == ("quiver", "http://127.0.0.1:9/api")
+    assert chosen.articles == Path("a.csv")
 
 
 @pytest.mark.parametrize(

@@ -35,10 +35,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from pas.errors import InputError
+from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, retry_after_seconds, with_retries
 from pas.models import SYMBOL_RE
 from pas.records import Record
 from pas.scrapers.base import Dataset, FetchPlan, Reject, SourceError, as_row, ticker, to_decimal
-from pas.scrapers.client import ClientStats, Sleep, _retry_after
+from pas.scrapers.client import ClientStats
 from pas.scrapers.scrape import OVERLAP
 from pas.scrapers.wiki import NAME, views_record
 from pas.store.base import Clock, Store, system_clock
@@ -59,11 +60,9 @@ AGENT = "user"
 # (the store's shared rate slots).
 RATE_LIMIT_PER_SEC = 100.0
 RATE_LIMIT_NAME = "wikimedia"
-# Rate limited (429: storage cannot keep up with this client) and server-side trouble.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_TRIES = 4
-BACKOFF_INITIAL_SEC = 1.0
-BACKOFF_MAX_SEC = 60.0
+# 429 (the API's storage cannot keep up with this client) and 5xx are retried: 4 tries,
+# backoff 1 s, 2 s, 4 s plus up to 1 s of jitter; a Retry-After wins, up to 5 minutes.
+RETRY = RetryPolicy(attempts=4, initial_sec=1.0, max_sec=60.0, jitter_sec=1.0, max_server_wait_sec=300.0)
 CONNECT_TIMEOUT_SEC = 10.0
 DEFAULT_TIMEOUT_SEC = 30.0
 # A ticker with nothing stored is backfilled this far (the baseline of wiki_attention is
@@ -85,15 +84,6 @@ class WikimediaError(SourceError):
 
 class _NotFound(Exception):
     """The article has no data in the window (or is unknown)."""
-
-
-class _Again(Exception):
-    """A failure worth another try; ``wait`` is the server's Retry-After (seconds), if any."""
-
-    def __init__(self, reason: str, wait: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.wait = wait
 
 
 def bundled_articles() -> Path:
@@ -181,21 +171,13 @@ class WikimediaClient:
             f"{self.base_url.rstrip('/')}/metrics/pageviews/per-article/{PROJECT}/{ACCESS}/{AGENT}/"
             f"{quote(article, safe='')}/daily/{start:%Y%m%d}00/{end:%Y%m%d}00"
         )
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return self._attempt(url, article)
-            except _Again as again:
-                if attempt == MAX_TRIES:
-                    raise WikimediaError(
-                        f"Wikimedia kept failing for {article} ({again.reason}) after {MAX_TRIES} "
-                        "tries; try again later (the next scrape resumes each ticker where it stopped)"
-                    ) from None
-                self.stats.retries += 1
-                pause = self._backoff(attempt) if again.wait is None else again.wait
-                self.stats.waited_sec += pause
-                self.sleep(pause)
+        try:
+            return with_retries(lambda: self._attempt(url, article), RETRY, self._retry_sleep, self.rng)
+        except Transient as failure:
+            raise WikimediaError(
+                f"Wikimedia kept failing for {article} ({failure.reason}) after {RETRY.attempts} "
+                "tries; try again later (the next scrape resumes each ticker where it stopped)"
+            ) from None
 
     def _attempt(self, url: str, article: str) -> list[Any]:
         import requests
@@ -209,16 +191,17 @@ class WikimediaClient:
                 timeout=(CONNECT_TIMEOUT_SEC, self.timeout_sec),
             )
         except requests.Timeout:
-            raise _Again(f"no answer within {self.timeout_sec:g} s") from None
+            raise Transient(f"no answer within {self.timeout_sec:g} s") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             # ChunkedEncodingError: the body was cut short before its Content-Length.
-            raise _Again(f"connection failed: {type(exc).__name__}") from None
+            raise Transient(f"connection failed: {type(exc).__name__}") from None
         status = response.status_code
         if status == 404:
             raise _NotFound(article)
         if status in RETRY_STATUSES:
-            after = _retry_after(response.headers.get("Retry-After"))
-            raise _Again(f"HTTP {status}", None if after is None else min(after, BACKOFF_MAX_SEC * 5))
+            raise Transient(
+                f"HTTP {status}", retry_after_seconds(response.headers.get("Retry-After"), self.clock())
+            )
         body = response.text
         if status != 200:
             raise WikimediaError(
@@ -243,9 +226,10 @@ class WikimediaClient:
             self.stats.waited_sec += delay
             self.sleep(delay)
 
-    def _backoff(self, attempt: int) -> float:
-        backoff = BACKOFF_INITIAL_SEC * 2.0 ** (attempt - 1)
-        return min(BACKOFF_MAX_SEC, backoff) + self.rng.uniform(0.0, 1.0)
+    def _retry_sleep(self, seconds: float) -> None:
+        self.stats.retries += 1
+        self.stats.waited_sec += seconds
+        self.sleep(seconds)
 
 
 def user_agent(contact: str | None) -> str:

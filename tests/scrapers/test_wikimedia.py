@@ -187,11 +187,11 @@ def test_a_body_cut_short_is_retried(wm: FakeWikimedia, wclient: WikimediaClient
 
 
 def test_server_trouble_that_lasts_is_one_clear_error(wm: FakeWikimedia, wclient: WikimediaClient) -> None:
-    wm.fault("Apple_Inc.", *[Fault(502)] * wikimedia.MAX_TRIES)
+    wm.fault("Apple_Inc.", *[Fault(502)] * wikimedia.RETRY.attempts)
     with pytest.raises(wikimedia.WikimediaError) as caught:
         wclient.daily_views("Apple_Inc.", date(2025, 12, 1), date(2025, 12, 1))
     assert str(caught.value).startswith(f"Wikimedia kept failing for Apple_Inc. (HTTP 502) after {4} tries")
-    assert len(wm.log) == wikimedia.MAX_TRIES
+    assert len(wm.log) == wikimedia.RETRY.attempts
 
 
 def test_requests_share_the_documented_rate_through_the_store(

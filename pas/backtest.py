@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from pas.errors import InputError, PasError, RefusedError
 from pas.models import AppliedAllocation, CashFlow, Portfolio, new_run_id
@@ -82,6 +83,8 @@ class BacktestSpec:
     min_history: int = 63
     slippage_bps: Decimal = Decimal(0)
     commission: Decimal = Decimal(0)
+    commission_per_share: Decimal = Decimal(0)
+    spread_bps: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -143,7 +146,8 @@ def run_backtest(
     days = trading_days(source, spec.benchmark, spec.start, spec.end)
     clock.now = _at(days[0])
     _copy_prices(source, target, days[0] - PRICE_LOOKBACK, days[-1])
-    books = [replace(p, capital=None, created_at=clock.now) for p in portfolios]
+    # Sorted: a run's result never depends on the order its portfolios were named in.
+    books = sorted((replace(p, capital=None, created_at=clock.now) for p in portfolios), key=lambda p: p.id)
     for p in books:
         target.add_portfolio(p)
     if spec.allocation_method is None:
@@ -156,6 +160,8 @@ def run_backtest(
         target,
         slippage_bps=spec.slippage_bps,
         commission=spec.commission,
+        commission_per_share=spec.commission_per_share,
+        spread_bps=spec.spread_bps,
         cash=spec.capital,
         market="always",
     )
@@ -287,16 +293,20 @@ def _trade(
         return
 
     def run(group: Sequence[Portfolio]) -> None:
-        rebalance(
-            target,
-            broker,
-            group,
-            spec.limits,
-            run_id=new_run_id(_at(day)),
-            queue=True,
-            timeout_sec=0,
-            sleep=lambda _: None,
-        )
+        # A second run moves what the givers owed once the first run's sells freed it.
+        for _ in range(2):
+            outcome = rebalance(
+                target,
+                broker,
+                group,
+                spec.limits,
+                run_id=new_run_id(_at(day)),
+                queue=True,
+                timeout_sec=0,
+                sleep=lambda _: None,
+            )
+            if not outcome.owed:
+                return
 
     try:
         run(ready)
@@ -328,6 +338,33 @@ SUMMARY_STATS: tuple[tuple[str, str, bool], ...] = (
 COMBINED = "combined"
 
 
+def combined_returns(returns: Any, equity: Any) -> Any:
+    """The combined book's daily returns: the return of the portfolios' summed equities,
+    net of the money that came into them from outside that day.
+
+    ``r_c = Σ E_i / Σ (E_i / (1 + r_i)) − 1`` over the portfolios with a return that day:
+    ``E_i / (1 + r_i)`` is portfolio i's previous close plus its flows of the day (see
+    :mod:`pas.metrics`), so money moved between portfolios cancels out, and money that
+    came from outside (a deposit, or cash of the account's pool) is counted at the start
+    of the day, never as a gain. Cash outside every portfolio is not part of the book.
+
+    Args:
+        returns: days × portfolios daily returns (NaN where a portfolio has none).
+        equity: days × portfolios equity at the close in dollars (NaN where unknown).
+
+    Returns:
+        One return per day; NaN on a day no portfolio has a return.
+    """
+    import numpy as np
+
+    known = ~(np.isnan(returns) | np.isnan(equity))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        start = np.where(known, equity / (1 + returns), 0.0).sum(axis=1)
+        end = np.where(known, equity, 0.0).sum(axis=1)
+        out = np.where(start > 0, end / start - 1, np.nan)
+    return out
+
+
 @dataclass(frozen=True)
 class Summary:
     """Statistics per book: each portfolio, the combined book and the benchmark.
@@ -345,11 +382,10 @@ class Summary:
 def summarize(target: Store, portfolio_ids: Sequence[str], benchmark: str) -> Summary:
     """The statistics table of a backtest (or of live metrics) from the stored daily metrics.
 
-    The combined book's daily return is the average of the portfolios' returns weighted
-    by their equity at the previous close: the return of the sum of their equities, net
-    of the money the allocation moved between them. Cash the allocation left outside
-    every portfolio (a volatility target below 100% exposure) is not part of it.
-    The benchmark's returns are those stored beside the portfolios' metrics.
+    The combined book is :func:`combined_returns`. Each portfolio is measured over its
+    own life: its statistics use only the days it has a metric (NaN elsewhere), never
+    0% days before it started. The benchmark's returns are those stored beside the
+    portfolios' metrics.
     """
     import numpy as np
 
@@ -371,22 +407,17 @@ def summarize(target: Store, portfolio_ids: Sequence[str], benchmark: str) -> Su
                 equity[i, j] = float(m.equity)
             if m.benchmark_ret is not None:
                 bench[i] = m.benchmark_ret
-    previous = np.vstack([np.full((1, n), np.nan), equity[:-1]])
-    # A book's first day has no stored previous close: its equity before that day's return.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        previous = np.where(np.isnan(previous), equity / (1 + returns[:, :n]), previous)
-    weights = np.where(np.isnan(returns[:, :n]) | np.isnan(previous), 0.0, previous)
-    total = weights.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        combined = np.where(total > 0, (np.nan_to_num(returns[:, :n]) * weights).sum(axis=1) / total, np.nan)
+    combined = combined_returns(returns[:, :n], equity)
     returns[:, n] = combined
     returns[:, n + 1] = bench
     columns = [*portfolio_ids, COMBINED, benchmark]
-    values: dict[str, dict[str, float]] = {}
-    for label, name, relative in SUMMARY_STATS:
-        fn = getattr(analytics, name)
-        figures = fn(returns, bench) if relative else fn(returns)
-        values[label] = {c: float(v) for c, v in zip(columns, np.atleast_1d(figures), strict=True)}
+    values: dict[str, dict[str, float]] = {label: {} for label, _, _ in SUMMARY_STATS}
+    for j, column in enumerate(columns):
+        lived = ~np.isnan(returns[:, j])  # each book over its own life
+        for label, name, relative in SUMMARY_STATS:
+            fn = getattr(analytics, name)
+            own = returns[lived, j]
+            values[label][column] = float(fn(own, bench[lived]) if relative else fn(own))
     final: dict[str, Decimal | None] = {}
     for p in portfolio_ids:
         known = [m.equity for m in series[p].values() if m.equity is not None]

@@ -371,6 +371,8 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("FILL_POLL_SEC", "trading", "fill_poll_sec", _positive),
     _Spec("SIM_SLIPPAGE_BPS", "sim", "slippage_bps", _bps),
     _Spec("SIM_COMMISSION", "sim", "commission", _dollars),
+    _Spec("SIM_COMMISSION_PER_SHARE", "sim", "commission_per_share", _dollars),
+    _Spec("SIM_SPREAD_BPS", "sim", "spread_bps", _bps),
     _Spec("SIM_CASH", "sim", "cash", _positive_dollars),
     _Spec("SIM_MARKET", "sim", "market", _sim_market),
     _Spec("BUILD_MAX_STALE_DAYS", "data", "build_max_stale_days", _positive_int),

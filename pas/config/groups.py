@@ -38,8 +38,10 @@ from pas.config.defaults import (
     DEFAULT_REBALANCE_BAND,
     DEFAULT_SIM_CASH,
     DEFAULT_SIM_COMMISSION,
+    DEFAULT_SIM_COMMISSION_PER_SHARE,
     DEFAULT_SIM_MARKET,
     DEFAULT_SIM_SLIPPAGE_BPS,
+    DEFAULT_SIM_SPREAD_BPS,
     DEFAULT_WIKI_SOURCE,
     PAPER_BASE_URL,
     QUIVER_BASE_URL,
@@ -64,11 +66,14 @@ class QuiverClientConfig(TypedDict):
 
 
 class SimCosts(TypedDict):
-    """The simulated broker's cost model: slippage (basis points) and commission (dollars
-    per fill), shared by the live sim broker and the backtest."""
+    """The simulated broker's cost model (:mod:`pas.portfolio.costs`): slippage and spread
+    (basis points), commission (dollars per order and per share), shared by the live sim
+    broker and the backtest."""
 
     slippage_bps: Decimal
     commission: Decimal
+    commission_per_share: Decimal
+    spread_bps: Decimal
 
 
 class AllocationBounds(TypedDict):
@@ -202,12 +207,19 @@ class SimSettings:
 
     slippage_bps: Decimal = DEFAULT_SIM_SLIPPAGE_BPS
     commission: Decimal = DEFAULT_SIM_COMMISSION
+    commission_per_share: Decimal = DEFAULT_SIM_COMMISSION_PER_SHARE
+    spread_bps: Decimal = DEFAULT_SIM_SPREAD_BPS
     cash: Decimal = DEFAULT_SIM_CASH
     market: str = DEFAULT_SIM_MARKET
 
     def costs(self) -> SimCosts:
         """The cost model of the sim broker and of the backtest."""
-        return SimCosts(slippage_bps=self.slippage_bps, commission=self.commission)
+        return SimCosts(
+            slippage_bps=self.slippage_bps,
+            commission=self.commission,
+            commission_per_share=self.commission_per_share,
+            spread_bps=self.spread_bps,
+        )
 
 
 @dataclass(frozen=True)

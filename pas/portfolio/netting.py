@@ -78,6 +78,26 @@ def split_units(total: int, asks: Mapping[str, int], lot: int = 1) -> dict[str, 
     return {k: v * lot for k, v in base.items()}
 
 
+def prorate(total: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """Splits ``total`` nano units in proportion to ``weights`` (largest remainder, ties by
+    key), with no cap: a commission of more nano dollars than the fill has nano shares is
+    split as exactly as a smaller one. The result sums to ``total``.
+
+    Raises:
+        ValueError: the weights sum to zero while ``total`` does not.
+    """
+    whole = sum(weights.values())
+    if whole <= 0:
+        if total:
+            raise ValueError(f"cannot split {total} over weights totalling {whole}")
+        return dict.fromkeys(weights, 0)
+    base = {k: total * w // whole for k, w in weights.items()}
+    remainder = {k: total * w % whole for k, w in weights.items()}
+    for k in sorted(weights, key=lambda k: (-remainder[k], k))[: total - sum(base.values())]:
+        base[k] += 1
+    return base
+
+
 def net_orders(
     run_id: str,
     orders: Sequence[PlannedOrder],

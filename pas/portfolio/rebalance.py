@@ -8,20 +8,27 @@ Rules, in order:
 3. A symbol whose weight is within ``band`` of its target is left alone.
 4. Sells come before buys; a sell never exceeds the holding (pas never sells short).
 5. Buys never spend more than cash plus sell proceeds less the cash buffer
-   (``cash_buffer`` × equity, which also absorbs slippage and commissions); when the buys
-   need more, all of them are scaled down by one factor.
-6. Quantities are floored to 9 decimals for fractionable assets, to whole shares otherwise.
-7. No order below ``min_notional`` dollars (a dust position below it stays open).
+   (``cash_buffer`` × equity) less the bound of every order's costs
+   (:meth:`pas.portfolio.costs.CostModel.bound`); when the buys need more, all of them are
+   scaled down by one factor: a buy is sized to the cash the portfolio will have.
+6. When the cash after the sells is still below the buffer (cash that was negative, or
+   positions that drifted up inside the band), every remaining position is sold down by
+   one fraction until it is not: the cash a plan leaves is never below the buffer at the
+   planning prices, so never below zero after its costs.
+7. Quantities are floored to 9 decimals for fractionable assets, to whole shares otherwise
+   (rule 6 rounds up instead).
+8. No order below ``min_notional`` dollars (a dust position below it stays open).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from pas.errors import InputError
 from pas.models import Side
+from pas.portfolio.costs import NO_COSTS, CostModel
 
 _NANO = Decimal("1e-9")
 _ONE = Decimal(1)
@@ -76,6 +83,11 @@ def _floor(qty: Decimal, fractionable: bool) -> Decimal:
     return qty.quantize(step, rounding=ROUND_FLOOR) if qty > 0 else Decimal(0)
 
 
+def _ceil(qty: Decimal, fractionable: bool) -> Decimal:
+    step = _NANO if fractionable else _ONE
+    return qty.quantize(step, rounding=ROUND_CEILING) if qty > 0 else Decimal(0)
+
+
 def _pct(w: Decimal) -> str:
     return f"{w * 100:.1f}%"
 
@@ -88,6 +100,7 @@ def plan_rebalance(
     cash: Decimal,
     fractionable: Mapping[str, bool],
     rules: PlanRules = PlanRules(),
+    costs: CostModel = NO_COSTS,
 ) -> Plan:
     """Plans the orders that move a portfolio toward its target weights.
 
@@ -99,6 +112,7 @@ def plan_rebalance(
         cash: dollars not invested (capital + cash flows − what the fills consumed).
         fractionable: per symbol, whether fractional shares can be traded (default False).
         rules: buffer, minimum notional and band.
+        costs: the broker's cost model, whose bound every order reserves.
 
     Returns:
         The plan: sells first (by symbol), then buys (by symbol).
@@ -142,16 +156,73 @@ def plan_rebalance(
         else:
             wanted.append((s, delta, reason))
 
-    proceeds = sum((o.notional for o in sells), Decimal(0))
-    available = cash + proceeds - rules.cash_buffer * equity
-    needed = sum((d for _, d, _ in wanted), Decimal(0))
+    reserve = rules.cash_buffer * equity
+    net = cash + sum((o.notional - costs.bound(o.qty, o.price) for o in sells), Decimal(0))
+    buys, scale = _buys(portfolio, wanted, net - reserve, prices, fractionable, rules, costs)
+    left = net - sum((o.notional + costs.bound(o.qty, o.price) for o in buys), Decimal(0))
+    if left < reserve:
+        sells = _raise_cash(
+            portfolio, sells, holdings, targets, prices, fractionable, reserve - left, rules, costs
+        )
+    return Plan(portfolio, equity, cash, sells + buys, cash_limited=scale < _ONE)
+
+
+def _buys(
+    portfolio: str,
+    wanted: list[tuple[str, Decimal, str]],
+    available: Decimal,
+    prices: Mapping[str, Decimal],
+    fractionable: Mapping[str, bool],
+    rules: PlanRules,
+    costs: CostModel,
+) -> tuple[list[PlannedOrder], Decimal]:
+    """The buys of ``wanted`` (dollars per symbol), scaled by one factor so that they and
+    the bound of their costs spend at most ``available`` dollars; and that factor."""
+    gross = sum((d * (1 + costs.per_dollar(prices[s])) for s, d, _ in wanted), Decimal(0))
+    fixed = costs.commission * len(wanted)
     scale = _ONE
-    if needed > 0 and needed > available:
-        scale = max(Decimal(0), available / needed)
+    if gross > 0 and gross + fixed > available:
+        scale = max(Decimal(0), (available - fixed) / gross)
     buys: list[PlannedOrder] = []
     for s, dollars, reason in wanted:
         qty = _floor(dollars * scale / prices[s], fractionable.get(s, False))
         if qty > 0 and qty * prices[s] >= rules.min_notional:
             note = reason if scale == _ONE else f"{reason} (scaled to the cash available)"
             buys.append(PlannedOrder(portfolio, s, Side.BUY, qty, prices[s], note))
-    return Plan(portfolio, equity, cash, sells + buys, cash_limited=scale < _ONE)
+    return buys, scale
+
+
+def _raise_cash(
+    portfolio: str,
+    sells: list[PlannedOrder],
+    holdings: Mapping[str, Decimal],
+    targets: Mapping[str, float],
+    prices: Mapping[str, Decimal],
+    fractionable: Mapping[str, bool],
+    short: Decimal,
+    rules: PlanRules,
+    costs: CostModel,
+) -> list[PlannedOrder]:
+    """``sells`` with more sold so that they bring in ``short`` more dollars net of the
+    bound of their costs (or everything is sold): the positions furthest above their
+    target weight are sold down first, each rounded up to a step and to ``min_notional``."""
+    sold = {o.symbol: o for o in sells}
+    remaining = {s: q - (sold[s].qty if s in sold else Decimal(0)) for s, q in holdings.items()}
+    order = sorted(
+        (s for s, q in remaining.items() if q > 0),
+        key=lambda s: (-(remaining[s] * prices[s] - Decimal(repr(float(targets.get(s, 0.0)))) * prices[s]), s),
+    )
+    out = dict(sold)
+    for s in order:
+        if short <= 0:
+            break
+        price, frac = prices[s], fractionable.get(s, False)
+        fee = costs.commission if s not in sold else Decimal(0)
+        need = (short + fee) / (price * (1 - costs.per_dollar(price)))
+        qty = min(remaining[s], max(_ceil(need, frac), _ceil(rules.min_notional / price, frac)))
+        total = qty + (sold[s].qty if s in sold else Decimal(0))
+        if total * price < rules.min_notional:
+            continue
+        out[s] = PlannedOrder(portfolio, s, Side.SELL, total, price, "raise cash to the buffer")
+        short -= qty * price - (costs.bound(qty, price) - costs.commission) - fee
+    return [out[s] for s in sorted(out)]

@@ -43,10 +43,12 @@ from pas.models import (
     to_units,
 )
 from pas.portfolio.account import PortfolioAccount, portfolio_account
+from pas.portfolio.costs import NO_COSTS, CostModel
 from pas.portfolio.broker.base import Account, Asset, Broker, BrokerFill, Order, OrderRequest
 from pas.portfolio.ledger import build_book
-from pas.portfolio.netting import net_orders, split_units
+from pas.portfolio.netting import net_orders, prorate, split_units
 from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance
+from pas.portfolio.transfers import CENT, balance_transfers, free_cash
 from pas.schedule import market_day
 from pas.store.base import Store
 
@@ -89,6 +91,11 @@ class RebalanceOutcome:
     fills_recorded: int = 0
     timed_out: bool = False
     notes: list[str] = field(default_factory=list)
+    transfers: dict[str, Decimal] = field(default_factory=dict)
+    """Allocation transfers the run recorded (dollars per portfolio)."""
+    owed: dict[str, Decimal] = field(default_factory=dict)
+    """Dollars each giver still owes the allocation: freed by this run's sells, moved by
+    the next run."""
 
 
 def shares(units: int) -> Decimal:
@@ -150,8 +157,11 @@ def portfolio_cash(account: PortfolioAccount) -> Decimal:
     return account.cash
 
 
-def allocated_capital(store: Store, broker: Broker, portfolios: Sequence[Portfolio]) -> dict[str, Decimal]:
-    """Dollars the latest applied allocation gives each portfolio it names.
+def allocated_capital(
+    store: Store, broker: Broker, portfolios: Sequence[Portfolio]
+) -> tuple[dict[str, Decimal], Decimal]:
+    """Dollars the latest applied allocation gives each portfolio it names, and the dollars
+    it leaves to the account's pool (the part the exposure keeps out of every portfolio).
 
     A portfolio's capital is account equity × exposure × its relative weight; this takes
     precedence over the portfolio's own capital and cash flows. Portfolios the allocation
@@ -160,10 +170,65 @@ def allocated_capital(store: Store, broker: Broker, portfolios: Sequence[Portfol
     """
     allocation = store.latest_allocation()
     if allocation is None or not any(p.id in allocation.weights for p in portfolios):
-        return {}
+        return {}, Decimal(0)
     equity = broker.account().equity
     found = {p.id: allocation.capital(p.id, equity) for p in portfolios}
-    return {pid: capital for pid, capital in found.items() if capital is not None}
+    pool = equity * (1 - Decimal(repr(allocation.exposure)))
+    return {pid: capital for pid, capital in found.items() if capital is not None}, pool
+
+
+def _pool_gap(store: Store, broker: Broker, target: Decimal) -> tuple[Decimal, Decimal]:
+    """(surplus, deficit) of the account's pool against its target, in dollars.
+
+    The pool is the broker's cash less the ledger cash of every portfolio: money that
+    belongs to no portfolio (see :mod:`pas.portfolio.transfers`).
+    """
+    owned = Decimal(0)
+    for p in store.list_portfolios():
+        flows = store.cash_flows(p.id)
+        if p.capital is not None or flows:
+            funded = (p.capital or Decimal(0)) + sum((f.amount for f in flows), Decimal(0))
+            owned += funded - build_book(store.ledger(p.id)).net_invested
+    pool = broker.account().cash - owned
+    return max(pool - target, Decimal(0)), max(target - pool, Decimal(0))
+
+
+def _sized_cash(
+    store: Store,
+    broker: Broker,
+    portfolios: Sequence[Portfolio],
+    accounts: dict[str, PortfolioAccount],
+    targets: dict[str, dict[str, float]],
+    rules: PlanRules,
+    transfers: dict[str, Decimal],
+    owed: dict[str, Decimal],
+) -> dict[str, Decimal]:
+    """The cash each portfolio is planned with; fills ``transfers`` and ``owed`` (see
+    :func:`plan_portfolios`).
+
+    A portfolio the allocation does not name has its ledger cash. One it names receives
+    what the balanced transfers give it; one that gives is planned at its allocated
+    equity (its sells free what it still owes), and one allocated nothing closes out.
+    """
+    allocated, pool_target = allocated_capital(store, broker, portfolios)
+    cash = {p.id: portfolio_cash(accounts[p.id]) for p in portfolios if p.id not in allocated}
+    wanted, free = {}, {}
+    for pid, capital in sorted(allocated.items()):
+        own = accounts[pid].cash or Decimal(0)
+        equity = own + sum(accounts[pid].values.values(), Decimal(0))
+        wanted[pid] = (max(capital, Decimal(0)) - equity).quantize(CENT)
+        free[pid] = free_cash(own, equity, rules.cash_buffer)
+        if capital <= 0:
+            targets[pid] = {}  # no capital: close every position
+    if wanted:
+        transfers.update(balance_transfers(wanted, free, *_pool_gap(store, broker, pool_target)))
+    for pid, want in wanted.items():
+        own = accounts[pid].cash or Decimal(0)
+        owes = want < 0 and bool(targets[pid])
+        cash[pid] = own + (want if owes else transfers.get(pid, Decimal(0)))
+        if want < transfers.get(pid, Decimal(0)):
+            owed[pid] = transfers.get(pid, Decimal(0)) - want
+    return cash
 
 
 def plan_portfolios(
@@ -172,6 +237,7 @@ def plan_portfolios(
     portfolios: Sequence[Portfolio],
     limits: TradingLimits,
     transfers: dict[str, Decimal] | None = None,
+    owed: dict[str, Decimal] | None = None,
 ) -> tuple[list[Plan], dict[str, bool]]:
     """Plans every portfolio against the broker's prices and asset facts.
 
@@ -179,10 +245,14 @@ def plan_portfolios(
     (:func:`allocated_capital`), else its own capital plus cash flows plus P&L.
 
     Args:
-        transfers: filled with the dollars each allocated portfolio must receive (or give,
-            when negative) for its ledger equity to equal its allocated capital. The caller
-            records them as cash flows when it trades, so that money moved between
-            portfolios by the allocation is never counted as a portfolio's return.
+        transfers: filled with the dollars each allocated portfolio receives (or gives,
+            when negative) toward its allocated capital: only money that is free moves,
+            and the transfers sum to zero but for what the account's pool gives or takes
+            (:mod:`pas.portfolio.transfers`). The caller records them as cash flows when
+            it trades, so that money moved between portfolios by the allocation is never
+            counted as a portfolio's return.
+        owed: filled with the dollars each giver still owes after this run's transfer:
+            the sells of its plan free them for a later run.
 
     Returns:
         The plans, and per ordered symbol whether it is fractionable.
@@ -191,8 +261,8 @@ def plan_portfolios(
         InputError: a portfolio has no targets, no capital or a symbol has no price.
         RefusedError: a symbol is not tradable.
     """
-    if transfers is None:
-        transfers = {}
+    transfers = {} if transfers is None else transfers
+    owed = {} if owed is None else owed
     books, targets = {}, {}
     for p in portfolios:
         weights = store.current_weights(p.id)
@@ -210,22 +280,8 @@ def plan_portfolios(
     today = market_day(store.clock())  # the broker's prices are today's
     quoted = {s: Price(s, today, price) for s, price in prices.items()}
     accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
-    cash = {}
-    allocated = allocated_capital(store, broker, portfolios)
-    for p in portfolios:
-        capital = allocated.get(p.id)
-        if capital is None:
-            cash[p.id] = portfolio_cash(accounts[p.id])
-            continue
-        # Sized by the applied allocation: equity (cash + holdings) is the allocated capital.
-        held = sum(accounts[p.id].values.values(), Decimal(0))
-        cash[p.id] = capital - held if capital > 0 else Decimal(0)
-        ledger_equity = (accounts[p.id].cash or Decimal(0)) + held
-        moved = (max(capital, Decimal(0)) - ledger_equity).quantize(Decimal("0.01"))
-        if moved:
-            transfers[p.id] = moved
-        if capital <= 0:
-            targets[p.id] = {}  # no capital: close every position
+    cash = _sized_cash(store, broker, portfolios, accounts, targets, limits.rules, transfers, owed)
+    costs: CostModel = getattr(broker, "costs", NO_COSTS)  # the sim broker models its costs
     # Asset facts are looked up only for symbols that end up ordered, once each: plan with
     # what is known (unknown symbols as fractionable, which orders at least as much as
     # whole shares would), look up the ordered symbols still unknown, and plan again until
@@ -242,8 +298,9 @@ def plan_portfolios(
                 cash[p.id],
                 fractionable,
                 limits.rules,
+                costs,
             )
-            if books[p.id].positions or allocated.get(p.id, 1) > 0
+            if books[p.id].positions or cash[p.id] > 0
             else Plan(p.id, Decimal(0), Decimal(0))
             for p in portfolios
         ]
@@ -341,6 +398,7 @@ def rebalance(
         RefusedError: a pre-trade check failed; nothing was sent.
         InputError: a portfolio cannot be planned (no targets, capital or price).
     """
+    portfolios = sorted(portfolios, key=lambda p: p.id)  # the result never depends on their order
     if dry_run:
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
@@ -397,14 +455,15 @@ def _run(
     else:
         _settle_earlier_runs(store, broker)
         transfers: dict[str, Decimal] = {}
-        plans, fractionable = plan_portfolios(store, broker, portfolios, limits, transfers)
+        owed: dict[str, Decimal] = {}
+        plans, fractionable = plan_portfolios(store, broker, portfolios, limits, transfers, owed)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
         _check_account(broker, queue, orders, guard)
         check_limits(plans, orders, _holdings(store, plans), limits)
         _record_transfers(store, run_id, transfers)
         run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
         store.create_trade_run(run, orders)
-        outcome = RebalanceOutcome(run_id, plans, orders)
+        outcome = RebalanceOutcome(run_id, plans, orders, transfers=transfers, owed=owed)
     _book_crosses(store, outcome.orders)
     for order in outcome.orders:
         if order.status in (TradeOrderStatus.PLANNED, TradeOrderStatus.SENDING):
@@ -538,7 +597,7 @@ def split_fill(order: TradeOrder, fill: BrokerFill, received: dict[str, int]) ->
         )
     shares = split_units(units, remaining, lot)
     commission = to_units(fill.commission)
-    fees = split_units(commission, shares) if commission else {}
+    fees = prorate(commission, shares) if commission else {}
     out = []
     for portfolio, share in sorted(shares.items()):
         if not share:

@@ -1,8 +1,8 @@
 """The simulated broker: an embedded paper broker over the store.
 
 Market orders fill in full at the stored close of their symbol for the current (or
-simulated) day, moved against the trader by ``slippage_bps``, with a commission per
-order. Orders submitted while the market is closed wait, and fill at the first broker
+simulated) day, with the costs of :mod:`pas.portfolio.costs`: half the spread and the
+slippage against the trader, a commission per order and per share. Orders submitted while the market is closed wait, and fill at the first broker
 call made while it is open. Its orders and fills live in the store, so ``pas sync`` and
 ``pas reconcile`` in another process see them. It needs no credentials.
 """
@@ -12,10 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from pas.errors import InputError, PasError
 from pas.models import Side
+from pas.portfolio.costs import CostModel
 from pas.portfolio.broker.base import (
     Account,
     Asset,
@@ -29,8 +30,6 @@ from pas.portfolio.broker.base import (
 )
 from pas.store.base import Store
 
-_BPS = Decimal(10_000)
-_PRICE_STEP = Decimal("0.0001")  # fill prices to 1/100 of a cent, as US equities quote
 MARKETS = ("weekdays", "always", "closed")
 _SATURDAY = 5
 
@@ -46,6 +45,8 @@ class SimBroker:
         store: where prices are read and the broker's own orders and fills are kept.
         slippage_bps: basis points of the price added to buys and taken off sells.
         commission: dollars per order, charged on its fill.
+        commission_per_share: dollars per share filled.
+        spread_bps: the bid-ask spread in basis points; half of it is paid on each fill.
         cash: the account's starting cash in dollars.
         market: ``weekdays`` (open Monday to Friday, all day UTC), ``always`` or ``closed``.
         fractionable: whether assets trade in fractions of a share.
@@ -59,6 +60,8 @@ class SimBroker:
         *,
         slippage_bps: Decimal = Decimal(0),
         commission: Decimal = Decimal(0),
+        commission_per_share: Decimal = Decimal(0),
+        spread_bps: Decimal = Decimal(0),
         cash: Decimal = Decimal(100_000),
         market: str = "weekdays",
         fractionable: bool = True,
@@ -66,8 +69,7 @@ class SimBroker:
         if market not in MARKETS:
             raise InputError(f"sim market must be one of {', '.join(MARKETS)}, got {market!r}")
         self.store = store
-        self.slippage_bps = slippage_bps
-        self.commission = commission
+        self.costs = CostModel(slippage_bps, commission, commission_per_share, spread_bps)
         self.starting_cash = cash
         self.market = market
         self.fractionable = fractionable
@@ -163,7 +165,7 @@ class SimBroker:
             close = closes.get(order.symbol)
             if close is None:
                 continue  # stays open until a price is stored, as an illiquid order would
-            price = self._fill_price(close, order.side)
+            price = self.costs.fill_price(close, order.side)
             fill = BrokerFill(
                 id=f"{order.id}-1",
                 order_id=order.id,
@@ -172,7 +174,7 @@ class SimBroker:
                 qty=order.qty,
                 price=price,
                 ts=now,
-                commission=self.commission,
+                commission=self.costs.fill_commission(order.qty),
             )
             self.store.sim_add_fill(fill)
             self.store.sim_save_order(
@@ -188,11 +190,6 @@ class SimBroker:
                     submitted_at=order.submitted_at,
                 )
             )
-
-    def _fill_price(self, close: Decimal, side: Side) -> Decimal:
-        move = close * self.slippage_bps / _BPS
-        price = close + move if side is Side.BUY else close - move
-        return price.quantize(_PRICE_STEP, rounding=ROUND_HALF_UP)
 
     # -- positions and activity --------------------------------------------------------
     def positions(self) -> list[BrokerPosition]:

@@ -1,6 +1,10 @@
 """Issue 8 benchmark: the demo end to end, and a large backtest.
 
 1. `pas demo` as a separate process: wall time and peak memory (goal: under 60 s).
+   The demo's backtest is then run in this process and its books audited: the largest
+   daily difference between the combined column and the return of the summed equities
+   net of outside money (must be 0), the portfolio-days with negative cash (must be 0)
+   and the trading runs refused for buying power or a risk limit (must be 0).
 2. A backtest of the five strategies over five years of daily data on 500 synthetic
    symbols (made by scripts/make_demo_data.py): data generation, loading, and the
    backtest itself (monthly builds, weekly score allocation, daily metrics), with the
@@ -21,6 +25,11 @@ import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pas.backtest import BacktestResult, Summary
+    from pas.store.base import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,6 +45,48 @@ def run_demo() -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit("pas demo failed")
     return elapsed, usage.ru_maxrss / 1024
+
+
+def audit(label: str, target: Store, result: BacktestResult, summary: Summary) -> None:
+    """Prints the three invariants of issue 14 for a finished backtest."""
+    from pas.backtest_audit import combined_gap, negative_cash_days
+
+    combined = dict(zip(summary.days, summary.combined, strict=True))
+    gap, compared = combined_gap(target, result.portfolios, combined)
+    negative = negative_cash_days(target, result.portfolios, result.days)
+    print(
+        f"  {label}: largest daily gap combined vs summed equity {gap:.2e} over {compared} days; "
+        f"negative-cash portfolio-days {negative}; refused runs {result.refusals}"
+    )
+
+
+def run_demo_backtest() -> None:
+    """The demo's backtest (the sample data, score allocation, $100,000), audited."""
+    from pas.backtest import BacktestSpec, SimulatedClock, run_backtest, summarize
+    from pas.commands.demo import DEMO_CAPITAL, DEMO_PORTFOLIOS, WARM_UP
+    from pas.demo.sample import load_sample, sample_range
+    from pas.models import Portfolio, Schedule
+    from pas.portfolio.trading import TradingLimits
+    from pas.store.sqlite import SqliteStore
+
+    folder = Path(tempfile.mkdtemp(prefix="pas-bt-audit-"))
+    source = SqliteStore(folder / "pas.db")
+    load_sample(source)
+    first, last = sample_range()
+    portfolios = [
+        Portfolio(pid, name, Schedule.MONTHLY, datetime(2020, 1, 1, tzinfo=UTC))
+        for pid, name in DEMO_PORTFOLIOS.items()
+    ]
+    clock = SimulatedClock(datetime(2020, 1, 1, tzinfo=UTC))
+    target = SqliteStore(folder / "backtest.db", clock)
+    spec = BacktestSpec(
+        first + WARM_UP, last, DEMO_CAPITAL, "SPY", TradingLimits(), 10, allocation_method="score"
+    )
+    t0 = time.perf_counter()
+    result = run_backtest(source, target, clock, portfolios, spec)
+    elapsed = time.perf_counter() - t0
+    print(f"demo backtest in process: {len(result.days)} days in {elapsed:.1f} s")
+    audit("demo", target, result, summarize(target, result.portfolios, "SPY"))
 
 
 def run_large(tickers: int, start: date, end: date) -> None:
@@ -95,6 +146,7 @@ def run_large(tickers: int, start: date, end: date) -> None:
         f" ({backtest_time / len(result.days) * 1000:.0f} ms per simulated day)"
     )
     print(f"  peak memory: {peak:.0f} MiB (before the backtest: {before:.0f} MiB)")
+    audit("large", target, result, summary)
     combined = summary.values["Sharpe ratio"]["combined"]
     print(f"  combined book: Sharpe {combined:.2f}, final equity ${summary.final_equity['combined']:,.0f}")
 
@@ -109,6 +161,7 @@ def main() -> None:
     if not args.skip_demo:
         elapsed, peak = run_demo()
         print(f"pas demo end to end: {elapsed:.1f} s wall, peak memory {peak:.0f} MiB (goal: under 60 s)")
+    run_demo_backtest()
     run_large(args.tickers, args.start, args.end)
 
 

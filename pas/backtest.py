@@ -102,6 +102,8 @@ class BacktestResult:
     builds: int = 0
     allocations: int = 0
     rebalances: int = 0
+    refusals: int = 0
+    """Trading runs refused (by a risk limit, or for buying power) and retried one by one."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -312,6 +314,7 @@ def _trade(
         run(ready)
         result.rebalances += 1
     except (RefusedError, InputError) as exc:
+        result.refusals += 1
         result.notes.append(f"{day}: netted run refused ({exc}); trading portfolio by portfolio")
         for p in ready:
             try:
@@ -370,13 +373,15 @@ class Summary:
     """Statistics per book: each portfolio, the combined book and the benchmark.
 
     ``values[label][column]`` is a float (NaN where undefined); ``final_equity`` is in
-    dollars (None for the benchmark).
+    dollars (None for the benchmark); ``combined`` is the combined book's return on each
+    of ``days`` (:func:`combined_returns`, NaN where it has none).
     """
 
     columns: list[str]
     days: list[date]
     values: dict[str, dict[str, float]]
     final_equity: dict[str, Decimal | None]
+    combined: list[float] = field(default_factory=list)
 
 
 def summarize(target: Store, portfolio_ids: Sequence[str], benchmark: str) -> Summary:
@@ -425,4 +430,4 @@ def summarize(target: Store, portfolio_ids: Sequence[str], benchmark: str) -> Su
     present = [v for v in final.values() if v is not None]
     final[COMBINED] = sum(present, Decimal(0)) if present else None
     final[benchmark] = None
-    return Summary(columns, days, values, final)
+    return Summary(columns, days, values, final, [float(r) for r in combined])

@@ -6,7 +6,7 @@ A fill of ``qty`` shares at a reference price ``p`` (the stored close) costs:
   half the quoted spread: buys pay the ask, sells get the bid);
 - **slippage**: ``slippage_bps`` of ``p``, against the trader, on top of the spread;
 - **commission**: ``commission`` dollars per broker order plus ``commission_per_share``
-  dollars per share, charged on the fill.
+  dollars per share, charged on the fill (to the nano dollar).
 
 The fill price is ``p × (1 ± (spread_bps / 2 + slippage_bps) / 10⁴)``, rounded half up to
 1/100 of a cent (as US equities quote). The cost of a fill in dollars is its commission
@@ -25,6 +25,7 @@ from pas.models import Side
 BPS = Decimal(10_000)
 PRICE_STEP = Decimal("0.0001")  # fill prices to 1/100 of a cent
 _ROUNDING = PRICE_STEP / 2  # the most rounding can add to a share's price
+NANO = Decimal("1e-9")  # commissions are kept to the nano dollar, as every amount in pas
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ class CostModel:
         return moved.quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
 
     def fill_commission(self, qty: Decimal) -> Decimal:
-        """The commission of one fill of ``qty`` shares of one order (dollars)."""
-        return self.commission + self.commission_per_share * qty
+        """The commission of one fill of ``qty`` shares of one order (dollars, rounded half
+        up to the nano dollar)."""
+        return (self.commission + self.commission_per_share * qty).quantize(NANO, rounding=ROUND_HALF_UP)
 
     def bound(self, qty: Decimal, price: Decimal) -> Decimal:
         """An upper bound of what one order of ``qty`` shares at ``price`` costs (dollars):
@@ -70,7 +72,7 @@ class CostModel:
         if qty <= 0:
             return Decimal(0)
         per_share = price * self.price_move + _ROUNDING + self.commission_per_share
-        return self.commission + qty * per_share
+        return self.commission + NANO + qty * per_share
 
     def per_dollar(self, price: Decimal) -> Decimal:
         """The variable part of :meth:`bound` per dollar traded at ``price``."""

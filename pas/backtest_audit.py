@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 from pas.schedule import market_day
 from pas.store.base import Store
@@ -44,7 +45,9 @@ def negative_cash_days(target: Store, portfolio_ids: Sequence[str], days: Sequen
     return count
 
 
-def combined_gap(target: Store, portfolio_ids: Sequence[str], combined: dict[date, float]) -> tuple[float, int]:
+def combined_gap(
+    target: Store, portfolio_ids: Sequence[str], combined: dict[date, float]
+) -> tuple[float, int]:
     """The largest |combined − summed-equity return| over the days it can be measured."""
     metrics = {p: {m.day: m for m in target.daily_metrics(p)} for p in portfolio_ids}
     days = sorted({d for s in metrics.values() for d in s})
@@ -55,7 +58,7 @@ def combined_gap(target: Store, portfolio_ids: Sequence[str], combined: dict[dat
             if day is not None:
                 flows[pid, day] += f.amount
     worst, compared = 0.0, 0
-    for before, day in zip(days, days[1:], strict=False):
+    for before, day in pairwise(days):
         alive = [p for p, m in metrics.items() if day in m]
         if any(before not in metrics[p] for p in alive):
             continue  # a portfolio's first day: its previous close is not stored

@@ -210,7 +210,10 @@ def _raise_cash(
     remaining = {s: q - (sold[s].qty if s in sold else Decimal(0)) for s, q in holdings.items()}
     order = sorted(
         (s for s, q in remaining.items() if q > 0),
-        key=lambda s: (-(remaining[s] * prices[s] - Decimal(repr(float(targets.get(s, 0.0)))) * prices[s]), s),
+        key=lambda s: (
+            -(remaining[s] * prices[s] - Decimal(repr(float(targets.get(s, 0.0)))) * prices[s]),
+            s,
+        ),
     )
     out = dict(sold)
     for s in order:

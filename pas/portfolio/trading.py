@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import socket
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -43,8 +43,8 @@ from pas.models import (
     to_units,
 )
 from pas.portfolio.account import PortfolioAccount, portfolio_account
-from pas.portfolio.costs import NO_COSTS, CostModel
 from pas.portfolio.broker.base import Account, Asset, Broker, BrokerFill, Order, OrderRequest
+from pas.portfolio.costs import NO_COSTS, CostModel
 from pas.portfolio.ledger import build_book
 from pas.portfolio.netting import net_orders, prorate, split_units
 from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance
@@ -198,7 +198,7 @@ def _sized_cash(
     broker: Broker,
     portfolios: Sequence[Portfolio],
     accounts: dict[str, PortfolioAccount],
-    targets: dict[str, dict[str, float]],
+    targets: dict[str, Mapping[str, float]],
     rules: PlanRules,
     transfers: dict[str, Decimal],
     owed: dict[str, Decimal],

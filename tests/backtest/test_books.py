@@ -23,7 +23,9 @@ LIMITS = TradingLimits(max_position_weight=D("0.5"))
 def _run(source: SqliteStore, path: Path, portfolios=PORTFOLIOS, **costs: Decimal):  # type: ignore[no-untyped-def]
     clock = SimulatedClock(datetime(2000, 1, 1, tzinfo=UTC))
     target = SqliteStore(path, clock)
-    spec = BacktestSpec(DAYS[0], DAYS[-1], D(100_000), "SPY", LIMITS, 10, allocation_method="inverse_vol", **costs)
+    spec = BacktestSpec(
+        DAYS[0], DAYS[-1], D(100_000), "SPY", LIMITS, 10, allocation_method="inverse_vol", **costs
+    )
     return target, run_backtest(source, target, clock, portfolios, spec)
 
 
@@ -37,16 +39,22 @@ def test_the_combined_return_is_that_of_the_summed_equities_net_of_outside_money
     assert math.isnan(combined_returns(np.array([[np.nan]]), np.array([[np.nan]]))[0])
 
 
-def test_a_backtest_keeps_cash_non_negative_and_its_combined_column_exact(source: SqliteStore, tmp_path: Path) -> None:
+def test_a_backtest_keeps_cash_non_negative_and_its_combined_column_exact(
+    source: SqliteStore, tmp_path: Path
+) -> None:
     target, result = _run(source, tmp_path / "bt.db", commission=D("0.05"), slippage_bps=D(5))
     assert result.refusals == 0
     assert negative_cash_days(target, result.portfolios, result.days) == 0
     summary = summarize(target, result.portfolios, "SPY")
-    gap, compared = combined_gap(target, result.portfolios, dict(zip(summary.days, summary.combined, strict=True)))
+    gap, compared = combined_gap(
+        target, result.portfolios, dict(zip(summary.days, summary.combined, strict=True))
+    )
     assert compared > 100 and gap < 1e-12
 
 
-def test_the_result_does_not_depend_on_the_order_portfolios_are_named(source: SqliteStore, tmp_path: Path) -> None:
+def test_the_result_does_not_depend_on_the_order_portfolios_are_named(
+    source: SqliteStore, tmp_path: Path
+) -> None:
     first, _ = _run(source, tmp_path / "a.db")
     second, _ = _run(source, tmp_path / "b.db", list(reversed(PORTFOLIOS)))
     for p in ("gov", "gov2"):
@@ -59,27 +67,44 @@ def _resimulated_equity(target: SqliteStore, pid: str, at_close: bool) -> float:
     fills = target.fills(pid)
     symbols = sorted({f.symbol for f in fills})
     last = target.latest_prices(symbols, on_or_before=DAYS[-1])
-    closes = {(f.symbol, f.ts.date()): target.latest_prices([f.symbol], on_or_before=f.ts.date())[f.symbol].close for f in fills}
+    closes = {
+        (f.symbol, f.ts.date()): target.latest_prices([f.symbol], on_or_before=f.ts.date())[f.symbol].close
+        for f in fills
+    }
     sign = np.array([1.0 if f.side is Side.BUY else -1.0 for f in fills])
     qty = np.array([float(f.qty) for f in fills])
     price = np.array([float(closes[f.symbol, f.ts.date()] if at_close else f.price) for f in fills])
     fees = 0.0 if at_close else sum(float(f.commission) for f in fills)
     cash = float(sum(f.amount for f in target.cash_flows(pid))) - float(sign * qty @ price) - fees
-    held = {s: float(sum(q * g for q, g, f in zip(qty, sign, fills, strict=True) if f.symbol == s)) for s in symbols}
+    held = {
+        s: float(sum(q * g for q, g, f in zip(qty, sign, fills, strict=True) if f.symbol == s))
+        for s in symbols
+    }
     return cash + sum(held[s] * float(last[s].close) for s in symbols)
 
 
-def test_an_independent_resimulation_agrees_and_with_costs_the_gap_is_the_costs(source: SqliteStore, tmp_path: Path) -> None:
+def test_an_independent_resimulation_agrees_and_with_costs_the_gap_is_the_costs(
+    source: SqliteStore, tmp_path: Path
+) -> None:
     free, _ = _run(source, tmp_path / "free.db")
     for p in ("gov", "gov2"):
         stored = float(free.daily_metrics(p)[-1].equity or 0)
         assert abs(_resimulated_equity(free, p, at_close=False) - stored) < 1e-6
         assert abs(_resimulated_equity(free, p, at_close=True) - stored) < 1e-6
-    costly, _ = _run(source, tmp_path / "costs.db", commission=D(1), commission_per_share=D("0.005"), slippage_bps=D(10), spread_bps=D(4))
+    costly, _ = _run(
+        source,
+        tmp_path / "costs.db",
+        commission=D(1),
+        commission_per_share=D("0.005"),
+        slippage_bps=D(10),
+        spread_bps=D(4),
+    )
     for p in ("gov", "gov2"):
         fills = costly.fills(p)
         paid = sum(
-            f.commission + f.qty * abs(f.price - costly.latest_prices([f.symbol], on_or_before=f.ts.date())[f.symbol].close)
+            f.commission
+            + f.qty
+            * abs(f.price - costly.latest_prices([f.symbol], on_or_before=f.ts.date())[f.symbol].close)
             for f in fills
         )
         assert paid > 0

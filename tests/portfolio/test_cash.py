@@ -30,7 +30,9 @@ cents = st.integers(-500_000, 500_000).map(lambda c: D(c) / 100)
 
 
 @given(st.dictionaries(st.sampled_from("abcdef"), cents, max_size=6), st.data())
-def test_transfers_are_whole_cents_and_sum_to_minus_the_pools_change(wanted: dict, data: st.DataObject) -> None:  # type: ignore[type-arg]
+def test_transfers_are_whole_cents_and_sum_to_minus_the_pools_change(
+    wanted: dict, data: st.DataObject
+) -> None:  # type: ignore[type-arg]
     free = {p: data.draw(st.integers(0, 600_000).map(lambda c: D(c) / 100)) for p in wanted}
     surplus = data.draw(st.integers(0, 300_000).map(lambda c: D(c) / 100))
     deficit = D(0) if surplus else data.draw(st.integers(0, 300_000).map(lambda c: D(c) / 100))
@@ -87,12 +89,16 @@ def _day(n: int) -> date:
     slippage=st.sampled_from([D(0), D(5), D(30)]),
 )
 def test_no_cash_below_zero_and_transfers_balance_over_random_allocations_and_prices(
-    steps: list, commission: Decimal, slippage: Decimal  # type: ignore[type-arg]
+    steps: list,
+    commission: Decimal,
+    slippage: Decimal,  # type: ignore[type-arg]
 ) -> None:
     clock = FakeClock(datetime(2026, 1, 5, 15, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as folder:
         store = SqliteStore(Path(folder) / "pas.db", clock=clock)
-        broker = SimBroker(store, commission=commission, slippage_bps=slippage, cash=D(100_000), market="always")
+        broker = SimBroker(
+            store, commission=commission, slippage_bps=slippage, cash=D(100_000), market="always"
+        )
         for pid in IDS:
             store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, clock()))
         level = {s: 50.0 for s in SYMBOLS}
@@ -102,16 +108,31 @@ def test_no_cash_below_zero_and_transfers_balance_over_random_allocations_and_pr
             store.upsert_prices(Price(s, _day(n), D(f"{v:.2f}")) for s, v in level.items())
             total = sum(alloc)
             store.put_allocation(
-                AppliedAllocation(_day(n), clock(), "equal", {p: w / total for p, w in zip(IDS, alloc, strict=True)})
+                AppliedAllocation(
+                    _day(n), clock(), "equal", {p: w / total for p, w in zip(IDS, alloc, strict=True)}
+                )
             )
             for pid, k in zip(IDS, picks, strict=True):
                 chosen = SYMBOLS[k : k + 2]
                 store.put_weights(WeightSet(pid, clock(), {s: 1 / len(chosen) for s in chosen}))
             portfolios = store.list_portfolios()
-            groups = {"all": [portfolios], "one by one": [[p] for p in portfolios], "two only": [portfolios[:2]]}
+            groups = {
+                "all": [portfolios],
+                "one by one": [[p] for p in portfolios],
+                "two only": [portfolios[:2]],
+            }
             for group in groups[who]:
                 before = {p: sum(f.amount for f in store.cash_flows(p)) for p in IDS}
-                out = rebalance(store, broker, group, LIMITS, run_id=new_run_id(clock()), queue=True, timeout_sec=0, sleep=lambda _: None)
+                out = rebalance(
+                    store,
+                    broker,
+                    group,
+                    LIMITS,
+                    run_id=new_run_id(clock()),
+                    queue=True,
+                    timeout_sec=0,
+                    sleep=lambda _: None,
+                )
                 moved = {p: sum(f.amount for f in store.cash_flows(p)) - before[p] for p in IDS}
                 assert moved == {p: out.transfers.get(p, D(0)) for p in IDS}
                 _check_books(store, broker)

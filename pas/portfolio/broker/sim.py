@@ -2,9 +2,10 @@
 
 Market orders fill in full at the stored close of their symbol for the current (or
 simulated) day, with the costs of :mod:`pas.portfolio.costs`: half the spread and the
-slippage against the trader, a commission per order and per share. Orders submitted while the market is closed wait, and fill at the first broker
-call made while it is open. Its orders and fills live in the store, so ``pas sync`` and
-``pas reconcile`` in another process see them. It needs no credentials.
+slippage against the trader, a commission per order and per share. Orders submitted
+while the market is closed wait, and fill at the first broker call made while it is open.
+Its orders and fills live in the store, so ``pas sync`` and ``pas reconcile`` in another
+process see them. It needs no credentials.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from pas.errors import InputError, PasError
-from pas.models import Side
-from pas.portfolio.costs import CostModel
 from pas.portfolio.broker.base import (
     Account,
     Asset,
@@ -28,6 +27,7 @@ from pas.portfolio.broker.base import (
     OrderRequest,
     OrderStatus,
 )
+from pas.portfolio.costs import CostModel
 from pas.store.base import Store
 
 MARKETS = ("weekdays", "always", "closed")

@@ -119,7 +119,12 @@ def test_dollars_and_fractions_are_exact_decimals() -> None:
     assert s.trading.max_order_notional == Decimal("0.1") != Decimal.from_float(0.1)
     assert s.trading.min_order_notional == Decimal("2.35")
     assert s.trading.cash_buffer == Decimal("0.015")
-    assert s.sim.costs() == {"slippage_bps": Decimal("2.5"), "commission": Decimal("0.005")}
+    assert s.sim.costs() == {
+        "slippage_bps": Decimal("2.5"),
+        "commission": Decimal("0.005"),
+        "commission_per_share": Decimal(0),
+        "spread_bps": Decimal(0),
+    }
     assert s.breaker.max_drawdown == Decimal("0.1")
     assert s.allocation.target_vol == Decimal("0.3")
 
@@ -150,6 +155,8 @@ def test_no_float_money_remains() -> None:
         "max_position_weight",
         "slippage_bps",
         "commission",
+        "commission_per_share",
+        "spread_bps",
         "cash",
         "min_allocation",
         "max_allocation",
@@ -200,10 +207,26 @@ def test_breaker_group_builds_the_breaker_limits() -> None:
 
 
 def test_sim_group_builds_the_cost_model() -> None:
-    s = load_settings({"SIM_SLIPPAGE_BPS": "5", "SIM_COMMISSION": "0.35", "SIM_CASH": "2500"})
-    assert s.sim.costs() == SimCosts(slippage_bps=Decimal(5), commission=Decimal("0.35"))
+    s = load_settings(
+        {
+            "SIM_SLIPPAGE_BPS": "5",
+            "SIM_COMMISSION": "0.35",
+            "SIM_COMMISSION_PER_SHARE": "0.005",
+            "SIM_SPREAD_BPS": "4",
+            "SIM_CASH": "2500",
+        }
+    )
+    assert s.sim.costs() == SimCosts(
+        slippage_bps=Decimal(5),
+        commission=Decimal("0.35"),
+        commission_per_share=Decimal("0.005"),
+        spread_bps=Decimal(4),
+    )
     assert (s.sim.cash, s.sim.market) == (Decimal(2500), "weekdays")
-    assert load_settings({}).sim.costs() == {"slippage_bps": Decimal(0), "commission": Decimal(0)}
+    zero = Decimal(0)
+    assert load_settings({}).sim.costs() == SimCosts(
+        slippage_bps=zero, commission=zero, commission_per_share=zero, spread_bps=zero
+    )
 
 
 def test_quiver_group_builds_the_client_config() -> None:

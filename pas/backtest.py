@@ -295,20 +295,16 @@ def _trade(
         return
 
     def run(group: Sequence[Portfolio]) -> None:
-        # A second run moves what the givers owed once the first run's sells freed it.
-        for _ in range(2):
-            outcome = rebalance(
-                target,
-                broker,
-                group,
-                spec.limits,
-                run_id=new_run_id(_at(day)),
-                queue=True,
-                timeout_sec=0,
-                sleep=lambda _: None,
-            )
-            if not outcome.owed:
-                return
+        rebalance(
+            target,
+            broker,
+            group,
+            spec.limits,
+            run_id=new_run_id(_at(day)),
+            queue=True,
+            timeout_sec=0,
+            sleep=lambda _: None,
+        )
 
     try:
         run(ready)

@@ -19,6 +19,7 @@ from pas.allocation import (
     covariance,
     project_capped_simplex,
     risk_parity_weights,
+    stats_window,
 )
 from pas.allocation.methods import EQUAL
 from pas.errors import InputError
@@ -196,6 +197,27 @@ def test_a_portfolio_with_too_little_history_gets_an_equal_share() -> None:
     assert "volatility target not applied" in none.notes[-1]
 
 
+@pytest.mark.parametrize("method", ["inverse_vol", "risk_parity"])
+def test_a_cash_only_portfolio_gets_the_neutral_equal_share(method: str) -> None:
+    # Sized by its volatility, a portfolio that never moves took 99.9998% (inverse_vol).
+    rng = np.random.default_rng(5)
+    r = _returns(rng, 200, [0.01, 0.02, 0.03])
+    r[:, 2] = 0.0  # nothing invested
+    r[:, 1] = r[:, 1] * 1e-3  # moves, but by less than NEUTRAL_VOL a day
+    a = compute_weights(r, {}, method, portfolios=["a", "b", "c"])
+    assert a.weights["b"] == pytest.approx(1 / 3) and a.weights["c"] == pytest.approx(1 / 3)
+    assert a.weights["a"] == pytest.approx(1 / 3)  # the only one sized, its share is the rest
+    assert a.notes == ("returns that do not move (cash), given an equal share: b, c",)
+
+
+@pytest.mark.parametrize(
+    ("days", "window"),
+    [(400, "252"), (252, "252"), (200, "126"), (122, "63"), (63, "63"), (40, "inception"), (10, None)],
+)
+def test_the_score_uses_the_longest_window_the_history_fills(days: int, window: str | None) -> None:
+    assert stats_window(days, min_history=20) == window
+
+
 def test_volatility_target_scales_exposure_down_only() -> None:
     rng = np.random.default_rng(4)
     r = _returns(rng, 400, [0.02, 0.02])  # about 32% a year each, 22% combined
@@ -218,13 +240,16 @@ def test_allocate_reads_the_store_without_look_ahead(store: Store) -> None:
     ]
     store.put_daily_metrics(metrics)
     as_of = start + timedelta(days=99)
-    store.put_trailing_stats([TrailingStats("a", as_of, "252", {"sharpe_ratio": 1.0})])
+    # 100 days of history: scored on the 63-day window, the longest it fills (not 252).
+    store.put_trailing_stats([TrailingStats("a", as_of, "63", {"sharpe_ratio": 1.0})])
+    store.put_trailing_stats([TrailingStats("a", as_of, "252", {"sharpe_ratio": -5.0})])
     before = allocate(store, ["a", "b"], as_of, method="inverse_vol")
     assert before.allocation.history == {"a": 100, "b": 100}
     assert before.stats == {"a": {"sharpe_ratio": 1.0}, "b": {}}
+    assert before.windows == {"a": "63", "b": "63"}
     # Later data changes nothing about an allocation as of an earlier day.
     store.put_daily_metrics([DailyMetric("a", as_of + timedelta(days=1), 0.5)])
-    store.put_trailing_stats([TrailingStats("a", as_of + timedelta(days=1), "252", {"sharpe_ratio": 9.0})])
+    store.put_trailing_stats([TrailingStats("a", as_of + timedelta(days=1), "63", {"sharpe_ratio": 9.0})])
     assert allocate(store, ["a", "b"], as_of, method="inverse_vol") == before
     assert before.allocation.weights["a"] > 0.7
 

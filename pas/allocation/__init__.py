@@ -53,12 +53,13 @@ from pas.allocation.bounds import check_bounds, project_capped_simplex
 from pas.allocation.engine import (
     DEFAULT_METHOD,
     DEFAULT_MIN_HISTORY,
-    DEFAULT_STATS_WINDOW,
     METHODS,
+    NEUTRAL_VOL,
     Allocation,
     Proposal,
     allocate,
     compute_weights,
+    stats_window,
 )
 from pas.allocation.estimates import covariance
 from pas.allocation.methods import SCORE_BLEND, SIZERS, risk_parity_weights, score_weights
@@ -67,8 +68,8 @@ from pas.allocation.target import TRADING_DAYS, target_exposure
 __all__ = [
     "DEFAULT_METHOD",
     "DEFAULT_MIN_HISTORY",
-    "DEFAULT_STATS_WINDOW",
     "METHODS",
+    "NEUTRAL_VOL",
     "SCORE_BLEND",
     "SIZERS",
     "TRADING_DAYS",
@@ -81,5 +82,6 @@ __all__ = [
     "project_capped_simplex",
     "risk_parity_weights",
     "score_weights",
+    "stats_window",
     "target_exposure",
 ]

@@ -6,6 +6,7 @@ out); :func:`allocate` loads both from the store up to the as-of day and calls i
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,8 +32,12 @@ DEFAULT_METHOD = DEFAULT_ALLOCATION_METHOD
 # Trading days of returns a portfolio needs before its statistics count (about a quarter:
 # fewer give Sharpe ratios and volatilities dominated by noise).
 DEFAULT_MIN_HISTORY = DEFAULT_ALLOCATION_MIN_HISTORY
-# The trailing window whose statistics the score uses (one trading year).
-DEFAULT_STATS_WINDOW = "252"
+# A portfolio whose daily returns move less than this (standard deviation; 0.01% a day,
+# about 0.16% a year) is cash, not a strategy: nothing invested, or nothing that moves.
+# Sized by its volatility it would take the whole book (inverse_vol, risk_parity), so it
+# gets the neutral treatment of a new portfolio instead under those methods.
+NEUTRAL_VOL = 1e-4
+VOL_SIZED = ("inverse_vol", "risk_parity")  # the methods that size by volatility
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,11 @@ def compute_weights(
     new = [names[i] for i in range(n) if not established[i]]
     if new and method != EQUAL:
         notes.append(f"fewer than {min_history} days of returns, given an equal share: {', '.join(new)}")
+    still = _motionless(data) & established if method in VOL_SIZED else np.zeros(n, dtype=bool)
+    established &= ~still
+    if still.any() and method != EQUAL:
+        idle = ", ".join(names[i] for i in np.flatnonzero(still))
+        notes.append(f"returns that do not move (cash), given an equal share: {idle}")
     sigma = covariance(data, established, max(min_history, 2)) if established.any() else None
 
     # Stage 2, method: an equal share each, the established ones' total split by the method.
@@ -137,6 +147,16 @@ def compute_weights(
     )
 
 
+def _motionless(data: Array) -> Any:
+    """Per column, whether its daily returns' standard deviation is below :data:`NEUTRAL_VOL`."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column has no deviation
+        sd = np.nanstd(data, axis=0)
+    return np.nan_to_num(sd, nan=0.0) < NEUTRAL_VOL
+
+
 def _returns_matrix(returns: Any, portfolios: Sequence[str] | None) -> tuple[list[str], Array]:
     """The portfolio names and the days × portfolios float matrix of ``returns``.
 
@@ -162,11 +182,29 @@ def _returns_matrix(returns: Any, portfolios: Sequence[str] | None) -> tuple[lis
 
 @dataclass(frozen=True)
 class Proposal:
-    """An allocation computed from the store, with the statistics it used."""
+    """An allocation computed from the store, with the statistics it used and, per
+    portfolio, the trailing window they are of (None: too little history for any)."""
 
     as_of: date
     allocation: Allocation
     stats: dict[str, dict[str, float]]
+    windows: dict[str, str | None] = field(default_factory=dict)
+
+
+def stats_window(days: int, min_history: int) -> str | None:
+    """The trailing window a portfolio with ``days`` days of returns is scored on.
+
+    The longest of the fixed windows (252, 126, 63 trading days) that its history fills,
+    so that a portfolio with 122 days is scored on 63 rather than left blank for a year;
+    with less than 63 days but at least ``min_history``, its whole history (``inception``);
+    with less than ``min_history``, none (it gets the neutral equal share anyway).
+    """
+    from pas.metrics.trailing import FIXED_WINDOWS, INCEPTION
+
+    filled = [w for w in FIXED_WINDOWS if w <= days]
+    if filled:
+        return str(max(filled))
+    return INCEPTION if days >= min_history else None
 
 
 def allocate(
@@ -179,12 +217,12 @@ def allocate(
     max_alloc: float = 1.0,
     target_vol: float | None = None,
     min_history: int = DEFAULT_MIN_HISTORY,
-    window: str = DEFAULT_STATS_WINDOW,
 ) -> Proposal:
     """Loads daily returns and trailing statistics up to ``as_of`` and sizes the portfolios.
 
-    Statistics are those of ``window`` computed as of ``as_of`` or earlier (the store's
-    no-look-ahead read); returns are those of days up to and including ``as_of``.
+    Each portfolio's statistics are those of its :func:`stats_window`, computed as of
+    ``as_of`` or earlier (the store's no-look-ahead read); returns are those of days up to
+    and including ``as_of``.
     """
     import numpy as np
 
@@ -196,8 +234,9 @@ def allocate(
         for d, r in series[p].items():
             data[row[d], j] = r
     stats: dict[str, dict[str, float]] = {}
-    for p in portfolios:
-        found = store.trailing_stats(p, window, as_of=as_of)
+    windows = {p: stats_window(len(series[p]), min_history) for p in portfolios}
+    for p, window in windows.items():
+        found = None if window is None else store.trailing_stats(p, window, as_of=as_of)
         stats[p] = dict(found.values) if found is not None else {}
     allocation = compute_weights(
         data,
@@ -209,4 +248,4 @@ def allocate(
         min_history=min_history,
         portfolios=portfolios,
     )
-    return Proposal(as_of, allocation, stats)
+    return Proposal(as_of, allocation, stats, windows)

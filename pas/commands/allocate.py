@@ -114,6 +114,7 @@ def _show(
                     {
                         "portfolio": p,
                         "days": a.history[p],
+                        "window": proposal.windows.get(p),
                         "stats": {k: (None if math.isnan(v) else v) for k, v in proposal.stats[p].items()},
                         "weight": w,
                         "allocation": final[p],
@@ -132,6 +133,7 @@ def _show(
             (
                 p,
                 a.history[p],
+                proposal.windows.get(p) or "-",
                 _ratio(s.get("sharpe_ratio")),
                 _ratio(s.get("sortino_ratio")),
                 _pct(s.get("max_drawdown")),
@@ -144,6 +146,7 @@ def _show(
         )
     numbers = [
         "days",
+        "window",
         "sharpe",
         "sortino",
         "max dd",

@@ -24,7 +24,6 @@ from pas.models import Side
 
 BPS = Decimal(10_000)
 PRICE_STEP = Decimal("0.0001")  # fill prices to 1/100 of a cent
-_ROUNDING = PRICE_STEP / 2  # the most rounding can add to a share's price
 NANO = Decimal("1e-9")  # commissions are kept to the nano dollar, as every amount in pas
 
 
@@ -68,15 +67,19 @@ class CostModel:
 
     def bound(self, qty: Decimal, price: Decimal) -> Decimal:
         """An upper bound of what one order of ``qty`` shares at ``price`` costs (dollars):
-        the planner reserves it so that costs never overdraw a portfolio's cash."""
+        the planner reserves it so that costs never overdraw a portfolio's cash. Exact
+        for a single fill (the price move after rounding, either side), plus a nano dollar
+        for the rounding of a per-share commission."""
         if qty <= 0:
             return Decimal(0)
-        per_share = price * self.price_move + _ROUNDING + self.commission_per_share
-        return self.commission + NANO + qty * per_share
+        move = max(abs(self.fill_price(price, side) - price) for side in Side)
+        rounding = NANO if self.commission_per_share else Decimal(0)
+        return self.commission + rounding + qty * (move + self.commission_per_share)
 
     def per_dollar(self, price: Decimal) -> Decimal:
         """The variable part of :meth:`bound` per dollar traded at ``price``."""
-        return self.price_move + (_ROUNDING + self.commission_per_share) / price
+        move = max(abs(self.fill_price(price, side) - price) for side in Side)
+        return (move + self.commission_per_share) / price
 
 
 NO_COSTS = CostModel()

@@ -162,7 +162,7 @@ def plan_rebalance(
     left = net - sum((o.notional + costs.bound(o.qty, o.price) for o in buys), Decimal(0))
     if left < reserve:
         sells = _raise_cash(
-            portfolio, sells, holdings, targets, prices, fractionable, reserve - left, rules, costs
+            portfolio, sells, holdings, targets, prices, equity, fractionable, reserve - left, rules, costs
         )
     return Plan(portfolio, equity, cash, sells + buys, cash_limited=scale < _ONE)
 
@@ -198,6 +198,7 @@ def _raise_cash(
     holdings: Mapping[str, Decimal],
     targets: Mapping[str, float],
     prices: Mapping[str, Decimal],
+    equity: Decimal,
     fractionable: Mapping[str, bool],
     short: Decimal,
     rules: PlanRules,
@@ -211,7 +212,7 @@ def _raise_cash(
     order = sorted(
         (s for s, q in remaining.items() if q > 0),
         key=lambda s: (
-            -(remaining[s] * prices[s] - Decimal(repr(float(targets.get(s, 0.0)))) * prices[s]),
+            -(remaining[s] * prices[s] - Decimal(repr(float(targets.get(s, 0.0)))) * equity),
             s,
         ),
     )

@@ -24,11 +24,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from pas.errors import InputError, LockHeldError, PasError, RefusedError
 from pas.models import (
     UNITS_PER_ONE,
+    AppliedAllocation,
     CashFlow,
     Fill,
     Portfolio,
@@ -48,7 +49,7 @@ from pas.portfolio.costs import NO_COSTS, CostModel
 from pas.portfolio.ledger import build_book
 from pas.portfolio.netting import net_orders, prorate, split_units
 from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance
-from pas.portfolio.transfers import CENT, balance_transfers, free_cash
+from pas.portfolio.transfers import CENT, balance_transfers
 from pas.schedule import market_day
 from pas.store.base import Store
 
@@ -93,9 +94,6 @@ class RebalanceOutcome:
     notes: list[str] = field(default_factory=list)
     transfers: dict[str, Decimal] = field(default_factory=dict)
     """Allocation transfers the run recorded (dollars per portfolio)."""
-    owed: dict[str, Decimal] = field(default_factory=dict)
-    """Dollars each giver still owes the allocation: freed by this run's sells, moved by
-    the next run."""
 
 
 def shares(units: int) -> Decimal:
@@ -159,9 +157,9 @@ def portfolio_cash(account: PortfolioAccount) -> Decimal:
 
 def allocated_capital(
     store: Store, broker: Broker, portfolios: Sequence[Portfolio]
-) -> tuple[dict[str, Decimal], Decimal]:
-    """Dollars the latest applied allocation gives each portfolio it names, and the dollars
-    it leaves to the account's pool (the part the exposure keeps out of every portfolio).
+) -> tuple[dict[str, Decimal], AppliedAllocation | None, Decimal]:
+    """Dollars the latest applied allocation gives each portfolio it names, with that
+    allocation and the account equity it was applied to (dollars).
 
     A portfolio's capital is account equity × exposure × its relative weight; this takes
     precedence over the portfolio's own capital and cash flows. Portfolios the allocation
@@ -170,27 +168,42 @@ def allocated_capital(
     """
     allocation = store.latest_allocation()
     if allocation is None or not any(p.id in allocation.weights for p in portfolios):
-        return {}, Decimal(0)
+        return {}, None, Decimal(0)
     equity = broker.account().equity
     found = {p.id: allocation.capital(p.id, equity) for p in portfolios}
-    pool = equity * (1 - Decimal(repr(allocation.exposure)))
-    return {pid: capital for pid, capital in found.items() if capital is not None}, pool
+    return {pid: capital for pid, capital in found.items() if capital is not None}, allocation, equity
 
 
-def _pool_gap(store: Store, broker: Broker, target: Decimal) -> tuple[Decimal, Decimal]:
+def _pool_gap(
+    store: Store, broker: Broker, allocation: AppliedAllocation, equity: Decimal
+) -> tuple[Decimal, Decimal]:
     """(surplus, deficit) of the account's pool against its target, in dollars.
 
     The pool is the broker's cash less the ledger cash of every portfolio: money that
-    belongs to no portfolio (see :mod:`pas.portfolio.transfers`).
+    belongs to no portfolio. Its target is the account's equity less what the allocation
+    gives the portfolios it names, less the equity of those it does not name (see
+    :mod:`pas.portfolio.transfers`). Its surplus is capped at the cash it has.
     """
-    owned = Decimal(0)
+    owned, target = Decimal(0), equity
+    unnamed: dict[str, Decimal] = defaultdict(Decimal)
     for p in store.list_portfolios():
         flows = store.cash_flows(p.id)
+        book = build_book(store.ledger(p.id))
+        capital = allocation.capital(p.id, equity)
+        cash = Decimal(0)
         if p.capital is not None or flows:
-            funded = (p.capital or Decimal(0)) + sum((f.amount for f in flows), Decimal(0))
-            owned += funded - build_book(store.ledger(p.id)).net_invested
+            cash = (p.capital or Decimal(0)) + sum((f.amount for f in flows), Decimal(0)) - book.net_invested
+        owned += cash
+        if capital is not None:
+            target -= capital
+            continue
+        target -= cash
+        for symbol, position in book.positions.items():
+            unnamed[symbol] += position.qty
+    prices = broker.latest_prices(sorted(unnamed)) if unnamed else {}
+    target -= sum((q * prices.get(s, Decimal(0)) for s, q in unnamed.items()), Decimal(0))
     pool = broker.account().cash - owned
-    return max(pool - target, Decimal(0)), max(target - pool, Decimal(0))
+    return min(max(pool - target, Decimal(0)), max(pool, Decimal(0))), max(target - pool, Decimal(0))
 
 
 def _sized_cash(
@@ -199,36 +212,46 @@ def _sized_cash(
     portfolios: Sequence[Portfolio],
     accounts: dict[str, PortfolioAccount],
     targets: dict[str, Mapping[str, float]],
-    rules: PlanRules,
+    costs: CostModel,
     transfers: dict[str, Decimal],
-    owed: dict[str, Decimal],
-) -> dict[str, Decimal]:
-    """The cash each portfolio is planned with; fills ``transfers`` and ``owed`` (see
-    :func:`plan_portfolios`).
+) -> tuple[dict[str, Decimal], set[str]]:
+    """The cash each portfolio is planned with, and the portfolios the allocation names;
+    fills ``transfers`` (see :func:`plan_portfolios`).
 
-    A portfolio the allocation does not name has its ledger cash. One it names receives
-    what the balanced transfers give it; one that gives is planned at its allocated
-    equity (its sells free what it still owes), and one allocated nothing closes out.
+    A portfolio the allocation does not name has its ledger cash. One it names and that
+    gives is planned at its allocated equity (its sells come first and free what it
+    gives); one that receives has its ledger cash plus what it receives; one allocated
+    nothing closes every position and gives what the sales bring in, less their costs.
     """
-    allocated, pool_target = allocated_capital(store, broker, portfolios)
+    allocated, allocation, equity = allocated_capital(store, broker, portfolios)
     cash = {p.id: portfolio_cash(accounts[p.id]) for p in portfolios if p.id not in allocated}
-    wanted, free = {}, {}
+    wanted, closing = {}, set()
     for pid, capital in sorted(allocated.items()):
-        own = accounts[pid].cash or Decimal(0)
-        equity = own + sum(accounts[pid].values.values(), Decimal(0))
-        wanted[pid] = (max(capital, Decimal(0)) - equity).quantize(CENT)
-        free[pid] = free_cash(own, equity, rules.cash_buffer)
-        if capital <= 0:
-            targets[pid] = {}  # no capital: close every position
-    if wanted:
-        transfers.update(balance_transfers(wanted, free, *_pool_gap(store, broker, pool_target)))
+        account = accounts[pid]
+        own = account.cash or Decimal(0)
+        if capital > 0:
+            have = own + sum(account.values.values(), Decimal(0))
+        else:
+            targets[pid] = {}  # no capital: close every position, give what that brings in
+            closing.add(pid)
+            capital = Decimal(0)
+            have = own + sum(
+                (
+                    v - costs.bound(account.positions[s].qty, v / account.positions[s].qty)
+                    for s, v in account.values.items()
+                ),
+                Decimal(0),
+            )
+        wanted[pid] = (capital - have).quantize(CENT, rounding=ROUND_CEILING)
+    if allocation is not None:
+        transfers.update(balance_transfers(wanted, *_pool_gap(store, broker, allocation, equity)))
     for pid, want in wanted.items():
         own = accounts[pid].cash or Decimal(0)
-        owes = want < 0 and bool(targets[pid])
-        cash[pid] = own + (want if owes else transfers.get(pid, Decimal(0)))
-        if want < transfers.get(pid, Decimal(0)):
-            owed[pid] = transfers.get(pid, Decimal(0)) - want
-    return cash
+        if pid in closing:
+            cash[pid] = own  # it sells everything, then gives what that brought in
+        else:
+            cash[pid] = own + (want if want < 0 else transfers.get(pid, Decimal(0)))
+    return cash, set(allocated)
 
 
 def plan_portfolios(
@@ -237,7 +260,6 @@ def plan_portfolios(
     portfolios: Sequence[Portfolio],
     limits: TradingLimits,
     transfers: dict[str, Decimal] | None = None,
-    owed: dict[str, Decimal] | None = None,
 ) -> tuple[list[Plan], dict[str, bool]]:
     """Plans every portfolio against the broker's prices and asset facts.
 
@@ -251,8 +273,6 @@ def plan_portfolios(
             (:mod:`pas.portfolio.transfers`). The caller records them as cash flows when
             it trades, so that money moved between portfolios by the allocation is never
             counted as a portfolio's return.
-        owed: filled with the dollars each giver still owes after this run's transfer:
-            the sells of its plan free them for a later run.
 
     Returns:
         The plans, and per ordered symbol whether it is fractionable.
@@ -262,7 +282,6 @@ def plan_portfolios(
         RefusedError: a symbol is not tradable.
     """
     transfers = {} if transfers is None else transfers
-    owed = {} if owed is None else owed
     books, targets = {}, {}
     for p in portfolios:
         weights = store.current_weights(p.id)
@@ -280,8 +299,8 @@ def plan_portfolios(
     today = market_day(store.clock())  # the broker's prices are today's
     quoted = {s: Price(s, today, price) for s, price in prices.items()}
     accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
-    cash = _sized_cash(store, broker, portfolios, accounts, targets, limits.rules, transfers, owed)
     costs: CostModel = getattr(broker, "costs", NO_COSTS)  # the sim broker models its costs
+    cash, allocated = _sized_cash(store, broker, portfolios, accounts, targets, costs, transfers)
     # Asset facts are looked up only for symbols that end up ordered, once each: plan with
     # what is known (unknown symbols as fractionable, which orders at least as much as
     # whole shares would), look up the ordered symbols still unknown, and plan again until
@@ -300,7 +319,8 @@ def plan_portfolios(
                 limits.rules,
                 costs,
             )
-            if books[p.id].positions or cash[p.id] > 0
+            # One the allocation funds with nothing yet (its givers were refused) has no plan.
+            if books[p.id].positions or cash[p.id] > 0 or p.id not in allocated
             else Plan(p.id, Decimal(0), Decimal(0))
             for p in portfolios
         ]
@@ -455,15 +475,14 @@ def _run(
     else:
         _settle_earlier_runs(store, broker)
         transfers: dict[str, Decimal] = {}
-        owed: dict[str, Decimal] = {}
-        plans, fractionable = plan_portfolios(store, broker, portfolios, limits, transfers, owed)
+        plans, fractionable = plan_portfolios(store, broker, portfolios, limits, transfers)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
         _check_account(broker, queue, orders, guard)
         check_limits(plans, orders, _holdings(store, plans), limits)
         _record_transfers(store, run_id, transfers)
         run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
         store.create_trade_run(run, orders)
-        outcome = RebalanceOutcome(run_id, plans, orders, transfers=transfers, owed=owed)
+        outcome = RebalanceOutcome(run_id, plans, orders, transfers=transfers)
     _book_crosses(store, outcome.orders)
     for order in outcome.orders:
         if order.status in (TradeOrderStatus.PLANNED, TradeOrderStatus.SENDING):

@@ -5,12 +5,14 @@ weight`` dollars; the difference from its ledger equity is the transfer it *want
 trading run moves only money that exists and is free, so that no portfolio's cash ever
 goes below zero and the transfers always sum to zero, whatever is refused:
 
-- a **giver** gives at most its free cash now — its cash above the cash buffer of its
-  current equity (:func:`free_cash`); the rest of what it owes is freed by the sells its
-  plan makes (it is planned at its allocated equity) and moves on a later run;
+- a **giver** is planned at its allocated equity, so its plan sells first what it gives
+  (sells go before buys, and its plan still leaves it the cash buffer); one allocated
+  nothing sells everything and gives what the sales bring in, less the bound of their
+  costs;
 - the account's **pool** (cash that belongs to no portfolio: the broker's cash less every
-  portfolio's ledger cash) gives what it holds above its target — the part of the account
-  the exposure leaves out — and takes what it lacks of it;
+  portfolio's ledger cash) gives what it holds above its target — the account less what
+  the allocation gives the portfolios it names and less the equity of those it does not
+  name — and takes what it lacks of it; it never gives cash it does not have;
 - portfolios first settle with each other; the pool makes up the difference. The total
   given by givers and the total received by receivers are split in proportion to what
   each gave or asked, by the largest-remainder rule in cents, so every transfer is whole
@@ -32,14 +34,8 @@ def _cents(dollars: Decimal) -> int:
     return int((dollars / CENT).to_integral_value(rounding=ROUND_FLOOR))
 
 
-def free_cash(cash: Decimal, equity: Decimal, buffer: Decimal) -> Decimal:
-    """Dollars a portfolio can give now: its cash above ``buffer`` × its equity, at least 0."""
-    return max(cash - buffer * equity, Decimal(0))
-
-
 def balance_transfers(
     wanted: Mapping[str, Decimal],
-    free: Mapping[str, Decimal],
     pool_surplus: Decimal = Decimal(0),
     pool_deficit: Decimal = Decimal(0),
 ) -> dict[str, Decimal]:
@@ -47,16 +43,14 @@ def balance_transfers(
 
     Args:
         wanted: dollars each portfolio should receive (negative: give).
-        free: dollars each giver can give now (:func:`free_cash`).
         pool_surplus: dollars the pool holds above its target (can give).
         pool_deficit: dollars the pool lacks of its target (takes).
 
     Returns:
-        Dollars per portfolio, whole cents, none zero; receivers never get more than they
-        want, givers never give more than they owe or have free.
+        Dollars per portfolio, whole cents, none zero; nobody receives or gives more than
+        it wants to.
     """
-    gives = {p: min(_cents(-w), _cents(free.get(p, Decimal(0)))) for p, w in wanted.items() if w < 0}
-    gives = {p: c for p, c in gives.items() if c > 0}
+    gives = {p: _cents(-w) for p, w in wanted.items() if w < 0 and _cents(-w) > 0}
     asks = {p: _cents(w) for p, w in wanted.items() if w > 0 and _cents(w) > 0}
     surplus, deficit = max(_cents(pool_surplus), 0), max(_cents(pool_deficit), 0)
     given = min(sum(gives.values()), sum(asks.values()) + deficit)

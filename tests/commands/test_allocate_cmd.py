@@ -43,11 +43,12 @@ def home(tmp_path: Path) -> Path:
         )
         store.put_trailing_stats(
             [
+                # 100 days of returns: scored on the 63-day window, the longest they fill.
                 TrailingStats(
-                    "a", AS_OF, "252", {"sharpe_ratio": 2.0, "max_drawdown": -0.05, "annual_volatility": 0.16}
+                    "a", AS_OF, "63", {"sharpe_ratio": 2.0, "max_drawdown": -0.05, "annual_volatility": 0.16}
                 ),
                 TrailingStats(
-                    "b", AS_OF, "252", {"sharpe_ratio": 0.5, "max_drawdown": -0.30, "annual_volatility": 0.32}
+                    "b", AS_OF, "63", {"sharpe_ratio": 0.5, "max_drawdown": -0.30, "annual_volatility": 0.32}
                 ),
             ]
         )
@@ -68,12 +69,12 @@ def test_allocate_shows_the_table_and_applies(home: Path) -> None:
     assert lines[0] == f"Allocation as of {AS_OF} (score)"
     rows = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
     assert (
-        "┃ portfolio ┃ days ┃ sharpe ┃ sortino ┃ max dd ┃ volatility ┃ weight ┃ allocation ┃ current ┃"
-        in lines[2]
+        "┃ portfolio ┃ days ┃ window ┃ sharpe ┃ sortino ┃ max dd ┃ volatility ┃ weight ┃ allocation ┃"
+        " current ┃" in lines[2]
     )
     assert rows == [
-        ["a", "100", "2.00", "", "-5.0%", "16.0%", "70.0%", "70.0%", "", "+70.0 pp"],
-        ["b", "100", "0.50", "", "-30.0%", "32.0%", "30.0%", "30.0%", "", "+30.0 pp"],
+        ["a", "100", "63", "2.00", "", "-5.0%", "16.0%", "70.0%", "70.0%", "", "+70.0 pp"],
+        ["b", "100", "63", "0.50", "", "-30.0%", "32.0%", "30.0%", "30.0%", "", "+30.0 pp"],
     ]
     assert shown.output.rstrip().endswith("not applied; run again with --apply to use it")
     assert pas(home, "allocate", "--history").output.strip() == (

@@ -35,6 +35,7 @@ from pas.errors import InputError, PasError, RefusedError
 from pas.models import AppliedAllocation, CashFlow, Portfolio, new_run_id
 from pas.portfolio.broker.base import Broker
 from pas.portfolio.trading import TradingLimits
+from pas.runs import recorded_run
 from pas.store.base import Store
 
 # 15:00 UTC is 10:00 in New York (winter) / 11:00 (summer): after the open.
@@ -47,6 +48,7 @@ PRICE_LOOKBACK = timedelta(days=400)
 MAX_PRICE_AGE = timedelta(days=7)
 
 Progress = Callable[[int, int], None]
+RUN_COMMAND = "backtest"  # the run record a backtest keeps in its own store
 
 
 class SimulatedClock:
@@ -168,16 +170,35 @@ def run_backtest(
         market="always",
     )
     result = BacktestResult([p.id for p in books], days)
-    for number, day in enumerate(days):
-        clock.now = _at(day)
-        built = _build_due(source, target, books, day, spec, result)
-        allocated = _allocate(target, books, day, number, days, spec, result)
-        if built or allocated:
-            _trade(target, broker, books, day, spec, result)
-        if progress is not None:
-            progress(number + 1, len(days))
-    _measure(target, books, spec.benchmark, days[-1])
+    # The run record is finished ok only when every day was simulated and measured: an
+    # interrupted backtest (Ctrl-C, a crash, a kill) leaves it failed or running, and
+    # :func:`completed` tells a report so.
+    with recorded_run(target, RUN_COMMAND, {"start": str(days[0]), "end": str(days[-1])}):
+        for number, day in enumerate(days):
+            clock.now = _at(day)
+            built = _build_due(source, target, books, day, spec, result)
+            allocated = _allocate(target, books, day, number, days, spec, result)
+            if built or allocated:
+                _trade(target, broker, books, day, spec, result)
+            if progress is not None:
+                progress(number + 1, len(days))
+        _measure(target, books, spec.benchmark, days[-1])
     return result
+
+
+def completed(target: Store) -> str | None:
+    """None when the backtest in ``target`` finished; else why its results are partial."""
+    from pas.models import RunStatus
+
+    runs = [r for r in target.recent_runs(limit=50) if r.command == RUN_COMMAND]
+    if not runs:
+        return "it left no run record (it did not finish, or predates this check)"
+    latest = max(runs, key=lambda r: r.started_at)
+    if latest.status is RunStatus.OK:
+        return None
+    if latest.status is RunStatus.RUNNING:
+        return "it did not finish (interrupted, or still running)"
+    return f"it did not finish ({latest.error or latest.status.value})"
 
 
 def _at(day: date) -> datetime:

@@ -22,11 +22,13 @@ def open_report_store(app_state: AppState, backtest: bool) -> Iterator[Store]:
     """The store a report reads: the live one, or the backtest's (closed afterwards).
 
     Raises:
-        InputError: ``backtest`` and no backtest has been run (its store does not exist).
+        InputError: ``backtest`` and no backtest has been run (its store does not exist),
+            or the last one did not finish.
     """
     if not backtest:
         yield app_state.store
         return
+    from pas.backtest import completed
     from pas.store import BACKTEST_SQLITE, open_backtest_store
 
     settings = app_state.settings
@@ -36,6 +38,9 @@ def open_report_store(app_state: AppState, backtest: bool) -> Iterator[Store]:
     try:
         if not store.list_portfolios():
             raise InputError("no backtest results to report; run `pas backtest` first")
+        partial = completed(store)
+        if partial is not None:
+            raise InputError(f"the backtest's results are partial: {partial}; run `pas backtest` again")
         yield store
     finally:
         store.close()

@@ -7,13 +7,15 @@ Statistics are computed with :mod:`pas.analytics` from the daily returns.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from pas.errors import InputError
 from pas.store.base import Store
 
+COMBINED = "combined"
+"""The name of the combined book, shown beside the portfolios when there are several."""
 VAR_LEVELS = (0.95, 0.99)
 """Confidence levels of the 1-day value at risk the report shows."""
 
@@ -122,6 +124,9 @@ def load_report_data(
         now: the report's time (default: the store's clock).
         backtest: whether the store holds a backtest.
 
+    With several portfolios, the combined book (:func:`combined_series`) follows them
+    under :data:`COMBINED`, in the equity chart and the statistics and risk tables.
+
     Raises:
         InputError: a portfolio has no daily metrics.
     """
@@ -145,6 +150,9 @@ def load_report_data(
         current = store.current_weights(pid)
         weights[pid] = dict(current.weights) if current is not None else {}
         risk[pid] = historical_risk(s)
+    if len(series) > 1:
+        series[COMBINED] = combined_series(series.values())
+        risk[COMBINED] = historical_risk(series[COMBINED])
     return ReportData(
         portfolios=series,
         benchmark=benchmark if bench else None,
@@ -154,6 +162,33 @@ def load_report_data(
         risk=risk,
         generated_at=now or store.clock(),
         backtest=backtest,
+    )
+
+
+def combined_series(books: Iterable[PortfolioSeries]) -> PortfolioSeries:
+    """The combined book of several portfolios: on each day any of them has a return, the
+    return of their summed equities net of outside money
+    (:func:`pas.backtest.combined_returns`) and that summed equity in dollars."""
+    import numpy as np
+
+    from pas.backtest import combined_returns
+
+    books = list(books)
+    days = sorted({d for b in books for d in b.days})
+    row = {d: i for i, d in enumerate(days)}
+    returns = np.full((len(days), len(books)), np.nan)
+    equity = np.full((len(days), len(books)), np.nan)
+    for j, b in enumerate(books):
+        for d, r, e in zip(b.days, b.returns, b.equity or (None,) * len(b.days), strict=True):
+            returns[row[d], j] = r
+            equity[row[d], j] = math.nan if e is None else e
+    combined = combined_returns(returns, equity)
+    known = ~np.isnan(combined)
+    total = np.where(np.isnan(equity), 0.0, equity).sum(axis=1)
+    return PortfolioSeries(
+        days=tuple(d for d, k in zip(days, known, strict=True) if k),
+        returns=tuple(float(r) for r in combined[known]),
+        equity=tuple(float(e) for e in total[known]),
     )
 
 

@@ -18,7 +18,15 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from pas import __version__
-from pas.report.data import PERCENT_STATS, STAT_NAMES, VAR_LEVELS, PortfolioSeries, ReportData, statistics
+from pas.report.data import (
+    COMBINED,
+    PERCENT_STATS,
+    STAT_NAMES,
+    VAR_LEVELS,
+    PortfolioSeries,
+    ReportData,
+    statistics,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -343,7 +351,7 @@ def _percent_format() -> Any:
 
 def _weights_section(data: ReportData) -> str:
     parts = []
-    for pid in data.portfolios:
+    for pid in (p for p in data.portfolios if p != COMBINED):  # the combined book has no targets
         weights = dict(data.weights.get(pid, {}))
         parts.append(f"<h3>{escape(pid)}</h3>")
         if not weights:

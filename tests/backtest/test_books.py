@@ -8,8 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from pas.backtest import BacktestSpec, SimulatedClock, combined_returns, run_backtest, summarize
+from pas.backtest import BacktestSpec, SimulatedClock, combined_returns, completed, run_backtest, summarize
 from pas.backtest_audit import combined_gap, negative_cash_days
 from pas.models import Side
 from pas.portfolio.trading import TradingLimits
@@ -111,3 +112,21 @@ def test_an_independent_resimulation_agrees_and_with_costs_the_gap_is_the_costs(
         stored = float(costly.daily_metrics(p)[-1].equity or 0)
         lost = _resimulated_equity(costly, p, at_close=True) - stored
         assert abs(lost - float(paid)) < 0.005, "equity lost equals the costs paid, to the cent"
+
+
+def test_an_interrupted_backtest_is_partial_and_a_finished_one_complete(
+    source: SqliteStore, tmp_path: Path
+) -> None:
+    clock = SimulatedClock(datetime(2000, 1, 1, tzinfo=UTC))
+    target = SqliteStore(tmp_path / "cut.db", clock)
+    spec = BacktestSpec(DAYS[0], DAYS[-1], D(100_000), "SPY", LIMITS, 10)
+
+    def ctrl_c(done: int, total: int) -> None:
+        if done == total // 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_backtest(source, target, clock, PORTFOLIOS, spec, progress=ctrl_c)
+    assert completed(target) == "it did not finish (interrupted)"
+    finished, _ = _run(source, tmp_path / "full.db")
+    assert completed(finished) is None

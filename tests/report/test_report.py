@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from pas.analytics import sharpe_ratio
-from pas.models import DailyMetric, Portfolio, Schedule, WeightSet
-from pas.report.data import PortfolioSeries, ReportData, RiskFigures, load_report_data, statistics
+from pas.backtest import RUN_COMMAND
+from pas.models import DailyMetric, Portfolio, Run, RunStatus, Schedule, WeightSet
+from pas.report.data import COMBINED, PortfolioSeries, ReportData, RiskFigures, load_report_data, statistics
 from pas.report.html import NO_ALLOCATION, ROLLING_WINDOW, monthly_returns, render_report, rolling_sharpe
+from pas.runs import recorded_run
 from pas.store.base import Store
 from pas.store.sqlite import SqliteStore
 from tests.commands.conftest import Invoke
@@ -214,7 +216,8 @@ def test_pas_report_writes_every_portfolio_with_metrics(pas: Invoke, seeded: Pat
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"wrote {out} (gov, lobby; ")
     page = parse(out.read_text())
-    assert len(page.images) == 3 + 2 + 2  # equity, drawdown, rolling; 2 heat maps; 2 weight charts
+    # equity, drawdown, rolling; 3 heat maps (the combined book too); 2 weight charts
+    assert len(page.images) == 3 + 3 + 2
 
 
 def test_pas_report_names_portfolios(pas: Invoke, seeded: Path, tmp_path: Path) -> None:
@@ -260,10 +263,41 @@ def test_pas_report_backtest_needs_a_backtest(pas: Invoke, seeded: Path, tmp_pat
     )
 
 
+def test_pas_report_backtest_refuses_a_partial_run(pas: Invoke, home: Path, tmp_path: Path) -> None:
+    with SqliteStore(home / "backtest.db") as s:
+        _seed(s, "bt", 10)
+        s.start_run(Run("r1", RUN_COMMAND, s.clock(), RunStatus.RUNNING))  # killed mid-way
+    result = pas("report", "--backtest", "--out", str(tmp_path / "r.html"))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: the backtest's results are partial: it did not finish (interrupted, or still running); "
+        "run `pas backtest` again\n",
+    )
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_pas_report_backtest_reads_the_backtest_store(pas: Invoke, home: Path, tmp_path: Path) -> None:
     with SqliteStore(home / "backtest.db") as s:
         _seed(s, "bt", 10)
+        with recorded_run(s, RUN_COMMAND):
+            pass  # the backtest finished
     out = tmp_path / "r.html"
     result = pas("report", "--backtest", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "backtest" in " ".join(parse(out.read_text()).text)
+
+
+def test_several_portfolios_are_followed_by_their_combined_book(store: Store) -> None:
+    _seed(store, "a", 5)
+    store.add_portfolio(Portfolio("b", "manual", Schedule.WEEKLY, NOW))
+    # b starts on the third day with 5,000 that came from outside: not a gain.
+    store.put_daily_metrics([DailyMetric("b", d, 0.02, Decimal(5_000 * 1.02), 0.002) for d in days(5)[2:3]])
+    data = load_report_data(store, ["a", "b"], "SPY", now=NOW)
+    combined = data.portfolios[COMBINED]
+    assert list(data.portfolios) == ["a", "b", COMBINED] and combined.days == days(5)
+    assert combined.returns[:2] == pytest.approx(data.portfolios["a"].returns[:2], abs=1e-15)
+    # Day 3: a 10,001 -> 10,002 (its 1% return as seeded), b 5,000 -> 5,100.
+    start = 10_002 / (1 + data.portfolios["a"].returns[2]) + 5_000
+    assert math.isclose(combined.returns[2], (10_002 + 5_100) / start - 1)
+    assert combined.equity[2] == 10_002 + 5_100
+    assert COMBINED in data.risk

@@ -93,11 +93,9 @@ def _date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
-def percent_axis(ax: Axes, axis: str = "y", decimals: int | None = 0) -> None:
+def percent_axis(ax: Axes, axis: str = "y") -> None:
     """Tick labels as percentages of fractions."""
-    from matplotlib.ticker import PercentFormatter
-
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(_percent_format())
 
 
 def note(ax: Axes, message: str) -> None:
@@ -220,9 +218,10 @@ def _hatch(x: int, y: int) -> Any:
 
 
 def _percent_format() -> Any:
+    """Percentages of fractions, with as many decimals as the scale needs (small ones do)."""
     from matplotlib.ticker import PercentFormatter
 
-    return PercentFormatter(1.0, decimals=None)  # small scales need decimals
+    return PercentFormatter(1.0, decimals=None)
 
 
 def histogram_figure(
@@ -243,7 +242,7 @@ def histogram_figure(
                     label=f"VaR {level:.0%} {loss:.2%}",
                 )
         ax.set_title(name, fontsize=9, loc="left")
-        percent_axis(ax, "x", decimals=1)
+        percent_axis(ax, "x")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7, loc="upper left")
     return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -292,3 +293,55 @@ def test_pas_report_backtest_reads_the_backtest_store(pas: Invoke, home: Path, t
     result = pas("report", "--backtest", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "backtest" in " ".join(parse(out.read_text()).text)
+
+
+# -- the tear sheet's sections -------------------------------------------------------------
+
+
+def test_drawdowns_are_one_panel_per_book_not_overlapping_areas() -> None:
+    from pas.report.plots import drawdown_figure
+
+    books = {f"p{i}": series(40, float(i)) for i in range(5)}
+    fig = drawdown_figure(books)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in panels] == list(books)
+    assert all(len(ax.lines) == 1 for ax in panels)  # each book alone in its panel
+
+
+def test_heat_maps_mark_the_partial_first_and_last_months() -> None:
+    from pas.report.plots import heatmap_figure
+
+    # 2025-01-02 .. 2025-03-03: January is whole (the 1st is a holiday), March is not
+    s = series(43)
+    assert (s.days[0], s.days[-1]) == (date(2025, 1, 2), date(2025, 3, 3))
+    fig = heatmap_figure(monthly_returns(s.days, s.returns), {(2025, 3)})
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert [t.endswith("*") for t in texts] == [False, False, True]
+    html = render_report(ReportData(portfolios={"p": s}, generated_at=NOW))
+    assert "* and hatched: a partial month (the series starts or ends inside it)." in html
+
+
+def test_the_returns_table_marks_partial_years_and_compounds_the_whole_series() -> None:
+    page = " ".join(parse(render_report(sample_data())).text)
+    s = series(90)
+    assert f"2025 {(math.prod(1 + r for r in s.returns) - 1) * 100:.2f}%*" in page
+    assert "cumulative" in page and "* a partial year" in page
+
+
+def test_the_worst_drawdowns_table_lists_each_books_episodes() -> None:
+    returns = (0.1, -0.5, 1.0, -0.1)
+    data = ReportData(portfolios={"p": PortfolioSeries(days(4), returns)}, generated_at=NOW)
+    text = " ".join(parse(render_report(data)).text)
+    d = days(4)
+    assert f"p 1 {d[0]} {d[1]} {d[2]} -50.00% 2" in text
+    assert f"p 2 {d[2]} {d[3]} not recovered -10.00% 1" in text
+
+
+def test_the_combined_book_is_one_more_series_in_every_section() -> None:
+    data = sample_data()
+    plain = parse(render_report(data))
+    combined = parse(render_report(replace(data, combined=series(90, 2.0))))
+    assert len(combined.images) == len(plain.images) + 1  # its own heat map; a line or panel elsewhere
+    text = " ".join(combined.text)
+    assert text.count("combined SPY (benchmark)") == 2  # the returns and statistics tables' headers
+    assert "combined" not in " ".join(plain.text)

@@ -99,8 +99,11 @@ def seed(home: Path, portfolios: int, days: list[date]) -> int:
     return made
 
 
-def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak resident MiB of one pas process."""
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak resident MiB of one pas process.
+
+    On a shared machine the CPU time is the steadier figure: wall time includes waiting
+    for a core."""
     started = time.perf_counter()
     proc = subprocess.Popen([PAS, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -108,7 +111,7 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0:
         error = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"pas {' '.join(args)} failed: {error.strip()}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def bench_report(portfolios: int, years: int) -> None:
@@ -122,10 +125,10 @@ def bench_report(portfolios: int, years: int) -> None:
     )
     env = {**os.environ, "PAS_HOME": str(home)}
     out = home / "report.html"
-    elapsed, peak = timed(["report", "--out", str(out)], env)
+    elapsed, cpu, peak = timed(["report", "--out", str(out)], env)
     csv = out.with_name("report.trades.csv")
     print(
-        f"pas report: {elapsed:.1f} s, {out.stat().st_size / 2**20:.2f} MiB HTML, "
+        f"pas report: {elapsed:.1f} s wall, {cpu:.1f} s CPU, {out.stat().st_size / 2**20:.2f} MiB HTML, "
         f"{csv.stat().st_size / 2**20:.2f} MiB trades CSV, peak memory {peak:.0f} MiB"
     )
     shutil.rmtree(home)
@@ -149,7 +152,7 @@ def join_demo(demo: Path) -> Path:
 def bench_reads(demo: Path | None, repeat: int) -> None:
     if demo is None:
         demo = Path(tempfile.mkdtemp(prefix="pas-demo-bench-")) / "home"
-        elapsed, _ = timed(["demo", "--home", str(demo)], dict(os.environ))
+        elapsed, _, _ = timed(["demo", "--home", str(demo)], dict(os.environ))
         print(f"pas demo: {elapsed:.1f} s")
     home = join_demo(demo)
     env = {**os.environ, "PAS_HOME": str(home)}
@@ -169,13 +172,14 @@ def bench_reads(demo: Path | None, repeat: int) -> None:
         ["risk", "status"],
         *(["data", d] for d in ("congress", "lobbying", "wiki", "insiders", "contracts")),
     ]
-    print(f"read commands on the demo's store (best of {repeat}):")
+    print(f"read commands on the demo's store (best of {repeat}; wall, CPU):")
     total = 0.0
     for args in commands:
-        best = min(timed([*args, "--json"], env)[0] for _ in range(repeat))
-        total += best
-        print(f"  pas {' '.join(args)} --json: {best * 1000:.0f} ms")
-    print(f"  all {len(commands)}: {total:.1f} s")
+        runs = [timed([*args, "--json"], env) for _ in range(repeat)]
+        wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
+        total += wall
+        print(f"  pas {' '.join(args)} --json: {wall * 1000:.0f} ms, {cpu * 1000:.0f} ms CPU")
+    print(f"  all {len(commands)}: {total:.1f} s wall")
     shutil.rmtree(home)
 
 

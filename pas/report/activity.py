@@ -61,6 +61,7 @@ class Trade:
         qty: shares, positive; ``side`` says which way.
         price, commission: dollars (per share; in all).
         close: the stored close of ``symbol`` on the trade's market day, None if none.
+        day: the New York market day of ``ts``.
     """
 
     portfolio: str
@@ -71,11 +72,7 @@ class Trade:
     price: Decimal
     commission: Decimal
     close: Decimal | None
-
-    @property
-    def day(self) -> date:
-        """The New York market day of the trade."""
-        return market_day(self.ts)
+    day: date
 
     @property
     def value(self) -> Decimal:
@@ -124,8 +121,9 @@ def trades_of(fills: Iterable[Fill], closes: Mapping[str, Mapping[date, Decimal]
     """Fills as trades, oldest first, each with its day's close (``closes[symbol][day]``)."""
     out = []
     for f in sorted(fills, key=lambda f: (f.ts, f.fill_id)):
-        close = closes.get(f.symbol, {}).get(market_day(f.ts))
-        out.append(Trade(f.portfolio, f.ts, f.symbol, f.side, f.qty, f.price, f.commission, close))
+        day = market_day(f.ts)
+        close = closes.get(f.symbol, {}).get(day)
+        out.append(Trade(f.portfolio, f.ts, f.symbol, f.side, f.qty, f.price, f.commission, close, day))
     return out
 
 

@@ -22,8 +22,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from pas.schedule import is_trading_day
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    type FloatArray = npt.NDArray[np.float64]
 
 ROLLING_WINDOW = 63
 """Trading days in the rolling windows (about a quarter)."""
@@ -37,7 +44,9 @@ WORST_DRAWDOWNS = 5
 """Episodes the worst-drawdowns table lists per book."""
 
 
-def _windows(values: Sequence[float], window: int) -> tuple[object, int]:
+def _windows(values: Sequence[float], window: int) -> tuple[FloatArray | None, int]:
+    """Each trailing ``window`` of ``values`` as a row (None when there is no full one), and
+    how many values there are."""
     import numpy as np
     from numpy.lib.stride_tricks import sliding_window_view
 
@@ -55,8 +64,7 @@ def rolling_sharpe(returns: Sequence[float], window: int = ROLLING_WINDOW) -> li
     windows, n = _windows(returns, window)
     out = np.full(n, np.nan)
     if windows is not None:
-        w = np.asarray(windows)
-        mean, std = w.mean(axis=1), w.std(axis=1, ddof=1)
+        mean, std = windows.mean(axis=1), windows.std(axis=1, ddof=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             # Identical returns leave a rounding residue instead of a zero deviation.
             out[window - 1 :] = np.where(std > MIN_DEVIATION, mean / std * np.sqrt(TRADING_DAYS), np.nan)
@@ -72,7 +80,7 @@ def rolling_volatility(returns: Sequence[float], window: int = ROLLING_WINDOW) -
     windows, n = _windows(returns, window)
     out = np.full(n, np.nan)
     if windows is not None:
-        out[window - 1 :] = np.asarray(windows).std(axis=1, ddof=1) * np.sqrt(TRADING_DAYS)
+        out[window - 1 :] = windows.std(axis=1, ddof=1) * np.sqrt(TRADING_DAYS)
     result: list[float] = out.tolist()
     return result
 
@@ -98,7 +106,7 @@ def rolling_beta(
     bench, _ = _windows(benchmark, window)
     out = np.full(n, np.nan)
     if windows is not None and bench is not None:
-        r, b = np.asarray(windows), np.asarray(bench)
+        r, b = windows, bench
         known = ~np.isnan(b)
         count = known.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):

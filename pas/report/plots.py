@@ -231,7 +231,8 @@ def histogram_figure(
     fig, axes = _panels(len(books), 1.9)
     colour = colours(list(books))
     for ax, (name, s) in zip(axes, books.items(), strict=True):
-        ax.hist(s.returns, bins=HISTOGRAM_BINS, color=colour[name], alpha=0.75)
+        # one filled outline instead of a patch per bin: 20 books × 50 bins drew slowly
+        ax.hist(s.returns, bins=HISTOGRAM_BINS, color=colour[name], alpha=0.75, histtype="stepfilled")
         for (level, loss), style in zip(sorted(var.get(name, {}).items()), ("--", ":"), strict=False):
             if not math.isnan(loss):
                 ax.axvline(

@@ -125,5 +125,10 @@ def test_pas_report_writes_the_trades_csv_beside_the_report(pas: Invoke, home: P
 
 
 def test_trade_value_is_shares_times_price() -> None:
-    t = Trade("p", NOW, "AAA", Side.SELL, Decimal("0.5"), Decimal("10.25"), Decimal(0), None)
-    assert t.value == Decimal("5.125") and t.slippage is None and t.day == date(2026, 1, 5)
+    t = Trade(
+        "p", NOW, "AAA", Side.SELL, Decimal("0.5"), Decimal("10.25"), Decimal(0), None, date(2026, 1, 5)
+    )
+    assert t.value == Decimal("5.125") and t.slippage is None
+    assert (
+        trades_of([fill("AAA", Side.BUY, "1", "1", D1, 1)], {})[0].day == D1
+    )  # 15:00 UTC is 10:00 in New York

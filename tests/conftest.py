@@ -129,10 +129,13 @@ def _over_the_wire_markers(request: pytest.FixtureRequest, server: MongoServer) 
     """Applies the markers that single out tests which cannot pass over a real socket.
 
     ``not_over_the_wire(reason)`` skips a test that pokes pymongo internals (real pymongo
-    defeats such patches); ``wire_xfail(reason)`` expects a known store defect to fail on
-    the wire server, strictly, so its fix is noticed.
+    defeats such patches); ``mongoeco_skip(reason)`` skips one too slow for the emulation;
+    ``wire_xfail(reason)`` expects a known store defect to fail on the wire server,
+    strictly, so its fix is noticed.
     """
     skip = request.node.get_closest_marker("not_over_the_wire")
+    if skip is None and server.is_mongoeco:
+        skip = request.node.get_closest_marker("mongoeco_skip")
     if skip is not None:
         pytest.skip(skip.args[0])
     xfail = request.node.get_closest_marker("wire_xfail")

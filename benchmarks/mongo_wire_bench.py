@@ -2,16 +2,19 @@
 
 1. Round trips per command: ``pas positions``, ``pas rebalance --all --broker sim
    --dry-run`` and ``pas metrics update --all`` run in-process (typer's CliRunner) with a
-   pymongo ``CommandListener`` registered, on 5 portfolios × 20 symbols, 60 days of closes.
+   pymongo ``CommandListener`` registered, on 5 portfolios × 10 symbols, 10 days of closes.
    Each command is run twice: the first open of a database creates its indexes.
 2. ``pas positions p07`` as a separate process on the ledger of cli_startup_bench.py
    (20 portfolios × 500 symbols) over the wire next to SQLite, for each ``--fills`` size.
+   mongoeco's Python server writes a few hundred documents a second on a loaded 2-core
+   machine, so the default sizes are small; 1,000,000 fills (``--fills 1000000``) is meant
+   for a real mongod (``--uri``).
 
 The server is started from the wire venv that ``scripts/dev test`` makes (``.venv-mongo``);
 ``--uri`` measures an already running server (a local mongod, Atlas) instead.
 
 Usage, from the repository root:
-    .venv/bin/python benchmarks/mongo_wire_bench.py [--fills 100000,1000000] [--repeat R]
+    .venv/bin/python benchmarks/mongo_wire_bench.py [--fills 1000,5000] [--repeat R]
 """
 
 from __future__ import annotations
@@ -48,8 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WIRE_PYTHON = ROOT / ".venv-mongo" / "bin" / "python"
 START_TIMEOUT_SEC = 60
 PORTFOLIOS = 5
-SYMBOLS = 20
-DAYS = 60
+SYMBOLS = 10
+DAYS = 10
 SEED = 16
 
 
@@ -86,11 +89,15 @@ def wire_server(python: Path) -> Iterator[str]:
             yield uri_file.read_text().strip()
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # still busy with a large write
+                proc.kill()
+                proc.wait()
 
 
 def seed_small(store: MongoStore) -> None:
-    """5 portfolios holding and targeting 20 of 40 symbols, with 60 days of closes."""
+    """5 portfolios holding and targeting 10 of 20 symbols, with 10 days of closes."""
     rng = random.Random(SEED)
     universe = [f"S{i:02d}" for i in range(2 * SYMBOLS)]
     start = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
@@ -166,7 +173,7 @@ def positions_time(uri: str, sizes: list[int], repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fills", default="100000,1000000", help="ledger sizes, comma separated")
+    parser.add_argument("--fills", default="1000,5000", help="ledger sizes, comma separated")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--uri", help="an already running MongoDB instead of the wire server")
     parser.add_argument("--wire-python", type=Path, default=WIRE_PYTHON, help="Python with mongoeco[wire]")

@@ -1,6 +1,6 @@
 """Issue 16 benchmark: pas on MongoDB over the wire (mongoeco's server on 127.0.0.1).
 
-1. Round trips per command: ``pas positions``, ``pas rebalance --all --broker sim
+1. Round trips per command: ``pas positions p00``, ``pas rebalance --all --broker sim
    --dry-run`` and ``pas metrics update --all`` run in-process (typer's CliRunner) with a
    pymongo ``CommandListener`` registered, on 5 portfolios × 10 symbols, 10 days of closes.
    Each command is run twice: the first open of a database creates its indexes.
@@ -54,6 +54,14 @@ PORTFOLIOS = 5
 SYMBOLS = 10
 DAYS = 10
 SEED = 16
+LONG_MS = 600_000  # ten minutes
+
+
+def patient_client(uri: str) -> pymongo.MongoClient[dict[str, Any]]:
+    """A client for building the data: mongoeco answers nothing while it works through a
+    large write, so the heartbeat (bounded by the connect timeout) must outlast it, or
+    pymongo resets the pool and cancels the write."""
+    return pymongo.MongoClient(uri, connectTimeoutMS=LONG_MS, socketTimeoutMS=LONG_MS)
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -109,11 +117,11 @@ def seed_small(store: MongoStore) -> None:
     for p in range(PORTFOLIOS):
         pid = f"p{p:02d}"
         first = datetime.combine(days[0], datetime.min.time(), UTC) + timedelta(hours=15)
-        store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, first, Decimal(100_000)))
+        store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, first, Decimal(10_000)))
         picked = rng.sample(universe, SYMBOLS)
         store.put_weights(WeightSet(pid, start, {s: 0.9 / SYMBOLS for s in picked}))
         fills += [
-            Fill(pid, s, Side.BUY, Decimal(rng.randint(1, 20)), Decimal(100), first, f"{pid}-{s}")
+            Fill(pid, s, Side.BUY, Decimal(rng.randint(1, 5)), Decimal(100), first, f"{pid}-{s}")
             for s in rng.sample(universe, SYMBOLS)
         ]
     store.append_fills(fills)
@@ -123,12 +131,12 @@ def round_trips(uri: str) -> None:
     counter = CommandCounter()
     monitoring.register(counter)  # every client made from here on reports to it
     db_name = "bench_round_trips"
-    with MongoStore(pymongo.MongoClient(uri), db_name) as store:
+    with MongoStore(patient_client(uri), db_name) as store:
         seed_small(store)
     runner = CliRunner()
     env = {"MONGO_URI": uri, "DB_NAME": db_name, "COLUMNS": "200"}
     commands = [
-        ["positions"],
+        ["positions", "p00"],
         ["rebalance", "--all", "--broker", "sim", "--dry-run"],
         ["metrics", "update", "--all"],
     ]
@@ -145,7 +153,7 @@ def round_trips(uri: str) -> None:
             top = ", ".join(f"{name} {n}" for name, n in counter.counts.most_common(5))
             label = "pas " + " ".join(args)
             print(f"  {label:48} {run:>4} {sum(counter.counts.values()):>12} {elapsed:7.2f}  {top}")
-    pymongo.MongoClient(uri).drop_database(db_name)
+    patient_client(uri).drop_database(db_name)
 
 
 def positions_time(uri: str, sizes: list[int], repeat: int) -> None:
@@ -158,13 +166,13 @@ def positions_time(uri: str, sizes: list[int], repeat: int) -> None:
             with SqliteStore(Path(home) / "pas.db") as lite:
                 build_ledger(lite, n)
             started = time.perf_counter()
-            with MongoStore(pymongo.MongoClient(uri), db_name) as mongo:
+            with MongoStore(patient_client(uri), db_name) as mongo:
                 build_ledger(mongo, n)
             build = time.perf_counter() - started
             base: dict[str, Any] = {**os.environ, "PAS_HOME": home, "COLUMNS": "200"}
             sqlite = timed([pas, "positions", "p07"], base, repeat)
             wire = timed([pas, "positions", "p07"], {**base, "MONGO_URI": uri, "DB_NAME": db_name}, repeat)
-        pymongo.MongoClient(uri).drop_database(db_name)
+        patient_client(uri).drop_database(db_name)
         print(
             f"  {n:>10,} {build:13.1f} {sqlite[0]:7.3f}/{sqlite[1]:7.3f} {wire[0]:7.3f}/{wire[1]:7.3f}"
             f" {wire[0] / sqlite[0]:6.1f}"

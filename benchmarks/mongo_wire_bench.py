@@ -55,6 +55,9 @@ SYMBOLS = 10
 DAYS = 10
 SEED = 16
 LONG_MS = 600_000  # ten minutes
+# pas's own client: the default 3 s bounds the heartbeat too, which a busy mongoeco on a
+# loaded machine misses, and pymongo then cancels the command in flight.
+PATIENT = {"PAS_MONGO_TIMEOUT_SEC": "120"}
 
 
 def patient_client(uri: str) -> pymongo.MongoClient[dict[str, Any]]:
@@ -134,7 +137,7 @@ def round_trips(uri: str) -> None:
     with MongoStore(patient_client(uri), db_name) as store:
         seed_small(store)
     runner = CliRunner()
-    env = {"MONGO_URI": uri, "DB_NAME": db_name, "COLUMNS": "200"}
+    env = {"MONGO_URI": uri, "DB_NAME": db_name, "COLUMNS": "200", **PATIENT}
     commands = [
         ["positions", "p00"],
         ["rebalance", "--all", "--broker", "sim", "--dry-run"],
@@ -171,7 +174,9 @@ def positions_time(uri: str, sizes: list[int], repeat: int) -> None:
             build = time.perf_counter() - started
             base: dict[str, Any] = {**os.environ, "PAS_HOME": home, "COLUMNS": "200"}
             sqlite = timed([pas, "positions", "p07"], base, repeat)
-            wire = timed([pas, "positions", "p07"], {**base, "MONGO_URI": uri, "DB_NAME": db_name}, repeat)
+            wire = timed(
+                [pas, "positions", "p07"], {**base, "MONGO_URI": uri, "DB_NAME": db_name, **PATIENT}, repeat
+            )
         patient_client(uri).drop_database(db_name)
         print(
             f"  {n:>10,} {build:13.1f} {sqlite[0]:7.3f}/{sqlite[1]:7.3f} {wire[0]:7.3f}/{wire[1]:7.3f}"

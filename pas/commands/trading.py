@@ -16,8 +16,9 @@ from pas.errors import InputError, PasError, RefusedError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from pas.domain.broker import Account, Order
     from pas.models import Portfolio, TradeOrder
-    from pas.portfolio.broker.base import Account, Broker, Order
+    from pas.portfolio.broker.base import Broker
     from pas.portfolio.trading import RebalanceOutcome, TradingLimits
 
 # Fault injection for the crash-and-resume test: exit the process abruptly right after

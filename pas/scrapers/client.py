@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from pas.clock import Clock, system_clock
 from pas.errors import PasError
-from pas.store.base import Clock, Store, system_clock
+from pas.store.base import Store
 
 if TYPE_CHECKING:
     import requests

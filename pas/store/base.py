@@ -12,11 +12,13 @@ backends honour the same contract, checked by ``tests/store/test_contract.py``:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from pas.clock import Clock, system_clock
+from pas.domain.broker import BrokerFill, Order
 from pas.models import (
     UNITS_PER_ONE,
     AppliedAllocation,
@@ -38,15 +40,7 @@ from pas.models import (
     from_units,
     parse_ts,
 )
-from pas.portfolio.broker.base import BrokerFill, Order
 from pas.records import Record, UpsertCounts
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    """The current UTC time."""
-    return datetime.now(UTC)
 
 
 class LedgerEntry(NamedTuple):

@@ -16,7 +16,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from pas.clock import Clock, system_clock
 from pas.config import redact_uri
+from pas.domain.broker import BrokerFill, Order, OrderStatus
 from pas.errors import InputError, StoreError
 from pas.models import (
     AppliedAllocation,
@@ -41,16 +43,13 @@ from pas.models import (
     parse_ts,
     to_units,
 )
-from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.records import Record, UpsertCounts
 from pas.store.base import (
-    Clock,
     LedgerEntry,
     Store,
     breaker_from_doc,
     breaker_to_doc,
     sum_sim_fills,
-    system_clock,
 )
 
 if TYPE_CHECKING:

@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pas.clock import Clock, system_clock
+from pas.domain.broker import BrokerFill, Order, OrderStatus
 from pas.errors import InputError, StoreError
 from pas.models import (
     AppliedAllocation,
@@ -40,16 +42,13 @@ from pas.models import (
     parse_ts,
     to_units,
 )
-from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.records import Record, UpsertCounts
 from pas.store.base import (
-    Clock,
     LedgerEntry,
     Store,
     breaker_from_doc,
     breaker_to_doc,
     sum_sim_fills,
-    system_clock,
 )
 
 # Keys looked up per query when comparing a batch of records with what is stored

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from pas.domain.broker import BrokerFill, Order, OrderStatus
 from pas.models import (
     CashFlow,
     Fill,
@@ -19,7 +20,6 @@ from pas.models import (
     TradeRun,
     TradeRunStatus,
 )
-from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.store.base import Store
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)

@@ -35,10 +35,9 @@ from urllib.parse import urlsplit
 import requests
 import tenacity
 
+from pas.clock import Clock, system_clock
 from pas.config import PAPER_BASE_URL, Settings
-from pas.errors import ConfigError, NotFoundError
-from pas.models import Side, utc
-from pas.portfolio.broker.base import (
+from pas.domain.broker import (
     Account,
     Asset,
     Bar,
@@ -49,13 +48,14 @@ from pas.portfolio.broker.base import (
     OrderRequest,
     OrderStatus,
 )
+from pas.errors import ConfigError, NotFoundError
+from pas.models import Side, utc
 from pas.portfolio.broker.errors import (
     BrokerAuthError,
     BrokerError,
     OrderOutcomeUnknown,
     OrderRejected,
 )
-from pas.store.base import Clock, system_clock
 
 # Seconds to connect and to wait for each answer; Alpaca answers in well under a second,
 # and a cron job must not hang on a dead connection.

@@ -14,9 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from pas.errors import InputError, PasError
-from pas.models import Side
-from pas.portfolio.broker.base import (
+from pas.domain.broker import (
     Account,
     Asset,
     Bar,
@@ -27,6 +25,8 @@ from pas.portfolio.broker.base import (
     OrderRequest,
     OrderStatus,
 )
+from pas.errors import InputError, PasError
+from pas.models import Side
 from pas.store.base import Store
 
 _BPS = Decimal(10_000)

@@ -44,15 +44,11 @@ from pas.models import (
     to_units,
 )
 from pas.records import Record, UpsertCounts
-from pas.store.base import (
-    LedgerEntry,
-    Store,
-    breaker_from_doc,
-    breaker_to_doc,
-    sum_sim_fills,
-)
+from pas.store.base import LedgerEntry, Store, breaker_from_doc, breaker_to_doc, sum_sim_fills
+from pas.store.cascade import OWNED_BY_PORTFOLIO, allocation_without, trade_order_without, trade_run_without
 
 if TYPE_CHECKING:
+    from pymongo.collection import Collection
     from pymongo.database import Database
 
 # Upserts are sent in batches of this many operations.
@@ -123,31 +119,37 @@ class MongoStore(Store):
         return f"mongodb {self._where} database {self.db_name}"
 
     def _ensure_indexes(self) -> None:
-        db = self._db
-        db.fills.create_index("fill_id", unique=True)
-        db.fills.create_index([("portfolio", 1), ("ts", 1)])
-        db.fills.create_index([("portfolio", 1), ("symbol", 1)])
-        db.weights.create_index([("portfolio", 1), ("at", -1), ("seq", -1)])
-        db.prices.create_index([("symbol", 1), ("day", 1)], unique=True)
-        db.runs.create_index("run_id", unique=True)
-        db.runs.create_index([("started_at", -1)])
-        db.daily_metrics.create_index([("portfolio", 1), ("day", 1)], unique=True)
-        db.trailing_stats.create_index([("portfolio", 1), ("window", 1), ("as_of", -1)], unique=True)
-        db.fills.create_index("broker_order_id")
-        db.allocations.create_index([("as_of", -1), ("seq", -1)])
-        db.cash_flows.create_index("flow_id", unique=True)
-        db.cash_flows.create_index([("portfolio", 1), ("ts", 1), ("seq", 1)])
-        db.trade_runs.create_index([("status", 1), ("created_at", 1)])
-        db.trade_orders.create_index("client_order_id", unique=True)
-        db.trade_orders.create_index([("run_id", 1), ("seq", 1)])
-        db.trade_orders.create_index("status")
-        db.sim_orders.create_index("client_order_id", unique=True)
-        db.sim_orders.create_index([("submitted_at", -1), ("seq", -1)])
-        db.sim_fills.create_index([("ts", 1), ("seq", 1)])
-        db.records.create_index([("dataset", 1), ("key", 1)], unique=True)
-        db.records.create_index([("dataset", 1), ("public_at", 1)])
-        db.records.create_index([("dataset", 1), ("ticker", 1), ("public_at", 1)])
-        db.http_cache.create_index("expires_at")
+        self._collection("fills").create_index("fill_id", unique=True)
+        self._collection("fills").create_index([("portfolio", 1), ("ts", 1)])
+        self._collection("fills").create_index([("portfolio", 1), ("symbol", 1)])
+        self._collection("weights").create_index([("portfolio", 1), ("at", -1), ("seq", -1)])
+        self._collection("prices").create_index([("symbol", 1), ("day", 1)], unique=True)
+        self._collection("runs").create_index("run_id", unique=True)
+        self._collection("runs").create_index([("started_at", -1)])
+        self._collection("daily_metrics").create_index([("portfolio", 1), ("day", 1)], unique=True)
+        self._collection("trailing_stats").create_index(
+            [("portfolio", 1), ("window", 1), ("as_of", -1)], unique=True
+        )
+        self._collection("fills").create_index("broker_order_id")
+        self._collection("allocations").create_index([("as_of", -1), ("seq", -1)])
+        self._collection("cash_flows").create_index("flow_id", unique=True)
+        self._collection("cash_flows").create_index([("portfolio", 1), ("ts", 1), ("seq", 1)])
+        self._collection("trade_runs").create_index([("status", 1), ("created_at", 1)])
+        self._collection("trade_orders").create_index("client_order_id", unique=True)
+        self._collection("trade_orders").create_index([("run_id", 1), ("seq", 1)])
+        self._collection("trade_orders").create_index("status")
+        self._collection("sim_orders").create_index("client_order_id", unique=True)
+        self._collection("sim_orders").create_index([("submitted_at", -1), ("seq", -1)])
+        self._collection("sim_fills").create_index([("ts", 1), ("seq", 1)])
+        self._collection("records").create_index([("dataset", 1), ("key", 1)], unique=True)
+        self._collection("records").create_index([("dataset", 1), ("public_at", 1)])
+        self._collection("records").create_index([("dataset", 1), ("ticker", 1), ("public_at", 1)])
+        self._collection("http_cache").create_index("expires_at")
+
+    def _collection(self, name: str) -> Collection[dict[str, Any]]:
+        """The collection ``name``: the one seam through which the store reaches the driver,
+        so tests inject faults here (real pymongo builds a new Collection on each access)."""
+        return self._db[name]
 
     def _next(self, name: str, count: int = 1) -> int:
         """Reserves ``count`` values of a counter shared by all processes; returns the first.
@@ -156,7 +158,7 @@ class MongoStore(Store):
         """
         from pymongo import ReturnDocument
 
-        doc = self._db.counters.find_one_and_update(
+        doc = self._collection("counters").find_one_and_update(
             {"_id": name}, {"$inc": {"value": count}}, upsert=True, return_document=ReturnDocument.AFTER
         )
         assert doc is not None  # upsert with ReturnDocument.AFTER always returns the document
@@ -176,7 +178,7 @@ class MongoStore(Store):
         }
         try:
             with self._errors():
-                self._db.portfolios.insert_one(doc)
+                self._collection("portfolios").insert_one(doc)
         except StoreError as exc:
             if isinstance(exc.__cause__, DuplicateKeyError):
                 raise InputError(
@@ -186,25 +188,58 @@ class MongoStore(Store):
 
     def get_portfolio(self, portfolio_id: str) -> Portfolio | None:
         with self._errors():
-            doc = self._db.portfolios.find_one({"_id": portfolio_id})
+            doc = self._collection("portfolios").find_one({"_id": portfolio_id})
         return None if doc is None else _portfolio(doc)
 
     def list_portfolios(self) -> list[Portfolio]:
         with self._errors():
-            return [_portfolio(doc) for doc in self._db.portfolios.find().sort("_id", 1)]
+            return [_portfolio(doc) for doc in self._collection("portfolios").find().sort("_id", 1)]
 
     def remove_portfolio(self, portfolio_id: str) -> None:
-        # Ledger first: a crash half-way leaves a portfolio without fills, never orphan fills.
+        # What the portfolio owns first, its own document last: a crash half-way leaves a
+        # portfolio that can be removed again, never rows of a portfolio that is gone.
         with self._errors():
-            self._db.fills.delete_many({"portfolio": portfolio_id})
-            self._db.cash_flows.delete_many({"portfolio": portfolio_id})
-            self._db.weights.delete_many({"portfolio": portfolio_id})
-            self._db.portfolios.delete_one({"_id": portfolio_id})
+            for collection, field in OWNED_BY_PORTFOLIO:
+                self._collection(collection).delete_many({field: portfolio_id})
+            self._drop_from_allocations(portfolio_id)
+            self._drop_from_trade_runs(portfolio_id)
+            self._collection("portfolios").delete_one({"_id": portfolio_id})
+
+    def _drop_from_allocations(self, portfolio_id: str) -> None:
+        """Rewrites (or deletes) the applied allocations that name a removed portfolio."""
+        allocations = self._collection("allocations")
+        for doc in list(allocations.find()):
+            allocation = _allocation(doc)
+            kept = allocation_without(allocation, portfolio_id)
+            if kept is None:
+                allocations.delete_one({"_id": doc["_id"]})
+            elif kept is not allocation:
+                allocations.update_one(
+                    {"_id": doc["_id"]},
+                    {"$set": {"exposure": kept.exposure, "weights": _weights_doc(kept)}},
+                )
+
+    def _drop_from_trade_runs(self, portfolio_id: str) -> None:
+        """Takes a removed portfolio out of the trading runs (and their orders) that name it."""
+        runs, orders = self._collection("trade_runs"), self._collection("trade_orders")
+        for doc in list(runs.find({"portfolios": portfolio_id})):
+            for order in [_trade_order(d) for d in orders.find({"run_id": doc["_id"]})]:
+                kept_order = trade_order_without(order, portfolio_id)
+                if kept_order is None:
+                    orders.delete_one({"client_order_id": order.client_order_id})
+                else:
+                    update = {k: _trade_order_doc(kept_order)[k] for k in ("shares", "crosses")}
+                    orders.update_one({"client_order_id": order.client_order_id}, {"$set": update})
+            kept_run = trade_run_without(_trade_run(doc), portfolio_id)
+            if kept_run is None:
+                runs.delete_one({"_id": doc["_id"]})
+            else:
+                runs.update_one({"_id": doc["_id"]}, {"$set": {"portfolios": list(kept_run.portfolios)}})
 
     # -- target weights ----------------------------------------------------------------
     def put_weights(self, weights: WeightSet) -> None:
         with self._errors():
-            self._db.weights.insert_one(
+            self._collection("weights").insert_one(
                 {
                     "portfolio": weights.portfolio,
                     "at": format_ts(weights.at),
@@ -216,7 +251,9 @@ class MongoStore(Store):
 
     def weights_history(self, portfolio_id: str, limit: int | None = None) -> list[WeightSet]:
         with self._errors():
-            cursor = self._db.weights.find({"portfolio": portfolio_id}).sort([("at", -1), ("seq", -1)])
+            cursor = (
+                self._collection("weights").find({"portfolio": portfolio_id}).sort([("at", -1), ("seq", -1)])
+            )
             if limit is not None:
                 cursor = cursor.limit(limit)
             return [
@@ -246,7 +283,7 @@ class MongoStore(Store):
                     )
                     for i, f in enumerate(batch)
                 ]
-                result = self._db.fills.bulk_write(ops, ordered=False)
+                result = self._collection("fills").bulk_write(ops, ordered=False)
                 new += result.upserted_count
         return new
 
@@ -263,7 +300,7 @@ class MongoStore(Store):
         if symbol is not None:
             query["symbol"] = symbol
         with self._errors():
-            cursor = self._db.fills.find(query).sort([("ts", 1), ("seq", 1)])
+            cursor = self._collection("fills").find(query).sort([("ts", 1), ("seq", 1)])
             if limit is not None:
                 cursor = cursor.limit(limit)
             return [_fill(doc) for doc in cursor]
@@ -271,8 +308,10 @@ class MongoStore(Store):
     def ledger(self, portfolio_id: str) -> list[LedgerEntry]:
         projection = {"_id": 0, "symbol": 1, "side": 1, "qty_n": 1, "price_n": 1, "commission_n": 1}
         with self._errors():
-            cursor = self._db.fills.find({"portfolio": portfolio_id}, projection).sort(
-                [("ts", 1), ("seq", 1)]
+            cursor = (
+                self._collection("fills")
+                .find({"portfolio": portfolio_id}, projection)
+                .sort([("ts", 1), ("seq", 1)])
             )
             return [
                 LedgerEntry(
@@ -305,17 +344,23 @@ class MongoStore(Store):
             {"$sort": {"_id": 1}},
         ]
         with self._errors():
-            return {doc["_id"]: from_units(int(doc["q"])) for doc in self._db.fills.aggregate(pipeline)}
+            return {
+                doc["_id"]: from_units(int(doc["q"])) for doc in self._collection("fills").aggregate(pipeline)
+            }
 
     def fills_of_order(self, broker_order_id: str) -> list[Fill]:
         with self._errors():
-            cursor = self._db.fills.find({"broker_order_id": broker_order_id}).sort([("ts", 1), ("seq", 1)])
+            cursor = (
+                self._collection("fills")
+                .find({"broker_order_id": broker_order_id})
+                .sort([("ts", 1), ("seq", 1)])
+            )
             return [_fill(doc) for doc in cursor]
 
     # -- cash flows --------------------------------------------------------------------
     def add_cash_flow(self, flow: CashFlow) -> bool:
         with self._errors():
-            result = self._db.cash_flows.update_one(
+            result = self._collection("cash_flows").update_one(
                 {"flow_id": flow.flow_id},
                 {
                     "$setOnInsert": {
@@ -332,7 +377,9 @@ class MongoStore(Store):
 
     def cash_flows(self, portfolio_id: str) -> list[CashFlow]:
         with self._errors():
-            cursor = self._db.cash_flows.find({"portfolio": portfolio_id}).sort([("ts", 1), ("seq", 1)])
+            cursor = (
+                self._collection("cash_flows").find({"portfolio": portfolio_id}).sort([("ts", 1), ("seq", 1)])
+            )
             return [
                 CashFlow(
                     d["portfolio"], from_units(int(d["amount_n"])), parse_ts(d["ts"]), d["flow_id"], d["note"]
@@ -358,17 +405,20 @@ class MongoStore(Store):
         """
         planned = TradeOrderStatus.PLANNED.value
         with self._errors():
-            pending_runs = self._db.trade_orders.distinct("run_id", {"status": planned})
+            pending_runs = self._collection("trade_orders").distinct("run_id", {"status": planned})
             if pending_runs:
                 live = {
-                    d["_id"] for d in self._db.trade_runs.find({"_id": {"$in": pending_runs}}, {"_id": 1})
+                    d["_id"]
+                    for d in self._collection("trade_runs").find({"_id": {"$in": pending_runs}}, {"_id": 1})
                 }
                 orphans = [r for r in pending_runs if r not in live]
                 if orphans:
-                    self._db.trade_orders.delete_many({"run_id": {"$in": orphans}, "status": planned})
+                    self._collection("trade_orders").delete_many(
+                        {"run_id": {"$in": orphans}, "status": planned}
+                    )
             if orders:
-                self._db.trade_orders.insert_many([_trade_order_doc(o) for o in orders])
-            self._db.trade_runs.insert_one(
+                self._collection("trade_orders").insert_many([_trade_order_doc(o) for o in orders])
+            self._collection("trade_runs").insert_one(
                 {
                     "_id": run.run_id,
                     "created_at": format_ts(run.created_at),
@@ -381,24 +431,18 @@ class MongoStore(Store):
     def unfinished_trade_run(self) -> TradeRun | None:
         with self._errors():
             docs = list(
-                self._db.trade_runs.find({"status": TradeRunStatus.SUBMITTING.value})
+                self._collection("trade_runs")
+                .find({"status": TradeRunStatus.SUBMITTING.value})
                 .sort([("created_at", 1), ("_id", 1)])
                 .limit(1)
             )
         if not docs:
             return None
-        d = docs[0]
-        return TradeRun(
-            d["_id"],
-            parse_ts(d["created_at"]),
-            d["broker"],
-            tuple(d["portfolios"]),
-            TradeRunStatus(d["status"]),
-        )
+        return _trade_run(docs[0])
 
     def set_trade_run_status(self, run_id: str, status: TradeRunStatus) -> None:
         with self._errors():
-            self._db.trade_runs.update_one({"_id": run_id}, {"$set": {"status": status.value}})
+            self._collection("trade_runs").update_one({"_id": run_id}, {"$set": {"status": status.value}})
 
     def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
         query: dict[str, Any] = {}
@@ -407,7 +451,7 @@ class MongoStore(Store):
         if unsettled:
             query["status"] = {"$in": [TradeOrderStatus.SENDING.value, TradeOrderStatus.SENT.value]}
         with self._errors():
-            cursor = self._db.trade_orders.find(query).sort([("run_id", 1), ("seq", 1)])
+            cursor = self._collection("trade_orders").find(query).sort([("run_id", 1), ("seq", 1)])
             return [_trade_order(doc) for doc in cursor]
 
     def update_trade_order(
@@ -428,16 +472,18 @@ class MongoStore(Store):
             if value is not None:
                 update[key] = value
         with self._errors():
-            self._db.trade_orders.update_one({"client_order_id": client_order_id}, {"$set": update})
+            self._collection("trade_orders").update_one(
+                {"client_order_id": client_order_id}, {"$set": update}
+            )
 
     def sync_cursor(self, broker: str) -> tuple[datetime, str] | None:
         with self._errors():
-            doc = self._db.sync_cursors.find_one({"_id": broker})
+            doc = self._collection("sync_cursors").find_one({"_id": broker})
         return None if doc is None else (parse_ts(doc["ts"]), doc["fill_id"])
 
     def save_sync_cursor(self, broker: str, ts: datetime, fill_id: str) -> None:
         with self._errors():
-            self._db.sync_cursors.replace_one(
+            self._collection("sync_cursors").replace_one(
                 {"_id": broker}, {"_id": broker, "ts": format_ts(ts), "fill_id": fill_id}, upsert=True
             )
 
@@ -448,7 +494,7 @@ class MongoStore(Store):
         doc = {**_sim_order_doc(order), "seq": self._next("sim_orders")}
         try:
             with self._errors():
-                self._db.sim_orders.insert_one(doc)
+                self._collection("sim_orders").insert_one(doc)
         except StoreError as exc:
             if isinstance(exc.__cause__, DuplicateKeyError):
                 return False
@@ -459,7 +505,7 @@ class MongoStore(Store):
         doc = _sim_order_doc(order)
         update = {k: doc[k] for k in ("filled_qty_n", "filled_avg_price_n", "status")}
         with self._errors():
-            self._db.sim_orders.update_one({"_id": order.id}, {"$set": update})
+            self._collection("sim_orders").update_one({"_id": order.id}, {"$set": update})
 
     def sim_orders(
         self,
@@ -479,7 +525,7 @@ class MongoStore(Store):
         if after is not None:
             query["submitted_at"] = {"$gt": format_ts(after)}
         with self._errors():
-            cursor = self._db.sim_orders.find(query).sort([("submitted_at", -1), ("seq", -1)])
+            cursor = self._collection("sim_orders").find(query).sort([("submitted_at", -1), ("seq", -1)])
             return [_sim_order(d) for d in cursor]
 
     def sim_totals(self) -> tuple[dict[str, Decimal], Decimal]:
@@ -487,13 +533,13 @@ class MongoStore(Store):
         with self._errors():
             rows = [
                 (d["symbol"], d["side"], int(d["qty_n"]), int(d["price_n"]), int(d["commission_n"]))
-                for d in self._db.sim_fills.find({}, fields)
+                for d in self._collection("sim_fills").find({}, fields)
             ]
         return sum_sim_fills(rows)
 
     def sim_add_fill(self, fill: BrokerFill) -> None:
         with self._errors():
-            self._db.sim_fills.insert_one(
+            self._collection("sim_fills").insert_one(
                 {
                     "_id": fill.id,
                     "seq": self._next("sim_fills"),
@@ -510,7 +556,7 @@ class MongoStore(Store):
     def sim_fills(self, after: datetime | None = None) -> list[BrokerFill]:
         query = {} if after is None else {"ts": {"$gt": format_ts(after)}}
         with self._errors():
-            cursor = self._db.sim_fills.find(query).sort([("ts", 1), ("seq", 1)])
+            cursor = self._collection("sim_fills").find(query).sort([("ts", 1), ("seq", 1)])
             return [
                 BrokerFill(
                     id=d["_id"],
@@ -539,7 +585,7 @@ class MongoStore(Store):
         ]
         with self._errors():
             for start in range(0, len(ops), BULK_BATCH):
-                self._db.prices.bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+                self._collection("prices").bulk_write(ops[start : start + BULK_BATCH], ordered=False)
         return len(ops)
 
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
@@ -565,12 +611,12 @@ class MongoStore(Store):
         with self._errors():
             return {
                 doc["_id"]: Price(doc["_id"], date.fromisoformat(doc["day"]), from_units(int(doc["close_n"])))
-                for doc in self._db.prices.aggregate(pipeline)
+                for doc in self._collection("prices").aggregate(pipeline)
             }
 
     def price_symbols(self) -> list[str]:
         with self._errors():
-            return sorted(str(s) for s in self._db.prices.distinct("symbol"))
+            return sorted(str(s) for s in self._collection("prices").distinct("symbol"))
 
     def price_history(
         self, symbols: Iterable[str], start: date | None = None, end: date | None = None
@@ -581,7 +627,7 @@ class MongoStore(Store):
         }
         found: dict[str, list[Price]] = {}
         with self._errors():
-            for doc in self._db.prices.find(query, {"_id": 0}).sort([("symbol", 1), ("day", 1)]):
+            for doc in self._collection("prices").find(query, {"_id": 0}).sort([("symbol", 1), ("day", 1)]):
                 price = Price(doc["symbol"], date.fromisoformat(doc["day"]), from_units(int(doc["close_n"])))
                 found.setdefault(price.symbol, []).append(price)
         return found
@@ -589,7 +635,7 @@ class MongoStore(Store):
     # -- runs --------------------------------------------------------------------------
     def start_run(self, run: Run) -> None:
         with self._errors():
-            self._db.runs.insert_one(
+            self._collection("runs").insert_one(
                 {
                     "run_id": run.run_id,
                     "command": run.command,
@@ -617,11 +663,11 @@ class MongoStore(Store):
         if details is not None:
             update["details"] = _plain(details)
         with self._errors():
-            self._db.runs.update_one({"run_id": run_id}, {"$set": update})
+            self._collection("runs").update_one({"run_id": run_id}, {"$set": update})
 
     def recent_runs(self, limit: int = 20) -> list[Run]:
         with self._errors():
-            cursor = self._db.runs.find().sort([("started_at", -1), ("seq", -1)]).limit(limit)
+            cursor = self._collection("runs").find().sort([("started_at", -1), ("seq", -1)]).limit(limit)
             return [
                 Run(
                     run_id=d["run_id"],
@@ -646,7 +692,7 @@ class MongoStore(Store):
         update = {"$set": {"owner": owner, "expires_at": format_ts(now + timedelta(seconds=ttl_sec))}}
         try:
             with self._errors():
-                self._db.locks.find_one_and_update(query, update, upsert=True)
+                self._collection("locks").find_one_and_update(query, update, upsert=True)
         except StoreError as exc:
             if isinstance(exc.__cause__, DuplicateKeyError):
                 return False
@@ -655,12 +701,12 @@ class MongoStore(Store):
 
     def lock_owner(self, name: str) -> str | None:
         with self._errors():
-            doc = self._db.locks.find_one({"_id": name})
+            doc = self._collection("locks").find_one({"_id": name})
         return None if doc is None else str(doc["owner"])
 
     def release_lock(self, name: str, owner: str) -> bool:
         with self._errors():
-            return self._db.locks.delete_one({"_id": name, "owner": owner}).deleted_count > 0
+            return self._collection("locks").delete_one({"_id": name, "owner": owner}).deleted_count > 0
 
     # -- scraped records ---------------------------------------------------------------
     # A record's fields are kept as one JSON string: keys from Quiver (or a hostile server)
@@ -673,7 +719,7 @@ class MongoStore(Store):
                 batch = records[start : start + BULK_BATCH]
                 stored = {
                     d["key"]: d["digest"]
-                    for d in self._db.records.find(
+                    for d in self._collection("records").find(
                         {"dataset": dataset, "key": {"$in": [r.key for r in batch]}},
                         {"_id": 0, "key": 1, "digest": 1},
                     )
@@ -706,7 +752,7 @@ class MongoStore(Store):
                     new -= raced
                     unchanged += raced
                 for key, body in updates.items():
-                    self._db.records.update_one({"dataset": dataset, "key": key}, {"$set": body})
+                    self._collection("records").update_one({"dataset": dataset, "key": key}, {"$set": body})
         return UpsertCounts(new, updated, unchanged)
 
     def _insert_new(self, docs: list[dict[str, Any]]) -> int:
@@ -718,7 +764,7 @@ class MongoStore(Store):
         from pymongo.errors import BulkWriteError
 
         try:
-            self._db.records.insert_many(docs, ordered=False)
+            self._collection("records").insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
             if any(e.get("code") != 11000 for e in errors):
@@ -746,7 +792,7 @@ class MongoStore(Store):
         if window:
             query["public_at"] = window
         with self._errors():
-            cursor = self._db.records.find(query, {"_id": 0}).sort([("public_at", 1), ("key", 1)])
+            cursor = self._collection("records").find(query, {"_id": 0}).sort([("public_at", 1), ("key", 1)])
             return [
                 Record(
                     dataset=dataset,
@@ -762,7 +808,7 @@ class MongoStore(Store):
 
     def latest_public_at(self, dataset: str) -> datetime | None:
         with self._errors():
-            doc = self._db.records.find_one(
+            doc = self._collection("records").find_one(
                 {"dataset": dataset}, {"_id": 0, "public_at": 1}, sort=[("public_at", -1)]
             )
         return None if doc is None else parse_ts(doc["public_at"])
@@ -770,13 +816,13 @@ class MongoStore(Store):
     # -- HTTP cache --------------------------------------------------------------------
     def cache_get(self, key: str, now: datetime) -> str | None:
         with self._errors():
-            doc = self._db.http_cache.find_one({"_id": key, "expires_at": {"$gt": format_ts(now)}})
+            doc = self._collection("http_cache").find_one({"_id": key, "expires_at": {"$gt": format_ts(now)}})
         return None if doc is None else str(doc["body"])
 
     def cache_put(self, key: str, body: str, expires_at: datetime) -> None:
         with self._errors():
-            self._db.http_cache.delete_many({"expires_at": {"$lte": format_ts(self.clock())}})
-            self._db.http_cache.update_one(
+            self._collection("http_cache").delete_many({"expires_at": {"$lte": format_ts(self.clock())}})
+            self._collection("http_cache").update_one(
                 {"_id": key}, {"$set": {"body": body, "expires_at": format_ts(expires_at)}}, upsert=True
             )
 
@@ -787,16 +833,16 @@ class MongoStore(Store):
         # Compare-and-set on the last slot: a process that lost the race reads again.
         with self._errors():
             while True:
-                doc = self._db.rate_slots.find_one({"_id": name})
+                doc = self._collection("rate_slots").find_one({"_id": name})
                 if doc is None:
                     try:
-                        self._db.rate_slots.insert_one({"_id": name, "last_slot": format_ts(now)})
+                        self._collection("rate_slots").insert_one({"_id": name, "last_slot": format_ts(now)})
                     except DuplicateKeyError:
                         continue
                     return now
                 last = str(doc["last_slot"])
                 slot = max(now, parse_ts(last) + timedelta(seconds=interval_sec))
-                result = self._db.rate_slots.update_one(
+                result = self._collection("rate_slots").update_one(
                     {"_id": name, "last_slot": last}, {"$set": {"last_slot": format_ts(slot)}}
                 )
                 if result.matched_count == 1:
@@ -823,7 +869,7 @@ class MongoStore(Store):
         ]
         with self._errors():
             for start in range(0, len(ops), BULK_BATCH):
-                self._db.daily_metrics.bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+                self._collection("daily_metrics").bulk_write(ops[start : start + BULK_BATCH], ordered=False)
         return len(ops)
 
     def daily_metrics(
@@ -843,12 +889,12 @@ class MongoStore(Store):
                     None if d.get("benchmark_ret") is None else float(d["benchmark_ret"]),
                     d["source"],
                 )
-                for d in self._db.daily_metrics.find(query).sort("day", 1)
+                for d in self._collection("daily_metrics").find(query).sort("day", 1)
             ]
 
     def metric_days(self, portfolio_id: str) -> set[date]:
         with self._errors():
-            cursor = self._db.daily_metrics.find({"portfolio": portfolio_id}, {"_id": 0, "day": 1})
+            cursor = self._collection("daily_metrics").find({"portfolio": portfolio_id}, {"_id": 0, "day": 1})
             return {date.fromisoformat(d["day"]) for d in cursor}
 
     def put_trailing_stats(self, stats: Sequence[TrailingStats]) -> int:
@@ -864,7 +910,7 @@ class MongoStore(Store):
         ]
         with self._errors():
             for start in range(0, len(ops), BULK_BATCH):
-                self._db.trailing_stats.bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+                self._collection("trailing_stats").bulk_write(ops[start : start + BULK_BATCH], ordered=False)
         return len(ops)
 
     def trailing_stats(
@@ -876,7 +922,7 @@ class MongoStore(Store):
             "as_of": {"$lte": (as_of or date.max).isoformat()},
         }
         with self._errors():
-            doc = self._db.trailing_stats.find_one(query, sort=[("as_of", -1)])
+            doc = self._collection("trailing_stats").find_one(query, sort=[("as_of", -1)])
         if doc is None:
             return None
         return TrailingStats(
@@ -885,7 +931,7 @@ class MongoStore(Store):
 
     def delete_trailing_stats_from(self, portfolio_id: str, day: date) -> int:
         with self._errors():
-            result = self._db.trailing_stats.delete_many(
+            result = self._collection("trailing_stats").delete_many(
                 {"portfolio": portfolio_id, "as_of": {"$gte": day.isoformat()}}
             )
             return int(result.deleted_count)
@@ -893,7 +939,7 @@ class MongoStore(Store):
     # -- allocations -------------------------------------------------------------------
     def put_allocation(self, allocation: AppliedAllocation) -> None:
         with self._errors():
-            self._db.allocations.insert_one(
+            self._collection("allocations").insert_one(
                 {
                     "as_of": allocation.as_of.isoformat(),
                     "applied_at": format_ts(allocation.applied_at),
@@ -901,7 +947,7 @@ class MongoStore(Store):
                     "method": allocation.method,
                     "exposure": allocation.exposure,
                     "ex_ante_vol": allocation.ex_ante_vol,
-                    "weights": [[p, w] for p, w in sorted(allocation.weights.items())],
+                    "weights": _weights_doc(allocation),
                 }
             )
 
@@ -914,25 +960,15 @@ class MongoStore(Store):
 
     def _allocations(self, query: dict[str, Any], limit: int | None) -> list[AppliedAllocation]:
         with self._errors():
-            cursor = self._db.allocations.find(query).sort([("as_of", -1), ("seq", -1)])
+            cursor = self._collection("allocations").find(query).sort([("as_of", -1), ("seq", -1)])
             if limit is not None:
                 cursor = cursor.limit(limit)
-            return [
-                AppliedAllocation(
-                    date.fromisoformat(d["as_of"]),
-                    parse_ts(d["applied_at"]),
-                    d["method"],
-                    {p: float(w) for p, w in d["weights"]},
-                    float(d["exposure"]),
-                    None if d.get("ex_ante_vol") is None else float(d["ex_ante_vol"]),
-                )
-                for d in cursor
-            ]
+            return [_allocation(d) for d in cursor]
 
     # -- circuit breaker ---------------------------------------------------------------
     def breaker_state(self) -> BreakerState:
         with self._errors():
-            doc = self._db.breaker.find_one({"_id": "account"})
+            doc = self._collection("breaker").find_one({"_id": "account"})
         return BreakerState() if doc is None else breaker_from_doc(doc["state"], int(doc["version"]))
 
     def save_breaker_state(self, state: BreakerState) -> bool:
@@ -942,11 +978,11 @@ class MongoStore(Store):
         with self._errors():
             if state.version == 0:
                 try:
-                    self._db.breaker.insert_one({"_id": "account", **doc})
+                    self._collection("breaker").insert_one({"_id": "account", **doc})
                 except DuplicateKeyError:
                     return False
                 return True
-            found = self._db.breaker.find_one_and_update(
+            found = self._collection("breaker").find_one_and_update(
                 {"_id": "account", "version": state.version}, {"$set": doc}
             )
             return found is not None
@@ -1002,6 +1038,27 @@ def _fill(doc: Mapping[str, Any]) -> Fill:
         broker_order_id=doc.get("broker_order_id", ""),
         client_order_id=doc.get("client_order_id", ""),
         run_id=doc.get("run_id", ""),
+    )
+
+
+def _trade_run(d: Mapping[str, Any]) -> TradeRun:
+    return TradeRun(
+        d["_id"], parse_ts(d["created_at"]), d["broker"], tuple(d["portfolios"]), TradeRunStatus(d["status"])
+    )
+
+
+def _weights_doc(allocation: AppliedAllocation) -> list[list[Any]]:
+    return [[p, w] for p, w in sorted(allocation.weights.items())]
+
+
+def _allocation(d: Mapping[str, Any]) -> AppliedAllocation:
+    return AppliedAllocation(
+        date.fromisoformat(d["as_of"]),
+        parse_ts(d["applied_at"]),
+        d["method"],
+        {p: float(w) for p, w in d["weights"]},
+        float(d["exposure"]),
+        None if d.get("ex_ante_vol") is None else float(d["ex_ante_vol"]),
     )
 
 

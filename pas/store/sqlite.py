@@ -43,13 +43,8 @@ from pas.models import (
     to_units,
 )
 from pas.records import Record, UpsertCounts
-from pas.store.base import (
-    LedgerEntry,
-    Store,
-    breaker_from_doc,
-    breaker_to_doc,
-    sum_sim_fills,
-)
+from pas.store.base import LedgerEntry, Store, breaker_from_doc, breaker_to_doc, sum_sim_fills
+from pas.store.cascade import OWNED_BY_PORTFOLIO, allocation_without, trade_order_without, trade_run_without
 
 # Keys looked up per query when comparing a batch of records with what is stored
 # (SQLite allows 32766 host parameters; smaller chunks keep each statement cheap).
@@ -364,13 +359,11 @@ class SqliteStore(Store):
 
     def remove_portfolio(self, portfolio_id: str) -> None:
         with self._write() as db:
-            for table, column in (
-                ("fills", "portfolio"),
-                ("cash_flows", "portfolio"),
-                ("weights", "portfolio"),
-                ("portfolios", "id"),
-            ):
+            for table, column in OWNED_BY_PORTFOLIO:
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (portfolio_id,))
+            _drop_from_allocations(db, portfolio_id)
+            _drop_from_trade_runs(db, portfolio_id)
+            db.execute("DELETE FROM portfolios WHERE id = ?", (portfolio_id,))
 
     # -- target weights ----------------------------------------------------------------
     def put_weights(self, weights: WeightSet) -> None:
@@ -527,10 +520,7 @@ class SqliteStore(Store):
         ).fetchone()
         if row is None:
             return None
-        run_id, created, broker, portfolios, status = row
-        return TradeRun(
-            run_id, parse_ts(created), broker, tuple(json.loads(portfolios)), TradeRunStatus(status)
-        )
+        return _trade_run(row)
 
     def set_trade_run_status(self, run_id: str, status: TradeRunStatus) -> None:
         with self._write() as db:
@@ -1013,10 +1003,7 @@ class SqliteStore(Store):
             f"{where} ORDER BY as_of DESC, id DESC LIMIT ?",
             (*args, -1 if limit is None else limit),
         )
-        return [
-            AppliedAllocation(date.fromisoformat(d), parse_ts(at), m, dict(json.loads(w)), e, v)
-            for d, at, m, e, v, w in rows
-        ]
+        return [_allocation(row) for row in rows]
 
     # -- circuit breaker ---------------------------------------------------------------
     def breaker_state(self) -> BreakerState:
@@ -1063,6 +1050,70 @@ def _fill(row: tuple[Any, ...]) -> Fill:
         client_order_id=coid,
         run_id=run_id,
     )
+
+
+def _trade_run(row: tuple[Any, ...]) -> TradeRun:
+    run_id, created, broker, portfolios, status = row
+    return TradeRun(run_id, parse_ts(created), broker, tuple(json.loads(portfolios)), TradeRunStatus(status))
+
+
+def _allocation(row: tuple[Any, ...]) -> AppliedAllocation:
+    day, applied_at, method, exposure, vol, weights = row
+    return AppliedAllocation(
+        date.fromisoformat(day), parse_ts(applied_at), method, dict(json.loads(weights)), exposure, vol
+    )
+
+
+def _drop_from_allocations(db: sqlite3.Connection, portfolio_id: str) -> None:
+    """Rewrites (or deletes) the applied allocations that name a removed portfolio."""
+    rows = db.execute(
+        "SELECT id, as_of, applied_at, method, exposure, ex_ante_vol, weights FROM allocations"
+    ).fetchall()
+    for row_id, *row in rows:
+        allocation = _allocation(tuple(row))
+        kept = allocation_without(allocation, portfolio_id)
+        if kept is None:
+            db.execute("DELETE FROM allocations WHERE id = ?", (row_id,))
+        elif kept is not allocation:
+            db.execute(
+                "UPDATE allocations SET exposure = ?, weights = ? WHERE id = ?",
+                (kept.exposure, json.dumps(sorted(kept.weights.items())), row_id),
+            )
+
+
+def _drop_from_trade_runs(db: sqlite3.Connection, portfolio_id: str) -> None:
+    """Takes a removed portfolio out of the trading runs (and their orders) that name it."""
+    runs = [
+        _trade_run(row)
+        for row in db.execute("SELECT run_id, created_at, broker, portfolios, status FROM trade_runs")
+    ]
+    for run in (r for r in runs if portfolio_id in r.portfolios):
+        for order in [
+            _trade_order(row)
+            for row in db.execute(
+                f"SELECT {_TRADE_ORDER_COLUMNS} FROM trade_orders WHERE run_id = ?", (run.run_id,)
+            )
+        ]:
+            kept_order = trade_order_without(order, portfolio_id)
+            if kept_order is None:
+                db.execute("DELETE FROM trade_orders WHERE client_order_id = ?", (order.client_order_id,))
+            else:
+                db.execute(
+                    "UPDATE trade_orders SET shares = ?, crosses = ? WHERE client_order_id = ?",
+                    (
+                        json.dumps([list(x) for x in kept_order.shares]),
+                        json.dumps([list(x) for x in kept_order.crosses]),
+                        order.client_order_id,
+                    ),
+                )
+        kept_run = trade_run_without(run, portfolio_id)
+        if kept_run is None:
+            db.execute("DELETE FROM trade_runs WHERE run_id = ?", (run.run_id,))
+        else:
+            db.execute(
+                "UPDATE trade_runs SET portfolios = ? WHERE run_id = ?",
+                (json.dumps(list(kept_run.portfolios)), run.run_id),
+            )
 
 
 def _trade_order(row: tuple[Any, ...]) -> TradeOrder:

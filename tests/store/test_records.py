@@ -93,4 +93,4 @@ def test_mongo_insert_race_counts_the_loser_as_unchanged() -> None:
     docs = [{"dataset": "lobbying", "key": f"k{n}", "digest": "d"} for n in range(3)]
     assert store._insert_new([dict(d) for d in docs]) == 0
     assert store._insert_new([dict(d) for d in docs] + [{"dataset": "lobbying", "key": "k9"}]) == 3
-    assert store._db.records.count_documents({}) == 4
+    assert store._collection("records").count_documents({}) == 4

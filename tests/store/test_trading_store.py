@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -125,17 +127,40 @@ def test_the_sync_cursor_is_per_broker_and_moves(store: Store) -> None:
     assert store.sync_cursor("sim") == (T0, "s1")
 
 
+class _Crashing:
+    """A collection whose one method dies as the process would; the rest pass through."""
+
+    def __init__(self, collection: Any, method: str) -> None:
+        self._collection = collection
+        self._method = method
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self._method:
+
+            def crash(*args: object, **kw: object) -> None:
+                raise KeyboardInterrupt  # stands in for the process dying
+
+            return crash
+        return getattr(self._collection, name)
+
+
+def _crashing_on(collection: str, method: str, real: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A stand-in for ``MongoStore._collection`` (the store's fault seam): real pymongo
+    builds a new Collection on each attribute access, so patching one would not stick."""
+
+    def collection_of(name: str) -> Any:
+        return _Crashing(real(name), method) if name == collection else real(name)
+
+    return collection_of
+
+
 def test_a_run_is_never_stored_without_its_orders(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A crash between the two writes (Mongo) leaves orphan planned orders, never a run;
     the next run sweeps them. SQLite writes both in one transaction."""
     from pas.store.mongo import MongoStore
 
     if isinstance(store, MongoStore):
-
-        def crash(*args: object, **kw: object) -> None:
-            raise KeyboardInterrupt  # stands in for the process dying
-
-        monkeypatch.setattr(store._db.trade_runs, "insert_one", crash)
+        monkeypatch.setattr(store, "_collection", _crashing_on("trade_runs", "insert_one", store._collection))
         with pytest.raises(KeyboardInterrupt):
             store.create_trade_run(TradeRun("r0", T0, "sim", ("a",)), [replace(_order("c0", 0), run_id="r0")])
         monkeypatch.undo()

@@ -77,7 +77,8 @@ def scrape(
     with _progress(enabled=not as_json and sys.stderr.isatty()) as tick:
         client = QuiverClient(
             session=build_session(),
-            store=store,
+            cache=store,
+            limiter=store,
             api_key=settings.quiver_api_key,
             base_url=settings.quiver_base_url,
             auth_scheme=settings.quiver_auth_scheme,

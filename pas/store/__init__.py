@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pas.clock import Clock, system_clock
 from pas.config import Settings
-from pas.store.base import LedgerEntry, Store
+from pas.store.base import Store
+from pas.store.interfaces import LedgerEntry
 
 __all__ = [
     "BACKTEST_SUFFIX",

@@ -1,12 +1,16 @@
 """Semantics both backends share, as pure functions: how a batch of records compares
-with what is stored, and when a lock may be taken."""
+with what is stored, when a lock may be taken, what the Sim book holds, and how the
+breaker's state is written as plain values."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
+from pas.models import UNITS_PER_ONE, BreakerState, format_ts, from_units, parse_ts
 from pas.records import Record, UpsertCounts
 
 
@@ -67,3 +71,44 @@ def lock_available(holder: str | None, expires_at: datetime | None, owner: str, 
 def lock_expiry(now: datetime, ttl_sec: float) -> datetime:
     """When a lock taken at ``now`` for ``ttl_sec`` seconds expires (UTC)."""
     return now + timedelta(seconds=ttl_sec)
+
+
+def sum_sim_fills(rows: Iterable[tuple[str, str, int, int, int]]) -> tuple[dict[str, Decimal], Decimal]:
+    """Net nano-unit quantities and the exact cost (10⁻¹⁸ dollars) of Sim fill rows."""
+    qty: dict[str, int] = {}
+    spent = 0
+    for symbol, side, q, price, commission in rows:
+        signed = q if side == "buy" else -q
+        qty[symbol] = qty.get(symbol, 0) + signed
+        spent += signed * price + commission * UNITS_PER_ONE
+    return {s: from_units(v) for s, v in qty.items()}, Decimal(spent) / (Decimal(UNITS_PER_ONE) ** 2)
+
+
+def breaker_to_doc(state: BreakerState) -> dict[str, Any]:
+    """A breaker state as plain JSON values: Decimals as strings, times as stored text."""
+    doc: dict[str, Any] = {}
+    for name, value in vars(state).items():
+        if name == "version":
+            continue
+        if isinstance(value, Decimal):
+            value = f"{value:f}"
+        elif isinstance(value, datetime):
+            value = format_ts(value)
+        doc[name] = value
+    return doc
+
+
+_BREAKER_MONEY = ("high_water_mark", "last_equity", "prev_equity")
+_BREAKER_TIMES = ("since", "hwm_at", "last_equity_at", "prev_equity_at", "reset_at")
+
+
+def breaker_from_doc(doc: Mapping[str, Any], version: int) -> BreakerState:
+    """The inverse of :func:`breaker_to_doc`."""
+    values: dict[str, Any] = dict(doc)
+    for name in _BREAKER_MONEY:
+        if values.get(name) is not None:
+            values[name] = Decimal(values[name])
+    for name in _BREAKER_TIMES:
+        if values.get(name) is not None:
+            values[name] = parse_ts(values[name])
+    return BreakerState(**values, version=version)

@@ -8,9 +8,8 @@ from typing import Any
 
 from pas.errors import StoreError
 from pas.models import BreakerState, Run, RunStatus, format_ts, parse_ts
-from pas.store.base import breaker_from_doc, breaker_to_doc
 from pas.store.mongo.store import MongoCore
-from pas.store.rules import lock_expiry
+from pas.store.rules import breaker_from_doc, breaker_to_doc, lock_expiry
 
 
 def _plain(details: Mapping[str, Any]) -> list[list[Any]]:

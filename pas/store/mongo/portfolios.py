@@ -19,8 +19,8 @@ from pas.models import (
     parse_ts,
     to_units,
 )
-from pas.store.base import LedgerEntry
 from pas.store.cascade import OWNED_BY_PORTFOLIO, allocation_without, trade_order_without, trade_run_without
+from pas.store.interfaces import LedgerEntry
 from pas.store.mongo._rows import _allocation, _trade_order, _trade_order_doc, _trade_run, _weights_doc
 from pas.store.mongo.store import BULK_BATCH, MongoCore
 

@@ -10,8 +10,8 @@ from typing import Any
 from pas.domain.broker import BrokerFill, Order, OrderStatus
 from pas.errors import StoreError
 from pas.models import Side, format_ts, from_units, parse_ts, to_units
-from pas.store.base import sum_sim_fills
 from pas.store.mongo.store import MongoCore
+from pas.store.rules import sum_sim_fills
 
 
 def _sim_order_doc(order: Order) -> dict[str, Any]:

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pas.models import BreakerState, Run, RunStatus, format_ts, parse_ts
-from pas.store.base import breaker_from_doc, breaker_to_doc
-from pas.store.rules import lock_available, lock_expiry
+from pas.store.rules import breaker_from_doc, breaker_to_doc, lock_available, lock_expiry
 from pas.store.sqlite.store import SqliteCore
 
 

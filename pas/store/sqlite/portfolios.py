@@ -21,8 +21,8 @@ from pas.models import (
     parse_ts,
     to_units,
 )
-from pas.store.base import LedgerEntry
 from pas.store.cascade import OWNED_BY_PORTFOLIO, allocation_without, trade_order_without, trade_run_without
+from pas.store.interfaces import LedgerEntry
 from pas.store.sqlite._rows import _TRADE_ORDER_COLUMNS, _allocation, _trade_order, _trade_run
 from pas.store.sqlite.store import SqliteCore
 

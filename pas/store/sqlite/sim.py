@@ -8,7 +8,7 @@ from typing import Any
 
 from pas.domain.broker import BrokerFill, Order, OrderStatus
 from pas.models import Side, format_ts, from_units, parse_ts, to_units
-from pas.store.base import sum_sim_fills
+from pas.store.rules import sum_sim_fills
 from pas.store.sqlite.store import SqliteCore
 
 

@@ -153,7 +153,7 @@ def _attempt(app_state: AppState, portfolio: Portfolio, when: datetime) -> Build
     from pas.strategies.build import build_weights
 
     try:
-        stale_days = app_state.settings.build_max_stale_days
+        stale_days = app_state.settings.data.build_max_stale_days
         return portfolio, build_weights(app_state.store, portfolio, when, max_stale_days=stale_days)
     except PasError as exc:
         return portfolio, exc
@@ -263,6 +263,6 @@ def cron(
 
     app_state = state(ctx)
     env_file = None if app_state.env_file is None else str(app_state.env_file.absolute())
-    home = app_state.settings.home.absolute()
+    home = app_state.settings.store.home.absolute()
     log_path = (log or home / "cron.log").absolute()
     sys.stdout.write(crontab(_pas_executable(), env_file, str(log_path), str(home)))

@@ -67,11 +67,7 @@ def scrape(
     tickers = _tickers(ticker)
     start = _since(since)
     app_state = state(ctx)
-    settings = app_state.settings
-    if not settings.quiver_api_key:
-        raise ConfigError(
-            "QUIVER_API_KEY is not set; put your QuiverQuant API token in the environment or .env"
-        )
+    config = app_state.settings.quiver.client_config()
     store = app_state.store
     results: list[ScrapeResult] = []
     with _progress(enabled=not as_json and sys.stderr.isatty()) as tick:
@@ -79,12 +75,7 @@ def scrape(
             session=build_session(),
             cache=store,
             limiter=store,
-            api_key=settings.quiver_api_key,
-            base_url=settings.quiver_base_url,
-            auth_scheme=settings.quiver_auth_scheme,
-            rate_sec=settings.quiver_rate_sec,
-            cache_ttl_sec=settings.quiver_cache_ttl_sec,
-            timeout_sec=settings.quiver_timeout_sec,
+            **config,
             refresh=refresh,
             sleep=time.sleep,
             clock=store.clock,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     from pas.domain.broker import Account, Order
     from pas.models import Portfolio, TradeOrder
     from pas.portfolio.broker.base import Broker
-    from pas.portfolio.trading import RebalanceOutcome, TradingLimits
+    from pas.portfolio.trading import RebalanceOutcome
 
 # Fault injection for the crash-and-resume test: exit the process abruptly right after
 # the broker accepted this many orders (as a power cut or `kill -9` would).
@@ -66,32 +65,12 @@ def make_broker(app_state: AppState, name: BrokerName) -> Broker:
         from pas.portfolio.broker.sim import SimBroker
 
         return SimBroker(
-            app_state.store,
-            slippage_bps=Decimal(str(settings.sim_slippage_bps)),
-            commission=Decimal(str(settings.sim_commission)),
-            cash=Decimal(str(settings.sim_cash)),
-            market=settings.sim_market,
+            app_state.store, **settings.sim.costs(), cash=settings.sim.cash, market=settings.sim.market
         )
     from pas.portfolio.broker.alpaca import alpaca_from_settings
 
-    broker: Broker = alpaca_from_settings(settings, sleep=_pause)
+    broker: Broker = alpaca_from_settings(settings.alpaca, sleep=_pause)
     return broker
-
-
-def trading_limits(app_state: AppState) -> TradingLimits:
-    from pas.portfolio.rebalance import PlanRules
-    from pas.portfolio.trading import TradingLimits
-
-    s = app_state.settings
-    return TradingLimits(
-        rules=PlanRules(
-            cash_buffer=Decimal(str(s.cash_buffer)),
-            min_notional=Decimal(str(s.min_order_notional)),
-            band=Decimal(str(s.rebalance_band)),
-        ),
-        max_order_notional=Decimal(str(s.max_order_notional)),
-        max_position_weight=Decimal(str(s.max_position_weight)),
-    )
 
 
 def _fault_hook() -> Any:
@@ -164,13 +143,13 @@ def trade(
         PasError: an order failed (the run is recorded; re-running resumes it).
     """
     from pas.portfolio.trading import rebalance as run_rebalance
-    from pas.risk.breaker import BreakerLimits, observe_equity, refusal_message, require_untripped
+    from pas.risk.breaker import observe_equity, refusal_message, require_untripped
 
     store = app_state.store
     gateway = make_broker(app_state, broker)
-    wait = app_state.settings.fill_timeout_sec if timeout is None else timeout
+    wait = app_state.settings.trading.fill_timeout_sec if timeout is None else timeout
     details = {"portfolios": ",".join(p.id for p in chosen), "broker": broker.value, "dry_run": dry_run}
-    breaker_limits = BreakerLimits.from_settings(app_state.settings)
+    breaker_limits = app_state.settings.breaker.limits()
     refusal: list[str] = []
 
     def guard(account: Account) -> None:
@@ -187,12 +166,12 @@ def trade(
             store,
             gateway,
             list(chosen),
-            trading_limits(app_state),
+            app_state.settings.trading.limits(),
             run_id=handle.run_id,
             dry_run=dry_run,
             queue=queue,
             timeout_sec=wait,
-            poll_sec=app_state.settings.fill_poll_sec,
+            poll_sec=app_state.settings.trading.fill_poll_sec,
             sleep=_pause,
             after_submit=_fault_hook(),
             guard=guard,
@@ -355,7 +334,7 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
     gateway = make_broker(app_state, broker)
     owner = lock_owner_name()
     with app_state.run("sync", broker=broker.value) as handle:
-        acquire_trading_lock(store, owner, app_state.settings.fill_timeout_sec + 300)
+        acquire_trading_lock(store, owner, app_state.settings.trading.fill_timeout_sec + 300)
         try:
             outcome = run_sync(store, gateway)
         finally:

@@ -2,7 +2,8 @@
 
 The parts every aggregate's mixin builds on: the client, driver errors turned into one-line
 :class:`~pas.errors.StoreError` messages, indexes, shared counters, and :meth:`_collection`,
-the one seam through which the store reaches a collection."""
+the one seam through which the store reaches a collection.
+"""
 
 from __future__ import annotations
 

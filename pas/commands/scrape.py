@@ -88,7 +88,8 @@ def scrape(
             if quiver is None:  # only when a Quiver dataset is asked for: it needs the key
                 quiver = QuiverClient(
                     session=session,
-                    store=store,
+                    cache=store,
+                    limiter=store,
                     **settings.quiver.client_config(),
                     refresh=refresh,
                     sleep=time.sleep,

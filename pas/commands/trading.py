@@ -15,8 +15,9 @@ from pas.errors import InputError, PasError, RefusedError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from pas.domain.broker import Account, Order
     from pas.models import Portfolio, TradeOrder
-    from pas.portfolio.broker.base import Account, Broker, Order
+    from pas.portfolio.broker.base import Broker
     from pas.portfolio.trading import RebalanceOutcome
 
 # Fault injection for the crash-and-resume test: exit the process abruptly right after

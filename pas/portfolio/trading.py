@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from pas.domain.broker import Account, Asset, BrokerFill, Order, OrderRequest
 from pas.errors import InputError, LockHeldError, PasError, RefusedError
 from pas.models import (
     UNITS_PER_ONE,
@@ -43,7 +44,7 @@ from pas.models import (
     to_units,
 )
 from pas.portfolio.account import PortfolioAccount, portfolio_account
-from pas.portfolio.broker.base import Account, Asset, Broker, BrokerFill, Order, OrderRequest
+from pas.portfolio.broker.base import Broker
 from pas.portfolio.ledger import build_book
 from pas.portfolio.netting import net_orders, split_units
 from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance

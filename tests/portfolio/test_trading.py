@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from pas.domain.broker import Asset, BrokerFill, Order, OrderRequest, OrderStatus
 from pas.errors import InputError, LockHeldError, PasError, RefusedError
 from pas.models import Portfolio, Price, Schedule, Side, TradeOrderStatus, WeightSet
-from pas.portfolio.broker.base import Asset, BrokerFill, Order, OrderRequest, OrderStatus
 from pas.portfolio.broker.sim import SimBroker
 from pas.portfolio.ledger import build_book
 from pas.portfolio.trading import TradingLimits, rebalance, reconcile, sync

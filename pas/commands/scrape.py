@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -59,36 +58,19 @@ def scrape(
 
     Example: pas scrape all        (or: pas scrape congress --ticker NVDA --since 2024-01-01)
     """
+    from pas.commands._wiring import quiver_client
     from pas.scrapers import resolve
-    from pas.scrapers.client import QuiverClient, QuiverError, build_session
+    from pas.scrapers.client import QuiverError
     from pas.scrapers.scrape import scrape as scrape_one
 
     datasets = resolve(dataset)
     tickers = _tickers(ticker)
     start = _since(since)
     app_state = state(ctx)
-    settings = app_state.settings
-    if not settings.quiver_api_key:
-        raise ConfigError(
-            "QUIVER_API_KEY is not set; put your QuiverQuant API token in the environment or .env"
-        )
     store = app_state.store
     results: list[ScrapeResult] = []
     with _progress(enabled=not as_json and sys.stderr.isatty()) as tick:
-        client = QuiverClient(
-            session=build_session(),
-            store=store,
-            api_key=settings.quiver_api_key,
-            base_url=settings.quiver_base_url,
-            auth_scheme=settings.quiver_auth_scheme,
-            rate_sec=settings.quiver_rate_sec,
-            cache_ttl_sec=settings.quiver_cache_ttl_sec,
-            timeout_sec=settings.quiver_timeout_sec,
-            refresh=refresh,
-            sleep=time.sleep,
-            clock=store.clock,
-            on_request=tick,
-        )
+        client = quiver_client(app_state, refresh=refresh, on_request=tick)
         names = [d.name for d in datasets]
         with app_state.run("scrape", datasets=",".join(names), tickers=",".join(tickers)) as run:
             for d in datasets:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pas.backtest import BacktestSpec, SimulatedClock, run_backtest, summarize
 from pas.errors import InputError
 from pas.models import Fill, Portfolio
-from pas.portfolio.trading import TradingLimits
+from pas.portfolio.trading.limits import TradingLimits
 from pas.store.sqlite import SqliteStore
 from tests.backtest.conftest import DAYS, PORTFOLIOS, awards, closes
 

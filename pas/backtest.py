@@ -2,8 +2,8 @@
 
 On each trading day of the backtest (a day with a stored close of the benchmark), in order:
 
-1. the clock is set to that day at :data:`DECISION_TIME` UTC (10:00 in New York, after
-   the open, like the ``pas build --due`` cron line);
+1. the clock is set to that day at :data:`pas.schedule.DECISION_TIME` in New York, the
+   time of the ``pas build --due`` cron line;
 2. :func:`pas.workflows.build_due` builds every portfolio whose schedule is due *as of
    that moment*: the strategies see only records public by then (the store's
    point-in-time view);
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from pas.errors import InputError, PasError, RefusedError
@@ -35,9 +35,6 @@ from pas.models import AppliedAllocation, CashFlow, Portfolio, new_run_id
 from pas.portfolio.broker.base import Broker
 from pas.portfolio.trading.limits import TradingLimits
 from pas.store.base import Store
-
-# 15:00 UTC is 10:00 in New York (winter) / 11:00 (summer): after the open.
-DECISION_TIME = time(15, 0)
 
 # Closes copied from before the start, so trailing windows and carry-forward have history.
 PRICE_LOOKBACK = timedelta(days=400)
@@ -173,7 +170,9 @@ def run_backtest(
 
 
 def _at(day: date) -> datetime:
-    return datetime.combine(day, DECISION_TIME, UTC)
+    from pas.schedule import decision_time
+
+    return decision_time(day)
 
 
 def _copy_prices(source: Store, target: Store, start: date, end: date) -> None:

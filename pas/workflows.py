@@ -141,6 +141,32 @@ def build_due(
     return results
 
 
+def build_one(
+    data: Store,
+    store: Store,
+    portfolio: Portfolio,
+    when: datetime,
+    *,
+    max_stale_days: int,
+    source: str,
+    dry_run: bool = False,
+) -> BuildResult:
+    """Builds one portfolio as of ``when`` and stores its targets marked ``source``.
+
+    Args:
+        dry_run: build only; store nothing.
+
+    Raises:
+        PasError: the build failed; nothing is stored.
+    """
+    ((_, result),) = attempt_builds(data, [portfolio], when, max_stale_days)
+    if isinstance(result, PasError):
+        raise result
+    if not dry_run:
+        store_builds(store, [(portfolio, result)], source)
+    return portfolio, result
+
+
 def failed_builds(results: Sequence[BuildResult]) -> PasError | None:
     """The error of a set of builds of which any failed (the others are stored)."""
     failed = [p.id for p, r in results if isinstance(r, PasError)]

@@ -67,7 +67,7 @@ def build(
     from pas.models import format_ts
     from pas.portfolio.trading.lock import lock_owner_name
     from pas.strategies.build import SOURCE, as_of_time
-    from pas.workflows import attempt_builds, build_due, build_lock, failed_builds, store_builds
+    from pas.workflows import build_due, build_lock, build_one, failed_builds
 
     app_state = state(ctx)
     if due == (portfolio_id is not None):
@@ -83,19 +83,14 @@ def build(
     stale_days = app_state.settings.build_max_stale_days
     single = None if due else app_state.portfolio(portfolio_id or "")
 
-    def builds(stored: bool) -> list[BuildResult]:
+    def builds(dry: bool) -> list[BuildResult]:
         if single is None:
             portfolios = store.list_portfolios()
-            return build_due(store, store, portfolios, when, max_stale_days=stale_days, dry_run=not stored)
-        results = attempt_builds(store, [single], when, stale_days)
-        if isinstance(results[0][1], PasError):
-            raise results[0][1]  # a single build that failed fails at once (nothing stored)
-        if stored:
-            store_builds(store, results, source)
-        return results
+            return build_due(store, store, portfolios, when, max_stale_days=stale_days, dry_run=dry)
+        return [build_one(store, store, single, when, max_stale_days=stale_days, source=source, dry_run=dry)]
 
     if dry_run:
-        results = builds(stored=False)
+        results = builds(dry=True)
         _report(app_state, results, stored=False, traded=False, as_json=as_json, due=due)
         _raise(failed_builds(results))
         return
@@ -103,7 +98,7 @@ def build(
     with build_lock(store, lock_owner_name()):
         details: dict[str, Any] = {"as_of": format_ts(when), "trade": trade}
         with app_state.run("build --due" if due else "build", **details) as handle:
-            results = builds(stored=True)
+            results = builds(dry=False)
             built = [p for p, r in results if not isinstance(r, PasError)]
             handle.details["portfolios"] = ",".join(p.id for p, _ in results) if due else portfolio_id
             handle.details["built"] = ",".join(p.id for p in built)

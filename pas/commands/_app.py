@@ -64,7 +64,7 @@ class AppState:
         if self._store is None:
             from pas.store import open_store
 
-            self._store = open_store(self.settings)
+            self._store = open_store(self.settings.store)
         return self._store
 
     def use_settings(self, settings: Settings) -> None:

@@ -29,7 +29,6 @@ def run(
 ) -> tuple[BacktestResult, Summary]:
     """Runs a backtest into a fresh backtest namespace and summarises it (shared with `pas demo`)."""
     from pas.backtest import BacktestSpec, SimulatedClock, run_backtest, summarize
-    from pas.commands._wiring import trading_limits
     from pas.store import open_backtest_store
 
     settings = app_state.settings
@@ -37,21 +36,17 @@ def run(
         start=start,
         end=end,
         capital=capital,
-        benchmark=settings.benchmark,
-        limits=trading_limits(settings),
-        max_stale_days=settings.build_max_stale_days,
+        benchmark=settings.data.benchmark,
+        limits=settings.trading.limits(),
+        max_stale_days=settings.data.build_max_stale_days,
         allocation_method=method,
-        min_alloc=settings.min_allocation,
-        max_alloc=settings.max_allocation,
-        target_vol=settings.target_vol,
-        min_history=settings.allocation_min_history,
-        slippage_bps=Decimal(str(settings.sim_slippage_bps)),
-        commission=Decimal(str(settings.sim_commission)),
+        **settings.allocation.bounds(),
+        **settings.sim.costs(),
     )
     clock = SimulatedClock(datetime.now(UTC))
-    with open_backtest_store(settings, clock, fresh=True) as target, _progress(show_progress) as tick:
+    with open_backtest_store(settings.store, clock, fresh=True) as target, _progress(show_progress) as tick:
         result = run_backtest(app_state.store, target, clock, portfolios, spec, progress=tick)
-        summary = summarize(target, result.portfolios, settings.benchmark)
+        summary = summarize(target, result.portfolios, settings.data.benchmark)
     return result, summary
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pas.commands._app import AppState, money, number, print_json, print_table, say
-from pas.commands._wiring import BrokerName, _pause, make_broker, trading_limits
+from pas.commands._wiring import BrokerName, _pause, make_broker
 
 if TYPE_CHECKING:
     from pas.models import Portfolio, TradeOrder
@@ -29,11 +29,10 @@ def trade_and_show(
         PasError: an order failed or ended unfilled (the run is recorded; re-running
             resumes it), or the breaker refused a dry run (exit 3).
     """
-    from pas.risk.breaker import BreakerLimits
     from pas.workflows import trade
 
     settings = app_state.settings
-    wait = settings.fill_timeout_sec if timeout is None else timeout
+    wait = settings.trading.fill_timeout_sec if timeout is None else timeout
     details = {"portfolios": ",".join(p.id for p in chosen), "broker": broker.value, "dry_run": dry_run}
     gateway = make_broker(app_state, broker)
     with app_state.run("rebalance", **details) as handle:
@@ -41,13 +40,13 @@ def trade_and_show(
             app_state.store,
             gateway,
             chosen,
-            trading_limits(settings),
+            settings.trading.limits(),
             run_id=handle.run_id,
-            breaker=BreakerLimits.from_settings(settings),
+            breaker=settings.breaker.limits(),
             dry_run=dry_run,
             queue=queue,
             timeout_sec=wait,
-            poll_sec=settings.fill_poll_sec,
+            poll_sec=settings.trading.fill_poll_sec,
             sleep=_pause,
         )
         outcome = traded.outcome

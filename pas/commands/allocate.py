@@ -76,17 +76,9 @@ def allocate(
     if not portfolios:
         raise InputError("no portfolio to allocate to; add one with `pas portfolio add ID`")
     day = as_of_day(as_of) or market_day(store.clock())
-    chosen = method.value if method is not None else settings.allocation_method
-    proposal = run_allocate(
-        store,
-        portfolios,
-        day,
-        method=chosen,
-        min_alloc=settings.min_allocation,
-        max_alloc=settings.max_allocation,
-        target_vol=settings.target_vol,
-        min_history=settings.allocation_min_history,
-    )
+    chosen = method.value if method is not None else settings.allocation.method
+    bounds = settings.allocation.bounds()
+    proposal = run_allocate(store, portfolios, day, method=chosen, **bounds)
     current = store.latest_allocation()
     if apply:
         a = proposal.allocation
@@ -94,7 +86,7 @@ def allocate(
             store.put_allocation(
                 AppliedAllocation(day, store.clock(), chosen, a.weights, a.exposure, a.ex_ante_vol)
             )
-    _show(proposal, current, settings.target_vol, apply, as_json)
+    _show(proposal, current, bounds["target_vol"], apply, as_json)
 
 
 def _show(

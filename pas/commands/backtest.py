@@ -63,7 +63,7 @@ def backtest(
 def _method(app_state: AppState, given: str | None) -> str | None:
     from pas.config import ALLOCATION_METHODS
 
-    name = (given or app_state.settings.allocation_method).lower()
+    name = (given or app_state.settings.allocation.method).lower()
     if name == NO_ALLOCATION:
         return None
     if name not in ALLOCATION_METHODS:

@@ -80,7 +80,7 @@ def build(
     when = as_of_time(as_of_day(as_of), now)
     # Weights built as of now are what `--due` looks for; an older as-of is marked as such.
     source = SOURCE if when == now else f"{SOURCE} as of {when:%Y-%m-%d}"
-    stale_days = app_state.settings.build_max_stale_days
+    stale_days = app_state.settings.data.build_max_stale_days
     single = None if due else app_state.portfolio(portfolio_id or "")
 
     def builds(dry: bool) -> list[BuildResult]:
@@ -217,6 +217,6 @@ def cron(
 
     app_state = state(ctx)
     env_file = None if app_state.env_file is None else str(app_state.env_file.absolute())
-    home = app_state.settings.home.absolute()
+    home = app_state.settings.store.home.absolute()
     log_path = (log or home / "cron.log").absolute()
     sys.stdout.write(crontab(_pas_executable(), env_file, str(log_path), str(home)))

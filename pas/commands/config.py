@@ -14,7 +14,7 @@ def show_config(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     settings = state(ctx).settings
     rows = settings.describe()
-    store = "mongodb" if settings.mongo_uri else f"sqlite {settings.sqlite_path}"
+    store = "mongodb" if settings.store.mongo_uri else f"sqlite {settings.store.sqlite_path}"
     if as_json:
         print_json({"store": store, "settings": {name: {"value": v, "source": s} for name, v, s in rows}})
         return

@@ -58,7 +58,8 @@ def demo(
     app_state = state(ctx)
     folder = _fresh_home(home)
     # The demo always runs on its own embedded store, whatever MONGO_URI says.
-    app_state.use_settings(replace(app_state.settings, home=folder, mongo_uri=None))
+    settings = app_state.settings
+    app_state.use_settings(replace(settings, store=replace(settings.store, home=folder, mongo_uri=None)))
     store = app_state.store
     say(f"pas demo: a fresh embedded store in {folder} (synthetic sample data, not market data)")
     loaded = load_sample(store)
@@ -78,11 +79,11 @@ def demo(
         result, summary = run(
             app_state, portfolios, start, last, DEMO_CAPITAL, DEMO_ALLOCATION, show_progress=True
         )
-    with open_backtest_store(app_state.settings) as target:
+    with open_backtest_store(app_state.settings.store) as target:
         _show_positions(target, result.portfolios)
         show_summary(summary, result, as_json=False)
         _show_allocation(target)
-        report = _write_report(target, app_state.settings.benchmark, folder, result.portfolios)
+        report = _write_report(target, app_state.settings.data.benchmark, folder, result.portfolios)
     say(f"report: {report}")
     say(
         f"explore: PAS_HOME={folder} pas report --backtest --out report.html "

@@ -85,7 +85,7 @@ def post(
         existing=store.metric_days(portfolio_id),
         replace=replace,
     )
-    benchmark = app_state.settings.benchmark
+    benchmark = app_state.settings.data.benchmark
     closes = store.price_history([benchmark], end=max(r.day for r in rows)).get(benchmark, [])
     metrics = lib.posted_metrics(portfolio_id, rows, [(p.day, p.close) for p in closes])
     first = min(r.day for r in rows)
@@ -143,7 +143,7 @@ def _report_updates(results: list[dict[str, Any]], as_json: bool) -> None:
 def _update_one(app_state: AppState, portfolio: Portfolio) -> dict[str, Any]:
     from pas.metrics import update_metrics
 
-    done = update_metrics(app_state.store, portfolio, app_state.settings.benchmark)
+    done = update_metrics(app_state.store, portfolio, app_state.settings.data.benchmark)
     if not done.written:
         return {"portfolio": portfolio.id, "written": 0}
     return {"portfolio": portfolio.id, "written": done.written, "first": done.first, "last": done.last}

@@ -75,10 +75,10 @@ def fetch(
     wanted = _symbols(symbols or [])
     settings = app_state.settings
     with requests.Session() as session:
-        broker = alpaca_from_settings(settings, session=session)
+        broker = alpaca_from_settings(settings.alpaca, session=session)
         store = app_state.store
         if not wanted:
-            wanted = tracked_symbols(store, settings.benchmark)
+            wanted = tracked_symbols(store, settings.data.benchmark)
         details = {"symbols": len(wanted), "start": start or "incremental"}
         with app_state.run("prices fetch", **details) as handle:
             result = fetch_closes(broker, store, wanted, first)

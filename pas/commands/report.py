@@ -30,9 +30,9 @@ def open_report_store(app_state: AppState, backtest: bool) -> Iterator[Store]:
     from pas.store import BACKTEST_SQLITE, open_backtest_store
 
     settings = app_state.settings
-    if not settings.mongo_uri and not (settings.home / BACKTEST_SQLITE).is_file():
+    if not settings.store.mongo_uri and not (settings.store.home / BACKTEST_SQLITE).is_file():
         raise InputError("no backtest results to report; run `pas backtest` first")
-    store = open_backtest_store(settings)
+    store = open_backtest_store(settings.store)
     try:
         if not store.list_portfolios():
             raise InputError("no backtest results to report; run `pas backtest` first")
@@ -82,7 +82,7 @@ def report(
             ids = [p.id for p in store.list_portfolios() if store.metric_days(p.id)]
             if not ids:
                 raise InputError("no portfolio has daily metrics yet; run `pas metrics update --all` first")
-        data = load_report_data(store, ids, app_state.settings.benchmark, backtest=backtest)
+        data = load_report_data(store, ids, app_state.settings.data.benchmark, backtest=backtest)
         html = render_report(data)
     try:
         target.write_text(html, encoding="utf-8")

@@ -217,7 +217,7 @@ def _state_json(s: BreakerState) -> dict[str, Any]:
     }
 
 
-def _limit(value: float) -> str:
+def _limit(value: Decimal) -> str:
     return percent(value, 1) if value else "off"
 
 
@@ -241,11 +241,11 @@ def status(
 
     Example: pas risk status --update --broker sim
     """
-    from pas.risk.breaker import BreakerLimits, observe_equity
+    from pas.risk.breaker import observe_equity
 
     app_state = state(ctx)
     store = app_state.store
-    limits = BreakerLimits.from_settings(app_state.settings)
+    limits = app_state.settings.breaker.limits()
     if update:
         equity = make_broker(app_state, broker).account().equity
         current = observe_equity(store, equity, store.clock(), limits)
@@ -255,8 +255,9 @@ def status(
         print_json(
             {
                 **_state_json(current),
-                "max_drawdown": limits.max_drawdown,
-                "max_daily_loss": limits.max_daily_loss,
+                # JSON numbers, as they have always been (fractions of equity).
+                "max_drawdown": float(limits.max_drawdown),
+                "max_daily_loss": float(limits.max_daily_loss),
             }
         )
         return

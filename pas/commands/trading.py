@@ -61,7 +61,7 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
     gateway = make_broker(app_state, broker)
     with app_state.run("sync", broker=broker.value) as handle:
         outcome = workflows.sync(
-            app_state.store, gateway, fill_timeout_sec=app_state.settings.fill_timeout_sec
+            app_state.store, gateway, fill_timeout_sec=app_state.settings.trading.fill_timeout_sec
         )
         handle.details.update(fills=outcome.fills_recorded, open=outcome.still_open)
     foreign = [

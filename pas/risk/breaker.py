@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from pas.config import DEFAULT_BREAKER_MAX_DAILY_LOSS, DEFAULT_BREAKER_MAX_DRAWDOWN, Settings
+from pas.config import DEFAULT_BREAKER_MAX_DAILY_LOSS, DEFAULT_BREAKER_MAX_DRAWDOWN
 from pas.errors import InputError, RefusedError, StoreError
 from pas.models import BreakerState, Run, RunStatus, new_run_id
 from pas.schedule import market_day
@@ -43,17 +43,12 @@ RESET_COMMAND = "risk reset"
 class BreakerLimits:
     """Fractions of equity (0.2 is 20%); 0 turns a rule off."""
 
-    max_drawdown: float = DEFAULT_BREAKER_MAX_DRAWDOWN
-    max_daily_loss: float = DEFAULT_BREAKER_MAX_DAILY_LOSS
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> BreakerLimits:
-        """``BREAKER_MAX_DRAWDOWN`` and ``BREAKER_MAX_DAILY_LOSS``."""
-        return cls(settings.breaker_max_drawdown, settings.breaker_max_daily_loss)
+    max_drawdown: Decimal = DEFAULT_BREAKER_MAX_DRAWDOWN
+    max_daily_loss: Decimal = DEFAULT_BREAKER_MAX_DAILY_LOSS
 
 
-def _limit(value: float) -> str:
-    return f"{value * 100:g}%"
+def _limit(value: Decimal) -> str:
+    return f"{(value * 100).normalize():f}%"
 
 
 def _pct(value: Decimal) -> str:
@@ -90,14 +85,14 @@ def check_breaker(
     reason = ""
     if limits.max_drawdown > 0 and hwm > 0:
         drawdown = (hwm - equity) / hwm
-        if drawdown > Decimal(str(limits.max_drawdown)):
+        if drawdown > limits.max_drawdown:
             reason = (
                 f"account equity fell {_pct(drawdown)} below its high-water mark ${hwm:,.2f} "
                 f"(BREAKER_MAX_DRAWDOWN {_limit(limits.max_drawdown)})"
             )
     if not reason and limits.max_daily_loss > 0 and prev is not None and prev > 0 and prev_at is not None:
         loss = (prev - equity) / prev
-        if loss > Decimal(str(limits.max_daily_loss)):
+        if loss > limits.max_daily_loss:
             reason = (
                 f"account equity fell {_pct(loss)} in one day, from ${prev:,.2f} on "
                 f"{market_day(prev_at):%Y-%m-%d} to ${equity:,.2f} "

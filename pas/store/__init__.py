@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pas.config import Settings
+from pas.config import StoreSettings
 from pas.store.base import Clock, LedgerEntry, Store, system_clock
 
 __all__ = [
@@ -20,7 +20,7 @@ BACKTEST_SUFFIX = "_backtest"
 BACKTEST_SQLITE = "backtest.db"
 
 
-def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
+def open_store(settings: StoreSettings, clock: Clock = system_clock) -> Store:
     """The MongoDB store when ``MONGO_URI`` is set, else the SQLite file under ``PAS_HOME``.
 
     Raises:
@@ -35,7 +35,9 @@ def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
     return SqliteStore(settings.sqlite_path, clock)
 
 
-def open_backtest_store(settings: Settings, clock: Clock = system_clock, *, fresh: bool = False) -> Store:
+def open_backtest_store(
+    settings: StoreSettings, clock: Clock = system_clock, *, fresh: bool = False
+) -> Store:
     """The backtest namespace, apart from live data: ``PAS_HOME/backtest.db`` (SQLite) or
     the database ``DB_NAME`` + ``_backtest`` (MongoDB).
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import pas.store
 from pas.cli import app
-from pas.config import Settings
+from pas.config import Settings, StoreSettings
 from pas.models import CashFlow, Portfolio, Price, Schedule, WeightSet
 from pas.records import Record, natural_key
 from pas.store.base import Store
@@ -186,4 +186,4 @@ def test_cron_prints_this_installations_paths(home: Path, tmp_path: Path) -> Non
 
 
 def test_settings_default(home: Path) -> None:
-    assert Settings(home=home).build_max_stale_days == 10
+    assert Settings(StoreSettings(home)).data.build_max_stale_days == 10

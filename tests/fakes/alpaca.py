@@ -2,32 +2,60 @@
 
 It answers like the real API: money and quantities as JSON strings on the trading API,
 numbers on the data API, RFC 3339 times with nanoseconds, ``{"code", "message"}`` errors.
-State lives in memory; every request is logged.
+Every body it serves validates against alpaca-py's pydantic models
+(tests/fakes/test_alpaca_fidelity.py), and pas's parsers are run over real bodies from
+public sources (tests/fixtures/alpaca/, with their PROVENANCE.md). State lives in memory;
+every request is logged.
 
 Usage::
 
     with FakeAlpaca() as fake:                      # serves on fake.url
-        fake.set_price("AAPL", "150")               # fill price and latest trade
+        fake.set_price("AAPL", "150")               # fill price, latest trade and quote
+        fake.set_quote("AAPL", bid="149.9", ask="150.1")
         fake.set_asset("BRK.A", fractionable=False)
         fake.add_bars("SPY", {date(2026, 1, 2): "580.1"})
-        fake.cash = Decimal("5000")                 # buying power
+        fake.cash = Decimal("5000")                 # cash; buying power is cash x multiplier
+        fake.multiplier = 2                         # a margin account (1: cash account)
         fake.fill_mode = "partial"                  # immediate|partial|later|never|reject|expire
         fake.fill_modes["MSFT"] = "later"           # per symbol
         fake.partial_fraction = Decimal("0.5")
         fake.market_open = False                    # orders wait; fake.open_market() runs them
-        fake.inject("submit", status=504, after_create=True)   # a lost response
-        fake.inject("account", status=429, headers={"Retry-After": "3"}, times=2)
-        fake.inject("positions", delay=1.0)         # slower than the client's timeout
-        fake.inject("clock", body=b"{not json")     # malformed body
         fake.fill_open("AAPL"); fake.expire_open()  # settle resting orders
         fake.count("POST", "/v2/orders")            # from fake.requests
 
-Endpoint names for :meth:`FakeAlpaca.inject`: account, clock, asset, submit, order,
-order_by_client_id, orders, cancel, positions, activities, trades_latest, bars.
+Knobs that reproduce the real API's harder answers (see ORDER_STATUSES and the Fault
+fields):
 
-Built-in refusals like Alpaca's: a reused client order id (422), a buy costing more than
-the cash (403 insufficient buying power), a sell of more than held (403 insufficient qty;
-no shorting), an order opposite to an open order on the same symbol (403 wash trade).
+- ``fake.new_status = "pending_review"``: new orders take this status and wait (any of
+  :data:`ORDER_STATUSES`); ``fake.set_status(order_id, "done_for_day")`` moves one order to
+  any documented status, stamping ``canceled_at``/``expired_at``/``failed_at``/``replaced_at``.
+- ``fake.visible_after = timedelta(seconds=5)``: a created order is invisible to look-ups
+  (by id, by client order id, in lists) until the fake's clock passes its creation time plus
+  this (Alpaca creates orders asynchronously); pass a settable clock and move it.
+- ``fake.wash_trade_status = 422``: the wash-trade refusal comes as 422 code 42210000
+  instead of 403 code 40310000 (Alpaca has answered both).
+- ``fake.rate_limit = 200``: ``X-Ratelimit-Limit``/``-Remaining``/``-Reset`` on every answer,
+  counted per minute of the fake's clock (the reset is the epoch second the window ends);
+  ``fake.rate_limit_enforced = True`` answers 429 (code 42910000) once the window is used
+  up. Off by default: the default clock stands still, so its window never ends.
+- ``fake.inject(endpoint, ...)`` queues a :class:`Fault` for the next ``times`` requests:
+  ``status=504, after_create=True`` (a lost answer: the order exists),
+  ``after_create=True, hold=True`` (the answer waits until ``fake.release()``, so the
+  client's timeout passes while the order exists; no fixed sleep),
+  ``delay=1.0`` (a slow answer), ``body=b"{not json"`` (any body, e.g. a real sample),
+  ``status=429, headers={"Retry-After": "3"}``, and ``lookups_fail=3`` (after this
+  fault, the next 3 order look-ups of any kind answer 503).
+
+Endpoint names for :meth:`FakeAlpaca.inject`: account, clock, asset, submit, order,
+order_by_client_id, orders, cancel, positions, activities, trades_latest, quotes_latest,
+bars.
+
+Built-in refusals like Alpaca's: a reused client order id (422 code 40010001; unique
+forever, even after cancel), a buy costing more than the buying power (403 insufficient
+buying power), a sell of more than held (403 insufficient qty; no shorting), an order
+opposite to an open order on the same symbol (wash trade, see above). Lists are capped as
+Alpaca caps them: orders at 500 (default 50; ``after``/``until`` exclusive, ``direction``),
+FILL activities at 100 a page (``page_token`` = the last id of the previous page).
 Authentication: headers must carry :data:`KEY_ID` / :data:`SECRET` (else 401).
 """
 
@@ -52,7 +80,47 @@ WASH_TRADE = "potential wash trade detected. use complex orders"
 BUYING_POWER = "insufficient buying power"
 DUPLICATE = "client_order_id must be unique"
 FILL_MODES = ("immediate", "partial", "later", "never", "reject", "expire")
-_OPEN = ("new", "accepted", "pending_new", "partially_filled")
+# Every status Alpaca documents for an order (alpaca-py's OrderStatus holds the same set).
+ORDER_STATUSES = (
+    "new",
+    "partially_filled",
+    "filled",
+    "done_for_day",
+    "canceled",
+    "expired",
+    "replaced",
+    "pending_cancel",
+    "pending_replace",
+    "pending_review",
+    "accepted",
+    "pending_new",
+    "accepted_for_bidding",
+    "stopped",
+    "rejected",
+    "suspended",
+    "calculated",
+    "held",
+)
+# The statuses after which nothing more happens to an order; all others are open.
+FINAL_STATUSES = frozenset({"filled", "canceled", "expired", "rejected", "replaced"})
+_OPEN = frozenset(ORDER_STATUSES) - FINAL_STATUSES
+# The time stamp each final status sets on the order.
+_STAMPS = {
+    "filled": "filled_at",
+    "canceled": "canceled_at",
+    "expired": "expired_at",
+    "rejected": "failed_at",
+    "replaced": "replaced_at",
+}
+# Alpaca's error codes for refusals the fake makes up itself: the HTTP status, then 10000.
+_CODES = {403: 40310000, 422: 42210000, 429: 42910000}
+ACCOUNT_ID = str(uuid.uuid5(uuid.NAMESPACE_DNS, "fake-account.alpaca.test"))
+RATE_LIMIT = 200  # Alpaca's default: requests a minute per account
+ORDERS_LIMIT_DEFAULT = 50
+ORDERS_LIMIT_MAX = 500
+ACTIVITIES_PAGE_MAX = 100
+# Look-ups of orders, which fail together when Alpaca's order service is down.
+_LOOKUPS = frozenset({"order", "order_by_client_id", "orders"})
 
 
 @dataclass
@@ -67,6 +135,8 @@ class Fault:
     after_create: bool = False
     delay: float = 0.0
     body: bytes | None = None
+    hold: bool = False  # answer only once FakeAlpaca.release() is called (or the fake stops)
+    lookups_fail: int = 0  # then this many order look-ups answer 503
 
 
 @dataclass
@@ -97,16 +167,26 @@ class FakeAlpaca:
         self.positions: dict[str, Decimal] = {}
         self.cost: dict[str, Decimal] = {}
         self.cash = Decimal("100000")
+        self.multiplier = 1
+        self.quotes: dict[str, tuple[Decimal, Decimal]] = {}
         self.trading_blocked = False
         self.market_open = True
         self.next_close: datetime | None = None
         self.fill_mode = "immediate"
         self.fill_modes: dict[str, str] = {}
         self.partial_fraction = Decimal("0.5")
+        self.new_status: str | None = None
+        self.visible_after = timedelta(0)
+        self.wash_trade_status = 403
+        self.rate_limit = RATE_LIMIT
+        self.rate_limit_enforced = False
+        self.lookup_outage = 0
+        self._window: tuple[int, int] = (0, 0)  # (minute of the fake clock, requests in it)
         self.faults: list[Fault] = []
         self.requests: list[LoggedRequest] = []
         self._server: ThreadingHTTPServer | None = None
         self._stopping = threading.Event()
+        self._released = threading.Event()
 
     # -- life cycle --------------------------------------------------------------------
     def start(self) -> FakeAlpaca:
@@ -118,6 +198,7 @@ class FakeAlpaca:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._released.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -137,6 +218,10 @@ class FakeAlpaca:
     def set_price(self, symbol: str, price: str | Decimal) -> None:
         self.prices[symbol] = Decimal(str(price))
 
+    def set_quote(self, symbol: str, bid: str | Decimal, ask: str | Decimal) -> None:
+        """The latest quote of a symbol (without one, bid and ask are its price)."""
+        self.quotes[symbol] = (Decimal(str(bid)), Decimal(str(ask)))
+
     def set_asset(self, symbol: str, tradable: bool = True, fractionable: bool = True) -> None:
         self.assets[symbol] = {"tradable": tradable, "fractionable": fractionable}
 
@@ -144,7 +229,21 @@ class FakeAlpaca:
         self.bars.setdefault(symbol, {}).update({d: Decimal(str(c)) for d, c in closes.items()})
 
     def inject(self, endpoint: str, **fault: Any) -> None:
-        self.faults.append(Fault(endpoint, **fault))
+        queued = Fault(endpoint, **fault)
+        if queued.hold:
+            self._released.clear()
+        self.faults.append(queued)
+
+    def release(self) -> None:
+        """Sends every answer held by a ``hold=True`` fault (a later one holds again)."""
+        self._released.set()
+
+    def set_status(self, order_id: str, status: str) -> None:
+        """Puts an order into any documented status (see :data:`ORDER_STATUSES`)."""
+        if status not in ORDER_STATUSES:
+            raise ValueError(f"Alpaca documents no order status {status!r}")
+        with self.lock:
+            self._set_status(self.orders[order_id], status)
 
     def count(self, method: str, path: str) -> int:
         return sum(1 for r in self.requests if r.method == method and r.path == path)
@@ -173,7 +272,7 @@ class FakeAlpaca:
         with self.lock:
             for order in self.orders.values():
                 if order["status"] in _OPEN:
-                    self._set_status(order, "expired", "expired_at")
+                    self._set_status(order, "expired")
 
     def _mode(self, symbol: str) -> str:
         return self.fill_modes.get(symbol, self.fill_mode)
@@ -187,15 +286,17 @@ class FakeAlpaca:
         elif mode == "partial":
             self._fill(order, (qty * self.partial_fraction).quantize(Decimal("1e-9")))
         elif mode == "reject":
-            self._set_status(order, "rejected", "failed_at")
+            self._set_status(order, "rejected")
         elif mode == "expire":
-            self._set_status(order, "expired", "expired_at")
+            self._set_status(order, "expired")
         elif mode == "later":
             order["_fill_on_poll"] = True
 
-    def _set_status(self, order: dict[str, Any], status: str, stamp: str) -> None:
+    def _set_status(self, order: dict[str, Any], status: str) -> None:
         now = _rfc3339(self.clock())
-        order.update({"status": status, stamp: now, "updated_at": now})
+        order.update({"status": status, "updated_at": now})
+        if status in _STAMPS:
+            order[_STAMPS[status]] = now
 
     def _fill(self, order: dict[str, Any], qty: Decimal) -> None:
         if qty <= 0:
@@ -229,6 +330,7 @@ class FakeAlpaca:
         self.activities.append(
             {
                 "id": f"{now:%Y%m%d%H%M%S}{number:09d}::{uuid.uuid4()}",
+                "account_id": ACCOUNT_ID,
                 "activity_type": "FILL",
                 "transaction_time": _rfc3339(now),
                 "type": "fill" if done else "partial_fill",
@@ -268,20 +370,20 @@ class FakeAlpaca:
         if method == "POST" and path == "/v2/orders":
             return self._submit(body)
         if method == "GET" and path == "/v2/orders:by_client_order_id":
-            for order in self.orders.values():
+            for order in self._visible_orders():
                 if order["client_order_id"] == query.get("client_order_id"):
                     return 200, self._poll(order)
             return 404, _err(40410000, "order not found")
         if method == "GET" and path == "/v2/orders":
-            return 200, self._list_orders(query)
+            return self._list_orders(query)
         if path.startswith("/v2/orders/"):
             order = self.orders.get(path.rsplit("/", 1)[1])
-            if order is None:
+            if order is None or not self._visible(order):
                 return 404, _err(40410000, "order not found")
             if method == "DELETE":
                 if order["status"] not in _OPEN:
                     return 422, _err(42210000, f'order is already in "{order["status"]}" state')
-                self._set_status(order, "canceled", "canceled_at")
+                self._set_status(order, "canceled")
                 return 204, None
             return 200, self._poll(order)
         if method == "GET" and path == "/v2/positions":
@@ -290,26 +392,49 @@ class FakeAlpaca:
             return 200, self._activities(query)
         if method == "GET" and path == "/v2/stocks/trades/latest":
             return 200, self._latest(query)
+        if method == "GET" and path == "/v2/stocks/quotes/latest":
+            return 200, self._latest_quotes(query)
         if method == "GET" and path == "/v2/stocks/bars":
             return self._bars(query)
         return 404, _err(40410000, "endpoint not found")
 
     def _account(self) -> dict[str, Any]:
         value = sum((q * self.prices.get(s, Decimal(0)) for s, q in self.positions.items()), Decimal(0))
+        equity = self.cash + value
         return {
-            "id": "fake-account",
+            "id": ACCOUNT_ID,
             "account_number": "PA0000000",
             "status": "ACTIVE",
+            "crypto_status": "ACTIVE",
             "currency": "USD",
             "cash": _num(self.cash),
-            "buying_power": _num(self.cash),
-            "equity": _num(self.cash + value),
-            "portfolio_value": _num(self.cash + value),
+            "buying_power": _num(self._buying_power()),
+            "regt_buying_power": _num(self._buying_power()),
+            "daytrading_buying_power": "0",
+            "non_marginable_buying_power": _num(max(self.cash, Decimal(0))),
+            "accrued_fees": "0",
+            "equity": _num(equity),
+            "last_equity": _num(equity),
+            "portfolio_value": _num(equity),
             "long_market_value": _num(value),
-            "trading_blocked": self.trading_blocked,
-            "account_blocked": False,
+            "short_market_value": "0",
+            "initial_margin": _num(value),
+            "maintenance_margin": _num(value * Decimal("0.3")),
+            "last_maintenance_margin": _num(value * Decimal("0.3")),
+            "sma": "0",
+            "multiplier": str(self.multiplier),
+            "daytrade_count": 0,
             "pattern_day_trader": False,
+            "shorting_enabled": self.multiplier > 1,
+            "trading_blocked": self.trading_blocked,
+            "transfers_blocked": False,
+            "account_blocked": False,
+            "trade_suspended_by_user": False,
+            "created_at": "2025-06-12T22:47:07.99658Z",
         }
+
+    def _buying_power(self) -> Decimal:
+        return self.cash * self.multiplier
 
     def _clock(self) -> dict[str, Any]:
         now = self.clock()
@@ -340,8 +465,8 @@ class FakeAlpaca:
             return 403, _err(40310000, "account is not allowed to trade")
         for other in self.orders.values():
             if other["symbol"] == symbol and other["status"] in _OPEN and other["side"] != side:
-                return 403, _err(40310000, WASH_TRADE)
-        if side == "buy" and qty * self.prices[symbol] > self.cash:
+                return self.wash_trade_status, _err(_CODES[self.wash_trade_status], WASH_TRADE)
+        if side == "buy" and qty * self.prices[symbol] > self._buying_power():
             return 403, _err(40310000, BUYING_POWER)
         held = self.positions.get(symbol, Decimal(0))
         if side == "sell" and qty > held:
@@ -374,24 +499,52 @@ class FakeAlpaca:
             "time_in_force": body.get("time_in_force", "day"),
             "limit_price": None,
             "stop_price": None,
-            "status": "accepted",
+            "status": self.new_status or "accepted",
             "extended_hours": False,
             "legs": None,
+            "trail_percent": None,
+            "trail_price": None,
+            "hwm": None,
+            "commission": _Raw("0"),  # a JSON number, as in the real sample bodies
+            "_visible_at": self.clock() + self.visible_after,
         }
         self.orders[order["id"]] = order
-        if self.market_open:
+        if self.market_open and self.new_status is None:
             self._execute(order)
         return 200, _public(order)
+
+    def _rate_limit_headers(self) -> tuple[dict[str, str], bool]:
+        """Counts a request in the current minute; its headers, and whether it is over the limit."""
+        minute = int(self.clock().timestamp()) // 60
+        used = self._window[1] + 1 if self._window[0] == minute else 1
+        self._window = (minute, used)
+        headers = {
+            "X-Ratelimit-Limit": str(self.rate_limit),
+            "X-Ratelimit-Remaining": str(max(self.rate_limit - used, 0)),
+            "X-Ratelimit-Reset": str((minute + 1) * 60),
+        }
+        return headers, self.rate_limit_enforced and used > self.rate_limit
+
+    def _visible(self, order: dict[str, Any]) -> bool:
+        visible_at: datetime = order["_visible_at"]
+        return self.clock() >= visible_at
+
+    def _visible_orders(self) -> list[dict[str, Any]]:
+        return [o for o in self.orders.values() if self._visible(o)]
 
     def _poll(self, order: dict[str, Any]) -> dict[str, Any]:
         if order.pop("_fill_on_poll", False):
             self._fill(order, Decimal(order["qty"]))
         return _public(order)
 
-    def _list_orders(self, query: dict[str, str]) -> list[dict[str, Any]]:
+    def _list_orders(self, query: dict[str, str]) -> tuple[int, Any]:
         status = query.get("status", "open")
+        if status not in ("open", "closed", "all"):
+            return 422, _err(40010001, f"invalid status {status}")
         found = [
-            o for o in self.orders.values() if status == "all" or (status == "open") == (o["status"] in _OPEN)
+            o
+            for o in self._visible_orders()
+            if status == "all" or (status == "open") == (o["status"] in _OPEN)
         ]
         if "after" in query:
             after = _parse(query["after"])
@@ -400,7 +553,8 @@ class FakeAlpaca:
             until = _parse(query["until"])
             found = [o for o in found if _parse(o["submitted_at"]) < until]
         found.sort(key=lambda o: o["submitted_at"], reverse=query.get("direction", "desc") == "desc")
-        return [self._poll(o) for o in found[: int(query.get("limit", "50"))]]
+        limit = min(int(query.get("limit", ORDERS_LIMIT_DEFAULT)), ORDERS_LIMIT_MAX)
+        return 200, [self._poll(o) for o in found[:limit]]
 
     def _positions(self) -> list[dict[str, Any]]:
         rows = []
@@ -437,7 +591,7 @@ class FakeAlpaca:
         if token:
             ids = [a["id"] for a in rows]
             rows = rows[ids.index(token) + 1 :] if token in ids else []
-        return rows[: min(int(query.get("page_size", "100")), 100)]
+        return rows[: min(int(query.get("page_size", ACTIVITIES_PAGE_MAX)), ACTIVITIES_PAGE_MAX)]
 
     def _latest(self, query: dict[str, str]) -> dict[str, Any]:
         trades = {}
@@ -453,6 +607,24 @@ class FakeAlpaca:
                     "z": "C",
                 }
         return {"trades": trades}
+
+    def _latest_quotes(self, query: dict[str, str]) -> dict[str, Any]:
+        quotes = {}
+        for symbol in query.get("symbols", "").split(","):
+            if symbol in self.prices:
+                bid, ask = self.quotes.get(symbol, (self.prices[symbol], self.prices[symbol]))
+                quotes[symbol] = {
+                    "t": _rfc3339(self.clock()),
+                    "ax": "V",
+                    "ap": _Raw(_num(ask)),
+                    "as": 1,
+                    "bx": "V",
+                    "bp": _Raw(_num(bid)),
+                    "bs": 1,
+                    "c": ["R"],
+                    "z": "C",
+                }
+        return {"quotes": quotes}
 
     def _bars(self, query: dict[str, str]) -> tuple[int, Any]:
         if query.get("timeframe") != "1Day":
@@ -536,6 +708,7 @@ _ENDPOINTS = (
     ("GET", "/v2/assets/", "asset"),
     ("GET", "/v2/positions", "positions"),
     ("GET", "/v2/stocks/trades/latest", "trades_latest"),
+    ("GET", "/v2/stocks/quotes/latest", "quotes_latest"),
     ("GET", "/v2/stocks/bars", "bars"),
 )
 
@@ -576,29 +749,44 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
+        endpoint = _endpoint(method, parts.path)
         with fake.lock:
             fake.requests.append(LoggedRequest(method, parts.path, query, body, dict(self.headers.items())))
+            limits, exhausted = fake._rate_limit_headers()
             if (
                 self.headers.get("APCA-API-KEY-ID") != KEY_ID
                 or self.headers.get("APCA-API-SECRET-KEY") != SECRET
             ):
-                self._reply(401, _err(40110000, "request is not authorized"))
+                self._reply(401, _err(40110000, "request is not authorized"), limits)
                 return
-            fault = self._take_fault(_endpoint(method, parts.path))
+            if exhausted:
+                self._reply(429, _err(_CODES[429], "rate limit exceeded"), limits)
+                return
+            if endpoint in _LOOKUPS and fake.lookup_outage > 0:
+                fake.lookup_outage -= 1
+                self._reply(503, _err(50300000, "service unavailable"), limits)
+                return
+            fault = self._take_fault(endpoint)
             answer = fault is None or fault.after_create or (fault.status is None and fault.body is None)
             if answer:
                 status, payload = fake.handle(method, parts.path, query, body)
         if fault is None:
-            self._reply(status, payload)
+            self._reply(status, payload, limits)
             return
+        fake.lookup_outage += fault.lookups_fail
+        if fault.status == 429:
+            limits["X-Ratelimit-Remaining"] = "0"
+        headers = {**limits, **fault.headers}
         if fault.delay:
             fake._stopping.wait(fault.delay)
+        if fault.hold:
+            fake._released.wait()
         if fault.body is not None:
-            self._send(fault.status or 200, fault.body, fault.headers)
+            self._send(fault.status or 200, fault.body, headers)
         elif fault.status is not None:
-            self._reply(fault.status, _err(fault.status * 100000, fault.message), fault.headers)
+            self._reply(fault.status, _err(fault.status * 100000, fault.message), headers)
         else:
-            self._reply(status, payload, fault.headers)
+            self._reply(status, payload, headers)
 
     def _take_fault(self, endpoint: str) -> Fault | None:
         for fault in self.fake.faults:

@@ -18,11 +18,11 @@ from pas.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
-LIMITS = BreakerLimits(max_drawdown=0.2, max_daily_loss=0.05)
+LIMITS = BreakerLimits(max_drawdown=Decimal("0.2"), max_daily_loss=Decimal("0.05"))
 
 
 def test_trips_on_drawdown_from_the_high_water_mark() -> None:
-    drawdown_only = BreakerLimits(max_drawdown=0.2, max_daily_loss=0)
+    drawdown_only = BreakerLimits(max_drawdown=Decimal("0.2"), max_daily_loss=Decimal(0))
     s = check_breaker(BreakerState(), Decimal(125_000), T0, drawdown_only)
     assert (s.high_water_mark, s.tripped) == (125_000, False)
     s = check_breaker(s, Decimal(100_000), T0 + timedelta(days=7), drawdown_only)  # exactly 20%: not more
@@ -56,7 +56,7 @@ def test_trips_on_a_one_day_loss_against_the_previous_days_equity() -> None:
 
 
 def test_limits_of_zero_are_off_and_old_observations_only_raise_the_hwm() -> None:
-    off = BreakerLimits(0, 0)
+    off = BreakerLimits(Decimal(0), Decimal(0))
     s = check_breaker(BreakerState(), Decimal(100), T0, off)
     s = check_breaker(s, Decimal(1), T0 + timedelta(days=1), off)
     assert not s.tripped

@@ -14,8 +14,8 @@ from tests.fakes.quiver import API_KEY, FakeQuiver
 
 RATE_SEC = 0.25
 PER_PROCESS = 4
-# Scheduling and loopback jitter between a slot's start and the request's arrival.
-SLACK_SEC = 0.06
+# Slot times pass through the store's fixed-width microsecond text.
+EPSILON_SEC = 1e-6
 
 WORKER = textwrap.dedent(
     """
@@ -26,6 +26,14 @@ WORKER = textwrap.dedent(
 
     url, db, key, rate, count, go = sys.argv[1:7]
     store = SqliteStore(Path(db))
+    reserve = store.reserve_slot
+
+    def logged(name, interval_sec, now):
+        slot = reserve(name, interval_sec, now)
+        print(slot.timestamp(), flush=True)
+        return slot
+
+    store.reserve_slot = logged
     while time.time() < float(go):
         time.sleep(0.005)
     client = QuiverClient(
@@ -52,13 +60,23 @@ def test_two_processes_respect_the_rate_limit(fake: FakeQuiver, tmp_path: Path) 
     repo = Path(__file__).resolve().parents[2]
     args = [fake.url, str(db), API_KEY, str(RATE_SEC), str(PER_PROCESS), str(go)]
     procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, *args], cwd=repo, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, *args],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for _ in range(2)
     ]
+    slots: list[float] = []
     for p in procs:
-        _, err = p.communicate(timeout=30)
+        out, err = p.communicate(timeout=30)
         assert p.returncode == 0, err.decode()
-    times = sorted(e.at for e in fake.log)
-    assert len(times) == 2 * PER_PROCESS
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= RATE_SEC - SLACK_SEC, gaps
+        slots += [float(line) for line in out.decode().split()]
+    assert len(fake.log) == 2 * PER_PROCESS
+    # The limiter's promise is on the slots it hands out across processes; when each request
+    # then reaches the server depends on the machine's scheduling, so arrival times are not
+    # asserted (they made this test flaky on a loaded machine).
+    assert len(slots) == 2 * PER_PROCESS
+    gaps = [b - a for a, b in itertools.pairwise(sorted(slots))]
+    assert min(gaps) >= RATE_SEC - EPSILON_SEC, gaps

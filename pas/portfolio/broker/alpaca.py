@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import requests
 import tenacity
 
-from pas.config import PAPER_BASE_URL, Settings
+from pas.config import PAPER_BASE_URL, AlpacaSettings
 from pas.errors import ConfigError, NotFoundError
 from pas.models import Side, utc
 from pas.portfolio.broker.base import (
@@ -403,7 +403,7 @@ class AlpacaBroker:
 
 
 def alpaca_from_settings(
-    settings: Settings,
+    settings: AlpacaSettings,
     session: requests.Session | None = None,
     sleep: Sleep | None = None,
     clock: Clock = system_clock,
@@ -414,23 +414,23 @@ def alpaca_from_settings(
         ConfigError: the key or secret is missing, or the base URL is a live (real money)
             one and ``PAS_ALLOW_LIVE`` is not set.
     """
-    if not settings.alpaca_api_key or not settings.alpaca_api_secret:
+    if not settings.api_key or not settings.api_secret:
         raise ConfigError(
             "Alpaca needs ALPACA_API_KEY and ALPACA_API_SECRET; set both in the environment or .env"
         )
-    if is_live_url(settings.alpaca_base_url) and not settings.allow_live:
+    if is_live_url(settings.base_url) and not settings.allow_live:
         raise ConfigError(
-            f"ALPACA_BASE_URL {settings.alpaca_base_url} is not the paper API and would trade real "
+            f"ALPACA_BASE_URL {settings.base_url} is not the paper API and would trade real "
             f"money; set PAS_ALLOW_LIVE=1 to allow live trading, or use {PAPER_BASE_URL}"
         )
     return AlpacaBroker(
         session if session is not None else requests.Session(),
-        settings.alpaca_base_url,
-        settings.alpaca_data_url,
-        settings.alpaca_api_key,
-        settings.alpaca_api_secret,
-        feed=settings.alpaca_feed,
-        timeout=settings.alpaca_timeout_sec,
+        settings.base_url,
+        settings.data_url,
+        settings.api_key,
+        settings.api_secret,
+        feed=settings.feed,
+        timeout=settings.timeout_sec,
         sleep=sleep,
         clock=clock,
     )

@@ -1,0 +1,56 @@
+"""Defaults and allowed values of the settings (see the README's settings tables)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+PAPER_BASE_URL = "https://paper-api.alpaca.markets"
+DEFAULT_DATA_URL = "https://data.alpaca.markets"
+DEFAULT_FEED = "iex"
+# Alpaca's stock data feeds: iex is free; sip needs a subscription for recent data.
+ALPACA_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc")
+DEFAULT_BENCHMARK = "SPY"
+DEFAULT_DB_NAME = "quant_fund"
+DEFAULT_QUIVER_RATE_SEC = 1.1
+QUIVER_BASE_URL = "https://api.quiverquant.com/beta"
+DEFAULT_QUIVER_AUTH_SCHEME = "Token"
+# Quiver refreshes its datasets a few times a day; a response younger than this is reused.
+DEFAULT_QUIVER_CACHE_TTL_SEC = 6 * 3600.0
+# Bulk endpoints take tens of seconds to answer; anything slower is treated as a timeout.
+DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
+# Seconds pas waits for each Alpaca answer (connect and read); see broker/alpaca.py.
+DEFAULT_ALPACA_TIMEOUT_SEC = 10.0
+DEFAULT_MIN_ALLOCATION = Decimal(0)  # fractions of the book
+DEFAULT_MAX_ALLOCATION = Decimal(1)
+# Allocation (see pas/allocation.py): the method `pas allocate` uses, and the days of
+# returns a portfolio needs before its statistics count (about a quarter).
+ALLOCATION_METHODS = ("score", "inverse_vol", "risk_parity", "equal")
+DEFAULT_ALLOCATION_METHOD = "score"
+DEFAULT_ALLOCATION_MIN_HISTORY = 63
+# A volatility target above this (500% a year) is a typo, not a risk budget.
+MAX_TARGET_VOL = Decimal(5)
+# A Mongo server that does not answer within this many seconds is reported as unreachable;
+# pymongo's own default is 30 s, far too long for a cron job to hang.
+DEFAULT_MONGO_TIMEOUT_SEC = 3.0
+# Trading defaults (see the README's settings table). The cash buffer is a fraction of a
+# portfolio's equity kept uninvested so slippage and commissions never overdraw it.
+DEFAULT_CASH_BUFFER = Decimal("0.01")
+DEFAULT_MIN_ORDER_NOTIONAL = Decimal(1)  # dollars: Alpaca's minimum for fractional orders
+DEFAULT_REBALANCE_BAND = Decimal("0.005")  # weight: 0.5 percentage points
+DEFAULT_MAX_ORDER_NOTIONAL = Decimal(100_000)  # dollars per broker order
+DEFAULT_MAX_POSITION_WEIGHT = Decimal("0.5")  # of a portfolio's equity
+DEFAULT_FILL_TIMEOUT_SEC = 60.0
+DEFAULT_FILL_POLL_SEC = 1.0  # between polls of order states and fills while waiting
+DEFAULT_SIM_SLIPPAGE_BPS = Decimal(0)
+DEFAULT_SIM_COMMISSION = Decimal(0)  # dollars per fill
+DEFAULT_SIM_CASH = Decimal(100_000)  # dollars
+SIM_MARKETS = ("weekdays", "always", "closed")
+DEFAULT_SIM_MARKET = "weekdays"
+# `pas build` refuses when the newest record of a dataset it needs is older than this many
+# days before the as-of time: every Quiver dataset gains rows every weekday, so ten days
+# without one means the scrape is failing, and a build would run on old news.
+DEFAULT_BUILD_MAX_STALE_DAYS = 10
+# Circuit breaker limits (fractions of account equity; 0 or "off" disables a rule), see
+# pas/risk/breaker.py: a drawdown from the high-water mark, and a loss in one market day.
+DEFAULT_BREAKER_MAX_DRAWDOWN = Decimal("0.2")
+DEFAULT_BREAKER_MAX_DAILY_LOSS = Decimal("0.05")

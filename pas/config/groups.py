@@ -1,0 +1,260 @@
+"""The settings groups: one frozen dataclass per component, each building what it configures.
+
+Dollars, fractions and basis points are :class:`~decimal.Decimal`; durations are seconds
+as floats; counts are ints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
+
+from pas.config.defaults import (
+    DEFAULT_ALLOCATION_METHOD,
+    DEFAULT_ALLOCATION_MIN_HISTORY,
+    DEFAULT_ALPACA_TIMEOUT_SEC,
+    DEFAULT_BENCHMARK,
+    DEFAULT_BREAKER_MAX_DAILY_LOSS,
+    DEFAULT_BREAKER_MAX_DRAWDOWN,
+    DEFAULT_BUILD_MAX_STALE_DAYS,
+    DEFAULT_CASH_BUFFER,
+    DEFAULT_DATA_URL,
+    DEFAULT_DB_NAME,
+    DEFAULT_FEED,
+    DEFAULT_FILL_POLL_SEC,
+    DEFAULT_FILL_TIMEOUT_SEC,
+    DEFAULT_MAX_ALLOCATION,
+    DEFAULT_MAX_ORDER_NOTIONAL,
+    DEFAULT_MAX_POSITION_WEIGHT,
+    DEFAULT_MIN_ALLOCATION,
+    DEFAULT_MIN_ORDER_NOTIONAL,
+    DEFAULT_MONGO_TIMEOUT_SEC,
+    DEFAULT_QUIVER_AUTH_SCHEME,
+    DEFAULT_QUIVER_CACHE_TTL_SEC,
+    DEFAULT_QUIVER_RATE_SEC,
+    DEFAULT_QUIVER_TIMEOUT_SEC,
+    DEFAULT_REBALANCE_BAND,
+    DEFAULT_SIM_CASH,
+    DEFAULT_SIM_COMMISSION,
+    DEFAULT_SIM_MARKET,
+    DEFAULT_SIM_SLIPPAGE_BPS,
+    PAPER_BASE_URL,
+    QUIVER_BASE_URL,
+)
+from pas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pas.portfolio.trading.limits import TradingLimits
+    from pas.risk.breaker import BreakerLimits
+
+
+class QuiverClientConfig(TypedDict):
+    """The settings a :class:`pas.scrapers.client.QuiverClient` takes (seconds as floats)."""
+
+    api_key: str
+    base_url: str
+    auth_scheme: str
+    rate_sec: float
+    cache_ttl_sec: float
+    timeout_sec: float
+
+
+class SimCosts(TypedDict):
+    """The simulated broker's cost model: slippage (basis points) and commission (dollars
+    per fill), shared by the live sim broker and the backtest."""
+
+    slippage_bps: Decimal
+    commission: Decimal
+
+
+class AllocationBounds(TypedDict):
+    """The keyword arguments of :func:`pas.allocation.allocate`: fractions as floats, because
+    the allocator's covariance maths is numpy's."""
+
+    min_alloc: float
+    max_alloc: float
+    target_vol: float | None
+    min_history: int
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where pas keeps its data: the embedded SQLite file under ``home``, or MongoDB."""
+
+    home: Path
+    mongo_uri: str | None = field(default=None, repr=False)  # may hold a password
+    db_name: str = DEFAULT_DB_NAME
+    mongo_timeout_sec: float = DEFAULT_MONGO_TIMEOUT_SEC
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded database file."""
+        return self.home / "pas.db"
+
+
+@dataclass(frozen=True)
+class AlpacaSettings:
+    """The Alpaca account and its data feed (see ``alpaca_from_settings``)."""
+
+    api_key: str | None = field(default=None, repr=False)
+    api_secret: str | None = field(default=None, repr=False)
+    base_url: str = PAPER_BASE_URL
+    data_url: str = DEFAULT_DATA_URL
+    feed: str = DEFAULT_FEED
+    timeout_sec: float = DEFAULT_ALPACA_TIMEOUT_SEC
+    allow_live: bool = False
+
+
+@dataclass(frozen=True)
+class QuiverSettings:
+    """The QuiverQuant API client."""
+
+    api_key: str | None = field(default=None, repr=False)
+    rate_sec: float = DEFAULT_QUIVER_RATE_SEC
+    base_url: str = QUIVER_BASE_URL
+    auth_scheme: str = DEFAULT_QUIVER_AUTH_SCHEME
+    cache_ttl_sec: float = DEFAULT_QUIVER_CACHE_TTL_SEC
+    timeout_sec: float = DEFAULT_QUIVER_TIMEOUT_SEC
+
+    def client_config(self) -> QuiverClientConfig:
+        """The client's configuration.
+
+        Raises:
+            ConfigError: ``QUIVER_API_KEY`` is not set.
+        """
+        if not self.api_key:
+            raise ConfigError(
+                "QUIVER_API_KEY is not set; put your QuiverQuant API token in the environment or .env"
+            )
+        return QuiverClientConfig(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            auth_scheme=self.auth_scheme,
+            rate_sec=self.rate_sec,
+            cache_ttl_sec=self.cache_ttl_sec,
+            timeout_sec=self.timeout_sec,
+        )
+
+
+@dataclass(frozen=True)
+class TradingSettings:
+    """The rebalance planner's rules, the pre-trade limits and the wait for fills.
+
+    Attributes:
+        cash_buffer: fraction of a portfolio's equity kept uninvested.
+        min_order_notional: dollars; smaller orders are dropped.
+        rebalance_band: weight tolerance (0.005 is half a percentage point).
+        max_order_notional: dollars per broker order.
+        max_position_weight: fraction of a portfolio's equity in one symbol.
+        fill_timeout_sec: seconds a rebalance waits for fills.
+        fill_poll_sec: seconds between polls while waiting.
+    """
+
+    cash_buffer: Decimal = DEFAULT_CASH_BUFFER
+    min_order_notional: Decimal = DEFAULT_MIN_ORDER_NOTIONAL
+    rebalance_band: Decimal = DEFAULT_REBALANCE_BAND
+    max_order_notional: Decimal = DEFAULT_MAX_ORDER_NOTIONAL
+    max_position_weight: Decimal = DEFAULT_MAX_POSITION_WEIGHT
+    fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
+    fill_poll_sec: float = DEFAULT_FILL_POLL_SEC
+
+    def limits(self) -> TradingLimits:
+        """The planner's rules and the pre-trade risk limits."""
+        from pas.portfolio.rebalance import PlanRules
+        from pas.portfolio.trading.limits import TradingLimits
+
+        return TradingLimits(
+            rules=PlanRules(
+                cash_buffer=self.cash_buffer,
+                min_notional=self.min_order_notional,
+                band=self.rebalance_band,
+            ),
+            max_order_notional=self.max_order_notional,
+            max_position_weight=self.max_position_weight,
+        )
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    """The embedded paper broker: costs (basis points, dollars), starting cash (dollars)
+    and when its market is open."""
+
+    slippage_bps: Decimal = DEFAULT_SIM_SLIPPAGE_BPS
+    commission: Decimal = DEFAULT_SIM_COMMISSION
+    cash: Decimal = DEFAULT_SIM_CASH
+    market: str = DEFAULT_SIM_MARKET
+
+    def costs(self) -> SimCosts:
+        """The cost model of the sim broker and of the backtest."""
+        return SimCosts(slippage_bps=self.slippage_bps, commission=self.commission)
+
+
+@dataclass(frozen=True)
+class AllocationSettings:
+    """How ``pas allocate`` and the backtest share capital between portfolios.
+
+    Attributes:
+        min_allocation, max_allocation: bounds of a portfolio's weight (fractions).
+        target_vol: annualised volatility target (fraction), None for none.
+        min_history: days of returns a portfolio needs before its statistics count.
+
+    Raises:
+        ConfigError: ``min_allocation`` is above ``max_allocation``.
+    """
+
+    method: str = DEFAULT_ALLOCATION_METHOD
+    min_allocation: Decimal = DEFAULT_MIN_ALLOCATION
+    max_allocation: Decimal = DEFAULT_MAX_ALLOCATION
+    target_vol: Decimal | None = None
+    min_history: int = DEFAULT_ALLOCATION_MIN_HISTORY
+
+    def __post_init__(self) -> None:
+        if self.min_allocation > self.max_allocation:
+            raise ConfigError(
+                f"MIN_ALLOCATION ({shown_number(self.min_allocation)}) is above MAX_ALLOCATION "
+                f"({shown_number(self.max_allocation)}); lower MIN_ALLOCATION or raise MAX_ALLOCATION"
+            )
+
+    def bounds(self) -> AllocationBounds:
+        """The allocator's bounds, volatility target and history requirement."""
+        return AllocationBounds(
+            min_alloc=float(self.min_allocation),
+            max_alloc=float(self.max_allocation),
+            target_vol=None if self.target_vol is None else float(self.target_vol),
+            min_history=self.min_history,
+        )
+
+
+@dataclass(frozen=True)
+class BreakerSettings:
+    """The circuit breaker's limits (fractions of account equity; 0 disables a rule)."""
+
+    max_drawdown: Decimal = DEFAULT_BREAKER_MAX_DRAWDOWN
+    max_daily_loss: Decimal = DEFAULT_BREAKER_MAX_DAILY_LOSS
+
+    def limits(self) -> BreakerLimits:
+        """The breaker's configuration."""
+        from pas.risk.breaker import BreakerLimits
+
+        return BreakerLimits(self.max_drawdown, self.max_daily_loss)
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """What the data the strategies and the reports read is measured against.
+
+    Attributes:
+        benchmark: the symbol performance is compared with.
+        build_max_stale_days: days without a new record after which ``pas build`` refuses.
+    """
+
+    benchmark: str = DEFAULT_BENCHMARK
+    build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
+
+
+def shown_number(value: Decimal) -> str:
+    """A Decimal setting as ``pas config`` and its messages have always shown numbers
+    (Python's shortest float text: ``5000`` reads ``5000.0``). For display only."""
+    return str(float(value))

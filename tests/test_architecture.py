@@ -20,13 +20,8 @@ MAX_MODULE_LINES = 500
 STORE_MAY_NOT_IMPORT = ("pas.portfolio", "pas.scrapers", "pas.strategies")
 
 # Today's breaches, each fixed on another branch of issue 11 (see the reasons below).
-COMMANDS_IMPORTING_COMMANDS = {
-    "pas.commands.build",
-    "pas.commands.demo",
-    "pas.commands.risk",
-}
 STORE_IMPORTING_ABOVE = {"pas.store.base", "pas.store.mongo", "pas.store.sqlite"}
-LONG_MODULES = {"pas.store.mongo", "pas.store.sqlite", "pas.portfolio.trading"}
+LONG_MODULES = {"pas.store.mongo", "pas.store.sqlite"}
 
 
 def module_name(path: Path) -> str:
@@ -123,11 +118,6 @@ def test_library_never_imports_the_commands() -> None:
     assert library_importing_commands() == set()
 
 
-def test_no_new_command_imports_another_command() -> None:
-    assert commands_importing_commands() <= COMMANDS_IMPORTING_COMMANDS
-
-
-@pytest.mark.xfail(strict=True, reason="issue 11 part 3 (workflows out of the commands) is in flight")
 def test_commands_never_import_each_other() -> None:
     assert commands_importing_commands() == set()
 
@@ -145,6 +135,6 @@ def test_no_new_module_is_over_500_lines() -> None:
     assert long_modules() <= LONG_MODULES
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 parts 2 and 5 (store and trading splits) are in flight")
+@pytest.mark.xfail(strict=True, reason="issue 11 part 2 (the store split) is in flight")
 def test_no_module_is_over_500_lines() -> None:
     assert long_modules() == set()

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    import requests
+
     from pas.commands._app import AppState
     from pas.portfolio.broker.base import Broker
     from pas.scrapers.client import QuiverClient
@@ -66,7 +68,11 @@ def make_broker(app_state: AppState, name: BrokerName) -> Broker:
 
 
 def quiver_client(
-    app_state: AppState, *, refresh: bool, on_request: Callable[[str], None] | None = None
+    app_state: AppState,
+    *,
+    refresh: bool,
+    on_request: Callable[[str], None] | None = None,
+    session: requests.Session | None = None,
 ) -> QuiverClient:
     """The QuiverQuant client of the settings, over the store's cache and rate slots.
 
@@ -78,7 +84,7 @@ def quiver_client(
     config = app_state.settings.quiver.client_config()
     store = app_state.store
     return QuiverClient(
-        session=build_session(),
+        session=build_session() if session is None else session,
         store=store,
         **config,
         refresh=refresh,

@@ -18,7 +18,7 @@ import pytest
 
 from pas.analytics.losses import VAR_CAPTION
 from pas.backtest import BacktestResult, summarize
-from pas.commands.backtest import show_summary
+from pas.commands._backtest import show_summary
 from pas.models import Portfolio, Schedule
 from pas.report.data import historical_risk, load_report_data, statistics
 from pas.report.html import render_report

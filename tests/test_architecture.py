@@ -1,9 +1,6 @@
 """The import rules and size limits of the README's Architecture section, read from the AST.
 
-Each rule has two tests: one that no *new* module breaks it (the modules that break it
-today are being reworked on other branches, and are listed), and one, marked
-``xfail(strict=True)`` while that list is not empty, that nothing breaks it at all. When
-the reworks land the strict test starts passing, fails as XPASS, and its mark and list go.
+Each rule is one test that no module breaks it.
 """
 
 from __future__ import annotations
@@ -12,21 +9,10 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pas"
 MAX_MODULE_LINES = 500
 STORE_MAY_NOT_IMPORT = ("pas.portfolio", "pas.scrapers", "pas.strategies")
-
-# Today's breaches, each fixed on another branch of issue 11 (see the reasons below).
-COMMANDS_IMPORTING_COMMANDS = {
-    "pas.commands.build",
-    "pas.commands.demo",
-    "pas.commands.risk",
-}
-STORE_IMPORTING_ABOVE = {"pas.store.base", "pas.store.mongo", "pas.store.sqlite"}
-LONG_MODULES = {"pas.store.mongo", "pas.store.sqlite", "pas.portfolio.trading"}
 
 
 def module_name(path: Path) -> str:
@@ -123,28 +109,13 @@ def test_library_never_imports_the_commands() -> None:
     assert library_importing_commands() == set()
 
 
-def test_no_new_command_imports_another_command() -> None:
-    assert commands_importing_commands() <= COMMANDS_IMPORTING_COMMANDS
-
-
-@pytest.mark.xfail(strict=True, reason="issue 11 part 3 (workflows out of the commands) is in flight")
 def test_commands_never_import_each_other() -> None:
     assert commands_importing_commands() == set()
 
 
-def test_no_new_store_module_imports_from_above_it() -> None:
-    assert store_importing_above() <= STORE_IMPORTING_ABOVE
-
-
-@pytest.mark.xfail(strict=True, reason="issue 11 part 2 (value objects to pas/models.py) is in flight")
 def test_store_never_imports_portfolio_scrapers_or_strategies() -> None:
     assert store_importing_above() == set()
 
 
-def test_no_new_module_is_over_500_lines() -> None:
-    assert long_modules() <= LONG_MODULES
-
-
-@pytest.mark.xfail(strict=True, reason="issue 11 parts 2 and 5 (store and trading splits) are in flight")
 def test_no_module_is_over_500_lines() -> None:
     assert long_modules() == set()

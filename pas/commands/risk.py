@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pas.commands._app import JsonOption, money, percent, print_json, print_table, say, state
-from pas.commands.trading import BrokerName, make_broker
+from pas.commands._wiring import BrokerName, make_broker
 from pas.errors import InputError
 
 if TYPE_CHECKING:

@@ -66,7 +66,7 @@ def run_demo_backtest() -> None:
     from pas.commands.demo import DEMO_CAPITAL, DEMO_PORTFOLIOS, WARM_UP
     from pas.demo.sample import load_sample, sample_range
     from pas.models import Portfolio, Schedule
-    from pas.portfolio.trading import TradingLimits
+    from pas.portfolio.trading.limits import TradingLimits
     from pas.store.sqlite import SqliteStore
 
     folder = Path(tempfile.mkdtemp(prefix="pas-bt-audit-"))
@@ -94,7 +94,7 @@ def run_large(tickers: int, start: date, end: date) -> None:
     from pas.commands.demo import DEMO_PORTFOLIOS
     from pas.demo.sample import load_sample
     from pas.models import Portfolio, Schedule
-    from pas.portfolio.trading import TradingLimits
+    from pas.portfolio.trading.limits import TradingLimits
     from pas.store.sqlite import SqliteStore
 
     folder = Path(tempfile.mkdtemp(prefix="pas-bt-bench-"))

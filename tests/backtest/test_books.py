@@ -13,7 +13,7 @@ import pytest
 from pas.backtest import BacktestSpec, SimulatedClock, combined_returns, completed, run_backtest, summarize
 from pas.backtest_audit import combined_gap, negative_cash_days
 from pas.models import Side
-from pas.portfolio.trading import TradingLimits
+from pas.portfolio.trading.limits import TradingLimits
 from pas.store.sqlite import SqliteStore
 from tests.backtest.conftest import DAYS, PORTFOLIOS
 

@@ -15,7 +15,8 @@ from pas.models import AppliedAllocation, Portfolio, Price, Schedule, WeightSet,
 from pas.portfolio.account import stored_accounts
 from pas.portfolio.broker.sim import SimBroker
 from pas.portfolio.rebalance import PlanRules, plan_rebalance
-from pas.portfolio.trading import TradingLimits, rebalance
+from pas.portfolio.trading.limits import TradingLimits
+from pas.portfolio.trading.run import run_rebalance
 from pas.portfolio.transfers import balance_transfers
 from pas.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
@@ -120,7 +121,7 @@ def test_no_cash_below_zero_and_transfers_balance_over_random_allocations_and_pr
             }
             for group in groups[who]:
                 before = {p: sum(f.amount for f in store.cash_flows(p)) for p in IDS}
-                out = rebalance(
+                out = run_rebalance(
                     store,
                     broker,
                     group,

@@ -131,4 +131,5 @@ def test_filling_the_plan_reaches_the_targets_within_the_rules(case: tuple) -> N
         if not plan.cash_limited and sides.get(s) is not Side.SELL:
             assert weight >= target - slack, "reaches the target unless cash ran out"
         if sides.get(s) is Side.SELL:
-            assert weight >= target - step - RULES.band or q == 0 or target == 0
+            # A sell that raises the cash buffer (rule 6) may go one buffer further down.
+            assert weight >= target - step - RULES.band - RULES.cash_buffer or q == 0 or target == 0

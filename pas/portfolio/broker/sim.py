@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Protocol
 
-from pas.errors import InputError, PasError
-from pas.portfolio.broker.base import (
+from pas.domain.broker import (
     Account,
     Asset,
     Bar,
@@ -27,8 +27,9 @@ from pas.portfolio.broker.base import (
     OrderRequest,
     OrderStatus,
 )
+from pas.errors import InputError, PasError
 from pas.portfolio.costs import CostModel
-from pas.store.base import Store
+from pas.store.interfaces import PriceStore, SimBook
 
 MARKETS = ("weekdays", "always", "closed")
 _SATURDAY = 5
@@ -38,11 +39,16 @@ class DuplicateClientOrderId(PasError):
     """The client order id was used before (the Sim broker's answer, as Alpaca's)."""
 
 
+class SimBrokerStore(SimBook, PriceStore, Protocol):
+    """What the Sim broker needs of the store: its own book, and the stored closes."""
+
+
 class SimBroker:
     """The :class:`~pas.portfolio.broker.base.Broker` of the simulation.
 
     Args:
-        store: where prices are read and the broker's own orders and fills are kept.
+        store: where prices are read and the broker's own orders and fills are kept (any
+            :class:`~pas.store.base.Store`).
         slippage_bps: basis points of the price added to buys and taken off sells.
         commission: dollars per order, charged on its fill.
         commission_per_share: dollars per share filled.
@@ -56,7 +62,7 @@ class SimBroker:
 
     def __init__(
         self,
-        store: Store,
+        store: SimBrokerStore,
         *,
         slippage_bps: Decimal = Decimal(0),
         commission: Decimal = Decimal(0),

@@ -1,0 +1,225 @@
+"""Planning a run: each portfolio's money and targets to planned orders, against the broker's prices."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_CEILING, Decimal
+
+from pas.domain.broker import Asset
+from pas.errors import InputError, RefusedError
+from pas.models import AppliedAllocation, CashFlow, Portfolio, Price
+from pas.portfolio.account import PortfolioAccount, portfolio_account
+from pas.portfolio.broker.base import Broker
+from pas.portfolio.costs import NO_COSTS, CostModel
+from pas.portfolio.ledger import build_book
+from pas.portfolio.rebalance import Plan, plan_rebalance
+from pas.portfolio.trading.limits import TradingLimits
+from pas.portfolio.transfers import CENT, balance_transfers
+from pas.schedule import market_day
+from pas.store.base import Store
+
+
+def portfolio_cash(account: PortfolioAccount) -> Decimal:
+    """A portfolio's cash in dollars, by the one account model.
+
+    Raises:
+        InputError: the portfolio has neither capital nor cash flows.
+    """
+    if account.cash is None:
+        raise InputError(
+            f"portfolio {account.portfolio} has no capital; give it some with "
+            f"`pas portfolio fund {account.portfolio} AMOUNT`"
+        )
+    return account.cash
+
+
+def allocated_capital(
+    store: Store, broker: Broker, portfolios: Sequence[Portfolio]
+) -> tuple[dict[str, Decimal], AppliedAllocation | None, Decimal]:
+    """Dollars the latest applied allocation gives each portfolio it names, with that
+    allocation and the account equity it was applied to (dollars).
+
+    A portfolio's capital is account equity × exposure × its relative weight; this takes
+    precedence over the portfolio's own capital and cash flows. Portfolios the allocation
+    does not name (or every portfolio, when none was applied) are left out, and keep
+    their own capital. The account is asked for its equity only when needed.
+    """
+    allocation = store.latest_allocation()
+    if allocation is None or not any(p.id in allocation.weights for p in portfolios):
+        return {}, None, Decimal(0)
+    equity = broker.account().equity
+    found = {p.id: allocation.capital(p.id, equity) for p in portfolios}
+    return {pid: capital for pid, capital in found.items() if capital is not None}, allocation, equity
+
+
+def _pool_gap(
+    store: Store, broker: Broker, allocation: AppliedAllocation, equity: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(surplus, deficit) of the account's pool against its target, in dollars.
+
+    The pool is the broker's cash less the ledger cash of every portfolio: money that
+    belongs to no portfolio. Its target is the account's equity less what the allocation
+    gives the portfolios it names, less the equity of those it does not name (see
+    :mod:`pas.portfolio.transfers`). Its surplus is capped at the cash it has.
+    """
+    owned, target = Decimal(0), equity
+    unnamed: dict[str, Decimal] = defaultdict(Decimal)
+    for p in store.list_portfolios():
+        flows = store.cash_flows(p.id)
+        book = build_book(store.ledger(p.id))
+        capital = allocation.capital(p.id, equity)
+        cash = Decimal(0)
+        if p.capital is not None or flows:
+            cash = (p.capital or Decimal(0)) + sum((f.amount for f in flows), Decimal(0)) - book.net_invested
+        owned += cash
+        if capital is not None:
+            target -= capital
+            continue
+        target -= cash
+        for symbol, position in book.positions.items():
+            unnamed[symbol] += position.qty
+    prices = broker.latest_prices(sorted(unnamed)) if unnamed else {}
+    target -= sum((q * prices.get(s, Decimal(0)) for s, q in unnamed.items()), Decimal(0))
+    pool = broker.account().cash - owned
+    return min(max(pool - target, Decimal(0)), max(pool, Decimal(0))), max(target - pool, Decimal(0))
+
+
+def _sized_cash(
+    store: Store,
+    broker: Broker,
+    portfolios: Sequence[Portfolio],
+    accounts: dict[str, PortfolioAccount],
+    targets: dict[str, Mapping[str, float]],
+    costs: CostModel,
+    transfers: dict[str, Decimal],
+) -> tuple[dict[str, Decimal], set[str]]:
+    """The cash each portfolio is planned with, and the portfolios the allocation names;
+    fills ``transfers`` (see :func:`plan_portfolios`).
+
+    A portfolio the allocation does not name has its ledger cash. One it names and that
+    gives is planned at its allocated equity (its sells come first and free what it
+    gives); one that receives has its ledger cash plus what it receives; one allocated
+    nothing closes every position and gives what the sales bring in, less their costs.
+    """
+    allocated, allocation, equity = allocated_capital(store, broker, portfolios)
+    cash = {p.id: portfolio_cash(accounts[p.id]) for p in portfolios if p.id not in allocated}
+    wanted, closing = {}, set()
+    for pid, capital in sorted(allocated.items()):
+        account = accounts[pid]
+        own = account.cash or Decimal(0)
+        if capital > 0:
+            have = own + sum(account.values.values(), Decimal(0))
+        else:
+            targets[pid] = {}  # no capital: close every position, give what that brings in
+            closing.add(pid)
+            capital = Decimal(0)
+            have = own + sum(
+                (
+                    v - costs.bound(account.positions[s].qty, v / account.positions[s].qty)
+                    for s, v in account.values.items()
+                ),
+                Decimal(0),
+            )
+        wanted[pid] = (capital - have).quantize(CENT, rounding=ROUND_CEILING)
+    if allocation is not None:
+        transfers.update(balance_transfers(wanted, *_pool_gap(store, broker, allocation, equity)))
+    for pid, want in wanted.items():
+        own = accounts[pid].cash or Decimal(0)
+        if pid in closing:
+            cash[pid] = own  # it sells everything, then gives what that brought in
+        else:
+            cash[pid] = own + (want if want < 0 else transfers.get(pid, Decimal(0)))
+    return cash, set(allocated)
+
+
+def plan_portfolios(
+    store: Store,
+    broker: Broker,
+    portfolios: Sequence[Portfolio],
+    limits: TradingLimits,
+    transfers: dict[str, Decimal] | None = None,
+) -> tuple[list[Plan], dict[str, bool]]:
+    """Plans every portfolio against the broker's prices and asset facts.
+
+    A portfolio's equity is its allocated capital when an applied allocation names it
+    (:func:`allocated_capital`), else its own capital plus cash flows plus P&L.
+
+    Args:
+        transfers: filled with the dollars each allocated portfolio receives (or gives,
+            when negative) toward its allocated capital: only money that is free moves,
+            and the transfers sum to zero but for what the account's pool gives or takes
+            (:mod:`pas.portfolio.transfers`). The caller records them as cash flows when
+            it trades, so that money moved between portfolios by the allocation is never
+            counted as a portfolio's return.
+
+    Returns:
+        The plans, and per ordered symbol whether it is fractionable.
+
+    Raises:
+        InputError: a portfolio has no targets, no capital or a symbol has no price.
+        RefusedError: a symbol is not tradable.
+    """
+    transfers = {} if transfers is None else transfers
+    books, targets = {}, {}
+    for p in portfolios:
+        weights = store.current_weights(p.id)
+        if weights is None:
+            raise InputError(
+                f"portfolio {p.id} has no target weights; set them with "
+                f"`pas portfolio set-weights {p.id} SYMBOL=WEIGHT...`"
+            )
+        targets[p.id] = weights.weights
+        books[p.id] = build_book(store.ledger(p.id))
+    symbols = sorted(
+        {s for b in books.values() for s in b.positions} | {s for t in targets.values() for s in t}
+    )
+    prices = broker.latest_prices(symbols)
+    today = market_day(store.clock())  # the broker's prices are today's
+    quoted = {s: Price(s, today, price) for s, price in prices.items()}
+    accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
+    costs: CostModel = getattr(broker, "costs", NO_COSTS)  # the sim broker models its costs
+    cash, allocated = _sized_cash(store, broker, portfolios, accounts, targets, costs, transfers)
+    # Asset facts are looked up only for symbols that end up ordered, once each: plan with
+    # what is known (unknown symbols as fractionable, which orders at least as much as
+    # whole shares would), look up the ordered symbols still unknown, and plan again until
+    # every ordered symbol is known. Usually two passes; each pass is pure and fast.
+    assets: dict[str, Asset] = {}
+    while True:
+        fractionable = {s: assets[s].fractionable if s in assets else True for s in symbols}
+        plans = [
+            plan_rebalance(
+                p.id,
+                {s: pos.qty for s, pos in books[p.id].positions.items()},
+                targets[p.id],
+                prices,
+                cash[p.id],
+                fractionable,
+                limits.rules,
+                costs,
+            )
+            # One the allocation funds with nothing yet (its givers were refused) has no plan.
+            if books[p.id].positions or cash[p.id] > 0 or p.id not in allocated
+            else Plan(p.id, Decimal(0), Decimal(0))
+            for p in portfolios
+        ]
+        ordered = sorted({o.symbol for plan in plans for o in plan.orders})
+        unknown = [s for s in ordered if s not in assets]
+        if not unknown:
+            break
+        assets.update((s, broker.asset(s)) for s in unknown)
+    untradable = [s for s in ordered if not assets[s].tradable and any(targets[p].get(s) for p in targets)]
+    if untradable:
+        raise RefusedError(
+            f"{', '.join(untradable)} cannot be traded at the broker; remove them from the targets"
+        )
+    fractionable = {s: assets[s].fractionable for s in ordered}
+    return plans, fractionable
+
+
+def record_transfers(store: Store, run_id: str, transfers: dict[str, Decimal]) -> None:
+    """Records allocation transfers as cash flows, once per run and portfolio (the flow id
+    is derived from both, so a resumed or repeated call adds nothing)."""
+    when = store.clock()
+    for pid, amount in sorted(transfers.items()):
+        store.add_cash_flow(CashFlow(pid, amount, when, f"alloc-{run_id}-{pid}", note="allocation"))

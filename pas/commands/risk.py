@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pas.commands._app import JsonOption, money, percent, print_json, print_table, say, state
-from pas.commands.trading import BrokerName, make_broker
+from pas.commands.trading import BrokerName, chosen_broker, make_broker
 from pas.errors import InputError
 
 if TYPE_CHECKING:
@@ -232,9 +232,11 @@ def status(
         bool, typer.Option("--update", help="Observe the account equity at the broker first.")
     ] = False,
     broker: Annotated[
-        BrokerName,
-        typer.Option("--broker", envvar="PAS_BROKER", help="Broker whose equity --update observes."),
-    ] = BrokerName.ALPACA,
+        BrokerName | None,
+        typer.Option(
+            "--broker", help="Broker whose equity --update observes. Default: PAS_BROKER, else alpaca."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """The circuit breaker: tripped or not, why and since when, the high-water mark.
@@ -247,7 +249,7 @@ def status(
     store = app_state.store
     limits = app_state.settings.breaker.limits()
     if update:
-        equity = make_broker(app_state, broker).account().equity
+        equity = make_broker(app_state, chosen_broker(app_state, broker)).account().equity
         current = observe_equity(store, equity, store.clock(), limits)
     else:
         current = store.breaker_state()

@@ -48,13 +48,19 @@ class BrokerName(StrEnum):
 
 
 BrokerOption = Annotated[
-    BrokerName,
+    BrokerName | None,
     typer.Option(
         "--broker",
-        envvar="PAS_BROKER",
-        help="alpaca (REST, needs keys) or sim (embedded paper broker over stored prices).",
+        help="alpaca (REST, needs keys) or sim (embedded paper broker over stored prices). "
+        "Default: PAS_BROKER, else alpaca.",
+        show_default=False,
     ),
 ]
+
+
+def chosen_broker(app_state: AppState, name: BrokerName | None) -> BrokerName:
+    """``--broker`` when given, else the ``PAS_BROKER`` setting (environment or settings file)."""
+    return BrokerName(app_state.settings.trading.broker) if name is None else name
 
 
 def make_broker(app_state: AppState, name: BrokerName) -> Broker:
@@ -93,7 +99,7 @@ def rebalance(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Rebalance every portfolio with targets.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; send nothing.")] = False,
-    broker: BrokerOption = BrokerName.ALPACA,
+    broker: BrokerOption = None,
     queue: Annotated[
         bool, typer.Option("--queue", help="Send even while the market is closed (orders wait for the open).")
     ] = False,
@@ -127,7 +133,7 @@ def rebalance(
 def trade(
     app_state: AppState,
     chosen: Sequence[Portfolio],
-    broker: BrokerName,
+    broker: BrokerName | None,
     *,
     dry_run: bool = False,
     queue: bool = False,
@@ -145,6 +151,7 @@ def trade(
     from pas.risk.breaker import observe_equity, refusal_message, require_untripped
 
     store = app_state.store
+    broker = chosen_broker(app_state, broker)
     gateway = make_broker(app_state, broker)
     wait = app_state.settings.trading.fill_timeout_sec if timeout is None else timeout
     details = {"portfolios": ",".join(p.id for p in chosen), "broker": broker.value, "dry_run": dry_run}
@@ -320,7 +327,7 @@ def _order_json(o: TradeOrder) -> dict[str, Any]:
     }
 
 
-def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: JsonOption = False) -> None:
+def sync(ctx: typer.Context, broker: BrokerOption = None, as_json: JsonOption = False) -> None:
     """Record fills that arrived after `pas rebalance` stopped waiting (safe to repeat).
 
     Example: pas sync --broker sim
@@ -330,6 +337,7 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
 
     app_state = state(ctx)
     store = app_state.store
+    broker = chosen_broker(app_state, broker)
     gateway = make_broker(app_state, broker)
     owner = lock_owner_name()
     with app_state.run("sync", broker=broker.value) as handle:
@@ -391,7 +399,7 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
 
 def reconcile(
     ctx: typer.Context,
-    broker: BrokerOption = BrokerName.ALPACA,
+    broker: BrokerOption = None,
     tolerance: Annotated[
         str, typer.Option(help="Shares a position may differ by before it counts.")
     ] = "0.000001",
@@ -408,7 +416,9 @@ def reconcile(
     slack = parse_decimal(tolerance, "--tolerance")
     if slack < 0:
         raise InputError(f"--tolerance must be zero or more shares, got {tolerance}")
-    totals, diffs = run_reconcile(app_state.store, make_broker(app_state, broker), slack)
+    totals, diffs = run_reconcile(
+        app_state.store, make_broker(app_state, chosen_broker(app_state, broker)), slack
+    )
     if as_json:
         print_json(
             {

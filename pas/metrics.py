@@ -40,6 +40,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pas.dates import closed_reason
 from pas.errors import InputError, StaleDataError
 from pas.models import (
     UNITS_PER_ONE,
@@ -189,12 +190,17 @@ def portfolio_start(portfolio: Portfolio, fills: Sequence[Fill], flows: Sequence
 def check_posted(
     rows: Sequence[PostedRow],
     *,
-    start: date,
+    start: date | None,
     today: date,
     existing: set[date],
     replace: bool,
 ) -> None:
-    """Refuses rows dated in the future, before ``start``, or already stored without ``replace``.
+    """Refuses rows dated in the future, on a day the NYSE is closed, before ``start``, or
+    already stored without ``replace``.
+
+    Args:
+        start: the first day the portfolio existed; None to backfill a track record kept
+            before it (``pas metrics post --backfill``).
 
     Raises:
         InputError: listing the bad days (nothing was written).
@@ -203,8 +209,13 @@ def check_posted(
     for row in rows:
         if row.day > today:
             problems.append(f"{row.day} is in the future (today is {today})")
-        elif row.day < start:
-            problems.append(f"{row.day} is before the portfolio existed ({start})")
+        elif closed := closed_reason(row.day):
+            problems.append(f"{row.day} is {closed}, not an NYSE trading day")
+        elif start is not None and row.day < start:
+            problems.append(
+                f"{row.day} is before the portfolio existed ({start}); add --backfill to post "
+                "a track record from before it"
+            )
         elif row.day in existing and not replace:
             problems.append(f"{row.day} is already posted (add --replace to overwrite it)")
     if problems:

@@ -27,7 +27,7 @@ def import_(
     from pas.portfolio.imports import read_prices
 
     app_state = state(ctx)
-    prices = read_prices(file)
+    prices = read_prices(file, now=app_state.store.clock())
     with app_state.run("prices import", file=str(file), rows=len(prices)):
         written = app_state.store.upsert_prices(prices)
     symbols = len({p.symbol for p in prices})

@@ -173,6 +173,11 @@ def say(message: str) -> None:
     console().print(message, highlight=False)
 
 
+def warn(message: str) -> None:
+    """A warning on stderr (kept out of ``--json`` output): ``warning: …``."""
+    err_console().print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
 def money(value: Decimal | None, places: int = 2) -> str:
     """Dollars with thousands separators, blank when unknown."""
     if value is None:

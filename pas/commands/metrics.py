@@ -143,7 +143,9 @@ def _report_updates(results: list[dict[str, Any]], as_json: bool) -> None:
         return
     for r in results:
         if r.get("error"):
-            err_console().print(f"{r['portfolio']}: {r['error']}", markup=False, highlight=False)
+            err_console().print(
+                f"{r['portfolio']}: {r['error']}", markup=False, highlight=False, soft_wrap=True
+            )
         elif r["written"]:
             say(f"{r['portfolio']}: {r['written']} new day(s), {r['first']} to {r['last']}")
         else:
@@ -153,7 +155,10 @@ def _report_updates(results: list[dict[str, Any]], as_json: bool) -> None:
 def _update_one(app_state: AppState, portfolio: Portfolio) -> dict[str, Any]:
     from pas.metrics import update_metrics
 
-    done = update_metrics(app_state.store, portfolio, app_state.settings.data.benchmark)
+    data = app_state.settings.data
+    done = update_metrics(
+        app_state.store, portfolio, data.benchmark, max_stale_days=data.price_max_stale_days
+    )
     if not done.written:
         return {"portfolio": portfolio.id, "written": 0}
     return {"portfolio": portfolio.id, "written": done.written, "first": done.first, "last": done.last}

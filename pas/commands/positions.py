@@ -15,6 +15,7 @@ from pas.commands._app import (
     print_table,
     say,
     state,
+    warn,
 )
 
 
@@ -30,7 +31,9 @@ def positions(
 
     Example: pas positions lobby --json
     """
+    from pas.freshness import describe, stale_closes
     from pas.portfolio.ledger import build_book
+    from pas.schedule import market_day
 
     app_state = state(ctx)
     portfolio = app_state.portfolio(portfolio_id)
@@ -39,6 +42,12 @@ def positions(
     book = book.priced(store.latest_prices(book.positions))
     equity = book.equity(portfolio.capital)
     weights = book.weights(equity)
+    today, max_days = market_day(store.clock()), app_state.settings.data.price_max_stale_days
+    newest = {s: p.last_price.day for s, p in book.positions.items() if p.last_price is not None}
+    stale = stale_closes(newest, today, max_days)
+    if stale:
+        warn(f"stale closes: {describe(stale, today, max_days)}; run `pas prices fetch`")
+    stale_symbols = {c.symbol for c in stale}
     if as_json:
         print_json(
             {
@@ -57,6 +66,7 @@ def positions(
                         "cost_basis": p.cost_basis,
                         "last_price": None if p.last_price is None else p.last_price.close,
                         "price_date": None if p.last_price is None else p.last_price.day,
+                        "price_stale": p.symbol in stale_symbols,
                         "market_value": p.market_value,
                         "weight": weights.get(p.symbol),
                         "unrealized_pnl": p.unrealized_pnl,
@@ -75,7 +85,9 @@ def positions(
             number(p.qty),
             money(p.avg_cost, 4),
             "" if p.last_price is None else money(p.last_price.close, 4),
-            "" if p.last_price is None else p.last_price.day,
+            ""
+            if p.last_price is None
+            else f"{p.last_price.day}{' stale' if p.symbol in stale_symbols else ''}",
             money(p.market_value),
             percent(weights.get(p.symbol)),
             money(p.unrealized_pnl),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pas.commands._app import AppState, JsonOption, money, number, print_json, print_table, say, state
+from pas.commands._waiting import interrupted_message, wait_display
 from pas.errors import InputError, PasError, RefusedError
 
 if TYPE_CHECKING:
@@ -70,7 +71,11 @@ def make_broker(app_state: AppState, name: BrokerName) -> Broker:
         from pas.portfolio.broker.sim import SimBroker
 
         return SimBroker(
-            app_state.store, **settings.sim.costs(), cash=settings.sim.cash, market=settings.sim.market
+            app_state.store,
+            **settings.sim.costs(),
+            cash=settings.sim.cash,
+            market=settings.sim.market,
+            max_stale_days=settings.data.price_max_stale_days,
         )
     from pas.portfolio.broker.alpaca import alpaca_from_settings
 
@@ -168,20 +173,25 @@ def trade(
             require_untripped(breaker)
 
     with app_state.run("rebalance", **details) as handle:
-        outcome = run_rebalance(
-            store,
-            gateway,
-            list(chosen),
-            app_state.settings.trading.limits(),
-            run_id=handle.run_id,
-            dry_run=dry_run,
-            queue=queue,
-            timeout_sec=wait,
-            poll_sec=app_state.settings.trading.fill_poll_sec,
-            sleep=_pause,
-            after_submit=_fault_hook(),
-            guard=guard,
-        )
+        with wait_display(as_json or dry_run) as display:
+            try:
+                outcome = run_rebalance(
+                    store,
+                    gateway,
+                    list(chosen),
+                    app_state.settings.trading.limits(),
+                    run_id=handle.run_id,
+                    dry_run=dry_run,
+                    queue=queue,
+                    timeout_sec=wait,
+                    poll_sec=app_state.settings.trading.fill_poll_sec,
+                    sleep=_pause,
+                    after_submit=_fault_hook(),
+                    guard=guard,
+                    progress=display.update,
+                )
+            except KeyboardInterrupt:
+                raise PasError(interrupted_message(store, display, handle.run_id)) from None
         handle.details.update(
             trade_run=outcome.run_id, orders=len(outcome.orders), fills=outcome.fills_recorded
         )

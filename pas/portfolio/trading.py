@@ -44,6 +44,7 @@ from pas.models import (
 from pas.portfolio.broker.base import Account, Asset, Broker, BrokerFill, Order, OrderRequest
 from pas.portfolio.ledger import build_book
 from pas.portfolio.netting import net_orders, split_units
+from pas.portfolio.progress import Progress, run_progress
 from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance
 from pas.store.base import Store
 
@@ -320,6 +321,7 @@ def rebalance(
     owner: str | None = None,
     after_submit: AfterSubmit | None = None,
     guard: AccountGuard | None = None,
+    progress: Progress | None = None,
 ) -> RebalanceOutcome:
     """Rebalances portfolios at a broker, or resumes a run that did not finish sending.
 
@@ -337,6 +339,7 @@ def rebalance(
         after_submit: called after each order is accepted (a fault-injection seam).
         guard: called with the broker account before any order is sent, in a dry run
             too (see :data:`AccountGuard`).
+        progress: called with the run's state after each poll while waiting for fills.
 
     Raises:
         LockHeldError: another trading run is going on.
@@ -364,6 +367,8 @@ def rebalance(
         while True:
             recorded, pending = settle(store, broker, pending)
             outcome.fills_recorded += recorded
+            if progress is not None:
+                progress(run_progress(store, outcome.run_id))
             if not pending or store.clock() >= deadline or waited >= timeout_sec:
                 break
             sleep(poll_sec)

@@ -45,6 +45,6 @@ def open_error(path: Path, exc: OSError | sqlite3.Error) -> str:
     if isinstance(exc, OSError) or any(marker in text for marker in _NOT_WRITABLE):
         return (
             f"cannot open the embedded database {path} ({text}); check that PAS_HOME "
-            "points to a directory you can write to"
+            "points to a writable directory"
         )
     return f"cannot open the embedded database {path} ({text}); run with --debug for the details"

@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 from pas.allocation import (
     METHODS,
     SCORE_BLEND,
+    SIZERS,
     allocate,
     compute_weights,
     covariance,
     project_capped_simplex,
     risk_parity_weights,
 )
+from pas.allocation.methods import EQUAL
 from pas.errors import InputError
 from pas.models import DailyMetric, TrailingStats
 from pas.store.base import Store
@@ -206,6 +208,10 @@ def test_volatility_target_scales_exposure_down_only() -> None:
     assert hot.final()["a"] == pytest.approx(0.5 * hot.exposure)
 
 
+@pytest.mark.mongoeco_skip(
+    "its daily metrics take longer than the store's fixed 30 s socket timeout through the Python "
+    "wire server on a loaded machine (issue 16: the timeout is to become a setting)"
+)
 def test_allocate_reads_the_store_without_look_ahead(store: Store) -> None:
     rng = np.random.default_rng(6)
     start = date(2025, 1, 1)
@@ -225,3 +231,9 @@ def test_allocate_reads_the_store_without_look_ahead(store: Store) -> None:
     store.put_trailing_stats([TrailingStats("a", as_of + timedelta(days=1), "252", {"sharpe_ratio": 9.0})])
     assert allocate(store, ["a", "b"], as_of, method="inverse_vol") == before
     assert before.allocation.weights["a"] > 0.7
+
+
+def test_every_configured_method_has_a_sizer_or_is_the_equal_share() -> None:
+    # The registry and the names ALLOCATION_METHOD accepts must not drift apart: a name
+    # without a sizer would fail only when a user picks it.
+    assert set(METHODS) == {EQUAL, *SIZERS}

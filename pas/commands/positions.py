@@ -26,24 +26,22 @@ def positions(
 ) -> None:
     """Show a portfolio's positions: quantity, average cost, and value where a price is stored.
 
-    Weights are of the portfolio's equity (capital plus P&L) when it has a capital, else of
-    the positions' total market value.
+    Weights are of the portfolio's equity (cash plus market value, where cash is capital plus
+    cash flows less what the fills consumed) when it has money, else of the positions'
+    total market value.
 
     Example: pas positions lobby --json
     """
     from pas.freshness import describe, stale_closes
-    from pas.portfolio.ledger import build_book
+    from pas.portfolio.account import stored_accounts
     from pas.schedule import market_day
 
     app_state = state(ctx)
-    portfolio = app_state.portfolio(portfolio_id)
     store = app_state.store
-    book = build_book(store.ledger(portfolio_id))
-    book = book.priced(store.latest_prices(book.positions))
-    equity = book.equity(portfolio.capital)
-    weights = book.weights(equity)
+    (account,) = stored_accounts(store, [app_state.portfolio(portfolio_id)])
+    weights = account.weights
     today, max_days = market_day(store.clock()), app_state.settings.data.price_max_stale_days
-    newest = {s: p.last_price.day for s, p in book.positions.items() if p.last_price is not None}
+    newest = {s: p.last_price.day for s, p in account.positions.items() if p.last_price is not None}
     stale = stale_closes(newest, today, max_days)
     if stale:
         warn(f"stale closes: {describe(stale, today, max_days)}; run `pas prices fetch`")
@@ -52,12 +50,13 @@ def positions(
         print_json(
             {
                 "portfolio": portfolio_id,
-                "capital": portfolio.capital,
-                "cash": book.cash(portfolio.capital),
-                "equity": equity,
-                "market_value": book.market_value,
-                "realized_pnl": book.realized_pnl,
-                "commissions": book.commissions,
+                "capital": account.capital,
+                "funded": account.funded,
+                "cash": account.cash,
+                "equity": account.equity,
+                "market_value": account.market_value,
+                "realized_pnl": account.realized_pnl,
+                "commissions": account.commissions,
                 "positions": [
                     {
                         "symbol": p.symbol,
@@ -71,13 +70,13 @@ def positions(
                         "weight": weights.get(p.symbol),
                         "unrealized_pnl": p.unrealized_pnl,
                     }
-                    for p in book.positions.values()
+                    for p in account.positions.values()
                 ],
             }
         )
         return
-    if not book.positions:
-        say(f"{portfolio_id} holds no positions (realised P&L {money(book.realized_pnl)})")
+    if not account.positions:
+        say(f"{portfolio_id} holds no positions (realised P&L {money(account.realized_pnl)})")
         return
     rows = [
         (
@@ -92,7 +91,7 @@ def positions(
             percent(weights.get(p.symbol)),
             money(p.unrealized_pnl),
         )
-        for p in book.positions.values()
+        for p in account.positions.values()
     ]
     print_table(
         f"Positions of {portfolio_id}",
@@ -109,9 +108,9 @@ def positions(
         rows,
         right=["qty", "avg cost", "last price", "market value", "weight", "unrealised P&L"],
     )
-    summary = [f"realised P&L {money(book.realized_pnl)}", f"commissions {money(book.commissions)}"]
-    if book.market_value is not None:
-        summary.insert(0, f"market value {money(book.market_value)}")
-    if equity is not None:
-        summary.append(f"cash {money(book.cash(portfolio.capital))}, equity {money(equity)}")
+    summary = [f"realised P&L {money(account.realized_pnl)}", f"commissions {money(account.commissions)}"]
+    if account.market_value is not None:
+        summary.insert(0, f"market value {money(account.market_value)}")
+    if account.equity is not None:
+        summary.append(f"cash {money(account.cash)}, equity {money(account.equity)}")
     say("; ".join(summary))

@@ -18,6 +18,11 @@ DEFAULT_QUIVER_AUTH_SCHEME = "Token"
 DEFAULT_QUIVER_CACHE_TTL_SEC = 6 * 3600.0
 # Bulk endpoints take tens of seconds to answer; anything slower is treated as a timeout.
 DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
+# Where the wiki dataset comes from: Quiver's wiki endpoints are gone from its schema, so
+# Wikimedia's own Pageviews API is the default (see pas/scrapers/wikimedia.py).
+WIKI_SOURCES = ("wikimedia", "quiver")
+DEFAULT_WIKI_SOURCE = "wikimedia"
+WIKIMEDIA_BASE_URL = "https://wikimedia.org/api/rest_v1"
 # Seconds pas waits for each Alpaca answer (connect and read); see broker/alpaca.py.
 DEFAULT_ALPACA_TIMEOUT_SEC = 10.0
 DEFAULT_MIN_ALLOCATION = Decimal(0)  # fractions of the book

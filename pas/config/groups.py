@@ -42,8 +42,10 @@ from pas.config.defaults import (
     DEFAULT_SIM_COMMISSION,
     DEFAULT_SIM_MARKET,
     DEFAULT_SIM_SLIPPAGE_BPS,
+    DEFAULT_WIKI_SOURCE,
     PAPER_BASE_URL,
     QUIVER_BASE_URL,
+    WIKIMEDIA_BASE_URL,
 )
 from pas.errors import ConfigError
 
@@ -138,6 +140,23 @@ class QuiverSettings:
             cache_ttl_sec=self.cache_ttl_sec,
             timeout_sec=self.timeout_sec,
         )
+
+
+@dataclass(frozen=True)
+class WikiSettings:
+    """Where the wiki dataset comes from (see pas/scrapers/wikimedia.py).
+
+    Attributes:
+        source: ``wikimedia`` (its Pageviews API) or ``quiver``.
+        wikimedia_base_url: the Wikimedia REST API's base URL.
+        articles: the user's ticker -> article CSV; None for the map bundled with pas.
+        contact: the operator's email or URL, added to the User-Agent.
+    """
+
+    source: str = DEFAULT_WIKI_SOURCE
+    wikimedia_base_url: str = WIKIMEDIA_BASE_URL
+    articles: Path | None = None
+    contact: str | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from pas.models import (
     CashFlow,
     Fill,
     Portfolio,
+    Price,
     Side,
     TradeOrder,
     TradeOrderStatus,
@@ -41,11 +42,13 @@ from pas.models import (
     parse_ts,
     to_units,
 )
+from pas.portfolio.account import PortfolioAccount, portfolio_account
 from pas.portfolio.broker.base import Account, Asset, Broker, BrokerFill, Order, OrderRequest
 from pas.portfolio.ledger import build_book
 from pas.portfolio.netting import net_orders, split_units
 from pas.portfolio.progress import Progress, run_progress
 from pas.portfolio.rebalance import Plan, PlanRules, plan_rebalance
+from pas.schedule import market_day
 from pas.store.base import Store
 
 LOCK_NAME = "trading"
@@ -134,24 +137,18 @@ def acquire_trading_lock(store: Store, owner: str, ttl_sec: float) -> None:
 
 
 # -- planning --------------------------------------------------------------------------
-def portfolio_cash(store: Store, portfolio: Portfolio, net_invested: Decimal) -> Decimal:
-    """Capital plus net cash flows less what the fills consumed, in dollars.
+def portfolio_cash(account: PortfolioAccount) -> Decimal:
+    """A portfolio's cash in dollars, by the one account model.
 
     Raises:
-        InputError: the portfolio has neither capital nor deposits.
+        InputError: the portfolio has neither capital nor cash flows.
     """
-    flows = store.cash_flows(portfolio.id)
-    if portfolio.capital is None and not flows:
+    if account.cash is None:
         raise InputError(
-            f"portfolio {portfolio.id} has no capital; give it some with "
-            f"`pas portfolio fund {portfolio.id} AMOUNT`"
+            f"portfolio {account.portfolio} has no capital; give it some with "
+            f"`pas portfolio fund {account.portfolio} AMOUNT`"
         )
-    return _funded(portfolio, flows) - net_invested
-
-
-def _funded(portfolio: Portfolio, flows: Sequence[CashFlow]) -> Decimal:
-    """Capital plus net cash flows, in dollars (no capital counts as zero)."""
-    return (portfolio.capital or Decimal(0)) + sum((f.amount for f in flows), Decimal(0))
+    return account.cash
 
 
 def allocated_capital(store: Store, broker: Broker, portfolios: Sequence[Portfolio]) -> dict[str, Decimal]:
@@ -211,19 +208,20 @@ def plan_portfolios(
         {s for b in books.values() for s in b.positions} | {s for t in targets.values() for s in t}
     )
     prices = broker.latest_prices(symbols)
+    today = market_day(store.clock())  # the broker's prices are today's
+    quoted = {s: Price(s, today, price) for s, price in prices.items()}
+    accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
     cash = {}
     allocated = allocated_capital(store, broker, portfolios)
     for p in portfolios:
         capital = allocated.get(p.id)
         if capital is None:
-            cash[p.id] = portfolio_cash(store, p, books[p.id].net_invested)
+            cash[p.id] = portfolio_cash(accounts[p.id])
             continue
         # Sized by the applied allocation: equity (cash + holdings) is the allocated capital.
-        held = sum(
-            (pos.qty * prices[s] for s, pos in books[p.id].positions.items() if s in prices), Decimal(0)
-        )
+        held = sum(accounts[p.id].values.values(), Decimal(0))
         cash[p.id] = capital - held if capital > 0 else Decimal(0)
-        ledger_equity = _funded(p, store.cash_flows(p.id)) - books[p.id].net_invested + held
+        ledger_equity = (accounts[p.id].cash or Decimal(0)) + held
         moved = (max(capital, Decimal(0)) - ledger_equity).quantize(Decimal("0.01"))
         if moved:
             transfers[p.id] = moved

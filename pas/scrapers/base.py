@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from pas.errors import PasError
 from pas.models import SYMBOL_RE
 from pas.records import Record
 
@@ -28,6 +29,10 @@ MAX_TEXT = 20_000
 MAX_AMOUNT = Decimal(10) ** 15
 
 Row = Mapping[str, Any]
+
+
+class SourceError(PasError):
+    """A data source other than Quiver did not give a dataset; the scrape reports it failed."""
 
 
 class Reject(Exception):
@@ -49,7 +54,8 @@ class FetchPlan:
     today: date
 
 
-Fetcher = Callable[["QuiverClient", FetchPlan], Iterator[Sequence[Any]]]
+# The first argument is the client of the dataset's source (QuiverClient, WikimediaClient).
+Fetcher = Callable[[Any, FetchPlan], Iterator[Sequence[Any]]]
 
 
 @dataclass(frozen=True)

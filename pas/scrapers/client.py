@@ -18,19 +18,19 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pas.errors import PasError
+from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, server_wait, with_retries
 from pas.store.base import Clock, Store, system_clock
 
 if TYPE_CHECKING:
     import requests
-    from tenacity import RetryCallState
 
-# Statuses worth another try: rate limited (429) and server-side trouble (5xx).
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Tries per request before giving up (the first one included).
 MAX_TRIES = 6
-# Backoff: 2 s, 4 s, 8 s... plus up to 1 s of jitter, at most 120 s; Retry-After wins.
-BACKOFF_INITIAL_SEC = 2.0
-BACKOFF_MAX_SEC = 120.0
+# Backoff: 2 s, 4 s, 8 s... plus up to 1 s of jitter, at most 120 s; a pause the server
+# asks for (Retry-After, or "wait N seconds" in the body) wins, up to 10 minutes.
+RETRY_POLICY = RetryPolicy(
+    attempts=MAX_TRIES, initial_sec=2.0, max_sec=120.0, jitter_sec=1.0, max_server_wait_sec=600.0
+)
 # Connecting should be quick even when answering is slow.
 CONNECT_TIMEOUT_SEC = 10.0
 DEFAULT_PAGE_SIZE = 500
@@ -43,8 +43,6 @@ BODY_EXCERPT = 120
 _SECONDS_RE = re.compile(r"(\d+(?:\.\d+)?)\s*seconds?", re.IGNORECASE)
 _OVERLOAD_MARKERS = ("queuepool", "gateway")
 _UPGRADE_MARKER = "upgrade your subscription plan"
-
-Sleep = Callable[[float], None]
 
 
 class QuiverError(PasError):
@@ -61,15 +59,6 @@ class QuiverEntitlementError(QuiverError):
 
 class QuiverUnavailableError(QuiverError):
     """The endpoint does not exist (404), e.g. a discontinued dataset."""
-
-
-class _Retryable(Exception):
-    """A failure worth another try; ``wait`` is the server's requested pause, if any."""
-
-    def __init__(self, reason: str, wait: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.wait = wait
 
 
 @dataclass
@@ -164,22 +153,13 @@ class QuiverClient:
             self.on_request(path)
 
     def _fetch(self, url: str, query: Mapping[str, str], what: str) -> str:
-        from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
-
-        retrying = Retrying(
-            sleep=self._sleep_counted,
-            stop=stop_after_attempt(MAX_TRIES),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Retryable),
-            before_sleep=self._count_retry,
-        )
         try:
-            return str(retrying(self._attempt, url, query, what))
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
-            reason = last.reason if isinstance(last, _Retryable) else str(last)
+            return with_retries(
+                lambda: self._attempt(url, query, what), RETRY_POLICY, self._retry_sleep, self.rng
+            )
+        except Transient as exc:
             raise QuiverError(
-                f"QuiverQuant kept failing for {what} ({reason}) after {MAX_TRIES} tries; "
+                f"QuiverQuant kept failing for {what} ({exc.reason}) after {MAX_TRIES} tries; "
                 "try again later (pas scrape resumes where it stopped)"
             ) from None
 
@@ -199,12 +179,12 @@ class QuiverClient:
                 timeout=(CONNECT_TIMEOUT_SEC, self.timeout_sec),
             )
         except requests.Timeout:
-            raise _Retryable(f"no answer within {self.timeout_sec:g} s") from None
+            raise Transient(f"no answer within {self.timeout_sec:g} s") from None
         except requests.ConnectionError as exc:
-            raise _Retryable(f"connection failed: {type(exc).__name__}") from None
+            raise Transient(f"connection failed: {type(exc).__name__}") from None
         finally:
             self._notify(url)
-        return _check(response, what)
+        return _check(response, what, self.clock())
 
     def _wait_for_slot(self) -> None:
         if self.rate_sec <= 0:
@@ -216,19 +196,10 @@ class QuiverClient:
             self.stats.waited_sec += delay
             self.sleep(delay)
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.wait is not None:
-            return float(min(exc.wait, BACKOFF_MAX_SEC * 5))
-        backoff = BACKOFF_INITIAL_SEC * 2 ** (state.attempt_number - 1)
-        return float(min(BACKOFF_MAX_SEC, backoff) + self.rng.uniform(0, 1))
-
-    def _sleep_counted(self, seconds: float) -> None:
+    def _retry_sleep(self, seconds: float) -> None:
+        self.stats.retries += 1
         self.stats.waited_sec += seconds
         self.sleep(seconds)
-
-    def _count_retry(self, state: RetryCallState) -> None:
-        self.stats.retries += 1
 
 
 def cache_key(url: str, query: Mapping[str, str]) -> str:
@@ -237,8 +208,8 @@ def cache_key(url: str, query: Mapping[str, str]) -> str:
     return "quiver:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _check(response: requests.Response, what: str) -> str:
-    """The body of a usable answer, or the right error for a failed one."""
+def _check(response: requests.Response, what: str, now: datetime) -> str:
+    """The body of a usable answer, or the right error for a failed one (``now``: for Retry-After)."""
     status = response.status_code
     text = response.text
     message = _error_text(text)
@@ -259,11 +230,11 @@ def _check(response: requests.Response, what: str) -> str:
         )
     if status != 200 or _is_error_string(text):
         seconds = _SECONDS_RE.search(message)
-        retry_after = _retry_after(response.headers.get("Retry-After"))
+        retry_after = server_wait(response.headers, now)
         overloaded = seconds is not None or any(m in lowered for m in _OVERLOAD_MARKERS)
         if status in RETRY_STATUSES or overloaded:
             wait = retry_after if retry_after is not None else (float(seconds.group(1)) if seconds else None)
-            raise _Retryable(f"HTTP {status}: {message[:BODY_EXCERPT]}", wait)
+            raise Transient(f"HTTP {status}: {message[:BODY_EXCERPT]}", wait)
         raise QuiverError(f"QuiverQuant answered {what} with HTTP {status}: {message[:BODY_EXCERPT]}")
     try:
         json.loads(text)
@@ -293,21 +264,6 @@ def _is_error_string(text: str) -> bool:
     """Quiver sometimes answers 200 with a bare JSON string: an error, never data."""
     stripped = text.lstrip()
     return stripped.startswith('"')
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
 
 
 def _kind(value: Any) -> str:

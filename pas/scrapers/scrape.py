@@ -7,21 +7,34 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pas.records import Record, UpsertCounts, natural_key
-from pas.scrapers.base import Dataset, FetchPlan, Reject
+from pas.scrapers.base import Dataset, FetchPlan, Reject, SourceError
 from pas.scrapers.client import (
+    ClientStats,
     QuiverAuthError,
-    QuiverClient,
     QuiverError,
     QuiverUnavailableError,
 )
-from pas.store.base import Store
+from pas.store.base import Clock, Store
 
 # An incremental scrape asks again for rows public up to this long before the newest one
-# stored: Quiver adds late rows and revises recent ones.
+# stored: Quiver adds late rows and revises recent ones (and Wikimedia loads days late).
 OVERLAP = timedelta(days=7)
+
+
+class SourceClient(Protocol):
+    """What a scrape needs of a dataset's client (QuiverClient, WikimediaClient)."""
+
+    @property
+    def stats(self) -> ClientStats: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def refresh(self) -> bool: ...
+    @property
+    def cache_ttl_sec(self) -> float: ...
 
 
 @dataclass
@@ -57,7 +70,7 @@ class ScrapeResult:
 
 def scrape(
     dataset: Dataset,
-    client: QuiverClient,
+    client: SourceClient,
     store: Store,
     *,
     tickers: Sequence[str] = (),
@@ -124,7 +137,7 @@ def scrape(
         raise
     except QuiverUnavailableError as exc:
         result.status, result.message = "unavailable", str(exc)
-    except QuiverError as exc:
+    except (QuiverError, SourceError) as exc:
         result.status, result.message = "failed", str(exc)
     finally:
         result.requests = client.stats.requests - requests_before

@@ -29,6 +29,7 @@ def env(tmp_path: Path, fake: FakeQuiver, **extra: str) -> dict[str, str]:
         "QUIVER_API_KEY": API_KEY,
         "QUIVER_BASE_URL": fake.url,
         "QUIVER_RATE_SEC": "0",
+        "WIKI_SOURCE": "quiver",  # these tests are of Quiver's datasets (test_scrape_wikimedia.py: the other)
         **extra,
     }
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -96,6 +98,19 @@ def test_429_honours_retry_after(client: QuiverClient, fake: FakeQuiver, sleeper
     assert client.get("live/wikipedia") == ROWS
     assert sleeper.calls == [17.0]
     assert client.stats.retries == 1
+
+
+def test_retry_after_as_a_date_is_measured_on_the_injected_clock(
+    client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper, clock: FakeClock
+) -> None:
+    # Measuring on the machine's clock made the pause depend on when the test ran (and a
+    # backtest's simulated time on the real one).
+    client.rate_sec = 0
+    fake.rows["live/wikipedia"] = ROWS
+    when = format_datetime(clock() + timedelta(seconds=40), usegmt=True)
+    fake.fault("live/wikipedia", Fault(429, {"detail": "Request was throttled."}, {"Retry-After": when}))
+    assert client.get("live/wikipedia") == ROWS
+    assert sleeper.calls == [40.0]
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,10 @@ def test_the_sync_cursor_is_per_broker_and_moves(store: Store) -> None:
     assert store.sync_cursor("sim") == (T0, "s1")
 
 
+@pytest.mark.not_over_the_wire(
+    "patches store._db.trade_runs.insert_one, which real pymongo defeats (each attribute access "
+    "makes a new Collection); being rewritten to inject the fault at a seam the store owns"
+)
 def test_a_run_is_never_stored_without_its_orders(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A crash between the two writes (Mongo) leaves orphan planned orders, never a run;
     the next run sweeps them. SQLite writes both in one transaction."""

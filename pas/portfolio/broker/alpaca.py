@@ -13,7 +13,8 @@ Endpoints (confirmed against Alpaca's API reference and alpaca-py's clients):
   "next_page_token"}``).
 
 Money in trading answers is JSON strings; in data answers JSON numbers, which are parsed
-as :class:`~decimal.Decimal` so no close goes through a float.
+as :class:`~decimal.Decimal` so no close goes through a float
+(:mod:`pas.portfolio.broker.alpaca_wire` holds the wire formats).
 
 Retries: GETs (and the look-ups after an order POST) are retried on 429 and 5xx, on
 timeouts and on dropped connections, with exponential backoff and jitter, waiting as
@@ -27,17 +28,16 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from email.utils import parsedate_to_datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import tenacity
 
 from pas.config import PAPER_BASE_URL, AlpacaSettings
 from pas.errors import ConfigError, NotFoundError
-from pas.models import Side, utc
+from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, server_wait, with_retries
+from pas.portfolio.broker import alpaca_wire as wire
 from pas.portfolio.broker.base import (
     Account,
     Asset,
@@ -47,7 +47,6 @@ from pas.portfolio.broker.base import (
     MarketClock,
     Order,
     OrderRequest,
-    OrderStatus,
 )
 from pas.portfolio.broker.errors import (
     BrokerAuthError,
@@ -60,15 +59,13 @@ from pas.store.base import Clock, system_clock
 # Seconds to connect and to wait for each answer; Alpaca answers in well under a second,
 # and a cron job must not hang on a dead connection.
 DEFAULT_TIMEOUT = 10.0
-# 429: rate limited (200 requests a minute on trading). 500/502/503/504: Alpaca's servers
-# or gateways failing for a moment. Both clear up on their own; other 4xx never do.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_ATTEMPTS = 5
-BACKOFF_INITIAL_SEC = 0.5
-BACKOFF_MAX_SEC = 30.0
-BACKOFF_JITTER_SEC = 0.5
-# A server asking for a longer pause than this is treated as down rather than waited for.
-MAX_SERVER_WAIT_SEC = 120.0
+# Reads are retried on RETRY_STATUSES (429 comes at 200 requests a minute on trading):
+# 0.5 s, 1 s, 2 s... plus up to 0.5 s of jitter; a server asking for a longer pause than
+# 120 s is waited for only that long.
+RETRY_POLICY = RetryPolicy(
+    attempts=MAX_ATTEMPTS, initial_sec=0.5, max_sec=30.0, jitter_sec=0.5, max_server_wait_sec=120.0
+)
 ORDERS_LIMIT = 500  # Alpaca's maximum for GET /v2/orders
 ACTIVITIES_PAGE_SIZE = 100  # Alpaca's maximum for account activities
 BARS_PAGE_LIMIT = 10000  # Alpaca's maximum bars per data page
@@ -76,29 +73,13 @@ BARS_PAGE_LIMIT = 10000  # Alpaca's maximum bars per data page
 SYMBOLS_PER_REQUEST = 100
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
-# Phrases of Alpaca's refusals, mapped to OrderRejected.reason.
-_REJECT_REASONS = (
-    ("client_order_id must be unique", "duplicate"),
-    ("wash trade", "wash_trade"),
-    ("buying power", "buying_power"),
-    ("insufficient qty", "insufficient_qty"),
-)
-# Alpaca statuses outside OrderStatus; none of them is final, so polling continues.
-_OTHER_OPEN_STATUSES = frozenset(
-    {"held", "suspended", "calculated", "stopped", "pending_replace", "accepted_for_bidding"}
-)
 
-Sleep = Callable[[float], None]
-
-
-class _Transient(Exception):
-    """One attempt failed in a way that may clear up (retryable status, timeout, drop)."""
+class _Transient(Transient):
+    """A failed attempt that may clear up, with Alpaca's status and message if it answered."""
 
     def __init__(self, what: str, status: int | None, wait: float | None, message: str = "") -> None:
-        super().__init__(what)
-        self.what = what
+        super().__init__(what, wait)
         self.status = status
-        self.wait = wait
         self.message = message
 
 
@@ -139,6 +120,7 @@ class AlpacaBroker:
         self.timeout = timeout
         self._sleep = sleep if sleep is not None else _system_sleep
         self._clock = clock
+        self._rng = random.Random()
         self.activities_page_size = ACTIVITIES_PAGE_SIZE
         self.bars_page_limit = BARS_PAGE_LIMIT
 
@@ -149,9 +131,9 @@ class AlpacaBroker:
     def account(self) -> Account:
         data = self._get("/v2/account")
         return Account(
-            equity=_dec(data, "equity"),
-            cash=_dec(data, "cash"),
-            buying_power=_dec(data, "buying_power"),
+            equity=wire.decimal_field(data, "equity"),
+            cash=wire.decimal_field(data, "cash"),
+            buying_power=wire.decimal_field(data, "buying_power"),
             blocked=bool(data.get("trading_blocked")) or bool(data.get("account_blocked")),
             currency=str(data.get("currency") or "USD"),
         )
@@ -159,10 +141,10 @@ class AlpacaBroker:
     def clock(self) -> MarketClock:
         data = self._get("/v2/clock")
         return MarketClock(
-            timestamp=_ts(data, "timestamp"),
+            timestamp=wire.time_field(data, "timestamp"),
             is_open=bool(data.get("is_open")),
-            next_open=_ts(data, "next_open"),
-            next_close=_ts(data, "next_close"),
+            next_open=wire.time_field(data, "next_open"),
+            next_close=wire.time_field(data, "next_close"),
         )
 
     def asset(self, symbol: str) -> Asset:
@@ -193,7 +175,7 @@ class AlpacaBroker:
         """
         body = {
             "symbol": request.symbol,
-            "qty": _wire_qty(request.qty),
+            "qty": wire.qty_param(request.qty),
             "side": request.side.value,
             "type": "market",
             "time_in_force": request.time_in_force,
@@ -207,7 +189,7 @@ class AlpacaBroker:
             if found is not None:
                 return found
             raise OrderOutcomeUnknown(
-                f"order {coid} for {request.symbol}: {exc.what}, and Alpaca has no order with that "
+                f"order {coid} for {request.symbol}: {exc.reason}, and Alpaca has no order with that "
                 "client order id; it was not placed, re-running is safe",
                 exc.status,
                 exc.message,
@@ -219,10 +201,10 @@ class AlpacaBroker:
             if found is None:
                 raise
             return found
-        return _order(data)
+        return wire.parse_order(data)
 
     def get_order(self, order_id: str) -> Order:
-        return _order(self._get(f"/v2/orders/{order_id}"))
+        return wire.parse_order(self._get(f"/v2/orders/{order_id}"))
 
     def order_by_client_id(self, client_order_id: str) -> Order | None:
         try:
@@ -231,7 +213,7 @@ class AlpacaBroker:
             if exc.status == 404:
                 return None
             raise
-        return _order(data)
+        return wire.parse_order(data)
 
     def list_orders(self, status: str = "open", after: datetime | None = None) -> list[Order]:
         """Orders by status, newest first, following pages of :data:`ORDERS_LIMIT`.
@@ -242,16 +224,18 @@ class AlpacaBroker:
         """
         params: dict[str, str] = {"status": status, "limit": str(ORDERS_LIMIT), "direction": "desc"}
         if after is not None:
-            params["after"] = _wire_ts(after)
+            params["after"] = wire.time_param(after)
         found: dict[str, Order] = {}
         while True:
-            page = [_order(item) for item in _list(self._get("/v2/orders", params), "/v2/orders")]
+            page = [
+                wire.parse_order(item) for item in wire.as_list(self._get("/v2/orders", params), "/v2/orders")
+            ]
             for order in page:
                 found.setdefault(order.id, order)
             oldest = min((o.submitted_at for o in page if o.submitted_at is not None), default=None)
-            if len(page) < ORDERS_LIMIT or oldest is None or params.get("until") == _wire_ts(oldest):
+            if len(page) < ORDERS_LIMIT or oldest is None or params.get("until") == wire.time_param(oldest):
                 return list(found.values())
-            params["until"] = _wire_ts(oldest)
+            params["until"] = wire.time_param(oldest)
 
     def cancel_order(self, order_id: str) -> None:
         self._with_retries(lambda: self._send("DELETE", self._base_url, f"/v2/orders/{order_id}"))
@@ -262,10 +246,12 @@ class AlpacaBroker:
         return [
             BrokerPosition(
                 symbol=str(item["symbol"]),
-                qty=_dec(item, "qty"),
-                market_value=_dec(item, "market_value") if item.get("market_value") is not None else None,
+                qty=wire.decimal_field(item, "qty"),
+                market_value=wire.decimal_field(item, "market_value")
+                if item.get("market_value") is not None
+                else None,
             )
-            for item in _list(data, "/v2/positions")
+            for item in wire.as_list(data, "/v2/positions")
         ]
 
     def fills(self, after: datetime | None = None) -> list[BrokerFill]:
@@ -275,11 +261,11 @@ class AlpacaBroker:
         while True:
             params = {"direction": "asc", "page_size": str(self.activities_page_size)}
             if after is not None:
-                params["after"] = _wire_ts(after)
+                params["after"] = wire.time_param(after)
             if token is not None:
                 params["page_token"] = token
-            page = _list(self._get("/v2/account/activities/FILL", params), "account activities")
-            fills.extend(_fill(item) for item in page)
+            page = wire.as_list(self._get("/v2/account/activities/FILL", params), "account activities")
+            fills.extend(wire.parse_fill(item) for item in page)
             if len(page) < self.activities_page_size:
                 return fills
             token = str(page[-1]["id"])
@@ -292,9 +278,9 @@ class AlpacaBroker:
             data = self._get("/v2/stocks/trades/latest", params, data_api=True)
             trades = data.get("trades") or {}
             if not isinstance(trades, Mapping):
-                raise _malformed("/v2/stocks/trades/latest")
+                raise wire.malformed("/v2/stocks/trades/latest")
             for symbol, trade in trades.items():
-                prices[str(symbol)] = _dec(trade, "p")
+                prices[str(symbol)] = wire.decimal_field(trade, "p")
         return prices
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date | None = None) -> list[Bar]:
@@ -322,10 +308,12 @@ class AlpacaBroker:
                 data = self._get("/v2/stocks/bars", params, data_api=True)
                 by_symbol = data.get("bars") or {}
                 if not isinstance(by_symbol, Mapping):
-                    raise _malformed("/v2/stocks/bars")
+                    raise wire.malformed("/v2/stocks/bars")
                 for symbol, items in by_symbol.items():
                     for item in items or ():
-                        bars.append(Bar(str(symbol), _ts(item, "t").date(), _dec(item, "c")))
+                        bars.append(
+                            Bar(str(symbol), wire.time_field(item, "t").date(), wire.decimal_field(item, "c"))
+                        )
                 token = data.get("next_page_token")
                 if not token:
                     break
@@ -337,18 +325,11 @@ class AlpacaBroker:
         return self._with_retries(lambda: self._send("GET", root, path, params=params))
 
     def _with_retries(self, attempt: Callable[[], Any]) -> Any:
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(MAX_ATTEMPTS),
-            wait=_wait,
-            retry=tenacity.retry_if_exception_type(_Transient),
-            sleep=self._sleep,
-            reraise=True,
-        )
         try:
-            return retrying(attempt)
+            return with_retries(attempt, RETRY_POLICY, self._sleep, self._rng)
         except _Transient as exc:
             raise BrokerError(
-                f"{exc.what} ({MAX_ATTEMPTS} attempts); try again later", exc.status, exc.message
+                f"{exc.reason} ({MAX_ATTEMPTS} attempts); try again later", exc.status, exc.message
             ) from None
 
     def _send(
@@ -377,17 +358,17 @@ class AlpacaBroker:
             try:
                 return response.json(parse_float=Decimal)
             except ValueError:
-                raise _malformed(where, status) from None
-        message = _alpaca_message(response)
+                raise wire.malformed(where, status) from None
+        message = wire.alpaca_message(response)
         if status in RETRY_STATUSES:
-            wait = _server_wait(response.headers, self._clock)
+            wait = server_wait(response.headers, self._clock())
             raise _Transient(f"Alpaca answered {where} with HTTP {status}", status, wait, message)
         is_order = method == "POST" and path == "/v2/orders"
         # Alpaca answers 403 both for bad credentials ("forbidden.") and for refused orders
         # (blocked account, wash trade, buying power): only the former names the keys.
         auth_words = ("forbidden", "not authorized", "unauthorized")
         refused_order = is_order and not any(w in message.lower() for w in auth_words)
-        if status == 401 or (status == 403 and not _order_refusal(message) and not refused_order):
+        if status == 401 or (status == 403 and not wire.order_refusal(message) and not refused_order):
             raise BrokerAuthError(
                 f"Alpaca refused the credentials (HTTP {status}: {message}); check ALPACA_API_KEY and "
                 "ALPACA_API_SECRET, and that they belong to ALPACA_BASE_URL (paper keys only work on paper)",
@@ -395,7 +376,7 @@ class AlpacaBroker:
                 message,
             )
         if is_order and status in (403, 422):
-            reason = _order_refusal(message) or "invalid"
+            reason = wire.order_refusal(message) or "invalid"
             raise OrderRejected(
                 f"Alpaca rejected the order (HTTP {status}: {message})", status, message, reason
             )
@@ -450,149 +431,6 @@ def _system_sleep(seconds: float) -> None:
     time.sleep(seconds)  # looked up at call time, so a test can patch time.sleep
 
 
-def _wait(state: tenacity.RetryCallState) -> float:
-    """The server's requested pause when it gave one, else exponential backoff with jitter."""
-    exc = state.outcome.exception() if state.outcome is not None else None
-    if isinstance(exc, _Transient) and exc.wait is not None:
-        return exc.wait
-    backoff = min(BACKOFF_MAX_SEC, BACKOFF_INITIAL_SEC * 2.0 ** (state.attempt_number - 1))
-    # Jitter spreads out the retries of several cron jobs that failed at the same moment.
-    return backoff + random.uniform(0, BACKOFF_JITTER_SEC)
-
-
-def _server_wait(headers: Mapping[str, str], clock: Clock) -> float | None:
-    """Seconds the server asked us to wait (``Retry-After`` or ``X-Ratelimit-Reset``)."""
-    wait: float | None = None
-    retry_after = headers.get("Retry-After")
-    if retry_after:
-        try:
-            wait = float(retry_after)
-        except ValueError:
-            try:
-                wait = (utc(parsedate_to_datetime(retry_after)) - clock()).total_seconds()
-            except (TypeError, ValueError):
-                wait = None
-    reset = headers.get("X-Ratelimit-Reset")
-    if wait is None and reset:
-        try:
-            wait = float(reset) - clock().timestamp()
-        except ValueError:
-            wait = None
-    if wait is None:
-        return None
-    if wait > MAX_SERVER_WAIT_SEC:
-        return MAX_SERVER_WAIT_SEC
-    return max(0.0, wait)
-
-
-# -- wire formats ----------------------------------------------------------------------
-def _alpaca_message(response: requests.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return (response.reason or "no message").strip()
-    if isinstance(data, Mapping) and data.get("message"):
-        return str(data["message"])
-    return (response.reason or "no message").strip()
-
-
-def _order_refusal(message: str) -> str | None:
-    lowered = message.lower()
-    for phrase, reason in _REJECT_REASONS:
-        if phrase in lowered:
-            return reason
-    return None
-
-
-def _malformed(where: str, status: int = 200) -> BrokerError:
-    return BrokerError(
-        f"Alpaca answered {where} with a malformed body (HTTP {status}); try again later", status
-    )
-
-
-def _list(data: Any, where: str) -> list[Mapping[str, Any]]:
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise _malformed(where)
-    return data
-
-
-def _dec(data: Mapping[str, Any], key: str) -> Decimal:
-    raw = data.get(key) if isinstance(data, Mapping) else None
-    if raw is None:
-        raise BrokerError(f"Alpaca's answer lacks {key!r}; try again later")
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise BrokerError(f"Alpaca sent {key}={raw!r}, not a number; try again later") from None
-    return value
-
-
-def _opt_dec(data: Mapping[str, Any], key: str) -> Decimal | None:
-    return None if data.get(key) is None else _dec(data, key)
-
-
-def _ts(data: Mapping[str, Any], key: str) -> datetime:
-    raw = data.get(key) if isinstance(data, Mapping) else None
-    try:
-        return utc(datetime.fromisoformat(str(raw).replace("Z", "+00:00")))
-    except ValueError:
-        raise BrokerError(f"Alpaca sent {key}={raw!r}, not an RFC 3339 time; try again later") from None
-
-
-def _status(raw: str) -> OrderStatus:
-    try:
-        return OrderStatus(raw)
-    except ValueError:
-        if raw in _OTHER_OPEN_STATUSES:
-            return OrderStatus.ACCEPTED
-        raise BrokerError(f"Alpaca sent an unknown order status {raw!r}; update pas") from None
-
-
-def _side(raw: str) -> Side:
-    # A short sale ("sell_short") is a sell for the ledger.
-    return Side.BUY if raw == "buy" else Side.SELL
-
-
-def _order(data: Any) -> Order:
-    if not isinstance(data, Mapping) or "id" not in data:
-        raise _malformed("an order")
-    return Order(
-        id=str(data["id"]),
-        client_order_id=str(data.get("client_order_id") or ""),
-        symbol=str(data["symbol"]),
-        side=_side(str(data["side"])),
-        qty=_opt_dec(data, "qty") or Decimal(0),
-        filled_qty=_opt_dec(data, "filled_qty") or Decimal(0),
-        filled_avg_price=_opt_dec(data, "filled_avg_price"),
-        status=_status(str(data["status"])),
-        submitted_at=_ts(data, "submitted_at") if data.get("submitted_at") else None,
-    )
-
-
-def _fill(data: Mapping[str, Any]) -> BrokerFill:
-    return BrokerFill(
-        id=str(data["id"]),
-        order_id=str(data["order_id"]),
-        symbol=str(data["symbol"]),
-        side=_side(str(data["side"])),
-        qty=_dec(data, "qty"),
-        price=_dec(data, "price"),
-        ts=_ts(data, "transaction_time"),
-    )
-
-
-def _wire_qty(qty: Decimal) -> str:
-    """A quantity as Alpaca wants it: a plain decimal string, no exponent."""
-    text = f"{qty:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _wire_ts(ts: datetime) -> str:
-    return utc(ts).isoformat().replace("+00:00", "Z")
-
-
 def _chunks(symbols: Sequence[str]) -> Iterator[list[str]]:
     unique = list(dict.fromkeys(symbols))
     for start in range(0, len(unique), SYMBOLS_PER_REQUEST):
@@ -601,7 +439,6 @@ def _chunks(symbols: Sequence[str]) -> Iterator[list[str]]:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
-    "RETRY_STATUSES",
     "AlpacaBroker",
     "alpaca_from_settings",
     "is_live_url",

@@ -1,0 +1,102 @@
+"""Bringing a portfolio's stored daily metrics and trailing statistics up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from pas.freshness import require_fresh
+from pas.metrics.returns import base_index, daily_returns_from_ledger, index_on_or_after
+from pas.metrics.trailing import recompute_trailing_stats
+from pas.models import CashFlow, Fill, Portfolio
+from pas.schedule import market_day
+
+if TYPE_CHECKING:
+    from pas.store.base import Store
+
+
+@dataclass(frozen=True)
+class MetricsUpdate:
+    """What :func:`update_metrics` wrote for one portfolio."""
+
+    portfolio: str
+    written: int
+    first: date | None = None
+    last: date | None = None
+
+
+def update_metrics(
+    store: Store,
+    portfolio: Portfolio,
+    benchmark: str,
+    until: date | None = None,
+    *,
+    max_stale_days: int | None = None,
+) -> MetricsUpdate:
+    """Computes and stores each missing day's metric of a portfolio from its ledger and the
+    stored closes, then recomputes its trailing statistics from the first new day.
+
+    Days already stored (posted by hand, or computed before) are left alone.
+
+    Args:
+        until: the last day to compute (a backtest's simulated today); closes after it
+            are not read, so no metric is written from prices that are not yet known.
+        max_stale_days: refuse when the newest close of the benchmark or of a held
+            symbol is more than this many calendar days before today in New York (the
+            store's clock; :mod:`pas.freshness`); None does not check (the backtest).
+
+    Raises:
+        StaleDataError: the benchmark or a held symbol has no stored close, or a stale one.
+        InputError: the portfolio has neither capital nor cash flows.
+    """
+    fills = store.fills(portfolio.id)
+    flows = store.cash_flows(portfolio.id)
+    stored = store.metric_days(portfolio.id)
+    bench = [(p.day, p.close) for p in store.price_history([benchmark], None, until).get(benchmark, [])]
+    if max_stale_days is not None and bench:
+        newest = {s: p.day for s, p in store.latest_prices(store.holdings(portfolio.id)).items()}
+        newest[benchmark] = bench[-1][0]
+        require_fresh(newest, market_day(store.clock()), max_stale_days, "compute returns")
+    since = _first_missing(bench, stored, fills, flows)
+    if since is None and stored and bench:
+        return MetricsUpdate(portfolio.id, 0)  # every day is stored already
+    symbols = {f.symbol for f in fills} - {benchmark}
+    closes: dict[str, list[tuple[date, Decimal]]] = {benchmark: bench}
+    if since is None:
+        start = None
+    else:
+        # The day before `since` is the base of its return: read closes from there on,
+        # plus each symbol's last close before it (carried forward).
+        start = bench[max(index_on_or_after([d for d, _ in bench], since) - 1, 0)][0]
+        for symbol, price in store.latest_prices(symbols, on_or_before=start).items():
+            closes[symbol] = [(price.day, price.close)]
+    for symbol, prices in store.price_history(symbols, start, until).items():
+        seeded = closes.setdefault(symbol, [])
+        seeded.extend((p.day, p.close) for p in prices if not seeded or p.day > seeded[-1][0])
+    computed = daily_returns_from_ledger(
+        portfolio.id, portfolio.capital, fills, flows, closes, benchmark, since=since
+    )
+    new = [m for m in computed if m.day not in stored]
+    if not new:
+        return MetricsUpdate(portfolio.id, 0)
+    store.put_daily_metrics(new)
+    recompute_trailing_stats(store, portfolio.id, new[0].day)
+    return MetricsUpdate(portfolio.id, len(new), new[0].day, new[-1].day)
+
+
+def _first_missing(
+    bench: Sequence[tuple[date, Decimal]], stored: set[date], fills: Sequence[Fill], flows: Sequence[CashFlow]
+) -> date | None:
+    """The first trading day after the base day without a stored metric, when the days
+    before it are all stored (so only it and later days need computing); None when
+    everything must be computed (nothing stored yet) or nothing is missing."""
+    if not stored or not bench or (not fills and not flows):
+        return None
+    days = [d for d, _ in bench]
+    for day in days[base_index(days, fills, flows) + 1 :]:
+        if day not in stored:
+            return day
+    return None

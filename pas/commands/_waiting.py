@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.status import Status
 
-    from pas.portfolio.progress import RunProgress
+    from pas.portfolio.trading.progress import RunProgress
     from pas.store import Store
 
 
@@ -27,7 +27,7 @@ class WaitDisplay:
         self.last: RunProgress | None = None
 
     def update(self, progress: RunProgress) -> None:
-        """The ``progress`` callback of :func:`pas.portfolio.trading.rebalance`."""
+        """The ``progress`` callback of :func:`pas.portfolio.trading.run.run_rebalance`."""
         self.last = progress
         if self.status is not None:
             self.status.update(spinner_text(progress))
@@ -58,7 +58,7 @@ def interrupted_message(store: Store, display: WaitDisplay, run_id: str) -> str:
         run_id: the id a new run would have had (used when neither a poll nor an
             unfinished run names the run).
     """
-    from pas.portfolio.progress import run_progress
+    from pas.portfolio.trading.progress import run_progress
 
     if display.last is not None:
         run_id = display.last.run_id

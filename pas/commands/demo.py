@@ -50,7 +50,7 @@ def demo(
 
     Example: pas demo --home /tmp/pas-demo
     """
-    from pas.commands.backtest import run, show_summary
+    from pas.commands._backtest import run, show_summary
     from pas.demo.sample import load_sample, sample_range
     from pas.models import Portfolio, Schedule
     from pas.store import open_backtest_store

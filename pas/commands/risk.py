@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pas.commands._app import AppState, JsonOption, money, percent, print_json, print_table, say, state, warn
-from pas.commands.trading import BrokerName, chosen_broker, make_broker
+from pas.commands._wiring import BrokerName, chosen_broker, make_broker
 from pas.errors import InputError
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 IdArgument = Annotated[
-    str | None, typer.Argument(help="Portfolio id (default: every portfolio and the account).")
+    str | None, typer.Argument(metavar="ID", help="Portfolio id (default: every portfolio and the account).")
 ]
 
 

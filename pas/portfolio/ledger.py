@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pas.models import UNITS_PER_ONE, Price, from_units
-from pas.store.base import LedgerEntry
+from pas.store.interfaces import LedgerEntry
 
 _COST_SCALE = Decimal(UNITS_PER_ONE) ** 2
 

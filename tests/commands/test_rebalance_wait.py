@@ -13,10 +13,11 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
+from pas import workflows
 from pas.cli import app
-from pas.commands import trading as trading_cmd
+from pas.commands import _wiring
 from pas.commands._waiting import wait_display
-from pas.portfolio.progress import RunProgress
+from pas.portfolio.trading.progress import RunProgress
 from pas.store.sqlite import SqliteStore
 from tests.fakes.alpaca import KEY_ID, SECRET, FakeAlpaca, fake_alpaca
 
@@ -57,7 +58,7 @@ def test_ctrl_c_while_waiting_says_where_the_run_stands_and_sync_settles_it(
     pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_alpaca.fill_mode = "partial"  # both orders stay open, so rebalance waits
-    monkeypatch.setattr(trading_cmd, "pause", _interrupt)
+    monkeypatch.setattr(_wiring, "pause", _interrupt)
     result = pas("rebalance", "--all")
     assert result.exit_code == 1
     lines = result.output.splitlines()
@@ -72,7 +73,7 @@ def test_ctrl_c_while_waiting_says_where_the_run_stands_and_sync_settles_it(
         run = store.recent_runs(1)[0]
         assert (run.command, run.status.value) == ("rebalance", "failed")
     fake_alpaca.fill_open()
-    monkeypatch.setattr(trading_cmd, "pause", lambda seconds: None)
+    monkeypatch.setattr(_wiring, "pause", lambda seconds: None)
     assert pas("sync").output == "checked 2 order(s): recorded 2 new fill(s), 0 still open\n"
 
 
@@ -81,12 +82,13 @@ def test_ctrl_c_while_sending_says_what_was_not_sent_and_rebalance_resumes(
 ) -> None:
     # Interrupted right after the broker accepted the first order, before pas stored the
     # answer: that order is not confirmed in the store, so it is counted as such.
-    monkeypatch.setattr(trading_cmd, "_fault_hook", lambda: _interrupt)
+    trade = workflows.trade
+    monkeypatch.setattr(workflows, "trade", lambda *a, **k: trade(*a, **k, after_submit=_interrupt))
     result = pas("rebalance", "--all")
     assert result.exit_code == 1
     assert "0 order(s) sent (0 settled, 0 open at the broker), 2 not sent or not confirmed" in result.output
     monkeypatch.undo()
-    monkeypatch.setattr(trading_cmd, "pause", lambda seconds: None)
+    monkeypatch.setattr(_wiring, "pause", lambda seconds: None)
     resumed = pas("rebalance", "--all")
     assert resumed.exit_code == 0, resumed.output
     assert "resumed unfinished run" in resumed.output
@@ -98,7 +100,7 @@ def test_ctrl_c_before_any_order_is_stored(pas: Pas, monkeypatch: pytest.MonkeyP
     def interrupted_plan(*_: Any, **__: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("pas.portfolio.trading.plan_portfolios", interrupted_plan)
+    monkeypatch.setattr("pas.portfolio.trading.run.plan_portfolios", interrupted_plan)
     result = pas("rebalance", "--all")
     assert (result.exit_code, result.output) == (
         1,
@@ -110,7 +112,7 @@ def test_no_spinner_without_a_terminal(
     pas: Pas, fake_alpaca: FakeAlpaca, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_alpaca.fill_mode = "partial"
-    monkeypatch.setattr(trading_cmd, "pause", lambda seconds: None)
+    monkeypatch.setattr(_wiring, "pause", lambda seconds: None)
     result = pas("rebalance", "--all")
     assert result.exit_code == 0, result.output
     assert "waiting for fills" not in result.output and "sending orders" not in result.output
@@ -136,9 +138,7 @@ def test_each_poll_reports_the_runs_orders(
 ) -> None:
     seen: list[RunProgress] = []
     monkeypatch.setattr("pas.commands._waiting.WaitDisplay.update", lambda self, p: seen.append(p))
-    monkeypatch.setattr(
-        trading_cmd, "pause", lambda seconds: fake_alpaca.fill_open() if len(seen) == 2 else None
-    )
+    monkeypatch.setattr(_wiring, "pause", lambda seconds: fake_alpaca.fill_open() if len(seen) == 2 else None)
     fake_alpaca.fill_mode = "partial"
     assert pas("rebalance", "--all").exit_code == 0
     assert [(p.sent, p.settled, p.open, p.unsent) for p in seen] == [(2, 0, 2, 0), (2, 0, 2, 0), (2, 2, 0, 0)]

@@ -179,7 +179,7 @@ def test_a_full_disk_is_reported_as_a_full_disk(tmp_path: Path) -> None:
 
 
 def test_the_full_disk_report_names_the_file(tmp_path: Path) -> None:
-    from pas.store.sqlite_errors import open_error
+    from pas.store.sqlite.errors import open_error
 
     message = open_error(tmp_path / "pas.db", sqlite3.OperationalError("database or disk is full"))
     assert message.startswith(f"the disk holding the embedded database {tmp_path / 'pas.db'} is full")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pas.models import CashFlow, Portfolio, Price, Schedule, to_units
 from pas.portfolio.account import portfolio_account
 from pas.portfolio.ledger import build_book
-from pas.store.base import LedgerEntry
+from pas.store.interfaces import LedgerEntry
 
 T0 = datetime(2026, 1, 5, 15, tzinfo=UTC)
 DAY = date(2026, 1, 2)

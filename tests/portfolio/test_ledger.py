@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pas.models import Price, to_units
 from pas.portfolio.ledger import build_book
-from pas.store.base import LedgerEntry
+from pas.store.interfaces import LedgerEntry
 
 
 def entry(symbol: str, qty: str, price: str, commission: str = "0") -> LedgerEntry:

@@ -34,7 +34,7 @@ class RunProgress:
 
 
 Progress = Callable[[RunProgress], None]
-"""Called by :func:`pas.portfolio.trading.rebalance` after each poll while it waits."""
+"""Called by :func:`pas.portfolio.trading.run.run_rebalance` after each poll while it waits."""
 
 
 def run_progress(store: Store, run_id: str) -> RunProgress:

@@ -168,6 +168,7 @@ def var(
 
     Example: pas risk var --confidence 0.99 --days 10
     """
+    from pas.analytics.losses import VAR_CAPTION
     from pas.risk.var import CONFIDENCES, book_vars, check_confidence
 
     levels = CONFIDENCES if confidence is None else (check_confidence(confidence),)
@@ -193,7 +194,7 @@ def var(
         )
         return
     print_table(
-        f"Historical VaR and CVaR, {days}-day{' (√N rule)' if days > 1 else ''}; losses are positive",
+        f"Historical VaR and CVaR, {days}-day{' (√N rule)' if days > 1 else ''}",
         ["book", "source", "confidence", "days used", "VaR", "VaR $", "CVaR", "CVaR $"],
         [
             (
@@ -209,6 +210,7 @@ def var(
             for r in rows
         ],
         right=["days used", "VaR", "VaR $", "CVaR", "CVaR $"],
+        caption=VAR_CAPTION,
     )
     _unpriced_note(books)
 

@@ -140,7 +140,7 @@ def run_backtest(
     days = trading_days(source, spec.benchmark, spec.start, spec.end)
     clock.now = _at(days[0])
     _copy_prices(source, target, days[0] - PRICE_LOOKBACK, days[-1])
-    books = [replace(p, capital=None, created_at=clock.now) for p in portfolios]
+    books = [replace(p, capital=None, created_at=clock.now, broker=SimBroker.name) for p in portfolios]
     for p in books:
         target.add_portfolio(p)
     if spec.allocation_method is None:

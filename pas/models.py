@@ -128,6 +128,11 @@ def check_portfolio_id(portfolio_id: str) -> str:
     return portfolio_id
 
 
+# The brokers a portfolio can be bound to (``Broker.name``); Alpaca unless chosen otherwise.
+BROKERS = ("alpaca", "sim")
+DEFAULT_BROKER = "alpaca"
+
+
 def check_symbol(symbol: str) -> str:
     """Upper-cases a ticker and checks its form."""
     sym = symbol.strip().upper()
@@ -147,7 +152,13 @@ def new_run_id(now: datetime) -> str:
 
 @dataclass(frozen=True)
 class Portfolio:
-    """A sub-portfolio: a strategy trading a share of the account."""
+    """A sub-portfolio: a strategy trading a share of the account.
+
+    Attributes:
+        broker: the broker it trades through, chosen when it is added (one of
+            :data:`BROKERS`); its ledger holds that broker's fills only, so nothing
+            simulated can reach or hide a real account's positions.
+    """
 
     id: str
     strategy: str
@@ -155,9 +166,12 @@ class Portfolio:
     created_at: datetime
     capital: Decimal | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    broker: str = DEFAULT_BROKER
 
     def __post_init__(self) -> None:
         check_portfolio_id(self.id)
+        if self.broker not in BROKERS:
+            raise InputError(f"broker must be one of {', '.join(BROKERS)}, got {self.broker!r}")
         if self.capital is not None and self.capital <= 0:
             raise InputError(f"capital must be more than zero dollars, got {self.capital}")
 

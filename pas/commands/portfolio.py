@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from pas.commands._app import JsonOption, money, percent, print_json, print_table, say, state
+from pas.commands._wiring import BrokerName, BrokerOption
 from pas.errors import InputError
 from pas.models import Portfolio, Schedule, WeightSet, parse_decimal
 from pas.portfolio.targets import parse_weight_pairs
@@ -52,8 +53,9 @@ def add(
         list[str] | None,
         typer.Option("--param", help="Strategy parameter name=value (repeatable)."),
     ] = None,
+    broker: BrokerOption = BrokerName.ALPACA,
 ) -> None:
-    """Register a portfolio.
+    """Register a portfolio, bound to one broker (--broker, default PAS_BROKER or alpaca).
 
     Example: pas portfolio add lobby --strategy lobbying_growth --schedule monthly --capital 10000
     """
@@ -71,10 +73,14 @@ def add(
         capital=cap,
         params=params,
         created_at=store.clock(),
+        broker=broker.value,
     )
     with app_state.run("portfolio add", portfolio=portfolio_id):
         store.add_portfolio(portfolio)
-    say(f"added portfolio {portfolio_id} ({strategy}, {schedule.value}, capital {money(cap) or 'not set'})")
+    say(
+        f"added portfolio {portfolio_id} ({strategy}, {schedule.value}, capital {money(cap) or 'not set'}, "
+        f"broker {broker.value})"
+    )
 
 
 def _check_strategy(name: str, params: dict[str, str | int | float]) -> None:
@@ -101,8 +107,12 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if not portfolios:
         say("no portfolios yet; add one with `pas portfolio add ID --strategy NAME`")
         return
-    rows = [(p.id, p.strategy, p.schedule.value, money(p.capital), p.created_at.date()) for p in portfolios]
-    print_table("Portfolios", ["id", "strategy", "schedule", "capital", "created"], rows, right=["capital"])
+    rows = [
+        (p.id, p.strategy, p.schedule.value, money(p.capital), p.broker, p.created_at.date())
+        for p in portfolios
+    ]
+    columns = ["id", "strategy", "schedule", "capital", "broker", "created"]
+    print_table("Portfolios", columns, rows, right=["capital"])
 
 
 def _portfolio_json(p: Portfolio) -> dict[str, object]:
@@ -112,6 +122,7 @@ def _portfolio_json(p: Portfolio) -> dict[str, object]:
         "schedule": p.schedule,
         "capital": p.capital,
         "params": dict(p.params),
+        "broker": p.broker,
         "created_at": p.created_at,
     }
 
@@ -143,7 +154,7 @@ def show(
     params = ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults"
     say(
         f"[bold]{p.id}[/bold]: strategy {p.strategy} ({params}), {p.schedule.value}, "
-        f"capital {money(p.capital) or 'not set'}, {len(holdings)} open position(s)"
+        f"capital {money(p.capital) or 'not set'}, broker {p.broker}, {len(holdings)} open position(s)"
     )
     if not targets:
         say("no target weights yet (set them with `pas portfolio set-weights` or `pas build`)")

@@ -369,6 +369,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("MAX_POSITION_WEIGHT", "trading", "max_position_weight", _fraction),
     _Spec("FILL_TIMEOUT_SEC", "trading", "fill_timeout_sec", _non_negative),
     _Spec("FILL_POLL_SEC", "trading", "fill_poll_sec", _positive),
+    _Spec("ALLOW_MARGIN", "trading", "allow_margin", _bool),
     _Spec("SIM_SLIPPAGE_BPS", "sim", "slippage_bps", _bps),
     _Spec("SIM_COMMISSION", "sim", "commission", _dollars),
     _Spec("SIM_CASH", "sim", "cash", _positive_dollars),

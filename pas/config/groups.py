@@ -169,6 +169,7 @@ class TradingSettings:
         max_position_weight: fraction of a portfolio's equity in one symbol.
         fill_timeout_sec: seconds a rebalance waits for fills.
         fill_poll_sec: seconds between polls while waiting.
+        allow_margin: buys may borrow on margin (``ALLOW_MARGIN``; off by default).
     """
 
     cash_buffer: Decimal = DEFAULT_CASH_BUFFER
@@ -178,6 +179,7 @@ class TradingSettings:
     max_position_weight: Decimal = DEFAULT_MAX_POSITION_WEIGHT
     fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
     fill_poll_sec: float = DEFAULT_FILL_POLL_SEC
+    allow_margin: bool = False
 
     def limits(self) -> TradingLimits:
         """The planner's rules and the pre-trade risk limits."""
@@ -192,6 +194,7 @@ class TradingSettings:
             ),
             max_order_notional=self.max_order_notional,
             max_position_weight=self.max_position_weight,
+            allow_margin=self.allow_margin,
         )
 
 

@@ -114,13 +114,30 @@ class BrokerFill:
 
 @dataclass(frozen=True)
 class Account:
-    """Account figures in dollars."""
+    """Account figures in dollars.
+
+    Attributes:
+        buying_power: what the broker lets the account buy, margin included (Alpaca:
+            up to 2× or 4× equity on a margin account).
+        non_marginable_buying_power: what it can buy with its own cash, no margin
+            (Alpaca's ``non_marginable_buying_power``); None when the broker does not say,
+            and then :attr:`cash` is the limit.
+    """
 
     equity: Decimal
     cash: Decimal
     buying_power: Decimal
     blocked: bool
     currency: str = "USD"
+    non_marginable_buying_power: Decimal | None = None
+
+    def spendable(self, allow_margin: bool) -> Decimal:
+        """Dollars the account can spend on buys: its buying power with margin allowed,
+        else its own money (non-marginable buying power, or cash; never below zero)."""
+        if allow_margin:
+            return self.buying_power
+        own = self.cash if self.non_marginable_buying_power is None else self.non_marginable_buying_power
+        return max(own, Decimal(0))
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,20 @@ The rule, per symbol of a run:
   ``min(total bought, total sold)`` changes hands between them at the run's reference
   price (the price the plan used: the latest price when the run was planned), with no
   commission. Each side's crossed quantity is split over its portfolios in proportion to
-  what each asked (largest remainder). A cross never touches the broker, so the sum of
-  all ledgers still equals the account.
+  what each asked (largest remainder). For an asset that is not fractionable only whole
+  shares cross: a fractional leftover (a holding from before the asset stopped trading in
+  fractions, or an import) is sold at the broker when the sells are the larger side; when
+  the buys are, it stays held until a run in which it does not cross (one order per
+  symbol: a sell beside the buy would be refused as a potential wash trade). A cross never
+  touches the broker, so the sum of all ledgers still equals the account.
 - **Broker order.** The rest (the larger side's residual) goes to the broker as one
   order. Each fill of it is split over the portfolios in proportion to what each *still
   lacks* of its residual ask, with the largest-remainder rule in nano units (whole
   shares for assets that are not fractionable). The split shares of a fill sum exactly to
   the fill, nobody ever gets more than it asked, and when the order fills completely each
-  portfolio has exactly its ask. Commissions are split the same way, in nano dollars.
+  portfolio has exactly its ask. A fill's commission is money, not shares: it is prorated
+  in nano dollars over the portfolios' shares of that fill (:func:`prorate`), so a
+  commission larger in dollars than the fill in shares splits too.
 """
 
 from __future__ import annotations
@@ -47,12 +53,32 @@ def client_order_id(run_id: str, tag: str, symbol: str) -> str:
     return head + digest[: MAX_CLIENT_ORDER_ID - len(head)]
 
 
+def prorate(total: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """Splits ``total`` over ``weights`` in proportion, largest remainder (Hamilton).
+
+    Each key gets the floor of its proportional share; the units left over go one each to
+    the largest fractional parts (ties by key). The result sums to ``total`` exactly.
+    Weights and total may be in different units (a commission in nano dollars over fills
+    in nano shares).
+
+    Args:
+        total: what to split, at least 0.
+        weights: each key's weight, none negative, summing to more than 0.
+    """
+    denominator = sum(weights.values())
+    base = {k: total * w // denominator for k, w in weights.items()}
+    remainder = {k: total * w % denominator for k, w in weights.items()}
+    left = total - sum(base.values())
+    for k in sorted(weights, key=lambda k: (-remainder[k], k))[:left]:
+        base[k] += 1
+    return base
+
+
 def split_units(total: int, asks: Mapping[str, int], lot: int = 1) -> dict[str, int]:
     """Splits ``total`` over ``asks`` in proportion, in multiples of ``lot``.
 
-    Largest remainder (Hamilton): each gets the floor of its proportional share, then the
-    lots left over go one each to the largest fractional parts (ties by key). The result
-    sums to ``total`` exactly and no share exceeds its ask.
+    Largest remainder (:func:`prorate`) over whole lots: the result sums to ``total``
+    exactly and no share exceeds its ask.
 
     Args:
         total: what to split; a multiple of ``lot``, at most the sum of the asks.
@@ -67,15 +93,14 @@ def split_units(total: int, asks: Mapping[str, int], lot: int = 1) -> dict[str, 
         raise ValueError(f"cannot split {total} over asks totalling {asked} in lots of {lot}")
     if total == 0:
         return dict.fromkeys(asks, 0)
-    lots_total = total // lot
-    lots_asked = {k: v // lot for k, v in asks.items()}
-    denominator = asked // lot
-    base = {k: lots_total * a // denominator for k, a in lots_asked.items()}
-    remainder = {k: lots_total * a % denominator for k, a in lots_asked.items()}
-    left = lots_total - sum(base.values())
-    for k in sorted(asks, key=lambda k: (-remainder[k], k))[:left]:
-        base[k] += 1
-    return {k: v * lot for k, v in base.items()}
+    lots = prorate(total // lot, {k: v // lot for k, v in asks.items()})
+    return {k: v * lot for k, v in lots.items()}
+
+
+def _whole_lots(asks: Mapping[str, int], lot: int) -> dict[str, int]:
+    """Each ask floored to whole lots: what of it can cross (a fractional leftover of a
+    whole-share asset cannot be split in whole shares, so it goes to the broker)."""
+    return {k: v - v % lot for k, v in asks.items()}
 
 
 def net_orders(
@@ -99,9 +124,10 @@ def net_orders(
         sold: dict[str, int] = defaultdict(int)
         for o in group:
             (bought if o.side is Side.BUY else sold)[o.portfolio] += to_units(o.qty)
-        crossed = min(sum(bought.values()), sum(sold.values()))
-        buy_cross = split_units(crossed, bought, lot) if crossed else {}
-        sell_cross = split_units(crossed, sold, lot) if crossed else {}
+        crossable_buys, crossable_sells = _whole_lots(bought, lot), _whole_lots(sold, lot)
+        crossed = min(sum(crossable_buys.values()), sum(crossable_sells.values()))
+        buy_cross = split_units(crossed, crossable_buys, lot) if crossed else {}
+        sell_cross = split_units(crossed, crossable_sells, lot) if crossed else {}
         crosses = tuple(
             sorted(
                 [(p, u) for p, u in buy_cross.items() if u] + [(p, -u) for p, u in sell_cross.items() if u]

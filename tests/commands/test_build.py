@@ -41,7 +41,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             ],
         )  # fmt: skip
         store.add_portfolio(
-            Portfolio("gov", "gov_contracts", Schedule.DAILY, NOW, params={"max_weight": 1.0})
+            Portfolio("gov", "gov_contracts", Schedule.DAILY, NOW, params={"max_weight": 1.0}, broker="sim")
         )
         store.add_portfolio(Portfolio("hand", "manual", Schedule.DAILY, NOW))
         store.put_weights(WeightSet("gov", NOW - timedelta(days=3), {"AAA": 0.5, "ZZZ": 0.5}, "manual"))

@@ -252,8 +252,8 @@ def test_a_closed_market_refuses_unless_queued(pas: Pas, fake_alpaca: FakeAlpaca
         ),
         (
             lambda f: setattr(f, "cash", Decimal("1000")),
-            "error: the orders need about $8,000.00 of buying power but the account has $1,000.00; "
-            "deposit at the broker or lower the portfolios' capital\n",
+            "error: the orders need about $8,000.00 but the account can spend $1,000.00 (without margin; "
+            "ALLOW_MARGIN=1 allows borrowing); deposit at the broker or lower the portfolios' capital\n",
         ),
     ],
     ids=["blocked", "untradable", "buying-power"],
@@ -358,7 +358,7 @@ def test_a_killed_process_resumes_its_run_without_sending_twice(
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
     with SqliteStore(tmp_path / "pas.db") as store:
-        run = store.unfinished_trade_run()
+        run = store.unfinished_trade_run("alpaca")
         assert run is not None
         assert [o.status.value for o in store.trade_orders(run.run_id)] == ["sending", "planned"]
     assert _holdings(tmp_path, "lobby") == {}

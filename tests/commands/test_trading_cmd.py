@@ -133,7 +133,7 @@ def test_a_killed_process_resumes_its_run_without_sending_twice(home: Path) -> N
     assert crashed.returncode == CRASH_EXIT_CODE, crashed.stderr
     with SqliteStore(home / "pas.db") as store:
         assert len(store.sim_orders()) == 1
-        (run,) = [store.unfinished_trade_run()]
+        (run,) = [store.unfinished_trade_run("sim")]
         assert run is not None
     cmd = [sys.executable, "-c", "from pas.cli import main; main()", "rebalance", "--all"]
     resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)

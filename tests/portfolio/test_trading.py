@@ -27,7 +27,7 @@ LIMITS = TradingLimits(max_position_weight=D(1))
 def _setup(store: Store, clock: FakeClock, **capital: int) -> None:
     store.upsert_prices([Price("AAA", date(2026, 1, 2), D(10)), Price("BBB", date(2026, 1, 2), D(20))])
     for pid, cap in capital.items():
-        store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, clock(), capital=D(cap)))
+        store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, clock(), capital=D(cap), broker="sim"))
 
 
 def _weights(store: Store, clock: FakeClock, pid: str, **w: float) -> None:
@@ -242,7 +242,7 @@ def test_pre_trade_checks_refuse(store: Store, clock: FakeClock) -> None:
 
     with pytest.raises(RefusedError, match=r"^AAA cannot be traded at the broker"):
         _run(store, Untradable(store), ["a"])
-    assert store.unfinished_trade_run() is None
+    assert store.unfinished_trade_run("sim") is None
     assert SimBroker(store).list_orders("all") == []
 
 
@@ -275,7 +275,7 @@ def test_a_second_run_waits_for_the_lock_and_a_dead_holder_is_taken_over(
 
 def test_no_targets_or_no_capital_is_an_input_error(store: Store, clock: FakeClock) -> None:
     _setup(store, clock)
-    store.add_portfolio(Portfolio("a", "manual", Schedule.WEEKLY, clock()))
+    store.add_portfolio(Portfolio("a", "manual", Schedule.WEEKLY, clock(), broker="sim"))
     with pytest.raises(InputError, match=r"^portfolio a has no target weights; set them with"):
         _run(store, SimBroker(store), ["a"])
     _weights(store, clock, "a", AAA=0.4)

@@ -134,6 +134,7 @@ class AlpacaBroker:
             equity=wire.decimal_field(data, "equity"),
             cash=wire.decimal_field(data, "cash"),
             buying_power=wire.decimal_field(data, "buying_power"),
+            non_marginable_buying_power=wire.optional_decimal_field(data, "non_marginable_buying_power"),
             blocked=bool(data.get("trading_blocked")) or bool(data.get("account_blocked")),
             currency=str(data.get("currency") or "USD"),
         )

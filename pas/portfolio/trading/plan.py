@@ -31,6 +31,21 @@ def portfolio_cash(account: PortfolioAccount) -> Decimal:
     return account.cash
 
 
+def check_bound(portfolios: Sequence[Portfolio], broker: str) -> None:
+    """Refuses portfolios bound to another broker (each trades through the one it was added
+    with, so no simulated fill reaches a real ledger, or hides a real position).
+
+    Raises:
+        InputError: a portfolio is bound to another broker; the message names the fix.
+    """
+    for p in portfolios:
+        if p.broker != broker:
+            raise InputError(
+                f"portfolio {p.id} trades through {p.broker}, not {broker}; run with --broker {p.broker} "
+                f"(or PAS_BROKER={p.broker}), or add a new portfolio with --broker {broker}"
+            )
+
+
 def allocated_capital(store: Store, broker: Broker, portfolios: Sequence[Portfolio]) -> dict[str, Decimal]:
     """Dollars the latest applied allocation gives each portfolio it names.
 

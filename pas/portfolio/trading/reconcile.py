@@ -1,4 +1,4 @@
-"""Reconciliation: the sum of every portfolio's ledger against the broker's positions."""
+"""Reconciliation: the sum of the ledgers of the portfolios bound to a broker against its positions."""
 
 from __future__ import annotations
 
@@ -29,13 +29,16 @@ class Difference:
 def reconcile_ledgers(
     store: Store, broker: Broker, tolerance: Decimal = DEFAULT_RECONCILE_TOLERANCE
 ) -> tuple[dict[str, Decimal], list[Difference]]:
-    """Compares the sum of every portfolio's holdings with the broker's positions.
+    """Compares the summed holdings of the portfolios bound to ``broker`` with its positions
+    (a portfolio of another broker holds nothing there).
 
     Returns:
         (the summed ledgers per symbol, the differences above ``tolerance`` shares).
     """
     total: dict[str, Decimal] = defaultdict(Decimal)
     for p in store.list_portfolios():
+        if p.broker != broker.name:
+            continue
         for symbol, qty in store.holdings(p.id).items():
             total[symbol] += qty
     held = {pos.symbol: pos.qty for pos in broker.positions()}

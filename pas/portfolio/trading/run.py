@@ -22,9 +22,9 @@ from pas.models import (
 from pas.portfolio.broker.base import Broker
 from pas.portfolio.netting import net_orders
 from pas.portfolio.rebalance import Plan
-from pas.portfolio.trading.limits import TradingLimits, check_limits, shares
+from pas.portfolio.trading.limits import TradingLimits, check_buying_power, check_limits, shares
 from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
-from pas.portfolio.trading.plan import plan_portfolios, record_transfers
+from pas.portfolio.trading.plan import check_bound, plan_portfolios, record_transfers
 from pas.portfolio.trading.settle import settle
 from pas.store.base import Store
 
@@ -87,12 +87,14 @@ def run_rebalance(
     Raises:
         LockHeldError: another trading run is going on.
         RefusedError: a pre-trade check failed; nothing was sent.
-        InputError: a portfolio cannot be planned (no targets, capital or price).
+        InputError: a portfolio cannot be planned (no targets, capital or price), or is
+            bound to another broker.
     """
+    check_bound(portfolios, broker.name)
     if dry_run:
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-        _check_account(broker, True, orders, guard)
+        _check_account(broker, True, guard, (plans, orders, limits))
         check_limits(plans, orders, _holdings(store, plans), limits)
         return RebalanceOutcome(run_id, plans, orders, dry_run=True)
 
@@ -134,7 +136,7 @@ def _run(
     after_submit: AfterSubmit | None,
     guard: AccountGuard | None,
 ) -> RebalanceOutcome:
-    unfinished = store.unfinished_trade_run()
+    unfinished = store.unfinished_trade_run(broker.name)
     if unfinished is not None:
         _check_account(broker, queue, guard=guard)
         outcome = RebalanceOutcome(unfinished.run_id, [], store.trade_orders(unfinished.run_id), resumed=True)
@@ -147,7 +149,7 @@ def _run(
         transfers: dict[str, Decimal] = {}
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits, transfers)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-        _check_account(broker, queue, orders, guard)
+        _check_account(broker, queue, guard, (plans, orders, limits))
         check_limits(plans, orders, _holdings(store, plans), limits)
         record_transfers(store, run_id, transfers)
         run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
@@ -169,23 +171,21 @@ def _holdings(store: Store, plans: Sequence[Plan]) -> dict[str, dict[str, Decima
 
 
 def _check_account(
-    broker: Broker, queue: bool, orders: Sequence[TradeOrder] = (), guard: AccountGuard | None = None
+    broker: Broker,
+    queue: bool,
+    guard: AccountGuard | None = None,
+    planned: tuple[Sequence[Plan], Sequence[TradeOrder], TradingLimits] | None = None,
 ) -> None:
     """Refuses to trade when the guard refuses (the circuit breaker), on a blocked account,
-    without the buying power the orders need (buys less sells, at the plan's prices), or
-    while the market is closed (unless ``queue``)."""
+    when the ``planned`` orders would borrow (:func:`check_buying_power`), or while the
+    market is closed (unless ``queue``)."""
     account = broker.account()
     if guard is not None:
         guard(account)
     if account.blocked:
         raise RefusedError("the broker account is blocked from trading; resolve it with the broker first")
-    signed = (shares(o.qty) * o.ref_price * (1 if o.side is Side.BUY else -1) for o in orders)
-    need = sum(signed, Decimal(0))
-    if need > account.buying_power:
-        raise RefusedError(
-            f"the orders need about ${need:,.2f} of buying power but the account has "
-            f"${account.buying_power:,.2f}; deposit at the broker or lower the portfolios' capital"
-        )
+    if planned is not None:
+        check_buying_power(account, *planned)
     if not queue:
         clock = broker.clock()
         if not clock.is_open:
@@ -197,7 +197,7 @@ def _check_account(
 
 def _settle_earlier_runs(store: Store, broker: Broker) -> None:
     """Records what earlier runs left; refuses to plan over orders still open."""
-    unsettled = store.trade_orders(unsettled=True)
+    unsettled = store.trade_orders(unsettled=True, broker=broker.name)
     if not unsettled:
         return
     _, still_open = settle(store, broker, unsettled)

@@ -19,7 +19,7 @@ from pas.models import (
     to_units,
 )
 from pas.portfolio.broker.base import Broker
-from pas.portfolio.netting import split_units
+from pas.portfolio.netting import prorate, split_units
 from pas.store.base import Store
 
 # Fills are fetched from this long before a run started (clock skew with the broker).
@@ -50,7 +50,7 @@ def split_fill(order: TradeOrder, fill: BrokerFill, received: dict[str, int]) ->
         )
     shares = split_units(units, remaining, lot)
     commission = to_units(fill.commission)
-    fees = split_units(commission, shares) if commission else {}
+    fees = prorate(commission, shares) if commission else {}
     out = []
     for portfolio, share in sorted(shares.items()):
         if not share:

@@ -48,7 +48,7 @@ def sync_fills(store: Store, broker: Broker) -> SyncOutcome:
     place are reported once (those newer than the cursor) and recorded into no portfolio.
     Without a cursor (the first sync) the look-back starts :data:`SYNC_OVERLAP` ago.
     """
-    unsettled = store.trade_orders(unsettled=True)
+    unsettled = store.trade_orders(unsettled=True, broker=broker.name)
     cursor = store.sync_cursor(broker.name)
     starts = [run_started(o.run_id) - FILL_LOOKBACK for o in unsettled]
     if cursor is not None:

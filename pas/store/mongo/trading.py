@@ -54,11 +54,11 @@ class MongoTrading(MongoCore):
                 }
             )
 
-    def unfinished_trade_run(self) -> TradeRun | None:
+    def unfinished_trade_run(self, broker: str) -> TradeRun | None:
         with self._errors():
             docs = list(
                 self._collection("trade_runs")
-                .find({"status": TradeRunStatus.SUBMITTING.value})
+                .find({"status": TradeRunStatus.SUBMITTING.value, "broker": broker})
                 .sort([("created_at", 1), ("_id", 1)])
                 .limit(1)
             )
@@ -70,13 +70,18 @@ class MongoTrading(MongoCore):
         with self._errors():
             self._collection("trade_runs").update_one({"_id": run_id}, {"$set": {"status": status.value}})
 
-    def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
+    def trade_orders(
+        self, run_id: str | None = None, unsettled: bool = False, broker: str | None = None
+    ) -> list[TradeOrder]:
         query: dict[str, Any] = {}
         if run_id is not None:
             query["run_id"] = run_id
         if unsettled:
             query["status"] = {"$in": [TradeOrderStatus.SENDING.value, TradeOrderStatus.SENT.value]}
         with self._errors():
+            if broker is not None:
+                runs = self._collection("trade_runs").distinct("_id", {"broker": broker})
+                query["run_id"] = {"$in": [r for r in runs if run_id is None or r == run_id]}
             cursor = self._collection("trade_orders").find(query).sort([("run_id", 1), ("seq", 1)])
             return [_trade_order(doc) for doc in cursor]
 

@@ -52,11 +52,11 @@ class SqliteTrading(SqliteCore):
                 ],
             )
 
-    def unfinished_trade_run(self) -> TradeRun | None:
+    def unfinished_trade_run(self, broker: str) -> TradeRun | None:
         row = self._db.execute(
-            "SELECT run_id, created_at, broker, portfolios, status FROM trade_runs WHERE status = ?"
-            " ORDER BY created_at, run_id LIMIT 1",
-            (TradeRunStatus.SUBMITTING.value,),
+            "SELECT run_id, created_at, broker, portfolios, status FROM trade_runs"
+            " WHERE status = ? AND broker = ? ORDER BY created_at, run_id LIMIT 1",
+            (TradeRunStatus.SUBMITTING.value, broker),
         ).fetchone()
         if row is None:
             return None
@@ -66,9 +66,14 @@ class SqliteTrading(SqliteCore):
         with self._write() as db:
             db.execute("UPDATE trade_runs SET status = ? WHERE run_id = ?", (status.value, run_id))
 
-    def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
+    def trade_orders(
+        self, run_id: str | None = None, unsettled: bool = False, broker: str | None = None
+    ) -> list[TradeOrder]:
         sql = f"SELECT {_TRADE_ORDER_COLUMNS} FROM trade_orders WHERE 1 = 1"
         args: list[Any] = []
+        if broker is not None:
+            sql += " AND run_id IN (SELECT run_id FROM trade_runs WHERE broker = ?)"
+            args.append(broker)
         if run_id is not None:
             sql += " AND run_id = ?"
             args.append(run_id)

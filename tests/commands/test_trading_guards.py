@@ -1,0 +1,98 @@
+"""Issue 12's guards through the CLI against the fake Alpaca: no silent margin, the price
+collar, the broker binding and the smaller defects."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from pas.models import UNITS_PER_ONE, Side, TradeOrder, TradeRun
+from pas.store.sqlite import SqliteStore
+from tests.commands.test_trading_alpaca import Pas, _posted, pas, waits
+from tests.fakes.alpaca import FakeAlpaca, fake_alpaca
+
+__all__ = ["fake_alpaca", "pas", "waits"]
+
+
+def _margin_account(pas: Pas, fake: FakeAlpaca) -> None:
+    """The issue's case: $100k cash, 2x margin, two portfolios of $80k at 90% invested."""
+    fake.cash = Decimal(100_000)
+    fake.multiplier = 2
+    for pid in ("pa", "pb"):
+        assert pas("portfolio", "add", pid, "--capital", "80000").exit_code == 0
+        assert pas("portfolio", "set-weights", pid, "AAA=0.45", "BBB=0.45").exit_code == 0
+
+
+def test_capital_beyond_the_account_equity_is_refused_without_margin(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    _margin_account(pas, fake_alpaca)
+    # Each alone fits the cash; together they would borrow $44,000 (buying power allows it).
+    assert pas("rebalance", "-p", "pa").exit_code == 0
+    second = pas("rebalance", "-p", "pb")
+    assert second.exit_code == 3, second.output
+    assert "ALLOW_MARGIN=1 allows borrowing" in second.output
+    assert fake_alpaca.cash >= 0
+
+
+def test_portfolios_sized_beyond_the_account_are_refused_even_when_the_buys_fit(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    _margin_account(pas, fake_alpaca)
+    for pid in ("pa", "pb"):
+        assert pas("portfolio", "set-weights", pid, "AAA=0.05").exit_code == 0
+    both = pas("rebalance", "-p", "pa", "-p", "pb", "--dry-run")
+    assert (both.exit_code, both.output) == (
+        3,
+        "error: the portfolios' capital ($160,000.00) exceeds the account's equity ($100,000.00); "
+        "lower their capital or `pas allocate --apply`, or set ALLOW_MARGIN=1 to trade on margin\n",
+    )
+    assert pas("rebalance", "-p", "pa", "-p", "pb", "--dry-run", ALLOW_MARGIN="1").exit_code == 0
+
+
+def test_allow_margin_lets_the_buys_borrow(pas: Pas, fake_alpaca: FakeAlpaca) -> None:
+    _margin_account(pas, fake_alpaca)
+    fake_alpaca.multiplier = 4  # each order is checked against what is left after the last
+    result = pas("rebalance", "-p", "pa", "-p", "pb", ALLOW_MARGIN="1")
+    assert result.exit_code == 0, result.output
+    assert fake_alpaca.cash < 0  # borrowed, as the user asked
+
+
+def test_a_portfolio_trades_only_through_the_broker_it_was_added_with(
+    pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path
+) -> None:
+    # Issue 12: `pas rebalance -p pa --broker sim` (the README's own example) booked sim fills
+    # into the ledger an Alpaca run then trusted.
+    wrong = pas("rebalance", "-p", "lobby", "--broker", "sim")
+    assert (wrong.exit_code, wrong.output) == (
+        2,
+        "error: portfolio lobby trades through alpaca, not sim; run with --broker alpaca "
+        "(or PAS_BROKER=alpaca), or add a new portfolio with --broker sim\n",
+    )
+    assert pas("portfolio", "add", "paper", "--capital", "1000", "--broker", "sim").exit_code == 0
+    listed = json.loads(pas("portfolio", "list", "--json").output)
+    assert {p["id"]: p["broker"] for p in listed} == {"gov": "alpaca", "lobby": "alpaca", "paper": "sim"}
+    assert pas("rebalance", "-p", "paper").exit_code == 2  # PAS_BROKER unset: alpaca
+
+
+def test_a_dead_sim_run_is_never_resumed_through_alpaca(
+    pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path
+) -> None:
+    # Issue 12: unfinished_trade_run() ignored the broker, so a `--broker sim` run that died
+    # was resumed by the next plain `pas rebalance` and its orders went to Alpaca.
+    assert pas("portfolio", "add", "paper", "--capital", "1000", "--broker", "sim").exit_code == 0
+    assert pas("portfolio", "set-weights", "paper", "AAA=0.5").exit_code == 0
+    with SqliteStore(tmp_path / "pas.db") as store:
+        run = TradeRun("260105150000dead", store.clock(), "sim", ("paper",))
+        units = 50 * UNITS_PER_ONE
+        coid = "pas-260105150000dead-paper-AAA"
+        order = TradeOrder(
+            run.run_id, coid, 0, "AAA", Side.BUY, units, Decimal(10), True, (("paper", units),)
+        )
+        store.create_trade_run(run, [order])
+    result = pas("rebalance", "-p", "gov", "--json")
+    assert result.exit_code == 0, result.output
+    assert _posted(fake_alpaca) == [f"pas-{json.loads(result.output)['run_id']}-gov-AAA"]
+    with SqliteStore(tmp_path / "pas.db") as store:
+        assert store.unfinished_trade_run("sim") == run

@@ -30,6 +30,7 @@ from pas.config.defaults import (
     DEFAULT_BREAKER_MAX_DAILY_LOSS,
     DEFAULT_BREAKER_MAX_DRAWDOWN,
     MAX_TARGET_VOL,
+    ORDER_TYPES,
     PAPER_BASE_URL,
     SIM_MARKETS,
     WIKI_SOURCES,
@@ -269,6 +270,20 @@ def _feed(name: str, raw: str) -> str:
     return value
 
 
+def _collar(name: str, raw: str) -> Decimal:
+    value = _fraction(name, raw)
+    if not Decimal(0) < value < Decimal(1):
+        raise ConfigError(f"{name} must be a fraction above 0 and below 1 (0.1 is 10%), got {raw!r}")
+    return value
+
+
+def _order_type(name: str, raw: str) -> str:
+    value = raw.lower()
+    if value not in ORDER_TYPES:
+        raise ConfigError(f"{name} must be one of {', '.join(ORDER_TYPES)}, got {raw!r}")
+    return value
+
+
 def _bool(name: str, raw: str) -> bool:
     value = raw.lower()
     if value in _TRUE:
@@ -370,6 +385,8 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("FILL_TIMEOUT_SEC", "trading", "fill_timeout_sec", _non_negative),
     _Spec("FILL_POLL_SEC", "trading", "fill_poll_sec", _positive),
     _Spec("ALLOW_MARGIN", "trading", "allow_margin", _bool),
+    _Spec("PRICE_COLLAR", "trading", "price_collar", _collar),
+    _Spec("ORDER_TYPE", "trading", "order_type", _order_type),
     _Spec("SIM_SLIPPAGE_BPS", "sim", "slippage_bps", _bps),
     _Spec("SIM_COMMISSION", "sim", "commission", _dollars),
     _Spec("SIM_CASH", "sim", "cash", _positive_dollars),

@@ -59,3 +59,6 @@ DEFAULT_BUILD_MAX_STALE_DAYS = 10
 # pas/risk/breaker.py: a drawdown from the high-water mark, and a loss in one market day.
 DEFAULT_BREAKER_MAX_DRAWDOWN = Decimal("0.2")
 DEFAULT_BREAKER_MAX_DAILY_LOSS = Decimal("0.05")
+DEFAULT_PRICE_COLLAR = Decimal("0.1")  # of the reference price; see pas/portfolio/trading/collar.py
+ORDER_TYPES = ("limit", "market")
+DEFAULT_ORDER_TYPE = "limit"  # marketable limits: never filled beyond the collar

@@ -31,6 +31,8 @@ from pas.config.defaults import (
     DEFAULT_MIN_ALLOCATION,
     DEFAULT_MIN_ORDER_NOTIONAL,
     DEFAULT_MONGO_TIMEOUT_SEC,
+    DEFAULT_ORDER_TYPE,
+    DEFAULT_PRICE_COLLAR,
     DEFAULT_QUIVER_AUTH_SCHEME,
     DEFAULT_QUIVER_CACHE_TTL_SEC,
     DEFAULT_QUIVER_RATE_SEC,
@@ -170,6 +172,8 @@ class TradingSettings:
         fill_timeout_sec: seconds a rebalance waits for fills.
         fill_poll_sec: seconds between polls while waiting.
         allow_margin: buys may borrow on margin (``ALLOW_MARGIN``; off by default).
+        price_collar: fraction of the reference price (``PRICE_COLLAR``).
+        order_type: ``limit`` (marketable limits at the collar) or ``market``.
     """
 
     cash_buffer: Decimal = DEFAULT_CASH_BUFFER
@@ -180,6 +184,8 @@ class TradingSettings:
     fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
     fill_poll_sec: float = DEFAULT_FILL_POLL_SEC
     allow_margin: bool = False
+    price_collar: Decimal = DEFAULT_PRICE_COLLAR
+    order_type: str = DEFAULT_ORDER_TYPE
 
     def limits(self) -> TradingLimits:
         """The planner's rules and the pre-trade risk limits."""
@@ -195,6 +201,8 @@ class TradingSettings:
             max_order_notional=self.max_order_notional,
             max_position_weight=self.max_position_weight,
             allow_margin=self.allow_margin,
+            price_collar=self.price_collar,
+            limit_orders=self.order_type == "limit",
         )
 
 

@@ -54,7 +54,7 @@ _TERMINAL = frozenset(
 
 @dataclass(frozen=True)
 class OrderRequest:
-    """A market order to send: validated before any HTTP call.
+    """A market or limit order to send: validated before any HTTP call.
 
     Attributes:
         qty: shares, positive, at most 9 decimals (fractional only for fractionable assets).
@@ -66,8 +66,12 @@ class OrderRequest:
     qty: Decimal
     client_order_id: str
     time_in_force: str = "day"
+    limit_price: Decimal | None = None
+    """Dollars per share of a limit order; None sends a market order."""
 
     def __post_init__(self) -> None:
+        if self.limit_price is not None and self.limit_price <= 0:
+            raise InputError(f"limit price must be more than zero dollars, got {self.limit_price}")
         if self.qty <= 0:
             raise InputError(f"order quantity must be more than zero, got {self.qty}")
         if self.qty != self.qty.quantize(Decimal("1e-9")):
@@ -138,6 +142,25 @@ class Account:
             return self.buying_power
         own = self.cash if self.non_marginable_buying_power is None else self.non_marginable_buying_power
         return max(own, Decimal(0))
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A symbol's current best bid and ask in dollars (0 when the market shows none)."""
+
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+
+    @property
+    def valid(self) -> bool:
+        """True when both sides are quoted and the quote is not crossed."""
+        return Decimal(0) < self.bid <= self.ask
+
+    @property
+    def midpoint(self) -> Decimal:
+        """Halfway between bid and ask, in dollars."""
+        return (self.bid + self.ask) / 2
 
 
 @dataclass(frozen=True)

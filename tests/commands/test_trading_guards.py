@@ -96,3 +96,51 @@ def test_a_dead_sim_run_is_never_resumed_through_alpaca(
     assert _posted(fake_alpaca) == [f"pas-{json.loads(result.output)['run_id']}-gov-AAA"]
     with SqliteStore(tmp_path / "pas.db") as store:
         assert store.unfinished_trade_run("sim") == run
+
+
+def test_a_stale_print_is_refused_by_the_collar_and_nothing_is_sent(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    # Issue 12: a stale $20 print for a $200 stock sized 600 shares that filled for $120,000.
+    fake_alpaca.set_price("AAA", "20")
+    fake_alpaca.set_quote("AAA", bid="199.9", ask="200.1")
+    result = pas("rebalance", "--all")
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith(
+        "error: AAA: the quote midpoint $200.0000 is more than PRICE_COLLAR (10%) away from its "
+        "last trade ($20.0000)"
+    )
+    assert fake_alpaca.count("POST", "/v2/orders") == 0
+
+
+def test_orders_are_marketable_limits_at_the_collar_unless_order_type_is_market(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    assert pas("rebalance", "-p", "gov").exit_code == 0
+    (sent,) = [r.body for r in fake_alpaca.logged("/v2/orders") if r.method == "POST"]
+    assert (sent["type"], sent["limit_price"], sent["time_in_force"]) == ("limit", "11", "day")
+    assert pas("portfolio", "set-weights", "gov", "AAA=0.4").exit_code == 0
+    assert pas("rebalance", "-p", "gov", ORDER_TYPE="market").exit_code == 0
+    market = [r.body for r in fake_alpaca.logged("/v2/orders") if r.method == "POST"][-1]
+    assert market["type"] == "market" and "limit_price" not in market
+
+
+def test_crosses_are_priced_at_the_quote_midpoint(pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path) -> None:
+    assert pas("rebalance", "--all").exit_code == 0
+    assert pas("portfolio", "set-weights", "lobby", "AAA=0.1", "BBB=0.3").exit_code == 0
+    assert pas("portfolio", "set-weights", "gov", "AAA=0.45").exit_code == 0
+    fake_alpaca.set_price("AAA", "10.04")
+    fake_alpaca.set_quote("AAA", bid="9.98", ask="10.02")
+    assert pas("rebalance", "--all").exit_code == 0
+    with SqliteStore(tmp_path / "pas.db") as store:
+        crosses = [f for f in store.fills("gov") if "/cross/" in f.fill_id]
+    assert [f.price for f in crosses] == [Decimal("10.00")]
+
+
+def test_an_unknown_ticker_on_alpaca_does_not_advise_the_sim_brokers_fix(pas: Pas) -> None:
+    assert pas("portfolio", "set-weights", "gov", "ZZZZ=0.2").exit_code == 0
+    result = pas("rebalance", "-p", "gov")
+    assert (result.exit_code, result.output) == (
+        2,
+        "error: no price for ZZZZ: Alpaca has no trade of ZZZZ on the iex feed; check the ticker\n",
+    )

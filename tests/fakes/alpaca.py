@@ -497,7 +497,7 @@ class FakeAlpaca:
             "type": body.get("type", "market"),
             "side": side,
             "time_in_force": body.get("time_in_force", "day"),
-            "limit_price": None,
+            "limit_price": body.get("limit_price"),
             "stop_price": None,
             "status": self.new_status or "accepted",
             "extended_hours": False,

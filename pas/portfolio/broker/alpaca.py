@@ -8,7 +8,8 @@ Endpoints (confirmed against Alpaca's API reference and alpaca-py's clients):
   ``DELETE /v2/orders/{id}``, ``GET /v2/positions``,
   ``GET /v2/account/activities/FILL`` (paged: ``page_token`` is the id of the last
   activity of the previous page, with ``direction=asc`` the next page starts after it);
-- data: ``GET /v2/stocks/trades/latest?symbols=`` (``{"trades": {sym: {"p": ...}}}``) and
+- data: ``GET /v2/stocks/trades/latest?symbols=`` (``{"trades": {sym: {"p": ...}}}``),
+  ``GET /v2/stocks/quotes/latest?symbols=`` (``{"quotes": {sym: {"bp": ..., "ap": ...}}}``) and
   ``GET /v2/stocks/bars?symbols=&timeframe=1Day`` (``{"bars": {sym: [{"t", "c"}]},
   "next_page_token"}``).
 
@@ -45,6 +46,7 @@ from pas.domain.broker import (
     MarketClock,
     Order,
     OrderRequest,
+    Quote,
 )
 from pas.errors import ConfigError, NotFoundError
 from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, server_wait, with_retries
@@ -163,7 +165,7 @@ class AlpacaBroker:
 
     # -- orders ------------------------------------------------------------------------
     def submit_order(self, request: OrderRequest) -> Order:
-        """Sends a market order once; never re-sends it.
+        """Sends a market or limit order once; never re-sends it.
 
         After a timeout, a dropped connection, a 429, a 5xx or Alpaca's "client_order_id
         must be unique", the order is looked up by its client order id and returned if
@@ -178,10 +180,12 @@ class AlpacaBroker:
             "symbol": request.symbol,
             "qty": wire.qty_param(request.qty),
             "side": request.side.value,
-            "type": "market",
+            "type": "market" if request.limit_price is None else "limit",
             "time_in_force": request.time_in_force,
             "client_order_id": request.client_order_id,
         }
+        if request.limit_price is not None:
+            body["limit_price"] = wire.qty_param(request.limit_price)
         coid = request.client_order_id
         try:
             data = self._send("POST", self._base_url, "/v2/orders", body=body)
@@ -272,6 +276,9 @@ class AlpacaBroker:
             token = str(page[-1]["id"])
 
     # -- market data -------------------------------------------------------------------
+    def missing_price_hint(self, symbol: str) -> str:
+        return f"Alpaca has no trade of {symbol} on the {self.feed} feed; check the ticker"
+
     def latest_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
         prices: dict[str, Decimal] = {}
         for chunk in _chunks(symbols):
@@ -283,6 +290,20 @@ class AlpacaBroker:
             for symbol, trade in trades.items():
                 prices[str(symbol)] = wire.decimal_field(trade, "p")
         return prices
+
+    def latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """``GET /v2/stocks/quotes/latest``: ``{"quotes": {sym: {"bp": bid, "ap": ask, ...}}}``."""
+        quotes: dict[str, Quote] = {}
+        for chunk in _chunks(symbols):
+            params = {"symbols": ",".join(chunk), "feed": self.feed}
+            data = self._get("/v2/stocks/quotes/latest", params, data_api=True)
+            found = data.get("quotes") or {}
+            if not isinstance(found, Mapping):
+                raise wire.malformed("/v2/stocks/quotes/latest")
+            for symbol, quote in found.items():
+                bid, ask = wire.decimal_field(quote, "bp"), wire.decimal_field(quote, "ap")
+                quotes[str(symbol)] = Quote(str(symbol), bid, ask)
+        return quotes
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date | None = None) -> list[Bar]:
         """Daily closes, adjusted for splits and dividends, oldest first per symbol.

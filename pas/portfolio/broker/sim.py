@@ -1,9 +1,11 @@
 """The simulated broker: an embedded paper broker over the store.
 
-Market orders fill in full at the stored close of their symbol for the current (or
-simulated) day, moved against the trader by ``slippage_bps``, with a commission per
-order. Orders submitted while the market is closed wait, and fill at the first broker
-call made while it is open. Its orders and fills live in the store, so ``pas sync`` and
+Orders fill in full at the stored close of their symbol for the current (or simulated)
+day, moved against the trader by ``slippage_bps``, with a commission per order. Its quote
+is that close, so a marketable limit order (limit = close ± the price collar) is always
+met unless the slippage is larger than the collar; the limit itself is not checked.
+Orders submitted while the market is closed wait, and fill at the first broker call made
+while it is open. Its orders and fills live in the store, so ``pas sync`` and
 ``pas reconcile`` in another process see them. It needs no credentials.
 """
 
@@ -25,6 +27,7 @@ from pas.domain.broker import (
     Order,
     OrderRequest,
     OrderStatus,
+    Quote,
 )
 from pas.errors import InputError, PasError
 from pas.models import Side
@@ -216,9 +219,20 @@ class SimBroker:
         return self.store.sim_fills(after)
 
     # -- market data -------------------------------------------------------------------
+    def missing_price_hint(self, symbol: str) -> str:
+        return (
+            f"the sim broker has no stored close of {symbol}; "
+            "store one with `pas prices import` or `pas prices fetch`"
+        )
+
     def latest_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
         today = self.store.clock().date()
         return {s: p.close for s, p in self.store.latest_prices(symbols, on_or_before=today).items()}
+
+    def latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """The stored close as both bid and ask: the price the Sim broker fills at (before
+        slippage), so its quote always agrees with its trade price."""
+        return {s: Quote(s, price, price) for s, price in self.latest_prices(symbols).items()}
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date | None = None) -> list[Bar]:
         """Stored closes between two days; read one day at a time (the store keeps no range query)."""

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pas.domain.broker import Account
+from pas.config.defaults import DEFAULT_PRICE_COLLAR
+from pas.domain.broker import Account, OrderRequest
 from pas.errors import RefusedError
 from pas.models import (
     Side,
@@ -14,6 +15,7 @@ from pas.models import (
     from_units,
 )
 from pas.portfolio.rebalance import Plan, PlanRules
+from pas.portfolio.trading.collar import limit_price
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,10 @@ class TradingLimits:
     allow_margin: bool = False
     """``ALLOW_MARGIN``: buys may use the broker's margin (its ``buying_power``), and the
     portfolios' capital may exceed the account's equity."""
+    price_collar: Decimal = DEFAULT_PRICE_COLLAR
+    """``PRICE_COLLAR``: see :mod:`pas.portfolio.trading.collar`."""
+    limit_orders: bool = True
+    """``ORDER_TYPE=limit``: orders are marketable limits at the collar, not market orders."""
 
 
 def shares(units: int) -> Decimal:
@@ -97,3 +103,10 @@ def check_buying_power(
             f"(${account.equity:,.2f}); lower their capital or `pas allocate --apply`, "
             "or set ALLOW_MARGIN=1 to trade on margin"
         )
+
+
+def order_request(order: TradeOrder, limits: TradingLimits) -> OrderRequest:
+    """The broker request of a planned order: a marketable limit at the collar
+    (:func:`~pas.portfolio.trading.collar.limit_price`), or a market order."""
+    limit = limit_price(order, limits.price_collar) if limits.limit_orders else None
+    return OrderRequest(order.symbol, order.side, shares(order.qty), order.client_order_id, limit_price=limit)

@@ -12,6 +12,7 @@ from pas.portfolio.account import PortfolioAccount, portfolio_account
 from pas.portfolio.broker.base import Broker
 from pas.portfolio.ledger import build_book
 from pas.portfolio.rebalance import Plan, plan_rebalance
+from pas.portfolio.trading.collar import check_collar, reference_prices
 from pas.portfolio.trading.limits import TradingLimits
 from pas.schedule import market_day
 from pas.store.base import Store
@@ -80,12 +81,15 @@ def plan_portfolios(
             records them as cash flows when it trades, so that money moved between
             portfolios by the allocation is never counted as a portfolio's return.
 
+    Prices are the reference prices of :mod:`pas.portfolio.trading.collar` (quote
+    midpoints), and every ordered symbol's is checked against the collar.
+
     Returns:
         The plans, and per ordered symbol whether it is fractionable.
 
     Raises:
         InputError: a portfolio has no targets, no capital or a symbol has no price.
-        RefusedError: a symbol is not tradable.
+        RefusedError: a symbol is not tradable, or its price is outside the collar.
     """
     if transfers is None:
         transfers = {}
@@ -102,7 +106,12 @@ def plan_portfolios(
     symbols = sorted(
         {s for b in books.values() for s in b.positions} | {s for t in targets.values() for s in t}
     )
-    prices = broker.latest_prices(symbols)
+    trades = broker.latest_prices(symbols)
+    unpriced = [s for s in symbols if s not in trades]
+    if unpriced:
+        raise InputError(f"no price for {unpriced[0]}: {broker.missing_price_hint(unpriced[0])}")
+    quotes = broker.latest_quotes(symbols)
+    prices = reference_prices(trades, quotes)
     today = market_day(store.clock())  # the broker's prices are today's
     quoted = {s: Price(s, today, price) for s, price in prices.items()}
     accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
@@ -153,6 +162,8 @@ def plan_portfolios(
         raise RefusedError(
             f"{', '.join(untradable)} cannot be traded at the broker; remove them from the targets"
         )
+    closes = {s: p.close for s, p in store.latest_prices(ordered, on_or_before=today).items()}
+    check_collar(ordered, trades, quotes, closes, limits.price_collar)
     fractionable = {s: assets[s].fractionable for s in ordered}
     return plans, fractionable
 

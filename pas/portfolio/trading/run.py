@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from pas.domain.broker import Account, Order, OrderRequest
+from pas.domain.broker import Account, Order
 from pas.errors import PasError, RefusedError
 from pas.models import (
     Fill,
@@ -22,7 +22,7 @@ from pas.models import (
 from pas.portfolio.broker.base import Broker
 from pas.portfolio.netting import net_orders
 from pas.portfolio.rebalance import Plan
-from pas.portfolio.trading.limits import TradingLimits, check_buying_power, check_limits, shares
+from pas.portfolio.trading.limits import TradingLimits, check_buying_power, check_limits, order_request
 from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
 from pas.portfolio.trading.plan import check_bound, plan_portfolios, record_transfers
 from pas.portfolio.trading.settle import settle
@@ -158,7 +158,7 @@ def _run(
     _book_crosses(store, outcome.orders)
     for order in outcome.orders:
         if order.status in (TradeOrderStatus.PLANNED, TradeOrderStatus.SENDING):
-            note = _submit(store, broker, order, after_submit)
+            note = _submit(store, broker, order, limits, after_submit)
             if note:
                 outcome.notes.append(note)
     store.set_trade_run_status(outcome.run_id, TradeRunStatus.SUBMITTED)
@@ -237,12 +237,14 @@ def _lookup(broker: Broker, client_order_id: str) -> Order | None:
         return None
 
 
-def _submit(store: Store, broker: Broker, order: TradeOrder, after_submit: AfterSubmit | None) -> str:
+def _submit(
+    store: Store, broker: Broker, order: TradeOrder, limits: TradingLimits, after_submit: AfterSubmit | None
+) -> str:
     """Sends one order unless the broker has it already; returns a note when it failed."""
     placed = _lookup(broker, order.client_order_id) if order.status is TradeOrderStatus.SENDING else None
     if placed is None:
         store.update_trade_order(order.client_order_id, TradeOrderStatus.SENDING)
-        request = OrderRequest(order.symbol, order.side, shares(order.qty), order.client_order_id)
+        request = order_request(order, limits)
         try:
             placed = broker.submit_order(request)
         except PasError as exc:

@@ -147,12 +147,14 @@ def print_table(
     rows: Sequence[Sequence[Any]],
     *,
     right: Sequence[str] = (),
+    caption: str | None = None,
 ) -> None:
-    """Prints a rich table; columns named in ``right`` are right-aligned (numbers)."""
+    """Prints a rich table; columns named in ``right`` are right-aligned (numbers), and
+    ``caption`` (a convention the figures follow) is printed under it."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table()
+    table = Table(caption=caption)
     for name in columns:
         table.add_column(name, justify="right" if name in right else "left")
     # Text cells skip markup parsing and highlighting: data is shown as it is (a ticker

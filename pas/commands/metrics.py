@@ -98,7 +98,7 @@ def post(
 @app.command("update")
 def update(
     ctx: typer.Context,
-    portfolio_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
+    portfolio_id: Annotated[str | None, typer.Argument(metavar="ID")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every portfolio.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -165,6 +165,7 @@ def show(
     import sys
 
     from pas import metrics as lib
+    from pas.analytics.losses import VAR_CAPTION, shown
 
     app_state = state(ctx)
     windows = lib.WINDOWS
@@ -175,12 +176,13 @@ def show(
     app_state.portfolio(portfolio_id)
     store = app_state.store
     found = {w: store.trailing_stats(portfolio_id, w) for w in windows}
+    values = {w: {} if s is None else {k: shown(k, v) for k, v in s.values.items()} for w, s in found.items()}
     if as_json:
         print_json(
             {
                 "portfolio": portfolio_id,
                 "windows": {
-                    w: None if s is None else {"as_of": s.as_of, "values": _json_values(s.values)}
+                    w: None if s is None else {"as_of": s.as_of, "values": _json_values(values[w])}
                     for w, s in found.items()
                 },
             }
@@ -191,10 +193,16 @@ def show(
         return
     as_of = max(s.as_of for s in found.values() if s is not None)
     rows = [
-        [name, *("" if s is None else _shown(name, s.values.get(name, math.nan)) for s in found.values())]
+        [name, *("" if s is None else _shown(name, values[w].get(name, math.nan)) for w, s in found.items())]
         for name in lib.STATISTICS
     ]
-    print_table(f"{portfolio_id}: statistics as of {as_of}", ["statistic", *windows], rows, right=windows)
+    print_table(
+        f"{portfolio_id}: statistics as of {as_of}",
+        ["statistic", *windows],
+        rows,
+        right=windows,
+        caption=VAR_CAPTION,
+    )
     if sys.stdout.isatty():
         _sparkline(store.daily_metrics(portfolio_id))
 

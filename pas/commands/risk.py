@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 IdArgument = Annotated[
-    str | None, typer.Argument(help="Portfolio id (default: every portfolio and the account).")
+    str | None, typer.Argument(metavar="ID", help="Portfolio id (default: every portfolio and the account).")
 ]
 
 
@@ -151,6 +151,7 @@ def var(
 
     Example: pas risk var --confidence 0.99 --days 10
     """
+    from pas.analytics.losses import VAR_CAPTION
     from pas.risk.var import CONFIDENCES, book_vars, check_confidence
 
     levels = CONFIDENCES if confidence is None else (check_confidence(confidence),)
@@ -176,7 +177,7 @@ def var(
         )
         return
     print_table(
-        f"Historical VaR and CVaR, {days}-day{' (√N rule)' if days > 1 else ''}; losses are positive",
+        f"Historical VaR and CVaR, {days}-day{' (√N rule)' if days > 1 else ''}",
         ["book", "source", "confidence", "days used", "VaR", "VaR $", "CVaR", "CVaR $"],
         [
             (
@@ -192,6 +193,7 @@ def var(
             for r in rows
         ],
         right=["days used", "VaR", "VaR $", "CVaR", "CVaR $"],
+        caption=VAR_CAPTION,
     )
     _unpriced_note(books)
 

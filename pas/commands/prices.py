@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pas.commands._app import JsonOption, print_json, say, state
+from pas.commands._app import JsonOption, err_console, print_json, say, state
 from pas.models import check_symbol, parse_ts
 
 app = typer.Typer(
@@ -85,6 +85,8 @@ def fetch(
         with app_state.run("prices fetch", **details) as handle:
             result = fetch_closes(broker, store, wanted, first)
             handle.details.update(written=result.written, end=result.end.isoformat(), missing=result.missing)
+    for notice in broker.notices:
+        err_console().print(f"warning: {notice}", markup=False, highlight=False)
     if as_json:
         print_json(
             {

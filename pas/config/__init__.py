@@ -363,6 +363,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("ALPACA_BASE_URL", "alpaca", "base_url", _url),
     _Spec("ALPACA_DATA_URL", "alpaca", "data_url", _url),
     _Spec("ALPACA_FEED", "alpaca", "feed", _feed),
+    _Spec("ALPACA_BARS_FEED", "alpaca", "bars_feed", _feed),
     _Spec("ALPACA_TIMEOUT_SEC", "alpaca", "timeout_sec", _positive),
     _Spec("PAS_ALLOW_LIVE", "alpaca", "allow_live", _bool),
     _Spec("BENCHMARK", "data", "benchmark", _symbol),

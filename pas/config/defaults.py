@@ -62,3 +62,4 @@ DEFAULT_BREAKER_MAX_DAILY_LOSS = Decimal("0.05")
 DEFAULT_PRICE_COLLAR = Decimal("0.1")  # of the reference price; see pas/portfolio/trading/collar.py
 ORDER_TYPES = ("limit", "market")
 DEFAULT_ORDER_TYPE = "limit"  # marketable limits: never filled beyond the collar
+DEFAULT_BARS_FEED = "sip"  # consolidated closes; free for data older than 15 minutes

@@ -15,6 +15,7 @@ from pas.config.defaults import (
     DEFAULT_ALLOCATION_METHOD,
     DEFAULT_ALLOCATION_MIN_HISTORY,
     DEFAULT_ALPACA_TIMEOUT_SEC,
+    DEFAULT_BARS_FEED,
     DEFAULT_BENCHMARK,
     DEFAULT_BREAKER_MAX_DAILY_LOSS,
     DEFAULT_BREAKER_MAX_DRAWDOWN,
@@ -107,6 +108,7 @@ class AlpacaSettings:
     base_url: str = PAPER_BASE_URL
     data_url: str = DEFAULT_DATA_URL
     feed: str = DEFAULT_FEED
+    bars_feed: str = DEFAULT_BARS_FEED
     timeout_sec: float = DEFAULT_ALPACA_TIMEOUT_SEC
     allow_live: bool = False
 

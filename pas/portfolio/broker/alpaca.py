@@ -74,6 +74,10 @@ BARS_PAGE_LIMIT = 10000  # Alpaca's maximum bars per data page
 # Symbols per data request: keeps the query string well under URL length limits.
 SYMBOLS_PER_REQUEST = 100
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Daily closes come from the consolidated tape (SIP), free for data older than 15 minutes;
+# IEX's closes differ (AAPL 2023-09-29: 171.29 on IEX, 171.21 consolidated).
+DEFAULT_BARS_FEED = "sip"
+FALLBACK_BARS_FEED = "iex"
 
 
 class _Transient(Transient):
@@ -94,7 +98,10 @@ class AlpacaBroker:
         data_url: market data API root, e.g. ``https://data.alpaca.markets``.
         key_id: sent as ``APCA-API-KEY-ID``; never in URLs, messages or logs.
         secret: sent as ``APCA-API-SECRET-KEY``; never in URLs, messages or logs.
-        feed: the stock data feed (``iex`` is free).
+        feed: the stock data feed of quotes and latest trades (``iex`` is free).
+        bars_feed: the feed of daily bars (``sip``, the consolidated close, is free for
+            data older than 15 minutes); falls back to ``iex`` with a notice when the
+            subscription refuses it.
         timeout: seconds for each HTTP call.
         sleep: how to wait between attempts (tests pass a recorder); default ``time.sleep``.
         clock: the current UTC time, for ``X-Ratelimit-Reset``.
@@ -110,6 +117,7 @@ class AlpacaBroker:
         key_id: str,
         secret: str,
         feed: str = "iex",
+        bars_feed: str = DEFAULT_BARS_FEED,
         timeout: float = DEFAULT_TIMEOUT,
         sleep: Sleep | None = None,
         clock: Clock = system_clock,
@@ -119,6 +127,9 @@ class AlpacaBroker:
         self._data_url = data_url.rstrip("/")
         self._headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
         self.feed = feed
+        self.bars_feed = bars_feed
+        self.notices: list[str] = []
+        """Warnings for the user (the command shows them): e.g. a bars feed fallen back."""
         self.timeout = timeout
         self._sleep = sleep if sleep is not None else _system_sleep
         self._clock = clock
@@ -319,7 +330,7 @@ class AlpacaBroker:
                     "symbols": ",".join(chunk),
                     "timeframe": "1Day",
                     "start": start.isoformat(),
-                    "feed": self.feed,
+                    "feed": self.bars_feed,
                     "adjustment": "all",
                     "limit": str(self.bars_page_limit),
                 }
@@ -327,7 +338,7 @@ class AlpacaBroker:
                     params["end"] = end.isoformat()
                 if token:
                     params["page_token"] = token
-                data = self._get("/v2/stocks/bars", params, data_api=True)
+                data = self._bars_page(params)
                 by_symbol = data.get("bars") or {}
                 if not isinstance(by_symbol, Mapping):
                     raise wire.malformed("/v2/stocks/bars")
@@ -340,6 +351,23 @@ class AlpacaBroker:
                 if not token:
                     break
         return bars
+
+    def _bars_page(self, params: dict[str, str]) -> Any:
+        """One page of bars; when the subscription refuses the bars feed, the same page from
+        IEX, noted once, and IEX for the rest of this broker's calls."""
+        try:
+            return self._get("/v2/stocks/bars", params, data_api=True)
+        except BrokerError as exc:
+            if self.bars_feed == FALLBACK_BARS_FEED or not wire.is_feed_refusal(exc.broker_message):
+                raise
+            refusal = exc.broker_message
+        self.notices.append(
+            f"Alpaca's subscription refused the {self.bars_feed} feed for daily bars ({refusal}); "
+            f"using {FALLBACK_BARS_FEED}, whose closes differ from the consolidated close: "
+            f"set ALPACA_BARS_FEED={FALLBACK_BARS_FEED} to silence this, or upgrade the data plan"
+        )
+        self.bars_feed = FALLBACK_BARS_FEED
+        return self._get("/v2/stocks/bars", {**params, "feed": FALLBACK_BARS_FEED}, data_api=True)
 
     # -- HTTP --------------------------------------------------------------------------
     def _get(self, path: str, params: Mapping[str, str] | None = None, data_api: bool = False) -> Any:
@@ -390,7 +418,10 @@ class AlpacaBroker:
         # (blocked account, wash trade, buying power): only the former names the keys.
         auth_words = ("forbidden", "not authorized", "unauthorized")
         refused_order = is_order and not any(w in message.lower() for w in auth_words)
-        if status == 401 or (status == 403 and not wire.order_refusal(message) and not refused_order):
+        feed_refused = wire.is_feed_refusal(message)
+        if status == 401 or (
+            status == 403 and not wire.order_refusal(message) and not refused_order and not feed_refused
+        ):
             raise BrokerAuthError(
                 f"Alpaca refused the credentials (HTTP {status}: {message}); check ALPACA_API_KEY and "
                 "ALPACA_API_SECRET, and that they belong to ALPACA_BASE_URL (paper keys only work on paper)",
@@ -433,6 +464,7 @@ def alpaca_from_settings(
         settings.api_key,
         settings.api_secret,
         feed=settings.feed,
+        bars_feed=settings.bars_feed,
         timeout=settings.timeout_sec,
         sleep=sleep,
         clock=clock,

@@ -42,6 +42,17 @@ def alpaca_message(response: requests.Response) -> str:
     return (response.reason or "no message").strip()
 
 
+# Alpaca's answer (HTTP 403; 422 has been seen too) when the market data subscription does
+# not cover the feed asked for, e.g. a free plan asking for the last 15 minutes of SIP:
+# {"message": "subscription does not permit querying recent SIP data"}.
+FEED_REFUSAL = "subscription does not permit"
+
+
+def is_feed_refusal(message: str) -> bool:
+    """True when an error message is Alpaca's refusal of a data feed the plan lacks."""
+    return FEED_REFUSAL in message.lower()
+
+
 def order_refusal(message: str) -> str | None:
     """The :attr:`OrderRejected.reason` a refusal's message names, None if none."""
     lowered = message.lower()

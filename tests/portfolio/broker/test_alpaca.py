@@ -251,7 +251,7 @@ def test_daily_bars_follow_pages(broker: AlpacaBroker, fake_alpaca: FakeAlpaca) 
         "timeframe": "1Day",
         "start": "2026-01-01",
         "end": "2026-01-05",
-        "feed": "iex",
+        "feed": "sip",  # bars: the consolidated close (ALPACA_BARS_FEED)
         "adjustment": "all",
         "limit": "2",
     }

@@ -288,3 +288,37 @@ def sync(store: Store, broker: Broker, *, fill_timeout_sec: float) -> SyncOutcom
         return sync_fills(store, broker)
     finally:
         store.release_lock(LOCK_NAME, owner)
+
+
+def check_removable(store: Store, portfolio_id: str, force: bool) -> int:
+    """Refuses to remove a portfolio with orders still open, or (unless ``force``) with
+    positions. An open order's late fill would be booked under the removed id, and a
+    portfolio added again with that id would hold shares it never bought.
+
+    Returns:
+        How many positions it holds (they stay at the broker when ``force``).
+
+    Raises:
+        InputError: it has orders sent and not settled, or positions without ``force``.
+    """
+    from pas.errors import InputError
+
+    open_orders = [
+        o
+        for o in store.trade_orders(unsettled=True)
+        if any(p == portfolio_id for p, _ in o.shares + o.crosses)
+    ]
+    if open_orders:
+        symbols = ", ".join(sorted({o.symbol for o in open_orders}))
+        raise InputError(
+            f"portfolio {portfolio_id!r} has {len(open_orders)} order(s) still open ({symbols}); "
+            "wait for them and run `pas sync` (or cancel them at the broker), then remove it"
+        )
+    holdings = store.holdings(portfolio_id)
+    if holdings and not force:
+        symbols = ", ".join(sorted(holdings)[:5])
+        raise InputError(
+            f"portfolio {portfolio_id!r} holds {len(holdings)} position(s) ({symbols}); "
+            "sell them first or pass --force"
+        )
+    return len(holdings)

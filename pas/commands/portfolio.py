@@ -188,21 +188,18 @@ def remove(
 ) -> None:
     """Remove a portfolio with its target history and ledger.
 
-    Refused while the portfolio holds positions unless --force; the shares stay in the
-    brokerage account (``pas reconcile`` then reports them as held by no portfolio).
+    Refused while an order of it is still open (always), and while it holds positions
+    unless --force; the shares then stay in the brokerage account (``pas reconcile``
+    reports them as held by no portfolio).
 
     Example: pas portfolio remove lobby
     """
+    from pas.workflows import check_removable
+
     app_state = state(ctx)
     app_state.portfolio(portfolio_id)
-    holdings = app_state.store.holdings(portfolio_id)
-    if holdings and not force:
-        symbols = ", ".join(sorted(holdings)[:5])
-        raise InputError(
-            f"portfolio {portfolio_id!r} holds {len(holdings)} position(s) ({symbols}); "
-            "sell them first or pass --force"
-        )
-    with app_state.run("portfolio remove", portfolio=portfolio_id, force=force, positions=len(holdings)):
+    positions = check_removable(app_state.store, portfolio_id, force)
+    with app_state.run("portfolio remove", portfolio=portfolio_id, force=force, positions=positions):
         app_state.store.remove_portfolio(portfolio_id)
     say(f"removed portfolio {portfolio_id}")
 

@@ -144,3 +144,20 @@ def test_an_unknown_ticker_on_alpaca_does_not_advise_the_sim_brokers_fix(pas: Pa
         2,
         "error: no price for ZZZZ: Alpaca has no trade of ZZZZ on the iex feed; check the ticker\n",
     )
+
+
+def test_a_portfolio_with_an_open_order_cannot_be_removed(pas: Pas, fake_alpaca: FakeAlpaca) -> None:
+    # Issue 12: `pas portfolio remove` succeeded while pa had an open order; its late fill
+    # was booked under the removed id and a re-added portfolio held shares it never bought.
+    fake_alpaca.fill_mode = "never"
+    assert pas("rebalance", "-p", "gov", "--timeout", "0").exit_code in (0, 1)
+    for args in (("portfolio", "remove", "gov"), ("portfolio", "remove", "gov", "--force")):
+        refused = pas(*args)
+        assert (refused.exit_code, refused.output) == (
+            2,
+            "error: portfolio 'gov' has 1 order(s) still open (AAA); wait for them and run `pas sync` "
+            "(or cancel them at the broker), then remove it\n",
+        )
+    fake_alpaca.fill_open("AAA")
+    assert pas("sync").exit_code == 0
+    assert pas("portfolio", "remove", "gov", "--force").exit_code == 0

@@ -187,12 +187,20 @@ class Traded:
     def failure(self) -> PasError | None:
         """Why the run did not do all it should (None when it did).
 
-        A refused dry run (exit 3), an order that failed, or an order the broker ended
-        before it filled in full; what did happen is recorded either way.
+        A refused dry run (exit 3), an order whose fate is unknown, an order that failed,
+        or an order the broker ended before it filled in full; what did happen is
+        recorded either way.
         """
         if self.refusal:
             return RefusedError(self.refusal)
         orders = self.outcome.orders
+        unknown = [o for o in orders if o.status.value == "unknown"]
+        if unknown:
+            return PasError(
+                f"{len(unknown)} order(s) have an unknown fate at the broker ({unknown[0].symbol}: "
+                f"{unknown[0].error}); pas never sends them again and plans nothing new until they "
+                "are found or proven absent: run `pas sync` later"
+            )
         failed = [o for o in orders if o.status.value == "failed"]
         if failed:
             return PasError(

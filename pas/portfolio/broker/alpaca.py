@@ -218,7 +218,9 @@ class AlpacaBroker:
         except OrderRejected as exc:
             if exc.reason != "duplicate":
                 raise
-            return self._find_sent(request, "Alpaca already has its client order id", exc.status, exc.broker_message)
+            return self._find_sent(
+                request, "Alpaca already has its client order id", exc.status, exc.broker_message
+            )
         return wire.parse_order(data)
 
     def _post_order(self, body: Mapping[str, str]) -> Any:

@@ -60,7 +60,9 @@ def resolve(store: Store, broker: Broker, orders: Sequence[TradeOrder]) -> list[
             store.update_trade_order(
                 order.client_order_id, TradeOrderStatus.SENT, broker_order_id=found.id, broker_status=status
             )
-            out.append(replace(order, status=TradeOrderStatus.SENT, broker_order_id=found.id, broker_status=status))
+            out.append(
+                replace(order, status=TradeOrderStatus.SENT, broker_order_id=found.id, broker_status=status)
+            )
             continue
         status = TradeOrderStatus.FAILED if why is None else TradeOrderStatus.UNKNOWN
         error = why or _absent(order)
@@ -156,7 +158,9 @@ def close_unfinished(store: Store, run: TradeRun, now: datetime) -> str:
             f"run {run.run_id} stopped more than {RESUME_MAX_AGE.total_seconds() / 60:g} minutes ago "
             f"and is not continued: {fate}; the plan is made afresh"
         )
-    return f"resumed unfinished run {run.run_id} ({', '.join(run.portfolios)}): {fate}; the plan is made afresh"
+    return (
+        f"resumed unfinished run {run.run_id} ({', '.join(run.portfolios)}): {fate}; the plan is made afresh"
+    )
 
 
 def status_warnings(orders: Sequence[TradeOrder]) -> list[str]:

@@ -23,8 +23,6 @@ from pas.portfolio.broker.base import Broker
 from pas.portfolio.broker.errors import OrderOutcomeUnknown, OrderRejected
 from pas.portfolio.netting import net_orders
 from pas.portfolio.rebalance import Plan
-from pas.portfolio.trading.limits import TradingLimits, check_limits, shares
-from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
 from pas.portfolio.trading.inflight import (
     close_unfinished,
     finish_runs,
@@ -32,6 +30,8 @@ from pas.portfolio.trading.inflight import (
     settle_in_flight,
     status_warnings,
 )
+from pas.portfolio.trading.limits import TradingLimits, check_limits, shares
+from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
 from pas.portfolio.trading.plan import plan_portfolios, record_transfers
 from pas.store.base import Store
 

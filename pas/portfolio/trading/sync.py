@@ -82,7 +82,9 @@ def _claim_own_fills(
     for failed, or settled before a late fill): it is never "foreign".
     """
     ours = {o.broker_order_id for o in unsettled}
-    unknown_ids = {f.order_id for f in fills if f.order_id not in ours and not store.fills_of_order(f.order_id)}
+    unknown_ids = {
+        f.order_id for f in fills if f.order_id not in ours and not store.fills_of_order(f.order_id)
+    }
     if not unknown_ids:
         return []
     planned = {o.client_order_id: o for o in store.trade_orders()}

@@ -13,8 +13,8 @@ from pas.models import (
     TradeOrderStatus,
     TradeRun,
     TradeRunStatus,
-    from_units,
     format_ts,
+    from_units,
     parse_ts,
     to_units,
 )

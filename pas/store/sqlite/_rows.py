@@ -36,7 +36,9 @@ def _allocation(row: tuple[Any, ...]) -> AppliedAllocation:
 
 
 def _trade_order(row: tuple[Any, ...]) -> TradeOrder:
-    (run_id, coid, seq, symbol, side, qty, ref, frac, shares, crosses, status, boid, bstatus, error, sent) = row
+    (run_id, coid, seq, symbol, side, qty, ref, frac, shares, crosses, status, boid, bstatus, error, sent) = (
+        row
+    )
     return TradeOrder(
         run_id=run_id,
         client_order_id=coid,

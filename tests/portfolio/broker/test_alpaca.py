@@ -298,7 +298,9 @@ def test_a_failed_look_up_after_a_lost_answer_is_unknown(
 def test_a_429_on_a_post_is_retried_with_the_same_client_order_id(
     broker: AlpacaBroker, fake_alpaca: FakeAlpaca, sleeps: Sleeps
 ) -> None:
-    fake_alpaca.inject("submit", status=429, message="rate limit exceeded", headers={"Retry-After": "2"}, times=2)
+    fake_alpaca.inject(
+        "submit", status=429, message="rate limit exceeded", headers={"Retry-After": "2"}, times=2
+    )
     placed = broker.submit_order(order())
     assert placed.status is OrderStatus.FILLED
     posts = [r.body["client_order_id"] for r in fake_alpaca.logged("/v2/orders") if r.method == "POST"]

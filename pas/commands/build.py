@@ -32,9 +32,7 @@ if TYPE_CHECKING:
 
 def build(
     ctx: typer.Context,
-    portfolio_id: Annotated[
-        str | None, typer.Argument(metavar="[ID]", help="The portfolio to build.")
-    ] = None,
+    portfolio_id: Annotated[str | None, typer.Argument(metavar="ID", help="The portfolio to build.")] = None,
     due: Annotated[
         bool,
         typer.Option("--due", help="Build every portfolio whose schedule is due today and not built yet."),
@@ -70,7 +68,9 @@ def build(
     from pas.workflows import build_due, build_lock, build_one, failed_builds
 
     app_state = state(ctx)
-    if due == (portfolio_id is not None):
+    if due and portfolio_id is not None:
+        raise InputError(f"pass either the portfolio ({portfolio_id}) or --due, not both")
+    if not due and portfolio_id is None:
         raise InputError("name the portfolio to build (pas build ID) or pass --due")
     if due and as_of is not None:
         raise InputError("--due builds as of now; drop --as-of")

@@ -222,7 +222,9 @@ def set_weights(
 def fund(
     ctx: typer.Context,
     portfolio_id: Annotated[str, typer.Argument(metavar="ID")],
-    amount: Annotated[str, typer.Argument(help="Dollars to deposit; negative (after --) withdraws.")],
+    amount: Annotated[
+        str, typer.Argument(metavar="AMOUNT", help="Dollars to deposit; negative (after --) withdraws.")
+    ],
     withdraw: Annotated[bool, typer.Option("--withdraw", help="Take AMOUNT out instead.")] = False,
     note: Annotated[str, typer.Option(help="A note kept with the cash flow.")] = "",
 ) -> None:

@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 IdArgument = Annotated[
-    str | None, typer.Argument(help="Portfolio id (default: every portfolio and the account).")
+    str | None, typer.Argument(metavar="ID", help="Portfolio id (default: every portfolio and the account).")
 ]
 
 

@@ -50,7 +50,7 @@ def scrape(
     ctx: typer.Context,
     dataset: Annotated[
         str,
-        typer.Argument(help="congress, lobbying, wiki, insiders, contracts, or all."),
+        typer.Argument(metavar="DATASET", help="congress, lobbying, wiki, insiders, contracts, or all."),
     ],
     ticker: TickerOption = None,
     since: Annotated[
@@ -200,7 +200,9 @@ class _progress:
 
 def data(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Argument(help="congress, lobbying, wiki, insiders or contracts.")],
+    dataset: Annotated[
+        str, typer.Argument(metavar="DATASET", help="congress, lobbying, wiki, insiders or contracts.")
+    ],
     ticker: TickerOption = None,
     since: SinceOption = None,
     limit: Annotated[

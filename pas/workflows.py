@@ -231,6 +231,7 @@ def trade(
     poll_sec: float,
     sleep: Sleep,
     after_submit: AfterSubmit | None = None,
+    force: bool = False,
 ) -> Traded:
     """Trades portfolios to their current targets as one netted run, behind the circuit breaker.
 
@@ -241,6 +242,8 @@ def trade(
         timeout_sec: seconds to wait for fills.
         poll_sec: seconds between fill polls.
         after_submit: called after each order the broker accepted.
+        force: trade although the ledgers differ from the broker for the plan's symbols
+            after a sync (recorded in the outcome).
 
     Raises:
         RefusedError: the breaker is tripped or a pre-trade check failed; nothing was sent.
@@ -273,6 +276,7 @@ def trade(
         sleep=sleep,
         after_submit=after_submit,
         guard=None if breaker is None else guard,
+        force=force,
     )
     return Traded(outcome, refusal[0] if refusal else "")
 

@@ -22,6 +22,7 @@ def trade_and_show(
     queue: bool = False,
     timeout: float | None = None,
     as_json: bool = False,
+    force: bool = False,
 ) -> None:
     """Trades portfolios to their current targets as one recorded run, and shows the outcome.
 
@@ -33,7 +34,12 @@ def trade_and_show(
 
     settings = app_state.settings
     wait = settings.trading.fill_timeout_sec if timeout is None else timeout
-    details = {"portfolios": ",".join(p.id for p in chosen), "broker": broker.value, "dry_run": dry_run}
+    details = {
+        "portfolios": ",".join(p.id for p in chosen),
+        "broker": broker.value,
+        "dry_run": dry_run,
+        "force": force,
+    }
     gateway = make_broker(app_state, broker)
     with app_state.run("rebalance", **details) as handle:
         traded = trade(
@@ -48,11 +54,14 @@ def trade_and_show(
             timeout_sec=wait,
             poll_sec=settings.trading.fill_poll_sec,
             sleep=_pause,
+            force=force,
         )
         outcome = traded.outcome
         handle.details.update(
             trade_run=outcome.run_id, orders=len(outcome.orders), fills=outcome.fills_recorded
         )
+        if outcome.forced:
+            handle.details["forced_differences"] = {d.symbol: str(d.gap) for d in outcome.forced}
         _show(outcome, as_json, wait, traded.refusal)
         failure = traded.failure()
         if failure is not None:
@@ -113,6 +122,7 @@ def _show(outcome: RebalanceOutcome, as_json: bool, wait: float, refused: str = 
                 "timed_out": outcome.timed_out,
                 "notes": outcome.notes,
                 "refused": refused or None,
+                "forced_differences": {d.symbol: d.gap for d in outcome.forced},
             }
         )
         return

@@ -18,9 +18,10 @@ import requests
 
 from pas.errors import RefusedError
 from pas.models import Portfolio, Price, Schedule, TradeOrderStatus, WeightSet, new_run_id
-from pas.portfolio.broker.alpaca import MAX_ATTEMPTS, AlpacaBroker
+from pas.portfolio.broker.alpaca import DEFAULT_TIMEOUT, MAX_ATTEMPTS, RETRY_POLICY, AlpacaBroker
 from pas.portfolio.trading.inflight import CREATION_WINDOW, RESUME_MAX_AGE
 from pas.portfolio.trading.limits import TradingLimits
+from pas.portfolio.trading.lock import LOCK_SLACK_SEC
 from pas.portfolio.trading.reconcile import reconcile_ledgers
 from pas.portfolio.trading.run import RebalanceOutcome, run_rebalance
 from pas.portfolio.trading.sync import sync_fills
@@ -236,3 +237,60 @@ def test_a_run_older_than_the_maximum_age_is_not_continued(
     assert "minutes ago and is not continued" in out.notes[0]
     assert [o.symbol for o in out.orders] == ["BBB"]
     assert store.holdings("a") == {"AAA": D(400), "BBB": D(150)}
+
+
+# -- reconcile before planning ----------------------------------------------------------------
+def test_a_trade_by_hand_refuses_the_plan_unless_forced(
+    store: Store, broker: AlpacaBroker, fake: FakeAlpaca, clock: FakeClock
+) -> None:
+    _setup(store, clock, a={"AAA": 0.4})
+    _rebalance(store, broker, clock, "a")
+    fake.positions["AAA"] += 5  # bought by hand at the broker
+    store.put_weights(WeightSet("a", clock(), {"AAA": 0.5}))
+    posts = len(_posts(fake))
+    with pytest.raises(RefusedError) as refused:
+        _rebalance(store, broker, clock, "a")
+    assert str(refused.value) == (
+        "the ledgers differ from the broker's positions for AAA (ledgers 400, broker 405) even after a "
+        "sync; see `pas reconcile`, fix the ledgers, or pass --force to trade anyway"
+    )
+    assert len(_posts(fake)) == posts
+    forced = run_rebalance(
+        store,
+        broker,
+        store.list_portfolios(),
+        LIMITS,
+        run_id=new_run_id(clock()),
+        sleep=clock.advance,
+        force=True,
+    )
+    assert [(d.symbol, d.gap) for d in forced.forced] == [("AAA", D(5))]
+    assert forced.notes == [
+        "--force: traded although the ledgers differ from the broker for AAA (ledgers 400, broker 405)"
+    ]
+    assert store.holdings("a") == {"AAA": D(500)}
+
+
+def test_a_late_fill_is_synced_before_planning(
+    store: Store, broker: AlpacaBroker, fake: FakeAlpaca, clock: FakeClock
+) -> None:
+    _setup(store, clock, a={"AAA": 0.4})
+    fake.fill_mode = "never"
+    (order,) = _rebalance(store, broker, clock, "a").orders
+    store.update_trade_order(order.client_order_id, TradeOrderStatus.FAILED, error="taken for failed")
+    fake.fill_open()  # filled at the broker; the ledger does not know yet
+    fake.fill_mode = "immediate"
+    store.put_weights(WeightSet("a", clock(), {"AAA": 0.5}))
+    out = _rebalance(store, broker, clock, "a")
+    assert [(o.symbol, o.qty) for o in out.orders] == [("AAA", 100 * 10**9)]  # not another 500
+    assert store.holdings("a") == {"AAA": D(500)} and out.forced == []
+
+
+def test_the_lock_outlives_the_longest_broker_call_between_two_renewals() -> None:
+    # Issue 12: keep the trading lock alive during long waits. Between two renewals runs
+    # one order POST with its retries, then the look-up with its own.
+    one_series = (
+        RETRY_POLICY.attempts * DEFAULT_TIMEOUT
+        + (RETRY_POLICY.attempts - 1) * RETRY_POLICY.max_server_wait_sec
+    )
+    assert 2 * one_series < LOCK_SLACK_SEC

@@ -33,6 +33,8 @@ from pas.portfolio.trading.inflight import (
 from pas.portfolio.trading.limits import TradingLimits, check_limits, shares
 from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
 from pas.portfolio.trading.plan import plan_portfolios, record_transfers
+from pas.portfolio.trading.reconcile import Difference, reconcile_ledgers
+from pas.portfolio.trading.sync import sync_fills
 from pas.store.base import Store
 
 POLL_INTERVAL_SEC = 1.0  # default seconds between fill polls (FILL_POLL_SEC)
@@ -58,6 +60,16 @@ class RebalanceOutcome:
     fills_recorded: int = 0
     timed_out: bool = False
     notes: list[str] = field(default_factory=list)
+    forced: list[Difference] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Hooks:
+    """What a run calls back: after each accepted order, on the account, to keep its lock."""
+
+    after_submit: AfterSubmit | None
+    guard: AccountGuard | None
+    renew: Callable[[], None]
 
 
 def run_rebalance(
@@ -75,8 +87,9 @@ def run_rebalance(
     owner: str | None = None,
     after_submit: AfterSubmit | None = None,
     guard: AccountGuard | None = None,
+    force: bool = False,
 ) -> RebalanceOutcome:
-    """Rebalances portfolios at a broker, or resumes a run that did not finish sending.
+    """Rebalances portfolios at a broker, after settling what earlier runs left in flight.
 
     Args:
         run_id: the id of the new run. A run that died while sending is not continued:
@@ -94,10 +107,14 @@ def run_rebalance(
         after_submit: called after each order is accepted (a fault-injection seam).
         guard: called with the broker account before any order is sent, in a dry run
             too (see :data:`AccountGuard`).
+        force: trade although the ledgers and the broker's positions still differ for
+            the symbols of the plan after a sync (see :func:`_reconciled_plan`); the
+            differences are kept in the outcome (``forced``) and its notes.
 
     Raises:
         LockHeldError: another trading run is going on.
-        RefusedError: a pre-trade check failed; nothing was sent.
+        RefusedError: a pre-trade check failed, an earlier order is open or in doubt, or
+            the ledgers differ from the broker for the plan's symbols; nothing was sent.
         InputError: a portfolio cannot be planned (no targets, capital or price).
     """
     if dry_run:
@@ -115,7 +132,8 @@ def run_rebalance(
         def renew() -> None:
             store.acquire_lock(LOCK_NAME, owner, ttl)
 
-        outcome = _run(store, broker, portfolios, limits, run_id, queue, after_submit, guard, renew)
+        hooks = _Hooks(after_submit, guard, renew)
+        outcome = _run(store, broker, portfolios, limits, run_id, queue, force, hooks)
         _wait(store, broker, outcome, timeout_sec, poll_sec, sleep, renew)
         return outcome
     finally:
@@ -167,9 +185,8 @@ def _run(
     limits: TradingLimits,
     run_id: str,
     queue: bool,
-    after_submit: AfterSubmit | None,
-    guard: AccountGuard | None,
-    renew: Callable[[], None],
+    force: bool,
+    hooks: _Hooks,
 ) -> RebalanceOutcome:
     """Closes a run a dead process left, settles earlier runs, plans, checks and sends.
 
@@ -181,24 +198,71 @@ def _run(
         notes.append(close_unfinished(store, unfinished, store.clock()))
     _settle_earlier_runs(store, broker)
     transfers: dict[str, Decimal] = {}
-    plans, fractionable = plan_portfolios(store, broker, portfolios, limits, transfers)
-    orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-    _check_account(broker, queue, orders, guard)
+    plans, orders, forced = _reconciled_plan(store, broker, portfolios, limits, run_id, transfers, force)
+    _check_account(broker, queue, orders, hooks.guard)
     check_limits(plans, orders, _holdings(store, plans), limits)
     record_transfers(store, run_id, transfers)
     run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
     store.create_trade_run(run, orders)
-    outcome = RebalanceOutcome(run_id, plans, orders, resumed=bool(notes), notes=notes)
+    outcome = RebalanceOutcome(run_id, plans, orders, resumed=bool(notes), notes=notes, forced=forced)
+    if forced:
+        notes.append(f"--force: traded although the ledgers differ from the broker for {_named(forced)}")
     _book_crosses(store, outcome.orders)
     for order in outcome.orders:
         if order.status is TradeOrderStatus.PLANNED:
-            renew()
-            note = _submit(store, broker, order, after_submit)
+            hooks.renew()
+            note = _submit(store, broker, order, hooks.after_submit)
             if note:
                 outcome.notes.append(note)
     store.set_trade_run_status(outcome.run_id, TradeRunStatus.SUBMITTED)
     outcome.orders = store.trade_orders(outcome.run_id)
     return outcome
+
+
+def _reconciled_plan(
+    store: Store,
+    broker: Broker,
+    portfolios: Sequence[Portfolio],
+    limits: TradingLimits,
+    run_id: str,
+    transfers: dict[str, Decimal],
+    force: bool,
+) -> tuple[list[Plan], list[TradeOrder], list[Difference]]:
+    """Plans, after checking the ledgers against the broker for the symbols it trades.
+
+    A difference (a late fill not synced yet, a trade by hand) would size the plan on
+    holdings that are not there: pas syncs and plans again, and if the symbols still
+    differ it refuses, unless ``force``.
+
+    Returns:
+        (the plans, the netted orders, the differences traded over with ``force``).
+
+    Raises:
+        RefusedError: the ledgers and the broker still differ after a sync.
+    """
+    synced = False
+    while True:
+        transfers.clear()
+        plans, fractionable = plan_portfolios(store, broker, portfolios, limits, transfers)
+        orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
+        symbols = {o.symbol for o in orders}
+        diffs = reconcile_ledgers(store, broker, symbols=symbols)[1] if symbols else []
+        if not diffs:
+            return plans, orders, []
+        if synced:
+            break
+        sync_fills(store, broker)
+        synced = True
+    if not force:
+        raise RefusedError(
+            f"the ledgers differ from the broker's positions for {_named(diffs)} even after a sync; "
+            "see `pas reconcile`, fix the ledgers, or pass --force to trade anyway"
+        )
+    return plans, orders, diffs
+
+
+def _named(diffs: Sequence[Difference]) -> str:
+    return ", ".join(f"{d.symbol} (ledgers {d.ledgers}, broker {d.broker})" for d in diffs)
 
 
 def _holdings(store: Store, plans: Sequence[Plan]) -> dict[str, dict[str, Decimal]]:

@@ -28,6 +28,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -204,7 +205,9 @@ def _killed_run(db: Path, clock: FakeClock, fake: FakeAlpaca, chosen: list[str],
     if held:
         fake.inject("submit", after_create=True, hold=True, delay=0.0)
     before = len(fake.orders)
-    pid = os.fork()
+    with warnings.catch_warnings():  # the child only talks HTTP and SQLite, never to the fake's threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # the child: its own store connection, killed without any cleanup
         sent = [0]
 
@@ -277,11 +280,6 @@ def _measure(
 ) -> None:
     with SqliteStore(db, clock=clock) as store:
         planned = {o.client_order_id: o for o in store.trade_orders()}
-        booked = {
-            f.fill_id.rsplit("/", 1)[0]
-            for pid in {p.id for p in store.list_portfolios()}
-            for f in store.ledger(pid)
-        }
         per_coid = Counter(o["client_order_id"] for o in fake.orders.values())
         counts["orders"] += len(fake.orders)
         for coid, n in per_coid.items():
@@ -289,6 +287,7 @@ def _measure(
             gone = order is None or order.status in (TradeOrderStatus.FAILED, TradeOrderStatus.DROPPED)
             counts["doubles"] += (n - 1) + (1 if gone else 0)
         ours = {o["id"] for o in fake.orders.values() if o["client_order_id"] in planned}
+        booked = {f.fill_id.rsplit("/", 1)[0] for order_id in ours for f in store.fills_of_order(order_id)}
         counts["lost"] += sum(1 for a in fake.activities if a["order_id"] in ours and a["id"] not in booked)
         counts["diffs"] += len(reconcile_ledgers(store, broker)[1])
         for coid in ever_unknown:

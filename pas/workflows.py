@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pas.models import Portfolio
     from pas.portfolio.broker.base import Broker
     from pas.portfolio.trading.limits import TradingLimits
+    from pas.portfolio.trading.progress import Progress
     from pas.portfolio.trading.run import AfterSubmit, RebalanceOutcome, Sleep
     from pas.portfolio.trading.sync import SyncOutcome
     from pas.risk.breaker import BreakerLimits
@@ -232,6 +233,7 @@ def trade(
     sleep: Sleep,
     after_submit: AfterSubmit | None = None,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> Traded:
     """Trades portfolios to their current targets as one netted run, behind the circuit breaker.
 
@@ -244,6 +246,7 @@ def trade(
         after_submit: called after each order the broker accepted.
         force: trade although the ledgers differ from the broker for the plan's symbols
             after a sync (recorded in the outcome).
+        progress: called with the run's state after each poll while waiting for fills.
 
     Raises:
         RefusedError: the breaker is tripped or a pre-trade check failed; nothing was sent.
@@ -277,6 +280,7 @@ def trade(
         after_submit=after_submit,
         guard=None if breaker is None else guard,
         force=force,
+        progress=progress,
     )
     return Traded(outcome, refusal[0] if refusal else "")
 

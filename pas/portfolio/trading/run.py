@@ -33,6 +33,7 @@ from pas.portfolio.trading.inflight import (
 from pas.portfolio.trading.limits import TradingLimits, check_limits, shares
 from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
 from pas.portfolio.trading.plan import plan_portfolios, record_transfers
+from pas.portfolio.trading.progress import Progress, run_progress
 from pas.portfolio.trading.reconcile import Difference, reconcile_ledgers
 from pas.portfolio.trading.sync import sync_fills
 from pas.store.base import Store
@@ -65,11 +66,13 @@ class RebalanceOutcome:
 
 @dataclass(frozen=True)
 class _Hooks:
-    """What a run calls back: after each accepted order, on the account, to keep its lock."""
+    """What a run calls back: after each accepted order, on the account, to keep its
+    lock, and with its progress after each poll."""
 
     after_submit: AfterSubmit | None
     guard: AccountGuard | None
     renew: Callable[[], None]
+    progress: Progress | None
 
 
 def run_rebalance(
@@ -88,6 +91,7 @@ def run_rebalance(
     after_submit: AfterSubmit | None = None,
     guard: AccountGuard | None = None,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> RebalanceOutcome:
     """Rebalances portfolios at a broker, after settling what earlier runs left in flight.
 
@@ -110,6 +114,7 @@ def run_rebalance(
         force: trade although the ledgers and the broker's positions still differ for
             the symbols of the plan after a sync (see :func:`_reconciled_plan`); the
             differences are kept in the outcome (``forced``) and its notes.
+        progress: called with the run's state after each poll while waiting for fills.
 
     Raises:
         LockHeldError: another trading run is going on.
@@ -132,9 +137,9 @@ def run_rebalance(
         def renew() -> None:
             store.acquire_lock(LOCK_NAME, owner, ttl)
 
-        hooks = _Hooks(after_submit, guard, renew)
+        hooks = _Hooks(after_submit, guard, renew, progress)
         outcome = _run(store, broker, portfolios, limits, run_id, queue, force, hooks)
-        _wait(store, broker, outcome, timeout_sec, poll_sec, sleep, renew)
+        _wait(store, broker, outcome, timeout_sec, poll_sec, sleep, hooks)
         return outcome
     finally:
         store.release_lock(LOCK_NAME, owner)
@@ -147,7 +152,7 @@ def _wait(
     timeout_sec: float,
     poll_sec: float,
     sleep: Sleep,
-    renew: Callable[[], None],
+    hooks: _Hooks,
 ) -> None:
     """Polls until every order settles or the timeout passes, renewing the lock each time.
 
@@ -164,13 +169,15 @@ def _wait(
     while True:
         recorded, pending = settle_in_flight(store, broker, pending)
         outcome.fills_recorded += recorded
+        if hooks.progress is not None:
+            hooks.progress(run_progress(store, outcome.run_id))
         if not pending or store.clock() >= deadline or waited >= timeout_sec:
             break
         only_doubt = all(o.status is TradeOrderStatus.UNKNOWN for o in pending)
         pause = min(pause * 2, MAX_LOOKUP_PAUSE_SEC) if only_doubt else poll_sec
         sleep(pause)
         waited += pause
-        renew()
+        hooks.renew()
     outcome.timed_out = any(o.status is not TradeOrderStatus.UNKNOWN for o in pending)
     outcome.orders = store.trade_orders(outcome.run_id)
     outcome.notes.extend(status_warnings(outcome.orders))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from pas.commands._app import JsonOption, money, percent, print_json, print_table, say, state
-from pas.commands._wiring import BrokerName, BrokerOption
+from pas.commands._wiring import BrokerOption, chosen_broker
 from pas.errors import InputError
 from pas.models import Portfolio, Schedule, WeightSet, parse_decimal
 from pas.portfolio.targets import parse_weight_pairs
@@ -53,7 +53,7 @@ def add(
         list[str] | None,
         typer.Option("--param", help="Strategy parameter name=value (repeatable)."),
     ] = None,
-    broker: BrokerOption = BrokerName.ALPACA,
+    broker: BrokerOption = None,
 ) -> None:
     """Register a portfolio, bound to one broker (--broker, default PAS_BROKER or alpaca).
 
@@ -63,6 +63,7 @@ def add(
     if not STRATEGY_RE.match(strategy):
         raise InputError(f"--strategy {strategy!r} must be a strategy name or module:Class")
     params = _params(param or [])
+    bound = chosen_broker(app_state, broker)
     _check_strategy(strategy, params)
     cap = None if capital is None else parse_decimal(capital, "--capital")
     store = app_state.store
@@ -73,13 +74,13 @@ def add(
         capital=cap,
         params=params,
         created_at=store.clock(),
-        broker=broker.value,
+        broker=bound.value,
     )
     with app_state.run("portfolio add", portfolio=portfolio_id):
         store.add_portfolio(portfolio)
     say(
         f"added portfolio {portfolio_id} ({strategy}, {schedule.value}, capital {money(cap) or 'not set'}, "
-        f"broker {broker.value})"
+        f"broker {bound.value})"
     )
 
 

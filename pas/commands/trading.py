@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pas.commands._app import JsonOption, money, number, print_json, print_table, say, state
 from pas.commands._trading import trade_and_show
-from pas.commands._wiring import BrokerName, BrokerOption, make_broker
+from pas.commands._wiring import BrokerOption, chosen_broker, make_broker
 from pas.errors import InputError, PasError
+
+if TYPE_CHECKING:
+    from pas.portfolio.trading.sync import SyncOutcome
 
 
 def rebalance(
@@ -19,7 +22,7 @@ def rebalance(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Rebalance every portfolio with targets.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; send nothing.")] = False,
-    broker: BrokerOption = BrokerName.ALPACA,
+    broker: BrokerOption = None,
     queue: Annotated[
         bool, typer.Option("--queue", help="Send even while the market is closed (orders wait for the open).")
     ] = False,
@@ -27,12 +30,21 @@ def rebalance(
         float | None,
         typer.Option(min=0, help="Seconds to wait for fills (default FILL_TIMEOUT_SEC, 60)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Trade although the ledgers differ from the broker's positions for the plan's "
+            "symbols after a sync (recorded in the run).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Trade portfolios to their target weights: plan, check, send, wait for fills, record.
 
-    Orders of several portfolios are netted into one per symbol. A run that crashed while
-    sending is resumed, never sent twice. Fills after the timeout are recorded by `pas sync`.
+    Orders of several portfolios are netted into one per symbol. What a crashed run had in
+    flight is looked up and settled, never sent twice; its unsent rest is planned afresh.
+    Fills after the timeout are recorded by `pas sync`.
 
     Example: pas rebalance --all --broker sim --dry-run
     """
@@ -47,10 +59,12 @@ def rebalance(
             return
     else:
         chosen = [app_state.portfolio(pid) for pid in dict.fromkeys(portfolio or [])]
-    trade_and_show(app_state, chosen, broker, dry_run=dry_run, queue=queue, timeout=timeout, as_json=as_json)
+    trade_and_show(
+        app_state, chosen, broker, dry_run=dry_run, queue=queue, timeout=timeout, as_json=as_json, force=force
+    )
 
 
-def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: JsonOption = False) -> None:
+def sync(ctx: typer.Context, broker: BrokerOption = None, as_json: JsonOption = False) -> None:
     """Record fills that arrived after `pas rebalance` stopped waiting (safe to repeat).
 
     Example: pas sync --broker sim
@@ -58,12 +72,17 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
     from pas import workflows
 
     app_state = state(ctx)
+    broker = chosen_broker(app_state, broker)
     gateway = make_broker(app_state, broker)
     with app_state.run("sync", broker=broker.value) as handle:
         outcome = workflows.sync(
             app_state.store, gateway, fill_timeout_sec=app_state.settings.trading.fill_timeout_sec
         )
-        handle.details.update(fills=outcome.fills_recorded, open=outcome.still_open)
+        handle.details.update(fills=outcome.fills_recorded, open=outcome.still_open, unknown=outcome.unknown)
+    _show_sync(outcome, as_json)
+
+
+def _show_sync(outcome: SyncOutcome, as_json: bool) -> None:
     foreign = [
         {
             "fill_id": f.fill.id,
@@ -83,14 +102,23 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
                 "checked": outcome.checked,
                 "fills_recorded": outcome.fills_recorded,
                 "still_open": outcome.still_open,
+                "unknown": outcome.unknown,
+                "warnings": list(outcome.warnings),
                 "foreign_fills": foreign,
             }
         )
         return
+    doubt = (
+        f", {outcome.unknown} with an unknown fate (never re-sent; the next sync looks them up again)"
+        if outcome.unknown
+        else ""
+    )
     say(
         f"checked {outcome.checked} order(s): recorded {outcome.fills_recorded} new fill(s), "
-        f"{outcome.still_open} still open"
+        f"{outcome.still_open} still open{doubt}"
     )
+    for warning in outcome.warnings:
+        say(warning)
     if foreign:
         print_table(
             "Fills of orders pas did not place (recorded in no portfolio)",
@@ -116,7 +144,7 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
 
 def reconcile(
     ctx: typer.Context,
-    broker: BrokerOption = BrokerName.ALPACA,
+    broker: BrokerOption = None,
     tolerance: Annotated[
         str, typer.Option(help="Shares a position may differ by before it counts.")
     ] = "0.000001",
@@ -133,7 +161,9 @@ def reconcile(
     slack = parse_decimal(tolerance, "--tolerance")
     if slack < 0:
         raise InputError(f"--tolerance must be zero or more shares, got {tolerance}")
-    totals, diffs = reconcile_ledgers(app_state.store, make_broker(app_state, broker), slack)
+    totals, diffs = reconcile_ledgers(
+        app_state.store, make_broker(app_state, chosen_broker(app_state, broker)), slack
+    )
     if as_json:
         print_json(
             {

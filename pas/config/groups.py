@@ -19,6 +19,7 @@ from pas.config.defaults import (
     DEFAULT_BENCHMARK,
     DEFAULT_BREAKER_MAX_DAILY_LOSS,
     DEFAULT_BREAKER_MAX_DRAWDOWN,
+    DEFAULT_BROKER,
     DEFAULT_BUILD_MAX_STALE_DAYS,
     DEFAULT_CASH_BUFFER,
     DEFAULT_DATA_URL,
@@ -34,6 +35,7 @@ from pas.config.defaults import (
     DEFAULT_MONGO_TIMEOUT_SEC,
     DEFAULT_ORDER_TYPE,
     DEFAULT_PRICE_COLLAR,
+    DEFAULT_PRICE_MAX_STALE_DAYS,
     DEFAULT_QUIVER_AUTH_SCHEME,
     DEFAULT_QUIVER_CACHE_TTL_SEC,
     DEFAULT_QUIVER_RATE_SEC,
@@ -176,6 +178,8 @@ class TradingSettings:
         allow_margin: buys may borrow on margin (``ALLOW_MARGIN``; off by default).
         price_collar: fraction of the reference price (``PRICE_COLLAR``).
         order_type: ``limit`` (marketable limits at the collar) or ``market``.
+        broker: the broker of ``rebalance``/``sync``/``reconcile``/``risk status --update``
+            when ``--broker`` is not given (``alpaca`` or ``sim``).
     """
 
     cash_buffer: Decimal = DEFAULT_CASH_BUFFER
@@ -188,6 +192,7 @@ class TradingSettings:
     allow_margin: bool = False
     price_collar: Decimal = DEFAULT_PRICE_COLLAR
     order_type: str = DEFAULT_ORDER_TYPE
+    broker: str = DEFAULT_BROKER
 
     def limits(self) -> TradingLimits:
         """The planner's rules and the pre-trade risk limits."""
@@ -280,10 +285,13 @@ class DataSettings:
     Attributes:
         benchmark: the symbol performance is compared with.
         build_max_stale_days: days without a new record after which ``pas build`` refuses.
+        price_max_stale_days: calendar days a needed close may lag the last completed
+            session before trading on it is refused and valuing with it warns.
     """
 
     benchmark: str = DEFAULT_BENCHMARK
     build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
+    price_max_stale_days: int = DEFAULT_PRICE_MAX_STALE_DAYS
 
 
 def shown_number(value: Decimal) -> str:

@@ -153,7 +153,8 @@ class TradingStore(Protocol):
         self, run_id: str | None = None, unsettled: bool = False, broker: str | None = None
     ) -> list[TradeOrder]:
         """Planned orders of one run (or all runs) in plan order; ``unsettled``: only
-        those sent (or being sent) and not yet settled; ``broker``: only runs of it."""
+        those whose fate is not settled (:data:`~pas.models.UNSETTLED_ORDER_STATUSES`:
+        being sent, sent, or unknown); ``broker``: only runs of it."""
 
     @abstractmethod
     def update_trade_order(
@@ -164,6 +165,7 @@ class TradingStore(Protocol):
         broker_order_id: str | None = None,
         broker_status: str | None = None,
         error: str | None = None,
+        sent_at: datetime | None = None,
     ) -> None:
         """Records what happened to a planned order (None leaves a field as it is)."""
 

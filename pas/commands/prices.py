@@ -75,7 +75,7 @@ def fetch(
     import requests
 
     from pas.freshness import describe, stale_closes
-    from pas.portfolio.broker.alpaca import alpaca_from_settings
+    from pas.portfolio.broker.alpaca_settings import alpaca_from_settings
     from pas.portfolio.pricefetch import fetch_closes, tracked_symbols
 
     app_state = state(ctx)

@@ -32,7 +32,7 @@ def book(pas: Invoke, home: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     monkeypatch.setattr(
         store_module, "open_store", lambda settings, c=None: SqliteStore(settings.sqlite_path, clock)
     )
-    assert pas("portfolio", "add", "lobby", "--capital", "10000").exit_code == 0
+    assert pas("portfolio", "add", "lobby", "--capital", "10000", "--broker", "sim").exit_code == 0
     assert pas("portfolio", "set-weights", "lobby", "AAA=0.5").exit_code == 0
     with SqliteStore(home / "pas.db", clock) as store:
         store.upsert_prices(
@@ -74,7 +74,10 @@ def test_rebalance_on_the_sim_broker_refuses_to_fill_at_stale_closes(book: Invok
     with SqliteStore(home / "pas.db") as store:
         assert store.sim_orders() == []
         assert store.fills("lobby")[-1].fill_id == "f1"  # no new fill
-    traded = book("rebalance", "--all", "--broker", "sim", env={**env, "PRICE_MAX_STALE_DAYS": "400"})
+    # The fixture's fill was imported, not made by the sim broker: reconcile-before-planning
+    # (issue 12) sees the difference, so the trade is forced.
+    relaxed = {**env, "PRICE_MAX_STALE_DAYS": "400"}
+    traded = book("rebalance", "--all", "--broker", "sim", "--force", env=relaxed)
     assert traded.exit_code == 0, traded.output
 
 

@@ -31,12 +31,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
 from pas.clock import Clock, system_clock
-from pas.config import PAPER_BASE_URL, AlpacaSettings
 from pas.domain.broker import (
     Account,
     Asset,
@@ -48,7 +46,7 @@ from pas.domain.broker import (
     OrderRequest,
     Quote,
 )
-from pas.errors import ConfigError, NotFoundError
+from pas.errors import NotFoundError
 from pas.http import (
     RETRY_STATUSES,
     TOO_MANY_REQUESTS,
@@ -81,7 +79,6 @@ ACTIVITIES_PAGE_SIZE = 100  # Alpaca's maximum for account activities
 BARS_PAGE_LIMIT = 10000  # Alpaca's maximum bars per data page
 # Symbols per data request: keeps the query string well under URL length limits.
 SYMBOLS_PER_REQUEST = 100
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # Daily closes come from the consolidated tape (SIP), free for data older than 15 minutes;
 # IEX's closes differ (AAPL 2023-09-29: 171.29 on IEX, 171.21 consolidated).
 DEFAULT_BARS_FEED = "sip"
@@ -146,8 +143,7 @@ class AlpacaBroker:
         self._headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
         self.feed = feed
         self.bars_feed = bars_feed
-        self.notices: list[str] = []
-        """Warnings for the user (the command shows them): e.g. a bars feed fallen back."""
+        self.notices: list[str] = []  # warnings for the user: e.g. a bars feed fallen back
         self.timeout = timeout
         self._sleep = sleep if sleep is not None else _system_sleep
         self._clock = clock
@@ -405,8 +401,7 @@ class AlpacaBroker:
         return bars
 
     def _bars_page(self, params: dict[str, str]) -> Any:
-        """One page of bars; when the subscription refuses the bars feed, the same page from
-        IEX, noted once, and IEX for the rest of this broker's calls."""
+        """One page of bars; when the plan refuses the bars feed, from IEX (noted, and kept)."""
         try:
             return self._get("/v2/stocks/bars", params, data_api=True)
         except BrokerError as exc:
@@ -488,50 +483,6 @@ class AlpacaBroker:
         raise BrokerError(f"Alpaca answered {where} with HTTP {status}: {message}", status, message)
 
 
-def alpaca_from_settings(
-    settings: AlpacaSettings,
-    session: requests.Session | None = None,
-    sleep: Sleep | None = None,
-    clock: Clock = system_clock,
-) -> AlpacaBroker:
-    """The Alpaca broker the settings describe.
-
-    Raises:
-        ConfigError: the key or secret is missing, or the base URL is a live (real money)
-            one and ``PAS_ALLOW_LIVE`` is not set.
-    """
-    if not settings.api_key or not settings.api_secret:
-        raise ConfigError(
-            "Alpaca needs ALPACA_API_KEY and ALPACA_API_SECRET; set both in the environment or .env"
-        )
-    if is_live_url(settings.base_url) and not settings.allow_live:
-        raise ConfigError(
-            f"ALPACA_BASE_URL {settings.base_url} is not the paper API and would trade real "
-            f"money; set PAS_ALLOW_LIVE=1 to allow live trading, or use {PAPER_BASE_URL}"
-        )
-    return AlpacaBroker(
-        session if session is not None else requests.Session(),
-        settings.base_url,
-        settings.data_url,
-        settings.api_key,
-        settings.api_secret,
-        feed=settings.feed,
-        bars_feed=settings.bars_feed,
-        timeout=settings.timeout_sec,
-        sleep=sleep,
-        clock=clock,
-    )
-
-
-def is_live_url(url: str) -> bool:
-    """True unless the URL is Alpaca's paper API or a loopback address (a test fake).
-
-    Anything else (api.alpaca.markets, a proxy) may reach real money, so it needs consent.
-    """
-    host = (urlsplit(url).hostname or "").lower()
-    return host != urlsplit(PAPER_BASE_URL).hostname and host not in LOOPBACK_HOSTS
-
-
 # -- retry timing ----------------------------------------------------------------------
 def _system_sleep(seconds: float) -> None:
     time.sleep(seconds)  # looked up at call time, so a test can patch time.sleep
@@ -546,6 +497,4 @@ def _chunks(symbols: Sequence[str]) -> Iterator[list[str]]:
 __all__ = [
     "DEFAULT_TIMEOUT",
     "AlpacaBroker",
-    "alpaca_from_settings",
-    "is_live_url",
 ]

@@ -18,9 +18,8 @@ from pas.portfolio.broker.alpaca import (
     DEFAULT_TIMEOUT,
     MAX_ATTEMPTS,
     AlpacaBroker,
-    alpaca_from_settings,
-    is_live_url,
 )
+from pas.portfolio.broker.alpaca_settings import alpaca_from_settings, is_live_url
 from pas.portfolio.broker.errors import (
     BrokerAuthError,
     BrokerError,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from pas.commands import backtest as backtest_cmd
 from pas.commands import build as build_cmd
 from pas.commands import config as config_cmd
 from pas.commands import demo as demo_cmd
+from pas.commands import doctor as doctor_cmd
 from pas.commands import jobs as jobs_cmd
 from pas.commands import metrics as metrics_cmd
 from pas.commands import portfolio as portfolio_cmd
@@ -30,11 +32,19 @@ from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
 from pas.commands import report as report_cmd
 from pas.commands import risk as risk_cmd
+from pas.commands import schedule as schedule_cmd
 from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands import trading as trading_cmd
 from pas.commands._app import AppState, err_console
 from pas.errors import EXIT_FAILED, PasError
+
+
+class LogFormat(StrEnum):
+    """How the run log's lines are written."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 class ErrorEdge(TyperGroup):
@@ -97,6 +107,10 @@ def root(
         typer.Option("--home", help="Directory of the embedded database (overrides PAS_HOME)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", envvar="PAS_LOG_FORMAT", help="Lines of PAS_HOME/pas.log: text or json."),
+    ] = LogFormat.TEXT,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -108,7 +122,9 @@ def root(
     elif env_file is not None and not env_file.is_file():
         raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file")
     overrides = {"PAS_HOME": str(home)} if home is not None else {}
-    ctx.obj = AppState(environ=os.environ, env_file=env_file, overrides=overrides, debug=debug)
+    ctx.obj = AppState(
+        environ=os.environ, env_file=env_file, overrides=overrides, debug=debug, log_format=log_format.value
+    )
 
 
 app.command("config")(config_cmd.show_config)
@@ -122,7 +138,10 @@ app.command("rebalance")(trading_cmd.rebalance)
 app.command("sync")(trading_cmd.sync)
 app.command("reconcile")(trading_cmd.reconcile)
 app.command("build")(build_cmd.build)
-app.command("cron")(build_cmd.cron)
+app.command("cron")(schedule_cmd.cron)
+app.command("schedule")(schedule_cmd.schedule)
+app.command("tick")(schedule_cmd.tick)
+app.command("doctor")(doctor_cmd.doctor)
 app.command("scrape")(scrape_cmd.scrape)
 app.command("allocate")(allocate_cmd.allocate)
 app.command("data")(scrape_cmd.data)

@@ -109,7 +109,9 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     log_format: Annotated[
         LogFormat,
-        typer.Option("--log-format", envvar="PAS_LOG_FORMAT", help="Lines of PAS_HOME/pas.log: text or json."),
+        typer.Option(
+            "--log-format", envvar="PAS_LOG_FORMAT", help="Lines of PAS_HOME/pas.log: text or json."
+        ),
     ] = LogFormat.TEXT,
     version: Annotated[
         bool,
@@ -122,8 +124,16 @@ def root(
     elif env_file is not None and not env_file.is_file():
         raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file")
     overrides = {"PAS_HOME": str(home)} if home is not None else {}
+    # A caller embedding pas (the tests, the month benchmark) may pass a clock and a job runner.
+    given = ctx.obj if isinstance(ctx.obj, AppState) else AppState(environ=os.environ)
     ctx.obj = AppState(
-        environ=os.environ, env_file=env_file, overrides=overrides, debug=debug, log_format=log_format.value
+        environ=given.environ,
+        env_file=env_file,
+        overrides=overrides,
+        debug=debug,
+        log_format=log_format.value,
+        clock=given.clock,
+        job_runner=given.job_runner,
     )
 
 

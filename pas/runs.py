@@ -63,7 +63,9 @@ def _status(exc: BaseException) -> RunStatus:
 
 def _summary(details: Mapping[str, Any]) -> str:
     """A run's details as one short line (``key=value`` of its plain values)."""
-    plain = [f"{k}={v}" for k, v in details.items() if k not in (PID_KEY, HOST_KEY) and isinstance(v, str | int)]
+    plain = [
+        f"{k}={v}" for k, v in details.items() if k not in (PID_KEY, HOST_KEY) and isinstance(v, str | int)
+    ]
     return " ".join(plain)[:MAX_ERROR_CHARS]
 
 

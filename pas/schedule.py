@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from pas.models import Schedule, WeightSet
 
 MARKET_TZ = ZoneInfo("America/New_York")
-MARKET_TZ_NAME = "America/New_York"
 TICK_MINUTES = 5
 """Minutes between two ticks: the crontab line is ``*/5 * * * *``; a job starts at most this late."""
 JUNETEENTH_FROM = 2022

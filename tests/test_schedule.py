@@ -1,14 +1,13 @@
-"""Trading days, when builds are due, and the cron schedule."""
+"""Trading days and when builds are due (the crontab line: tests/unattended/test_jobs.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
 from pas.models import Schedule, WeightSet
-from pas.schedule import EXAMPLE_PATHS, crontab, is_due, is_trading_day, last_build_day, nyse_holidays
+from pas.schedule import is_due, is_trading_day, last_build_day, nyse_holidays
 
 
 def test_nyse_holidays_of_2025_and_2026_and_the_saturday_rules() -> None:
@@ -57,29 +56,3 @@ def test_last_build_day_is_the_market_day_of_the_newest_build() -> None:
     ]
     assert last_build_day(history, "build") == date(2026, 1, 5)
     assert last_build_day(history[:1], "build") is None
-
-
-def test_crontab_example_is_the_schedule_with_placeholder_paths() -> None:
-    example = Path(__file__).parents[1] / "crontab.example"
-    assert example.read_text() == crontab(**EXAMPLE_PATHS)
-
-
-def test_crontab_lines() -> None:
-    text = crontab("/opt/pas/bin/pas", None, "/var/log/pas.log")
-    assert "CRON_TZ=America/New_York" in text
-    assert "PAS_ENV_FILE" not in text
-    assert "45 9 * * 1-5 /opt/pas/bin/pas build --due >> /var/log/pas.log 2>&1" in text
-    jobs = [line for line in text.splitlines() if line and line[0].isdigit()]
-    assert [" ".join(line.split()[6:-3]) for line in jobs] == [
-        "scrape all",
-        "build --due",
-        "sync",
-        "prices fetch",
-        "metrics update --all",
-        "risk status --update",
-        "allocate --apply",
-        "rebalance --all",
-    ]
-    # Every job has one comment line saying what it does.
-    lines = text.splitlines()
-    assert all(lines[lines.index(job) - 1].startswith("# ") for job in jobs)

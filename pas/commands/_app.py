@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from pas.config import Settings
     from pas.models import Portfolio
     from pas.runs import RunHandle
-    from pas.store import Store
+    from pas.store import Clock, Store
+    from pas.unattended.tick import Runner
 
 # Width of tables when stdout is not a terminal (cron logs, pipes): wide enough not to wrap.
 PLAIN_WIDTH = 160
@@ -48,6 +49,8 @@ class AppState:
     overrides: dict[str, str] = field(default_factory=dict)
     debug: bool = False
     log_format: str = "text"
+    clock: Clock | None = None  # None: the system clock; the benchmark and tests inject one
+    job_runner: Runner | None = None  # how `pas tick` runs a job; None: a subprocess of pas
     _settings: Settings | None = None
     _store: Store | None = None
     _log: logging.Handler | None = None
@@ -67,7 +70,11 @@ class AppState:
         if self._store is None:
             from pas.store import open_store
 
-            self._store = open_store(self.settings.store)
+            self._store = (
+                open_store(self.settings.store)
+                if self.clock is None
+                else open_store(self.settings.store, self.clock)
+            )
             self._open_log()
         return self._store
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-
 from typing import TYPE_CHECKING
 
 import typer
@@ -23,7 +22,9 @@ def _crontab() -> str | None:
     """This user's crontab (``crontab -l``), or None when there is none."""
     if shutil.which("crontab") is None:
         return None
-    done = subprocess.run(["crontab", "-l"], capture_output=True, text=True, timeout=CRONTAB_TIMEOUT_SEC, check=False)
+    done = subprocess.run(
+        ["crontab", "-l"], capture_output=True, text=True, timeout=CRONTAB_TIMEOUT_SEC, check=False
+    )
     return done.stdout if done.returncode == 0 else None
 
 
@@ -39,9 +40,13 @@ def _broker_check(app_state: AppState) -> Check:
     try:
         account = alpaca_from_settings(alpaca).account()
     except PasError as exc:
-        return failed("broker", f"Alpaca ({mode}): {exc}", "check ALPACA_API_KEY, ALPACA_API_SECRET, ALPACA_BASE_URL")
+        return failed(
+            "broker", f"Alpaca ({mode}): {exc}", "check ALPACA_API_KEY, ALPACA_API_SECRET, ALPACA_BASE_URL"
+        )
     if account.blocked:
-        return failed("broker", f"Alpaca ({mode}): the account is blocked", "see the account in Alpaca's dashboard")
+        return failed(
+            "broker", f"Alpaca ({mode}): the account is blocked", "see the account in Alpaca's dashboard"
+        )
     return passed("broker", f"Alpaca ({mode}): account active, equity {account.equity:,.2f}")
 
 
@@ -65,7 +70,11 @@ def _checks(app_state: AppState) -> list[Check]:
     if settings.quiver.api_key:
         checks.append(doctor.passed("Quiver key", "set (pas scrape reports a refused key)"))
     else:
-        checks.append(doctor.failed("Quiver key", "QUIVER_API_KEY is not set", "set QUIVER_API_KEY in the settings file"))
+        checks.append(
+            doctor.failed(
+                "Quiver key", "QUIVER_API_KEY is not set", "set QUIVER_API_KEY in the settings file"
+            )
+        )
     newest = {name: store.latest_public_at(name) for name in DATASETS}
     checks += doctor.check_datasets(newest, store.clock(), settings.data.build_max_stale_days)
     checks.append(doctor.check_breaker(store))

@@ -6,8 +6,8 @@ import shutil
 import socket
 import subprocess
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -36,7 +36,13 @@ def pas_executable() -> str:
 def _root_args(app_state: AppState) -> list[str]:
     """The root options a job needs to see the same settings and store as this process."""
     args = [] if app_state.env_file is None else ["--env-file", str(app_state.env_file.absolute())]
-    return [*args, "--home", str(app_state.settings.store.home.absolute()), "--log-format", app_state.log_format]
+    return [
+        *args,
+        "--home",
+        str(app_state.settings.store.home.absolute()),
+        "--log-format",
+        app_state.log_format,
+    ]
 
 
 def cron(ctx: typer.Context) -> None:
@@ -140,7 +146,8 @@ def tick(ctx: typer.Context) -> None:
 
     app_state = state(ctx)
     store = app_state.store
-    results = run_tick(store, store.clock(), _subprocess_runner(app_state))
+    runner = app_state.job_runner or _subprocess_runner(app_state)
+    results = run_tick(store, store.clock(), runner)
     failed = [r for r in results if r.exit_code != EXIT_OK]
     for result in failed:
         _report_failure(app_state, result)

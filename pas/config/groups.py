@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from pas.config.defaults import (
-    DEFAULT_LOG_MAX_BYTES,
     DEFAULT_ALLOCATION_METHOD,
     DEFAULT_ALLOCATION_MIN_HISTORY,
     DEFAULT_ALPACA_TIMEOUT_SEC,
@@ -26,6 +25,7 @@ from pas.config.defaults import (
     DEFAULT_FEED,
     DEFAULT_FILL_POLL_SEC,
     DEFAULT_FILL_TIMEOUT_SEC,
+    DEFAULT_LOG_MAX_BYTES,
     DEFAULT_MAX_ALLOCATION,
     DEFAULT_MAX_ORDER_NOTIONAL,
     DEFAULT_MAX_POSITION_WEIGHT,

@@ -118,7 +118,9 @@ def check_breaker(store: Store) -> Check:
     """The circuit breaker is not tripped."""
     state = store.breaker_state()
     if state.tripped:
-        return failed("circuit breaker", f"tripped: {state.reason}", "pas risk reset (once the cause is understood)")
+        return failed(
+            "circuit breaker", f"tripped: {state.reason}", "pas risk reset (once the cause is understood)"
+        )
     return passed("circuit breaker", "not tripped")
 
 

@@ -18,7 +18,9 @@ SERVER_ZONES = ("UTC", "Asia/Tokyo", "Australia/Lord_Howe")
 DST_CHANGES = ((date(2026, 3, 8), 14, 13), (date(2026, 11, 1), 13, 14))
 
 
-def cron_ticks(start: date, days: int, zone: str, skip: tuple[datetime, datetime] | None = None) -> list[datetime]:
+def cron_ticks(
+    start: date, days: int, zone: str, skip: tuple[datetime, datetime] | None = None
+) -> list[datetime]:
     """The times `*/5 * * * *` fires on a server in ``zone`` (every five minutes of its wall
     clock, which is every five minutes of real time: all offsets are whole quarter hours)."""
     tz = ZoneInfo(zone)
@@ -55,7 +57,9 @@ def test_every_job_runs_once_a_slot_at_its_new_york_time_in_any_server_zone(
     for job in JOBS:
         expected = [d for d in days if job.runs_on(d)]
         assert [t.date() for t in ran[job.name] if t.date() in days] == expected, job.name
-        assert {t.time() for t in ran[job.name]} == {job.at}, job.name  # New York wall time, across the change
+        assert {t.time() for t in ran[job.name]} == {job.at}, (
+            job.name
+        )  # New York wall time, across the change
     # The UTC hour moved with New York's DST: the same New York time, one hour apart in UTC.
     utc_hours = [t.astimezone(UTC).hour for t in ran["build"] if t.date() in days]
     assert utc_hours == [utc_before] * 2 + [utc_after] * 3
@@ -113,7 +117,9 @@ def test_crontab_is_one_tick_line_with_quoted_paths_and_no_cron_tz() -> None:
     text = crontab("/opt/my pas/bin/pas", "/etc/pas 100%.env", "/srv/pas home")
     assert "CRON_TZ" not in text
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-    assert lines == ["*/5 * * * * '/opt/my pas/bin/pas' --env-file '/etc/pas 100\\%.env' --home '/srv/pas home' tick"]
+    assert lines == [
+        "*/5 * * * * '/opt/my pas/bin/pas' --env-file '/etc/pas 100\\%.env' --home '/srv/pas home' tick"
+    ]
     assert ">>" not in text  # no redirection: failures reach MAILTO
 
 

@@ -49,7 +49,9 @@ def test_disk_check() -> None:
 
 
 def test_datasets_check() -> None:
-    checks = doctor.check_datasets({"congress": None, "lobbying": datetime(2026, 2, 1, tzinfo=UTC), "insiders": NOW}, NOW, 10)
+    checks = doctor.check_datasets(
+        {"congress": None, "lobbying": datetime(2026, 2, 1, tzinfo=UTC), "insiders": NOW}, NOW, 10
+    )
     assert [(c.name, c.ok, c.fix) for c in checks] == [
         ("newest congress record", False, "pas scrape congress"),
         ("newest lobbying record", False, "pas scrape lobbying"),
@@ -64,7 +66,10 @@ def test_jobs_check_shows_each_jobs_last_outcome(store: Store) -> None:
     checks = {c.name: c for c in doctor.check_jobs(store, "h", alive=lambda pid: False)}
     assert checks["last scrape"].detail == "2026-03-09 18:00 UTC failed: error: Quiver answered 503"
     assert checks["last scrape"].fix == "see `pas jobs`; run `pas scrape all` by hand"
-    assert checks["last rebalance"].detail == "2026-03-09 18:00 UTC abandoned" and not checks["last rebalance"].ok
+    assert (
+        checks["last rebalance"].detail == "2026-03-09 18:00 UTC abandoned"
+        and not checks["last rebalance"].ok
+    )
     assert checks["last build"].ok and checks["last build"].detail == "not run yet"
 
 

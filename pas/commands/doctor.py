@@ -77,6 +77,7 @@ def _checks(app_state: AppState) -> list[Check]:
         )
     newest = {name: store.latest_public_at(name) for name in DATASETS}
     checks += doctor.check_datasets(newest, store.clock(), settings.data.build_max_stale_days)
+    checks.append(doctor.check_closes(store, store.clock()))
     checks.append(doctor.check_breaker(store))
     checks.append(doctor.check_crontab(_crontab()))
     checks += doctor.check_jobs(store, socket.gethostname(), pid_alive)

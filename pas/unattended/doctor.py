@@ -20,6 +20,8 @@ from pas.store.base import Store
 from pas.unattended.jobs import JOBS
 from pas.unattended.tick import RUN_SCAN, TICK_PREFIX
 
+MAX_CLOSE_AGE_DAYS = 5
+"""A held symbol's newest close older than this many days (a long weekend is 4) fails."""
 MIN_FREE_BYTES = 500_000_000
 """Free disk space below this (about a year of runs, records and closes) fails the check."""
 
@@ -136,3 +138,20 @@ def check_datasets(newest: Mapping[str, datetime | None], now: datetime, max_day
         else:
             checks.append(passed(what, f"{at:%Y-%m-%d}"))
     return checks
+
+
+def check_closes(store: Store, now: datetime) -> Check:
+    """Every symbol a portfolio holds has a close at most ``MAX_CLOSE_AGE_DAYS`` old."""
+    held = sorted({s for p in store.list_portfolios() for s, q in store.holdings(p.id).items() if q})
+    if not held:
+        return passed("newest closes of held symbols", "no positions")
+    latest = store.latest_prices(held)
+    old = [
+        f"{s} ({latest[s].day})" if s in latest else f"{s} (none)"
+        for s in held
+        if s not in latest or (now.date() - latest[s].day).days > MAX_CLOSE_AGE_DAYS
+    ]
+    if old:
+        return failed("newest closes of held symbols", "stale: " + ", ".join(old[:10]), "pas prices fetch")
+    newest = min(p.day for p in latest.values())
+    return passed("newest closes of held symbols", f"{len(held)} symbols, oldest close {newest}")

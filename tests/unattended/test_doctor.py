@@ -92,3 +92,23 @@ def test_doctor_reports_a_bad_setting_as_a_failed_check(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["doctor"], env={"PAS_HOME": str(tmp_path), "CASH_BUFFER": "lots"})
     assert result.exit_code == 1
     assert "settings" in result.output and "FAIL" in result.output
+
+
+def test_closes_check_names_stale_held_symbols(store: Store) -> None:
+    from decimal import Decimal
+
+    from pas.models import Fill, Portfolio, Price, Schedule, Side
+
+    assert doctor.check_closes(store, NOW).detail == "no positions"
+    store.add_portfolio(Portfolio("p", "manual", Schedule.WEEKLY, NOW))
+    store.append_fills(
+        [
+            Fill("p", "AAA", Side.BUY, Decimal(1), Decimal(10), NOW, fill_id="f1"),
+            Fill("p", "BBB", Side.BUY, Decimal(1), Decimal(10), NOW, fill_id="f2"),
+        ]
+    )
+    store.upsert_prices(
+        [Price("AAA", NOW.date(), Decimal(10)), Price("BBB", datetime(2026, 2, 27).date(), Decimal(9))]
+    )
+    check = doctor.check_closes(store, NOW)
+    assert (check.ok, check.detail, check.fix) == (False, "stale: BBB (2026-02-27)", "pas prices fetch")

@@ -11,7 +11,7 @@ known: on such a day a build runs against a closed market and the trade waits.
 from __future__ import annotations
 
 import shlex
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,10 @@ MARKET_TZ = ZoneInfo("America/New_York")
 TICK_MINUTES = 5
 """Minutes between two ticks: the crontab line is ``*/5 * * * *``; a job starts at most this late."""
 JUNETEENTH_FROM = 2022
+# When portfolios are built and traded, New York wall time: a quarter hour after the open,
+# once the opening auction's prices have settled. The `build --due` cron line and the
+# backtest's simulated clock both read it.
+DECISION_TIME = time(9, 45)
 
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
@@ -81,6 +85,12 @@ def is_trading_day(day: date) -> bool:
 def market_day(ts: datetime) -> date:
     """The day at the market (New York) at ``ts``."""
     return ts.astimezone(MARKET_TZ).date()
+
+
+def decision_time(day: date) -> datetime:
+    """The moment (UTC) of :data:`DECISION_TIME` in New York on ``day``, daylight saving
+    time included (14:45 UTC in winter, 13:45 UTC in summer)."""
+    return datetime.combine(day, DECISION_TIME, MARKET_TZ).astimezone(UTC)
 
 
 def period_start(schedule: Schedule, day: date) -> date:

@@ -22,7 +22,7 @@ from pas.config import (
 )
 from pas.errors import ConfigError
 from pas.portfolio.rebalance import PlanRules
-from pas.portfolio.trading import TradingLimits
+from pas.portfolio.trading.limits import TradingLimits
 from pas.risk.breaker import BreakerLimits
 
 

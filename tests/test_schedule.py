@@ -7,7 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 
 from pas.models import Schedule, WeightSet
-from pas.schedule import is_due, is_trading_day, last_build_day, nyse_holidays
+from pas.schedule import (
+    decision_time,
+    is_due,
+    is_trading_day,
+    last_build_day,
+    nyse_holidays,
+)
 
 
 def test_nyse_holidays_of_2025_and_2026_and_the_saturday_rules() -> None:
@@ -56,3 +62,15 @@ def test_last_build_day_is_the_market_day_of_the_newest_build() -> None:
     ]
     assert last_build_day(history, "build") == date(2026, 1, 5)
     assert last_build_day(history[:1], "build") is None
+
+
+@pytest.mark.parametrize(
+    ("day", "utc"),
+    [
+        (date(2025, 1, 15), datetime(2025, 1, 15, 14, 45, tzinfo=UTC)),  # EST, UTC-5
+        (date(2025, 7, 15), datetime(2025, 7, 15, 13, 45, tzinfo=UTC)),  # EDT, UTC-4
+        (date(2025, 3, 10), datetime(2025, 3, 10, 13, 45, tzinfo=UTC)),  # the Monday after DST began
+    ],
+)
+def test_the_decision_time_is_new_york_wall_time(day: date, utc: datetime) -> None:
+    assert decision_time(day) == utc

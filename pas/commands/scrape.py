@@ -50,7 +50,7 @@ def scrape(
     ctx: typer.Context,
     dataset: Annotated[
         str,
-        typer.Argument(help="congress, lobbying, wiki, insiders, contracts, or all."),
+        typer.Argument(metavar="DATASET", help="congress, lobbying, wiki, insiders, contracts, or all."),
     ],
     ticker: TickerOption = None,
     since: Annotated[
@@ -65,6 +65,7 @@ def scrape(
 
     Example: pas scrape all        (or: pas scrape congress --ticker NVDA --since 2024-01-01)
     """
+    from pas.commands._wiring import quiver_client
     from pas.scrapers import resolve
     from pas.scrapers.client import QuiverClient, QuiverError, build_session
     from pas.scrapers.scrape import scrape as scrape_one
@@ -86,15 +87,7 @@ def scrape(
                 sources.append(_wikimedia(settings.wiki, store, session))
                 continue
             if quiver is None:  # only when a Quiver dataset is asked for: it needs the key
-                quiver = QuiverClient(
-                    session=session,
-                    store=store,
-                    **settings.quiver.client_config(),
-                    refresh=refresh,
-                    sleep=time.sleep,
-                    clock=store.clock,
-                    on_request=tick,
-                )
+                quiver = quiver_client(app_state, refresh=refresh, on_request=tick, session=session)
             sources.append((d, quiver))
         names = [d.name for d in datasets]
         with app_state.run("scrape", datasets=",".join(names), tickers=",".join(tickers)) as run:
@@ -207,7 +200,9 @@ class _progress:
 
 def data(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Argument(help="congress, lobbying, wiki, insiders or contracts.")],
+    dataset: Annotated[
+        str, typer.Argument(metavar="DATASET", help="congress, lobbying, wiki, insiders or contracts.")
+    ],
     ticker: TickerOption = None,
     since: SinceOption = None,
     limit: Annotated[

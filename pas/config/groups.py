@@ -49,7 +49,7 @@ from pas.config.defaults import (
 from pas.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pas.portfolio.trading import TradingLimits
+    from pas.portfolio.trading.limits import TradingLimits
     from pas.risk.breaker import BreakerLimits
 
 
@@ -183,7 +183,7 @@ class TradingSettings:
     def limits(self) -> TradingLimits:
         """The planner's rules and the pre-trade risk limits."""
         from pas.portfolio.rebalance import PlanRules
-        from pas.portfolio.trading import TradingLimits
+        from pas.portfolio.trading.limits import TradingLimits
 
         return TradingLimits(
             rules=PlanRules(

@@ -1,8 +1,9 @@
 """The QuiverQuant REST client: shared rate limit, response cache, retries, pagination.
 
 Everything it touches is injected: the ``requests.Session`` (tests pass one pointed at a
-fake server), the store (cache and rate-limit state, shared by every process on the same
-store), ``sleep`` and ``clock`` (tests pass fakes, so no test waits real seconds).
+fake server), a response cache and a rate limiter (the store: their state is shared by
+every process on it), ``sleep`` and ``clock`` (tests pass fakes, so no test waits real
+seconds).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from pas.clock import Clock, system_clock
 from pas.errors import PasError
 from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, server_wait, with_retries
-from pas.store.base import Clock, Store, system_clock
+from pas.store.interfaces import RateSlots, ResponseCache
 
 if TYPE_CHECKING:
     import requests
@@ -77,7 +79,8 @@ class QuiverClient:
 
     Args:
         session: the HTTP session (the command builds a real one).
-        store: where the cache and the shared rate-limit slots live.
+        cache: where responses are cached (the store).
+        limiter: where the rate-limit slots shared by every process are taken (the store).
         api_key: ``QUIVER_API_KEY``; never shown in messages.
         base_url: ``QUIVER_BASE_URL``.
         auth_scheme: the word before the key in ``Authorization`` (``Token`` or ``Bearer``).
@@ -90,7 +93,8 @@ class QuiverClient:
     """
 
     session: requests.Session
-    store: Store
+    cache: ResponseCache
+    limiter: RateSlots
     api_key: str
     base_url: str
     auth_scheme: str = "Token"
@@ -118,14 +122,14 @@ class QuiverClient:
         what = dataset or path
         key = cache_key(url, query)
         if not self.refresh and self.cache_ttl_sec > 0:
-            cached = self.store.cache_get(key, self.clock())
+            cached = self.cache.cache_get(key, self.clock())
             if cached is not None:
                 self.stats.cache_hits += 1
                 self._notify(path)
                 return json.loads(cached)
         body = self._fetch(url, query, what)
         if self.cache_ttl_sec > 0:
-            self.store.cache_put(key, body, self.clock() + timedelta(seconds=self.cache_ttl_sec))
+            self.cache.cache_put(key, body, self.clock() + timedelta(seconds=self.cache_ttl_sec))
         return json.loads(body)
 
     def pages(
@@ -190,7 +194,7 @@ class QuiverClient:
         if self.rate_sec <= 0:
             return
         now = self.clock()
-        slot = self.store.reserve_slot(RATE_LIMIT_NAME, self.rate_sec, now)
+        slot = self.limiter.reserve_slot(RATE_LIMIT_NAME, self.rate_sec, now)
         delay = (slot - now).total_seconds()
         if delay > 0:
             self.stats.waited_sec += delay

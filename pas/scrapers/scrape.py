@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from pas.clock import Clock
 from pas.records import Record, UpsertCounts, natural_key
 from pas.scrapers.base import Dataset, FetchPlan, Reject, SourceError
 from pas.scrapers.client import (
@@ -17,7 +18,7 @@ from pas.scrapers.client import (
     QuiverError,
     QuiverUnavailableError,
 )
-from pas.store.base import Clock, Store
+from pas.store.base import Store
 
 # An incremental scrape asks again for rows public up to this long before the newest one
 # stored: Quiver adds late rows and revises recent ones (and Wikimedia loads days late).

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from pas.clock import Clock, system_clock
 from pas.errors import InputError
 from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, retry_after_seconds, with_retries
 from pas.models import SYMBOL_RE
@@ -42,7 +43,7 @@ from pas.scrapers.base import Dataset, FetchPlan, Reject, SourceError, as_row, t
 from pas.scrapers.client import ClientStats
 from pas.scrapers.scrape import OVERLAP
 from pas.scrapers.wiki import NAME, views_record
-from pas.store.base import Clock, Store, system_clock
+from pas.store.base import Store
 
 if TYPE_CHECKING:
     import requests

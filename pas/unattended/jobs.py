@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from pas.schedule import MARKET_TZ, is_trading_day
+from pas.schedule import DECISION_TIME, MARKET_TZ, is_trading_day
 
 # A job's next slot is searched this many days ahead (a long weekend plus holidays fits).
 _LOOKAHEAD_DAYS = 14
@@ -71,7 +71,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         "build",
-        time(9, 45),
+        DECISION_TIME,
         Days.TRADING,
         ("build", "--due"),
         "Rebuild and trade the portfolios whose schedule is due, after the open.",

@@ -128,3 +128,9 @@ def test_crontab_example_is_the_line_with_placeholder_paths() -> None:
 
     example = Path(__file__).parents[2] / "crontab.example"
     assert example.read_text() == crontab(**EXAMPLE_PATHS)
+
+
+def test_the_build_runs_at_the_decision_time_of_the_backtest() -> None:
+    from pas.schedule import DECISION_TIME
+
+    assert next(j for j in JOBS if j.name == "build").at == DECISION_TIME

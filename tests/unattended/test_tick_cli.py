@@ -179,8 +179,9 @@ def test_a_run_killed_with_kill_9_is_shown_abandoned(home: Path) -> None:
         "with recorded_run(s, 'rebalance'):\n    print('started', flush=True); sys.stdin.read()\n"
     )
     home.mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # this checkout's pas
     child = subprocess.Popen(
-        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
     )
     assert child.stdout is not None and child.stdout.readline() == "started\n"
     shown = CliRunner().invoke(app, ["jobs", "--json"], env={"PAS_HOME": str(home)})

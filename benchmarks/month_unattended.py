@@ -34,9 +34,10 @@ sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 from typer.testing import CliRunner  # noqa: E402
 
 from pas.cli import app  # noqa: E402
-from pas.commands import trading as trading_cmd  # noqa: E402
+from pas.commands import _wiring  # noqa: E402
 from pas.commands._app import AppState  # noqa: E402
 from pas.models import Portfolio, Schedule, WeightSet  # noqa: E402
+from pas.portfolio.trading import run as trading_run  # noqa: E402
 from pas.schedule import MARKET_TZ, is_trading_day  # noqa: E402
 from pas.store.sqlite import SqliteStore  # noqa: E402
 from pas.unattended.jobs import JOBS, Job  # noqa: E402
@@ -104,7 +105,7 @@ def ticks(days: list[date]) -> list[datetime]:
 
 def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
     time.sleep = lambda seconds: None  # retries and fill polls on the injected clock
-    trading_cmd.pause = lambda seconds: None
+    _wiring.pause = lambda seconds: None
     clock = Clock()
     count = int(sys.argv[1]) if len(sys.argv) > 1 else TRADING_DAYS
     days = [d for d in (START + timedelta(days=i) for i in range(40)) if is_trading_day(d)][:count]
@@ -165,19 +166,20 @@ def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
             today = clock().astimezone(MARKET_TZ).date()
             ran[job.name].append(clock().astimezone(MARKET_TZ))
             prepare(job, today)
-            hook = trading_cmd._fault_hook
+            submit = trading_run._submit
             if job.name == "rebalance" and today == KILLED_REBALANCE and not killed[0]:
                 killed[0] = True
 
-                def die(order: Any, placed: Any) -> None:
+                def die(*args: Any) -> Any:
+                    submit(*args)  # the broker accepted the order; then the process dies
                     raise Killed
 
-                trading_cmd._fault_hook = lambda: die
+                trading_run._submit = die
             try:
                 obj = AppState(environ=os.environ, clock=clock)
                 result = CliRunner().invoke(app, list(job.args), obj=obj, env=env)
             finally:
-                trading_cmd._fault_hook = hook
+                trading_run._submit = submit
             return result.exit_code, result.output
 
         for at in ticks(days):

@@ -172,16 +172,24 @@ def root(
     ] = False,
 ) -> None:
     """Root options shared by every command."""
+    given = ctx.get_parameter_source("env_file")  # click's ParameterSource, vendored by typer
+    source = "environment" if given is not None and given.name == "ENVIRONMENT" else "option"
     if env_file is None and Path(".env").is_file():
-        env_file = Path(".env")
-    elif env_file is not None and not env_file.is_file():
-        raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file")
+        env_file, source = Path(".env"), "default"
+    elif env_file is not None and env_file.is_dir():
+        raise typer.BadParameter(
+            f"{env_file} is a directory; name the settings file itself (such as {env_file / '.env'})",
+            param_hint="--env-file / PAS_ENV_FILE",
+        )
+    elif env_file is not None and not env_file.exists():
+        raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file / PAS_ENV_FILE")
     overrides = {"PAS_HOME": str(home)} if home is not None else {}
     # A caller embedding pas (the tests, the month benchmark) may pass a clock and a job runner.
     given = ctx.obj if isinstance(ctx.obj, AppState) else AppState(environ=os.environ)
     ctx.obj = AppState(
         environ=given.environ,
         env_file=env_file,
+        env_file_source=source,
         overrides=overrides,
         debug=debug,
         log_format=log_format.value,

@@ -185,16 +185,16 @@ def root(
         raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file / PAS_ENV_FILE")
     overrides = {"PAS_HOME": str(home)} if home is not None else {}
     # A caller embedding pas (the tests, the month benchmark) may pass a clock and a job runner.
-    given = ctx.obj if isinstance(ctx.obj, AppState) else AppState(environ=os.environ)
+    embedding = ctx.obj if isinstance(ctx.obj, AppState) else AppState(environ=os.environ)
     ctx.obj = AppState(
-        environ=given.environ,
+        environ=embedding.environ,
         env_file=env_file,
         env_file_source=source,
         overrides=overrides,
         debug=debug,
         log_format=log_format.value,
-        clock=given.clock,
-        job_runner=given.job_runner,
+        clock=embedding.clock,
+        job_runner=embedding.job_runner,
     )
 
 

@@ -27,10 +27,11 @@ from pas.errors import NotFoundError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from pas.clock import Clock
     from pas.config import Settings
     from pas.models import Portfolio
     from pas.runs import RunHandle
-    from pas.store import Clock, Store
+    from pas.store import Store
     from pas.unattended.tick import Runner
 
 # Width of tables when stdout is not a terminal (cron logs, pipes): wide enough not to wrap.

@@ -48,6 +48,7 @@ from pas.config.groups import (
     SimSettings,
     StoreSettings,
     TradingSettings,
+    UnattendedSettings,
     WikiSettings,
     shown_number,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "SimSettings",
     "StoreSettings",
     "TradingSettings",
+    "UnattendedSettings",
     "WikiSettings",
     "default_home",
     "load_settings",
@@ -91,7 +93,7 @@ __all__ = [
 # The setting that names the settings file: it comes from an option or the environment,
 # never from the file itself.
 ENV_FILE_NAME = "PAS_ENV_FILE"
-SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
+SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY", "ALERT_WEBHOOK_URL"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -141,6 +143,7 @@ class Settings:
     allocation: AllocationSettings = field(default_factory=AllocationSettings)
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     data: DataSettings = field(default_factory=DataSettings)
+    unattended: UnattendedSettings = field(default_factory=UnattendedSettings)
     env_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -277,6 +280,14 @@ def _url(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _webhook(name: str, raw: str) -> str:
+    # The URL holds the webhook's token: the error must not echo it.
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL such as https://hooks.slack.com/services/...")
+    return raw
+
+
 def _feed(name: str, raw: str) -> str:
     value = raw.lower()
     if value not in ALPACA_FEEDS:
@@ -393,6 +404,8 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("PAS_BROKER", "trading", "broker", _broker),
     _Spec("BREAKER_MAX_DRAWDOWN", "breaker", "max_drawdown", _breaker_limit),
     _Spec("BREAKER_MAX_DAILY_LOSS", "breaker", "max_daily_loss", _breaker_limit),
+    _Spec("ALERT_WEBHOOK_URL", "unattended", "alert_webhook_url", _webhook),
+    _Spec("LOG_MAX_BYTES", "unattended", "log_max_bytes", _positive_int),
 )
 SETTING_NAMES = tuple(spec.name for spec in _SPECS)
 # The class of each group, by its field name in Settings.
@@ -406,6 +419,7 @@ _GROUPS: Mapping[str, type] = {
     "allocation": AllocationSettings,
     "breaker": BreakerSettings,
     "data": DataSettings,
+    "unattended": UnattendedSettings,
 }
 assert set(_GROUPS) == {f.name for f in fields(Settings)} - {"sources", "env_file"}
 assert all(s.attr in {f.name for f in fields(_GROUPS[s.group])} for s in _SPECS)

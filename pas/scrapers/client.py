@@ -234,7 +234,7 @@ def _check(response: requests.Response, what: str, now: datetime) -> str:
         )
     if status != 200 or _is_error_string(text):
         seconds = _SECONDS_RE.search(message)
-        retry_after = server_wait(response.headers, now)
+        retry_after = server_wait(response.headers, status, now)
         overloaded = seconds is not None or any(m in lowered for m in _OVERLOAD_MARKERS)
         if status in RETRY_STATUSES or overloaded:
             wait = retry_after if retry_after is not None else (float(seconds.group(1)) if seconds else None)

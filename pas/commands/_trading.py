@@ -101,42 +101,8 @@ def _order_rows(orders: list[TradeOrder]) -> list[tuple[Any, ...]]:
 
 
 def _show(outcome: RebalanceOutcome, as_json: bool, wait: float, refused: str = "") -> None:
-    from pas.models import from_units
-
     if as_json:
-        print_json(
-            {
-                "run_id": outcome.run_id,
-                "dry_run": outcome.dry_run,
-                "resumed": outcome.resumed,
-                "plans": [
-                    {
-                        "portfolio": p.portfolio,
-                        "equity": p.equity,
-                        "cash": p.cash,
-                        "cash_limited": p.cash_limited,
-                        "orders": [
-                            {
-                                "symbol": o.symbol,
-                                "side": o.side,
-                                "qty": o.qty,
-                                "price": o.price,
-                                "notional": o.notional,
-                                "reason": o.reason,
-                            }
-                            for o in p.orders
-                        ],
-                    }
-                    for p in outcome.plans
-                ],
-                "orders": [_order_json(o) for o in outcome.orders],
-                "fills_recorded": outcome.fills_recorded,
-                "timed_out": outcome.timed_out,
-                "notes": outcome.notes,
-                "refused": refused or None,
-                "forced_differences": {d.symbol: d.gap for d in outcome.forced},
-            }
-        )
+        print_json(_outcome_json(outcome, refused))
         return
     for note in outcome.notes:
         say(note)
@@ -160,8 +126,47 @@ def _show(outcome: RebalanceOutcome, as_json: bool, wait: float, refused: str = 
             rows,
             right=["quantity", "notional"],
         )
-    if outcome.dry_run:
-        return
+    if not outcome.dry_run:
+        _show_sent(outcome, wait)
+
+
+def _outcome_json(outcome: RebalanceOutcome, refused: str) -> dict[str, Any]:
+    return {
+        "run_id": outcome.run_id,
+        "dry_run": outcome.dry_run,
+        "resumed": outcome.resumed,
+        "plans": [
+            {
+                "portfolio": p.portfolio,
+                "equity": p.equity,
+                "cash": p.cash,
+                "cash_limited": p.cash_limited,
+                "orders": [
+                    {
+                        "symbol": o.symbol,
+                        "side": o.side,
+                        "qty": o.qty,
+                        "price": o.price,
+                        "notional": o.notional,
+                        "reason": o.reason,
+                    }
+                    for o in p.orders
+                ],
+            }
+            for p in outcome.plans
+        ],
+        "orders": [_order_json(o) for o in outcome.orders],
+        "fills_recorded": outcome.fills_recorded,
+        "timed_out": outcome.timed_out,
+        "notes": outcome.notes,
+        "refused": refused or None,
+        "forced_differences": {d.symbol: d.gap for d in outcome.forced},
+    }
+
+
+def _show_sent(outcome: RebalanceOutcome, wait: float) -> None:
+    from pas.models import from_units
+
     print_table(
         f"Broker orders of run {outcome.run_id}",
         ["symbol", "side", "quantity", "crossed", "for", "client order id", "status"],

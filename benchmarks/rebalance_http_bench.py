@@ -91,6 +91,7 @@ def _rebalance(fake: FakeAlpaca, env: dict[str, str], title: str) -> None:
         "account": 1,
         "clock": 1,
         "trades_latest": math.ceil(symbols / SYMBOLS_PER_REQUEST),
+        "quotes_latest": math.ceil(symbols / SYMBOLS_PER_REQUEST),  # the price collar's quotes
         "asset": ordered,  # one lookup per ordered symbol
         "submit": ordered,  # one order per netted symbol
         "orders": 1 if ordered > 1 else 0,  # one poll: every order's state in one list

@@ -148,7 +148,10 @@ def run_backtest(
     clock.now = _at(days[0])
     _copy_prices(source, target, days[0] - PRICE_LOOKBACK, days[-1])
     # Sorted: a run's result never depends on the order its portfolios were named in.
-    books = sorted((replace(p, capital=None, created_at=clock.now) for p in portfolios), key=lambda p: p.id)
+    books = sorted(
+        (replace(p, capital=None, created_at=clock.now, broker=SimBroker.name) for p in portfolios),
+        key=lambda p: p.id,
+    )
     for p in books:
         target.add_portfolio(p)
     if spec.allocation_method is None:

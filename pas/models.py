@@ -142,6 +142,11 @@ def check_portfolio_id(portfolio_id: str) -> str:
     return portfolio_id
 
 
+# The brokers a portfolio can be bound to (``Broker.name``); Alpaca unless chosen otherwise.
+BROKERS = ("alpaca", "sim")
+DEFAULT_BROKER = "alpaca"
+
+
 def check_symbol(symbol: str) -> str:
     """Upper-cases a ticker and checks its form."""
     sym = symbol.strip().upper()
@@ -161,7 +166,13 @@ def new_run_id(now: datetime) -> str:
 
 @dataclass(frozen=True)
 class Portfolio:
-    """A sub-portfolio: a strategy trading a share of the account."""
+    """A sub-portfolio: a strategy trading a share of the account.
+
+    Attributes:
+        broker: the broker it trades through, chosen when it is added (one of
+            :data:`BROKERS`); its ledger holds that broker's fills only, so nothing
+            simulated can reach or hide a real account's positions.
+    """
 
     id: str
     strategy: str
@@ -169,9 +180,12 @@ class Portfolio:
     created_at: datetime
     capital: Decimal | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    broker: str = DEFAULT_BROKER
 
     def __post_init__(self) -> None:
         check_portfolio_id(self.id)
+        if self.broker not in BROKERS:
+            raise InputError(f"broker must be one of {', '.join(BROKERS)}, got {self.broker!r}")
         if self.capital is not None and self.capital <= 0:
             raise InputError(f"capital must be more than zero dollars, got {self.capital}")
 
@@ -327,9 +341,19 @@ class TradeOrderStatus(StrEnum):
     PLANNED = "planned"
     SENDING = "sending"  # recorded before the request: after a crash, look it up first
     SENT = "sent"
+    # The request may or may not have reached the broker (timeout, 5xx, lost answer, a
+    # look-up that failed): never re-sent, resolved by looking the client order id up.
+    UNKNOWN = "unknown"
     SETTLED = "settled"  # terminal at the broker and every fill recorded
+    # The broker refused it, or it is proven absent (not found after the creation window,
+    # confirmed by listing the orders since its run started).
     FAILED = "failed"
     CROSSED = "crossed"  # fully netted between portfolios: nothing to send
+    DROPPED = "dropped"  # never sent: the unsent rest of a run that died, re-planned afresh
+
+
+# Orders whose fate at the broker is not settled yet: they keep their run unfinished.
+UNSETTLED_ORDER_STATUSES = (TradeOrderStatus.SENDING, TradeOrderStatus.SENT, TradeOrderStatus.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -344,6 +368,7 @@ class TradeOrder:
         qty: the broker order's quantity (0 when fully crossed).
         ref_price: dollars per share the plan used (the cross price).
         fractionable: whether fills may be split into fractions of a share.
+        sent_at: when the order's request last went out (None before it was sent).
     """
 
     run_id: str
@@ -360,6 +385,7 @@ class TradeOrder:
     broker_order_id: str = ""
     broker_status: str = ""
     error: str = ""
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)

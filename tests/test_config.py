@@ -163,6 +163,7 @@ def test_no_float_money_remains() -> None:
         "target_vol",
         "max_drawdown",
         "max_daily_loss",
+        "price_collar",
     }
 
 

@@ -71,7 +71,7 @@ def make_broker(app_state: AppState, name: BrokerName) -> Broker:
             market=settings.sim.market,
             max_stale_days=settings.data.price_max_stale_days,
         )
-    from pas.portfolio.broker.alpaca import alpaca_from_settings
+    from pas.portfolio.broker.alpaca_settings import alpaca_from_settings
 
     broker: Broker = alpaca_from_settings(settings.alpaca, sleep=_pause)
     return broker

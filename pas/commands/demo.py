@@ -70,7 +70,9 @@ def demo(
     )
     first, last = sample_range()
     now = datetime.now(UTC)
-    portfolios = [Portfolio(pid, name, Schedule.MONTHLY, now) for pid, name in DEMO_PORTFOLIOS.items()]
+    portfolios = [
+        Portfolio(pid, name, Schedule.MONTHLY, now, broker="sim") for pid, name in DEMO_PORTFOLIOS.items()
+    ]
     for p in portfolios:
         store.add_portfolio(p)
     say(f"registered {len(portfolios)} portfolios, one per strategy: {', '.join(DEMO_PORTFOLIOS)}")

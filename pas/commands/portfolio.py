@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from pas.commands._app import JsonOption, money, percent, print_json, print_table, say, state
+from pas.commands._wiring import BrokerOption, chosen_broker
 from pas.errors import InputError
 from pas.models import Portfolio, Schedule, WeightSet, parse_decimal
 from pas.portfolio.targets import parse_weight_pairs
@@ -52,8 +53,9 @@ def add(
         list[str] | None,
         typer.Option("--param", help="Strategy parameter name=value (repeatable)."),
     ] = None,
+    broker: BrokerOption = None,
 ) -> None:
-    """Register a portfolio.
+    """Register a portfolio, bound to one broker (--broker, default PAS_BROKER or alpaca).
 
     Example: pas portfolio add lobby --strategy lobbying_growth --schedule monthly --capital 10000
     """
@@ -61,6 +63,7 @@ def add(
     if not STRATEGY_RE.match(strategy):
         raise InputError(f"--strategy {strategy!r} must be a strategy name or module:Class")
     params = _params(param or [])
+    bound = chosen_broker(app_state, broker)
     _check_strategy(strategy, params)
     cap = None if capital is None else parse_decimal(capital, "--capital")
     store = app_state.store
@@ -71,10 +74,14 @@ def add(
         capital=cap,
         params=params,
         created_at=store.clock(),
+        broker=bound.value,
     )
     with app_state.run("portfolio add", portfolio=portfolio_id):
         store.add_portfolio(portfolio)
-    say(f"added portfolio {portfolio_id} ({strategy}, {schedule.value}, capital {money(cap) or 'not set'})")
+    say(
+        f"added portfolio {portfolio_id} ({strategy}, {schedule.value}, capital {money(cap) or 'not set'}, "
+        f"broker {bound.value})"
+    )
 
 
 def _check_strategy(name: str, params: dict[str, str | int | float]) -> None:
@@ -101,8 +108,12 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if not portfolios:
         say("no portfolios yet; add one with `pas portfolio add ID --strategy NAME`")
         return
-    rows = [(p.id, p.strategy, p.schedule.value, money(p.capital), p.created_at.date()) for p in portfolios]
-    print_table("Portfolios", ["id", "strategy", "schedule", "capital", "created"], rows, right=["capital"])
+    rows = [
+        (p.id, p.strategy, p.schedule.value, money(p.capital), p.broker, p.created_at.date())
+        for p in portfolios
+    ]
+    columns = ["id", "strategy", "schedule", "capital", "broker", "created"]
+    print_table("Portfolios", columns, rows, right=["capital"])
 
 
 def _portfolio_json(p: Portfolio) -> dict[str, object]:
@@ -112,6 +123,7 @@ def _portfolio_json(p: Portfolio) -> dict[str, object]:
         "schedule": p.schedule,
         "capital": p.capital,
         "params": dict(p.params),
+        "broker": p.broker,
         "created_at": p.created_at,
     }
 
@@ -143,7 +155,7 @@ def show(
     params = ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults"
     say(
         f"[bold]{p.id}[/bold]: strategy {p.strategy} ({params}), {p.schedule.value}, "
-        f"capital {money(p.capital) or 'not set'}, {len(holdings)} open position(s)"
+        f"capital {money(p.capital) or 'not set'}, broker {p.broker}, {len(holdings)} open position(s)"
     )
     if not targets:
         say("no target weights yet (set them with `pas portfolio set-weights` or `pas build`)")
@@ -177,21 +189,18 @@ def remove(
 ) -> None:
     """Remove a portfolio with its target history and ledger.
 
-    Refused while the portfolio holds positions unless --force; the shares stay in the
-    brokerage account (``pas reconcile`` then reports them as held by no portfolio).
+    Refused while an order of it is still open (always), and while it holds positions
+    unless --force; the shares then stay in the brokerage account (``pas reconcile``
+    reports them as held by no portfolio).
 
     Example: pas portfolio remove lobby
     """
+    from pas.workflows import check_removable
+
     app_state = state(ctx)
     app_state.portfolio(portfolio_id)
-    holdings = app_state.store.holdings(portfolio_id)
-    if holdings and not force:
-        symbols = ", ".join(sorted(holdings)[:5])
-        raise InputError(
-            f"portfolio {portfolio_id!r} holds {len(holdings)} position(s) ({symbols}); "
-            "sell them first or pass --force"
-        )
-    with app_state.run("portfolio remove", portfolio=portfolio_id, force=force, positions=len(holdings)):
+    positions = check_removable(app_state.store, portfolio_id, force)
+    with app_state.run("portfolio remove", portfolio=portfolio_id, force=force, positions=positions):
         app_state.store.remove_portfolio(portfolio_id)
     say(f"removed portfolio {portfolio_id}")
 

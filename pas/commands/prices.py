@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pas.commands._app import JsonOption, print_json, say, state
+from pas.commands._app import JsonOption, err_console, print_json, say, state
 from pas.errors import StaleDataError
 from pas.models import check_symbol, parse_ts
 
@@ -75,7 +75,7 @@ def fetch(
     import requests
 
     from pas.freshness import describe, stale_closes
-    from pas.portfolio.broker.alpaca import alpaca_from_settings
+    from pas.portfolio.broker.alpaca_settings import alpaca_from_settings
     from pas.portfolio.pricefetch import fetch_closes, tracked_symbols
 
     app_state = state(ctx)
@@ -91,6 +91,8 @@ def fetch(
         with app_state.run("prices fetch", **details) as handle:
             result = fetch_closes(broker, store, wanted, first)
             handle.details.update(written=result.written, end=result.end.isoformat(), missing=result.missing)
+    for notice in broker.notices:
+        err_console().print(f"warning: {notice}", markup=False, highlight=False)
     if as_json:
         print_json(
             {

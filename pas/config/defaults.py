@@ -68,3 +68,9 @@ DEFAULT_BROKER = "alpaca"
 # pas/risk/breaker.py: a drawdown from the high-water mark, and a loss in one market day.
 DEFAULT_BREAKER_MAX_DRAWDOWN = Decimal("0.2")
 DEFAULT_BREAKER_MAX_DAILY_LOSS = Decimal("0.05")
+DEFAULT_PRICE_COLLAR = Decimal("0.1")  # of the reference price; see pas/portfolio/trading/collar.py
+ORDER_TYPES = ("limit", "market")
+DEFAULT_ORDER_TYPE = "limit"  # marketable limits: never filled beyond the collar
+DEFAULT_BARS_FEED = "sip"  # consolidated closes; free for data older than 15 minutes
+# The run log (PAS_HOME/pas.log) rotates past this many bytes, keeping 5 old files.
+DEFAULT_LOG_MAX_BYTES = 1_000_000

@@ -15,6 +15,7 @@ from pas.config.defaults import (
     DEFAULT_ALLOCATION_METHOD,
     DEFAULT_ALLOCATION_MIN_HISTORY,
     DEFAULT_ALPACA_TIMEOUT_SEC,
+    DEFAULT_BARS_FEED,
     DEFAULT_BENCHMARK,
     DEFAULT_BREAKER_MAX_DAILY_LOSS,
     DEFAULT_BREAKER_MAX_DRAWDOWN,
@@ -26,12 +27,15 @@ from pas.config.defaults import (
     DEFAULT_FEED,
     DEFAULT_FILL_POLL_SEC,
     DEFAULT_FILL_TIMEOUT_SEC,
+    DEFAULT_LOG_MAX_BYTES,
     DEFAULT_MAX_ALLOCATION,
     DEFAULT_MAX_ORDER_NOTIONAL,
     DEFAULT_MAX_POSITION_WEIGHT,
     DEFAULT_MIN_ALLOCATION,
     DEFAULT_MIN_ORDER_NOTIONAL,
     DEFAULT_MONGO_TIMEOUT_SEC,
+    DEFAULT_ORDER_TYPE,
+    DEFAULT_PRICE_COLLAR,
     DEFAULT_PRICE_MAX_STALE_DAYS,
     DEFAULT_QUIVER_AUTH_SCHEME,
     DEFAULT_QUIVER_CACHE_TTL_SEC,
@@ -112,6 +116,7 @@ class AlpacaSettings:
     base_url: str = PAPER_BASE_URL
     data_url: str = DEFAULT_DATA_URL
     feed: str = DEFAULT_FEED
+    bars_feed: str = DEFAULT_BARS_FEED
     timeout_sec: float = DEFAULT_ALPACA_TIMEOUT_SEC
     allow_live: bool = False
 
@@ -176,6 +181,9 @@ class TradingSettings:
         max_position_weight: fraction of a portfolio's equity in one symbol.
         fill_timeout_sec: seconds a rebalance waits for fills.
         fill_poll_sec: seconds between polls while waiting.
+        allow_margin: buys may borrow on margin (``ALLOW_MARGIN``; off by default).
+        price_collar: fraction of the reference price (``PRICE_COLLAR``).
+        order_type: ``limit`` (marketable limits at the collar) or ``market``.
         broker: the broker of ``rebalance``/``sync``/``reconcile``/``risk status --update``
             when ``--broker`` is not given (``alpaca`` or ``sim``).
     """
@@ -187,6 +195,9 @@ class TradingSettings:
     max_position_weight: Decimal = DEFAULT_MAX_POSITION_WEIGHT
     fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
     fill_poll_sec: float = DEFAULT_FILL_POLL_SEC
+    allow_margin: bool = False
+    price_collar: Decimal = DEFAULT_PRICE_COLLAR
+    order_type: str = DEFAULT_ORDER_TYPE
     broker: str = DEFAULT_BROKER
 
     def limits(self) -> TradingLimits:
@@ -202,6 +213,9 @@ class TradingSettings:
             ),
             max_order_notional=self.max_order_notional,
             max_position_weight=self.max_position_weight,
+            allow_margin=self.allow_margin,
+            price_collar=self.price_collar,
+            limit_orders=self.order_type == "limit",
         )
 
 
@@ -291,6 +305,20 @@ class DataSettings:
     benchmark: str = DEFAULT_BENCHMARK
     build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
     price_max_stale_days: int = DEFAULT_PRICE_MAX_STALE_DAYS
+
+
+@dataclass(frozen=True)
+class UnattendedSettings:
+    """Running from cron: where alerts go and how large the run log grows.
+
+    Attributes:
+        alert_webhook_url: a Slack- or Discord-compatible webhook; it holds a token, so it
+            is treated as a secret. None: failures are only printed (cron mails them).
+        log_max_bytes: bytes after which ``PAS_HOME/pas.log`` rotates (5 old files are kept).
+    """
+
+    alert_webhook_url: str | None = field(default=None, repr=False)
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
 
 
 def shown_number(value: Decimal) -> str:

@@ -21,19 +21,33 @@ MAX_CLIENT_ORDER_ID = 48
 
 
 class OrderStatus(StrEnum):
-    """Order states (Alpaca's names); the terminal ones end polling."""
+    """Order states: every status Alpaca documents, plus :attr:`UNRECOGNISED`.
+
+    Each one is open (more can happen), filled, or ended (canceled, expired, rejected,
+    replaced: nothing more will fill). A status string pas does not know maps to
+    :attr:`UNRECOGNISED`, which is open: pas keeps asking and warns, and never calls the
+    order failed (see :func:`pas.portfolio.broker.alpaca_wire.order_status`).
+    """
 
     NEW = "new"
     ACCEPTED = "accepted"
     PENDING_NEW = "pending_new"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
+    DONE_FOR_DAY = "done_for_day"
     CANCELED = "canceled"
     EXPIRED = "expired"
-    REJECTED = "rejected"
-    DONE_FOR_DAY = "done_for_day"
     REPLACED = "replaced"
     PENDING_CANCEL = "pending_cancel"
+    PENDING_REPLACE = "pending_replace"
+    PENDING_REVIEW = "pending_review"
+    ACCEPTED_FOR_BIDDING = "accepted_for_bidding"
+    STOPPED = "stopped"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    CALCULATED = "calculated"
+    HELD = "held"
+    UNRECOGNISED = "unrecognised"
 
     @property
     def terminal(self) -> bool:
@@ -54,7 +68,7 @@ _TERMINAL = frozenset(
 
 @dataclass(frozen=True)
 class OrderRequest:
-    """A market order to send: validated before any HTTP call.
+    """A market or limit order to send: validated before any HTTP call.
 
     Attributes:
         qty: shares, positive, at most 9 decimals (fractional only for fractionable assets).
@@ -66,8 +80,12 @@ class OrderRequest:
     qty: Decimal
     client_order_id: str
     time_in_force: str = "day"
+    limit_price: Decimal | None = None
+    """Dollars per share of a limit order; None sends a market order."""
 
     def __post_init__(self) -> None:
+        if self.limit_price is not None and self.limit_price <= 0:
+            raise InputError(f"limit price must be more than zero dollars, got {self.limit_price}")
         if self.qty <= 0:
             raise InputError(f"order quantity must be more than zero, got {self.qty}")
         if self.qty != self.qty.quantize(Decimal("1e-9")):
@@ -80,7 +98,12 @@ class OrderRequest:
 
 @dataclass(frozen=True)
 class Order:
-    """An order as the broker reports it."""
+    """An order as the broker reports it.
+
+    Attributes:
+        status_text: the broker's own status string when pas does not recognise it
+            (``status`` is then :attr:`OrderStatus.UNRECOGNISED`), else empty.
+    """
 
     id: str
     client_order_id: str
@@ -91,6 +114,12 @@ class Order:
     filled_avg_price: Decimal | None
     status: OrderStatus
     submitted_at: datetime | None = None
+    status_text: str = ""
+
+    @property
+    def status_name(self) -> str:
+        """The status as the broker wrote it (differs from ``status`` only when unrecognised)."""
+        return self.status_text or self.status.value
 
 
 @dataclass(frozen=True)
@@ -114,13 +143,49 @@ class BrokerFill:
 
 @dataclass(frozen=True)
 class Account:
-    """Account figures in dollars."""
+    """Account figures in dollars.
+
+    Attributes:
+        buying_power: what the broker lets the account buy, margin included (Alpaca:
+            up to 2× or 4× equity on a margin account).
+        non_marginable_buying_power: what it can buy with its own cash, no margin
+            (Alpaca's ``non_marginable_buying_power``); None when the broker does not say,
+            and then :attr:`cash` is the limit.
+    """
 
     equity: Decimal
     cash: Decimal
     buying_power: Decimal
     blocked: bool
     currency: str = "USD"
+    non_marginable_buying_power: Decimal | None = None
+
+    def spendable(self, allow_margin: bool) -> Decimal:
+        """Dollars the account can spend on buys: its buying power with margin allowed,
+        else its own money (non-marginable buying power, or cash; never below zero)."""
+        if allow_margin:
+            return self.buying_power
+        own = self.cash if self.non_marginable_buying_power is None else self.non_marginable_buying_power
+        return max(own, Decimal(0))
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A symbol's current best bid and ask in dollars (0 when the market shows none)."""
+
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+
+    @property
+    def valid(self) -> bool:
+        """True when both sides are quoted and the quote is not crossed."""
+        return Decimal(0) < self.bid <= self.ask
+
+    @property
+    def midpoint(self) -> Decimal:
+        """Halfway between bid and ask, in dollars."""
+        return (self.bid + self.ask) / 2
 
 
 @dataclass(frozen=True)

@@ -140,17 +140,21 @@ class TradingStore(Protocol):
         """Records a trading run with its planned orders, all or nothing, before any is sent."""
 
     @abstractmethod
-    def unfinished_trade_run(self) -> TradeRun | None:
-        """The oldest run still in :attr:`TradeRunStatus.SUBMITTING`, or None."""
+    def unfinished_trade_run(self, broker: str) -> TradeRun | None:
+        """The oldest run of ``broker`` still in :attr:`TradeRunStatus.SUBMITTING`, or None
+        (a run of another broker is never resumed through this one)."""
 
     @abstractmethod
     def set_trade_run_status(self, run_id: str, status: TradeRunStatus) -> None:
         """Moves a trading run on."""
 
     @abstractmethod
-    def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
+    def trade_orders(
+        self, run_id: str | None = None, unsettled: bool = False, broker: str | None = None
+    ) -> list[TradeOrder]:
         """Planned orders of one run (or all runs) in plan order; ``unsettled``: only
-        those sent (or being sent) and not yet settled."""
+        those whose fate is not settled (:data:`~pas.models.UNSETTLED_ORDER_STATUSES`:
+        being sent, sent, or unknown); ``broker``: only runs of it."""
 
     @abstractmethod
     def update_trade_order(
@@ -161,6 +165,7 @@ class TradingStore(Protocol):
         broker_order_id: str | None = None,
         broker_status: str | None = None,
         error: str | None = None,
+        sent_at: datetime | None = None,
     ) -> None:
         """Records what happened to a planned order (None leaves a field as it is)."""
 

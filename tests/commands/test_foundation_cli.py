@@ -65,7 +65,10 @@ def test_portfolio_lifecycle(pas: Invoke) -> None:
         "top_n=15",
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout == "added portfolio lobby (lobbying_growth, monthly, capital 25,000.00)\n"
+    assert (
+        result.stdout
+        == "added portfolio lobby (lobbying_growth, monthly, capital 25,000.00, broker alpaca)\n"
+    )
     listed = json.loads(pas("portfolio", "list", "--json").stdout)
     assert listed == [
         {
@@ -74,6 +77,7 @@ def test_portfolio_lifecycle(pas: Invoke) -> None:
             "schedule": "monthly",
             "capital": "25000",
             "params": {"top_n": 15},
+            "broker": "alpaca",
             "created_at": listed[0]["created_at"],
         }
     ]

@@ -153,6 +153,21 @@ def test_server_down_exits_1(
     )
 
 
+def test_daily_bars_come_from_sip_and_fall_back_to_iex_with_a_warning(
+    fake_alpaca: FakeAlpaca, tmp_path: Path, env: dict[str, str]
+) -> None:
+    # Issue 12: closes came from IEX (AAPL 2023-09-29: 171.29 on IEX vs 171.21 consolidated).
+    fake_alpaca.add_bars("SPY", {date(2026, 1, 2): "580.1"})
+    assert runner.invoke(app, ["prices", "fetch"], env=env).exit_code == 0
+    assert [r.query["feed"] for r in fake_alpaca.logged("/v2/stocks/bars")] == ["sip"]
+    fake_alpaca.sip_allowed = False  # a free plan asking for recent SIP data
+    result = runner.invoke(app, ["prices", "fetch", "--start", "2026-01-02"], env=env)
+    assert result.exit_code == 0, result.output
+    assert [r.query["feed"] for r in fake_alpaca.logged("/v2/stocks/bars")][1:] == ["sip", "iex"]
+    assert "warning: Alpaca's subscription refused the sip feed for daily bars" in result.stderr
+    assert "set ALPACA_BARS_FEED=iex to silence this" in result.stderr
+
+
 def test_reports_the_newest_close_actually_stored_and_fails_when_it_stays_stale(
     env: dict[str, str], fake_alpaca: FakeAlpaca, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -20,6 +20,7 @@ Usage::
         fake.fill_modes["MSFT"] = "later"           # per symbol
         fake.partial_fraction = Decimal("0.5")
         fake.market_open = False                    # orders wait; fake.open_market() runs them
+        fake.sip_allowed = False                    # bars with feed=sip: 403 "subscription does not permit …"
         fake.fill_open("AAPL"); fake.expire_open()  # settle resting orders
         fake.count("POST", "/v2/orders")            # from fake.requests
 
@@ -79,6 +80,8 @@ SECRET = "fake-secret-0123456789abcdefghij"
 WASH_TRADE = "potential wash trade detected. use complex orders"
 BUYING_POWER = "insufficient buying power"
 DUPLICATE = "client_order_id must be unique"
+# A free data plan asking for SIP data (see tests/fixtures/alpaca/PROVENANCE.md).
+SIP_REFUSAL = "subscription does not permit querying recent SIP data"
 FILL_MODES = ("immediate", "partial", "later", "never", "reject", "expire")
 # Every status Alpaca documents for an order (alpaca-py's OrderStatus holds the same set).
 ORDER_STATUSES = (
@@ -169,6 +172,7 @@ class FakeAlpaca:
         self.cash = Decimal("100000")
         self.multiplier = 1
         self.quotes: dict[str, tuple[Decimal, Decimal]] = {}
+        self.sip_allowed = True  # False: a free plan; bars with feed=sip answer 403
         self.trading_blocked = False
         self.market_open = True
         self.next_close: datetime | None = None
@@ -497,7 +501,7 @@ class FakeAlpaca:
             "type": body.get("type", "market"),
             "side": side,
             "time_in_force": body.get("time_in_force", "day"),
-            "limit_price": None,
+            "limit_price": body.get("limit_price"),
             "stop_price": None,
             "status": self.new_status or "accepted",
             "extended_hours": False,
@@ -627,6 +631,8 @@ class FakeAlpaca:
         return {"quotes": quotes}
 
     def _bars(self, query: dict[str, str]) -> tuple[int, Any]:
+        if query.get("feed") == "sip" and not self.sip_allowed:
+            return 403, {"message": SIP_REFUSAL}
         if query.get("timeframe") != "1Day":
             return 422, _err(42210000, "invalid timeframe")
         start = date.fromisoformat(query["start"][:10])

@@ -98,7 +98,7 @@ def test_no_cash_below_zero_and_transfers_balance_over_random_allocations_and_pr
             store, commission=commission, slippage_bps=slippage, cash=D(100_000), market="always"
         )
         for pid in IDS:
-            store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, clock()))
+            store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, clock(), broker="sim"))
         level = {s: 50.0 for s in SYMBOLS}
         for n, (alloc, moves, picks, who) in enumerate(steps):
             clock.now = datetime.combine(_day(n), datetime.min.time(), UTC) + timedelta(hours=15)

@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pas.models import UNITS_PER_ONE, Side, TradeOrderStatus
-from pas.portfolio.netting import client_order_id, net_orders, split_units
+from pas.domain.broker import BrokerFill
+from pas.models import UNITS_PER_ONE, Side, TradeOrder, TradeOrderStatus, parse_ts
+from pas.portfolio.netting import client_order_id, net_orders, prorate, split_units
 from pas.portfolio.rebalance import PlannedOrder
+from pas.portfolio.trading.settle import split_fill
 
 D = Decimal
 
@@ -93,3 +95,50 @@ def test_opposite_orders_cross_internally_and_the_rest_goes_to_the_broker() -> N
     # Sells first, then buys, then fully crossed symbols.
     assert [o.symbol for o in netted] == ["BBB", "AAA", "CCC"]
     assert [o.seq for o in netted] == [0, 1, 2]
+
+
+def test_a_fractional_leftover_of_a_whole_share_asset_crosses_in_whole_shares() -> None:
+    # Issue 12: a (legacy) fractional holding of a non-fractionable asset, sold in full,
+    # crossed against a whole-share buy made net_orders raise "cannot split …" and stopped
+    # every `rebalance --all`. Whole shares cross; the fraction goes to the broker.
+    u = UNITS_PER_ONE
+    orders = [_order("a", "AAA", Side.SELL, "2.5"), _order("b", "AAA", Side.BUY, "4")]
+    (aaa,) = net_orders("260105150000abcd", orders, {"AAA": False})
+    assert aaa.crosses == (("a", -2 * u), ("b", 2 * u))
+    assert (aaa.side, aaa.qty, aaa.shares) == (Side.BUY, 2 * u, (("b", 2 * u),))
+    sells = [_order("a", "AAA", Side.SELL, "2.5"), _order("b", "AAA", Side.BUY, "1")]
+    (sell,) = net_orders("260105150000abcd", sells, {"AAA": False})
+    assert sell.crosses == (("a", -1 * u), ("b", 1 * u))
+    assert (sell.side, sell.qty, sell.shares) == (Side.SELL, u + u // 2, (("a", u + u // 2),))
+
+
+def test_money_is_prorated_over_any_weights_without_a_cap() -> None:
+    # A commission (nano dollars) larger than the shares it is split over (nano shares).
+    assert prorate(10**9, {"a": 2, "b": 1}) == {"a": 666_666_667, "b": 333_333_333}
+    assert prorate(50_000_000, {"a": 250_000_000, "b": 125_000_000}) == {"a": 33_333_333, "b": 16_666_667}
+
+
+def test_a_commission_larger_in_dollars_than_the_fill_in_shares_is_split_in_money() -> None:
+    # Issue 12: `cannot split 50000000 over asks totalling 375000000`-style failures: the
+    # commission (nano dollars) was split over the shares (nano shares) as if a lot.
+    u = UNITS_PER_ONE
+    order = TradeOrder(
+        "260105150000abcd",
+        "pas-260105150000abcd-net-AAA",
+        0,
+        "AAA",
+        Side.BUY,
+        u // 4 + u // 8,
+        D(10),
+        True,
+        (("a", u // 4), ("b", u // 8)),
+    )
+    fill = BrokerFill(
+        "f1", "o1", "AAA", Side.BUY, D("0.375"), D(10), parse_ts("2026-01-05T15:00:00Z"), D("1")
+    )
+    fills = split_fill(order, fill, {})
+    assert [(f.portfolio, f.qty, f.commission) for f in fills] == [
+        ("a", D("0.25"), D("0.666666667")),
+        ("b", D("0.125"), D("0.333333333")),
+    ]
+    assert sum(f.commission for f in fills) == D(1)

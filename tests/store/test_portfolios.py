@@ -213,7 +213,7 @@ def test_a_removed_portfolio_leaves_no_history_for_a_re_added_id(store: Store) -
     assert [(o.client_order_id, o.shares) for o in store.trade_orders("both")] == [
         ("c-both", (("kept", UNIT),))
     ]
-    assert store.unfinished_trade_run() == TradeRun("both", T0, "sim", ("kept",))
+    assert store.unfinished_trade_run("sim") == TradeRun("both", T0, "sim", ("kept",))
     # What the other portfolio owns is untouched.
     assert len(store.fills("kept")) == 1 and len(store.cash_flows("kept")) == 1
     assert len(store.daily_metrics("kept")) == 1 and store.trailing_stats("kept", "63") is not None

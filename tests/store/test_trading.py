@@ -42,10 +42,10 @@ def _crashing_on(collection: str, method: str, real: Callable[[str], Any]) -> Ca
 
 
 def test_trade_runs_and_orders_round_trip_and_update(store: Store) -> None:
-    assert store.unfinished_trade_run() is None
+    assert store.unfinished_trade_run("sim") is None
     run = TradeRun("r1", T0, "sim", ("a", "b"))
     store.create_trade_run(run, [trade_order("c2", 1), trade_order("c1", 0)])
-    assert store.unfinished_trade_run() == run
+    assert store.unfinished_trade_run("sim") == run
     assert [o.client_order_id for o in store.trade_orders("r1")] == ["c1", "c2"]
     assert store.trade_orders("r1")[0] == trade_order("c1", 0)
     assert store.trade_orders(unsettled=True) == []
@@ -58,7 +58,7 @@ def test_trade_runs_and_orders_round_trip_and_update(store: Store) -> None:
     assert store.trade_orders("r1")[0].broker_order_id == "B1"  # kept when not given
     assert store.trade_orders("r1")[1].error == "rejected"
     store.set_trade_run_status("r1", TradeRunStatus.SUBMITTED)
-    assert store.unfinished_trade_run() is None
+    assert store.unfinished_trade_run("sim") is None
 
 
 def test_the_sync_cursor_is_per_broker_and_moves(store: Store) -> None:
@@ -83,9 +83,31 @@ def test_a_run_is_never_stored_without_its_orders(store: Store, monkeypatch: pyt
                 TradeRun("r0", T0, "sim", ("a",)), [replace(trade_order("c0", 0), run_id="r0")]
             )
         monkeypatch.undo()
-        assert store.unfinished_trade_run() is None
+        assert store.unfinished_trade_run("sim") is None
         assert [o.client_order_id for o in store.trade_orders("r0")] == ["c0"]
     store.create_trade_run(TradeRun("r1", T0, "sim", ("a",)), [trade_order("c1", 0)])
     assert store.trade_orders("r0") == []
     assert [o.client_order_id for o in store.trade_orders()] == ["c1"]
-    assert store.unfinished_trade_run() == TradeRun("r1", T0, "sim", ("a",))
+    assert store.unfinished_trade_run("sim") == TradeRun("r1", T0, "sim", ("a",))
+
+
+def test_runs_and_unsettled_orders_are_per_broker(store: Store) -> None:
+    # Issue 12: a dead `--broker sim` run was resumed by the next Alpaca run, and its
+    # orders went to Alpaca. Each broker sees only its own runs and orders.
+    store.create_trade_run(
+        TradeRun("r-sim", T0, "sim", ("a",)), [replace(trade_order("c-sim", 0), run_id="r-sim")]
+    )
+    store.create_trade_run(
+        TradeRun("r-alp", T0 + timedelta(seconds=1), "alpaca", ("b",)),
+        [replace(trade_order("c-alp", 0), run_id="r-alp")],
+    )
+    for coid in ("c-sim", "c-alp"):
+        store.update_trade_order(coid, TradeOrderStatus.SENT, broker_order_id=f"B-{coid}")
+    assert store.unfinished_trade_run("alpaca") == TradeRun(
+        "r-alp", T0 + timedelta(seconds=1), "alpaca", ("b",)
+    )
+    assert store.unfinished_trade_run("sim") == TradeRun("r-sim", T0, "sim", ("a",))
+    assert [o.client_order_id for o in store.trade_orders(unsettled=True, broker="alpaca")] == ["c-alp"]
+    assert [o.client_order_id for o in store.trade_orders(unsettled=True, broker="sim")] == ["c-sim"]
+    assert store.trade_orders("r-sim", broker="alpaca") == []
+    assert len(store.trade_orders(unsettled=True)) == 2

@@ -8,7 +8,8 @@ Endpoints (confirmed against Alpaca's API reference and alpaca-py's clients):
   ``DELETE /v2/orders/{id}``, ``GET /v2/positions``,
   ``GET /v2/account/activities/FILL`` (paged: ``page_token`` is the id of the last
   activity of the previous page, with ``direction=asc`` the next page starts after it);
-- data: ``GET /v2/stocks/trades/latest?symbols=`` (``{"trades": {sym: {"p": ...}}}``) and
+- data: ``GET /v2/stocks/trades/latest?symbols=`` (``{"trades": {sym: {"p": ...}}}``),
+  ``GET /v2/stocks/quotes/latest?symbols=`` (``{"quotes": {sym: {"bp": ..., "ap": ...}}}``) and
   ``GET /v2/stocks/bars?symbols=&timeframe=1Day`` (``{"bars": {sym: [{"t", "c"}]},
   "next_page_token"}``).
 
@@ -30,12 +31,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
 from pas.clock import Clock, system_clock
-from pas.config import PAPER_BASE_URL, AlpacaSettings
 from pas.domain.broker import (
     Account,
     Asset,
@@ -45,9 +44,18 @@ from pas.domain.broker import (
     MarketClock,
     Order,
     OrderRequest,
+    Quote,
 )
-from pas.errors import ConfigError, NotFoundError
-from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, server_wait, with_retries
+from pas.errors import NotFoundError
+from pas.http import (
+    RETRY_STATUSES,
+    TOO_MANY_REQUESTS,
+    RetryPolicy,
+    Sleep,
+    Transient,
+    server_wait,
+    with_retries,
+)
 from pas.portfolio.broker import alpaca_wire as wire
 from pas.portfolio.broker.errors import (
     BrokerAuthError,
@@ -71,7 +79,10 @@ ACTIVITIES_PAGE_SIZE = 100  # Alpaca's maximum for account activities
 BARS_PAGE_LIMIT = 10000  # Alpaca's maximum bars per data page
 # Symbols per data request: keeps the query string well under URL length limits.
 SYMBOLS_PER_REQUEST = 100
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Daily closes come from the consolidated tape (SIP), free for data older than 15 minutes;
+# IEX's closes differ (AAPL 2023-09-29: 171.29 on IEX, 171.21 consolidated).
+DEFAULT_BARS_FEED = "sip"
+FALLBACK_BARS_FEED = "iex"
 
 
 class _Transient(Transient):
@@ -79,6 +90,16 @@ class _Transient(Transient):
 
     def __init__(self, what: str, status: int | None, wait: float | None, message: str = "") -> None:
         super().__init__(what, wait)
+        self.status = status
+        self.message = message
+
+
+class _LostAnswer(Exception):
+    """An order POST that may have created the order: no answer, a drop or a 5xx."""
+
+    def __init__(self, reason: str, status: int | None, message: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.status = status
         self.message = message
 
@@ -92,7 +113,10 @@ class AlpacaBroker:
         data_url: market data API root, e.g. ``https://data.alpaca.markets``.
         key_id: sent as ``APCA-API-KEY-ID``; never in URLs, messages or logs.
         secret: sent as ``APCA-API-SECRET-KEY``; never in URLs, messages or logs.
-        feed: the stock data feed (``iex`` is free).
+        feed: the stock data feed of quotes and latest trades (``iex`` is free).
+        bars_feed: the feed of daily bars (``sip``, the consolidated close, is free for
+            data older than 15 minutes); falls back to ``iex`` with a notice when the
+            subscription refuses it.
         timeout: seconds for each HTTP call.
         sleep: how to wait between attempts (tests pass a recorder); default ``time.sleep``.
         clock: the current UTC time, for ``X-Ratelimit-Reset``.
@@ -108,6 +132,7 @@ class AlpacaBroker:
         key_id: str,
         secret: str,
         feed: str = "iex",
+        bars_feed: str = DEFAULT_BARS_FEED,
         timeout: float = DEFAULT_TIMEOUT,
         sleep: Sleep | None = None,
         clock: Clock = system_clock,
@@ -117,6 +142,8 @@ class AlpacaBroker:
         self._data_url = data_url.rstrip("/")
         self._headers = {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}
         self.feed = feed
+        self.bars_feed = bars_feed
+        self.notices: list[str] = []  # warnings for the user: e.g. a bars feed fallen back
         self.timeout = timeout
         self._sleep = sleep if sleep is not None else _system_sleep
         self._clock = clock
@@ -134,6 +161,7 @@ class AlpacaBroker:
             equity=wire.decimal_field(data, "equity"),
             cash=wire.decimal_field(data, "cash"),
             buying_power=wire.decimal_field(data, "buying_power"),
+            non_marginable_buying_power=wire.optional_decimal_field(data, "non_marginable_buying_power"),
             blocked=bool(data.get("trading_blocked")) or bool(data.get("account_blocked")),
             currency=str(data.get("currency") or "USD"),
         )
@@ -162,46 +190,82 @@ class AlpacaBroker:
 
     # -- orders ------------------------------------------------------------------------
     def submit_order(self, request: OrderRequest) -> Order:
-        """Sends a market order once; never re-sends it.
+        """Sends a market or limit order; never sends it again unless Alpaca certainly refused it.
 
-        After a timeout, a dropped connection, a 429, a 5xx or Alpaca's "client_order_id
-        must be unique", the order is looked up by its client order id and returned if
-        Alpaca has it (the POST reached it, or an earlier run sent it).
+        A 429 means Alpaca did not take the order, so the POST is retried after the pause
+        it asks for, with the same client order id (unique forever at Alpaca, so a copy
+        can never become a second order). After a timeout, a dropped connection, a 5xx
+        or "client_order_id must be unique" the order may exist: it is looked up by its
+        client order id and returned if Alpaca shows it.
 
         Raises:
-            OrderRejected: Alpaca refused the order (buying power, wash trade, invalid).
-            OrderOutcomeUnknown: no answer and no such order at Alpaca; re-running is safe.
+            OrderRejected: Alpaca refused the order (buying power, wash trade, invalid,
+                or rate limited at every attempt).
+            OrderOutcomeUnknown: the order may or may not exist (no answer, and the
+                look-up failed or does not show it yet); it must be looked up again later,
+                never re-sent.
             BrokerAuthError: the key or secret is wrong.
         """
         body = {
             "symbol": request.symbol,
             "qty": wire.qty_param(request.qty),
             "side": request.side.value,
-            "type": "market",
+            "type": "market" if request.limit_price is None else "limit",
             "time_in_force": request.time_in_force,
             "client_order_id": request.client_order_id,
         }
-        coid = request.client_order_id
+        if request.limit_price is not None:
+            body["limit_price"] = wire.qty_param(request.limit_price)
         try:
-            data = self._send("POST", self._base_url, "/v2/orders", body=body)
-        except _Transient as exc:
-            found = self.order_by_client_id(coid)
-            if found is not None:
-                return found
-            raise OrderOutcomeUnknown(
-                f"order {coid} for {request.symbol}: {exc.reason}, and Alpaca has no order with that "
-                "client order id; it was not placed, re-running is safe",
-                exc.status,
-                exc.message,
+            data = with_retries(lambda: self._post_order(body), RETRY_POLICY, self._sleep, self._rng)
+        except _LostAnswer as lost:
+            return self._find_sent(request, lost.reason, lost.status, lost.message)
+        except _Transient as limited:  # 429 at every attempt: Alpaca never took it
+            raise OrderRejected(
+                f"Alpaca rate-limited the order at each of {MAX_ATTEMPTS} attempts; try again later",
+                limited.status,
+                limited.message,
+                "rate_limited",
             ) from None
         except OrderRejected as exc:
             if exc.reason != "duplicate":
                 raise
-            found = self.order_by_client_id(coid)
-            if found is None:
-                raise
-            return found
+            return self._find_sent(
+                request, "Alpaca already has its client order id", exc.status, exc.broker_message
+            )
         return wire.parse_order(data)
+
+    def _post_order(self, body: Mapping[str, str]) -> Any:
+        """One order POST; a failure other than a 429 may have created the order."""
+        try:
+            return self._send("POST", self._base_url, "/v2/orders", body=body)
+        except _Transient as exc:
+            if exc.status == TOO_MANY_REQUESTS:
+                raise
+            raise _LostAnswer(exc.reason, exc.status, exc.message) from None
+
+    def _find_sent(self, request: OrderRequest, why: str, status: int | None, message: str) -> Order:
+        """The order Alpaca holds under the request's client order id, after a lost answer.
+
+        Raises:
+            OrderOutcomeUnknown: the look-up failed or does not show the order (Alpaca
+                creates orders asynchronously, so "not found" now does not prove absence).
+        """
+        coid = request.client_order_id
+        try:
+            found = self.order_by_client_id(coid)
+        except BrokerError as exc:
+            seen = f"looking it up failed too ({exc})"
+        else:
+            if found is not None:
+                return found
+            seen = "Alpaca does not show it (yet)"
+        raise OrderOutcomeUnknown(
+            f"order {coid} for {request.symbol}: {why}, and {seen}; it may exist, so it is never "
+            "re-sent: run `pas sync` to look it up",
+            status,
+            message,
+        )
 
     def get_order(self, order_id: str) -> Order:
         return wire.parse_order(self._get(f"/v2/orders/{order_id}"))
@@ -271,6 +335,9 @@ class AlpacaBroker:
             token = str(page[-1]["id"])
 
     # -- market data -------------------------------------------------------------------
+    def missing_price_hint(self, symbol: str) -> str:
+        return f"Alpaca has no trade of {symbol} on the {self.feed} feed; check the ticker"
+
     def latest_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
         prices: dict[str, Decimal] = {}
         for chunk in _chunks(symbols):
@@ -282,6 +349,20 @@ class AlpacaBroker:
             for symbol, trade in trades.items():
                 prices[str(symbol)] = wire.decimal_field(trade, "p")
         return prices
+
+    def latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """``GET /v2/stocks/quotes/latest``: ``{"quotes": {sym: {"bp": bid, "ap": ask, ...}}}``."""
+        quotes: dict[str, Quote] = {}
+        for chunk in _chunks(symbols):
+            params = {"symbols": ",".join(chunk), "feed": self.feed}
+            data = self._get("/v2/stocks/quotes/latest", params, data_api=True)
+            found = data.get("quotes") or {}
+            if not isinstance(found, Mapping):
+                raise wire.malformed("/v2/stocks/quotes/latest")
+            for symbol, quote in found.items():
+                bid, ask = wire.decimal_field(quote, "bp"), wire.decimal_field(quote, "ap")
+                quotes[str(symbol)] = Quote(str(symbol), bid, ask)
+        return quotes
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date | None = None) -> list[Bar]:
         """Daily closes, adjusted for splits and dividends, oldest first per symbol.
@@ -297,7 +378,7 @@ class AlpacaBroker:
                     "symbols": ",".join(chunk),
                     "timeframe": "1Day",
                     "start": start.isoformat(),
-                    "feed": self.feed,
+                    "feed": self.bars_feed,
                     "adjustment": "all",
                     "limit": str(self.bars_page_limit),
                 }
@@ -305,7 +386,7 @@ class AlpacaBroker:
                     params["end"] = end.isoformat()
                 if token:
                     params["page_token"] = token
-                data = self._get("/v2/stocks/bars", params, data_api=True)
+                data = self._bars_page(params)
                 by_symbol = data.get("bars") or {}
                 if not isinstance(by_symbol, Mapping):
                     raise wire.malformed("/v2/stocks/bars")
@@ -318,6 +399,22 @@ class AlpacaBroker:
                 if not token:
                     break
         return bars
+
+    def _bars_page(self, params: dict[str, str]) -> Any:
+        """One page of bars; when the plan refuses the bars feed, from IEX (noted, and kept)."""
+        try:
+            return self._get("/v2/stocks/bars", params, data_api=True)
+        except BrokerError as exc:
+            if self.bars_feed == FALLBACK_BARS_FEED or not wire.is_feed_refusal(exc.broker_message):
+                raise
+            refusal = exc.broker_message
+        self.notices.append(
+            f"Alpaca's subscription refused the {self.bars_feed} feed for daily bars ({refusal}); "
+            f"using {FALLBACK_BARS_FEED}, whose closes differ from the consolidated close: "
+            f"set ALPACA_BARS_FEED={FALLBACK_BARS_FEED} to silence this, or upgrade the data plan"
+        )
+        self.bars_feed = FALLBACK_BARS_FEED
+        return self._get("/v2/stocks/bars", {**params, "feed": FALLBACK_BARS_FEED}, data_api=True)
 
     # -- HTTP --------------------------------------------------------------------------
     def _get(self, path: str, params: Mapping[str, str] | None = None, data_api: bool = False) -> Any:
@@ -361,14 +458,17 @@ class AlpacaBroker:
                 raise wire.malformed(where, status) from None
         message = wire.alpaca_message(response)
         if status in RETRY_STATUSES:
-            wait = server_wait(response.headers, self._clock())
+            wait = server_wait(response.headers, status, self._clock())
             raise _Transient(f"Alpaca answered {where} with HTTP {status}", status, wait, message)
         is_order = method == "POST" and path == "/v2/orders"
         # Alpaca answers 403 both for bad credentials ("forbidden.") and for refused orders
         # (blocked account, wash trade, buying power): only the former names the keys.
         auth_words = ("forbidden", "not authorized", "unauthorized")
         refused_order = is_order and not any(w in message.lower() for w in auth_words)
-        if status == 401 or (status == 403 and not wire.order_refusal(message) and not refused_order):
+        feed_refused = wire.is_feed_refusal(message)
+        if status == 401 or (
+            status == 403 and not wire.order_refusal(message) and not refused_order and not feed_refused
+        ):
             raise BrokerAuthError(
                 f"Alpaca refused the credentials (HTTP {status}: {message}); check ALPACA_API_KEY and "
                 "ALPACA_API_SECRET, and that they belong to ALPACA_BASE_URL (paper keys only work on paper)",
@@ -381,49 +481,6 @@ class AlpacaBroker:
                 f"Alpaca rejected the order (HTTP {status}: {message})", status, message, reason
             )
         raise BrokerError(f"Alpaca answered {where} with HTTP {status}: {message}", status, message)
-
-
-def alpaca_from_settings(
-    settings: AlpacaSettings,
-    session: requests.Session | None = None,
-    sleep: Sleep | None = None,
-    clock: Clock = system_clock,
-) -> AlpacaBroker:
-    """The Alpaca broker the settings describe.
-
-    Raises:
-        ConfigError: the key or secret is missing, or the base URL is a live (real money)
-            one and ``PAS_ALLOW_LIVE`` is not set.
-    """
-    if not settings.api_key or not settings.api_secret:
-        raise ConfigError(
-            "Alpaca needs ALPACA_API_KEY and ALPACA_API_SECRET; set both in the environment or .env"
-        )
-    if is_live_url(settings.base_url) and not settings.allow_live:
-        raise ConfigError(
-            f"ALPACA_BASE_URL {settings.base_url} is not the paper API and would trade real "
-            f"money; set PAS_ALLOW_LIVE=1 to allow live trading, or use {PAPER_BASE_URL}"
-        )
-    return AlpacaBroker(
-        session if session is not None else requests.Session(),
-        settings.base_url,
-        settings.data_url,
-        settings.api_key,
-        settings.api_secret,
-        feed=settings.feed,
-        timeout=settings.timeout_sec,
-        sleep=sleep,
-        clock=clock,
-    )
-
-
-def is_live_url(url: str) -> bool:
-    """True unless the URL is Alpaca's paper API or a loopback address (a test fake).
-
-    Anything else (api.alpaca.markets, a proxy) may reach real money, so it needs consent.
-    """
-    host = (urlsplit(url).hostname or "").lower()
-    return host != urlsplit(PAPER_BASE_URL).hostname and host not in LOOPBACK_HOSTS
 
 
 # -- retry timing ----------------------------------------------------------------------
@@ -440,6 +497,4 @@ def _chunks(symbols: Sequence[str]) -> Iterator[list[str]]:
 __all__ = [
     "DEFAULT_TIMEOUT",
     "AlpacaBroker",
-    "alpaca_from_settings",
-    "is_live_url",
 ]

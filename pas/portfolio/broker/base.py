@@ -16,6 +16,7 @@ from pas.domain.broker import (
     MarketClock,
     Order,
     OrderRequest,
+    Quote,
 )
 
 
@@ -27,6 +28,10 @@ class Broker(Protocol):
     """
 
     name: str
+
+    def missing_price_hint(self, symbol: str) -> str:
+        """How to fix a symbol this broker has no price for (one clause for an error)."""
+        ...
 
     def account(self) -> Account:
         """Account equity, cash and whether trading is blocked."""
@@ -71,6 +76,10 @@ class Broker(Protocol):
 
     def latest_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
         """The latest trade price of each symbol."""
+        ...
+
+    def latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """The current best bid and ask of each symbol (missing ones left out)."""
         ...
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date | None = None) -> list[Bar]:

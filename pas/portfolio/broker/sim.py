@@ -1,11 +1,14 @@
 """The simulated broker: an embedded paper broker over the store.
 
-Market orders fill in full at the stored close of their symbol for the current (or
-simulated) day, with the costs of :mod:`pas.portfolio.costs`: half the spread and the
-slippage against the trader, a commission per order and per share. Orders submitted
-while the market is closed wait, and fill at the first broker call made while it is open.
-Its orders and fills live in the store, so ``pas sync`` and ``pas reconcile`` in another
-process see them. It needs no credentials.
+Orders fill in full at the stored close of their symbol for the current (or simulated)
+day, with the costs of :mod:`pas.portfolio.costs`: half the spread and the slippage
+against the trader, a commission per order and per share. Its quote is that close less
+and plus half the spread, so the quote's midpoint (the price a run plans with) is the
+close, and a marketable limit order (limit = midpoint ± the price collar) is met unless
+half the spread plus the slippage is larger than the collar; the limit itself is not
+checked. Orders submitted while the market is closed wait, and fill at the first broker
+call made while it is open. Its orders and fills live in the store, so ``pas sync`` and
+``pas reconcile`` in another process see them. It needs no credentials.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from pas.domain.broker import (
     Order,
     OrderRequest,
     OrderStatus,
+    Quote,
 )
 from pas.errors import InputError, PasError
 from pas.freshness import require_fresh
-from pas.portfolio.costs import CostModel
+from pas.portfolio.costs import BPS, CostModel
 from pas.schedule import market_day
 from pas.store.interfaces import PriceStore, SimBook
 
@@ -223,6 +227,12 @@ class SimBroker:
         return self.store.sim_fills(after)
 
     # -- market data -------------------------------------------------------------------
+    def missing_price_hint(self, symbol: str) -> str:
+        return (
+            f"the sim broker has no stored close of {symbol}; "
+            "store one with `pas prices import` or `pas prices fetch`"
+        )
+
     def latest_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
         """The newest stored close of each symbol, the price the sim fills at.
 
@@ -235,6 +245,15 @@ class SimBroker:
             newest = {s: p.day for s, p in found.items()}
             require_fresh(newest, market_day(now), self.max_stale_days, "trade on the sim broker")
         return {s: p.close for s, p in found.items()}
+
+    def latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """The stored close less and plus half the spread (``spread_bps``) as bid and ask:
+        the midpoint is the close, the price the sim fills at before its costs."""
+        quotes = {}
+        for s, price in self.latest_prices(symbols).items():
+            half = price * self.costs.spread_bps / 2 / BPS
+            quotes[s] = Quote(s, price - half, price + half)
+        return quotes
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date | None = None) -> list[Bar]:
         """Stored closes between two days; read one day at a time (the store keeps no range query)."""

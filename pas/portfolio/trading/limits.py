@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pas.config.defaults import DEFAULT_PRICE_COLLAR
+from pas.domain.broker import Account, OrderRequest
 from pas.errors import RefusedError
 from pas.models import (
     Side,
@@ -13,6 +15,7 @@ from pas.models import (
     from_units,
 )
 from pas.portfolio.rebalance import Plan, PlanRules
+from pas.portfolio.trading.collar import limit_price
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,13 @@ class TradingLimits:
     rules: PlanRules = field(default_factory=PlanRules)
     max_order_notional: Decimal = Decimal(100_000)
     max_position_weight: Decimal = Decimal("0.5")
+    allow_margin: bool = False
+    """``ALLOW_MARGIN``: buys may use the broker's margin (its ``buying_power``), and the
+    portfolios' capital may exceed the account's equity."""
+    price_collar: Decimal = DEFAULT_PRICE_COLLAR
+    """``PRICE_COLLAR``: see :mod:`pas.portfolio.trading.collar`."""
+    limit_orders: bool = True
+    """``ORDER_TYPE=limit``: orders are marketable limits at the collar, not market orders."""
 
 
 def shares(units: int) -> Decimal:
@@ -61,3 +71,42 @@ def check_limits(
                     f"portfolio {plan.portfolio} would hold {weight * 100:.1f}% in {po.symbol}, above "
                     f"MAX_POSITION_WEIGHT ({limits.max_position_weight * 100:.1f}%); lower its target weight"
                 )
+
+
+def check_buying_power(
+    account: Account, plans: Sequence[Plan], orders: Sequence[TradeOrder], limits: TradingLimits
+) -> None:
+    """Refuses a plan that would borrow on margin, unless ``limits.allow_margin``.
+
+    Without margin the buys less the sells (at the plan's prices) must fit the account's own
+    money (:meth:`Account.spendable`: non-marginable buying power, or cash), and the
+    equity the run's portfolios are sized from must not exceed the account's equity (else
+    their positions, at their targets, would add up to more than the account owns). With
+    margin only the broker's ``buying_power`` limits the buys.
+
+    Raises:
+        RefusedError: either check fails; the message names ``ALLOW_MARGIN``.
+    """
+    signed = (shares(o.qty) * o.ref_price * (1 if o.side is Side.BUY else -1) for o in orders)
+    need = sum(signed, Decimal(0))
+    spendable = account.spendable(limits.allow_margin)
+    margin_hint = "" if limits.allow_margin else " (without margin; ALLOW_MARGIN=1 allows borrowing)"
+    if need > spendable:
+        raise RefusedError(
+            f"the orders need about ${need:,.2f} but the account can spend ${spendable:,.2f}{margin_hint}; "
+            "deposit at the broker or lower the portfolios' capital"
+        )
+    sized = sum((p.equity for p in plans), Decimal(0))
+    if not limits.allow_margin and sized > account.equity:
+        raise RefusedError(
+            f"the portfolios' capital (${sized:,.2f}) exceeds the account's equity "
+            f"(${account.equity:,.2f}); lower their capital or `pas allocate --apply`, "
+            "or set ALLOW_MARGIN=1 to trade on margin"
+        )
+
+
+def order_request(order: TradeOrder, limits: TradingLimits) -> OrderRequest:
+    """The broker request of a planned order: a marketable limit at the collar
+    (:func:`~pas.portfolio.trading.collar.limit_price`), or a market order."""
+    limit = limit_price(order, limits.price_collar) if limits.limit_orders else None
+    return OrderRequest(order.symbol, order.side, shares(order.qty), order.client_order_id, limit_price=limit)

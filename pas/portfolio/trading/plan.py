@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_CEILING, Decimal
 
-from pas.domain.broker import Asset
+from pas.domain.broker import Asset, Quote
 from pas.errors import InputError, RefusedError
 from pas.models import AppliedAllocation, CashFlow, Portfolio, Price
 from pas.portfolio.account import PortfolioAccount, portfolio_account
@@ -14,6 +14,7 @@ from pas.portfolio.broker.base import Broker
 from pas.portfolio.costs import NO_COSTS, CostModel
 from pas.portfolio.ledger import build_book
 from pas.portfolio.rebalance import Plan, plan_rebalance
+from pas.portfolio.trading.collar import check_collar, reference_prices
 from pas.portfolio.trading.limits import TradingLimits
 from pas.portfolio.transfers import CENT, balance_transfers
 from pas.schedule import market_day
@@ -32,6 +33,21 @@ def portfolio_cash(account: PortfolioAccount) -> Decimal:
             f"`pas portfolio fund {account.portfolio} AMOUNT`"
         )
     return account.cash
+
+
+def check_bound(portfolios: Sequence[Portfolio], broker: str) -> None:
+    """Refuses portfolios bound to another broker (each trades through the one it was added
+    with, so no simulated fill reaches a real ledger, or hides a real position).
+
+    Raises:
+        InputError: a portfolio is bound to another broker; the message names the fix.
+    """
+    for p in portfolios:
+        if p.broker != broker:
+            raise InputError(
+                f"portfolio {p.id} trades through {p.broker}, not {broker}; run with --broker {p.broker} "
+                f"(or PAS_BROKER={p.broker}), or add a new portfolio with --broker {broker}"
+            )
 
 
 def allocated_capital(
@@ -133,6 +149,22 @@ def _sized_cash(
     return cash, set(allocated)
 
 
+def _market(
+    broker: Broker, symbols: Sequence[str]
+) -> tuple[dict[str, Decimal], dict[str, Quote], dict[str, Decimal]]:
+    """The last trades, quotes and reference prices (dollars) of ``symbols``.
+
+    Raises:
+        InputError: a symbol has no price; the message names the broker's fix.
+    """
+    trades = broker.latest_prices(symbols)
+    unpriced = [s for s in symbols if s not in trades]
+    if unpriced:
+        raise InputError(f"no price for {unpriced[0]}: {broker.missing_price_hint(unpriced[0])}")
+    quotes = broker.latest_quotes(symbols)
+    return trades, quotes, reference_prices(trades, quotes)
+
+
 def plan_portfolios(
     store: Store,
     broker: Broker,
@@ -153,12 +185,15 @@ def plan_portfolios(
             it trades, so that money moved between portfolios by the allocation is never
             counted as a portfolio's return.
 
+    Prices are the reference prices of :mod:`pas.portfolio.trading.collar` (quote
+    midpoints), and every ordered symbol's is checked against the collar.
+
     Returns:
         The plans, and per ordered symbol whether it is fractionable.
 
     Raises:
         InputError: a portfolio has no targets, no capital or a symbol has no price.
-        RefusedError: a symbol is not tradable.
+        RefusedError: a symbol is not tradable, or its price is outside the collar.
     """
     transfers = {} if transfers is None else transfers
     books, targets = {}, {}
@@ -174,7 +209,7 @@ def plan_portfolios(
     symbols = sorted(
         {s for b in books.values() for s in b.positions} | {s for t in targets.values() for s in t}
     )
-    prices = broker.latest_prices(symbols)
+    trades, quotes, prices = _market(broker, symbols)
     today = market_day(store.clock())  # the broker's prices are today's
     quoted = {s: Price(s, today, price) for s, price in prices.items()}
     accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
@@ -213,6 +248,8 @@ def plan_portfolios(
         raise RefusedError(
             f"{', '.join(untradable)} cannot be traded at the broker; remove them from the targets"
         )
+    closes = {s: p.close for s, p in store.latest_prices(ordered, on_or_before=today).items()}
+    check_collar(ordered, trades, quotes, closes, limits.price_collar)
     fractionable = {s: assets[s].fractionable for s in ordered}
     return plans, fractionable
 

@@ -1,8 +1,9 @@
-"""Reconciliation: the sum of every portfolio's ledger against the broker's positions."""
+"""Reconciliation: the sum of the ledgers of the portfolios bound to a broker against its positions."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,21 +28,31 @@ class Difference:
 
 
 def reconcile_ledgers(
-    store: Store, broker: Broker, tolerance: Decimal = DEFAULT_RECONCILE_TOLERANCE
+    store: Store,
+    broker: Broker,
+    tolerance: Decimal = DEFAULT_RECONCILE_TOLERANCE,
+    symbols: Collection[str] | None = None,
 ) -> tuple[dict[str, Decimal], list[Difference]]:
-    """Compares the sum of every portfolio's holdings with the broker's positions.
+    """Compares the summed holdings of the portfolios bound to ``broker`` with its positions
+    (a portfolio of another broker holds nothing there).
+
+    Args:
+        symbols: compare only these (default: every symbol held by either side).
 
     Returns:
         (the summed ledgers per symbol, the differences above ``tolerance`` shares).
     """
     total: dict[str, Decimal] = defaultdict(Decimal)
     for p in store.list_portfolios():
+        if p.broker != broker.name:
+            continue
         for symbol, qty in store.holdings(p.id).items():
             total[symbol] += qty
     held = {pos.symbol: pos.qty for pos in broker.positions()}
     diffs = [
         Difference(s, total.get(s, Decimal(0)), held.get(s, Decimal(0)))
         for s in sorted(set(total) | set(held))
-        if abs(held.get(s, Decimal(0)) - total.get(s, Decimal(0))) > tolerance
+        if (symbols is None or s in symbols)
+        and abs(held.get(s, Decimal(0)) - total.get(s, Decimal(0))) > tolerance
     ]
     return dict(total), diffs

@@ -51,6 +51,7 @@ def _portfolio(doc: Mapping[str, Any]) -> Portfolio:
         capital=None if capital is None else from_units(int(capital)),
         params={k: v for k, v in doc.get("params", [])},
         created_at=parse_ts(doc["created_at"]),
+        broker=doc["broker"],
     )
 
 
@@ -83,6 +84,7 @@ class MongoPortfolios(MongoCore):
             "capital_n": None if portfolio.capital is None else to_units(portfolio.capital),
             "params": [[k, v] for k, v in sorted(portfolio.params.items())],
             "created_at": format_ts(portfolio.created_at),
+            "broker": portfolio.broker,
         }
         try:
             with self._errors():

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 from pas.clock import Clock, system_clock
 from pas.config import redact_uri
 from pas.errors import ConfigError, StoreError
+from pas.models import DEFAULT_BROKER
 from pas.store.base import Store
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class MongoCore(Store):
         self.db_name = db_name
         with self._errors():
             self._ensure_indexes()
+            self._bind_unbound_portfolios()
 
     @classmethod
     def connect(cls, uri: str, db_name: str, timeout_sec: float, clock: Clock = system_clock) -> Self:
@@ -122,6 +124,19 @@ class MongoCore(Store):
         self._collection("records").create_index([("dataset", 1), ("public_at", 1)])
         self._collection("records").create_index([("dataset", 1), ("ticker", 1), ("public_at", 1)])
         self._collection("http_cache").create_index("expires_at")
+
+    def _bind_unbound_portfolios(self) -> None:
+        """The broker binding's migration (issue 12), run on every open and idempotent: a
+        portfolio stored before it is bound to the broker of its newest trading run, else
+        to Alpaca (the default broker). The same rule as SQLite's migration."""
+        portfolios = self._collection("portfolios")
+        for doc in portfolios.find({"broker": {"$exists": False}}, {"_id": 1}):
+            runs = self._collection("trade_runs").find({"portfolios": doc["_id"]}, {"broker": 1})
+            newest = list(runs.sort([("created_at", -1), ("_id", -1)]).limit(1))
+            broker = newest[0]["broker"] if newest else DEFAULT_BROKER
+            portfolios.update_one(
+                {"_id": doc["_id"], "broker": {"$exists": False}}, {"$set": {"broker": broker}}
+            )
 
     def _collection(self, name: str) -> Collection[dict[str, Any]]:
         """The collection ``name``: the one seam through which the store reaches the driver,

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pas.models import TradeOrder, TradeOrderStatus, TradeRun, TradeRunStatus, format_ts, parse_ts
+from pas.models import (
+    UNSETTLED_ORDER_STATUSES,
+    TradeOrder,
+    TradeOrderStatus,
+    TradeRun,
+    TradeRunStatus,
+    format_ts,
+    parse_ts,
+)
 from pas.store.mongo._rows import _trade_order, _trade_order_doc, _trade_run
 from pas.store.mongo.store import MongoCore
 
@@ -54,11 +62,11 @@ class MongoTrading(MongoCore):
                 }
             )
 
-    def unfinished_trade_run(self) -> TradeRun | None:
+    def unfinished_trade_run(self, broker: str) -> TradeRun | None:
         with self._errors():
             docs = list(
                 self._collection("trade_runs")
-                .find({"status": TradeRunStatus.SUBMITTING.value})
+                .find({"status": TradeRunStatus.SUBMITTING.value, "broker": broker})
                 .sort([("created_at", 1), ("_id", 1)])
                 .limit(1)
             )
@@ -70,13 +78,18 @@ class MongoTrading(MongoCore):
         with self._errors():
             self._collection("trade_runs").update_one({"_id": run_id}, {"$set": {"status": status.value}})
 
-    def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
+    def trade_orders(
+        self, run_id: str | None = None, unsettled: bool = False, broker: str | None = None
+    ) -> list[TradeOrder]:
         query: dict[str, Any] = {}
         if run_id is not None:
             query["run_id"] = run_id
         if unsettled:
-            query["status"] = {"$in": [TradeOrderStatus.SENDING.value, TradeOrderStatus.SENT.value]}
+            query["status"] = {"$in": [s.value for s in UNSETTLED_ORDER_STATUSES]}
         with self._errors():
+            if broker is not None:
+                runs = self._collection("trade_runs").distinct("_id", {"broker": broker})
+                query["run_id"] = {"$in": [r for r in runs if run_id is None or r == run_id]}
             cursor = self._collection("trade_orders").find(query).sort([("run_id", 1), ("seq", 1)])
             return [_trade_order(doc) for doc in cursor]
 
@@ -88,12 +101,14 @@ class MongoTrading(MongoCore):
         broker_order_id: str | None = None,
         broker_status: str | None = None,
         error: str | None = None,
+        sent_at: datetime | None = None,
     ) -> None:
         update: dict[str, Any] = {"status": status.value}
         for key, value in (
             ("broker_order_id", broker_order_id),
             ("broker_status", broker_status),
             ("error", error),
+            ("sent_at", format_ts(sent_at) if sent_at else None),
         ):
             if value is not None:
                 update[key] = value

@@ -26,6 +26,7 @@ from pas.store.interfaces import LedgerEntry
 from pas.store.sqlite._rows import _TRADE_ORDER_COLUMNS, _allocation, _trade_order, _trade_run
 from pas.store.sqlite.store import SqliteCore
 
+_PORTFOLIO_COLUMNS = "id, strategy, schedule, capital_n, params, created_at, broker"
 _FILL_COLUMNS = (
     "fill_id, portfolio, symbol, side, qty_n, price_n, commission_n, ts, "
     "broker_order_id, client_order_id, run_id"
@@ -33,8 +34,9 @@ _FILL_COLUMNS = (
 
 
 def _portfolio(row: tuple[Any, ...]) -> Portfolio:
-    pid, strategy, schedule, capital, params, created = row
+    pid, strategy, schedule, capital, params, created, broker = row
     return Portfolio(
+        broker=broker,
         id=pid,
         strategy=strategy,
         schedule=Schedule(schedule),
@@ -121,8 +123,8 @@ class SqlitePortfolios(SqliteCore):
         try:
             with self._write() as db:
                 db.execute(
-                    "INSERT INTO portfolios (id, strategy, schedule, capital_n, params, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO portfolios (id, strategy, schedule, capital_n, params, created_at, broker)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         portfolio.id,
                         portfolio.strategy,
@@ -130,6 +132,7 @@ class SqlitePortfolios(SqliteCore):
                         capital,
                         json.dumps(dict(portfolio.params), sort_keys=True),
                         format_ts(portfolio.created_at),
+                        portfolio.broker,
                     ),
                 )
         except sqlite3.IntegrityError:
@@ -139,15 +142,13 @@ class SqlitePortfolios(SqliteCore):
 
     def get_portfolio(self, portfolio_id: str) -> Portfolio | None:
         row = self._db.execute(
-            "SELECT id, strategy, schedule, capital_n, params, created_at FROM portfolios WHERE id = ?",
+            f"SELECT {_PORTFOLIO_COLUMNS} FROM portfolios WHERE id = ?",
             (portfolio_id,),
         ).fetchone()
         return None if row is None else _portfolio(row)
 
     def list_portfolios(self) -> list[Portfolio]:
-        rows = self._db.execute(
-            "SELECT id, strategy, schedule, capital_n, params, created_at FROM portfolios ORDER BY id"
-        )
+        rows = self._db.execute(f"SELECT {_PORTFOLIO_COLUMNS} FROM portfolios ORDER BY id")
         return [_portfolio(row) for row in rows]
 
     def remove_portfolio(self, portfolio_id: str) -> None:

@@ -214,6 +214,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX fills_ledger ON fills (portfolio, ts, id, symbol, side, qty_n, price_n, commission_n);
     DROP INDEX fills_by_time
     """,
+    # When an order's request went out (UTC, ISO-8601; '' before): an order whose answer
+    # was lost is proven absent only once the broker's creation window after it has passed.
+    """
+    ALTER TABLE trade_orders ADD COLUMN sent_at TEXT NOT NULL DEFAULT ''
+    """,
+    # Each portfolio is bound to one broker (issue 12). An existing portfolio is bound to the
+    # broker of its newest trading run, else to Alpaca (the default broker).
+    """
+    ALTER TABLE portfolios ADD COLUMN broker TEXT NOT NULL DEFAULT 'alpaca';
+    UPDATE portfolios SET broker = COALESCE(
+        (SELECT r.broker FROM trade_runs r, json_each(r.portfolios) j
+          WHERE j.value = portfolios.id ORDER BY r.created_at DESC, r.run_id DESC LIMIT 1),
+        'alpaca')
+    """,
 )
 
 

@@ -7,11 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pas.models import TradeOrder, TradeOrderStatus, TradeRun, TradeRunStatus, format_ts, parse_ts, to_units
+from pas.models import (
+    UNSETTLED_ORDER_STATUSES,
+    TradeOrder,
+    TradeOrderStatus,
+    TradeRun,
+    TradeRunStatus,
+    format_ts,
+    parse_ts,
+    to_units,
+)
 from pas.store.sqlite._rows import _TRADE_ORDER_COLUMNS, _trade_order, _trade_run
 from pas.store.sqlite.store import SqliteCore
 
-_UNSETTLED = (TradeOrderStatus.SENDING.value, TradeOrderStatus.SENT.value)
+_UNSETTLED = tuple(s.value for s in UNSETTLED_ORDER_STATUSES)
 
 
 class SqliteTrading(SqliteCore):
@@ -30,7 +39,7 @@ class SqliteTrading(SqliteCore):
                 ),
             )
             db.executemany(
-                f"INSERT INTO trade_orders ({_TRADE_ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO trade_orders ({_TRADE_ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         o.run_id,
@@ -47,16 +56,17 @@ class SqliteTrading(SqliteCore):
                         o.broker_order_id,
                         o.broker_status,
                         o.error,
+                        format_ts(o.sent_at) if o.sent_at else "",
                     )
                     for o in orders
                 ],
             )
 
-    def unfinished_trade_run(self) -> TradeRun | None:
+    def unfinished_trade_run(self, broker: str) -> TradeRun | None:
         row = self._db.execute(
-            "SELECT run_id, created_at, broker, portfolios, status FROM trade_runs WHERE status = ?"
-            " ORDER BY created_at, run_id LIMIT 1",
-            (TradeRunStatus.SUBMITTING.value,),
+            "SELECT run_id, created_at, broker, portfolios, status FROM trade_runs"
+            " WHERE status = ? AND broker = ? ORDER BY created_at, run_id LIMIT 1",
+            (TradeRunStatus.SUBMITTING.value, broker),
         ).fetchone()
         if row is None:
             return None
@@ -66,14 +76,19 @@ class SqliteTrading(SqliteCore):
         with self._write() as db:
             db.execute("UPDATE trade_runs SET status = ? WHERE run_id = ?", (status.value, run_id))
 
-    def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
+    def trade_orders(
+        self, run_id: str | None = None, unsettled: bool = False, broker: str | None = None
+    ) -> list[TradeOrder]:
         sql = f"SELECT {_TRADE_ORDER_COLUMNS} FROM trade_orders WHERE 1 = 1"
         args: list[Any] = []
+        if broker is not None:
+            sql += " AND run_id IN (SELECT run_id FROM trade_runs WHERE broker = ?)"
+            args.append(broker)
         if run_id is not None:
             sql += " AND run_id = ?"
             args.append(run_id)
         if unsettled:
-            sql += " AND status IN (?, ?)"
+            sql += f" AND status IN ({','.join('?' * len(_UNSETTLED))})"
             args.extend(_UNSETTLED)
         sql += " ORDER BY run_id, seq"
         return [_trade_order(row) for row in self._db.execute(sql, args)]
@@ -86,13 +101,21 @@ class SqliteTrading(SqliteCore):
         broker_order_id: str | None = None,
         broker_status: str | None = None,
         error: str | None = None,
+        sent_at: datetime | None = None,
     ) -> None:
         with self._write() as db:
             db.execute(
                 "UPDATE trade_orders SET status = ?, broker_order_id = COALESCE(?, broker_order_id),"
-                " broker_status = COALESCE(?, broker_status), error = COALESCE(?, error)"
-                " WHERE client_order_id = ?",
-                (status.value, broker_order_id, broker_status, error, client_order_id),
+                " broker_status = COALESCE(?, broker_status), error = COALESCE(?, error),"
+                " sent_at = COALESCE(?, sent_at) WHERE client_order_id = ?",
+                (
+                    status.value,
+                    broker_order_id,
+                    broker_status,
+                    error,
+                    format_ts(sent_at) if sent_at else None,
+                    client_order_id,
+                ),
             )
 
     def sync_cursor(self, broker: str) -> tuple[datetime, str] | None:

@@ -68,3 +68,16 @@ def test_whole_shares_only_when_not_fractionable_and_bars_from_stored_closes(sto
         (date(2026, 1, 5), D(101)),
     ]
     assert sim.latest_prices(["AAA", "ZZZ"]) == {"AAA": D(101)}
+
+
+def test_its_quote_carries_the_spread_around_the_close_and_a_limit_order_fills_at_the_costs(
+    store: Store,
+) -> None:
+    store.upsert_prices([Price("AAA", date(2026, 1, 2), D(100))])
+    sim = SimBroker(store, spread_bps=D(20), slippage_bps=D(5), commission_per_share=D("0.01"))
+    quote = sim.latest_quotes(["AAA"])["AAA"]
+    assert (quote.bid, quote.ask, quote.midpoint) == (D("99.9"), D("100.1"), D(100))
+    # A marketable limit (the collar's, 10% above the midpoint) fills at the cost model's price.
+    buy = sim.submit_order(OrderRequest("AAA", Side.BUY, D(10), "c1", limit_price=D(110)))
+    assert buy.filled_avg_price == D("100.15")  # half the spread (10 bps) + 5 bps of slippage
+    assert [f.commission for f in sim.fills()] == [D("0.1")]

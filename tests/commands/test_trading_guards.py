@@ -1,0 +1,163 @@
+"""Issue 12's guards through the CLI against the fake Alpaca: no silent margin, the price
+collar, the broker binding and the smaller defects."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from pas.models import UNITS_PER_ONE, Side, TradeOrder, TradeRun
+from pas.store.sqlite import SqliteStore
+from tests.commands.test_trading_alpaca import Pas, _posted, pas, waits
+from tests.fakes.alpaca import FakeAlpaca, fake_alpaca
+
+__all__ = ["fake_alpaca", "pas", "waits"]
+
+
+def _margin_account(pas: Pas, fake: FakeAlpaca) -> None:
+    """The issue's case: $100k cash, 2x margin, two portfolios of $80k at 90% invested."""
+    fake.cash = Decimal(100_000)
+    fake.multiplier = 2
+    for pid in ("pa", "pb"):
+        assert pas("portfolio", "add", pid, "--capital", "80000").exit_code == 0
+        assert pas("portfolio", "set-weights", pid, "AAA=0.45", "BBB=0.45").exit_code == 0
+
+
+def test_capital_beyond_the_account_equity_is_refused_without_margin(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    _margin_account(pas, fake_alpaca)
+    # Each alone fits the cash; together they would borrow $44,000 (buying power allows it).
+    assert pas("rebalance", "-p", "pa").exit_code == 0
+    second = pas("rebalance", "-p", "pb")
+    assert second.exit_code == 3, second.output
+    assert "ALLOW_MARGIN=1 allows borrowing" in second.output
+    assert fake_alpaca.cash >= 0
+
+
+def test_portfolios_sized_beyond_the_account_are_refused_even_when_the_buys_fit(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    _margin_account(pas, fake_alpaca)
+    for pid in ("pa", "pb"):
+        assert pas("portfolio", "set-weights", pid, "AAA=0.05").exit_code == 0
+    both = pas("rebalance", "-p", "pa", "-p", "pb", "--dry-run")
+    assert (both.exit_code, both.output) == (
+        3,
+        "error: the portfolios' capital ($160,000.00) exceeds the account's equity ($100,000.00); "
+        "lower their capital or `pas allocate --apply`, or set ALLOW_MARGIN=1 to trade on margin\n",
+    )
+    assert pas("rebalance", "-p", "pa", "-p", "pb", "--dry-run", ALLOW_MARGIN="1").exit_code == 0
+
+
+def test_allow_margin_lets_the_buys_borrow(pas: Pas, fake_alpaca: FakeAlpaca) -> None:
+    _margin_account(pas, fake_alpaca)
+    fake_alpaca.multiplier = 4  # each order is checked against what is left after the last
+    result = pas("rebalance", "-p", "pa", "-p", "pb", ALLOW_MARGIN="1")
+    assert result.exit_code == 0, result.output
+    assert fake_alpaca.cash < 0  # borrowed, as the user asked
+
+
+def test_a_portfolio_trades_only_through_the_broker_it_was_added_with(
+    pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path
+) -> None:
+    # Issue 12: `pas rebalance -p pa --broker sim` (the README's own example) booked sim fills
+    # into the ledger an Alpaca run then trusted.
+    wrong = pas("rebalance", "-p", "lobby", "--broker", "sim")
+    assert (wrong.exit_code, wrong.output) == (
+        2,
+        "error: portfolio lobby trades through alpaca, not sim; run with --broker alpaca "
+        "(or PAS_BROKER=alpaca), or add a new portfolio with --broker sim\n",
+    )
+    assert pas("portfolio", "add", "paper", "--capital", "1000", "--broker", "sim").exit_code == 0
+    listed = json.loads(pas("portfolio", "list", "--json").output)
+    assert {p["id"]: p["broker"] for p in listed} == {"gov": "alpaca", "lobby": "alpaca", "paper": "sim"}
+    assert pas("rebalance", "-p", "paper").exit_code == 2  # PAS_BROKER unset: alpaca
+
+
+def test_a_dead_sim_run_is_never_resumed_through_alpaca(
+    pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path
+) -> None:
+    # Issue 12: unfinished_trade_run() ignored the broker, so a `--broker sim` run that died
+    # was resumed by the next plain `pas rebalance` and its orders went to Alpaca.
+    assert pas("portfolio", "add", "paper", "--capital", "1000", "--broker", "sim").exit_code == 0
+    assert pas("portfolio", "set-weights", "paper", "AAA=0.5").exit_code == 0
+    with SqliteStore(tmp_path / "pas.db") as store:
+        run = TradeRun("260105150000dead", store.clock(), "sim", ("paper",))
+        units = 50 * UNITS_PER_ONE
+        coid = "pas-260105150000dead-paper-AAA"
+        order = TradeOrder(
+            run.run_id, coid, 0, "AAA", Side.BUY, units, Decimal(10), True, (("paper", units),)
+        )
+        store.create_trade_run(run, [order])
+    result = pas("rebalance", "-p", "gov", "--json")
+    assert result.exit_code == 0, result.output
+    assert _posted(fake_alpaca) == [f"pas-{json.loads(result.output)['run_id']}-gov-AAA"]
+    with SqliteStore(tmp_path / "pas.db") as store:
+        assert store.unfinished_trade_run("sim") == run
+
+
+def test_a_stale_print_is_refused_by_the_collar_and_nothing_is_sent(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    # Issue 12: a stale $20 print for a $200 stock sized 600 shares that filled for $120,000.
+    fake_alpaca.set_price("AAA", "20")
+    fake_alpaca.set_quote("AAA", bid="199.9", ask="200.1")
+    result = pas("rebalance", "--all")
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith(
+        "error: AAA: the quote midpoint $200.0000 is more than PRICE_COLLAR (10%) away from its "
+        "last trade ($20.0000)"
+    )
+    assert fake_alpaca.count("POST", "/v2/orders") == 0
+
+
+def test_orders_are_marketable_limits_at_the_collar_unless_order_type_is_market(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    assert pas("rebalance", "-p", "gov").exit_code == 0
+    (sent,) = [r.body for r in fake_alpaca.logged("/v2/orders") if r.method == "POST"]
+    assert (sent["type"], sent["limit_price"], sent["time_in_force"]) == ("limit", "11", "day")
+    assert pas("portfolio", "set-weights", "gov", "AAA=0.4").exit_code == 0
+    assert pas("rebalance", "-p", "gov", ORDER_TYPE="market").exit_code == 0
+    market = [r.body for r in fake_alpaca.logged("/v2/orders") if r.method == "POST"][-1]
+    assert market["type"] == "market" and "limit_price" not in market
+
+
+def test_crosses_are_priced_at_the_quote_midpoint(pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path) -> None:
+    assert pas("rebalance", "--all").exit_code == 0
+    assert pas("portfolio", "set-weights", "lobby", "AAA=0.1", "BBB=0.3").exit_code == 0
+    assert pas("portfolio", "set-weights", "gov", "AAA=0.45").exit_code == 0
+    fake_alpaca.set_price("AAA", "10.04")
+    fake_alpaca.set_quote("AAA", bid="9.98", ask="10.02")
+    assert pas("rebalance", "--all").exit_code == 0
+    with SqliteStore(tmp_path / "pas.db") as store:
+        crosses = [f for f in store.fills("gov") if "/cross/" in f.fill_id]
+    assert [f.price for f in crosses] == [Decimal("10.00")]
+
+
+def test_an_unknown_ticker_on_alpaca_does_not_advise_the_sim_brokers_fix(pas: Pas) -> None:
+    assert pas("portfolio", "set-weights", "gov", "ZZZZ=0.2").exit_code == 0
+    result = pas("rebalance", "-p", "gov")
+    assert (result.exit_code, result.output) == (
+        2,
+        "error: no price for ZZZZ: Alpaca has no trade of ZZZZ on the iex feed; check the ticker\n",
+    )
+
+
+def test_a_portfolio_with_an_open_order_cannot_be_removed(pas: Pas, fake_alpaca: FakeAlpaca) -> None:
+    # Issue 12: `pas portfolio remove` succeeded while pa had an open order; its late fill
+    # was booked under the removed id and a re-added portfolio held shares it never bought.
+    fake_alpaca.fill_mode = "never"
+    assert pas("rebalance", "-p", "gov", "--timeout", "0").exit_code in (0, 1)
+    for args in (("portfolio", "remove", "gov"), ("portfolio", "remove", "gov", "--force")):
+        refused = pas(*args)
+        assert (refused.exit_code, refused.output) == (
+            2,
+            "error: portfolio 'gov' has 1 order(s) still open (AAA); wait for them and run `pas sync` "
+            "(or cancel them at the broker), then remove it\n",
+        )
+    fake_alpaca.fill_open("AAA")
+    assert pas("sync").exit_code == 0
+    assert pas("portfolio", "remove", "gov", "--force").exit_code == 0

@@ -19,13 +19,14 @@ On each trading day of the backtest (a day with a stored close of the benchmark)
 
 These are the functions the live commands call; only the clock and the broker differ.
 Datasets are read from the source store; the ledger, targets, metrics, allocations and
-the simulated broker's state live in a separate target store (``PAS_HOME/backtest.db``,
-or the ``<DB_NAME>_backtest`` database), so a backtest never touches live positions.
+the simulated broker's state live in a separate target store, one per run
+(:func:`pas.store.open_backtest_store`; :mod:`pas.backtest_runs` keeps and compares
+them), so a backtest never touches live positions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -128,6 +129,7 @@ def run_backtest(
     portfolios: Sequence[Portfolio],
     spec: BacktestSpec,
     progress: Progress | None = None,
+    record: Mapping[str, Any] | None = None,
 ) -> BacktestResult:
     """Runs the backtest (see the module docstring) into ``target``, which must be empty.
 
@@ -136,6 +138,9 @@ def run_backtest(
         target: the backtest's own store, built on ``clock``.
         clock: the simulated clock ``target`` reads.
         progress: called with (days done, days in all) after each day.
+        record: more details for the run record the backtest keeps in ``target`` (what
+            the run was: :func:`pas.backtest_runs.run_details`); its counts are added
+            when it finishes.
 
     Raises:
         InputError: no portfolio, no trading day, or an impossible allocation bound.
@@ -173,7 +178,8 @@ def run_backtest(
     # The run record is finished ok only when every day was simulated and measured: an
     # interrupted backtest (Ctrl-C, a crash, a kill) leaves it failed or running, and
     # :func:`completed` tells a report so.
-    with recorded_run(target, RUN_COMMAND, {"start": str(days[0]), "end": str(days[-1])}):
+    details = {**(record or {}), "first_day": str(days[0]), "last_day": str(days[-1])}
+    with recorded_run(target, RUN_COMMAND, details) as handle:
         for number, day in enumerate(days):
             clock.now = _at(day)
             built = _build_due(source, target, books, day, spec, result)
@@ -183,6 +189,13 @@ def run_backtest(
             if progress is not None:
                 progress(number + 1, len(days))
         _measure(target, books, spec.benchmark, days[-1])
+        handle.details.update(
+            builds=result.builds,
+            allocations=result.allocations,
+            rebalances=result.rebalances,
+            refusals=result.refusals,
+            notes=len(result.notes),
+        )
     return result
 
 

@@ -217,7 +217,7 @@ app.command("scrape")(scrape_cmd.scrape)
 app.command("allocate")(allocate_cmd.allocate)
 app.command("data")(scrape_cmd.data)
 app.add_typer(risk_cmd.app, name="risk")
-app.command("backtest")(backtest_cmd.backtest)
+app.add_typer(backtest_cmd.app, name="backtest")
 app.command("report")(report_cmd.report)
 app.command("demo")(demo_cmd.demo)
 

@@ -26,9 +26,12 @@ def run(
     method: str | None,
     *,
     show_progress: bool,
-) -> tuple[BacktestResult, Summary]:
-    """Runs a backtest into a fresh backtest namespace and summarises it (shared with `pas demo`)."""
+) -> tuple[str, BacktestResult, Summary]:
+    """Runs a backtest into a namespace of its own, kept under a new run id, and
+    summarises it (shared with `pas demo`). Returns (the run id, its result, its summary)."""
     from pas.backtest import BacktestSpec, SimulatedClock, run_backtest, summarize
+    from pas.backtest_runs import run_details
+    from pas.models import new_run_id
     from pas.store import open_backtest_store
 
     settings = app_state.settings
@@ -43,11 +46,17 @@ def run(
         **settings.allocation.bounds(),
         **settings.sim.costs(),
     )
-    clock = SimulatedClock(datetime.now(UTC))
-    with open_backtest_store(settings.store, clock, fresh=True) as target, _progress(show_progress) as tick:
-        result = run_backtest(app_state.store, target, clock, portfolios, spec, progress=tick)
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)
+    record = run_details(spec, portfolios, app_state.store, now)
+    clock = SimulatedClock(now)
+    with (
+        open_backtest_store(settings.store, run_id, clock, fresh=True) as target,
+        _progress(show_progress) as tick,
+    ):
+        result = run_backtest(app_state.store, target, clock, portfolios, spec, progress=tick, record=record)
         summary = summarize(target, result.portfolios, settings.data.benchmark)
-    return result, summary
+    return run_id, result, summary
 
 
 @contextmanager
@@ -67,7 +76,8 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield tick
 
 
-def _figure(label: str, value: float) -> str:
+def figure(label: str, value: float) -> str:
+    """A statistic as shown: ratios and beta as plain numbers, the rest as percentages."""
     if math.isnan(value):
         return "—"
     if label.endswith("ratio") or label == "beta":
@@ -75,13 +85,31 @@ def _figure(label: str, value: float) -> str:
     return f"{value * 100:.2f}%"
 
 
-def show_summary(summary: Summary, result: BacktestResult, as_json: bool) -> None:
-    """Prints the statistics table (books as columns) or its JSON."""
+def statistics_rows(summary: Summary) -> list[list[Any]]:
+    """The statistics table's rows (one per statistic, books as columns), final equity last."""
+    rows: list[list[Any]] = [
+        [label, *(figure(label, row[c]) for c in summary.columns)] for label, row in summary.values.items()
+    ]
+    rows.append(["final equity", *(money(summary.final_equity.get(c)) for c in summary.columns)])
+    return rows
+
+
+def statistics_json(summary: Summary) -> dict[str, dict[str, float | None]]:
+    """The statistics as JSON: statistic → book → value (null where undefined)."""
+    return {
+        label: {c: None if math.isnan(v) else v for c, v in row.items()}
+        for label, row in summary.values.items()
+    }
+
+
+def show_summary(summary: Summary, result: BacktestResult, as_json: bool, run_id: str) -> None:
+    """Prints the statistics table (books as columns) or its JSON, naming the kept run."""
     from pas.analytics.losses import VAR_CAPTION
 
     if as_json:
         print_json(
             {
+                "run": run_id,
                 "portfolios": result.portfolios,
                 "start": summary.days[0] if summary.days else None,
                 "end": summary.days[-1] if summary.days else None,
@@ -89,27 +117,22 @@ def show_summary(summary: Summary, result: BacktestResult, as_json: bool) -> Non
                 "builds": result.builds,
                 "allocations": result.allocations,
                 "rebalances": result.rebalances,
-                "statistics": {
-                    label: {c: None if math.isnan(v) else v for c, v in row.items()}
-                    for label, row in summary.values.items()
-                },
+                "refusals": result.refusals,
+                "statistics": statistics_json(summary),
                 "final_equity": summary.final_equity,
                 "notes": result.notes,
             }
         )
         return
-    rows: list[list[Any]] = [
-        [label, *(_figure(label, row[c]) for c in summary.columns)] for label, row in summary.values.items()
-    ]
-    rows.append(["final equity", *(money(summary.final_equity.get(c)) for c in summary.columns)])
     span = f"{summary.days[0]} to {summary.days[-1]}" if summary.days else "no days"
     print_table(
-        f"Backtest {span}: {len(result.days)} trading days, {result.builds} builds, "
+        f"Backtest {run_id}, {span}: {len(result.days)} trading days, {result.builds} builds, "
         f"{result.allocations} allocations, {result.rebalances} trading runs",
         ["statistic", *summary.columns],
-        rows,
+        statistics_rows(summary),
         right=summary.columns,
         caption=VAR_CAPTION,
     )
     if result.notes:
         say(f"{len(result.notes)} note(s), e.g. {result.notes[0]}")
+    say(f"kept as run {run_id}: `pas backtest show {run_id}`, `pas report --backtest --run {run_id}`")

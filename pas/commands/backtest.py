@@ -21,10 +21,14 @@ NO_ALLOCATION = "none"
 STRATEGY_SCHEDULE = "monthly"
 
 
+app = typer.Typer(help="Backtests over stored history, each kept as a run (list, show, compare, rm).")
+
+
+@app.callback(invoke_without_command=True)
 def backtest(
     ctx: typer.Context,
-    start: Annotated[str, typer.Option("--start", help="First day (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option("--end", help="Last day (YYYY-MM-DD).")],
+    start: Annotated[str | None, typer.Option("--start", help="First day (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last day (YYYY-MM-DD).")] = None,
     portfolio: Annotated[
         list[str] | None, typer.Option("--portfolio", "-p", help="A portfolio to backtest (repeatable).")
     ] = None,
@@ -38,26 +42,83 @@ def backtest(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Backtest portfolios over stored datasets and prices, and show their statistics.
+    """Backtest portfolios over stored datasets and prices, keep the run, show its statistics.
 
     Every portfolio (or those named, or one strategy) is rebuilt on its schedule as of each
     simulated day, allocated weekly, and traded through the simulated broker at stored
-    closes. The result lives apart from live data (PAS_HOME/backtest.db); `pas report
-    --backtest` plots it.
+    closes. Each run is kept apart from live data and from other runs
+    (PAS_HOME/backtests/RUN.db) under the id it prints; `pas backtest list` shows them,
+    `pas report --backtest --run RUN` plots one.
 
     Example: pas backtest --start 2024-01-02 --end 2025-12-31 --allocation score
     """
     from pas.models import parse_day, parse_decimal
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if start is None or end is None:
+        raise InputError("pas backtest needs --start and --end (YYYY-MM-DD), or a command such as `list`")
     app_state = state(ctx)
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     cash = parse_decimal(capital, "--capital")
     method = _method(app_state, allocation)
     chosen = _portfolios(app_state, portfolio or [], strategy)
     with app_state.run("backtest", start=str(first), end=str(last), portfolios=len(chosen)) as handle:
-        result, summary = run(app_state, chosen, first, last, cash, method, show_progress=not as_json)
-        handle.details.update(builds=result.builds, rebalances=result.rebalances, days=len(result.days))
-    show_summary(summary, result, as_json)
+        run_id, result, summary = run(app_state, chosen, first, last, cash, method, show_progress=not as_json)
+        handle.details.update(
+            run=run_id, builds=result.builds, rebalances=result.rebalances, days=len(result.days)
+        )
+    show_summary(summary, result, as_json, run_id)
+
+
+RunArgument = Annotated[str, typer.Argument(metavar="RUN", help="A kept run's id (`pas backtest list`).")]
+
+
+@app.command("list")
+def list_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the kept backtest runs, oldest first: id, status, period, portfolios, code version.
+
+    Example: pas backtest list --json
+    """
+    from pas.commands._backtest_runs import show_list
+
+    show_list(state(ctx), as_json)
+
+
+@app.command("show")
+def show(ctx: typer.Context, run_id: RunArgument, as_json: JsonOption = False) -> None:
+    """Show what a kept run was (parameters, code version, data cut) and its statistics.
+
+    Example: pas backtest show 261201224355ab12
+    """
+    from pas.commands._backtest_runs import show_run
+
+    show_run(state(ctx), run_id, as_json)
+
+
+@app.command("compare")
+def compare(ctx: typer.Context, first: RunArgument, second: RunArgument, as_json: JsonOption = False) -> None:
+    """Compare two kept runs: each book's statistics side by side, and the difference.
+
+    Example: pas backtest compare 261201224355ab12 261201230102cd34
+    """
+    from pas.commands._backtest_runs import show_comparison
+
+    show_comparison(state(ctx), first, second, as_json)
+
+
+@app.command("rm")
+def remove(
+    ctx: typer.Context,
+    run_ids: Annotated[list[str], typer.Argument(metavar="RUN...", help="Kept runs to delete.")],
+) -> None:
+    """Delete kept backtest runs (their namespaces); live data is never touched.
+
+    Example: pas backtest rm 261201224355ab12
+    """
+    from pas.commands._backtest_runs import remove_runs
+
+    remove_runs(state(ctx), run_ids)
 
 
 def _method(app_state: AppState, given: str | None) -> str | None:

@@ -78,18 +78,18 @@ def demo(
     say(f"registered {len(portfolios)} portfolios, one per strategy: {', '.join(DEMO_PORTFOLIOS)}")
     start = first + WARM_UP
     with app_state.run("demo", start=str(start), end=str(last)):
-        result, summary = run(
+        run_id, result, summary = run(
             app_state, portfolios, start, last, DEMO_CAPITAL, DEMO_ALLOCATION, show_progress=True
         )
-    with open_backtest_store(app_state.settings.store) as target:
+    with open_backtest_store(app_state.settings.store, run_id) as target:
         _show_positions(target, result.portfolios)
-        show_summary(summary, result, as_json=False)
+        show_summary(summary, result, as_json=False, run_id=run_id)
         _show_allocation(target)
         report = _write_report(target, app_state.settings.data.benchmark, folder, result.portfolios)
     say(f"report: {report}")
     say(
         f"explore: PAS_HOME={folder} pas report --backtest --out report.html "
-        f"(the backtest's ledger, metrics and allocations are in {folder / 'backtest.db'})"
+        f"(the backtest's ledger, metrics and allocations are in {folder / 'backtests' / run_id}.db)"
     )
 
 

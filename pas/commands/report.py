@@ -18,29 +18,34 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def open_report_store(app_state: AppState, backtest: bool) -> Iterator[Store]:
-    """The store a report reads: the live one, or the backtest's (closed afterwards).
+def open_report_store(app_state: AppState, backtest: bool, run: str | None = None) -> Iterator[Store]:
+    """The store a report reads: the live one, or a kept backtest run's (``run``, else the
+    newest; closed afterwards).
 
     Raises:
-        InputError: ``backtest`` and no backtest has been run (its store does not exist),
-            or the last one did not finish.
+        InputError: ``backtest`` and no such run has been kept, or it did not finish.
     """
     if not backtest:
         yield app_state.store
         return
     from pas.backtest import completed
-    from pas.store import BACKTEST_SQLITE, open_backtest_store
+    from pas.backtest_runs import resolve_run
+    from pas.store import backtest_runs, open_backtest_store
 
     settings = app_state.settings
-    if not settings.store.mongo_uri and not (settings.store.home / BACKTEST_SQLITE).is_file():
+    kept = backtest_runs(settings.store)
+    if not kept:
         raise InputError("no backtest results to report; run `pas backtest` first")
-    store = open_backtest_store(settings.store)
+    run_id = resolve_run(run, kept)
+    store = open_backtest_store(settings.store, run_id)
     try:
         if not store.list_portfolios():
-            raise InputError("no backtest results to report; run `pas backtest` first")
+            raise InputError(f"backtest run {run_id} has no results to report; run `pas backtest` again")
         partial = completed(store)
         if partial is not None:
-            raise InputError(f"the backtest's results are partial: {partial}; run `pas backtest` again")
+            raise InputError(
+                f"backtest run {run_id}'s results are partial: {partial}; run `pas backtest` again"
+            )
         yield store
     finally:
         store.close()
@@ -65,19 +70,24 @@ def report(
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("report.html"),
     backtest: Annotated[
-        bool, typer.Option("--backtest", help="Report the results of `pas backtest` instead.")
+        bool, typer.Option("--backtest", help="Report a kept `pas backtest` run instead (the newest).")
     ] = False,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", metavar="RUN", help="The kept backtest run to report (implies --backtest)."),
+    ] = None,
 ) -> None:
     """Write an HTML tear sheet (one file, images embedded) and its trades CSV beside it.
 
-    Example: pas report lobby gov --out report.html
+    Example: pas report lobby gov --out report.html; pas report --backtest --run RUN
     """
     from pas.report.data import load_report_data
     from pas.report.files import write_report
 
     app_state = state(ctx)
     target = _check_out(out)
-    with open_report_store(app_state, backtest) as store:
+    backtest = backtest or run is not None
+    with open_report_store(app_state, backtest, run) as store:
         ids = list(dict.fromkeys(portfolio_ids or []))
         for pid in ids:
             if store.get_portfolio(pid) is None:

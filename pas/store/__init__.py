@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pas.clock import Clock, system_clock
 from pas.config import StoreSettings
@@ -10,17 +11,24 @@ from pas.errors import ConfigError
 from pas.store.base import Store
 from pas.store.interfaces import LedgerEntry
 
+if TYPE_CHECKING:
+    from pas.store.mongo import MongoStore
+
 __all__ = [
+    "BACKTESTS_DIR",
     "BACKTEST_SUFFIX",
     "LedgerEntry",
     "Store",
+    "backtest_runs",
     "open_backtest_store",
     "open_store",
+    "remove_backtest",
 ]
 
-# The backtest namespace: PAS_HOME/backtest.db, or the database DB_NAME + this suffix.
-BACKTEST_SUFFIX = "_backtest"
-BACKTEST_SQLITE = "backtest.db"
+# Each kept backtest run has a namespace of its own: PAS_HOME/backtests/RUN.db, or the
+# database DB_NAME + this suffix + RUN.
+BACKTEST_SUFFIX = "_backtest_"
+BACKTESTS_DIR = "backtests"
 
 
 def open_store(settings: StoreSettings, clock: Clock = system_clock) -> Store:
@@ -55,26 +63,61 @@ def check_home(home: Path) -> None:
 
 
 def open_backtest_store(
-    settings: StoreSettings, clock: Clock = system_clock, *, fresh: bool = False
+    settings: StoreSettings, run: str, clock: Clock = system_clock, *, fresh: bool = False
 ) -> Store:
-    """The backtest namespace, apart from live data: ``PAS_HOME/backtest.db`` (SQLite) or
-    the database ``DB_NAME`` + ``_backtest`` (MongoDB).
+    """The namespace of backtest run ``run``, apart from live data and from other runs:
+    ``PAS_HOME/backtests/RUN.db`` (SQLite) or the database ``DB_NAME_backtest_RUN`` (MongoDB).
 
     Args:
-        fresh: empty it first (a new backtest replaces the previous one).
+        run: the run's id (:func:`pas.models.new_run_id`).
+        fresh: empty it first.
     """
     if settings.mongo_uri:
-        from pas.store.mongo import MongoStore
-
-        name = settings.db_name + BACKTEST_SUFFIX
         if fresh:
-            MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec, clock).drop()
-        return MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec, clock)
+            _mongo(settings, settings.db_name + BACKTEST_SUFFIX + run, clock).drop()
+        return _mongo(settings, settings.db_name + BACKTEST_SUFFIX + run, clock)
     from pas.store.sqlite import SqliteStore
 
     check_home(settings.home)
-    path = settings.home / BACKTEST_SQLITE
+    path = _backtest_path(settings, run)
     if fresh:
-        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            leftover.unlink(missing_ok=True)
+        _unlink_sqlite(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteStore(path, clock)
+
+
+def backtest_runs(settings: StoreSettings) -> list[str]:
+    """The ids of the kept backtest runs, oldest first (run ids sort by their start)."""
+    if settings.mongo_uri:
+        live = _mongo(settings, settings.db_name)
+        try:
+            names = live.database_names()
+        finally:
+            live.close()
+        prefix = settings.db_name + BACKTEST_SUFFIX
+        return sorted(n[len(prefix) :] for n in names if n.startswith(prefix))
+    folder = settings.home / BACKTESTS_DIR
+    return sorted(p.stem for p in folder.glob("*.db")) if folder.is_dir() else []
+
+
+def remove_backtest(settings: StoreSettings, run: str) -> None:
+    """Deletes the namespace of a kept backtest run (its file, or its database)."""
+    if settings.mongo_uri:
+        _mongo(settings, settings.db_name + BACKTEST_SUFFIX + run).drop()
+        return
+    _unlink_sqlite(_backtest_path(settings, run))
+
+
+def _mongo(settings: StoreSettings, name: str, clock: Clock = system_clock) -> MongoStore:
+    from pas.store.mongo import MongoStore
+
+    return MongoStore.connect(settings.mongo_uri or "", name, settings.mongo_timeout_sec, clock)
+
+
+def _backtest_path(settings: StoreSettings, run: str) -> Path:
+    return settings.home / BACKTESTS_DIR / f"{run}.db"
+
+
+def _unlink_sqlite(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)

@@ -29,7 +29,7 @@ def test_backtest_prints_statistics_and_keeps_live_data_apart(pas: Invoke, home:
     assert data["portfolios"] == ["gov", "gov2"], "manual portfolios are not backtested"
     assert set(data["statistics"]["Sharpe ratio"]) == {"gov", "gov2", "combined", "SPY"}
     assert data["rebalances"] > 0 and data["days"] == len(DAYS)
-    assert (home / "backtest.db").is_file()
+    assert (home / "backtests" / f"{data['run']}.db").is_file(), "kept under its run id"
     with SqliteStore(home / "pas.db") as live:
         assert live.fills("gov") == [], "live positions are never touched"
         assert live.recent_runs(1)[0].command == "backtest"

@@ -33,7 +33,8 @@ def test_demo_runs_offline_end_to_end_and_writes_a_report(
     report = home / "report.html"
     assert f"report: {report}" in out
     assert report.read_text().count("data:image/png;base64,") >= 5
-    with SqliteStore(home / "backtest.db") as backtest:
+    (kept,) = (home / "backtests").glob("*.db")  # the demo's one kept run
+    with SqliteStore(kept) as backtest:
         assert any(backtest.fills(p) for p in ("lobbying", "congress", "wiki", "insiders", "contracts"))
     with SqliteStore(home / "pas.db") as live:
         assert [p.id for p in live.list_portfolios()] == [

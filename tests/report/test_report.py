@@ -288,21 +288,27 @@ def test_pas_report_backtest_needs_a_backtest(pas: Invoke, seeded: Path, tmp_pat
     )
 
 
+def kept_run_path(home: Path, run_id: str) -> Path:
+    """Where ``pas backtest`` keeps run ``run_id`` under an embedded store."""
+    (home / "backtests").mkdir(parents=True, exist_ok=True)
+    return home / "backtests" / f"{run_id}.db"
+
+
 def test_pas_report_backtest_refuses_a_partial_run(pas: Invoke, home: Path, tmp_path: Path) -> None:
-    with SqliteStore(home / "backtest.db") as s:
+    with SqliteStore(kept_run_path(home, "261201000000ab12")) as s:
         _seed(s, "bt", 10)
         s.start_run(Run("r1", RUN_COMMAND, s.clock(), RunStatus.RUNNING))  # killed mid-way
     result = pas("report", "--backtest", "--out", str(tmp_path / "r.html"))
     assert (result.exit_code, result.stderr) == (
         2,
-        "error: the backtest's results are partial: it did not finish (interrupted, or still running); "
-        "run `pas backtest` again\n",
+        "error: backtest run 261201000000ab12's results are partial: it did not finish (interrupted, "
+        "or still running); run `pas backtest` again\n",
     )
     assert not (tmp_path / "r.html").exists()
 
 
 def test_pas_report_backtest_reads_the_backtest_store(pas: Invoke, home: Path, tmp_path: Path) -> None:
-    with SqliteStore(home / "backtest.db") as s:
+    with SqliteStore(kept_run_path(home, "261201000000ab12")) as s:
         _seed(s, "bt", 10)
         with recorded_run(s, RUN_COMMAND):
             pass  # the backtest finished
@@ -378,3 +384,26 @@ def test_the_combined_book_is_one_more_series_in_every_section() -> None:
     text = " ".join(combined.text)
     assert text.count("combined SPY (benchmark)") == 2  # the returns and statistics tables' headers
     assert "combined" not in " ".join(plain.text)
+
+
+def test_pas_report_run_names_a_kept_run_and_backtest_alone_takes_the_newest(
+    pas: Invoke, home: Path, tmp_path: Path
+) -> None:
+    with SqliteStore(kept_run_path(home, "261201000000ab12")) as s:
+        _seed(s, "old", 10)
+        with recorded_run(s, RUN_COMMAND):
+            pass
+    with SqliteStore(kept_run_path(home, "261201000100cd34")) as s:
+        _seed(s, "new", 10)
+        s.start_run(Run("r1", RUN_COMMAND, s.clock(), RunStatus.RUNNING))
+    out = tmp_path / "r.html"
+    newest = pas("report", "--backtest", "--out", str(out))
+    assert newest.exit_code == 2 and "backtest run 261201000100cd34's results are partial" in newest.stderr
+    named = pas("report", "--run", "261201000000ab12", "--out", str(out))
+    assert named.exit_code == 0, named.output
+    assert "old" in " ".join(parse(out.read_text()).text)
+    unknown = pas("report", "--run", "nope", "--out", str(out))
+    assert (unknown.exit_code, unknown.stderr) == (
+        2,
+        "error: no backtest run 'nope'; see `pas backtest list`\n",
+    )

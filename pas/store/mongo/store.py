@@ -94,6 +94,11 @@ class MongoCore(Store):
             self._client.drop_database(self.db_name)
         self.close()
 
+    def database_names(self) -> list[str]:
+        """The names of every database on this store's server (the backtest runs' among them)."""
+        with self._errors():
+            return list(self._client.list_database_names())
+
     def describe(self) -> str:
         return f"mongodb {self._where} database {self.db_name}"
 

@@ -1,0 +1,77 @@
+"""Kept backtest runs: `pas backtest list/show/compare/rm` through the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pas.backtest_runs import code_version
+from tests.backtest.conftest import DAYS
+from tests.commands.conftest import Invoke
+from tests.commands.test_backtest_cmd import seed
+
+PERIOD = ["--start", str(DAYS[0]), "--end", str(DAYS[-1])]
+LIMITS = {"MAX_POSITION_WEIGHT": "0.5"}
+
+
+def backtest(pas: Invoke, *args: str) -> str:
+    result = pas("backtest", *PERIOD, *args, "--json", env=LIMITS)
+    assert result.exit_code == 0, result.output
+    run_id: str = json.loads(result.stdout)["run"]
+    return run_id
+
+
+def test_each_run_is_kept_listed_shown_compared_and_removed(pas: Invoke, home: Path) -> None:
+    seed(home)
+    first = backtest(pas, "--allocation", "none")
+    second = backtest(pas, "--allocation", "equal", "--capital", "50000")
+    assert first != second
+    listed = json.loads(pas("backtest", "list", "--json").stdout)["runs"]
+    assert [r["run"] for r in listed] == [first, second]
+    assert [(r["status"], r["allocation"], r["capital"]) for r in listed] == [
+        ("ok", None, "100000"),
+        ("ok", "equal", "50000"),
+    ], "money as decimal strings"
+    assert {(r["start"], r["end"]) for r in listed} == {(str(DAYS[0]), str(DAYS[-1]))}
+    assert {r["code_version"] for r in listed} == {code_version()}
+    assert all(r["portfolios"] == ["gov", "gov2"] for r in listed)
+
+    shown = json.loads(pas("backtest", "show", second, "--json").stdout)
+    assert shown["parameters"]["capital"] == "50000" and shown["parameters"]["benchmark"] == "SPY"
+    assert shown["parameters"]["portfolios"]["gov"]["strategy"] == "gov_contracts"
+    assert isinstance(shown["rebalances"], int) and shown["rebalances"] > 0
+    assert set(shown["statistics"]["Sharpe ratio"]) == {"gov", "gov2", "combined", "SPY"}
+    assert shown["data_cut"] and shown["last_close"] == str(DAYS[-1])
+    table = pas("backtest", "show", second)
+    assert table.exit_code == 0 and "annual return" in table.stdout and "code version" in table.stdout
+
+    compared = json.loads(pas("backtest", "compare", first, second, "--json").stdout)
+    final = {(r["book"], r["statistic"]): r for r in compared["rows"]}
+    row = final[("combined", "annual return")]
+    assert row["difference"] == row["second"] - row["first"]
+    assert {r["book"] for r in compared["rows"]} == {"gov", "gov2", "combined", "SPY"}
+    assert pas("backtest", "compare", first, second).exit_code == 0
+
+    removed = pas("backtest", "rm", first)
+    assert (removed.exit_code, removed.stdout) == (0, f"deleted 1 backtest run(s): {first}\n")
+    assert [r["run"] for r in json.loads(pas("backtest", "list", "--json").stdout)["runs"]] == [second]
+    assert not (home / "backtests" / f"{first}.db").exists()
+
+
+def test_unknown_runs_and_a_missing_period_exit_2(pas: Invoke, home: Path) -> None:
+    seed(home)
+    for args, message in (
+        (["show", "nope"], "error: no kept backtest run; run `pas backtest` first\n"),
+        ([], "error: pas backtest needs --start and --end (YYYY-MM-DD), or a command such as `list`\n"),
+    ):
+        result = pas("backtest", *args)
+        assert (result.exit_code, result.stderr) == (2, message)
+    kept = backtest(pas)
+    for args in (["show", "nope"], ["compare", kept, "nope"], ["rm", kept, "nope"]):
+        result = pas("backtest", *args)
+        assert (result.exit_code, result.stderr) == (
+            2,
+            "error: no backtest run 'nope'; see `pas backtest list`\n",
+        )
+    assert (home / "backtests" / f"{kept}.db").exists(), "rm deletes nothing when one run is unknown"
+    assert pas("backtest", "list").stdout.count(kept) == 1

@@ -245,7 +245,15 @@ def _build_due(
             result.notes.append(f"{day} {p.id}: no close for {', '.join(dropped)}; left in cash")
         return weights
 
-    results = build_due(source, target, books, _at(day), max_stale_days=spec.max_stale_days, tidy=priced)
+    results = build_due(
+        source,
+        target,
+        books,
+        _at(day),
+        max_stale_days=spec.max_stale_days,
+        max_position_weight=float(spec.limits.max_position_weight),
+        tidy=priced,
+    )
     built = 0
     for p, outcome in results:
         if isinstance(outcome, PasError):

@@ -74,20 +74,28 @@ def due_for_build(store: Store, portfolios: Sequence[Portfolio], when: datetime)
 
 
 def attempt_builds(
-    data: Store, portfolios: Sequence[Portfolio], when: datetime, max_stale_days: int
+    data: Store,
+    portfolios: Sequence[Portfolio],
+    when: datetime,
+    max_stale_days: int,
+    max_position_weight: float | None = None,
 ) -> list[BuildResult]:
     """Each portfolio's build as of ``when``, or the error that stopped it (the others go on).
 
     Args:
         data: where the strategies read their datasets (the point-in-time view).
         max_stale_days: a dataset older than this many days refuses the build.
+        max_position_weight: ``MAX_POSITION_WEIGHT``; a target above it refuses the build.
     """
     from pas.strategies.build import build_weights
 
     results: list[BuildResult] = []
     for p in portfolios:
         try:
-            results.append((p, build_weights(data, p, when, max_stale_days=max_stale_days)))
+            built = build_weights(
+                data, p, when, max_stale_days=max_stale_days, max_position_weight=max_position_weight
+            )
+            results.append((p, built))
         except PasError as exc:
             results.append((p, exc))
     return results
@@ -120,6 +128,7 @@ def build_due(
     when: datetime,
     *,
     max_stale_days: int,
+    max_position_weight: float | None = None,
     dry_run: bool = False,
     tidy: Tidy | None = None,
 ) -> list[BuildResult]:
@@ -130,6 +139,7 @@ def build_due(
         store: where the targets are read and stored (the same store live; the
             backtest's own store in a backtest).
         dry_run: build only; store nothing.
+        max_position_weight: ``MAX_POSITION_WEIGHT``; a target above it refuses that build.
         tidy: adjusts the weights before they are stored.
 
     Returns:
@@ -137,7 +147,8 @@ def build_due(
     """
     from pas.strategies.build import SOURCE
 
-    results = attempt_builds(data, due_for_build(store, portfolios, when), when, max_stale_days)
+    due = due_for_build(store, portfolios, when)
+    results = attempt_builds(data, due, when, max_stale_days, max_position_weight)
     if not dry_run:
         store_builds(store, results, SOURCE, tidy)
     return results
@@ -151,6 +162,7 @@ def build_one(
     *,
     max_stale_days: int,
     source: str,
+    max_position_weight: float | None = None,
     dry_run: bool = False,
 ) -> BuildResult:
     """Builds one portfolio as of ``when`` and stores its targets marked ``source``.
@@ -161,7 +173,7 @@ def build_one(
     Raises:
         PasError: the build failed; nothing is stored.
     """
-    ((_, result),) = attempt_builds(data, [portfolio], when, max_stale_days)
+    ((_, result),) = attempt_builds(data, [portfolio], when, max_stale_days, max_position_weight)
     if isinstance(result, PasError):
         raise result
     if not dry_run:

@@ -78,13 +78,32 @@ def build(
     # Weights built as of now are what `--due` looks for; an older as-of is marked as such.
     source = SOURCE if when == now else f"{SOURCE} as of {when:%Y-%m-%d}"
     stale_days = app_state.settings.data.build_max_stale_days
+    heaviest = float(app_state.settings.trading.max_position_weight)
     single = None if due else app_state.portfolio(portfolio_id or "")
 
     def builds(dry: bool) -> list[BuildResult]:
         if single is None:
             portfolios = store.list_portfolios()
-            return build_due(store, store, portfolios, when, max_stale_days=stale_days, dry_run=dry)
-        return [build_one(store, store, single, when, max_stale_days=stale_days, source=source, dry_run=dry)]
+            return build_due(
+                store,
+                store,
+                portfolios,
+                when,
+                max_stale_days=stale_days,
+                max_position_weight=heaviest,
+                dry_run=dry,
+            )
+        one = build_one(
+            store,
+            store,
+            single,
+            when,
+            max_stale_days=stale_days,
+            source=source,
+            max_position_weight=heaviest,
+            dry_run=dry,
+        )
+        return [one]
 
     if dry_run:
         results = builds(dry=True)

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from pas.errors import InputError, StaleDataError
+from pas.errors import InputError, RefusedError, StaleDataError
 from pas.models import Portfolio, WeightSet
 from pas.portfolio.targets import check_weights
 from pas.records import Record
 from pas.store.interfaces import RecordStore
 from pas.strategies import MANUAL, Strategy, get_strategy, resolve_params
+from pas.strategies.base import construct
 
 SOURCE = "build"
 """The source of weights built as of the time they were built (what ``--due`` looks for)."""
@@ -105,12 +106,25 @@ def load_data(
     return data, tuple(uses)
 
 
-def build_weights(store: RecordStore, portfolio: Portfolio, as_of: datetime, *, max_stale_days: int) -> Build:
-    """Runs the portfolio's strategy with its parameters on the data public by ``as_of``.
+def build_weights(
+    store: RecordStore,
+    portfolio: Portfolio,
+    as_of: datetime,
+    *,
+    max_stale_days: int,
+    max_position_weight: float | None = None,
+) -> Build:
+    """Runs the portfolio's strategy with its parameters on the data public by ``as_of``,
+    under the construction rules (:func:`pas.strategies.base.construct`).
+
+    Args:
+        max_position_weight: ``MAX_POSITION_WEIGHT``: a target above it is refused here, at
+            build time, rather than by the pre-trade check when the portfolio trades.
 
     Raises:
         InputError: the portfolio has hand-set weights, an unknown strategy or bad parameters.
         StaleDataError: a dataset it needs is empty or stale (see :func:`load_data`).
+        RefusedError: a target weight is above ``max_position_weight``.
     """
     if portfolio.strategy == MANUAL:
         raise InputError(
@@ -120,8 +134,23 @@ def build_weights(store: RecordStore, portfolio: Portfolio, as_of: datetime, *, 
     strategy = get_strategy(portfolio.strategy)
     params = resolve_params(strategy, portfolio.params)
     data, uses = load_data(store, strategy, params, as_of, max_stale_days)
-    weights = check_weights(strategy.weights(data, as_of, params))
+    weights = construct(check_weights(strategy.weights(data, as_of, params)), params)
+    if max_position_weight is not None:
+        _check_position_weight(portfolio, weights, max_position_weight)
     return Build(portfolio, as_of, params, {s: w for s, w in weights.items() if w > 0}, uses)
+
+
+def _check_position_weight(portfolio: Portfolio, weights: Mapping[str, float], limit: float) -> None:
+    heaviest = max(weights.items(), key=lambda kv: (kv[1], kv[0]), default=None)
+    if heaviest is not None and heaviest[1] > limit + WEIGHT_TOLERANCE:
+        raise RefusedError(
+            f"portfolio {portfolio.id}: the target of {heaviest[0]} is {heaviest[1]:.1%}, above "
+            f"MAX_POSITION_WEIGHT ({limit:.1%}); lower the strategy's max_weight or raise MAX_POSITION_WEIGHT"
+        )
+
+
+# A built weight equal to the limit is not above it, whatever its last bits.
+WEIGHT_TOLERANCE = 1e-12
 
 
 def describe_params(params: Mapping[str, Any]) -> str:

@@ -6,7 +6,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from pas.records import Record
-from pas.strategies.base import Params, ParamSpec, capped_weights, frame, to_number, top_n
+from pas.strategies.base import (
+    Params,
+    ParamSpec,
+    equal_weights,
+    frame,
+    relative_to_history,
+    to_number,
+    top_n,
+)
 
 
 class GovContracts:
@@ -22,14 +30,19 @@ class GovContracts:
     the agency signed it (``action_date``). The window is the ``lookback_days`` before the
     as-of time, by announcement.
 
-    Score: total dollars awarded in the window; the ``top_n`` largest positive totals.
-    Weights are proportional to the totals, none above ``max_weight``: what a capped
-    company gives up goes to the others in proportion; when all are capped the rest is cash.
+    Score: total dollars awarded in the window; the ``top_n`` largest positive totals,
+    weighted in proportion to them. With ``normalized=1`` the score is size-neutral: the
+    window's total over the company's own awards in the ``history_days`` before the window,
+    scaled to one window (:func:`~pas.strategies.base.relative_to_history`; a company with
+    no earlier award is left out), and the weights are equal. The construction
+    parameters (``max_weight``, ``min_names``; :mod:`pas.strategies.base`) cap the weights.
 
     Parameters:
         lookback_days: days of announcements counted (default 30).
         top_n: how many companies to hold (default 10).
-        max_weight: the largest weight of one company (default 0.2).
+        normalized: 0 ranks raw dollars, 1 dollars relative to the company's history (default 0).
+        history_days: days of awards before the window the normalized score compares with
+            (default 365).
     """
 
     name = "gov_contracts"
@@ -37,17 +50,29 @@ class GovContracts:
     params: Mapping[str, ParamSpec] = {
         "lookback_days": ParamSpec(30, "days of announcements counted", 1),
         "top_n": ParamSpec(10, "how many companies to hold", 1),
-        "max_weight": ParamSpec(0.2, "the largest weight of one company", 0.001),
+        "normalized": ParamSpec(0, "0 raw dollars, 1 relative to the company's own history", 0, 1),
+        "history_days": ParamSpec(365, "days of awards before the window the normalized score uses", 1),
     }
 
     def history_days(self, params: Params) -> int:
-        return int(params["lookback_days"]) + 1
+        extra = int(params["history_days"]) if params["normalized"] else 0
+        return int(params["lookback_days"]) + extra + 1
 
     def weights(
         self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
     ) -> dict[str, float]:
+        lookback, history = int(params["lookback_days"]), int(params["history_days"])
         table = frame(data["contracts"], as_of, ["amount"])
-        table = table[table["public_at"] > as_of - timedelta(days=int(params["lookback_days"]))]
-        totals = to_number(table["amount"]).fillna(0.0).groupby(table["ticker"]).sum()
+        amount = to_number(table["amount"]).fillna(0.0)
+        start = as_of - timedelta(days=lookback)
+        recent = table["public_at"] > start
+        totals = amount[recent].groupby(table["ticker"][recent]).sum()
+        if params["normalized"]:
+            earlier = ~recent & (table["public_at"] > start - timedelta(days=history))
+            past = amount[earlier].groupby(table["ticker"][earlier]).sum()
+            return equal_weights(
+                top_n(relative_to_history(totals, past, lookback, history), int(params["top_n"]))
+            )
         chosen = top_n(totals, int(params["top_n"]))
-        return capped_weights({t: float(totals[t]) for t in chosen}, min(float(params["max_weight"]), 1.0))
+        size = sum(float(totals[t]) for t in chosen)
+        return {t: float(totals[t]) / size for t in chosen}

@@ -41,15 +41,24 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             ],
         )  # fmt: skip
         store.add_portfolio(
-            Portfolio("gov", "gov_contracts", Schedule.DAILY, NOW, params={"max_weight": 1.0}, broker="sim")
+            Portfolio(
+                "gov",
+                "gov_contracts",
+                Schedule.DAILY,
+                NOW,
+                params={"max_weight": 1.0, "min_names": 1},
+                broker="sim",
+            )
         )
         store.add_portfolio(Portfolio("hand", "manual", Schedule.DAILY, NOW))
         store.put_weights(WeightSet("gov", NOW - timedelta(days=3), {"AAA": 0.5, "ZZZ": 0.5}, "manual"))
     return tmp_path
 
 
-def invoke(home: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env={"PAS_HOME": str(home)})
+def invoke(home: Path, *args: str, max_position_weight: str = "0.8") -> tuple[int, str]:
+    """Runs pas; the fixture's 75% in AAA is within this MAX_POSITION_WEIGHT unless told."""
+    env = {"PAS_HOME": str(home), "MAX_POSITION_WEIGHT": max_position_weight}
+    result = CliRunner().invoke(app, list(args), env=env)
     return result.exit_code, result.output
 
 
@@ -60,7 +69,10 @@ def stored(home: Path) -> Store:
 def test_build_no_trade_stores_the_targets_and_shows_them_next_to_the_current(home: Path) -> None:
     code, out = invoke(home, "build", "gov", "--no-trade")
     assert code == 0, out
-    assert "gov: gov_contracts (lookback_days=30, top_n=10, max_weight=1) as of 2026-01-05 15:00 UTC" in out
+    assert (
+        "gov: gov_contracts (lookback_days=30, top_n=10, normalized=0, history_days=365, max_weight=1, "
+        "min_names=1) as of 2026-01-05 15:00 UTC"
+    ) in out
     assert "│ AAA    │  50.00% │ 75.00% │ +25.00% │" in out
     assert "│ ZZZ    │  50.00% │  0.00% │ -50.00% │" in out
     assert "2 target weight(s) from contracts 2 records to 2026-01-04; stored; not traded (--no-trade)" in out
@@ -77,13 +89,17 @@ def test_build_trades_the_new_targets_through_the_broker(home: Path, monkeypatch
             [Price("AAA", NOW.date(), Decimal("10")), Price("BBB", NOW.date(), Decimal("20"))]
         )
         store.add_cash_flow(CashFlow("gov", Decimal(10_000), NOW - timedelta(days=5), "gov-seed"))
-    # The strategy's 75% in AAA breaks the default 50% position cap: built, stored, not traded.
-    code, out = invoke(home, "build", "gov", "--broker", "sim")
-    assert code == 3
-    assert "error: portfolio gov would hold 74.2% in AAA, above MAX_POSITION_WEIGHT (50.0%)" in out
+    # The strategy's 75% in AAA breaks the default 50% position cap: refused at build time,
+    # nothing stored or traded (not at 09:45 by the pre-trade check).
+    for args in (["--broker", "sim"], ["--dry-run"]):
+        code, out = invoke(home, "build", "gov", *args, max_position_weight="0.5")
+        assert (code, out) == (
+            3,
+            "error: portfolio gov: the target of AAA is 75.0%, above MAX_POSITION_WEIGHT (50.0%); "
+            "lower the strategy's max_weight or raise MAX_POSITION_WEIGHT\n",
+        )
     with stored(home) as store:
-        assert store.holdings("gov") == {}
-    monkeypatch.setenv("MAX_POSITION_WEIGHT", "0.8")
+        assert store.holdings("gov") == {} and len(store.weights_history("gov")) == 1
     code, out = invoke(home, "build", "gov", "--broker", "sim")
     assert code == 0, out
     assert "2 target weight(s) from contracts 2 records to 2026-01-04; stored and traded" in out
@@ -92,7 +108,7 @@ def test_build_trades_the_new_targets_through_the_broker(home: Path, monkeypatch
         held = store.holdings("gov")
         assert set(held) == {"AAA", "BBB"}
         assert [r.command for r in store.recent_runs(2)] == ["rebalance", "build"]
-        assert len(store.weights_history("gov")) == 3, "each build is kept in the target history"
+        assert len(store.weights_history("gov")) == 2, "each build is kept in the target history"
 
 
 def test_dry_run_stores_nothing_and_prints_json(home: Path) -> None:
@@ -108,7 +124,9 @@ def test_dry_run_stores_nothing_and_prints_json(home: Path) -> None:
 
 
 def test_as_of_builds_from_the_past_and_are_marked(home: Path) -> None:
-    code, out = invoke(home, "build", "gov", "--as-of", "2026-01-03", "--no-trade", "--json")
+    code, out = invoke(
+        home, "build", "gov", "--as-of", "2026-01-03", "--no-trade", "--json", max_position_weight="1"
+    )
     assert code == 0, out
     assert json.loads(out)["weights"] == {"AAA": 1.0}
     with stored(home) as store:
@@ -156,7 +174,11 @@ def test_due_builds_once_a_day_and_skips_manual_and_not_due(home: Path) -> None:
         store.add_portfolio(Portfolio("monthly", "gov_contracts", Schedule.MONTHLY, NOW))
         store.put_weights(WeightSet("monthly", datetime(2026, 1, 2, 15, tzinfo=UTC), {"AAA": 1.0}, "build"))
         store.add_portfolio(Portfolio("stale", "wiki_attention", Schedule.WEEKLY, NOW))
-    result = CliRunner().invoke(app, ["build", "--due", "--no-trade", "--json"], env={"PAS_HOME": str(home)})
+    result = CliRunner().invoke(
+        app,
+        ["build", "--due", "--no-trade", "--json"],
+        env={"PAS_HOME": str(home), "MAX_POSITION_WEIGHT": "0.8"},
+    )
     assert result.exit_code == 1, result.output
     builds = {b["portfolio"]: b for b in json.loads(result.stdout)["builds"]}
     assert set(builds) == {"gov", "stale"}

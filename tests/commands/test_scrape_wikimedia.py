@@ -117,7 +117,7 @@ def test_wiki_attention_builds_from_wikimedia_records(tmp_path: Path, wm: FakeWi
     assert added.exit_code == 0, added.output
     built = runner.invoke(app, ["build", "att", "--dry-run", "--json"], env=e)
     assert built.exit_code == 0, built.output
-    assert json.loads(built.stdout)["weights"] == {"AAA": 1.0}
+    assert json.loads(built.stdout)["weights"] == {"AAA": 0.2}, "one name: 20% (min_names 5), the rest cash"
 
 
 def test_scrape_wiki_as_a_real_process(tmp_path: Path, wm: FakeWikimedia) -> None:

@@ -34,13 +34,13 @@ def test_build_reads_only_what_was_public_by_the_as_of_time(store: Store, clock:
             award("CCC", "900", now + timedelta(hours=1)),  # not public yet
         ],
     )
-    built = build_weights(store, portfolio(max_weight=1.0), now, max_stale_days=10)
+    built = build_weights(store, portfolio(max_weight=1.0, min_names=1), now, max_stale_days=10)
     assert built.weights == {"AAA": 0.75, "BBB": 0.25}
     assert [(u.name, u.records, u.newest) for u in built.datasets] == [
         ("contracts", 2, now - timedelta(days=1))
     ]
     earlier = build_weights(
-        store, portfolio(max_weight=1.0), now - timedelta(days=1, hours=1), max_stale_days=10
+        store, portfolio(max_weight=1.0, min_names=1), now - timedelta(days=1, hours=1), max_stale_days=10
     )
     assert earlier.weights == {"AAA": 1.0}
     assert built.weight_set(now).source == "build"

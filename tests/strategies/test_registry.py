@@ -14,7 +14,7 @@ from pas.cli import app
 from pas.errors import InputError
 from pas.records import Record
 from pas.strategies import BUILTIN, Strategy, get_strategy, resolve_params
-from pas.strategies.base import Params, ParamSpec
+from pas.strategies.base import Params, ParamSpec, param_specs
 
 USER_MODULE = """
 from pas.strategies.base import ParamSpec
@@ -53,7 +53,8 @@ def test_builtin_strategies_are_documented_and_their_defaults_valid(name: str) -
     doc = type(strategy).__doc__ or ""
     for part in ("Thesis", "Inputs", "Public-date rule", "Parameters", *strategy.params):
         assert part in doc, part
-    assert resolve_params(strategy, {}) == {k: spec.default for k, spec in strategy.params.items()}
+    assert resolve_params(strategy, {}) == {k: spec.default for k, spec in param_specs(strategy).items()}
+    assert {"max_weight", "min_names"} <= set(resolve_params(strategy, {})), "every strategy has them"
 
 
 def test_unknown_strategy_lists_the_builtin_ones() -> None:
@@ -92,7 +93,7 @@ class Toy:
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        ({"top": 3}, "toy has no parameter 'top'; its parameters: cap, top_n"),
+        ({"top": 3}, "toy has no parameter 'top'; its parameters: cap, max_weight, min_names, top_n"),
         ({"top_n": 2.5}, "parameter top_n of toy must be a whole number, got 2.5"),
         ({"top_n": 0}, "parameter top_n of toy must be at least 1, got 0"),
         ({"cap": "big"}, "parameter cap of toy must be a number, got 'big'"),
@@ -105,7 +106,12 @@ def test_bad_params_are_refused(given: dict[str, object], message: str) -> None:
 
 
 def test_params_take_the_defaults_types() -> None:
-    assert resolve_params(Toy(), {"top_n": 3.0, "cap": 1}) == {"top_n": 3, "cap": 1.0}
+    assert resolve_params(Toy(), {"top_n": 3.0, "cap": 1, "min_names": 2.0}) == {
+        "max_weight": 0.2,
+        "min_names": 2,
+        "top_n": 3,
+        "cap": 1.0,
+    }
 
 
 def test_portfolio_add_checks_strategy_and_params(tmp_path: Path) -> None:
@@ -119,8 +125,8 @@ def test_portfolio_add_checks_strategy_and_params(tmp_path: Path) -> None:
     )
     assert bad.exit_code == 2
     assert (
-        "error: gov_contracts has no parameter 'topn'; its parameters: lookback_days, max_weight, top_n"
-        in bad.output
+        "error: gov_contracts has no parameter 'topn'; its parameters: history_days, lookback_days, "
+        "max_weight, min_names, normalized, top_n" in bad.output
     )
     bad = runner.invoke(app, ["portfolio", "add", "x", "--param", "top_n=3"], env=env)
     assert bad.exit_code == 2

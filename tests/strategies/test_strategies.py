@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pas.records import Record, natural_key
 from pas.scrapers.insiders import insider_sentiment
 from pas.strategies import BUILTIN, get_strategy, resolve_params
-from pas.strategies.base import capped_weights
+from pas.strategies.base import capped_weights, construct
 from pas.strategies.lobbying import season_ends
 
 _serial = itertools.count()
@@ -217,17 +217,66 @@ CONTRACTS = [
 
 
 def test_gov_contracts_hand_computed() -> None:
-    # Totals AAA 600, BBB 300, CCC 100: AAA capped at 0.5, BBB and CCC share 0.5 as 3:1.
+    # Totals AAA 600, BBB 300, CCC 100, weighted in proportion; the build caps them.
     data = {"contracts": CONTRACTS}
-    assert run("gov_contracts", data, CONTRACTS_AS_OF, top_n=3, max_weight=0.5) == {
-        "AAA": 0.5,
-        "BBB": 0.375,
-        "CCC": 0.125,
-    }
-    # All capped: the rest is cash.
-    assert run("gov_contracts", data, CONTRACTS_AS_OF, top_n=3) == pytest.approx(
+    raw = run("gov_contracts", data, CONTRACTS_AS_OF, top_n=3)
+    assert raw == pytest.approx({"AAA": 0.6, "BBB": 0.3, "CCC": 0.1})
+    # AAA capped at 0.5, BBB and CCC share the other 0.5 as 3:1.
+    assert construct(raw, {"max_weight": 0.5, "min_names": 1}) == pytest.approx(
+        {"AAA": 0.5, "BBB": 0.375, "CCC": 0.125}
+    )
+    # Under the defaults (0.2, 5 names) all three are capped: the rest is cash.
+    assert construct(raw, {"max_weight": 0.2, "min_names": 5}) == pytest.approx(
         {"AAA": 0.2, "BBB": 0.2, "CCC": 0.2}
     )
+
+
+def test_gov_contracts_normalized_scores_awards_against_the_companys_own_history() -> None:
+    # Window (30 days): AAA 600, BBB 300, CCC 100, DDD 50. The 365 days before it:
+    # AAA 7,300 -> baseline 7,300 x 30/365 = 600 -> score 1.0; BBB 365 -> 30 -> 10.0;
+    # DDD 730 -> 60 -> 0.83; CCC has no earlier award (left out); EEE nothing in the window.
+    history = [
+        award("AAA", "3650", days_ago=100),
+        award("AAA", "3650", days_ago=200),
+        award("BBB", "365", days_ago=300),
+        award("DDD", "730", days_ago=50),
+        award("EEE", "1000000000", days_ago=40),
+        award("BBB", "999999", days_ago=400),  # before the history window
+    ]
+    data = {"contracts": [r for r in CONTRACTS if r.ticker in "AAA BBB CCC DDD"] + history}
+    assert run("gov_contracts", data, CONTRACTS_AS_OF, top_n=2, normalized=1) == {"AAA": 0.5, "BBB": 0.5}
+    assert run("gov_contracts", data, CONTRACTS_AS_OF, top_n=3, normalized=1) == pytest.approx(
+        {"BBB": 1 / 3, "AAA": 1 / 3, "DDD": 1 / 3}
+    )
+    assert run("gov_contracts", data, CONTRACTS_AS_OF, top_n=2) == pytest.approx(
+        {"AAA": 600 / 900, "BBB": 300 / 900}
+    ), "raw dollars"
+
+
+def test_insider_sentiment_normalized_scores_buying_against_the_companys_own_volume() -> None:
+    # Window (90 days) net: AAA 800, BBB 5,000, GGG 100. Volume (bought + sold) in the 365
+    # days before: AAA 3,650 -> baseline x 90/365 = 900 -> 0.889; BBB 365,000 -> 90,000 ->
+    # 0.056; GGG 730 -> 180 -> 0.556. Raw dollars would pick BBB and AAA.
+    history = [
+        form4("AAA", "S", "365", "10", days_ago=200),
+        form4("BBB", "S", "365", "1000", days_ago=100),
+        form4("GGG", "P", "10", "10"),
+        form4("GGG", "S", "73", "10", days_ago=300),
+    ]
+    data = {"insiders": INSIDERS + history}
+    assert run("insider_sentiment", data, INSIDER_AS_OF, top_n=2, normalized=1) == {"AAA": 0.5, "GGG": 0.5}
+    assert run("insider_sentiment", data, INSIDER_AS_OF, top_n=2) == {"BBB": 0.5, "AAA": 0.5}
+
+
+def test_construction_caps_each_name_and_leaves_the_rest_cash_below_the_breadth_floor() -> None:
+    params = {"max_weight": 0.2, "min_names": 5}
+    assert construct({"SYN33": 1.0}, params) == {"SYN33": 0.2}, "one qualifying name: 80% cash"
+    assert construct({"A": 0.5, "B": 0.5}, {"max_weight": 1.0, "min_names": 4}) == {"A": 0.25, "B": 0.25}
+    ten = {t: 0.1 for t in "ABCDEFGHIJ"}
+    assert construct(ten, params) == pytest.approx(ten), "broad enough: unchanged"
+    assert construct({"A": 0.4, "B": 0.1}, {"max_weight": 0.3, "min_names": 1}) == pytest.approx(
+        {"A": 0.3, "B": 0.2}
+    ), "a strategy's own cash stays cash; what A gives up goes to B"
 
 
 @given(st.dictionaries(st.sampled_from("ABCDEFGH"), st.floats(0.01, 1e9), min_size=1), st.floats(0.05, 1.0))

@@ -26,7 +26,7 @@ them), so a backtest never touches live positions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -38,6 +38,7 @@ from pas.portfolio.broker.base import Broker
 from pas.portfolio.trading.limits import TradingLimits
 from pas.runs import recorded_run
 from pas.store.base import Store
+from pas.walk_forward import WalkForward
 
 # Closes copied from before the start, so trailing windows and carry-forward have history.
 PRICE_LOOKBACK = timedelta(days=400)
@@ -85,6 +86,8 @@ class BacktestSpec:
     commission: Decimal = Decimal(0)
     commission_per_share: Decimal = Decimal(0)
     spread_bps: Decimal = Decimal(0)
+    walk_forward: WalkForward | None = None
+    """In-sample and out-of-sample windows (:mod:`pas.walk_forward`); None for none."""
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -288,12 +291,15 @@ def _allocate(
     spec: BacktestSpec,
     result: BacktestResult,
 ) -> bool:
-    """Applies a new allocation on the first day and the first trading day of each week."""
+    """Applies a new allocation on the first day and the first trading day of each week,
+    and on the first day of each walk-forward window; none while a window holds it."""
     from pas.allocation import allocate
 
-    if spec.allocation_method is None:
+    walk = spec.walk_forward
+    if spec.allocation_method is None or (walk is not None and walk.held(number)):
         return False
-    if number > 0 and days[number - 1].isocalendar()[:2] == day.isocalendar()[:2]:
+    opens_window = walk is not None and number > 0 and walk.phase(number) != walk.phase(number - 1)
+    if number > 0 and days[number - 1].isocalendar()[:2] == day.isocalendar()[:2] and not opens_window:
         return False
     ids = [p.id for p in books]
     as_of = days[number - 1] if number > 0 else day
@@ -423,8 +429,11 @@ class Summary:
     combined: list[float] = field(default_factory=list)
 
 
-def summarize(target: Store, portfolio_ids: Sequence[str], benchmark: str) -> Summary:
-    """The statistics table of a backtest (or of live metrics) from the stored daily metrics.
+def summarize(
+    target: Store, portfolio_ids: Sequence[str], benchmark: str, only: Collection[date] | None = None
+) -> Summary:
+    """The statistics table of a backtest (or of live metrics) from the stored daily metrics,
+    over every day, or over the days in ``only`` (a walk-forward phase).
 
     The combined book is :func:`combined_returns`. Each portfolio is measured over its
     own life: its statistics use only the days it has a metric (NaN elsewhere), never
@@ -455,6 +464,14 @@ def summarize(target: Store, portfolio_ids: Sequence[str], benchmark: str) -> Su
     combined = combined_returns(returns[:, :n], equity)
     returns[:, n] = combined
     returns[:, n + 1] = bench
+    if only is not None:  # the combined book's returns were computed from every day first
+        kept = np.array([d in only for d in days], dtype=bool)
+        days, returns, bench, combined = (
+            [d for d in days if d in only],
+            returns[kept],
+            bench[kept],
+            combined[kept],
+        )
     columns = [*portfolio_ids, COMBINED, benchmark]
     values: dict[str, dict[str, float]] = {label: {} for label, _, _ in SUMMARY_STATS}
     for j, column in enumerate(columns):

@@ -6,6 +6,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,19 @@ from pas.commands._app import AppState, money, print_json, print_table, say
 if TYPE_CHECKING:
     from pas.backtest import BacktestResult, Summary
     from pas.models import Portfolio
+    from pas.walk_forward import WalkForward
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A finished backtest as the commands show it: its kept run id, what it did, its
+    statistics, and with a walk-forward those of each phase (``in_sample``, ``out_of_sample``)."""
+
+    run_id: str
+    result: BacktestResult
+    summary: Summary
+    phases: dict[str, Summary] = field(default_factory=dict)
+    windows: list[tuple[str, date, date]] = field(default_factory=list)
 
 
 def run(
@@ -26,13 +40,15 @@ def run(
     method: str | None,
     *,
     show_progress: bool,
-) -> tuple[str, BacktestResult, Summary]:
+    walk_forward: WalkForward | None = None,
+) -> Ran:
     """Runs a backtest into a namespace of its own, kept under a new run id, and
-    summarises it (shared with `pas demo`). Returns (the run id, its result, its summary)."""
+    summarises it (shared with `pas demo`)."""
     from pas.backtest import BacktestSpec, SimulatedClock, run_backtest, summarize
     from pas.backtest_runs import run_details
     from pas.models import new_run_id
     from pas.store import open_backtest_store
+    from pas.walk_forward import IN_SAMPLE, OUT_OF_SAMPLE
 
     settings = app_state.settings
     spec = BacktestSpec(
@@ -45,18 +61,26 @@ def run(
         allocation_method=method,
         **settings.allocation.bounds(),
         **settings.sim.costs(),
+        walk_forward=walk_forward,
     )
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     record = run_details(spec, portfolios, app_state.store, now)
     clock = SimulatedClock(now)
+    benchmark = settings.data.benchmark
     with (
         open_backtest_store(settings.store, run_id, clock, fresh=True) as target,
         _progress(show_progress) as tick,
     ):
         result = run_backtest(app_state.store, target, clock, portfolios, spec, progress=tick, record=record)
-        summary = summarize(target, result.portfolios, settings.data.benchmark)
-    return run_id, result, summary
+        summary = summarize(target, result.portfolios, benchmark)
+        if walk_forward is None:
+            return Ran(run_id, result, summary)
+        phases = {
+            phase: summarize(target, result.portfolios, benchmark, walk_forward.days_of(result.days, phase))
+            for phase in (IN_SAMPLE, OUT_OF_SAMPLE)
+        }
+    return Ran(run_id, result, summary, phases, walk_forward.windows(result.days))
 
 
 @contextmanager
@@ -102,10 +126,12 @@ def statistics_json(summary: Summary) -> dict[str, dict[str, float | None]]:
     }
 
 
-def show_summary(summary: Summary, result: BacktestResult, as_json: bool, run_id: str) -> None:
-    """Prints the statistics table (books as columns) or its JSON, naming the kept run."""
+def show_summary(ran: Ran, as_json: bool) -> None:
+    """Prints the statistics table (books as columns) or its JSON, naming the kept run;
+    with a walk-forward, the table of each phase after it."""
     from pas.analytics.losses import VAR_CAPTION
 
+    summary, result, run_id = ran.summary, ran.result, ran.run_id
     if as_json:
         print_json(
             {
@@ -121,6 +147,7 @@ def show_summary(summary: Summary, result: BacktestResult, as_json: bool, run_id
                 "statistics": statistics_json(summary),
                 "final_equity": summary.final_equity,
                 "notes": result.notes,
+                **_walk_forward_json(ran),
             }
         )
         return
@@ -133,6 +160,30 @@ def show_summary(summary: Summary, result: BacktestResult, as_json: bool, run_id
         right=summary.columns,
         caption=VAR_CAPTION,
     )
+    for phase, part in ran.phases.items():
+        windows = [f"{a} to {b}" for p, a, b in ran.windows if p == phase]
+        name = phase.replace("_", "-")
+        print_table(
+            f"{name}: {len(part.days)} days in {len(windows)} window(s) ({'; '.join(windows)})",
+            ["statistic", *part.columns],
+            statistics_rows(part)[:-1],  # final equity belongs to the whole run
+            right=part.columns,
+            caption=VAR_CAPTION,
+        )
     if result.notes:
         say(f"{len(result.notes)} note(s), e.g. {result.notes[0]}")
-    say(f"kept as run {run_id}: `pas backtest show {run_id}`, `pas report --backtest --run {run_id}`")
+    say(f"kept as run {run_id}: `pas backtest show {run_id}`, `pas report --run {run_id}`")
+
+
+def _walk_forward_json(ran: Ran) -> dict[str, Any]:
+    if not ran.phases:
+        return {}
+    return {
+        "walk_forward": {
+            "windows": [{"phase": p, "start": a, "end": b} for p, a, b in ran.windows],
+            **{
+                phase: {"days": len(part.days), "statistics": statistics_json(part)}
+                for phase, part in ran.phases.items()
+            },
+        }
+    }

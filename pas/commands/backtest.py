@@ -11,6 +11,7 @@ import typer
 from pas.commands._app import AppState, JsonOption, state
 from pas.commands._backtest import run, show_summary
 from pas.errors import InputError
+from pas.walk_forward import DEFAULT_IN_SAMPLE, DEFAULT_OUT_OF_SAMPLE, WalkForward
 
 if TYPE_CHECKING:
     from pas.models import Portfolio
@@ -40,6 +41,19 @@ def backtest(
         str | None,
         typer.Option(help="Weekly allocation method (score, inverse_vol, risk_parity, equal) or none."),
     ] = None,
+    walk_forward: Annotated[
+        bool,
+        typer.Option(
+            "--walk-forward",
+            help="Alternate in-sample and out-of-sample windows; the allocation is held out of sample.",
+        ),
+    ] = False,
+    in_sample: Annotated[
+        int, typer.Option(metavar="DAYS", help="Trading days of each in-sample window.")
+    ] = DEFAULT_IN_SAMPLE,
+    out_of_sample: Annotated[
+        int, typer.Option(metavar="DAYS", help="Trading days of each out-of-sample window.")
+    ] = DEFAULT_OUT_OF_SAMPLE,
     as_json: JsonOption = False,
 ) -> None:
     """Backtest portfolios over stored datasets and prices, keep the run, show its statistics.
@@ -48,7 +62,9 @@ def backtest(
     simulated day, allocated weekly, and traded through the simulated broker at stored
     closes. Each run is kept apart from live data and from other runs
     (PAS_HOME/backtests/RUN.db) under the id it prints; `pas backtest list` shows them,
-    `pas report --backtest --run RUN` plots one.
+    `pas report --run RUN` plots one. With --walk-forward the period alternates in-sample and
+    out-of-sample windows; the allocation is refitted weekly in sample and held out of
+    sample, and the statistics of both are shown.
 
     Example: pas backtest --start 2024-01-02 --end 2025-12-31 --allocation score
     """
@@ -63,12 +79,16 @@ def backtest(
     cash = parse_decimal(capital, "--capital")
     method = _method(app_state, allocation)
     chosen = _portfolios(app_state, portfolio or [], strategy)
+    walk = WalkForward(in_sample, out_of_sample) if walk_forward else None
     with app_state.run("backtest", start=str(first), end=str(last), portfolios=len(chosen)) as handle:
-        run_id, result, summary = run(app_state, chosen, first, last, cash, method, show_progress=not as_json)
+        ran = run(app_state, chosen, first, last, cash, method, show_progress=not as_json, walk_forward=walk)
         handle.details.update(
-            run=run_id, builds=result.builds, rebalances=result.rebalances, days=len(result.days)
+            run=ran.run_id,
+            builds=ran.result.builds,
+            rebalances=ran.result.rebalances,
+            days=len(ran.result.days),
         )
-    show_summary(summary, result, as_json, run_id)
+    show_summary(ran, as_json)
 
 
 RunArgument = Annotated[str, typer.Argument(metavar="RUN", help="A kept run's id (`pas backtest list`).")]

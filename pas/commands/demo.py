@@ -78,12 +78,11 @@ def demo(
     say(f"registered {len(portfolios)} portfolios, one per strategy: {', '.join(DEMO_PORTFOLIOS)}")
     start = first + WARM_UP
     with app_state.run("demo", start=str(start), end=str(last)):
-        run_id, result, summary = run(
-            app_state, portfolios, start, last, DEMO_CAPITAL, DEMO_ALLOCATION, show_progress=True
-        )
+        ran = run(app_state, portfolios, start, last, DEMO_CAPITAL, DEMO_ALLOCATION, show_progress=True)
+    run_id, result = ran.run_id, ran.result
     with open_backtest_store(app_state.settings.store, run_id) as target:
         _show_positions(target, result.portfolios)
-        show_summary(summary, result, as_json=False, run_id=run_id)
+        show_summary(ran, as_json=False)
         _show_allocation(target)
         report = _write_report(target, app_state.settings.data.benchmark, folder, result.portfolios)
     say(f"report: {report}")

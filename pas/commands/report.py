@@ -79,7 +79,7 @@ def report(
 ) -> None:
     """Write an HTML tear sheet (one file, images embedded) and its trades CSV beside it.
 
-    Example: pas report lobby gov --out report.html; pas report --backtest --run RUN
+    Example: pas report lobby gov --out report.html; pas report --run RUN
     """
     from pas.report.data import load_report_data
     from pas.report.files import write_report

@@ -75,3 +75,45 @@ def test_unknown_runs_and_a_missing_period_exit_2(pas: Invoke, home: Path) -> No
         )
     assert (home / "backtests" / f"{kept}.db").exists(), "rm deletes nothing when one run is unknown"
     assert pas("backtest", "list").stdout.count(kept) == 1
+
+
+def test_walk_forward_holds_the_allocation_out_of_sample_and_reports_both(pas: Invoke, home: Path) -> None:
+    seed(home)
+    result = pas("backtest", *PERIOD, "--allocation", "equal", "--walk-forward", "--in-sample", "20",
+                 "--out-of-sample", "10", "--json", env=LIMITS)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    walk = data["walk_forward"]
+    phases = [w["phase"] for w in walk["windows"]]
+    assert phases[:4] == ["in_sample", "out_of_sample", "in_sample", "out_of_sample"]
+    assert walk["windows"][0]["start"] == str(DAYS[0]) and walk["windows"][1]["start"] == str(DAYS[20])
+    out_days = sum(1 for i in range(len(DAYS)) if i % 30 >= 20)
+    assert walk["out_of_sample"]["days"] == out_days, "every out-of-sample day has a return"
+    assert walk["in_sample"]["days"] <= len(DAYS) - out_days  # none before the first trade
+    assert set(walk["out_of_sample"]["statistics"]["Sharpe ratio"]) == {"gov", "gov2", "combined", "SPY"}
+    # Weekly refits in sample; one fit at the start of each out-of-sample window, then held.
+    weeks_in = {d.isocalendar()[:2] for i, d in enumerate(DAYS) if i % 30 < 20}
+    windows_out = sum(1 for p in phases if p == "out_of_sample")
+    assert data["allocations"] <= len(weeks_in) + windows_out
+    shown = json.loads(pas("backtest", "show", data["run"], "--json").stdout)
+    assert shown["parameters"]["walk_forward"] == {"in_sample": 20, "out_of_sample": 10}
+    table = pas(
+        "backtest", *PERIOD, "--walk-forward", "--in-sample", "20", "--out-of-sample", "10", env=LIMITS
+    )
+    assert "in-sample:" in table.stdout and "out-of-sample:" in table.stdout
+
+
+def test_walk_forward_windows_alternate_and_hold_after_each_window_opens() -> None:
+    from datetime import date, timedelta
+
+    from pas.walk_forward import IN_SAMPLE, OUT_OF_SAMPLE, WalkForward
+
+    walk = WalkForward(3, 2)
+    days = [date(2025, 1, 1) + timedelta(days=i) for i in range(8)]
+    assert [walk.phase(i) for i in range(8)] == [IN_SAMPLE] * 3 + [OUT_OF_SAMPLE] * 2 + [IN_SAMPLE] * 3
+    assert [walk.held(i) for i in range(8)] == [False, False, False, False, True, False, False, False]
+    assert walk.windows(days) == [
+        (IN_SAMPLE, days[0], days[2]),
+        (OUT_OF_SAMPLE, days[3], days[4]),
+        (IN_SAMPLE, days[5], days[7]),
+    ]

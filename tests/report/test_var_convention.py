@@ -18,7 +18,7 @@ import pytest
 
 from pas.analytics.losses import VAR_CAPTION
 from pas.backtest import BacktestResult, summarize
-from pas.commands._backtest import show_summary
+from pas.commands._backtest import Ran, show_summary
 from pas.models import Portfolio, Schedule
 from pas.report.data import historical_risk, load_report_data, statistics
 from pas.report.html import render_report
@@ -85,7 +85,7 @@ def test_the_backtest_table_gives_the_same_positive_loss(
     assert summary.values["VaR 95% (1 day)"]["lobby"] == pytest.approx(LOSS_95, rel=1e-9)
     assert summary.values["CVaR 95% (1 day)"]["lobby"] == pytest.approx(CVAR_LOSS_95, rel=1e-9)
     capsys.readouterr()
-    show_summary(summary, BacktestResult(["lobby"], summary.days), as_json=False, run_id="261201000000ab12")
+    show_summary(Ran("261201000000ab12", BacktestResult(["lobby"], summary.days), summary), as_json=False)
     table = capsys.readouterr().out
     assert f"{LOSS_95 * 100:.2f}%" in table and VAR_CAPTION in one_line(table)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from pas.domain.broker import Asset
@@ -10,7 +10,7 @@ from pas.errors import InputError, RefusedError
 from pas.models import CashFlow, Portfolio, Price
 from pas.portfolio.account import PortfolioAccount, portfolio_account
 from pas.portfolio.broker.base import Broker
-from pas.portfolio.ledger import build_book
+from pas.portfolio.ledger import Book, build_book
 from pas.portfolio.rebalance import Plan, plan_rebalance
 from pas.portfolio.trading.collar import check_collar, reference_prices
 from pas.portfolio.trading.limits import TradingLimits
@@ -136,10 +136,39 @@ def plan_portfolios(
     for pid, capital in allocated.items():
         if capital <= 0:
             targets[pid] = {}  # no capital: close every position
-    # Asset facts are looked up only for symbols that end up ordered, once each: plan with
-    # what is known (unknown symbols as fractionable, which orders at least as much as
-    # whole shares would), look up the ordered symbols still unknown, and plan again until
-    # every ordered symbol is known. Usually two passes; each pass is pure and fast.
+    plans, assets = _plan_with_assets(broker, portfolios, books, targets, prices, cash, allocated, limits)
+    ordered = sorted({o.symbol for plan in plans for o in plan.orders})
+    untradable = [s for s in ordered if not assets[s].tradable and any(targets[p].get(s) for p in targets)]
+    if untradable:
+        raise RefusedError(
+            f"{', '.join(untradable)} cannot be traded at the broker; remove them from the targets"
+        )
+    closes = {s: p.close for s, p in store.latest_prices(ordered, on_or_before=today).items()}
+    check_collar(ordered, trades, quotes, closes, limits.price_collar)
+    fractionable = {s: assets[s].fractionable for s in ordered}
+    return plans, fractionable
+
+
+def _plan_with_assets(
+    broker: Broker,
+    portfolios: Sequence[Portfolio],
+    books: dict[str, Book],
+    targets: dict[str, Mapping[str, float]],
+    prices: dict[str, Decimal],
+    cash: dict[str, Decimal],
+    allocated: dict[str, Decimal],
+    limits: TradingLimits,
+) -> tuple[list[Plan], dict[str, Asset]]:
+    """Plans every portfolio, looking asset facts up only for the symbols that get ordered.
+
+    It plans with what is known (unknown symbols as fractionable, which orders at least as
+    much as whole shares would), looks up the ordered symbols still unknown, and plans again
+    until every ordered symbol is known. Usually two passes; each pass is pure and fast.
+
+    Returns:
+        The plans, and the asset facts of every ordered symbol.
+    """
+    symbols = sorted(prices)
     assets: dict[str, Asset] = {}
     while True:
         fractionable = {s: assets[s].fractionable if s in assets else True for s in symbols}
@@ -157,20 +186,10 @@ def plan_portfolios(
             else Plan(p.id, Decimal(0), Decimal(0))
             for p in portfolios
         ]
-        ordered = sorted({o.symbol for plan in plans for o in plan.orders})
-        unknown = [s for s in ordered if s not in assets]
+        unknown = sorted({o.symbol for plan in plans for o in plan.orders} - assets.keys())
         if not unknown:
-            break
+            return plans, assets
         assets.update((s, broker.asset(s)) for s in unknown)
-    untradable = [s for s in ordered if not assets[s].tradable and any(targets[p].get(s) for p in targets)]
-    if untradable:
-        raise RefusedError(
-            f"{', '.join(untradable)} cannot be traded at the broker; remove them from the targets"
-        )
-    closes = {s: p.close for s, p in store.latest_prices(ordered, on_or_before=today).items()}
-    check_collar(ordered, trades, quotes, closes, limits.price_collar)
-    fractionable = {s: assets[s].fractionable for s in ordered}
-    return plans, fractionable
 
 
 def record_transfers(store: Store, run_id: str, transfers: dict[str, Decimal]) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pas.commands._app import JsonOption, money, percent, print_json, print_table, say, state
+from pas.commands._app import JsonOption, dollars, money, percent, print_json, print_table, say, state
 from pas.commands._wiring import BrokerName, make_broker
 from pas.errors import InputError
 
@@ -86,7 +86,7 @@ def exposure(ctx: typer.Context, portfolio_id: IdArgument = None, as_json: JsonO
                             "short": e.short,
                             "cash_fraction": e.cash_fraction,
                             "top5": e.top5,
-                            "herfindahl": None if math.isnan(e.herfindahl) else e.herfindahl,
+                            "herfindahl": e.herfindahl,
                             "positions": e.positions,
                             "largest": [
                                 {"symbol": h.symbol, "market_value": h.market_value, "weight": h.weight}
@@ -166,10 +166,10 @@ def var(
                     "days": r.estimate.days,
                     "observations": r.estimate.observations,
                     "equity": r.estimate.equity,
-                    "var": _finite(r.estimate.var),
-                    "cvar": _finite(r.estimate.cvar),
-                    "var_dollars": _finite(r.estimate.var_dollars),
-                    "cvar_dollars": _finite(r.estimate.cvar_dollars),
+                    "var": r.estimate.var,
+                    "cvar": r.estimate.cvar,
+                    "var_dollars": dollars(r.estimate.var_dollars),
+                    "cvar_dollars": dollars(r.estimate.cvar_dollars),
                 }
                 for r in rows
             ]
@@ -194,10 +194,6 @@ def var(
         right=["days used", "VaR", "VaR $", "CVaR", "CVaR $"],
     )
     _unpriced_note(books)
-
-
-def _finite(value: float) -> float | None:
-    return None if math.isnan(value) else value
 
 
 def _dollars(value: float) -> str:

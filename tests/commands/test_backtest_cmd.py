@@ -27,7 +27,7 @@ def test_backtest_prints_statistics_and_keeps_live_data_apart(pas: Invoke, home:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["portfolios"] == ["gov", "gov2"], "manual portfolios are not backtested"
-    assert set(data["statistics"]["Sharpe ratio"]) == {"gov", "gov2", "combined", "SPY"}
+    assert set(data["statistics"]["sharpe_ratio"]) == {"gov", "gov2", "combined", "SPY"}
     assert data["rebalances"] > 0 and data["days"] == len(DAYS)
     assert (home / "backtest.db").is_file()
     with SqliteStore(home / "pas.db") as live:

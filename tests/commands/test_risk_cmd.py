@@ -151,11 +151,12 @@ def test_var_realised_and_holdings_including_a_position_without_metrics(home: Pa
     }
     assert rows["lobby", "realised"]["var"] == pytest.approx(0.035)
     # Of today's equity: cash 3,000 + 400 AAA at the latest close 12 + 150 BBB at 20.
-    assert rows["lobby", "realised"]["var_dollars"] == pytest.approx(0.035 * 10_800)
+    # Dollars are decimal strings, as every money figure in --json (10⁻⁹ at most).
+    assert rows["lobby", "realised"]["var_dollars"] == "378"
     # gov has no daily metrics yet, but its AAA position already carries risk from the closes.
     assert rows["gov", "realised"]["var"] is None and rows["gov", "realised"]["observations"] == 0
-    assert rows["gov", "holdings"]["var_dollars"] == pytest.approx(200)  # 100 shares, worst move -2
-    assert rows["account", "holdings"]["var_dollars"] == pytest.approx(1000)  # 500 AAA × -2
+    assert rows["gov", "holdings"]["var_dollars"] == "200"  # 100 shares, worst move -2
+    assert rows["account", "holdings"]["var_dollars"] == "1000"  # 500 AAA × -2
     ten = json.loads(pas(home, "risk", "var", "--confidence", "0.95", "--days", "10", "--json").output)
     assert ten[2]["book"] == "lobby" and ten[2]["var"] == pytest.approx(0.035 * 10**0.5)
     table = pas(home, "risk", "var", "gov")

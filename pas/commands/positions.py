@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -56,7 +57,7 @@ def positions(
                         "last_price": None if p.last_price is None else p.last_price.close,
                         "price_date": None if p.last_price is None else p.last_price.day,
                         "market_value": p.market_value,
-                        "weight": weights.get(p.symbol),
+                        "weight": _fraction(weights.get(p.symbol)),
                         "unrealized_pnl": p.unrealized_pnl,
                     }
                     for p in account.positions.values()
@@ -101,3 +102,8 @@ def positions(
     if account.equity is not None:
         summary.append(f"cash {money(account.cash)}, equity {money(account.equity)}")
     say("; ".join(summary))
+
+
+def _fraction(value: Decimal | None) -> float | None:
+    """A weight as a JSON number: fractions are numbers, money and quantities strings."""
+    return None if value is None else float(value)

@@ -177,17 +177,26 @@ def print_table(
     *,
     right: Sequence[str] = (),
 ) -> None:
-    """Prints a rich table; columns named in ``right`` are right-aligned (numbers)."""
+    """Prints a rich table; columns named in ``right`` are right-aligned (numbers).
+
+    On a narrow terminal numbers are never cut: a number column is as wide as its widest
+    cell and never wraps, and the text columns fold to make room.
+    """
     from rich.table import Table
     from rich.text import Text
 
-    table = Table()
-    for name in columns:
-        table.add_column(name, justify="right" if name in right else "left")
     # Text cells skip markup parsing and highlighting: data is shown as it is (a ticker
     # such as "[X]" must not be read as markup), and 500-row tables render in half the time.
-    for row in rows:
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))
+    cells = [[Text("" if v is None else str(v)) for v in row] for row in rows]
+    table = Table()
+    for i, name in enumerate(columns):
+        if name in right:
+            widest = max((len(row[i]) for row in cells), default=0)
+            table.add_column(name, justify="right", no_wrap=True, min_width=max(widest, len(name)))
+        else:
+            table.add_column(name, justify="left", overflow="fold")
+    for row in cells:
+        table.add_row(*row)
     out = console()
     if title:
         out.print(title, style="bold", highlight=False)

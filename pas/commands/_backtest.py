@@ -109,4 +109,5 @@ def show_summary(summary: Summary, result: BacktestResult, as_json: bool) -> Non
         right=summary.columns,
     )
     if result.notes:
-        say(f"{len(result.notes)} note(s), e.g. {result.notes[0]}")
+        say(f"{len(result.notes)} note(s), every one kept in the run record (`pas jobs --json`), e.g.:")
+        say(f"  {result.notes[0]}")

@@ -10,6 +10,7 @@ import pytest
 
 from pas.store.sqlite import SqliteStore
 from tests.commands.conftest import Invoke
+from tests.commands.test_json_conventions import check
 
 CLOSES = "date,symbol,close\n2026-01-02,SPY,500\n2026-01-05,SPY,500\n2026-01-06,SPY,505\n2026-01-07,SPY,510\n"
 FILLS = "portfolio,symbol,side,qty,price,time,commission\nlobby,AAPL,buy,10,100,2026-01-05T15:00:00Z,1\n"
@@ -44,7 +45,7 @@ def test_update_computes_missing_days_then_is_up_to_date(lobby: Invoke, home: Pa
     ]
     again = lobby("metrics", "update", "--all", "--json")
     assert again.exit_code == 0
-    assert json.loads(again.output) == {"portfolios": [{"portfolio": "lobby", "written": 0}]}
+    assert check("metrics-update", again.output) == {"portfolios": [{"portfolio": "lobby", "written": 0}]}
     with SqliteStore(home / "pas.db") as store:
         stats = store.trailing_stats("lobby", "inception")
         assert stats is not None and stats.as_of == date(2026, 1, 7) and stats.values["days"] == 2

@@ -49,6 +49,7 @@ class AppState:
 
     environ: Mapping[str, str]
     env_file: Path | None = None
+    env_file_source: str = "option"
     overrides: dict[str, str] = field(default_factory=dict)
     debug: bool = False
     _settings: Settings | None = None
@@ -60,7 +61,9 @@ class AppState:
         if self._settings is None:
             from pas.config import load_settings
 
-            self._settings = load_settings(self.environ, self.env_file, self.overrides)
+            self._settings = load_settings(
+                self.environ, self.env_file, self.overrides, env_file_source=self.env_file_source
+            )
         return self._settings
 
     @property
@@ -176,8 +179,10 @@ def print_table(
     rows: Sequence[Sequence[Any]],
     *,
     right: Sequence[str] = (),
+    caption: str | None = None,
 ) -> None:
-    """Prints a rich table; columns named in ``right`` are right-aligned (numbers).
+    """Prints a rich table; columns named in ``right`` are right-aligned (numbers), and
+    ``caption`` (a convention the figures follow) is printed under it.
 
     On a narrow terminal numbers are never cut: a number column is as wide as its widest
     cell and never wraps, and the text columns fold to make room.
@@ -188,7 +193,7 @@ def print_table(
     # Text cells skip markup parsing and highlighting: data is shown as it is (a ticker
     # such as "[X]" must not be read as markup), and 500-row tables render in half the time.
     cells = [[Text("" if v is None else str(v)) for v in row] for row in rows]
-    table = Table()
+    table = Table(caption=caption)
     for i, name in enumerate(columns):
         if name in right:
             widest = max((len(row[i]) for row in cells), default=0)
@@ -222,6 +227,11 @@ def note_ignored(path: Path, columns: Sequence[str]) -> None:
 def say(message: str) -> None:
     """A line of human output on stdout."""
     console().print(message, highlight=False)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr (kept out of ``--json`` output): ``warning: …``."""
+    err_console().print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 def money(value: Decimal | None, places: int = 2) -> str:

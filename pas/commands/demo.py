@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 DEMO_CAPITAL = Decimal(100_000)
 DEMO_ALLOCATION = "score"
 REPORT_NAME = "report.html"
+STORE_SUFFIX = ".db"  # pas.db and backtest.db, with their -wal and -shm files
 # The strategies' look-back windows (a quarter of lobbying filings and the one before it)
 # need about half a year of data before the first build has something to rank.
 WARM_UP = timedelta(days=183)
@@ -100,14 +101,13 @@ def demo(
     _remove_stores(folder)
     for note in result.notes:
         say(f"note: {note}")
-    say(f"removed the demo's stores from {folder} (only the report is left); --keep or --home keeps them")
+    say(f"removed the demo's stores from {folder} (the report stays); --keep or --home keeps them")
 
 
 def _remove_stores(folder: Path) -> None:
-    """Deletes everything in the demo's temporary folder but the report."""
-    for path in folder.iterdir():
-        if path.name != REPORT_NAME:
-            path.unlink()
+    """Deletes the demo's SQLite stores (with their WAL files); the report files stay."""
+    for path in folder.glob(f"*{STORE_SUFFIX}*"):
+        path.unlink()
 
 
 def _fresh_home(home: Path | None) -> Path:
@@ -152,9 +152,8 @@ def _show_allocation(target: Store) -> None:
 
 def _write_report(target: Store, benchmark: str, folder: Path, portfolio_ids: list[str]) -> Path:
     from pas.report.data import load_report_data
-    from pas.report.html import render_report
+    from pas.report.files import write_report
 
-    html = render_report(load_report_data(target, portfolio_ids, benchmark, backtest=True))
-    out = folder / REPORT_NAME
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_report(
+        load_report_data(target, portfolio_ids, benchmark, backtest=True), folder / REPORT_NAME
+    ).html

@@ -61,9 +61,9 @@ def import_(
     from pas.portfolio.imports import read_fills
 
     app_state = state(ctx)
-    read = read_fills(file, default_portfolio=portfolio, text=stdin_text(file))
-    fills = read.items
     store = app_state.store
+    read = read_fills(file, default_portfolio=portfolio, now=store.clock(), text=stdin_text(file))
+    fills = read.items
     known = {p.id for p in store.list_portfolios()}
     missing = sorted({f.portfolio for f in fills} - known)
     if missing:

@@ -30,10 +30,11 @@ import io
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pas.dates import check_fill_time, check_market_day
 from pas.errors import InputError
 from pas.models import Fill, Price, Side, check_portfolio_id, check_symbol, parse_decimal, parse_ts
 
@@ -127,12 +128,19 @@ def _collect(path: Path, list_key: str, parse: Any, known: frozenset[str], text:
     return Rows(items, tuple(c for c in seen if c not in known))
 
 
-def read_fills(path: Path, default_portfolio: str | None = None, text: str | None = None) -> Rows[Fill]:
+def read_fills(
+    path: Path, default_portfolio: str | None = None, *, now: datetime, text: str | None = None
+) -> Rows[Fill]:
     """Parses a fills file (see the module docstring for the columns).
 
     ``default_portfolio`` fills the rows whose portfolio cell is empty; a row naming another
     portfolio is an error, never silently kept or overridden. Columns not in the table are
     ignored and reported in :attr:`Rows.ignored_columns`.
+
+    Args:
+        now: the current time; a fill later than it, or outside every US equity session,
+            is a bad row (the rules of :mod:`pas.dates`).
+        text: the file's content when it was read elsewhere (standard input).
 
     Raises:
         InputError: the file cannot be read, or any row is bad (all are listed, up to 5).
@@ -154,7 +162,12 @@ def read_fills(path: Path, default_portfolio: str | None = None, text: str | Non
             raise InputError(f"side must be buy or sell, got {side_text!r}")
         qty = parse_decimal(_required(record, "qty"), "qty")
         price = parse_decimal(_required(record, "price"), "price")
-        ts = parse_ts(_required(record, "time"))
+        raw_time = _required(record, "time")
+        ts = parse_ts(raw_time)
+        if len(raw_time) == 10:  # a bare day: that is the session, whatever the hour in UTC
+            check_market_day(ts.date(), now, "time")
+        else:
+            check_fill_time(ts, now)
         commission = parse_decimal(record.get("commission") or "0", "commission")
         broker_order_id = str(record.get("broker_order_id") or "").strip()
         fill_id = str(record.get("fill_id") or "").strip() or Fill.derive_id(
@@ -177,9 +190,14 @@ def read_fills(path: Path, default_portfolio: str | None = None, text: str | Non
     return fills
 
 
-def read_prices(path: Path, text: str | None = None) -> Rows[Price]:
+def read_prices(path: Path, *, now: datetime, text: str | None = None) -> Rows[Price]:
     """Parses a prices file with columns ``date, symbol, close`` (CSV or JSON); other
     columns are ignored and reported in :attr:`Rows.ignored_columns`.
+
+    Args:
+        now: the current time; a close after today in New York, or on a day the NYSE
+            is closed, is a bad row (the rules of :mod:`pas.dates`).
+        text: the file's content when it was read elsewhere (standard input).
 
     Raises:
         InputError: the file cannot be read, or any row is bad.
@@ -191,6 +209,7 @@ def read_prices(path: Path, text: str | None = None) -> Rows[Price]:
             day = date.fromisoformat(raw_day[:10])
         except ValueError:
             raise InputError(f"date {raw_day!r} is not YYYY-MM-DD") from None
+        check_market_day(day, now, "date")
         close = parse_decimal(_required(record, "close"), "close")
         if close <= 0:
             raise InputError(f"close must be more than zero, got {close}")

@@ -16,6 +16,9 @@ from pas.models import AppliedAllocation, DailyMetric, Price, TrailingStats
 from pas.store.sqlite import SqliteStore
 from tests.commands.test_json_conventions import check
 
+# Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
+pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
+
 runner = CliRunner()
 START = date(2025, 1, 1)
 AS_OF = START + timedelta(days=99)

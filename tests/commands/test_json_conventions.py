@@ -26,12 +26,12 @@ book,MSFT,buy,2,410,2026-01-06T15:10:00Z,0
 PRICES = "date,symbol,close\n" + "".join(
     f"2026-01-{d:02d},AAPL,{150 + d * 0.7:.2f}\n2026-01-{d:02d},MSFT,{400 + (d % 3) * 4}\n"
     for d in range(5, 31)
-    if d % 7 not in (3, 4)  # weekends of January 2026
+    if d % 7 not in (3, 4) and d != 19  # weekends of January 2026 and Martin Luther King Day
 )
 RETURNS = "date,return,equity\n" + "".join(
     f"2026-01-{d:02d},{(-1) ** d * 0.004 * (d % 5)},{10000 + d * 10}\n"
     for d in range(5, 31)
-    if d % 7 not in (3, 4)
+    if d % 7 not in (3, 4) and d != 19
 )
 
 AVG_COST = "151.266666667"  # (3 × 150 + 3 × 151.6 + 3 × 152.2) / 9 = 151.2666…

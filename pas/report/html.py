@@ -47,6 +47,8 @@ table { border-collapse: collapse; margin: 8px 0 16px 0; font-size: 14px; }
 th, td { padding: 4px 12px; border-bottom: 1px solid #e3e6ea; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #f0f2f5; }
+caption { caption-side: top; text-align: left; color: #555; font-size: 13px; padding: 0 0 6px 0;
+          max-width: 900px; }
 p.empty { color: #666; font-style: italic; }
 footer { margin-top: 40px; color: #888; font-size: 12px; }
 """
@@ -63,18 +65,11 @@ def render_report(data: ReportData, trades_csv: str | None = None) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
-    books = data.books
     with plots.plain_text():
         sections = [
             ("equity", "Equity against the benchmark", _equity_section(data)),
             ("returns", "Cumulative and yearly returns", t.returns_table(data)),
-            (
-                "drawdown",
-                "Drawdown",
-                _image(plots.drawdown_figure(books), "drawdown per book")
-                if books
-                else t.empty("No portfolios."),
-            ),
+            ("drawdown", "Drawdown", _drawdown_section(data)),
             ("worst-drawdowns", "Worst drawdowns", t.drawdowns_table(data)),
             ("rolling-sharpe", f"Rolling Sharpe ratio ({m.ROLLING_WINDOW} days)", _rolling_sharpe(data)),
             (
@@ -148,6 +143,15 @@ def _equity_section(data: ReportData) -> str:
         else t.empty("No benchmark returns are stored; the plot shows the portfolios only.")
     )
     return _image(fig, "equity curves") + note
+
+
+def _drawdown_section(data: ReportData) -> str:
+    books = data.books
+    if not books:
+        return t.empty("No portfolios.")
+    return _image(plots.drawdown_figure(books), "drawdown per book") + t.empty(
+        "Each book's wealth below its running peak, one panel per book on a shared scale."
+    )
 
 
 def _rolling_sharpe(data: ReportData) -> str:

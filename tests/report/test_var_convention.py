@@ -19,10 +19,10 @@ import pytest
 from pas.analytics.losses import VAR_CAPTION
 from pas.backtest import BacktestResult, summarize
 from pas.commands._backtest import show_summary
-from pas.dates import closed_reason
 from pas.models import Portfolio, Schedule
 from pas.report.data import historical_risk, load_report_data, statistics
 from pas.report.html import render_report
+from pas.schedule import is_trading_day
 from pas.store.sqlite import SqliteStore
 from tests.commands.conftest import Invoke
 from tests.report.test_report import NOW, days
@@ -41,11 +41,13 @@ def one_line(text: str) -> str:
 
 @pytest.fixture
 def posted(pas: Invoke, home: Path, tmp_path: Path) -> Invoke:
-    """A portfolio with :data:`N` posted daily returns (and equity) and their statistics."""
-    # `metrics post` refuses a day the NYSE is closed: weekdays that are holidays are skipped.
-    trading = [d for d in days(2 * N) if closed_reason(d) is None][:N]
-    pairs = enumerate(zip(trading, RETURNS, strict=True))
-    rows = [f"{d.isoformat()},{r},{10_000 + i}" for i, (d, r) in pairs]
+    """A portfolio with :data:`N` posted daily returns (and equity) and their statistics,
+    on NYSE trading days (``metrics post`` refuses holidays)."""
+    trading_days = [d for d in days(N + 10) if is_trading_day(d)][:N]
+    rows = [
+        f"{d.isoformat()},{r},{10_000 + i}"
+        for i, (d, r) in enumerate(zip(trading_days, RETURNS, strict=True))
+    ]
     (tmp_path / "returns.csv").write_text("date,return,equity\n" + "\n".join(rows) + "\n")
     with SqliteStore(home / "pas.db") as store:
         store.add_portfolio(Portfolio("lobby", "manual", Schedule.WEEKLY, datetime(2024, 12, 2, tzinfo=UTC)))

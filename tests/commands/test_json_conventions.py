@@ -116,7 +116,7 @@ def test_read_commands_validate_against_their_schemas(run: Run, book: dict[str, 
     assert windows and all(isinstance(w["values"]["days"], int) for w in windows)
     # Validated where those tests build what the command needs: the backtest, the
     # allocation, the build, the metrics update and the scrape (tests/commands/test_*.py).
-    elsewhere = {"backtest", "allocate", "allocate-history", "build", "metrics-update", "scrape"}
+    elsewhere = {"backtest", "allocate", "allocate-history", "build", "metrics-update", "scrape", "rebalance"}
     tested = set(outputs) | set(book) | elsewhere | {"defs"}
     assert tested == {p.stem for p in SCHEMAS.glob("*.json")}, "a schema no test validates"
 

@@ -73,6 +73,25 @@ class ClientStats:
     waited_sec: float = 0.0
 
 
+def wait_for_slot(
+    limiter: RateSlots, name: str, interval_sec: float, clock: Clock, sleep: Sleep, stats: ClientStats
+) -> None:
+    """Takes the next of the rate limit ``name``'s slots, ``interval_sec`` seconds apart
+    (shared through the store by every process), and sleeps until it starts."""
+    now = clock()
+    delay = (limiter.reserve_slot(name, interval_sec, now) - now).total_seconds()
+    if delay > 0:
+        stats.waited_sec += delay
+        sleep(delay)
+
+
+def retry_sleep(seconds: float, sleep: Sleep, stats: ClientStats) -> None:
+    """The pause before a retry, counted in the scrape summary."""
+    stats.retries += 1
+    stats.waited_sec += seconds
+    sleep(seconds)
+
+
 @dataclass
 class QuiverClient:
     """A QuiverQuant API client.
@@ -191,19 +210,11 @@ class QuiverClient:
         return _check(response, what, self.clock())
 
     def _wait_for_slot(self) -> None:
-        if self.rate_sec <= 0:
-            return
-        now = self.clock()
-        slot = self.limiter.reserve_slot(RATE_LIMIT_NAME, self.rate_sec, now)
-        delay = (slot - now).total_seconds()
-        if delay > 0:
-            self.stats.waited_sec += delay
-            self.sleep(delay)
+        if self.rate_sec > 0:
+            wait_for_slot(self.limiter, RATE_LIMIT_NAME, self.rate_sec, self.clock, self.sleep, self.stats)
 
     def _retry_sleep(self, seconds: float) -> None:
-        self.stats.retries += 1
-        self.stats.waited_sec += seconds
-        self.sleep(seconds)
+        retry_sleep(seconds, self.sleep, self.stats)
 
 
 def cache_key(url: str, query: Mapping[str, str]) -> str:
@@ -234,7 +245,7 @@ def _check(response: requests.Response, what: str, now: datetime) -> str:
         )
     if status != 200 or _is_error_string(text):
         seconds = _SECONDS_RE.search(message)
-        retry_after = server_wait(response.headers, now)
+        retry_after = server_wait(response.headers, status, now)
         overloaded = seconds is not None or any(m in lowered for m in _OVERLOAD_MARKERS)
         if status in RETRY_STATUSES or overloaded:
             wait = retry_after if retry_after is not None else (float(seconds.group(1)) if seconds else None)

@@ -250,8 +250,8 @@ def note_ignored(path: Path, columns: Sequence[str]) -> None:
 
 
 def say(message: str) -> None:
-    """A line of human output on stdout."""
-    console().print(message, highlight=False)
+    """A line of human output on stdout, never hard-wrapped (a path in it stays whole)."""
+    console().print(message, highlight=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:

@@ -321,6 +321,7 @@ def reset(
             help="Also set the high-water mark to the last observed equity (recorded).",
         ),
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Clear a tripped circuit breaker; the reason and time are recorded as a run.
 
@@ -347,6 +348,17 @@ def reset(
             handle.details["previous_high_water_mark"] = (
                 str(before.high_water_mark) if before.high_water_mark is not None else None
             )
+    if as_json:
+        print_json(
+            {
+                "run_id": handle.run_id,
+                "was_tripped": before.tripped,
+                "rebased": rebase,
+                "previous_high_water_mark": before.high_water_mark,
+                "breaker": _state_json(after),
+            }
+        )
+        return
     if before.tripped:
         say(f"cleared the tripped circuit breaker (reason: {after.reset_reason})")
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from typer.testing import CliRunner, Result
@@ -82,11 +83,61 @@ def book(run: Run, tmp_path: Path) -> dict[str, Any]:
     }
 
 
+# Schemas that are not one command's --json: the shared definitions, and a second shape
+# of one command's output (``allocate --history``).
+NOT_A_COMMAND = {"defs", "allocate-history"}
+# Where a schema is validated, outside the tests of this file: the tests that build what the
+# command needs (a backtest, an allocation, a scrape against the fake Quiver, a trading run
+# or a sync against the fake Alpaca, ...).
+VALIDATED_ELSEWHERE = {
+    "backtest": "tests/commands/test_backtest_cmd.py",
+    "allocate": "tests/commands/test_allocate_cmd.py",
+    "allocate-history": "tests/commands/test_allocate_cmd.py",
+    "build": "tests/commands/test_build.py",
+    "metrics-update": "tests/commands/test_metrics_cmd.py",
+    "scrape": "tests/commands/test_scrape.py",
+    "data": "tests/commands/test_scrape.py",
+    "rebalance": "tests/commands/test_trading_cmd.py",
+    "sync": "tests/commands/test_trading_alpaca.py",
+    "reconcile": "tests/commands/test_trading_alpaca.py",
+    "prices-fetch": "tests/commands/test_prices_fetch.py",
+    "risk-reset": "tests/commands/test_risk_cmd.py",
+    "schedule": "tests/unattended/test_tick_cli.py",
+    "doctor": "tests/unattended/test_doctor.py",
+}
+
+
+def json_commands() -> set[str]:
+    """Every command that takes ``--json``, named as its schema is: ``portfolio add`` → portfolio-add."""
+    found: set[str] = set()
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, (*path, name))
+        if any("--json" in getattr(p, "opts", ()) for p in command.params):
+            found.add("-".join(path))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
 def test_every_schema_is_valid_and_names_its_command() -> None:
     for path in SCHEMAS.glob("*.json"):
         schema = schema_of(path.stem)
         Draft202012Validator.check_schema(schema)
         assert schema["$id"] == f"urn:pas:json:{path.stem}"
+
+
+def test_every_command_with_json_has_a_schema_and_every_schema_a_command() -> None:
+    schemas = {p.stem for p in SCHEMAS.glob("*.json")}
+    assert sorted(json_commands() - schemas) == [], "a command with --json but no schema in docs/json/"
+    assert sorted(schemas - NOT_A_COMMAND - json_commands()) == [], "a schema of no command"
+
+
+def test_every_schema_is_validated_by_a_test() -> None:
+    root = SCHEMAS.parents[1]
+    for name, where in VALIDATED_ELSEWHERE.items():
+        assert f'check("{name}"' in (root / where).read_text(), f"{where} does not validate {name}"
 
 
 def test_write_commands_answer_in_json(book: dict[str, Any]) -> None:
@@ -114,10 +165,7 @@ def test_read_commands_validate_against_their_schemas(run: Run, book: dict[str, 
     assert any(r["var_dollars"] is not None for r in shown["risk-var"]), "VaR was computed"
     windows = [w for w in shown["metrics-show"]["windows"].values() if w is not None]
     assert windows and all(isinstance(w["values"]["days"], int) for w in windows)
-    # Validated where those tests build what the command needs: the backtest, the
-    # allocation, the build, the metrics update and the scrape (tests/commands/test_*.py).
-    elsewhere = {"backtest", "allocate", "allocate-history", "build", "metrics-update", "scrape", "rebalance"}
-    tested = set(outputs) | set(book) | elsewhere | {"defs"}
+    tested = set(outputs) | set(book) | set(VALIDATED_ELSEWHERE) | {"defs"}
     assert tested == {p.stem for p in SCHEMAS.glob("*.json")}, "a schema no test validates"
 
 

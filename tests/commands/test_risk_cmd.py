@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from pas.cli import app
 from pas.models import DailyMetric, Price
 from pas.store.sqlite import SqliteStore
+from tests.commands.test_json_conventions import check
 
 # Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
 pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
@@ -89,6 +90,21 @@ def test_breaker_trips_refuses_with_exit_3_and_resets_with_a_reason(home: Path) 
     ]
     assert jobs[1]["details"]["reason"] == "cash moved out on purpose"
     assert Decimal(jobs[1]["details"]["previous_high_water_mark"]) == 100_000
+
+
+def test_reset_answers_in_json(home: Path) -> None:
+    assert pas(home, "rebalance", "--all").exit_code == 0  # observes $100,000: the high-water mark
+    assert pas(home, "rebalance", "--all", SIM_CASH="70000").exit_code == 3
+    reset = pas(home, "risk", "reset", "--reason", "reviewed", "--rebase-high-water-mark", "--json")
+    assert reset.exit_code == 0, reset.output
+    shown = check("risk-reset", reset.stdout)
+    assert (shown["was_tripped"], shown["rebased"]) == (True, True)
+    assert shown["previous_high_water_mark"] == "100000"
+    breaker = shown["breaker"]
+    assert (breaker["tripped"], breaker["high_water_mark"]) == (False, "70000")
+    assert breaker["reset_reason"] == "reviewed"
+    (run,) = [j for j in json.loads(pas(home, "jobs", "--json").output) if j["command"] == "risk reset"]
+    assert run["run_id"] == shown["run_id"]
 
 
 def test_breaker_settings_are_validated_and_can_be_off(home: Path) -> None:

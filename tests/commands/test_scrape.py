@@ -70,7 +70,7 @@ def test_data_shows_stored_records(tmp_path: Path, fake: FakeQuiver) -> None:
     assert table.exit_code == 0, table.output
     assert "congress: 150 record(s) stored, newest 3 shown (UTC)" in table.stdout
     as_json = runner.invoke(app, ["data", "congress", "--ticker", "NVDA", "--json"], env=env(tmp_path, fake))
-    rows = json.loads(as_json.stdout)
+    rows = check("data", as_json.stdout)
     assert len(rows) == 20 and {r["ticker"] for r in rows} == {"NVDA"}
     assert {"low", "high", "traded", "filed"} <= set(rows[0]["fields"])
 

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from pas import __version__
-from pas.backtest import RUN_COMMAND, BacktestSpec, Summary
+from pas.backtest import RUN_COMMAND, SUMMARY_STATS, BacktestSpec, Summary
 from pas.errors import InputError
-from pas.models import Portfolio
+from pas.models import Portfolio, format_ts
 from pas.runs import shown_status
 from pas.store.base import Store
 
@@ -75,7 +75,7 @@ def run_details(
             },
         },
         "code_version": code_version(),
-        "data_cut": ran_at.isoformat(),
+        "data_cut": format_ts(ran_at),
         "last_close": None if newest is None else newest.day.isoformat(),
     }
 
@@ -148,10 +148,15 @@ def resolve_run(wanted: str | None, kept: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Compared:
-    """One statistic of one book in two runs (NaN where a run lacks it)."""
+    """One statistic of one book in two runs (NaN where a run lacks it).
+
+    Attributes:
+        statistic: its label (``annual return``); ``name`` is its snake_case name.
+    """
 
     book: str
     statistic: str
+    name: str
     first: float
     second: float
 
@@ -166,9 +171,9 @@ def compare(first: Summary, second: Summary) -> list[Compared]:
     its order, then those only ``second`` has."""
     books = [*first.columns, *(c for c in second.columns if c not in first.columns)]
     return [
-        Compared(book, label, _value(first, label, book), _value(second, label, book))
+        Compared(book, label, name, _value(first, label, book), _value(second, label, book))
         for book in books
-        for label in first.values
+        for label, name, _ in SUMMARY_STATS
     ]
 
 

@@ -119,10 +119,13 @@ def statistics_rows(summary: Summary) -> list[list[Any]]:
 
 
 def statistics_json(summary: Summary) -> dict[str, dict[str, float | None]]:
-    """The statistics as JSON: statistic → book → value (null where undefined)."""
+    """The statistics as JSON: statistic → book → value (null where undefined), keyed by
+    the statistic's snake_case name (as `pas metrics show`), not its label."""
+    from pas.backtest import SUMMARY_STATS
+
     return {
-        label: {c: None if math.isnan(v) else v for c, v in row.items()}
-        for label, row in summary.values.items()
+        name: {c: None if math.isnan(v) else v for c, v in summary.values[label].items()}
+        for label, name, _ in SUMMARY_STATS
     }
 
 
@@ -171,7 +174,8 @@ def show_summary(ran: Ran, as_json: bool) -> None:
             caption=VAR_CAPTION,
         )
     if result.notes:
-        say(f"{len(result.notes)} note(s), e.g. {result.notes[0]}")
+        say(f"{len(result.notes)} note(s), every one kept in the run record (`pas jobs --json`), e.g.:")
+        say(f"  {result.notes[0]}")
     say(f"kept as run {run_id}: `pas backtest show {run_id}`, `pas report --run {run_id}`")
 
 

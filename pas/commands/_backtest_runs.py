@@ -165,7 +165,7 @@ def show_comparison(app_state: AppState, first: str, second: str, as_json: bool)
                 "rows": [
                     {
                         "book": r.book,
-                        "statistic": r.statistic,
+                        "statistic": r.name,
                         "first": _num(r.first),
                         "second": _num(r.second),
                         "difference": _num(r.difference),

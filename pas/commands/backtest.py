@@ -87,6 +87,7 @@ def backtest(
             builds=ran.result.builds,
             rebalances=ran.result.rebalances,
             days=len(ran.result.days),
+            notes=ran.result.notes,
         )
     show_summary(ran, as_json)
 

@@ -22,6 +22,9 @@ from pas.commands._wiring import BrokerOption
 from pas.errors import InputError, PasError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from pas.commands._app import AppState
     from pas.models import Portfolio, WeightSet
     from pas.strategies.build import Build
     from pas.workflows import BuildResult
@@ -62,7 +65,7 @@ def build(
     from pas.models import format_ts
     from pas.portfolio.trading.lock import lock_owner_name
     from pas.strategies.build import SOURCE, as_of_time
-    from pas.workflows import build_due, build_lock, build_one, failed_builds
+    from pas.workflows import build_lock, failed_builds
 
     app_state = state(ctx)
     if due and portfolio_id is not None:
@@ -77,33 +80,10 @@ def build(
     when = as_of_time(as_of_day(as_of), now)
     # Weights built as of now are what `--due` looks for; an older as-of is marked as such.
     source = SOURCE if when == now else f"{SOURCE} as of {when:%Y-%m-%d}"
-    stale_days = app_state.settings.data.build_max_stale_days
-    heaviest = float(app_state.settings.trading.max_position_weight)
     single = None if due else app_state.portfolio(portfolio_id or "")
 
     def builds(dry: bool) -> list[BuildResult]:
-        if single is None:
-            portfolios = store.list_portfolios()
-            return build_due(
-                store,
-                store,
-                portfolios,
-                when,
-                max_stale_days=stale_days,
-                max_position_weight=heaviest,
-                dry_run=dry,
-            )
-        one = build_one(
-            store,
-            store,
-            single,
-            when,
-            max_stale_days=stale_days,
-            source=source,
-            max_position_weight=heaviest,
-            dry_run=dry,
-        )
-        return [one]
+        return _builds(app_state, single, when, source, dry)
 
     if dry_run:
         results = builds(dry=True)
@@ -122,6 +102,33 @@ def build(
                 trade_and_show(app_state, built, broker, queue=queue, as_json=as_json)
             _report(app_state, results, stored=True, traded=trade and bool(built), as_json=as_json, due=due)
             _raise(failed_builds(results))
+
+
+def _builds(
+    app_state: AppState, single: Portfolio | None, when: datetime, source: str, dry: bool
+) -> list[BuildResult]:
+    """The due builds (``single`` None), or the one portfolio's, under the settings' limits."""
+    from pas.workflows import build_due, build_one
+
+    store, settings = app_state.store, app_state.settings
+    stale = settings.data.build_max_stale_days
+    heaviest = float(settings.trading.max_position_weight)
+    if single is None:
+        portfolios = store.list_portfolios()
+        return build_due(
+            store, store, portfolios, when, max_stale_days=stale, max_position_weight=heaviest, dry_run=dry
+        )
+    built = build_one(
+        store,
+        store,
+        single,
+        when,
+        max_stale_days=stale,
+        source=source,
+        max_position_weight=heaviest,
+        dry_run=dry,
+    )
+    return [built]
 
 
 def _raise(error: PasError | None) -> None:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 DEMO_CAPITAL = Decimal(100_000)
 DEMO_ALLOCATION = "score"
+REPORT_NAME = "report.html"
+STORE_SUFFIX = ".db"  # pas.db and backtests/RUN.db, with their -wal and -shm files
 # The strategies' look-back windows (a quarter of lobbying filings and the one before it)
 # need about half a year of data before the first build has something to rank.
 WARM_UP = timedelta(days=183)
@@ -40,6 +42,9 @@ def demo(
             "--home", help="Empty directory to keep the demo's store in (default: a temporary one)."
         ),
     ] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the temporary directory's stores (removed by default).")
+    ] = False,
 ) -> None:
     """Run the whole system offline on bundled synthetic data and write an HTML report.
 
@@ -53,7 +58,7 @@ def demo(
     from pas.commands._backtest import run, show_summary
     from pas.demo.sample import load_sample, sample_range
     from pas.models import Portfolio, Schedule
-    from pas.store import open_backtest_store
+    from pas.store import BACKTESTS_DIR, open_backtest_store
 
     app_state = state(ctx)
     folder = _fresh_home(home)
@@ -77,8 +82,9 @@ def demo(
         store.add_portfolio(p)
     say(f"registered {len(portfolios)} portfolios, one per strategy: {', '.join(DEMO_PORTFOLIOS)}")
     start = first + WARM_UP
-    with app_state.run("demo", start=str(start), end=str(last)):
+    with app_state.run("demo", start=str(start), end=str(last)) as handle:
         ran = run(app_state, portfolios, start, last, DEMO_CAPITAL, DEMO_ALLOCATION, show_progress=True)
+        handle.details["notes"] = ran.result.notes
     run_id, result = ran.run_id, ran.result
     with open_backtest_store(app_state.settings.store, run_id) as target:
         _show_positions(target, result.portfolios)
@@ -86,10 +92,29 @@ def demo(
         _show_allocation(target)
         report = _write_report(target, app_state.settings.data.benchmark, folder, result.portfolios)
     say(f"report: {report}")
-    say(
-        f"explore: PAS_HOME={folder} pas report --backtest --out report.html "
-        f"(the backtest's ledger, metrics and allocations are in {folder / 'backtests' / run_id}.db)"
-    )
+    if home is not None or keep:
+        kept = folder / BACKTESTS_DIR / f"{run_id}.db"
+        say(
+            f"explore: PAS_HOME={folder} pas report --backtest --out report.html; PAS_HOME={folder} "
+            f"pas jobs --json lists every note (the backtest's data is in {kept})"
+        )
+        return
+    app_state.close()
+    _remove_stores(folder)
+    for note in result.notes:
+        say(f"note: {note}")
+    say(f"removed the demo's stores from {folder} (the report stays); --keep or --home keeps them")
+
+
+def _remove_stores(folder: Path) -> None:
+    """Deletes the demo's SQLite stores (with their WAL files), its kept backtest run among
+    them; the report files stay."""
+    from pas.store import BACKTESTS_DIR
+
+    for path in [*folder.glob(f"*{STORE_SUFFIX}*"), *folder.glob(f"{BACKTESTS_DIR}/*{STORE_SUFFIX}*")]:
+        path.unlink()
+    if (folder / BACKTESTS_DIR).is_dir():
+        (folder / BACKTESTS_DIR).rmdir()
 
 
 def _fresh_home(home: Path | None) -> Path:
@@ -137,5 +162,5 @@ def _write_report(target: Store, benchmark: str, folder: Path, portfolio_ids: li
     from pas.report.files import write_report
 
     return write_report(
-        load_report_data(target, portfolio_ids, benchmark, backtest=True), folder / "report.html"
+        load_report_data(target, portfolio_ids, benchmark, backtest=True), folder / REPORT_NAME
     ).html

@@ -9,6 +9,7 @@ from pas.backtest_runs import code_version
 from tests.backtest.conftest import DAYS
 from tests.commands.conftest import Invoke
 from tests.commands.test_backtest_cmd import seed
+from tests.commands.test_json_conventions import check
 
 PERIOD = ["--start", str(DAYS[0]), "--end", str(DAYS[-1])]
 LIMITS = {"MAX_POSITION_WEIGHT": "0.5"}
@@ -17,7 +18,7 @@ LIMITS = {"MAX_POSITION_WEIGHT": "0.5"}
 def backtest(pas: Invoke, *args: str) -> str:
     result = pas("backtest", *PERIOD, *args, "--json", env=LIMITS)
     assert result.exit_code == 0, result.output
-    run_id: str = json.loads(result.stdout)["run"]
+    run_id: str = check("backtest", result.stdout)["run"]
     return run_id
 
 
@@ -26,7 +27,7 @@ def test_each_run_is_kept_listed_shown_compared_and_removed(pas: Invoke, home: P
     first = backtest(pas, "--allocation", "none")
     second = backtest(pas, "--allocation", "equal", "--capital", "50000")
     assert first != second
-    listed = json.loads(pas("backtest", "list", "--json").stdout)["runs"]
+    listed = check("backtest-list", pas("backtest", "list", "--json").stdout)["runs"]
     assert [r["run"] for r in listed] == [first, second]
     assert [(r["status"], r["allocation"], r["capital"]) for r in listed] == [
         ("ok", None, "100000"),
@@ -36,18 +37,18 @@ def test_each_run_is_kept_listed_shown_compared_and_removed(pas: Invoke, home: P
     assert {r["code_version"] for r in listed} == {code_version()}
     assert all(r["portfolios"] == ["gov", "gov2"] for r in listed)
 
-    shown = json.loads(pas("backtest", "show", second, "--json").stdout)
+    shown = check("backtest-show", pas("backtest", "show", second, "--json").stdout)
     assert shown["parameters"]["capital"] == "50000" and shown["parameters"]["benchmark"] == "SPY"
     assert shown["parameters"]["portfolios"]["gov"]["strategy"] == "gov_contracts"
     assert isinstance(shown["rebalances"], int) and shown["rebalances"] > 0
-    assert set(shown["statistics"]["Sharpe ratio"]) == {"gov", "gov2", "combined", "SPY"}
+    assert set(shown["statistics"]["sharpe_ratio"]) == {"gov", "gov2", "combined", "SPY"}
     assert shown["data_cut"] and shown["last_close"] == str(DAYS[-1])
     table = pas("backtest", "show", second)
     assert table.exit_code == 0 and "annual return" in table.stdout and "code version" in table.stdout
 
-    compared = json.loads(pas("backtest", "compare", first, second, "--json").stdout)
+    compared = check("backtest-compare", pas("backtest", "compare", first, second, "--json").stdout)
     final = {(r["book"], r["statistic"]): r for r in compared["rows"]}
-    row = final[("combined", "annual return")]
+    row = final[("combined", "annual_return")]
     assert row["difference"] == row["second"] - row["first"]
     assert {r["book"] for r in compared["rows"]} == {"gov", "gov2", "combined", "SPY"}
     assert pas("backtest", "compare", first, second).exit_code == 0
@@ -82,7 +83,7 @@ def test_walk_forward_holds_the_allocation_out_of_sample_and_reports_both(pas: I
     result = pas("backtest", *PERIOD, "--allocation", "equal", "--walk-forward", "--in-sample", "20",
                  "--out-of-sample", "10", "--json", env=LIMITS)  # fmt: skip
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = check("backtest", result.stdout)
     walk = data["walk_forward"]
     phases = [w["phase"] for w in walk["windows"]]
     assert phases[:4] == ["in_sample", "out_of_sample", "in_sample", "out_of_sample"]
@@ -90,7 +91,7 @@ def test_walk_forward_holds_the_allocation_out_of_sample_and_reports_both(pas: I
     out_days = sum(1 for i in range(len(DAYS)) if i % 30 >= 20)
     assert walk["out_of_sample"]["days"] == out_days, "every out-of-sample day has a return"
     assert walk["in_sample"]["days"] <= len(DAYS) - out_days  # none before the first trade
-    assert set(walk["out_of_sample"]["statistics"]["Sharpe ratio"]) == {"gov", "gov2", "combined", "SPY"}
+    assert set(walk["out_of_sample"]["statistics"]["sharpe_ratio"]) == {"gov", "gov2", "combined", "SPY"}
     # Weekly refits in sample; one fit at the start of each out-of-sample window, then held.
     weeks_in = {d.isocalendar()[:2] for i, d in enumerate(DAYS) if i % 30 < 20}
     windows_out = sum(1 for p in phases if p == "out_of_sample")

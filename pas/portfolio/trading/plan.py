@@ -12,7 +12,7 @@ from pas.models import AppliedAllocation, CashFlow, Portfolio, Price
 from pas.portfolio.account import PortfolioAccount, portfolio_account
 from pas.portfolio.broker.base import Broker
 from pas.portfolio.costs import NO_COSTS, CostModel
-from pas.portfolio.ledger import build_book
+from pas.portfolio.ledger import Book, build_book
 from pas.portfolio.rebalance import Plan, plan_rebalance
 from pas.portfolio.trading.collar import check_collar, reference_prices
 from pas.portfolio.trading.limits import TradingLimits
@@ -215,10 +215,43 @@ def plan_portfolios(
     accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
     costs: CostModel = getattr(broker, "costs", NO_COSTS)  # the sim broker models its costs
     cash, allocated = _sized_cash(store, broker, portfolios, accounts, targets, costs, transfers)
-    # Asset facts are looked up only for symbols that end up ordered, once each: plan with
-    # what is known (unknown symbols as fractionable, which orders at least as much as
-    # whole shares would), look up the ordered symbols still unknown, and plan again until
-    # every ordered symbol is known. Usually two passes; each pass is pure and fast.
+    plans, assets = _plan_with_assets(
+        broker, portfolios, books, targets, prices, cash, allocated, limits, costs
+    )
+    ordered = sorted({o.symbol for plan in plans for o in plan.orders})
+    untradable = [s for s in ordered if not assets[s].tradable and any(targets[p].get(s) for p in targets)]
+    if untradable:
+        raise RefusedError(
+            f"{', '.join(untradable)} cannot be traded at the broker; remove them from the targets"
+        )
+    closes = {s: p.close for s, p in store.latest_prices(ordered, on_or_before=today).items()}
+    check_collar(ordered, trades, quotes, closes, limits.price_collar)
+    fractionable = {s: assets[s].fractionable for s in ordered}
+    return plans, fractionable
+
+
+def _plan_with_assets(
+    broker: Broker,
+    portfolios: Sequence[Portfolio],
+    books: dict[str, Book],
+    targets: dict[str, Mapping[str, float]],
+    prices: dict[str, Decimal],
+    cash: dict[str, Decimal],
+    allocated: set[str],
+    limits: TradingLimits,
+    costs: CostModel,
+) -> tuple[list[Plan], dict[str, Asset]]:
+    """Plans every portfolio, looking asset facts up only for the symbols that get ordered.
+
+    It plans with what is known (unknown symbols as fractionable, which orders at least as
+    much as whole shares would), looks up the ordered symbols still unknown, and plans again
+    until every ordered symbol is known. Usually two passes; each pass is pure and fast. A
+    portfolio the allocation funds with nothing yet (its givers were refused) has no plan.
+
+    Returns:
+        The plans, and the asset facts of every ordered symbol.
+    """
+    symbols = sorted(prices)
     assets: dict[str, Asset] = {}
     while True:
         fractionable = {s: assets[s].fractionable if s in assets else True for s in symbols}
@@ -233,25 +266,14 @@ def plan_portfolios(
                 limits.rules,
                 costs,
             )
-            # One the allocation funds with nothing yet (its givers were refused) has no plan.
             if books[p.id].positions or cash[p.id] > 0 or p.id not in allocated
             else Plan(p.id, Decimal(0), Decimal(0))
             for p in portfolios
         ]
-        ordered = sorted({o.symbol for plan in plans for o in plan.orders})
-        unknown = [s for s in ordered if s not in assets]
+        unknown = sorted({o.symbol for plan in plans for o in plan.orders} - assets.keys())
         if not unknown:
-            break
+            return plans, assets
         assets.update((s, broker.asset(s)) for s in unknown)
-    untradable = [s for s in ordered if not assets[s].tradable and any(targets[p].get(s) for p in targets)]
-    if untradable:
-        raise RefusedError(
-            f"{', '.join(untradable)} cannot be traded at the broker; remove them from the targets"
-        )
-    closes = {s: p.close for s, p in store.latest_prices(ordered, on_or_before=today).items()}
-    check_collar(ordered, trades, quotes, closes, limits.price_collar)
-    fractionable = {s: assets[s].fractionable for s in ordered}
-    return plans, fractionable
 
 
 def record_transfers(store: Store, run_id: str, transfers: dict[str, Decimal]) -> None:

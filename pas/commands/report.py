@@ -79,6 +79,9 @@ def report(
 ) -> None:
     """Write an HTML tear sheet (one file, images embedded) and its trades CSV beside it.
 
+    With --backtest, a first ID that names a kept run reports that run (`pas report
+    --backtest RUN`), as --run RUN does.
+
     Example: pas report lobby gov --out report.html; pas report --run RUN
     """
     from pas.report.data import load_report_data
@@ -86,9 +89,14 @@ def report(
 
     app_state = state(ctx)
     target = _check_out(out)
+    ids = list(dict.fromkeys(portfolio_ids or []))
+    if backtest and run is None and ids:
+        from pas.store import backtest_runs
+
+        if ids[0] in backtest_runs(app_state.settings.store):
+            run = ids.pop(0)  # `pas report --backtest RUN [ID...]`
     backtest = backtest or run is not None
     with open_report_store(app_state, backtest, run) as store:
-        ids = list(dict.fromkeys(portfolio_ids or []))
         for pid in ids:
             if store.get_portfolio(pid) is None:
                 raise InputError(f"no portfolio {pid!r} (see `pas portfolio list`)")

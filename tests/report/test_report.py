@@ -399,9 +399,11 @@ def test_pas_report_run_names_a_kept_run_and_backtest_alone_takes_the_newest(
     out = tmp_path / "r.html"
     newest = pas("report", "--backtest", "--out", str(out))
     assert newest.exit_code == 2 and "backtest run 261201000100cd34's results are partial" in newest.stderr
-    named = pas("report", "--run", "261201000000ab12", "--out", str(out))
-    assert named.exit_code == 0, named.output
-    assert "old" in " ".join(parse(out.read_text()).text)
+    for args in (["--run", "261201000000ab12"], ["--backtest", "261201000000ab12"]):
+        out.unlink(missing_ok=True)
+        named = pas("report", *args, "--out", str(out))
+        assert named.exit_code == 0, named.output
+        assert "old" in " ".join(parse(out.read_text()).text)
     unknown = pas("report", "--run", "nope", "--out", str(out))
     assert (unknown.exit_code, unknown.stderr) == (
         2,

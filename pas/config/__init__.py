@@ -337,6 +337,8 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("QUIVER_AUTH_SCHEME", "quiver", "auth_scheme", _auth_scheme),
     _Spec("QUIVER_CACHE_TTL", "quiver", "cache_ttl_sec", _non_negative),
     _Spec("QUIVER_TIMEOUT_SEC", "quiver", "timeout_sec", _positive),
+    _Spec("QUIVER_RATE_LIMITS", "quiver", "rate_limits", _text),
+    _Spec("QUIVER_MAX_WAIT_SEC", "quiver", "max_wait_sec", _non_negative),
     _Spec("PAS_MONGO_TIMEOUT_SEC", "store", "mongo_timeout_sec", _positive),
     _Spec("CASH_BUFFER", "trading", "cash_buffer", _fraction),
     _Spec("MIN_ORDER_NOTIONAL", "trading", "min_order_notional", _dollars),

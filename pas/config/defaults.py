@@ -18,6 +18,9 @@ DEFAULT_QUIVER_AUTH_SCHEME = "Token"
 DEFAULT_QUIVER_CACHE_TTL_SEC = 6 * 3600.0
 # Bulk endpoints take tens of seconds to answer; anything slower is treated as a timeout.
 DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
+# The longest a request waits for its endpoint's rate-limit slot before the dataset stops
+# as `partial` (a bulk endpoint's 5 an hour is one request every 12 minutes).
+DEFAULT_QUIVER_MAX_WAIT_SEC = 900.0
 # Seconds pas waits for each Alpaca answer (connect and read); see broker/alpaca.py.
 DEFAULT_ALPACA_TIMEOUT_SEC = 10.0
 DEFAULT_MIN_ALLOCATION = Decimal(0)  # fractions of the book

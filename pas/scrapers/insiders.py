@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
 from pas.scrapers.base import (
+    Answer,
     Dataset,
     FetchPlan,
     Reject,
@@ -23,6 +24,7 @@ from pas.scrapers.base import (
     as_row,
     day,
     dec,
+    dateless_feed,
     midnight,
     moment,
     paged_since,
@@ -73,10 +75,17 @@ def normalise(raw: Any) -> Record:
     return Record(NAME, natural_key(NAME, identity), symbol, traded, public_at, fields)
 
 
-def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
-    for symbol in plan.tickers or (None,):
-        params = {} if symbol is None else {"ticker": symbol}
-        yield from paged_since(client, "live/insiders", params, DATASET, plan.since)
+# ``live/insiders`` serves 100 requests a minute; pages of this size keep a backfill short.
+PAGE_SIZE = 1000
+
+
+def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
+    """Each requested ticker's trades (``ticker``), or the whole feed (backfill, then new rows)."""
+    if not plan.tickers:
+        yield from dateless_feed(client, plan, DATASET, "live/insiders", {}, PAGE_SIZE)
+    for symbol in plan.tickers:
+        for rows in paged_since(client, "live/insiders", {"ticker": symbol}, DATASET, plan.since, PAGE_SIZE):
+            yield Answer(rows)
 
 
 def insider_sentiment(

@@ -346,6 +346,15 @@ class Store(ABC):
     def cache_put(self, key: str, body: str, expires_at: datetime) -> None:
         """Caches a body until ``expires_at`` (replacing an older one)."""
 
+    # -- scrape coverage ---------------------------------------------------------------
+    @abstractmethod
+    def coverage_get(self, dataset: str) -> str | None:
+        """The dataset's scrape coverage as saved by :meth:`coverage_put` (None: never saved)."""
+
+    @abstractmethod
+    def coverage_put(self, dataset: str, coverage: str) -> None:
+        """Saves the dataset's scrape coverage (JSON text), replacing the previous one."""
+
     # -- rate limits -------------------------------------------------------------------
     @abstractmethod
     def reserve_slot(self, name: str, interval_sec: float, now: datetime) -> datetime:

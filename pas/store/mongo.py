@@ -58,6 +58,9 @@ if TYPE_CHECKING:
 
 # Upserts are sent in batches of this many operations.
 BULK_BATCH = 5000
+# MongoDB refuses documents over 16 MiB (BSON's limit); a response body above this, with
+# room left for the key and expiry, is not cached.
+MAX_CACHED_BODY_BYTES = 15 * 1024 * 1024
 
 
 class MongoStore(Store):
@@ -777,9 +780,24 @@ class MongoStore(Store):
     def cache_put(self, key: str, body: str, expires_at: datetime) -> None:
         with self._errors():
             self._db.http_cache.delete_many({"expires_at": {"$lte": format_ts(self.clock())}})
+            if len(body.encode("utf-8", "surrogatepass")) > MAX_CACHED_BODY_BYTES:
+                # Not cached at all: one document cannot hold it, and the next request of a
+                # bulk page costs less than a cache split over many documents.
+                self._db.http_cache.delete_one({"_id": key})
+                return
             self._db.http_cache.update_one(
                 {"_id": key}, {"$set": {"body": body, "expires_at": format_ts(expires_at)}}, upsert=True
             )
+
+    # -- scrape coverage ---------------------------------------------------------------
+    def coverage_get(self, dataset: str) -> str | None:
+        with self._errors():
+            doc = self._db.scrape_coverage.find_one({"_id": dataset})
+        return None if doc is None else str(doc["coverage"])
+
+    def coverage_put(self, dataset: str, coverage: str) -> None:
+        with self._errors():
+            self._db.scrape_coverage.update_one({"_id": dataset}, {"$set": {"coverage": coverage}}, upsert=True)
 
     # -- rate limits -------------------------------------------------------------------
     def reserve_slot(self, name: str, interval_sec: float, now: datetime) -> datetime:

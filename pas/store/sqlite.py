@@ -257,6 +257,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX fills_ledger ON fills (portfolio, ts, id, symbol, side, qty_n, price_n, commission_n);
     DROP INDEX fills_by_time
     """,
+    # What history of each dataset the scrapers fetched completely (JSON, see pas.scrapers.coverage).
+    """
+    CREATE TABLE scrape_coverage (
+        dataset TEXT PRIMARY KEY,
+        coverage TEXT NOT NULL
+    )
+    """,
 )
 
 _TRADE_ORDER_COLUMNS = (
@@ -901,6 +908,19 @@ class SqliteStore(Store):
                 "INSERT INTO http_cache (key, body, expires_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET body = excluded.body, expires_at = excluded.expires_at",
                 (key, body, format_ts(expires_at)),
+            )
+
+    # -- scrape coverage ---------------------------------------------------------------
+    def coverage_get(self, dataset: str) -> str | None:
+        row = self._db.execute("SELECT coverage FROM scrape_coverage WHERE dataset = ?", (dataset,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def coverage_put(self, dataset: str, coverage: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO scrape_coverage (dataset, coverage) VALUES (?, ?)"
+                " ON CONFLICT (dataset) DO UPDATE SET coverage = excluded.coverage",
+                (dataset, coverage),
             )
 
     # -- rate limits -------------------------------------------------------------------

@@ -49,9 +49,9 @@ from pas.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from pas.scrapers.limits import RateLimit
     from pas.portfolio.trading import TradingLimits
     from pas.risk.breaker import BreakerLimits
+    from pas.scrapers.limits import RateLimit
 
 
 class QuiverClientConfig(TypedDict):

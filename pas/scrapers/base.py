@@ -251,7 +251,9 @@ def dec(value: Decimal | None) -> str | None:
     return text_value.rstrip("0").rstrip(".") if "." in text_value else text_value
 
 
-def reaches_back(rows: Sequence[Any], dataset: Dataset, since: datetime, *, newest_first: bool = False) -> bool:
+def reaches_back(
+    rows: Sequence[Any], dataset: Dataset, since: datetime, *, newest_first: bool = False
+) -> bool:
     """Whether the rows reach back past ``since`` (their oldest valid row is older).
 
     With ``newest_first`` the rows are a page, and reach back only when the page itself
@@ -321,8 +323,8 @@ def dateless_feed(
     if latest:
         yield Answer(latest)
     if not reaches_back(latest, dataset, since):
-        for rows in paged_since(client, path, params, dataset, since, page_size):
-            yield Answer(rows)
+        for page in paged_since(client, path, params, dataset, since, page_size):
+            yield Answer(page)
     yield Answer((), _add(oldest, plan.last_day))
 
 

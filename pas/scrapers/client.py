@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pas.errors import ConfigError, PasError
-from pas.http import RETRY_STATUSES, TOO_MANY_REQUESTS, RetryPolicy, Sleep, Transient, server_wait, with_retries
+from pas.http import (
+    RETRY_STATUSES,
+    TOO_MANY_REQUESTS,
+    RetryPolicy,
+    Sleep,
+    Transient,
+    server_wait,
+    with_retries,
+)
 from pas.scrapers.limits import ENDPOINT_LIMITS, RateLimit, limit_for
 from pas.store.base import Clock, Store, system_clock
 

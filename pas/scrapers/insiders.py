@@ -9,7 +9,7 @@ stored trades, as net open-market buying.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,9 @@ from pas.scrapers.base import (
     Reject,
     amount,
     as_row,
+    dateless_feed,
     day,
     dec,
-    dateless_feed,
     midnight,
     moment,
     paged_since,

@@ -12,7 +12,19 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
-from pas.scrapers.base import Answer, Dataset, FetchPlan, amount, as_row, day, dec, midnight, text, ticker, windowed
+from pas.scrapers.base import (
+    Answer,
+    Dataset,
+    FetchPlan,
+    amount,
+    as_row,
+    day,
+    dec,
+    midnight,
+    text,
+    ticker,
+    windowed,
+)
 
 if TYPE_CHECKING:
     from pas.scrapers.client import QuiverClient

@@ -20,7 +20,6 @@ from pas.scrapers.base import Answer, Dataset, FetchPlan, Reject
 from pas.scrapers.client import (
     QuiverAuthError,
     QuiverClient,
-    QuiverError,
     QuiverRateLimited,
     QuiverUnavailableError,
 )

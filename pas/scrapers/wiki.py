@@ -7,7 +7,7 @@ here (a discontinued dataset): the client reports that and the other datasets go
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key

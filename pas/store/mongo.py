@@ -797,7 +797,9 @@ class MongoStore(Store):
 
     def coverage_put(self, dataset: str, coverage: str) -> None:
         with self._errors():
-            self._db.scrape_coverage.update_one({"_id": dataset}, {"$set": {"coverage": coverage}}, upsert=True)
+            self._db.scrape_coverage.update_one(
+                {"_id": dataset}, {"$set": {"coverage": coverage}}, upsert=True
+            )
 
     # -- rate limits -------------------------------------------------------------------
     def reserve_slot(self, name: str, interval_sec: float, now: datetime) -> datetime:

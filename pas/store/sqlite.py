@@ -912,7 +912,9 @@ class SqliteStore(Store):
 
     # -- scrape coverage ---------------------------------------------------------------
     def coverage_get(self, dataset: str) -> str | None:
-        row = self._db.execute("SELECT coverage FROM scrape_coverage WHERE dataset = ?", (dataset,)).fetchone()
+        row = self._db.execute(
+            "SELECT coverage FROM scrape_coverage WHERE dataset = ?", (dataset,)
+        ).fetchone()
         return None if row is None else str(row[0])
 
     def coverage_put(self, dataset: str, coverage: str) -> None:

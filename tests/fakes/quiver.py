@@ -96,14 +96,14 @@ class FakeQuiver:
         return None
 
     def _answer(self, path: str, query: dict[str, str]) -> Fault:
+        if self.before_answer is not None:
+            self.before_answer(path, query)
         with self._lock:
             limited = self._limited(path)
             if limited is not None:
                 return limited
             if self.faults[path]:
                 return self.faults[path].popleft()
-        if self.before_answer is not None:
-            self.before_answer(path, query)
         if path in self.gone:
             return Fault(404, {"detail": "Not found."})
         if path in self.not_entitled:

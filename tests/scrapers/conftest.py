@@ -14,8 +14,11 @@ from pas.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.fakes.quiver import API_KEY, FakeQuiver, serve
 
-
-UNLIMITED = {"bulk/": RateLimit(10**9, 1.0), "live/": RateLimit(10**9, 1.0), "historical/": RateLimit(10**9, 1.0)}
+UNLIMITED = {
+    "bulk/": RateLimit(10**9, 1.0),
+    "live/": RateLimit(10**9, 1.0),
+    "historical/": RateLimit(10**9, 1.0),
+}
 
 
 class Sleeper:

@@ -43,7 +43,7 @@ def run_large(tickers: int, start: date, end: date) -> None:
     from pas.commands.demo import DEMO_PORTFOLIOS
     from pas.demo.sample import load_sample
     from pas.models import Portfolio, Schedule
-    from pas.portfolio.trading import TradingLimits
+    from pas.portfolio.trading.limits import TradingLimits
     from pas.store.sqlite import SqliteStore
 
     folder = Path(tempfile.mkdtemp(prefix="pas-bt-bench-"))

@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pas.models import Fill, Portfolio, Price, Schedule, Side
+from pas.store.base import Store
 from pas.store.sqlite import SqliteStore
 
 PORTFOLIOS = 20
@@ -31,8 +32,8 @@ SYMBOLS = 500
 BATCH = 50_000
 
 
-def build_ledger(home: Path, n_fills: int) -> None:
-    store = SqliteStore(home / "pas.db")
+def build_ledger(store: Store, n_fills: int) -> None:
+    """Writes the benchmark's portfolios, ``n_fills`` fills and one close per symbol to ``store``."""
     rng = random.Random(42)
     start = datetime(2021, 1, 4, 14, 30, tzinfo=UTC)
     symbols = [f"S{i:03d}" for i in range(SYMBOLS)]
@@ -66,7 +67,6 @@ def build_ledger(home: Path, n_fills: int) -> None:
     if batch:
         store.append_fills(batch)
     store.upsert_prices(Price(s, date(2026, 1, 2), Decimal(rng.randint(1000, 50000)) / 100) for s in symbols)
-    store.close()
 
 
 def timed(cmd: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
@@ -90,7 +90,8 @@ def main() -> None:
     home = args.home or Path(tempfile.mkdtemp(prefix="pas-bench-"))
     if not (home / "pas.db").exists():
         t0 = time.perf_counter()
-        build_ledger(home, args.fills)
+        with SqliteStore(home / "pas.db") as store:
+            build_ledger(store, args.fills)
         build = time.perf_counter() - t0
         print(
             f"built ledger: {args.fills:,} fills, {PORTFOLIOS} portfolios, {SYMBOLS} symbols in {build:.1f} s"

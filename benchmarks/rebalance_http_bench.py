@@ -26,7 +26,7 @@ from rebalance_bench import planner_timings  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from pas.cli import app  # noqa: E402
-from pas.commands import trading as trading_cmd  # noqa: E402
+from pas.commands import _wiring  # noqa: E402
 from pas.models import Portfolio, Schedule, WeightSet  # noqa: E402
 from pas.portfolio.broker.alpaca import ACTIVITIES_PAGE_SIZE, SYMBOLS_PER_REQUEST  # noqa: E402
 from pas.store.sqlite import SqliteStore  # noqa: E402
@@ -43,7 +43,7 @@ DRIFTED = 6
 def main() -> None:
     rng = random.Random(SEED)
     universe = [f"S{i:03d}" for i in range(UNIVERSE)]
-    trading_cmd.pause = lambda seconds: None  # every order fills at once; never sleep
+    _wiring.pause = lambda seconds: None  # every order fills at once; never sleep
     with FakeAlpaca(clock=lambda: datetime.now(UTC)) as fake, tempfile.TemporaryDirectory() as home:
         fake.cash = Decimal(10_000_000)
         for s in universe:

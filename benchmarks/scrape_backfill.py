@@ -90,7 +90,8 @@ def client_for(
 ) -> QuiverClient:
     return QuiverClient(
         session=session,
-        store=store,
+        cache=store,
+        limiter=store,
         api_key=API_KEY,
         base_url=fake.url,
         rate_sec=0,

@@ -80,7 +80,8 @@ def scrape_bench(scale: int) -> None:
         store = SqliteStore(Path(tmp) / "pas.db", clock=clock)
         client = QuiverClient(
             session=session,
-            store=store,
+            cache=store,
+            limiter=store,
             api_key=API_KEY,
             base_url=fake.url,
             rate_sec=0,

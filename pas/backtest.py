@@ -2,16 +2,16 @@
 
 On each trading day of the backtest (a day with a stored close of the benchmark), in order:
 
-1. the clock is set to that day at :data:`DECISION_TIME` UTC (10:00 in New York, after
-   the open, like the ``pas build --due`` cron line);
-2. every portfolio whose schedule is due builds its targets with
-   :func:`pas.strategies.build.build_weights` *as of that moment*: the strategies see only
-   records public by then (the store's point-in-time view);
+1. the clock is set to that day at :data:`pas.schedule.DECISION_TIME` in New York, the
+   time of the ``pas build --due`` cron line;
+2. :func:`pas.workflows.build_due` builds every portfolio whose schedule is due *as of
+   that moment*: the strategies see only records public by then (the store's
+   point-in-time view);
 3. on the first trading day of each ISO week (and on the first day), with an allocation
    method, the metrics are brought up to the day before and
    :func:`pas.allocation.allocate` sizes the portfolios from returns and trailing
    statistics up to that day; the allocation is applied;
-4. when anything changed, :func:`pas.portfolio.trading.rebalance` trades the portfolios
+4. when anything changed, :func:`pas.workflows.trade` trades the portfolios
    through the simulated broker, which fills at that day's stored close (with the
    configured slippage and commission); fills go to the ledger;
 5. at the end, :func:`pas.metrics.update_metrics` computes every day's return and the
@@ -27,18 +27,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from pas.errors import InputError, PasError, RefusedError
 from pas.models import AppliedAllocation, CashFlow, Portfolio, new_run_id
 from pas.portfolio.broker.base import Broker
-from pas.portfolio.trading import TradingLimits
+from pas.portfolio.trading.limits import TradingLimits
 from pas.store.base import Store
 
-# 15:00 UTC is 10:00 in New York (winter) / 11:00 (summer): after the open.
-DECISION_TIME = time(15, 0)
-BUILD_SOURCE = "build"
 # Closes copied from before the start, so trailing windows and carry-forward have history.
 PRICE_LOOKBACK = timedelta(days=400)
 # A target symbol whose newest close is older than this on the day is dropped (the rest
@@ -173,7 +170,9 @@ def run_backtest(
 
 
 def _at(day: date) -> datetime:
-    return datetime.combine(day, DECISION_TIME, UTC)
+    from pas.schedule import decision_time
+
+    return decision_time(day)
 
 
 def _copy_prices(source: Store, target: Store, start: date, end: date) -> None:
@@ -189,30 +188,27 @@ def _build_due(
     spec: BacktestSpec,
     result: BacktestResult,
 ) -> bool:
-    from pas.schedule import is_due, last_build_day
-    from pas.strategies import MANUAL
-    from pas.strategies.build import build_weights
+    """Builds the due portfolios as the live ``pas build --due`` does, keeping only the
+    symbols the simulated broker can price that day."""
+    from pas.strategies.build import Build
+    from pas.workflows import build_due
 
-    built = False
-    for p in books:
-        if p.strategy == MANUAL:
-            continue
-        if not is_due(p.schedule, day, last_build_day(target.weights_history(p.id, limit=1), BUILD_SOURCE)):
-            continue
-        now = _at(day)
-        try:
-            build = build_weights(source, p, now, max_stale_days=spec.max_stale_days)
-        except PasError as exc:
-            result.notes.append(f"{day} {p.id}: not built ({exc})")
-            continue
+    def priced(p: Portfolio, build: Build) -> dict[str, float]:
         weights = _priced(target, build.weights, day)
         dropped = sorted(set(build.weights) - set(weights))
         if dropped:
             result.notes.append(f"{day} {p.id}: no close for {', '.join(dropped)}; left in cash")
-        target.put_weights(replace(build.weight_set(now, BUILD_SOURCE), weights=weights))
-        result.builds += 1
-        built = True
-    return built
+        return weights
+
+    results = build_due(source, target, books, _at(day), max_stale_days=spec.max_stale_days, tidy=priced)
+    built = 0
+    for p, outcome in results:
+        if isinstance(outcome, PasError):
+            result.notes.append(f"{day} {p.id}: not built ({outcome})")
+        else:
+            built += 1
+    result.builds += built
+    return built > 0
 
 
 def _priced(target: Store, weights: dict[str, float], day: date) -> dict[str, float]:
@@ -280,21 +276,23 @@ def _trade(
 ) -> None:
     """Rebalances every portfolio with targets together (netted, as live); a run refused by
     a risk limit is retried portfolio by portfolio, skipping the refused ones."""
-    from pas.portfolio.trading import rebalance
+    from pas.workflows import trade
 
     ready = [p for p in books if target.current_weights(p.id) is not None]
     if not ready:
         return
 
     def run(group: Sequence[Portfolio]) -> None:
-        rebalance(
+        trade(
             target,
             broker,
             group,
             spec.limits,
             run_id=new_run_id(_at(day)),
+            breaker=None,
             queue=True,
             timeout_sec=0,
+            poll_sec=0,
             sleep=lambda _: None,
         )
 

@@ -2,8 +2,14 @@
 
 Every :class:`~pas.errors.PasError` becomes one line on stderr and its exit code; any
 other exception becomes one line too (``--debug`` prints the traceback, never locals,
-which can hold keys). Exit codes: 0 done, 1 failed, 2 bad usage or input, 3 refused by a
-risk control, 4 another run holds the lock.
+which can hold keys). A usage error of the parser (unknown option, bad value, missing
+argument) is one ``error:`` line plus the ``Try 'pas … --help' for help.`` hint, exit 2.
+Exit codes: 0 done, 1 failed, 2 bad usage or input, 3 refused by a risk control, 4 another
+run holds the lock.
+
+Help is rendered by Click's plain formatter (``rich_markup_mode=None``): help texts are
+shown as written (``[a-z0-9_-]`` is text, not Rich markup), paragraphs are re-wrapped to
+the terminal, and flags show no value placeholder.
 """
 
 from __future__ import annotations
@@ -12,9 +18,13 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
+
+# Typer vendors Click; its parser's exceptions are only importable from there.
+from typer._click.core import Context as ClickContext
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from pas import __version__
@@ -36,13 +46,56 @@ from pas.commands import trading as trading_cmd
 from pas.commands._app import AppState, err_console
 from pas.errors import EXIT_FAILED, PasError
 
+# Pydantic's prefix on a validation message; it says nothing to a user of a command line.
+_PYDANTIC_PREFIX = "Value error, "
+# Words a user may write after a flag, thinking it takes a value (`pas --debug true`).
+_FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
+
+
+class OneLineUsageError(UsageError):
+    """A usage error shown as one ``error:`` line and the ``--help`` hint (exit 2)."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Writes the error line, then the hint naming the command's ``--help``."""
+        typer.echo(f"error: {self.format_message()}", file=file, err=file is None)
+        if self.ctx is not None:
+            hint = f"Try '{self.ctx.command_path} --help' for help."
+            typer.echo(hint, file=file, err=file is None)
+
+
+def one_line(exc: UsageError) -> UsageError:
+    """The parser's usage error as a :class:`OneLineUsageError` (help requests pass through)."""
+    if isinstance(exc, NoArgsIsHelpError | OneLineUsageError):
+        return exc
+    return OneLineUsageError(exc.format_message().replace(_PYDANTIC_PREFIX, ""), exc.ctx)
+
 
 class ErrorEdge(TyperGroup):
     """The root group: turns exceptions from any command into a message and an exit code."""
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: ClickContext | None = None, **extra: Any
+    ) -> ClickContext:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as exc:
+            raise one_line(exc) from None
+
+    def resolve_command(  # type: ignore[override]
+        self, ctx: typer.Context, args: list[str]
+    ) -> tuple[str | None, Any, list[str]]:
+        word = args[0] if args else ""
+        if word.lower() in _FLAG_VALUES and word not in self.commands:
+            raise OneLineUsageError(
+                f"no such command {word!r}: root flags such as --debug take no value; drop {word!r}", ctx
+            )
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            raise one_line(exc) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except PasError as exc:
@@ -68,7 +121,7 @@ app = typer.Typer(
     name="pas",
     help="Portfolio Allocation System: alternative-data strategies as sub-portfolios on one "
     "Alpaca account.\n\nExample: pas portfolio add lobby --strategy lobbying_growth --capital 10000",
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

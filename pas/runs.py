@@ -9,7 +9,7 @@ from typing import Any
 
 from pas.errors import LockHeldError, PasError, RefusedError
 from pas.models import Run, RunStatus, new_run_id
-from pas.store.base import Store
+from pas.store.interfaces import RunLog
 
 # Error text kept in a run record is cut to this many characters.
 MAX_ERROR_CHARS = 500
@@ -35,7 +35,9 @@ def describe_error(exc: BaseException) -> str:
 
 
 @contextmanager
-def recorded_run(store: Store, command: str, details: Mapping[str, Any] | None = None) -> Iterator[RunHandle]:
+def recorded_run(
+    store: RunLog, command: str, details: Mapping[str, Any] | None = None
+) -> Iterator[RunHandle]:
     """Records a run around the body: started, then ok / failed / refused / locked.
 
     The exception, if any, propagates unchanged after it is recorded.

@@ -10,7 +10,7 @@ known: on such a day a build runs against a closed market and the trade waits.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,10 @@ from pas.models import Schedule, WeightSet
 MARKET_TZ = ZoneInfo("America/New_York")
 MARKET_TZ_NAME = "America/New_York"
 JUNETEENTH_FROM = 2022
+# When portfolios are built and traded, New York wall time: a quarter hour after the open,
+# once the opening auction's prices have settled. The `build --due` cron line and the
+# backtest's simulated clock both read it.
+DECISION_TIME = time(9, 45)
 
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
@@ -81,6 +85,12 @@ def market_day(ts: datetime) -> date:
     return ts.astimezone(MARKET_TZ).date()
 
 
+def decision_time(day: date) -> datetime:
+    """The moment (UTC) of :data:`DECISION_TIME` in New York on ``day``, daylight saving
+    time included (14:45 UTC in winter, 13:45 UTC in summer)."""
+    return datetime.combine(day, DECISION_TIME, MARKET_TZ).astimezone(UTC)
+
+
 def period_start(schedule: Schedule, day: date) -> date:
     """The first day of the schedule's period holding ``day``: the day, its ISO week's
     Monday, or the first of its month."""
@@ -122,8 +132,8 @@ CRON_JOBS: tuple[tuple[str, str, str, str, str], ...] = (
         "Fetch what QuiverQuant published since the last scrape, before the open.",
     ),
     (
-        "45",
-        "9",
+        str(DECISION_TIME.minute),
+        str(DECISION_TIME.hour),
         "1-5",
         "build --due",
         "Rebuild and trade the portfolios whose schedule is due, after the open.",

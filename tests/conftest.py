@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pas.config import SETTING_NAMES
 from pas.store.base import Store
+
+if TYPE_CHECKING:
+    import pymongo
 
 # Environment variables that would change what a test sees if the developer has them set.
 _ISOLATED = (*SETTING_NAMES, "PAS_ENV_FILE", "PAS_BROKER", "XDG_DATA_HOME")
@@ -22,7 +27,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's settings; rich renders at a fixed width."""
     for name in list(os.environ):
         isolated = name in _ISOLATED or name.startswith(("ALPACA_", "QUIVER_", "PAS_", "BREAKER_"))
-        if isolated and name != "PAS_TEST_MONGO_URI":
+        if isolated and not name.startswith("PAS_TEST_"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
@@ -69,16 +74,81 @@ def _mongomock_accepts_sort() -> None:
         setattr(BulkOperationBuilder, name, shim)
 
 
-def _backends() -> list[str]:
-    names = ["sqlite", "mongomock"]
-    if os.environ.get("PAS_TEST_MONGO_URI"):
-        names.append("mongo")
-    return names
+# The MongoDB server of the "mongo" backend: `scripts/dev test` starts mongoeco's wire
+# server and sets PAS_TEST_MONGO_URI (or says why it could not); a developer may point it
+# at a local mongod or Atlas instead.
+_MONGO_URI = os.environ.get("PAS_TEST_MONGO_URI", "")
+_MONGO_SKIP_REASON = os.environ.get("PAS_TEST_MONGO_SKIP_REASON") or (
+    "no MongoDB server: PAS_TEST_MONGO_URI is not set (`scripts/dev test` starts one)"
+)
 
 
-@pytest.fixture(params=_backends())
+@dataclass(frozen=True)
+class MongoServer:
+    """A MongoDB server reached over TCP by real pymongo.
+
+    Attributes:
+        uri: the connection string, from ``PAS_TEST_MONGO_URI``.
+        is_mongoeco: whether the server is mongoeco's emulation rather than a mongod.
+    """
+
+    uri: str
+    is_mongoeco: bool
+
+    def client(self) -> pymongo.MongoClient[dict[str, Any]]:
+        import pymongo
+
+        return pymongo.MongoClient(self.uri)
+
+
+@pytest.fixture(scope="session")
+def mongo_server() -> MongoServer:
+    """The test MongoDB server; the test is skipped, with the reason, when there is none."""
+    if not _MONGO_URI:
+        pytest.skip(_MONGO_SKIP_REASON)
+    import pymongo
+
+    with pymongo.MongoClient(_MONGO_URI) as client:
+        build = client.admin.command("buildInfo")
+    return MongoServer(_MONGO_URI, is_mongoeco=build.get("gitVersion") == "mongoeco")
+
+
+@pytest.fixture
+def mongo_db(mongo_server: MongoServer) -> Iterator[str]:
+    """A database name of this test's own on the test server, dropped afterwards.
+
+    Unique across xdist workers and test runs sharing one server, so none sees another's data.
+    """
+    name = f"pas_test_{uuid.uuid4().hex[:16]}"
+    yield name
+    with mongo_server.client() as client:
+        client.drop_database(name)
+
+
+def _over_the_wire_markers(request: pytest.FixtureRequest, server: MongoServer) -> None:
+    """Applies the markers that single out tests which cannot pass over a real socket.
+
+    ``not_over_the_wire(reason)`` skips a test that pokes pymongo internals (real pymongo
+    defeats such patches); ``mongoeco_skip(reason)`` skips one too slow for the emulation;
+    ``wire_xfail(reason)`` expects a known store defect to fail on the wire server,
+    strictly, so its fix is noticed.
+    """
+    skip = request.node.get_closest_marker("not_over_the_wire")
+    if skip is None and server.is_mongoeco:
+        skip = request.node.get_closest_marker("mongoeco_skip")
+    if skip is not None:
+        pytest.skip(skip.args[0])
+    xfail = request.node.get_closest_marker("wire_xfail")
+    if xfail is not None and server.is_mongoeco:
+        request.applymarker(pytest.mark.xfail(reason=xfail.args[0], strict=True))
+
+
+@pytest.fixture(params=["sqlite", "mongomock", "mongo"])
 def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    """The store on every backend: SQLite, pymongo over mongomock, and a real server if set."""
+    """The store on every backend: SQLite, pymongo over mongomock, and a server over TCP.
+
+    The "mongo" backend is skipped, with the reason, when there is no test server.
+    """
     backend: str = request.param
     if backend == "sqlite":
         from pas.store.sqlite import SqliteStore
@@ -93,15 +163,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> I
 
         s = MongoStore(mongomock.MongoClient(tz_aware=True), "pas_test", where="mongomock", clock=clock)
     else:
-        import pymongo
-
         from pas.store.mongo import MongoStore
 
-        db_name = f"pas_test_{os.getpid()}_{id(request)}"
-        client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(os.environ["PAS_TEST_MONGO_URI"])
-        s = MongoStore(client, db_name, where="test server", clock=clock)
-        request.addfinalizer(
-            lambda: pymongo.MongoClient(os.environ["PAS_TEST_MONGO_URI"]).drop_database(db_name)
-        )
+        server: MongoServer = request.getfixturevalue("mongo_server")
+        _over_the_wire_markers(request, server)
+        s = MongoStore(server.client(), request.getfixturevalue("mongo_db"), where="test server", clock=clock)
     yield s
     s.close()

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from pas.models import Schedule, WeightSet
-from pas.schedule import EXAMPLE_PATHS, crontab, is_due, is_trading_day, last_build_day, nyse_holidays
+from pas.schedule import (
+    DECISION_TIME,
+    EXAMPLE_PATHS,
+    crontab,
+    decision_time,
+    is_due,
+    is_trading_day,
+    last_build_day,
+    nyse_holidays,
+)
 
 
 def test_nyse_holidays_of_2025_and_2026_and_the_saturday_rules() -> None:
@@ -83,3 +92,21 @@ def test_crontab_lines() -> None:
     # Every job has one comment line saying what it does.
     lines = text.splitlines()
     assert all(lines[lines.index(job) - 1].startswith("# ") for job in jobs)
+
+
+@pytest.mark.parametrize(
+    ("day", "utc"),
+    [
+        (date(2025, 1, 15), datetime(2025, 1, 15, 14, 45, tzinfo=UTC)),  # EST, UTC-5
+        (date(2025, 7, 15), datetime(2025, 7, 15, 13, 45, tzinfo=UTC)),  # EDT, UTC-4
+        (date(2025, 3, 10), datetime(2025, 3, 10, 13, 45, tzinfo=UTC)),  # the Monday after DST began
+    ],
+)
+def test_the_decision_time_is_new_york_wall_time(day: date, utc: datetime) -> None:
+    assert decision_time(day) == utc
+
+
+def test_the_build_cron_line_runs_at_the_decision_time() -> None:
+    text = crontab("/opt/pas/bin/pas", None, "/var/log/pas.log")
+    line = f"{DECISION_TIME.minute} {DECISION_TIME.hour} * * 1-5 /opt/pas/bin/pas build --due"
+    assert line in text

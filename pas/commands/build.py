@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,23 +21,18 @@ from pas.commands._app import (
     say,
     state,
 )
-from pas.commands.trading import BrokerName, BrokerOption
-from pas.errors import InputError, LockHeldError, PasError
+from pas.commands._wiring import BrokerName, BrokerOption
+from pas.errors import InputError, PasError
 
 if TYPE_CHECKING:
     from pas.models import Portfolio, WeightSet
     from pas.strategies.build import Build
-
-BUILD_LOCK = "build"
-# A build takes seconds; a lock this old belongs to a process that died.
-BUILD_LOCK_TTL_SEC = 30 * 60.0
+    from pas.workflows import BuildResult
 
 
 def build(
     ctx: typer.Context,
-    portfolio_id: Annotated[
-        str | None, typer.Argument(metavar="[ID]", help="The portfolio to build.")
-    ] = None,
+    portfolio_id: Annotated[str | None, typer.Argument(metavar="ID", help="The portfolio to build.")] = None,
     due: Annotated[
         bool,
         typer.Option("--due", help="Build every portfolio whose schedule is due today and not built yet."),
@@ -67,13 +61,16 @@ def build(
 
     Example: pas build lobby --dry-run
     """
+    from pas.commands._trading import trade_and_show
     from pas.models import format_ts
-    from pas.schedule import is_due, last_build_day, market_day
-    from pas.strategies import MANUAL
+    from pas.portfolio.trading.lock import lock_owner_name
     from pas.strategies.build import SOURCE, as_of_time
+    from pas.workflows import build_due, build_lock, build_one, failed_builds
 
     app_state = state(ctx)
-    if due == (portfolio_id is not None):
+    if due and portfolio_id is not None:
+        raise InputError(f"pass either the portfolio ({portfolio_id}) or --due, not both")
+    if not due and portfolio_id is None:
         raise InputError("name the portfolio to build (pas build ID) or pass --due")
     if due and as_of is not None:
         raise InputError("--due builds as of now; drop --as-of")
@@ -83,80 +80,37 @@ def build(
     when = as_of_time(as_of_day(as_of), now)
     # Weights built as of now are what `--due` looks for; an older as-of is marked as such.
     source = SOURCE if when == now else f"{SOURCE} as of {when:%Y-%m-%d}"
+    stale_days = app_state.settings.data.build_max_stale_days
+    single = None if due else app_state.portfolio(portfolio_id or "")
 
-    if due:
-        today = market_day(now)
-        chosen = [
-            p
-            for p in store.list_portfolios()
-            if p.strategy != MANUAL
-            and is_due(p.schedule, today, last_build_day(store.weights_history(p.id), SOURCE))
-        ]
-    else:
-        assert portfolio_id is not None
-        chosen = [app_state.portfolio(portfolio_id)]
+    def builds(dry: bool) -> list[BuildResult]:
+        if single is None:
+            portfolios = store.list_portfolios()
+            return build_due(store, store, portfolios, when, max_stale_days=stale_days, dry_run=dry)
+        return [build_one(store, store, single, when, max_stale_days=stale_days, source=source, dry_run=dry)]
 
     if dry_run:
-        results = [_attempt(app_state, p, when) for p in chosen]
-        _refuse_single(results, due)
+        results = builds(dry=True)
         _report(app_state, results, stored=False, traded=False, as_json=as_json, due=due)
-        _refuse_failed(results)
+        _raise(failed_builds(results))
         return
 
-    from pas.portfolio.trading import lock_owner_name
-
-    owner = lock_owner_name()
-    if not store.acquire_lock(BUILD_LOCK, owner, BUILD_LOCK_TTL_SEC):
-        raise LockHeldError("another pas build is running (it holds the build lock); this one stops")
-    try:
+    with build_lock(store, lock_owner_name()):
         details: dict[str, Any] = {"as_of": format_ts(when), "trade": trade}
-        details["portfolios"] = ",".join(p.id for p in chosen) if due else portfolio_id
         with app_state.run("build --due" if due else "build", **details) as handle:
-            results = [_attempt(app_state, p, when) for p in chosen]
-            _refuse_single(results, due)
-            built = []
-            for p, result in results:
-                if not isinstance(result, PasError):
-                    store.put_weights(result.weight_set(store.clock(), source))
-                    built.append(p)
+            results = builds(dry=False)
+            built = [p for p, r in results if not isinstance(r, PasError)]
+            handle.details["portfolios"] = ",".join(p.id for p, _ in results) if due else portfolio_id
             handle.details["built"] = ",".join(p.id for p in built)
             if trade and built:
-                from pas.commands.trading import trade as trade_portfolios
-
-                trade_portfolios(app_state, built, broker, queue=queue, as_json=as_json)
+                trade_and_show(app_state, built, broker, queue=queue, as_json=as_json)
             _report(app_state, results, stored=True, traded=trade and bool(built), as_json=as_json, due=due)
-            _refuse_failed(results)
-    finally:
-        store.release_lock(BUILD_LOCK, owner)
+            _raise(failed_builds(results))
 
 
-def _refuse_single(results: list[BuildResult], due: bool) -> None:
-    """A single build that failed fails the command at once (nothing stored)."""
-    if not due and isinstance(results[0][1], PasError):
-        raise results[0][1]
-
-
-def _refuse_failed(results: list[BuildResult]) -> None:
-    """After ``--due`` built what it could, the command fails if any build did."""
-    failed = [p.id for p, r in results if isinstance(r, PasError)]
-    if failed:
-        raise PasError(
-            f"{len(failed)} of {len(results)} due build(s) failed ({', '.join(failed)}); see above"
-        )
-
-
-BuildResult = tuple["Portfolio", "Build | PasError"]
-
-
-def _attempt(app_state: AppState, portfolio: Portfolio, when: datetime) -> BuildResult:
-    """The build of one portfolio, or the error that stopped it (``--due`` goes on)."""
-    from pas.strategies.build import build_weights
-
-    try:
-        stale_days = app_state.settings.data.build_max_stale_days
-        return portfolio, build_weights(app_state.store, portfolio, when, max_stale_days=stale_days)
-    except PasError as exc:
-        return portfolio, exc
+def _raise(error: PasError | None) -> None:
+    if error is not None:
+        raise error
 
 
 def _report(

@@ -50,7 +50,7 @@ def demo(
 
     Example: pas demo --home /tmp/pas-demo
     """
-    from pas.commands.backtest import run, show_summary
+    from pas.commands._backtest import run, show_summary
     from pas.demo.sample import load_sample, sample_range
     from pas.models import Portfolio, Schedule
     from pas.store import open_backtest_store
@@ -101,14 +101,15 @@ def _fresh_home(home: Path | None) -> Path:
 
 
 def _show_positions(target: Store, portfolio_ids: list[str]) -> None:
-    from pas.portfolio.ledger import build_book
+    from pas.portfolio.account import stored_accounts
 
-    rows = []
-    for pid in portfolio_ids:
-        book = build_book(target.ledger(pid))
-        book = book.priced(target.latest_prices(book.positions))
-        for p in book.positions.values():
-            rows.append((pid, p.symbol, number(p.qty), money(p.avg_cost), money(p.market_value)))
+    by_id = {p.id: p for p in target.list_portfolios()}
+    portfolios = [by_id[pid] for pid in portfolio_ids]
+    rows = [
+        (a.portfolio, p.symbol, number(p.qty), money(p.avg_cost), money(p.market_value))
+        for a in stored_accounts(target, portfolios)
+        for p in a.positions.values()
+    ]
     print_table(
         "Positions at the end of the backtest",
         ["portfolio", "symbol", "qty", "avg cost", "market value"],

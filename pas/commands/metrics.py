@@ -98,7 +98,7 @@ def post(
 @app.command("update")
 def update(
     ctx: typer.Context,
-    portfolio_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
+    portfolio_id: Annotated[str | None, typer.Argument(metavar="ID")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every portfolio.")] = False,
     as_json: JsonOption = False,
 ) -> None:

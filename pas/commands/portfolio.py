@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -221,7 +222,9 @@ def set_weights(
 def fund(
     ctx: typer.Context,
     portfolio_id: Annotated[str, typer.Argument(metavar="ID")],
-    amount: Annotated[str, typer.Argument(help="Dollars to deposit; negative (after --) withdraws.")],
+    amount: Annotated[
+        str, typer.Argument(metavar="AMOUNT", help="Dollars to deposit; negative (after --) withdraws.")
+    ],
     withdraw: Annotated[bool, typer.Option("--withdraw", help="Take AMOUNT out instead.")] = False,
     note: Annotated[str, typer.Option(help="A note kept with the cash flow.")] = "",
 ) -> None:
@@ -230,7 +233,7 @@ def fund(
     Example: pas portfolio fund lobby 5000   (withdraw: pas portfolio fund lobby 500 --withdraw)
     """
     from pas.models import CashFlow
-    from pas.portfolio.ledger import build_book
+    from pas.portfolio.account import stored_accounts
 
     app_state = state(ctx)
     portfolio = app_state.portfolio(portfolio_id)
@@ -240,18 +243,16 @@ def fund(
     if withdraw:
         value = -abs(value)
     store = app_state.store
-    flows = store.cash_flows(portfolio_id)
-    funded = (portfolio.capital or 0) + sum((f.amount for f in flows), value * 0)
-    if value < 0:
-        cash = funded - build_book(store.ledger(portfolio_id)).net_invested
-        if -value > cash:
-            raise InputError(
-                f"portfolio {portfolio_id} has only {money(cash)} dollars of cash; "
-                "sell first or withdraw less"
-            )
+    (account,) = stored_accounts(store, [portfolio])
+    cash = account.cash or Decimal(0)
+    if value < 0 and -value > cash:
+        raise InputError(
+            f"portfolio {portfolio_id} has only {money(cash)} dollars of cash; sell first or withdraw less"
+        )
     with app_state.run("portfolio fund", portfolio=portfolio_id, amount=str(value)) as handle:
         store.add_cash_flow(
             CashFlow(portfolio_id, value, store.clock(), flow_id=f"cf-{handle.run_id}", note=note)
         )
     verb = "deposited" if value > 0 else "withdrew"
-    say(f"{verb} {money(abs(value))} for {portfolio_id}; funded total {money(funded + value)}")
+    funded = (account.funded or Decimal(0)) + value
+    say(f"{verb} {money(abs(value))} for {portfolio_id}; funded total {money(funded)}")

@@ -25,30 +25,28 @@ def positions(
 ) -> None:
     """Show a portfolio's positions: quantity, average cost, and value where a price is stored.
 
-    Weights are of the portfolio's equity (capital plus P&L) when it has a capital, else of
-    the positions' total market value.
+    Weights are of the portfolio's equity (cash plus market value, where cash is capital plus
+    cash flows less what the fills consumed) when it has money, else of the positions'
+    total market value.
 
     Example: pas positions lobby --json
     """
-    from pas.portfolio.ledger import build_book
+    from pas.portfolio.account import stored_accounts
 
     app_state = state(ctx)
-    portfolio = app_state.portfolio(portfolio_id)
-    store = app_state.store
-    book = build_book(store.ledger(portfolio_id))
-    book = book.priced(store.latest_prices(book.positions))
-    equity = book.equity(portfolio.capital)
-    weights = book.weights(equity)
+    (account,) = stored_accounts(app_state.store, [app_state.portfolio(portfolio_id)])
+    weights = account.weights
     if as_json:
         print_json(
             {
                 "portfolio": portfolio_id,
-                "capital": portfolio.capital,
-                "cash": book.cash(portfolio.capital),
-                "equity": equity,
-                "market_value": book.market_value,
-                "realized_pnl": book.realized_pnl,
-                "commissions": book.commissions,
+                "capital": account.capital,
+                "funded": account.funded,
+                "cash": account.cash,
+                "equity": account.equity,
+                "market_value": account.market_value,
+                "realized_pnl": account.realized_pnl,
+                "commissions": account.commissions,
                 "positions": [
                     {
                         "symbol": p.symbol,
@@ -61,13 +59,13 @@ def positions(
                         "weight": weights.get(p.symbol),
                         "unrealized_pnl": p.unrealized_pnl,
                     }
-                    for p in book.positions.values()
+                    for p in account.positions.values()
                 ],
             }
         )
         return
-    if not book.positions:
-        say(f"{portfolio_id} holds no positions (realised P&L {money(book.realized_pnl)})")
+    if not account.positions:
+        say(f"{portfolio_id} holds no positions (realised P&L {money(account.realized_pnl)})")
         return
     rows = [
         (
@@ -80,7 +78,7 @@ def positions(
             percent(weights.get(p.symbol)),
             money(p.unrealized_pnl),
         )
-        for p in book.positions.values()
+        for p in account.positions.values()
     ]
     print_table(
         f"Positions of {portfolio_id}",
@@ -97,9 +95,9 @@ def positions(
         rows,
         right=["qty", "avg cost", "last price", "market value", "weight", "unrealised P&L"],
     )
-    summary = [f"realised P&L {money(book.realized_pnl)}", f"commissions {money(book.commissions)}"]
-    if book.market_value is not None:
-        summary.insert(0, f"market value {money(book.market_value)}")
-    if equity is not None:
-        summary.append(f"cash {money(book.cash(portfolio.capital))}, equity {money(equity)}")
+    summary = [f"realised P&L {money(account.realized_pnl)}", f"commissions {money(account.commissions)}"]
+    if account.market_value is not None:
+        summary.insert(0, f"market value {money(account.market_value)}")
+    if account.equity is not None:
+        summary.append(f"cash {money(account.cash)}, equity {money(account.equity)}")
     say("; ".join(summary))

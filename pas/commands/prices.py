@@ -18,7 +18,9 @@ app = typer.Typer(
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV or JSON with columns date, symbol, close.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV or JSON with columns date, symbol, close.")
+    ],
 ) -> None:
     """Import daily closes; a close already stored for that day is replaced.
 

@@ -56,7 +56,7 @@ def report(
     ctx: typer.Context,
     portfolio_ids: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[ID]...", help="Portfolios to show (default: every one with daily metrics)."),
+        typer.Argument(metavar="ID...", help="Portfolios to show (default: every one with daily metrics)."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("report.html"),
     backtest: Annotated[

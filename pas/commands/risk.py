@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pas.commands._app import JsonOption, money, percent, print_json, print_table, say, state
-from pas.commands.trading import BrokerName, make_broker
+from pas.commands._wiring import BrokerName, make_broker
 from pas.errors import InputError
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 IdArgument = Annotated[
-    str | None, typer.Argument(help="Portfolio id (default: every portfolio and the account).")
+    str | None, typer.Argument(metavar="ID", help="Portfolio id (default: every portfolio and the account).")
 ]
 
 
@@ -43,7 +43,10 @@ def _ratio(value: float | None) -> str:
 def _unpriced_note(books: list[BookView]) -> None:
     missing = sorted({s for b in books for s in b.unpriced})
     if missing:
-        say(f"no stored close for {', '.join(missing)}: left out; run `pas prices fetch`")
+        say(
+            f"no stored close for {', '.join(missing)}: the equity of the books holding it is "
+            "unknown; run `pas prices fetch`"
+        )
 
 
 @app.command("exposure")
@@ -61,7 +64,7 @@ def exposure(ctx: typer.Context, portfolio_id: IdArgument = None, as_json: JsonO
     results = []
     for b in books:
         equity = b.equity if b.equity is not None and b.equity > 0 else None
-        if equity is None:
+        if equity is None and b.cash is None:  # no money: fractions of the gross value
             total = sum((abs(v) for v in b.values.values()), Decimal(0))
             equity = total if total > 0 else None
         results.append((b, None if equity is None else measure(b.values, equity, b.cash)))

@@ -13,8 +13,13 @@ from pas.commands._app import JsonOption, number, print_json, print_table, say, 
 from pas.errors import ConfigError
 
 if TYPE_CHECKING:
+    from requests import Session
+
+    from pas.config import WikiSettings
     from pas.records import Record
-    from pas.scrapers.scrape import ScrapeResult
+    from pas.scrapers.base import Dataset
+    from pas.scrapers.scrape import ScrapeResult, SourceClient
+    from pas.store.base import Store
 
 # `pas data` shows the newest rows up to this many unless told otherwise.
 DEFAULT_DATA_LIMIT = 20
@@ -45,7 +50,7 @@ def scrape(
     ctx: typer.Context,
     dataset: Annotated[
         str,
-        typer.Argument(help="congress, lobbying, wiki, insiders, contracts, or all."),
+        typer.Argument(metavar="DATASET", help="congress, lobbying, wiki, insiders, contracts, or all."),
     ],
     ticker: TickerOption = None,
     since: Annotated[
@@ -55,10 +60,12 @@ def scrape(
     refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached responses.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Fetch QuiverQuant datasets into the store (only what is new, unless --since).
+    """Fetch datasets into the store (only what is new, unless --since): QuiverQuant's, and
+    wiki from Wikimedia's Pageviews API unless WIKI_SOURCE=quiver.
 
     Example: pas scrape all        (or: pas scrape congress --ticker NVDA --since 2024-01-01)
     """
+    from pas.commands._wiring import quiver_client
     from pas.scrapers import resolve
     from pas.scrapers.client import QuiverAuthError, QuiverClient, QuiverError, build_session
     from pas.scrapers.scrape import ScrapeResult
@@ -68,27 +75,29 @@ def scrape(
     tickers = _tickers(ticker)
     start = _since(since)
     app_state = state(ctx)
-    config = app_state.settings.quiver.client_config()
+    settings = app_state.settings
+    from_wikimedia = settings.wiki.source == "wikimedia"
     store = app_state.store
     results: list[ScrapeResult] = []
     with _progress(enabled=not as_json and sys.stderr.isatty()) as tick:
-        client = QuiverClient(
-            session=build_session(),
-            store=store,
-            **config,
-            refresh=refresh,
-            sleep=time.sleep,
-            clock=store.clock,
-            on_request=tick,
-        )
+        session = build_session()
+        sources: list[tuple[Dataset, SourceClient]] = []
+        quiver: QuiverClient | None = None
+        for d in datasets:
+            if d.name == "wiki" and from_wikimedia:
+                sources.append(_wikimedia(settings.wiki, store, session))
+                continue
+            if quiver is None:  # only when a Quiver dataset is asked for: it needs the key
+                quiver = quiver_client(app_state, refresh=refresh, on_request=tick, session=session)
+            sources.append((d, quiver))
         names = [d.name for d in datasets]
         with app_state.run("scrape", datasets=",".join(names), tickers=",".join(tickers)) as run:
             refused: QuiverAuthError | None = None
-            for d in datasets:
+            for d, client in sources:
                 try:
                     result = scrape_one(d, client, store, tickers=tickers, since=start)
                 except QuiverAuthError as exc:
-                    # Every other dataset would be refused the same way: none is asked.
+                    # Every other Quiver dataset would be refused the same way: none is asked.
                     refused, result = exc, ScrapeResult(d.name, status="failed", message=str(exc))
                 results.append(result)
                 run.details[d.name] = result.as_dict()
@@ -106,6 +115,23 @@ def scrape(
                 raise QuiverError(
                     f"scraping {', '.join(failed)} failed (see above); the other datasets were stored"
                 )
+
+
+def _wikimedia(settings: WikiSettings, store: Store, session: Session) -> tuple[Dataset, SourceClient]:
+    """The wiki dataset from Wikimedia's Pageviews API, with its client (WIKI_SOURCE=wikimedia)."""
+    from pas.scrapers import wikimedia
+
+    articles = wikimedia.load_articles(settings.articles or wikimedia.bundled_articles())
+    client = wikimedia.WikimediaClient(
+        session=session,
+        store=store,
+        articles=articles,
+        base_url=settings.wikimedia_base_url,
+        user_agent=wikimedia.user_agent(settings.contact),
+        sleep=time.sleep,
+        clock=store.clock,
+    )
+    return wikimedia.DATASET, client
 
 
 def _summary(results: list[ScrapeResult]) -> None:
@@ -184,7 +210,9 @@ class _progress:
 
 def data(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Argument(help="congress, lobbying, wiki, insiders or contracts.")],
+    dataset: Annotated[
+        str, typer.Argument(metavar="DATASET", help="congress, lobbying, wiki, insiders or contracts.")
+    ],
     ticker: TickerOption = None,
     since: SinceOption = None,
     limit: Annotated[

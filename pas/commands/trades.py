@@ -31,7 +31,9 @@ app = typer.Typer(
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV or JSON of fills (columns in the README).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV or JSON of fills (columns in the README).")
+    ],
     portfolio: Annotated[
         str | None, typer.Option(help="Portfolio for rows without a portfolio column.")
     ] = None,

@@ -4,7 +4,7 @@ The library never reads ``os.environ``: the command line hands :func:`load_setti
 mapping (the process environment) and the path of an optional ``.env`` file. Values in
 the environment win over the ``.env`` file; command options win over both.
 
-:class:`Settings` holds one frozen group per component (store, Alpaca, Quiver, trading,
+:class:`Settings` holds one frozen group per component (store, Alpaca, Quiver, wiki, trading,
 sim broker, allocation, circuit breaker, data); a group builds the configuration object
 of its component (``settings.trading.limits()``). Dollars, fractions and basis points
 are exact :class:`~decimal.Decimal` values parsed from the text as written; durations are
@@ -32,6 +32,7 @@ from pas.config.defaults import (
     MAX_TARGET_VOL,
     PAPER_BASE_URL,
     SIM_MARKETS,
+    WIKI_SOURCES,
 )
 from pas.config.groups import (
     AllocationBounds,
@@ -45,6 +46,7 @@ from pas.config.groups import (
     SimSettings,
     StoreSettings,
     TradingSettings,
+    WikiSettings,
     shown_number,
 )
 from pas.errors import ConfigError, InputError
@@ -75,6 +77,7 @@ __all__ = [
     "SimSettings",
     "StoreSettings",
     "TradingSettings",
+    "WikiSettings",
     "default_home",
     "load_settings",
     "mask_secret",
@@ -126,6 +129,7 @@ class Settings:
     store: StoreSettings
     alpaca: AlpacaSettings = field(default_factory=AlpacaSettings)
     quiver: QuiverSettings = field(default_factory=QuiverSettings)
+    wiki: WikiSettings = field(default_factory=WikiSettings)
     trading: TradingSettings = field(default_factory=TradingSettings)
     sim: SimSettings = field(default_factory=SimSettings)
     allocation: AllocationSettings = field(default_factory=AllocationSettings)
@@ -287,6 +291,22 @@ def _auth_scheme(name: str, raw: str) -> str:
     return raw
 
 
+def _wiki_source(name: str, raw: str) -> str:
+    value = raw.lower()
+    if value not in WIKI_SOURCES:
+        raise ConfigError(f"{name} must be one of {', '.join(WIKI_SOURCES)}, got {raw!r}")
+    return value
+
+
+def _contact(name: str, raw: str) -> str:
+    # It goes into a header: one printable line, short.
+    if len(raw) > 200 or not raw.isprintable():
+        raise ConfigError(
+            f"{name} must be one line of at most 200 printable characters (an email or URL), got {raw!r}"
+        )
+    return raw
+
+
 def _mongo_uri(name: str, raw: str) -> str:
     if not raw.startswith(("mongodb://", "mongodb+srv://")):
         raise ConfigError(
@@ -339,6 +359,10 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("QUIVER_TIMEOUT_SEC", "quiver", "timeout_sec", _positive),
     _Spec("QUIVER_RATE_LIMITS", "quiver", "rate_limits", _text),
     _Spec("QUIVER_MAX_WAIT_SEC", "quiver", "max_wait_sec", _non_negative),
+    _Spec("WIKI_SOURCE", "wiki", "source", _wiki_source),
+    _Spec("WIKIMEDIA_BASE_URL", "wiki", "wikimedia_base_url", _url),
+    _Spec("WIKI_ARTICLES", "wiki", "articles", _path),
+    _Spec("WIKIMEDIA_CONTACT", "wiki", "contact", _contact),
     _Spec("PAS_MONGO_TIMEOUT_SEC", "store", "mongo_timeout_sec", _positive),
     _Spec("CASH_BUFFER", "trading", "cash_buffer", _fraction),
     _Spec("MIN_ORDER_NOTIONAL", "trading", "min_order_notional", _dollars),
@@ -361,6 +385,7 @@ _GROUPS: Mapping[str, type] = {
     "store": StoreSettings,
     "alpaca": AlpacaSettings,
     "quiver": QuiverSettings,
+    "wiki": WikiSettings,
     "trading": TradingSettings,
     "sim": SimSettings,
     "allocation": AllocationSettings,

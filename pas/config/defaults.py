@@ -21,6 +21,11 @@ DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
 # The longest a request waits for its endpoint's rate-limit slot before the dataset stops
 # as `partial` (a bulk endpoint's 5 an hour is one request every 12 minutes).
 DEFAULT_QUIVER_MAX_WAIT_SEC = 900.0
+# Where the wiki dataset comes from: Quiver's wiki endpoints are gone from its schema, so
+# Wikimedia's own Pageviews API is the default (see pas/scrapers/wikimedia.py).
+WIKI_SOURCES = ("wikimedia", "quiver")
+DEFAULT_WIKI_SOURCE = "wikimedia"
+WIKIMEDIA_BASE_URL = "https://wikimedia.org/api/rest_v1"
 # Seconds pas waits for each Alpaca answer (connect and read); see broker/alpaca.py.
 DEFAULT_ALPACA_TIMEOUT_SEC = 10.0
 DEFAULT_MIN_ALLOCATION = Decimal(0)  # fractions of the book

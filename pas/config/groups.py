@@ -41,15 +41,17 @@ from pas.config.defaults import (
     DEFAULT_SIM_COMMISSION,
     DEFAULT_SIM_MARKET,
     DEFAULT_SIM_SLIPPAGE_BPS,
+    DEFAULT_WIKI_SOURCE,
     PAPER_BASE_URL,
     QUIVER_BASE_URL,
+    WIKIMEDIA_BASE_URL,
 )
 from pas.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from pas.portfolio.trading import TradingLimits
+    from pas.portfolio.trading.limits import TradingLimits
     from pas.risk.breaker import BreakerLimits
     from pas.scrapers.limits import RateLimit
 
@@ -153,6 +155,23 @@ class QuiverSettings:
 
 
 @dataclass(frozen=True)
+class WikiSettings:
+    """Where the wiki dataset comes from (see pas/scrapers/wikimedia.py).
+
+    Attributes:
+        source: ``wikimedia`` (its Pageviews API) or ``quiver``.
+        wikimedia_base_url: the Wikimedia REST API's base URL.
+        articles: the user's ticker -> article CSV; None for the map bundled with pas.
+        contact: the operator's email or URL, added to the User-Agent.
+    """
+
+    source: str = DEFAULT_WIKI_SOURCE
+    wikimedia_base_url: str = WIKIMEDIA_BASE_URL
+    articles: Path | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
 class TradingSettings:
     """The rebalance planner's rules, the pre-trade limits and the wait for fills.
 
@@ -177,7 +196,7 @@ class TradingSettings:
     def limits(self) -> TradingLimits:
         """The planner's rules and the pre-trade risk limits."""
         from pas.portfolio.rebalance import PlanRules
-        from pas.portfolio.trading import TradingLimits
+        from pas.portfolio.trading.limits import TradingLimits
 
         return TradingLimits(
             rules=PlanRules(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pas.models import UNITS_PER_ONE, Price, from_units
-from pas.store.base import LedgerEntry
+from pas.store.interfaces import LedgerEntry
 
 _COST_SCALE = Decimal(UNITS_PER_ONE) ** 2
 
@@ -61,36 +61,10 @@ class Book:
     commissions: Decimal
     net_invested: Decimal
 
-    @property
-    def market_value(self) -> Decimal | None:
-        """Sum of market values, or None when any open position lacks a price."""
-        values = [p.market_value for p in self.positions.values()]
-        if any(v is None for v in values):
-            return None
-        return sum((v for v in values if v is not None), Decimal(0))
-
-    def weights(self, equity: Decimal | None) -> dict[str, Decimal]:
-        """Market value over ``equity`` per priced position (over total market value if None)."""
-        base = equity if equity is not None else self.market_value
-        if not base or base <= 0:
-            return {}
-        return {s: p.market_value / base for s, p in self.positions.items() if p.market_value is not None}
-
     def priced(self, prices: Mapping[str, Price]) -> Book:
         """The same book with last prices attached where known."""
         positions = {s: replace(p, last_price=prices.get(s)) for s, p in self.positions.items()}
         return replace(self, positions=positions)
-
-    def cash(self, capital: Decimal | None) -> Decimal | None:
-        """Capital less the cash the fills consumed; None without a capital."""
-        return None if capital is None else capital - self.net_invested
-
-    def equity(self, capital: Decimal | None) -> Decimal | None:
-        """Capital plus realised and unrealised P&L less commissions; None if unknowable."""
-        value = self.market_value
-        if capital is None or value is None:
-            return None
-        return capital - self.net_invested + value
 
 
 def build_book(entries: Iterable[LedgerEntry]) -> Book:

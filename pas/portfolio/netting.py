@@ -26,8 +26,8 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from pas.domain.broker import MAX_CLIENT_ORDER_ID
 from pas.models import UNITS_PER_ONE, Side, TradeOrder, TradeOrderStatus, to_units
-from pas.portfolio.broker.base import MAX_CLIENT_ORDER_ID
 from pas.portfolio.rebalance import PlannedOrder
 
 NET_TAG = "net"

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from pas.domain.broker import MarketClock
 from pas.models import Price
-from pas.portfolio.broker.base import Broker, MarketClock
+from pas.portfolio.broker.base import Broker
 from pas.store.base import Store
 
 # Days of history fetched for a symbol with no stored close: a year of trading days plus

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from pas.errors import PasError
 from pas.models import SYMBOL_RE
 from pas.records import Record
 from pas.scrapers.coverage import OVERLAP, Coverage, Cursor
@@ -37,6 +38,10 @@ MAX_YEAR = 2099
 HISTORY_FLOOR = date(MIN_YEAR, 1, 1)
 
 Row = Mapping[str, Any]
+
+
+class SourceError(PasError):
+    """A data source other than Quiver did not give a dataset; the scrape reports it failed."""
 
 
 class Reject(Exception):
@@ -88,7 +93,8 @@ class Answer:
     done: Callable[[Coverage], None] | None = None
 
 
-Fetcher = Callable[["QuiverClient", FetchPlan], Iterator[Answer]]
+# The first argument is the client of the dataset's source (QuiverClient, WikimediaClient).
+Fetcher = Callable[[Any, FetchPlan], Iterator[Answer]]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The QuiverQuant REST client: shared rate limit, response cache, retries, pagination.
 
 Everything it touches is injected: the ``requests.Session`` (tests pass one pointed at a
-fake server), the store (cache and rate-limit state, shared by every process on the same
-store), ``sleep`` and ``clock`` (tests pass fakes, so no test waits real seconds).
+fake server), a response cache and a rate limiter (the store: their state is shared by
+every process on it), ``sleep`` and ``clock`` (tests pass fakes, so no test waits real
+seconds).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from pas.clock import Clock, system_clock
 from pas.errors import ConfigError, PasError
 from pas.http import (
     RETRY_STATUSES,
@@ -29,7 +31,7 @@ from pas.http import (
     with_retries,
 )
 from pas.scrapers.limits import ENDPOINT_LIMITS, RateLimit, limit_for
-from pas.store.base import Clock, Store, system_clock
+from pas.store.interfaces import RateSlots, ResponseCache
 
 if TYPE_CHECKING:
     import requests
@@ -119,7 +121,8 @@ class QuiverClient:
 
     Args:
         session: the HTTP session (the command builds a real one).
-        store: where the cache and the shared rate-limit slots live.
+        cache: where responses are cached (the store).
+        limiter: where the rate-limit slots shared by every process are taken (the store).
         api_key: ``QUIVER_API_KEY``; never shown in messages.
         base_url: ``QUIVER_BASE_URL``.
         auth_scheme: the word before the key in ``Authorization`` (``Token`` or ``Bearer``).
@@ -135,7 +138,8 @@ class QuiverClient:
     """
 
     session: requests.Session
-    store: Store
+    cache: ResponseCache
+    limiter: RateSlots
     api_key: str
     base_url: str
     auth_scheme: str = "Token"
@@ -169,7 +173,7 @@ class QuiverClient:
         what = dataset or path
         key = cache_key(url, query)
         if not self.refresh and self.cache_ttl_sec > 0:
-            cached = self.store.cache_get(key, self.clock())
+            cached = self.cache.cache_get(key, self.clock())
             if cached is not None:
                 self.stats.cache_hits += 1
                 self._notify(path)
@@ -177,7 +181,7 @@ class QuiverClient:
         body = self._fetch(path, url, query, what)
         answer = decode(body, what)
         if self.cache_ttl_sec > 0:
-            self.store.cache_put(key, body, self.clock() + timedelta(seconds=self.cache_ttl_sec))
+            self.cache.cache_put(key, body, self.clock() + timedelta(seconds=self.cache_ttl_sec))
         return answer
 
     def pages(
@@ -292,9 +296,9 @@ class QuiverClient:
         now = self.clock()
         delay = 0.0
         if self.rate_sec > 0:
-            delay = (self.store.reserve_slot(RATE_LIMIT_NAME, self.rate_sec, now) - now).total_seconds()
+            delay = (self.limiter.reserve_slot(RATE_LIMIT_NAME, self.rate_sec, now) - now).total_seconds()
         name, limit = limit_for(path, self.rate_limits)
-        slot = self.store.reserve_slot(f"{RATE_LIMIT_NAME}:{name}", limit.interval_sec, now)
+        slot = self.limiter.reserve_slot(f"{RATE_LIMIT_NAME}:{name}", limit.interval_sec, now)
         delay = max(delay, (slot - now).total_seconds())
         if delay > self.max_wait_sec:
             # The slot stays taken: the next run waits a little longer than needed, never less.

@@ -12,19 +12,33 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from pas.clock import Clock
 from pas.errors import PasError
 from pas.records import Record, UpsertCounts, natural_key
 from pas.scrapers.base import Answer, Dataset, FetchPlan, Reject
 from pas.scrapers.client import (
+    ClientStats,
     QuiverAuthError,
-    QuiverClient,
     QuiverRateLimited,
     QuiverUnavailableError,
 )
 from pas.scrapers.coverage import Coverage
 from pas.store.base import Store
+
+
+class SourceClient(Protocol):
+    """What a scrape needs of a dataset's client (QuiverClient, WikimediaClient)."""
+
+    @property
+    def stats(self) -> ClientStats: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def refresh(self) -> bool: ...
+    @property
+    def cache_ttl_sec(self) -> float: ...
 
 
 @dataclass
@@ -65,7 +79,7 @@ class ScrapeResult:
 
 def scrape(
     dataset: Dataset,
-    client: QuiverClient,
+    client: SourceClient,
     store: Store,
     *,
     tickers: Sequence[str] = (),
@@ -118,7 +132,7 @@ def scrape(
         result.status, result.message = "partial", str(exc)
     except QuiverUnavailableError as exc:
         result.status, result.message = "unavailable", str(exc)
-    except PasError as exc:
+    except PasError as exc:  # QuiverError, the Wikimedia source's SourceError, a store's error
         result.status, result.message = "failed", str(exc)
     finally:
         result.requests = client.stats.requests - requests_before

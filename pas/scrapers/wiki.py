@@ -8,6 +8,8 @@ here (a discontinued dataset): the client reports that and the other datasets go
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
@@ -41,12 +43,29 @@ def normalise(raw: Any) -> Record:
     assert views is not None
     if views < 0:
         raise Reject("negative Views")
+    return views_record(
+        symbol,
+        viewed,
+        views,
+        amount(row, "pct_change_week", required=False),
+        amount(row, "pct_change_month", required=False),
+    )
+
+
+def views_record(
+    symbol: str, viewed: date, views: Decimal, pct_week: Decimal | None, pct_month: Decimal | None
+) -> Record:
+    """The wiki record of one company's views on one day, whichever source gave them.
+
+    The natural key is the ticker and the day; the views are public from the midnight
+    (UTC) after the day, when the day's count is complete.
+    """
     identity = {"ticker": symbol, "date": viewed.isoformat()}
     fields = {
         **identity,
         "views": dec(views),
-        "pct_change_week": dec(amount(row, "pct_change_week", required=False)),
-        "pct_change_month": dec(amount(row, "pct_change_month", required=False)),
+        "pct_change_week": dec(pct_week),
+        "pct_change_month": dec(pct_month),
     }
     return Record(NAME, natural_key(NAME, identity), symbol, viewed, midnight(viewed, 1), fields)
 

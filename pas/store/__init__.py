@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from pas.clock import Clock, system_clock
 from pas.config import StoreSettings
-from pas.store.base import Clock, LedgerEntry, Store, system_clock
+from pas.store.base import Store
+from pas.store.interfaces import LedgerEntry
 
 __all__ = [
     "BACKTEST_SUFFIX",
-    "Clock",
     "LedgerEntry",
     "Store",
     "open_backtest_store",
     "open_store",
-    "system_clock",
 ]
 
 # The backtest namespace: PAS_HOME/backtest.db, or the database DB_NAME + this suffix.

@@ -12,7 +12,7 @@ from pas.errors import InputError, StaleDataError
 from pas.models import Portfolio, WeightSet
 from pas.portfolio.targets import check_weights
 from pas.records import Record
-from pas.store.base import Store
+from pas.store.interfaces import RecordStore
 from pas.strategies import MANUAL, Strategy, get_strategy, resolve_params
 
 SOURCE = "build"
@@ -59,7 +59,11 @@ STALE_DAYS_FLOOR: dict[str, int] = {"lobbying": 95}
 
 
 def load_data(
-    store: Store, strategy: Strategy, params: Mapping[str, int | float], as_of: datetime, max_stale_days: int
+    store: RecordStore,
+    strategy: Strategy,
+    params: Mapping[str, int | float],
+    as_of: datetime,
+    max_stale_days: int,
 ) -> tuple[dict[str, Sequence[Record]], tuple[DatasetUse, ...]]:
     """The records of each dataset the strategy reads, public in its history window before
     ``as_of`` (at least ``max_stale_days`` of it).
@@ -101,7 +105,7 @@ def load_data(
     return data, tuple(uses)
 
 
-def build_weights(store: Store, portfolio: Portfolio, as_of: datetime, *, max_stale_days: int) -> Build:
+def build_weights(store: RecordStore, portfolio: Portfolio, as_of: datetime, *, max_stale_days: int) -> Build:
     """Runs the portfolio's strategy with its parameters on the data public by ``as_of``.
 
     Raises:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pas.backtest import BacktestSpec, SimulatedClock, run_backtest, summarize
 from pas.errors import InputError
 from pas.models import Fill, Portfolio
-from pas.portfolio.trading import TradingLimits
+from pas.portfolio.trading.limits import TradingLimits
 from pas.store.sqlite import SqliteStore
 from tests.backtest.conftest import DAYS, PORTFOLIOS, awards, closes
 
@@ -126,3 +126,18 @@ def test_a_portfolio_that_never_builds_does_not_stop_the_backtest(
     assert target.daily_metrics("idle") == [] and target.cash_flows("idle") == []
     assert target.daily_metrics("gov")[-1].day == DAYS[-1]
     assert any(note.startswith(f"{DAYS[0]} idle: not built") for note in result.notes)
+
+
+def test_each_day_decides_at_the_cron_builds_new_york_time_in_winter_and_summer(
+    source: SqliteStore, tmp_path: Path
+) -> None:
+    from pas.schedule import DECISION_TIME, MARKET_TZ
+
+    target = run(source, tmp_path / "bt.db")
+    built = [w.at for p in PORTFOLIOS for w in target.weights_history(p.id)]
+    # January is standard time (UTC-5), June daylight saving time (UTC-4): the same
+    # New York wall time is a different UTC hour, and the backtest follows New York.
+    assert {at.month for at in built} >= {1, 6}
+    assert {at.astimezone(MARKET_TZ).time() for at in built} == {DECISION_TIME}
+    assert {at.astimezone(UTC).hour for at in built if at.month == 1} == {14}
+    assert {at.astimezone(UTC).hour for at in built if at.month == 6} == {13}

@@ -134,6 +134,11 @@ def test_stale_data_is_refused(home: Path) -> None:
 
 def test_usage_errors(home: Path) -> None:
     assert invoke(home, "build") == (2, "error: name the portfolio to build (pas build ID) or pass --due\n")
+    # Both were given: the message must not ask for what the user already passed.
+    assert invoke(home, "build", "lobby", "--due") == (
+        2,
+        "error: pass either the portfolio (lobby) or --due, not both\n",
+    )
     assert invoke(home, "build", "hand", "--no-trade") == (
         2,
         "error: portfolio 'hand' has hand-set weights (strategy manual); "

@@ -30,6 +30,7 @@ def env(tmp_path: Path, fake: FakeQuiver, **extra: str) -> dict[str, str]:
         "QUIVER_BASE_URL": fake.url,
         "QUIVER_RATE_SEC": "0",
         "QUIVER_RATE_LIMITS": "bulk/=1000000/second,live/=1000000/second,historical/=1000000/second",
+        "WIKI_SOURCE": "quiver",  # these tests are of Quiver's datasets (test_scrape_wikimedia.py: the other)
         **extra,
     }
 

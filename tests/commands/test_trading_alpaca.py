@@ -1,6 +1,6 @@
 """``pas rebalance``, ``pas sync`` and ``pas reconcile`` through the CLI against the fake Alpaca.
 
-The fake serves on 127.0.0.1 and the settings point at it; ``pas.commands.trading.pause``
+The fake serves on 127.0.0.1 and the settings point at it; ``pas.commands._wiring.pause``
 is replaced by a recorder, so no test sleeps (fill polls and retry waits are recorded).
 """
 
@@ -23,8 +23,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from pas.cli import app
-from pas.commands import trading as trading_cmd
-from pas.portfolio.trading import SYNC_OVERLAP
+from pas.commands import _wiring
+from pas.portfolio.trading.sync import SYNC_OVERLAP
 from pas.store.sqlite import SqliteStore
 from tests.fakes.alpaca import BUYING_POWER, DUPLICATE, KEY_ID, SECRET, FakeAlpaca, fake_alpaca
 
@@ -38,7 +38,7 @@ Pas = Callable[..., Result]
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every pause a trading command takes (fill polls and retry waits), none slept."""
     slept: list[float] = []
-    monkeypatch.setattr(trading_cmd, "pause", slept.append)
+    monkeypatch.setattr(_wiring, "pause", slept.append)
     return slept
 
 

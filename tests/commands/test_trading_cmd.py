@@ -16,6 +16,10 @@ from typer.testing import CliRunner
 from pas.cli import app
 from pas.models import Price
 from pas.store.sqlite import SqliteStore
+from tests.fakes import crash_after_submits
+from tests.fakes.crash_after_submits import CRASH_EXIT_CODE
+
+CRASH_ENTRY = Path(crash_after_submits.__file__)
 
 runner = CliRunner()
 
@@ -123,15 +127,15 @@ def test_reconcile_reports_every_difference_and_exits_1(home: Path) -> None:
 
 @pytest.mark.slow
 def test_a_killed_process_resumes_its_run_without_sending_twice(home: Path) -> None:
-    env = {**os.environ, **_env(home), "PAS_FAULT_EXIT_AFTER_SUBMITS": "1"}
-    cmd = [sys.executable, "-c", "from pas.cli import main; main()", "rebalance", "--all"]
-    crashed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
-    assert crashed.returncode == 70, crashed.stderr
+    env = {**os.environ, **_env(home)}
+    crashing = [sys.executable, str(CRASH_ENTRY), "1", "rebalance", "--all"]
+    crashed = subprocess.run(crashing, env=env, capture_output=True, text=True, timeout=60)
+    assert crashed.returncode == CRASH_EXIT_CODE, crashed.stderr
     with SqliteStore(home / "pas.db") as store:
         assert len(store.sim_orders()) == 1
         (run,) = [store.unfinished_trade_run()]
         assert run is not None
-    del env["PAS_FAULT_EXIT_AFTER_SUBMITS"]
+    cmd = [sys.executable, "-c", "from pas.cli import main; main()", "rebalance", "--all"]
     resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert resumed.returncode == 0, resumed.stderr
     assert f"resumed unfinished run {run.run_id}" in resumed.stdout

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pas.models import Price, to_units
 from pas.portfolio.ledger import build_book
-from pas.store.base import LedgerEntry
+from pas.store.interfaces import LedgerEntry
 
 
 def entry(symbol: str, qty: str, price: str, commission: str = "0") -> LedgerEntry:
@@ -46,21 +46,12 @@ def test_closed_position_disappears_but_keeps_its_pnl() -> None:
     assert book.realized_pnl == Decimal(5)
 
 
-def test_valuation_weights_and_equity() -> None:
+def test_prices_attach_to_positions() -> None:
     book = build_book([entry("A", "10", "10"), entry("B", "5", "20")])
     priced = book.priced({"A": Price("A", date(2026, 1, 2), Decimal("12"))})
-    assert priced.market_value is None, "B has no price, so the total is unknown"
+    assert priced.positions["A"].market_value == Decimal(120)
     assert priced.positions["A"].unrealized_pnl == Decimal(20)
     assert priced.positions["B"].unrealized_pnl is None
-    both = book.priced(
-        {"A": Price("A", date(2026, 1, 2), Decimal("12")), "B": Price("B", date(2026, 1, 2), Decimal("20"))}
-    )
-    assert both.market_value == Decimal(220)
-    assert both.equity(Decimal(1000)) == Decimal(1000) - Decimal(200) + Decimal(220)
-    assert both.cash(Decimal(1000)) == Decimal(800)
-    assert both.weights(Decimal(1000)) == {"A": Decimal("0.12"), "B": Decimal("0.1")}
-    assert both.weights(None) == {"A": Decimal(120) / 220, "B": Decimal(100) / 220}
-    assert both.equity(None) is None
 
 
 def test_short_crossing_restarts_cost_at_the_crossing_price() -> None:

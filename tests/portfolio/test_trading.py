@@ -8,12 +8,15 @@ from decimal import Decimal
 
 import pytest
 
+from pas.domain.broker import Asset, BrokerFill, Order, OrderRequest, OrderStatus
 from pas.errors import InputError, LockHeldError, PasError, RefusedError
 from pas.models import Portfolio, Price, Schedule, Side, TradeOrderStatus, WeightSet
-from pas.portfolio.broker.base import Asset, BrokerFill, Order, OrderRequest, OrderStatus
 from pas.portfolio.broker.sim import SimBroker
 from pas.portfolio.ledger import build_book
-from pas.portfolio.trading import TradingLimits, rebalance, reconcile, sync
+from pas.portfolio.trading.limits import TradingLimits
+from pas.portfolio.trading.reconcile import reconcile_ledgers
+from pas.portfolio.trading.run import run_rebalance
+from pas.portfolio.trading.sync import sync_fills
 from pas.store.base import Store
 from tests.conftest import FakeClock
 
@@ -34,7 +37,7 @@ def _weights(store: Store, clock: FakeClock, pid: str, **w: float) -> None:
 def _run(store: Store, broker: object, ids: list[str], run_id: str = "260105150000aaaa", **kw: object):  # type: ignore[no-untyped-def]
     portfolios = [p for p in store.list_portfolios() if p.id in ids]
     kw.setdefault("sleep", lambda s: None)
-    return rebalance(store, broker, portfolios, LIMITS, run_id=run_id, **kw)  # type: ignore[arg-type]
+    return run_rebalance(store, broker, portfolios, LIMITS, run_id=run_id, **kw)  # type: ignore[arg-type]
 
 
 def test_one_portfolio_trades_to_its_targets(store: Store, clock: FakeClock) -> None:
@@ -50,7 +53,7 @@ def test_one_portfolio_trades_to_its_targets(store: Store, clock: FakeClock) -> 
     assert out.fills_recorded == 2 and not out.timed_out
     book = build_book(store.ledger("a"))
     assert book.commissions == D(2)
-    _, diffs = reconcile(store, broker)
+    _, diffs = reconcile_ledgers(store, broker)
     assert diffs == []
     # Nothing to do the second time: inside the band.
     again = _run(store, broker, ["a"], run_id="260105150100bbbb")
@@ -84,7 +87,7 @@ def test_portfolios_net_into_one_order_per_symbol_and_split_fills_exactly(
     assert store.holdings("b") == {"AAA": D(100)}
     assert store.holdings("c") == {"AAA": D(150)}
     assert len(sim.list_orders("all")) == 2  # the seed and one netted order
-    assert reconcile(store, sim)[1] == []
+    assert reconcile_ledgers(store, sim)[1] == []
 
 
 class CrashAfterFirstSubmit(SimBroker):
@@ -207,14 +210,14 @@ def test_partial_fills_are_recorded_as_they_come_and_sync_records_the_rest(
     got = store.holdings("a")["AAA"] + store.holdings("b")["AAA"]
     assert 0 < got < 400
     assert store.holdings("a")["AAA"] <= 300 and store.holdings("b")["AAA"] <= 100
-    first = sync(store, broker)
+    first = sync_fills(store, broker)
     assert first.checked == 1
-    while sync(store, broker).still_open:
+    while sync_fills(store, broker).still_open:
         pass
     assert store.holdings("a") == {"AAA": D(300)}
     assert store.holdings("b") == {"AAA": D(100)}
-    assert sync(store, broker).checked == 0
-    assert reconcile(store, broker)[1] == []
+    assert sync_fills(store, broker).checked == 0
+    assert reconcile_ledgers(store, broker)[1] == []
 
 
 def test_pre_trade_checks_refuse(store: Store, clock: FakeClock) -> None:
@@ -224,14 +227,14 @@ def test_pre_trade_checks_refuse(store: Store, clock: FakeClock) -> None:
     with pytest.raises(RefusedError, match=r"^the market is closed .*pass --queue"):
         _run(store, closed, ["a"])
     with pytest.raises(RefusedError, match=r"above MAX_POSITION_WEIGHT \(50.0%\); lower its target weight$"):
-        rebalance(
+        run_rebalance(
             store, SimBroker(store), store.list_portfolios(), TradingLimits(), run_id="x" * 16, sleep=print
         )
     small = replace(LIMITS, max_order_notional=D(1000))
     with pytest.raises(
         RefusedError, match=r"^the order to buy 600 AAA \(about \$6,000.00\) is above MAX_ORDER"
     ):
-        rebalance(store, SimBroker(store), store.list_portfolios(), small, run_id="x" * 16, sleep=print)
+        run_rebalance(store, SimBroker(store), store.list_portfolios(), small, run_id="x" * 16, sleep=print)
 
     class Untradable(SimBroker):
         def asset(self, symbol: str) -> Asset:
@@ -250,7 +253,7 @@ def test_queued_orders_fill_when_the_market_opens(store: Store, clock: FakeClock
     out = _run(store, SimBroker(store), ["a"], queue=True, timeout_sec=0)
     assert out.timed_out and store.holdings("a") == {}
     clock.now = clock.now.replace(day=12)  # Monday
-    assert sync(store, SimBroker(store)).fills_recorded == 1
+    assert sync_fills(store, SimBroker(store)).fills_recorded == 1
     assert store.holdings("a") == {"AAA": D(400)}
 
 

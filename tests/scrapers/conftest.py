@@ -58,7 +58,8 @@ def client(
     with requests.Session() as session:
         yield QuiverClient(
             session=session,
-            store=sqlite_store,
+            cache=sqlite_store,
+            limiter=sqlite_store,
             api_key=API_KEY,
             base_url=fake.url,
             rate_sec=1.1,

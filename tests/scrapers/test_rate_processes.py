@@ -38,7 +38,7 @@ WORKER = textwrap.dedent(
     while time.time() < float(go):
         time.sleep(0.005)
     client = QuiverClient(
-        session=requests.Session(), store=store, api_key=key, base_url=url,
+        session=requests.Session(), cache=store, limiter=store, api_key=key, base_url=url,
         rate_sec=float(rate), cache_ttl_sec=0, sleep=time.sleep, clock=store.clock,
     )
     for i in range(int(count)):

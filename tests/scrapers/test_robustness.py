@@ -13,7 +13,8 @@ from pas.errors import ConfigError
 from pas.scrapers import DATASETS
 from pas.scrapers.client import QuiverClient, QuiverError, check_api_key
 from pas.scrapers.scrape import scrape
-from pas.store.mongo import MAX_CACHED_BODY_BYTES, MongoStore
+from pas.store.mongo import MongoStore
+from pas.store.mongo.control import MAX_CACHED_BODY_BYTES
 from pas.store.sqlite import SqliteStore
 from tests.conftest import FakeClock, _mongomock_accepts_sort
 from tests.fakes.quiver import API_KEY, FakeQuiver, Fault, lobbying_rows, wiki_rows

@@ -55,41 +55,33 @@ def _worker(spec: tuple[str, str], first_id: int, barrier: Any, results: Any) ->
     store.close()
 
 
-def _specs(tmp_path: Path) -> list[tuple[str, str]]:
-    specs = [("sqlite", str(tmp_path / "pas.db"))]
-    uri = os.environ.get("PAS_TEST_MONGO_URI")
-    if uri:
-        specs.append(("mongo", f"{uri}|pas_conc_{os.getpid()}"))
-    return specs
-
-
 @pytest.mark.slow
-def test_two_processes_append_and_lock(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["sqlite", "mongo"])
+def test_two_processes_append_and_lock(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     # mongomock lives in one process's memory, so only servers and files are shared.
-    for spec in _specs(tmp_path):
-        store = _open(spec)  # creates the schema before the race, as any earlier command would
-        ctx = mp.get_context("spawn")
-        barrier = ctx.Barrier(2)
-        results = ctx.Queue()
-        procs = [
-            ctx.Process(target=_worker, args=(spec, first, barrier, results))
-            for first in (0, FILLS_PER_PROCESS - OVERLAP)
-        ]
-        for proc in procs:
-            proc.start()
-        outcomes = [results.get(timeout=120) for _ in procs]
-        for proc in procs:
-            proc.join(timeout=60)
-            assert proc.exitcode == 0
-        unique = 2 * FILLS_PER_PROCESS - OVERLAP
-        assert sorted(lock for lock, _ in outcomes) == [False, True], "exactly one process holds the lock"
-        assert sum(new for _, new in outcomes) == unique, "each fill counted new exactly once"
-        ids = [f.fill_id for f in store.fills("p")]
-        assert len(ids) == unique and len(set(ids)) == unique
-        assert store.holdings("p") == {"AAPL": Decimal("0.1") * unique}
-        if spec[0] == "mongo":
-            import pymongo
-
-            uri, db_name = spec[1].rsplit("|", 1)
-            pymongo.MongoClient(uri).drop_database(db_name)
-        store.close()
+    if kind == "sqlite":
+        spec = (kind, str(tmp_path / "pas.db"))
+    else:
+        server = request.getfixturevalue("mongo_server")
+        spec = (kind, f"{server.uri}|{request.getfixturevalue('mongo_db')}")
+    store = _open(spec)  # creates the schema before the race, as any earlier command would
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=_worker, args=(spec, first, barrier, results))
+        for first in (0, FILLS_PER_PROCESS - OVERLAP)
+    ]
+    for proc in procs:
+        proc.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    unique = 2 * FILLS_PER_PROCESS - OVERLAP
+    assert sorted(lock for lock, _ in outcomes) == [False, True], "exactly one process holds the lock"
+    assert sum(new for _, new in outcomes) == unique, "each fill counted new exactly once"
+    ids = [f.fill_id for f in store.fills("p")]
+    assert len(ids) == unique and len(set(ids)) == unique
+    assert store.holdings("p") == {"AAPL": Decimal("0.1") * unique}
+    store.close()

@@ -1,4 +1,4 @@
-"""Contract of scraped records, the HTTP cache and the shared rate limit, on every backend."""
+"""Contract of scraped records, on every backend."""
 
 from __future__ import annotations
 
@@ -62,26 +62,6 @@ def test_duplicate_keys_in_one_batch_are_one_record(store: Store) -> None:
     assert [r.fields["Amount"] for r in store.records("lobbying")] == ["5"]
 
 
-def test_cache_expires(store: Store) -> None:
-    store.cache_put("k", '{"a": 1}', T0 + timedelta(hours=6))
-    assert store.cache_get("k", T0) == '{"a": 1}'
-    assert store.cache_get("k", T0 + timedelta(hours=6)) is None
-    assert store.cache_get("other", T0) is None
-    store.cache_put("k", "[]", T0 + timedelta(hours=12))
-    assert store.cache_get("k", T0 + timedelta(hours=7)) == "[]"
-
-
-def test_reserve_slot_spaces_requests(store: Store) -> None:
-    assert store.reserve_slot("quiver", 1.5, T0) == T0
-    assert store.reserve_slot("quiver", 1.5, T0) == T0 + timedelta(seconds=1.5)
-    assert store.reserve_slot("quiver", 1.5, T0 + timedelta(seconds=0.2)) == T0 + timedelta(seconds=3)
-    later = T0 + timedelta(seconds=60)
-    assert store.reserve_slot("quiver", 1.5, later) == later
-    assert store.reserve_slot("other", 1.5, T0) == T0
-    assert store.reserve_slot("zero", 0, T0) == T0
-    assert store.reserve_slot("zero", 0, T0) == T0
-
-
 def test_mongo_insert_race_counts_the_loser_as_unchanged() -> None:
     # Two scrapes of one dataset can both find a key missing and both insert it; the unique
     # index keeps one copy and the second writer must not fail.
@@ -93,4 +73,4 @@ def test_mongo_insert_race_counts_the_loser_as_unchanged() -> None:
     docs = [{"dataset": "lobbying", "key": f"k{n}", "digest": "d"} for n in range(3)]
     assert store._insert_new([dict(d) for d in docs]) == 0
     assert store._insert_new([dict(d) for d in docs] + [{"dataset": "lobbying", "key": "k9"}]) == 3
-    assert store._db.records.count_documents({}) == 4
+    assert store._collection("records").count_documents({}) == 4

@@ -34,11 +34,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from pas.clock import Clock, system_clock
 from pas.config import PAPER_BASE_URL, AlpacaSettings
-from pas.errors import ConfigError, NotFoundError
-from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, server_wait, with_retries
-from pas.portfolio.broker import alpaca_wire as wire
-from pas.portfolio.broker.base import (
+from pas.domain.broker import (
     Account,
     Asset,
     Bar,
@@ -48,13 +46,15 @@ from pas.portfolio.broker.base import (
     Order,
     OrderRequest,
 )
+from pas.errors import ConfigError, NotFoundError
+from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, server_wait, with_retries
+from pas.portfolio.broker import alpaca_wire as wire
 from pas.portfolio.broker.errors import (
     BrokerAuthError,
     BrokerError,
     OrderOutcomeUnknown,
     OrderRejected,
 )
-from pas.store.base import Clock, system_clock
 
 # Seconds to connect and to wait for each answer; Alpaca answers in well under a second,
 # and a cron job must not hang on a dead connection.

@@ -14,8 +14,8 @@ from typing import Any
 
 import requests
 
+from pas.domain.broker import BrokerFill, Order, OrderStatus
 from pas.models import Side, utc
-from pas.portfolio.broker.base import BrokerFill, Order, OrderStatus
 from pas.portfolio.broker.errors import BrokerError
 
 # Phrases of Alpaca's refusals, mapped to OrderRejected.reason.

@@ -1,165 +1,22 @@
-"""The broker protocol and the value objects that cross it.
-
-Facts of Alpaca's API that shape it (see DESIGN.md): ``client_order_id`` is at most 48
-characters and unique forever; an order opposite to an open order on the same symbol is
-rejected as a potential wash trade; fractional and notional orders must be market/day;
-fills arrive asynchronously and can be partial; FILL activities carry ``order_id`` but
-not ``client_order_id``.
-"""
+"""The broker protocol: what pas needs from a broker (value objects in :mod:`pas.domain.broker`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Protocol
 
-from pas.errors import InputError
-from pas.models import Side
-
-MAX_CLIENT_ORDER_ID = 48
-
-
-class OrderStatus(StrEnum):
-    """Order states (Alpaca's names); the terminal ones end polling."""
-
-    NEW = "new"
-    ACCEPTED = "accepted"
-    PENDING_NEW = "pending_new"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-    REJECTED = "rejected"
-    DONE_FOR_DAY = "done_for_day"
-    REPLACED = "replaced"
-    PENDING_CANCEL = "pending_cancel"
-
-    @property
-    def terminal(self) -> bool:
-        """True when no more fills can come."""
-        return self in _TERMINAL
-
-
-_TERMINAL = frozenset(
-    {
-        OrderStatus.FILLED,
-        OrderStatus.CANCELED,
-        OrderStatus.EXPIRED,
-        OrderStatus.REJECTED,
-        OrderStatus.REPLACED,
-    }
+from pas.domain.broker import (
+    Account,
+    Asset,
+    Bar,
+    BrokerFill,
+    BrokerPosition,
+    MarketClock,
+    Order,
+    OrderRequest,
 )
-
-
-@dataclass(frozen=True)
-class OrderRequest:
-    """A market order to send: validated before any HTTP call.
-
-    Attributes:
-        qty: shares, positive, at most 9 decimals (fractional only for fractionable assets).
-        client_order_id: deterministic, at most 48 characters, unique forever at the broker.
-    """
-
-    symbol: str
-    side: Side
-    qty: Decimal
-    client_order_id: str
-    time_in_force: str = "day"
-
-    def __post_init__(self) -> None:
-        if self.qty <= 0:
-            raise InputError(f"order quantity must be more than zero, got {self.qty}")
-        if self.qty != self.qty.quantize(Decimal("1e-9")):
-            raise InputError(f"order quantity {self.qty} has more than 9 decimal places")
-        if not self.client_order_id or len(self.client_order_id) > MAX_CLIENT_ORDER_ID:
-            raise InputError(
-                f"client order id must be 1-{MAX_CLIENT_ORDER_ID} characters: {self.client_order_id!r}"
-            )
-
-
-@dataclass(frozen=True)
-class Order:
-    """An order as the broker reports it."""
-
-    id: str
-    client_order_id: str
-    symbol: str
-    side: Side
-    qty: Decimal
-    filled_qty: Decimal
-    filled_avg_price: Decimal | None
-    status: OrderStatus
-    submitted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class BrokerFill:
-    """One execution (an Alpaca FILL / partial_fill activity).
-
-    ``id`` is unique at the broker; ``order_id`` links it to an :class:`Order` (the
-    activity does not carry the client order id). ``commission`` is in dollars (zero at
-    Alpaca, which charges none on equities; the Sim broker's per-order commission).
-    """
-
-    id: str
-    order_id: str
-    symbol: str
-    side: Side
-    qty: Decimal
-    price: Decimal
-    ts: datetime
-    commission: Decimal = Decimal(0)
-
-
-@dataclass(frozen=True)
-class Account:
-    """Account figures in dollars."""
-
-    equity: Decimal
-    cash: Decimal
-    buying_power: Decimal
-    blocked: bool
-    currency: str = "USD"
-
-
-@dataclass(frozen=True)
-class MarketClock:
-    """Whether the market is open now, and when it next opens and closes."""
-
-    timestamp: datetime
-    is_open: bool
-    next_open: datetime
-    next_close: datetime
-
-
-@dataclass(frozen=True)
-class Asset:
-    """Tradability facts of a symbol."""
-
-    symbol: str
-    tradable: bool
-    fractionable: bool
-
-
-@dataclass(frozen=True)
-class BrokerPosition:
-    """A position of the whole account (all portfolios together)."""
-
-    symbol: str
-    qty: Decimal
-    market_value: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class Bar:
-    """A daily bar's close."""
-
-    symbol: str
-    day: date
-    close: Decimal
 
 
 class Broker(Protocol):

@@ -13,10 +13,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
-from pas.errors import InputError, PasError
-from pas.models import Side
-from pas.portfolio.broker.base import (
+from pas.domain.broker import (
     Account,
     Asset,
     Bar,
@@ -27,7 +26,9 @@ from pas.portfolio.broker.base import (
     OrderRequest,
     OrderStatus,
 )
-from pas.store.base import Store
+from pas.errors import InputError, PasError
+from pas.models import Side
+from pas.store.interfaces import PriceStore, SimBook
 
 _BPS = Decimal(10_000)
 _PRICE_STEP = Decimal("0.0001")  # fill prices to 1/100 of a cent, as US equities quote
@@ -39,11 +40,16 @@ class DuplicateClientOrderId(PasError):
     """The client order id was used before (the Sim broker's answer, as Alpaca's)."""
 
 
+class SimBrokerStore(SimBook, PriceStore, Protocol):
+    """What the Sim broker needs of the store: its own book, and the stored closes."""
+
+
 class SimBroker:
     """The :class:`~pas.portfolio.broker.base.Broker` of the simulation.
 
     Args:
-        store: where prices are read and the broker's own orders and fills are kept.
+        store: where prices are read and the broker's own orders and fills are kept (any
+            :class:`~pas.store.base.Store`).
         slippage_bps: basis points of the price added to buys and taken off sells.
         commission: dollars per order, charged on its fill.
         cash: the account's starting cash in dollars.
@@ -55,7 +61,7 @@ class SimBroker:
 
     def __init__(
         self,
-        store: Store,
+        store: SimBrokerStore,
         *,
         slippage_bps: Decimal = Decimal(0),
         commission: Decimal = Decimal(0),

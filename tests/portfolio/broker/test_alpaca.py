@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from pas.config import load_settings
+from pas.domain.broker import OrderRequest, OrderStatus
 from pas.errors import ConfigError, NotFoundError, PasError
 from pas.models import Side
 from pas.portfolio.broker.alpaca import (
@@ -20,7 +21,6 @@ from pas.portfolio.broker.alpaca import (
     alpaca_from_settings,
     is_live_url,
 )
-from pas.portfolio.broker.base import OrderRequest, OrderStatus
 from pas.portfolio.broker.errors import (
     BrokerAuthError,
     BrokerError,

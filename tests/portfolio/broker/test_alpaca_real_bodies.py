@@ -90,8 +90,8 @@ def test_asset(fake: FakeAlpaca, broker: AlpacaBroker) -> None:
 
 @pytest.mark.parametrize("endpoint", ["submit", "order", "order_by_client_id"])
 def test_an_order_from_each_order_endpoint(fake: FakeAlpaca, broker: AlpacaBroker, endpoint: str) -> None:
+    from pas.domain.broker import OrderRequest
     from pas.models import Side
-    from pas.portfolio.broker import OrderRequest
 
     fake.inject(endpoint, body=raw("order_market_accepted.json"))
     if endpoint == "submit":

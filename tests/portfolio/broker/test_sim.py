@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from pas.domain.broker import OrderRequest, OrderStatus
 from pas.errors import InputError, PasError
 from pas.models import Price, Side
-from pas.portfolio.broker.base import OrderRequest, OrderStatus
 from pas.portfolio.broker.sim import SimBroker
 from pas.store.base import Store
 from tests.conftest import FakeClock

@@ -1,13 +1,15 @@
-"""Daily metrics and trailing statistics in the store, on every backend."""
+"""Contract of performance: daily metrics, trailing statistics and applied allocations, on every backend."""
 
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from pas.models import DailyMetric, Price, TrailingStats
+from pas.models import AppliedAllocation, DailyMetric, TrailingStats
 from pas.store.base import Store
+
+T = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
 
 def test_daily_metrics_round_trip_replace_and_range(store: Store) -> None:
@@ -51,24 +53,17 @@ def test_trailing_stats_are_read_as_of_a_day_without_look_ahead(store: Store) ->
     assert remaining is not None and remaining.as_of == date(2026, 1, 5)
 
 
-def test_price_history_is_per_symbol_oldest_first_within_the_range(store: Store) -> None:
-    store.upsert_prices(
-        [
-            Price("SPY", date(2026, 1, 6), Decimal("101")),
-            Price("SPY", date(2026, 1, 2), Decimal("99.5")),
-            Price("SPY", date(2026, 1, 5), Decimal("100")),
-            Price("AAPL", date(2026, 1, 5), Decimal("150.25")),
-            Price("MSFT", date(2026, 1, 1), Decimal("400")),
-        ]
-    )
-    history = store.price_history(["SPY", "AAPL", "MSFT", "NONE"], start=date(2026, 1, 2))
-    assert list(history) == ["AAPL", "SPY"], "symbols without a close in the range are left out"
-    assert [(p.day, p.close) for p in history["SPY"]] == [
-        (date(2026, 1, 2), Decimal("99.5")),
-        (date(2026, 1, 5), Decimal("100")),
-        (date(2026, 1, 6), Decimal("101")),
-    ]
-    assert history["AAPL"] == [Price("AAPL", date(2026, 1, 5), Decimal("150.25"))]
-    upto = store.price_history(["SPY"], end=date(2026, 1, 5))
-    assert [p.day for p in upto["SPY"]] == [date(2026, 1, 2), date(2026, 1, 5)]
-    assert store.price_history([]) == {}
+def test_allocations_round_trip_newest_first_and_as_of(store: Store) -> None:
+    assert store.latest_allocation() is None and store.allocation_history() == []
+    first = AppliedAllocation(date(2026, 1, 2), T, "score", {"b": 0.3, "a": 0.7}, 0.8, 0.1)
+    second = AppliedAllocation(date(2026, 1, 9), T, "equal", {"a": 0.5, "b": 0.5})
+    same_day = AppliedAllocation(date(2026, 1, 9), T, "risk_parity", {"a": 0.4, "b": 0.6}, 1.0, 0.12)
+    for a in (first, second, same_day):
+        store.put_allocation(a)
+    # Newest by as-of day; on the same day the one applied last wins.
+    assert store.allocation_history() == [same_day, second, first]
+    assert store.allocation_history(limit=1) == [same_day]
+    assert store.latest_allocation() == same_day
+    assert store.latest_allocation(as_of=date(2026, 1, 8)) == first, "no look-ahead"
+    assert store.latest_allocation(as_of=date(2026, 1, 1)) is None
+    assert second.ex_ante_vol is None and store.allocation_history()[1].ex_ante_vol is None

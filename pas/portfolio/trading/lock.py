@@ -1,0 +1,50 @@
+"""The ``trading`` lock: one trading run at a time, taken over from a dead process on this host."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from pas.errors import LockHeldError
+from pas.store.base import Store
+
+LOCK_NAME = "trading"
+# The lock outlives the fill wait by this much; it is renewed at every poll.
+LOCK_SLACK_SEC = 300.0
+
+
+def lock_owner_name() -> str:
+    """This process as a lock owner: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead_here(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def acquire_trading_lock(store: Store, owner: str, ttl_sec: float) -> None:
+    """Takes the ``trading`` lock, taking it over from a dead process on this host.
+
+    Raises:
+        LockHeldError: another live run holds it.
+    """
+    if store.acquire_lock(LOCK_NAME, owner, ttl_sec):
+        return
+    holder = store.lock_owner(LOCK_NAME)
+    if holder and _dead_here(holder):
+        store.release_lock(LOCK_NAME, holder)  # only if that dead process still holds it
+        if store.acquire_lock(LOCK_NAME, owner, ttl_sec):
+            return
+    raise LockHeldError(
+        f"another trading run ({holder or 'unknown'}) holds the trading lock; "
+        "wait for it to finish and run again"
+    )

@@ -1,0 +1,94 @@
+"""``pas sync``: recording fills that arrived after a run stopped waiting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pas.domain.broker import BrokerFill
+from pas.models import (
+    TradeOrder,
+    TradeRunStatus,
+)
+from pas.portfolio.broker.base import Broker
+from pas.portfolio.trading.settle import FILL_LOOKBACK, run_started, settle
+from pas.store.base import Store
+
+# `pas sync` re-reads fills this long before its cursor: a broker may stamp a fill that
+# reaches it late with an earlier time; re-reading is free (fills are keyed by id).
+SYNC_OVERLAP = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ForeignFill:
+    """A broker fill of an order pas did not place (e.g. one placed by hand)."""
+
+    fill: BrokerFill
+    client_order_id: str
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What a sync found."""
+
+    checked: int
+    fills_recorded: int
+    still_open: int
+    foreign: tuple[ForeignFill, ...] = ()
+
+
+def sync_fills(store: Store, broker: Broker) -> SyncOutcome:
+    """Pulls order states and the fills since the last sync; records what the ledger lacks.
+
+    Fills are fetched from the sync cursor (the newest broker fill the previous sync saw)
+    less :data:`SYNC_OVERLAP`, or from before the earliest unsettled order's run when that
+    is older; recording is idempotent by fill id, so the overlap costs nothing but catches
+    fills the broker stamped with a slightly earlier time. Fills of orders pas did not
+    place are reported once (those newer than the cursor) and recorded into no portfolio.
+    Without a cursor (the first sync) the look-back starts :data:`SYNC_OVERLAP` ago.
+    """
+    unsettled = store.trade_orders(unsettled=True)
+    cursor = store.sync_cursor(broker.name)
+    starts = [run_started(o.run_id) - FILL_LOOKBACK for o in unsettled]
+    if cursor is not None:
+        starts.append(cursor[0] - SYNC_OVERLAP)
+    since = min(starts) if starts else store.clock() - SYNC_OVERLAP
+    fills = broker.fills(after=since)
+    new, pending = settle(store, broker, unsettled, fills)
+    for run_id in {o.run_id for o in unsettled} - {o.run_id for o in pending}:
+        store.set_trade_run_status(run_id, TradeRunStatus.DONE)
+    foreign = _foreign_fills(store, broker, unsettled, fills, cursor)
+    if fills:
+        newest = max(fills, key=lambda f: (f.ts, f.id))
+        if cursor is None or (newest.ts, newest.id) > cursor:
+            store.save_sync_cursor(broker.name, newest.ts, newest.id)
+    return SyncOutcome(len(unsettled), new, len(pending), foreign)
+
+
+def _foreign_fills(
+    store: Store,
+    broker: Broker,
+    unsettled: Sequence[TradeOrder],
+    fills: Sequence[BrokerFill],
+    cursor: tuple[datetime, str] | None,
+) -> tuple[ForeignFill, ...]:
+    ours = {o.broker_order_id for o in unsettled}
+    mine = {o.client_order_id for o in unsettled}
+    verdict: dict[str, str | None] = {}  # broker order id -> client order id when foreign
+    out = []
+    for fill in fills:
+        if fill.order_id in ours or (cursor is not None and (fill.ts, fill.id) <= cursor):
+            continue
+        if fill.order_id not in verdict:
+            # An order pas placed has its fills in a ledger once settled; one still being
+            # sent (no broker id stored yet) is recognised by its client order id.
+            if store.fills_of_order(fill.order_id):
+                verdict[fill.order_id] = None
+            else:
+                coid = broker.get_order(fill.order_id).client_order_id
+                verdict[fill.order_id] = None if coid in mine else coid
+        foreign_coid = verdict[fill.order_id]
+        if foreign_coid is not None:
+            out.append(ForeignFill(fill, foreign_coid))
+    return tuple(out)

@@ -1,0 +1,74 @@
+"""Daily closing prices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from pas.models import Price, from_units, to_units
+from pas.store.mongo.store import BULK_BATCH, MongoCore
+
+
+class MongoPrices(MongoCore):
+    """Daily closing prices."""
+
+    def upsert_prices(self, prices: Iterable[Price]) -> int:
+        from pymongo import UpdateOne
+
+        ops = [
+            UpdateOne(
+                {"symbol": p.symbol, "day": p.day.isoformat()},
+                {"$set": {"close_n": to_units(p.close)}},
+                upsert=True,
+            )
+            for p in prices
+        ]
+        with self._errors():
+            for start in range(0, len(ops), BULK_BATCH):
+                self._collection("prices").bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+        return len(ops)
+
+    def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
+        wanted = sorted(set(symbols))
+        if not wanted:
+            return {}
+        pipeline: list[dict[str, Any]] = [
+            {
+                "$match": {
+                    "symbol": {"$in": wanted},
+                    "day": {"$lte": (on_or_before or date.max).isoformat()},
+                }
+            },
+            {"$sort": {"symbol": 1, "day": -1}},
+            {
+                "$group": {
+                    "_id": "$symbol",
+                    "day": {"$first": "$day"},
+                    "close_n": {"$first": "$close_n"},
+                }
+            },
+        ]
+        with self._errors():
+            return {
+                doc["_id"]: Price(doc["_id"], date.fromisoformat(doc["day"]), from_units(int(doc["close_n"])))
+                for doc in self._collection("prices").aggregate(pipeline)
+            }
+
+    def price_symbols(self) -> list[str]:
+        with self._errors():
+            return sorted(str(s) for s in self._collection("prices").distinct("symbol"))
+
+    def price_history(
+        self, symbols: Iterable[str], start: date | None = None, end: date | None = None
+    ) -> dict[str, list[Price]]:
+        query = {
+            "symbol": {"$in": sorted(set(symbols))},
+            "day": {"$gte": (start or date.min).isoformat(), "$lte": (end or date.max).isoformat()},
+        }
+        found: dict[str, list[Price]] = {}
+        with self._errors():
+            for doc in self._collection("prices").find(query, {"_id": 0}).sort([("symbol", 1), ("day", 1)]):
+                price = Price(doc["symbol"], date.fromisoformat(doc["day"]), from_units(int(doc["close_n"])))
+                found.setdefault(price.symbol, []).append(price)
+        return found

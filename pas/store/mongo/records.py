@@ -1,0 +1,118 @@
+"""Scraped records (point in time)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pas.models import format_ts, parse_ts
+from pas.records import Record, UpsertCounts
+from pas.store.mongo.store import BULK_BATCH, MongoCore
+from pas.store.rules import classify_records
+
+
+def _record_body(r: Record, digest: str) -> dict[str, Any]:
+    return {
+        "ticker": r.ticker,
+        "event_date": r.event_date.isoformat(),
+        "public_at": format_ts(r.public_at),
+        "digest": digest,
+        "fields": r.fields_json(),
+    }
+
+
+class MongoRecords(MongoCore):
+    """Scraped records (point in time)."""
+
+    # A record's fields are kept as one JSON string: keys from Quiver (or a hostile server)
+    # never become field names, so "$where" or "a.b" cannot act as operators or paths.
+    def upsert_records(self, dataset: str, records: Sequence[Record]) -> UpsertCounts:
+        now = format_ts(self.clock())
+        total = UpsertCounts()
+        with self._errors():
+            for start in range(0, len(records), BULK_BATCH):
+                batch = records[start : start + BULK_BATCH]
+                stored = {
+                    d["key"]: d["digest"]
+                    for d in self._collection("records").find(
+                        {"dataset": dataset, "key": {"$in": [r.key for r in batch]}},
+                        {"_id": 0, "key": 1, "digest": 1},
+                    )
+                }
+                changes = classify_records(batch, stored)
+                new, updated, unchanged = changes.counts
+                # Inserted first, so an update of a key new in this batch finds its document.
+                # Updates are rare (Quiver revising a row) and go one by one (the last wins).
+                if changes.new:
+                    raced = self._insert_new(
+                        [
+                            {"dataset": dataset, "key": r.key, "first_seen": now, **_record_body(r, digest)}
+                            for r, digest in changes.new
+                        ]
+                    )
+                    new -= raced
+                    unchanged += raced
+                updates = {r.key: _record_body(r, digest) for r, digest in changes.changed}
+                for key, body in updates.items():
+                    self._collection("records").update_one({"dataset": dataset, "key": key}, {"$set": body})
+                total = UpsertCounts(total.new + new, total.updated + updated, total.unchanged + unchanged)
+        return total
+
+    def _insert_new(self, docs: list[dict[str, Any]]) -> int:
+        """Inserts records; returns how many another process had inserted first.
+
+        Two scrapes of one dataset may race; the unique (dataset, key) index keeps one copy
+        and the loser counts those records as unchanged instead of failing.
+        """
+        from pymongo.errors import BulkWriteError
+
+        try:
+            self._collection("records").insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            return len(errors)
+        return 0
+
+    def records(
+        self,
+        dataset: str,
+        as_of: datetime | None = None,
+        ticker: str | None = None,
+        since: datetime | None = None,
+    ) -> list[Record]:
+        import json
+
+        query: dict[str, Any] = {"dataset": dataset}
+        if ticker is not None:
+            query["ticker"] = ticker
+        window: dict[str, str] = {}
+        if as_of is not None:
+            window["$lte"] = format_ts(as_of)
+        if since is not None:
+            window["$gte"] = format_ts(since)
+        if window:
+            query["public_at"] = window
+        with self._errors():
+            cursor = self._collection("records").find(query, {"_id": 0}).sort([("public_at", 1), ("key", 1)])
+            return [
+                Record(
+                    dataset=dataset,
+                    key=d["key"],
+                    ticker=d["ticker"],
+                    event_date=date.fromisoformat(d["event_date"]),
+                    public_at=parse_ts(d["public_at"]),
+                    first_seen=parse_ts(d["first_seen"]),
+                    fields=json.loads(d["fields"]),
+                )
+                for d in cursor
+            ]
+
+    def latest_public_at(self, dataset: str) -> datetime | None:
+        with self._errors():
+            doc = self._collection("records").find_one(
+                {"dataset": dataset}, {"_id": 0, "public_at": 1}, sort=[("public_at", -1)]
+            )
+        return None if doc is None else parse_ts(doc["public_at"])

@@ -1,0 +1,114 @@
+"""Semantics both backends share, as pure functions: how a batch of records compares
+with what is stored, when a lock may be taken, what the Sim book holds, and how the
+breaker's state is written as plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pas.models import UNITS_PER_ONE, BreakerState, format_ts, from_units, parse_ts
+from pas.records import Record, UpsertCounts
+
+
+@dataclass(frozen=True)
+class RecordChanges:
+    """What an upsert of a batch has to write.
+
+    Attributes:
+        new: records whose key is not stored yet, with their digest.
+        changed: records whose stored digest differs, with their new digest, in batch order
+            (a key repeated in the batch with other values appears again: the last wins).
+        unchanged: how many records match what is stored.
+    """
+
+    new: list[tuple[Record, str]]
+    changed: list[tuple[Record, str]]
+    unchanged: int
+
+    @property
+    def counts(self) -> UpsertCounts:
+        """The upsert's counts, before any race with another writer is accounted for."""
+        return UpsertCounts(len(self.new), len(self.changed), self.unchanged)
+
+
+def classify_records(batch: Sequence[Record], stored: Mapping[str, str]) -> RecordChanges:
+    """Sorts a batch into new, changed and unchanged records by comparing digests.
+
+    Args:
+        batch: records of one dataset, in the order they were scraped.
+        stored: the stored digest of each key of the batch that exists (absent keys are new).
+
+    A key seen earlier in the same batch compares with that earlier copy, so a batch that
+    repeats a record is one record.
+    """
+    known = dict(stored)
+    new: list[tuple[Record, str]] = []
+    changed: list[tuple[Record, str]] = []
+    unchanged = 0
+    for record in batch:
+        digest = record.digest()
+        old = known.get(record.key)
+        if old is None:
+            new.append((record, digest))
+        elif old != digest:
+            changed.append((record, digest))
+        else:
+            unchanged += 1
+        known[record.key] = digest
+    return RecordChanges(new, changed, unchanged)
+
+
+def lock_available(holder: str | None, expires_at: datetime | None, owner: str, now: datetime) -> bool:
+    """Whether ``owner`` may take (or renew) a lock: it is free, already ``owner``'s, or
+    its holder's time ran out (``expires_at`` at or before ``now``, both UTC)."""
+    return holder is None or holder == owner or expires_at is None or expires_at <= now
+
+
+def lock_expiry(now: datetime, ttl_sec: float) -> datetime:
+    """When a lock taken at ``now`` for ``ttl_sec`` seconds expires (UTC)."""
+    return now + timedelta(seconds=ttl_sec)
+
+
+def sum_sim_fills(rows: Iterable[tuple[str, str, int, int, int]]) -> tuple[dict[str, Decimal], Decimal]:
+    """Net nano-unit quantities and the exact cost (10⁻¹⁸ dollars) of Sim fill rows."""
+    qty: dict[str, int] = {}
+    spent = 0
+    for symbol, side, q, price, commission in rows:
+        signed = q if side == "buy" else -q
+        qty[symbol] = qty.get(symbol, 0) + signed
+        spent += signed * price + commission * UNITS_PER_ONE
+    return {s: from_units(v) for s, v in qty.items()}, Decimal(spent) / (Decimal(UNITS_PER_ONE) ** 2)
+
+
+def breaker_to_doc(state: BreakerState) -> dict[str, Any]:
+    """A breaker state as plain JSON values: Decimals as strings, times as stored text."""
+    doc: dict[str, Any] = {}
+    for name, value in vars(state).items():
+        if name == "version":
+            continue
+        if isinstance(value, Decimal):
+            value = f"{value:f}"
+        elif isinstance(value, datetime):
+            value = format_ts(value)
+        doc[name] = value
+    return doc
+
+
+_BREAKER_MONEY = ("high_water_mark", "last_equity", "prev_equity")
+_BREAKER_TIMES = ("since", "hwm_at", "last_equity_at", "prev_equity_at", "reset_at")
+
+
+def breaker_from_doc(doc: Mapping[str, Any], version: int) -> BreakerState:
+    """The inverse of :func:`breaker_to_doc`."""
+    values: dict[str, Any] = dict(doc)
+    for name in _BREAKER_MONEY:
+        if values.get(name) is not None:
+            values[name] = Decimal(values[name])
+    for name in _BREAKER_TIMES:
+        if values.get(name) is not None:
+            values[name] = parse_ts(values[name])
+    return BreakerState(**values, version=version)

@@ -1,0 +1,108 @@
+"""Trading runs, their orders, and the per-broker sync cursor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pas.models import TradeOrder, TradeOrderStatus, TradeRun, TradeRunStatus, format_ts, parse_ts, to_units
+from pas.store.sqlite._rows import _TRADE_ORDER_COLUMNS, _trade_order, _trade_run
+from pas.store.sqlite.store import SqliteCore
+
+_UNSETTLED = (TradeOrderStatus.SENDING.value, TradeOrderStatus.SENT.value)
+
+
+class SqliteTrading(SqliteCore):
+    """Trading runs, their orders, and the per-broker sync cursor."""
+
+    def create_trade_run(self, run: TradeRun, orders: Sequence[TradeOrder]) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO trade_runs (run_id, created_at, broker, portfolios, status) VALUES (?,?,?,?,?)",
+                (
+                    run.run_id,
+                    format_ts(run.created_at),
+                    run.broker,
+                    json.dumps(list(run.portfolios)),
+                    run.status.value,
+                ),
+            )
+            db.executemany(
+                f"INSERT INTO trade_orders ({_TRADE_ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        o.run_id,
+                        o.client_order_id,
+                        o.seq,
+                        o.symbol,
+                        o.side.value,
+                        o.qty,
+                        to_units(o.ref_price),
+                        int(o.fractionable),
+                        json.dumps([list(x) for x in o.shares]),
+                        json.dumps([list(x) for x in o.crosses]),
+                        o.status.value,
+                        o.broker_order_id,
+                        o.broker_status,
+                        o.error,
+                    )
+                    for o in orders
+                ],
+            )
+
+    def unfinished_trade_run(self) -> TradeRun | None:
+        row = self._db.execute(
+            "SELECT run_id, created_at, broker, portfolios, status FROM trade_runs WHERE status = ?"
+            " ORDER BY created_at, run_id LIMIT 1",
+            (TradeRunStatus.SUBMITTING.value,),
+        ).fetchone()
+        if row is None:
+            return None
+        return _trade_run(row)
+
+    def set_trade_run_status(self, run_id: str, status: TradeRunStatus) -> None:
+        with self._write() as db:
+            db.execute("UPDATE trade_runs SET status = ? WHERE run_id = ?", (status.value, run_id))
+
+    def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
+        sql = f"SELECT {_TRADE_ORDER_COLUMNS} FROM trade_orders WHERE 1 = 1"
+        args: list[Any] = []
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            args.append(run_id)
+        if unsettled:
+            sql += " AND status IN (?, ?)"
+            args.extend(_UNSETTLED)
+        sql += " ORDER BY run_id, seq"
+        return [_trade_order(row) for row in self._db.execute(sql, args)]
+
+    def update_trade_order(
+        self,
+        client_order_id: str,
+        status: TradeOrderStatus,
+        *,
+        broker_order_id: str | None = None,
+        broker_status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE trade_orders SET status = ?, broker_order_id = COALESCE(?, broker_order_id),"
+                " broker_status = COALESCE(?, broker_status), error = COALESCE(?, error)"
+                " WHERE client_order_id = ?",
+                (status.value, broker_order_id, broker_status, error, client_order_id),
+            )
+
+    def sync_cursor(self, broker: str) -> tuple[datetime, str] | None:
+        row = self._db.execute("SELECT ts, fill_id FROM sync_cursors WHERE broker = ?", (broker,)).fetchone()
+        return None if row is None else (parse_ts(row[0]), row[1])
+
+    def save_sync_cursor(self, broker: str, ts: datetime, fill_id: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sync_cursors (broker, ts, fill_id) VALUES (?,?,?)"
+                " ON CONFLICT (broker) DO UPDATE SET ts = excluded.ts, fill_id = excluded.fill_id",
+                (broker, format_ts(ts), fill_id),
+            )

@@ -1,0 +1,90 @@
+"""Contract of control state: runs, locks, the HTTP cache, rate slots and the breaker, on every backend."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from pas.models import BreakerState, Run, RunStatus
+from pas.store.base import Store
+from tests.conftest import FakeClock
+from tests.store.builders import T0
+
+
+def test_runs_record_outcome_newest_first(store: Store, clock: FakeClock) -> None:
+    store.start_run(Run("r1", "portfolio add", clock(), RunStatus.RUNNING, details={"portfolio": "a"}))
+    clock.advance(2)
+    store.finish_run("r1", RunStatus.OK, details={"portfolio": "a", "new": 3})
+    clock.advance(1)
+    store.start_run(Run("r2", "trades import", clock(), RunStatus.RUNNING))
+    store.finish_run("r2", RunStatus.FAILED, "bad file")
+    runs = store.recent_runs()
+    assert [r.run_id for r in runs] == ["r2", "r1"]
+    assert runs[1].status is RunStatus.OK and runs[1].seconds == 2.0
+    assert dict(runs[1].details) == {"portfolio": "a", "new": 3}
+    assert runs[0].error == "bad file"
+    assert len(store.recent_runs(limit=1)) == 1
+
+
+def test_lock_is_exclusive_until_released(store: Store) -> None:
+    assert store.acquire_lock("trading", "p1", ttl_sec=60)
+    assert not store.acquire_lock("trading", "p2", ttl_sec=60)
+    assert store.acquire_lock("trading", "p1", ttl_sec=60), "the holder may renew its lease"
+    assert not store.release_lock("trading", "p2"), "only the holder releases"
+    assert store.release_lock("trading", "p1")
+    assert store.acquire_lock("trading", "p2", ttl_sec=60)
+    assert store.acquire_lock("other", "p1", ttl_sec=60), "locks are independent by name"
+
+
+def test_stale_lock_expires(store: Store, clock: FakeClock) -> None:
+    assert store.acquire_lock("trading", "dead", ttl_sec=30)
+    clock.advance(29)
+    assert not store.acquire_lock("trading", "p2", ttl_sec=30)
+    clock.advance(2)
+    assert store.acquire_lock("trading", "p2", ttl_sec=30)
+    assert not store.release_lock("trading", "dead")
+
+
+def test_lock_owner(store: Store) -> None:
+    assert store.lock_owner("trading") is None
+    assert store.acquire_lock("trading", "h:1", 60)
+    assert store.lock_owner("trading") == "h:1"
+    store.release_lock("trading", "h:1")
+    assert store.lock_owner("trading") is None
+
+
+def test_cache_expires(store: Store) -> None:
+    store.cache_put("k", '{"a": 1}', T0 + timedelta(hours=6))
+    assert store.cache_get("k", T0) == '{"a": 1}'
+    assert store.cache_get("k", T0 + timedelta(hours=6)) is None
+    assert store.cache_get("other", T0) is None
+    store.cache_put("k", "[]", T0 + timedelta(hours=12))
+    assert store.cache_get("k", T0 + timedelta(hours=7)) == "[]"
+
+
+def test_reserve_slot_spaces_requests(store: Store) -> None:
+    assert store.reserve_slot("quiver", 1.5, T0) == T0
+    assert store.reserve_slot("quiver", 1.5, T0) == T0 + timedelta(seconds=1.5)
+    assert store.reserve_slot("quiver", 1.5, T0 + timedelta(seconds=0.2)) == T0 + timedelta(seconds=3)
+    later = T0 + timedelta(seconds=60)
+    assert store.reserve_slot("quiver", 1.5, later) == later
+    assert store.reserve_slot("other", 1.5, T0) == T0
+    assert store.reserve_slot("zero", 0, T0) == T0
+    assert store.reserve_slot("zero", 0, T0) == T0
+
+
+def test_breaker_state_round_trips_with_compare_and_swap(store: Store) -> None:
+    assert store.breaker_state() == BreakerState()
+    when = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    first = BreakerState(
+        high_water_mark=Decimal("125000.5"), hwm_at=when, last_equity=Decimal(120000), last_equity_at=when
+    )
+    assert store.save_breaker_state(first)
+    assert store.breaker_state() == replace(first, version=1)
+    # A writer that read version 0 lost the race: nothing is written.
+    assert not store.save_breaker_state(replace(first, high_water_mark=Decimal(1)))
+    tripped = replace(store.breaker_state(), tripped=True, reason="why", since=when, reset_reason="")
+    assert store.save_breaker_state(tripped)
+    assert not store.save_breaker_state(tripped)  # stale version 1
+    assert store.breaker_state() == replace(tripped, version=2)

@@ -1,0 +1,73 @@
+"""Contract of daily closing prices, on every backend."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pas.models import Price
+from pas.store.base import Store
+
+
+def test_prices_upsert_and_latest(store: Store) -> None:
+    store.upsert_prices(
+        [
+            Price("AAPL", date(2026, 1, 2), Decimal("100")),
+            Price("AAPL", date(2026, 1, 5), Decimal("101")),
+            Price("MSFT", date(2026, 1, 2), Decimal("400")),
+        ]
+    )
+    store.upsert_prices([Price("AAPL", date(2026, 1, 5), Decimal("102.25"))])
+    latest = store.latest_prices(["AAPL", "MSFT", "NONE"])
+    assert latest == {
+        "AAPL": Price("AAPL", date(2026, 1, 5), Decimal("102.25")),
+        "MSFT": Price("MSFT", date(2026, 1, 2), Decimal("400")),
+    }
+    assert store.latest_prices(["AAPL"], on_or_before=date(2026, 1, 4))["AAPL"].close == Decimal("100")
+    assert store.latest_prices([]) == {}
+    assert store.price_symbols() == ["AAPL", "MSFT"]
+
+
+def test_price_history_is_per_symbol_oldest_first_within_the_range(store: Store) -> None:
+    store.upsert_prices(
+        [
+            Price("SPY", date(2026, 1, 6), Decimal("101")),
+            Price("SPY", date(2026, 1, 2), Decimal("99.5")),
+            Price("SPY", date(2026, 1, 5), Decimal("100")),
+            Price("AAPL", date(2026, 1, 5), Decimal("150.25")),
+            Price("MSFT", date(2026, 1, 1), Decimal("400")),
+        ]
+    )
+    history = store.price_history(["SPY", "AAPL", "MSFT", "NONE"], start=date(2026, 1, 2))
+    assert list(history) == ["AAPL", "SPY"], "symbols without a close in the range are left out"
+    assert [(p.day, p.close) for p in history["SPY"]] == [
+        (date(2026, 1, 2), Decimal("99.5")),
+        (date(2026, 1, 5), Decimal("100")),
+        (date(2026, 1, 6), Decimal("101")),
+    ]
+    assert history["AAPL"] == [Price("AAPL", date(2026, 1, 5), Decimal("150.25"))]
+    upto = store.price_history(["SPY"], end=date(2026, 1, 5))
+    assert [p.day for p in upto["SPY"]] == [date(2026, 1, 2), date(2026, 1, 5)]
+    assert store.price_history([]) == {}
+
+
+def test_price_history_ranges_are_inclusive_per_symbol(store: Store) -> None:
+    store.upsert_prices(
+        [
+            Price("BBB", date(2026, 1, 6), Decimal("20.5")),
+            Price("AAA", date(2026, 1, 6), Decimal(11)),
+            Price("AAA", date(2026, 1, 5), Decimal(10)),
+            Price("AAA", date(2026, 1, 7), Decimal(12)),
+        ]
+    )
+    assert store.price_history(["AAA", "BBB", "CCC"]) == {
+        "AAA": [
+            Price("AAA", date(2026, 1, 5), Decimal(10)),
+            Price("AAA", date(2026, 1, 6), Decimal(11)),
+            Price("AAA", date(2026, 1, 7), Decimal(12)),
+        ],
+        "BBB": [Price("BBB", date(2026, 1, 6), Decimal("20.5"))],
+    }
+    ranged = store.price_history(["AAA", "BBB"], date(2026, 1, 6), date(2026, 1, 6))
+    assert {s: [p.close for p in ps] for s, ps in ranged.items()} == {"AAA": [11], "BBB": [Decimal("20.5")]}
+    assert store.price_history([]) == {}

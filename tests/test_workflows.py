@@ -1,0 +1,60 @@
+"""The workflows the commands and the backtest share, called as the library."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from pas.errors import LockHeldError, PasError, RefusedError
+from pas.models import Side, TradeOrder, TradeOrderStatus
+from pas.portfolio.broker.sim import SimBroker
+from pas.portfolio.trading.lock import LOCK_NAME
+from pas.portfolio.trading.run import RebalanceOutcome
+from pas.store.base import Store
+from pas.workflows import BUILD_LOCK, Traded, build_lock, sync
+
+ORDER = TradeOrder("r1", "pas-r1-net-AAA", 0, "AAA", Side.BUY, 10**9, Decimal(10), True, (("p", 10**9),))
+
+
+def _traded(*orders: TradeOrder, refusal: str = "") -> Traded:
+    return Traded(RebalanceOutcome("r1", [], list(orders)), refusal)
+
+
+def test_a_run_that_did_all_it_should_is_no_failure() -> None:
+    done = replace(ORDER, status=TradeOrderStatus.SETTLED, broker_status="filled")
+    assert _traded(done).failure() is None
+
+
+def test_a_breaker_refusal_of_a_dry_run_is_a_refusal() -> None:
+    failure = _traded(refusal="circuit breaker tripped")
+    assert isinstance(failure.failure(), RefusedError)
+
+
+def test_a_failed_order_fails_the_run_and_names_the_symbol() -> None:
+    failed = replace(ORDER, status=TradeOrderStatus.FAILED, error="insufficient buying power")
+    failure = _traded(failed).failure()
+    assert isinstance(failure, PasError) and not isinstance(failure, RefusedError)
+    assert str(failure).startswith("1 order(s) failed (AAA: insufficient buying power)")
+
+
+@pytest.mark.parametrize("state", ["canceled", "expired", "rejected"])
+def test_an_order_the_broker_ended_unfilled_fails_the_run(state: str) -> None:
+    ended = replace(ORDER, status=TradeOrderStatus.SETTLED, broker_status=state)
+    assert f"(AAA {state})" in str(_traded(ended).failure())
+
+
+def test_one_build_at_a_time(store: Store) -> None:
+    with build_lock(store, "host:1"), pytest.raises(LockHeldError, match="build lock"):
+        build_lock(store, "host:2").__enter__()
+    assert store.acquire_lock(BUILD_LOCK, "host:3", 60), "the lock is released after the body"
+
+
+def test_sync_waits_for_no_trading_run_and_releases_its_lock(store: Store) -> None:
+    assert store.acquire_lock(LOCK_NAME, "elsewhere:1", 60)
+    with pytest.raises(LockHeldError):
+        sync(store, SimBroker(store), fill_timeout_sec=60)
+    store.release_lock(LOCK_NAME, "elsewhere:1")
+    assert sync(store, SimBroker(store), fill_timeout_sec=60).checked == 0
+    assert store.lock_owner(LOCK_NAME) is None

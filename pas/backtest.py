@@ -347,11 +347,13 @@ def summarize(target: Store, portfolio_ids: Sequence[str], benchmark: str) -> Su
     by their equity at the previous close: the return of the sum of their equities, net
     of the money the allocation moved between them. Cash the allocation left outside
     every portfolio (a volatility target below 100% exposure) is not part of it.
-    The benchmark's returns are those stored beside the portfolios' metrics.
+    The benchmark's returns are those stored beside the portfolios' metrics. VaR and
+    CVaR are losses, positive (:mod:`pas.analytics.losses`).
     """
     import numpy as np
 
     from pas import analytics
+    from pas.analytics.losses import shown
 
     series = {p: {m.day: m for m in target.daily_metrics(p)} for p in portfolio_ids}
     days = sorted({d for s in series.values() for d in s})
@@ -384,7 +386,9 @@ def summarize(target: Store, portfolio_ids: Sequence[str], benchmark: str) -> Su
     for label, name, relative in SUMMARY_STATS:
         fn = getattr(analytics, name)
         figures = fn(returns, bench) if relative else fn(returns)
-        values[label] = {c: float(v) for c, v in zip(columns, np.atleast_1d(figures), strict=True)}
+        values[label] = {
+            c: shown(name, float(v)) for c, v in zip(columns, np.atleast_1d(figures), strict=True)
+        }
     final: dict[str, Decimal | None] = {}
     for p in portfolio_ids:
         known = [m.equity for m in series[p].values() if m.equity is not None]

@@ -156,12 +156,21 @@ def root(
     ] = False,
 ) -> None:
     """Root options shared by every command."""
+    given = ctx.get_parameter_source("env_file")  # click's ParameterSource, vendored by typer
+    source = "environment" if given is not None and given.name == "ENVIRONMENT" else "option"
     if env_file is None and Path(".env").is_file():
-        env_file = Path(".env")
-    elif env_file is not None and not env_file.is_file():
-        raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file")
+        env_file, source = Path(".env"), "default"
+    elif env_file is not None and env_file.is_dir():
+        raise typer.BadParameter(
+            f"{env_file} is a directory; name the settings file itself (such as {env_file / '.env'})",
+            param_hint="--env-file / PAS_ENV_FILE",
+        )
+    elif env_file is not None and not env_file.exists():
+        raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file / PAS_ENV_FILE")
     overrides = {"PAS_HOME": str(home)} if home is not None else {}
-    ctx.obj = AppState(environ=os.environ, env_file=env_file, overrides=overrides, debug=debug)
+    ctx.obj = AppState(
+        environ=os.environ, env_file=env_file, env_file_source=source, overrides=overrides, debug=debug
+    )
 
 
 app.command("config")(config_cmd.show_config)

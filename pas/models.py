@@ -23,6 +23,10 @@ from pas.errors import InputError
 UNITS_PER_ONE = 10**9
 """Nano units: quantities and prices keep 9 decimal places (Alpaca's fractional limit)."""
 _NANO = Decimal(1).scaleb(-9)
+MAX_UNITS = 2**63 - 1
+"""The largest count of nano units both stores keep exactly (SQLite INTEGER, BSON int64)."""
+MAX_AMOUNT = MAX_UNITS // UNITS_PER_ONE
+"""Whole dollars (or shares) below :data:`MAX_UNITS` nano units: 9,223,372,036."""
 
 PORTFOLIO_ID_RE = re.compile(r"^[a-z0-9_-]{1,16}$")
 # Exchange tickers plus the share-class separators brokers use (BRK.B, BRK/B, BF-B).
@@ -59,10 +63,20 @@ class RunStatus(StrEnum):
 
 
 def to_units(value: Decimal) -> int:
-    """A decimal as an integer of nano units; more than 9 decimal places is an error."""
+    """A decimal as an integer of nano units.
+
+    Raises:
+        InputError: more than 9 decimal places, or beyond what the store keeps exactly
+            (:data:`MAX_UNITS` nano units, about 9.2 billion dollars or shares).
+    """
     scaled = value.scaleb(9)
     if scaled != scaled.to_integral_value():
         raise InputError(f"{value} has more than 9 decimal places")
+    if abs(scaled) > MAX_UNITS:
+        raise InputError(
+            f"{value} is beyond the largest amount pas stores exactly ({MAX_AMOUNT:,} with 9 "
+            "decimals, a signed 64-bit count of nano units); use a smaller amount"
+        )
     return int(scaled)
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pas.models import Portfolio
     from pas.portfolio.broker.base import Broker
     from pas.portfolio.trading.limits import TradingLimits
+    from pas.portfolio.trading.progress import Progress
     from pas.portfolio.trading.run import AfterSubmit, RebalanceOutcome, Sleep
     from pas.portfolio.trading.sync import SyncOutcome
     from pas.risk.breaker import BreakerLimits
@@ -223,6 +224,7 @@ def trade(
     poll_sec: float,
     sleep: Sleep,
     after_submit: AfterSubmit | None = None,
+    progress: Progress | None = None,
 ) -> Traded:
     """Trades portfolios to their current targets as one netted run, behind the circuit breaker.
 
@@ -233,6 +235,7 @@ def trade(
         timeout_sec: seconds to wait for fills.
         poll_sec: seconds between fill polls.
         after_submit: called after each order the broker accepted.
+        progress: called with the run's state after each poll while waiting for fills.
 
     Raises:
         RefusedError: the breaker is tripped or a pre-trade check failed; nothing was sent.
@@ -265,6 +268,7 @@ def trade(
         sleep=sleep,
         after_submit=after_submit,
         guard=None if breaker is None else guard,
+        progress=progress,
     )
     return Traded(outcome, refusal[0] if refusal else "")
 

@@ -11,12 +11,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from pas.config import SETTING_NAMES
 from pas.store.base import Store
 
 if TYPE_CHECKING:
     import pymongo
+
+# Property tests judge results, not speed: on a loaded 2-core machine hypothesis's
+# per-example deadline and its "input generation is slow" check fail tests that are right.
+settings.register_profile("pas", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pas")
 
 # Environment variables that would change what a test sees if the developer has them set.
 _ISOLATED = (*SETTING_NAMES, "PAS_ENV_FILE", "PAS_BROKER", "XDG_DATA_HOME")

@@ -129,7 +129,7 @@ def _group_fields() -> list[tuple[str, str, object]]:
     groups = get_type_hints(Settings)
     rows = []
     for group in fields(Settings):
-        if group.name != "sources":
+        if group.name not in ("sources", "env_file"):
             hints = get_type_hints(groups[group.name])
             rows += [(group.name, f.name, hints[f.name]) for f in fields(groups[group.name])]
     return rows

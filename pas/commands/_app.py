@@ -44,6 +44,7 @@ class AppState:
 
     environ: Mapping[str, str]
     env_file: Path | None = None
+    env_file_source: str = "option"
     overrides: dict[str, str] = field(default_factory=dict)
     debug: bool = False
     _settings: Settings | None = None
@@ -55,7 +56,9 @@ class AppState:
         if self._settings is None:
             from pas.config import load_settings
 
-            self._settings = load_settings(self.environ, self.env_file, self.overrides)
+            self._settings = load_settings(
+                self.environ, self.env_file, self.overrides, env_file_source=self.env_file_source
+            )
         return self._settings
 
     @property
@@ -147,12 +150,14 @@ def print_table(
     rows: Sequence[Sequence[Any]],
     *,
     right: Sequence[str] = (),
+    caption: str | None = None,
 ) -> None:
-    """Prints a rich table; columns named in ``right`` are right-aligned (numbers)."""
+    """Prints a rich table; columns named in ``right`` are right-aligned (numbers), and
+    ``caption`` (a convention the figures follow) is printed under it."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table()
+    table = Table(caption=caption)
     for name in columns:
         table.add_column(name, justify="right" if name in right else "left")
     # Text cells skip markup parsing and highlighting: data is shown as it is (a ticker
@@ -168,6 +173,11 @@ def print_table(
 def say(message: str) -> None:
     """A line of human output on stdout."""
     console().print(message, highlight=False)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr (kept out of ``--json`` output): ``warning: …``."""
+    err_console().print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 def money(value: Decimal | None, places: int = 2) -> str:

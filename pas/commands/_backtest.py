@@ -77,6 +77,8 @@ def _figure(label: str, value: float) -> str:
 
 def show_summary(summary: Summary, result: BacktestResult, as_json: bool) -> None:
     """Prints the statistics table (books as columns) or its JSON."""
+    from pas.analytics.losses import VAR_CAPTION
+
     if as_json:
         print_json(
             {
@@ -107,6 +109,7 @@ def show_summary(summary: Summary, result: BacktestResult, as_json: bool) -> Non
         ["statistic", *summary.columns],
         rows,
         right=summary.columns,
+        caption=VAR_CAPTION,
     )
     if result.notes:
         say(f"{len(result.notes)} note(s), e.g. {result.notes[0]}")

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pas.commands._app import AppState, money, number, print_json, print_table, say
-from pas.commands._wiring import BrokerName, _pause, make_broker
+from pas.commands._waiting import interrupted_message, wait_display
+from pas.commands._wiring import BrokerName, _pause, chosen_broker, make_broker
+from pas.errors import PasError
 
 if TYPE_CHECKING:
     from pas.models import Portfolio, TradeOrder
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 def trade_and_show(
     app_state: AppState,
     chosen: Sequence[Portfolio],
-    broker: BrokerName,
+    broker: BrokerName | None,
     *,
     dry_run: bool = False,
     queue: bool = False,
@@ -25,30 +27,38 @@ def trade_and_show(
 ) -> None:
     """Trades portfolios to their current targets as one recorded run, and shows the outcome.
 
+    On a terminal a spinner shows the orders while it waits; Ctrl-C stops it with one line
+    saying where the run stands (``pas.commands._waiting``).
+
     Raises:
         PasError: an order failed or ended unfilled (the run is recorded; re-running
-            resumes it), or the breaker refused a dry run (exit 3).
+            resumes it), the breaker refused a dry run (exit 3), or Ctrl-C interrupted it.
     """
     from pas.workflows import trade
 
     settings = app_state.settings
+    broker = chosen_broker(app_state, broker)
     wait = settings.trading.fill_timeout_sec if timeout is None else timeout
     details = {"portfolios": ",".join(p.id for p in chosen), "broker": broker.value, "dry_run": dry_run}
     gateway = make_broker(app_state, broker)
-    with app_state.run("rebalance", **details) as handle:
-        traded = trade(
-            app_state.store,
-            gateway,
-            chosen,
-            settings.trading.limits(),
-            run_id=handle.run_id,
-            breaker=settings.breaker.limits(),
-            dry_run=dry_run,
-            queue=queue,
-            timeout_sec=wait,
-            poll_sec=settings.trading.fill_poll_sec,
-            sleep=_pause,
-        )
+    with app_state.run("rebalance", **details) as handle, wait_display(as_json or dry_run) as display:
+        try:
+            traded = trade(
+                app_state.store,
+                gateway,
+                chosen,
+                settings.trading.limits(),
+                run_id=handle.run_id,
+                breaker=settings.breaker.limits(),
+                dry_run=dry_run,
+                queue=queue,
+                timeout_sec=wait,
+                poll_sec=settings.trading.fill_poll_sec,
+                sleep=_pause,
+                progress=display.update,
+            )
+        except KeyboardInterrupt:
+            raise PasError(interrupted_message(app_state.store, display, handle.run_id)) from None
         outcome = traded.outcome
         handle.details.update(
             trade_run=outcome.run_id, orders=len(outcome.orders), fills=outcome.fills_recorded

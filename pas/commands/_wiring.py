@@ -43,13 +43,19 @@ class BrokerName(StrEnum):
 
 
 BrokerOption = Annotated[
-    BrokerName,
+    BrokerName | None,
     typer.Option(
         "--broker",
-        envvar="PAS_BROKER",
-        help="alpaca (REST, needs keys) or sim (embedded paper broker over stored prices).",
+        help="alpaca (REST, needs keys) or sim (embedded paper broker over stored prices). "
+        "Default: PAS_BROKER, else alpaca.",
+        show_default=False,
     ),
 ]
+
+
+def chosen_broker(app_state: AppState, name: BrokerName | None) -> BrokerName:
+    """``--broker`` when given, else the ``PAS_BROKER`` setting (environment or settings file)."""
+    return BrokerName(app_state.settings.trading.broker) if name is None else name
 
 
 def make_broker(app_state: AppState, name: BrokerName) -> Broker:
@@ -59,7 +65,11 @@ def make_broker(app_state: AppState, name: BrokerName) -> Broker:
         from pas.portfolio.broker.sim import SimBroker
 
         return SimBroker(
-            app_state.store, **settings.sim.costs(), cash=settings.sim.cash, market=settings.sim.market
+            app_state.store,
+            **settings.sim.costs(),
+            cash=settings.sim.cash,
+            market=settings.sim.market,
+            max_stale_days=settings.data.price_max_stale_days,
         )
     from pas.portfolio.broker.alpaca import alpaca_from_settings
 

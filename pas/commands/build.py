@@ -21,7 +21,7 @@ from pas.commands._app import (
     say,
     state,
 )
-from pas.commands._wiring import BrokerName, BrokerOption
+from pas.commands._wiring import BrokerOption
 from pas.errors import InputError, PasError
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def build(
     no_trade: Annotated[
         bool, typer.Option("--no-trade", help="Store the new targets; trade nothing.")
     ] = False,
-    broker: BrokerOption = BrokerName.ALPACA,
+    broker: BrokerOption = None,
     queue: Annotated[
         bool,
         typer.Option("--queue", help="Trade even while the market is closed (orders wait for the open)."),

@@ -133,9 +133,8 @@ def _show_allocation(target: Store) -> None:
 
 def _write_report(target: Store, benchmark: str, folder: Path, portfolio_ids: list[str]) -> Path:
     from pas.report.data import load_report_data
-    from pas.report.html import render_report
+    from pas.report.files import write_report
 
-    html = render_report(load_report_data(target, portfolio_ids, benchmark, backtest=True))
-    out = folder / "report.html"
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_report(
+        load_report_data(target, portfolio_ids, benchmark, backtest=True), folder / "report.html"
+    ).html

@@ -51,10 +51,19 @@ def post(
         Path | None, typer.Option("--file", help="CSV with columns date, return[, equity] for many days.")
     ] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite days already stored.")] = False,
+    backfill: Annotated[
+        bool,
+        typer.Option(
+            "--backfill", help="Accept days before the portfolio existed (a track record kept elsewhere)."
+        ),
+    ] = False,
 ) -> None:
     """Post daily performance by hand (one day, or a CSV of many); statistics are recomputed.
 
-    Example: pas metrics post lobby --date 2026-01-05 --return 0.0125 --equity 10125
+    Days must be NYSE trading days, not in the future, and not before the portfolio
+    existed unless --backfill.
+
+    Example: pas metrics post lobby --file track-record.csv --backfill
     """
     from pas import metrics as lib
     from pas.models import parse_day
@@ -80,7 +89,7 @@ def post(
     start = lib.portfolio_start(portfolio, store.fills(portfolio_id, limit=1), store.cash_flows(portfolio_id))
     lib.check_posted(
         rows,
-        start=start,
+        start=None if backfill else start,
         today=market_day(store.clock()),
         existing=store.metric_days(portfolio_id),
         replace=replace,
@@ -89,7 +98,8 @@ def post(
     closes = store.price_history([benchmark], end=max(r.day for r in rows)).get(benchmark, [])
     metrics = lib.posted_metrics(portfolio_id, rows, [(p.day, p.close) for p in closes])
     first = min(r.day for r in rows)
-    with app_state.run("metrics post", portfolio=portfolio_id, days=len(rows), replace=replace) as handle:
+    details = {"portfolio": portfolio_id, "days": len(rows), "replace": replace, "backfill": backfill}
+    with app_state.run("metrics post", **details) as handle:
         store.put_daily_metrics(metrics)
         handle.details["stats"] = lib.recompute_trailing_stats(store, portfolio_id, first)
     say(f"posted {len(rows)} day(s) for {portfolio_id}; statistics recomputed from {first}")
@@ -133,7 +143,9 @@ def _report_updates(results: list[dict[str, Any]], as_json: bool) -> None:
         return
     for r in results:
         if r.get("error"):
-            err_console().print(f"{r['portfolio']}: {r['error']}", markup=False, highlight=False)
+            err_console().print(
+                f"{r['portfolio']}: {r['error']}", markup=False, highlight=False, soft_wrap=True
+            )
         elif r["written"]:
             say(f"{r['portfolio']}: {r['written']} new day(s), {r['first']} to {r['last']}")
         else:
@@ -143,7 +155,10 @@ def _report_updates(results: list[dict[str, Any]], as_json: bool) -> None:
 def _update_one(app_state: AppState, portfolio: Portfolio) -> dict[str, Any]:
     from pas.metrics import update_metrics
 
-    done = update_metrics(app_state.store, portfolio, app_state.settings.data.benchmark)
+    data = app_state.settings.data
+    done = update_metrics(
+        app_state.store, portfolio, data.benchmark, max_stale_days=data.price_max_stale_days
+    )
     if not done.written:
         return {"portfolio": portfolio.id, "written": 0}
     return {"portfolio": portfolio.id, "written": done.written, "first": done.first, "last": done.last}
@@ -165,6 +180,7 @@ def show(
     import sys
 
     from pas import metrics as lib
+    from pas.analytics.losses import VAR_CAPTION, shown
 
     app_state = state(ctx)
     windows = lib.WINDOWS
@@ -175,12 +191,13 @@ def show(
     app_state.portfolio(portfolio_id)
     store = app_state.store
     found = {w: store.trailing_stats(portfolio_id, w) for w in windows}
+    values = {w: {} if s is None else {k: shown(k, v) for k, v in s.values.items()} for w, s in found.items()}
     if as_json:
         print_json(
             {
                 "portfolio": portfolio_id,
                 "windows": {
-                    w: None if s is None else {"as_of": s.as_of, "values": _json_values(s.values)}
+                    w: None if s is None else {"as_of": s.as_of, "values": _json_values(values[w])}
                     for w, s in found.items()
                 },
             }
@@ -191,10 +208,16 @@ def show(
         return
     as_of = max(s.as_of for s in found.values() if s is not None)
     rows = [
-        [name, *("" if s is None else _shown(name, s.values.get(name, math.nan)) for s in found.values())]
+        [name, *("" if s is None else _shown(name, values[w].get(name, math.nan)) for w, s in found.items())]
         for name in lib.STATISTICS
     ]
-    print_table(f"{portfolio_id}: statistics as of {as_of}", ["statistic", *windows], rows, right=windows)
+    print_table(
+        f"{portfolio_id}: statistics as of {as_of}",
+        ["statistic", *windows],
+        rows,
+        right=windows,
+        caption=VAR_CAPTION,
+    )
     if sys.stdout.isatty():
         _sparkline(store.daily_metrics(portfolio_id))
 

@@ -15,6 +15,7 @@ from pas.commands._app import (
     print_table,
     say,
     state,
+    warn,
 )
 
 
@@ -31,11 +32,20 @@ def positions(
 
     Example: pas positions lobby --json
     """
+    from pas.freshness import describe, stale_closes
     from pas.portfolio.account import stored_accounts
+    from pas.schedule import market_day
 
     app_state = state(ctx)
-    (account,) = stored_accounts(app_state.store, [app_state.portfolio(portfolio_id)])
+    store = app_state.store
+    (account,) = stored_accounts(store, [app_state.portfolio(portfolio_id)])
     weights = account.weights
+    today, max_days = market_day(store.clock()), app_state.settings.data.price_max_stale_days
+    newest = {s: p.last_price.day for s, p in account.positions.items() if p.last_price is not None}
+    stale = stale_closes(newest, today, max_days)
+    if stale:
+        warn(f"stale closes: {describe(stale, today, max_days)}; run `pas prices fetch`")
+    stale_symbols = {c.symbol for c in stale}
     if as_json:
         print_json(
             {
@@ -55,6 +65,7 @@ def positions(
                         "cost_basis": p.cost_basis,
                         "last_price": None if p.last_price is None else p.last_price.close,
                         "price_date": None if p.last_price is None else p.last_price.day,
+                        "price_stale": p.symbol in stale_symbols,
                         "market_value": p.market_value,
                         "weight": weights.get(p.symbol),
                         "unrealized_pnl": p.unrealized_pnl,
@@ -73,7 +84,9 @@ def positions(
             number(p.qty),
             money(p.avg_cost, 4),
             "" if p.last_price is None else money(p.last_price.close, 4),
-            "" if p.last_price is None else p.last_price.day,
+            ""
+            if p.last_price is None
+            else f"{p.last_price.day}{' stale' if p.symbol in stale_symbols else ''}",
             money(p.market_value),
             percent(weights.get(p.symbol)),
             money(p.unrealized_pnl),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pas.commands._app import JsonOption, print_json, say, state
+from pas.errors import StaleDataError
 from pas.models import check_symbol, parse_ts
+
+if TYPE_CHECKING:
+    from pas.portfolio.pricefetch import FetchResult
 
 app = typer.Typer(
     help="Store daily closes (used for valuation and the simulated broker).", no_args_is_help=True
@@ -29,7 +34,7 @@ def import_(
     from pas.portfolio.imports import read_prices
 
     app_state = state(ctx)
-    prices = read_prices(file)
+    prices = read_prices(file, now=app_state.store.clock())
     with app_state.run("prices import", file=str(file), rows=len(prices)):
         written = app_state.store.upsert_prices(prices)
     symbols = len({p.symbol for p in prices})
@@ -69,6 +74,7 @@ def fetch(
     """
     import requests
 
+    from pas.freshness import describe, stale_closes
     from pas.portfolio.broker.alpaca import alpaca_from_settings
     from pas.portfolio.pricefetch import fetch_closes, tracked_symbols
 
@@ -93,12 +99,31 @@ def fetch(
                 "fetched": result.fetched,
                 "up_to_date": result.up_to_date,
                 "missing": result.missing,
+                "newest": result.newest,
             }
         )
-        return
+    else:
+        _report(result)
+    max_days = settings.data.price_max_stale_days
+    stale = stale_closes(result.newest, result.end, max_days)
+    if stale:
+        raise StaleDataError(
+            f"closes still stale after fetching: {describe(stale, result.end, max_days)}; "
+            "check the tickers and ALPACA_FEED (a delisted ticker gets no new bars: sell it or drop it "
+            "from the targets)"
+        )
+
+
+def _report(result: FetchResult) -> None:
+    by_day: dict[date, list[str]] = {}
+    for symbol, day in sorted(result.newest.items()):
+        by_day.setdefault(day, []).append(symbol)
+    newest = "; ".join(
+        f"{day}: {', '.join(symbols)}" for day, symbols in sorted(by_day.items(), reverse=True)
+    )
     say(
-        f"stored {result.written} close(s) for {len(result.fetched)} symbol(s) "
-        f"through {result.end.isoformat()}"
+        f"stored {result.written} close(s) for {len(result.fetched)} symbol(s), asked through "
+        f"{result.end.isoformat()}; newest close stored {newest or 'none'}"
     )
     if result.up_to_date:
         say(f"already up to date: {', '.join(result.up_to_date)}")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pas.commands._app import AppState, say, state
-from pas.errors import InputError, StoreError
+from pas.errors import InputError
 
 if TYPE_CHECKING:
     from pas.store import Store
@@ -63,13 +63,12 @@ def report(
         bool, typer.Option("--backtest", help="Report the results of `pas backtest` instead.")
     ] = False,
 ) -> None:
-    """Write an HTML report: equity against the benchmark, drawdown, rolling Sharpe,
-    monthly returns, weights, allocation, statistics and risk (one file, images embedded).
+    """Write an HTML tear sheet (one file, images embedded) and its trades CSV beside it.
 
     Example: pas report lobby gov --out report.html
     """
     from pas.report.data import load_report_data
-    from pas.report.html import render_report
+    from pas.report.files import write_report
 
     app_state = state(ctx)
     target = _check_out(out)
@@ -83,9 +82,5 @@ def report(
             if not ids:
                 raise InputError("no portfolio has daily metrics yet; run `pas metrics update --all` first")
         data = load_report_data(store, ids, app_state.settings.data.benchmark, backtest=backtest)
-        html = render_report(data)
-    try:
-        target.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
-    say(f"wrote {target} ({', '.join(ids)}; {len(html) // 1024} KiB)")
+    written = write_report(data, target)
+    say(f"wrote {target} ({', '.join(ids)}; {written.size // 1024} KiB) and {written.trades.name}")

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pas.commands._app import JsonOption, money, percent, print_json, print_table, say, state
-from pas.commands._wiring import BrokerName, make_broker
+from pas.commands._app import AppState, JsonOption, money, percent, print_json, print_table, say, state, warn
+from pas.commands._wiring import BrokerName, chosen_broker, make_broker
 from pas.errors import InputError
 
 if TYPE_CHECKING:
@@ -27,13 +27,30 @@ IdArgument = Annotated[
 
 
 def _books(ctx: typer.Context, portfolio_id: str | None) -> list[BookView]:
+    """The books asked for, valued at the latest closes; stale closes are warned of on stderr."""
     from pas.risk.books import account_book, load_books
 
     app_state = state(ctx)
     if portfolio_id is not None:
-        return load_books(app_state.store, [app_state.portfolio(portfolio_id)])
-    books = load_books(app_state.store, app_state.store.list_portfolios())
-    return [*books, account_book(books)]
+        books = load_books(app_state.store, [app_state.portfolio(portfolio_id)])
+    else:
+        books = load_books(app_state.store, app_state.store.list_portfolios())
+        books = [*books, account_book(books)]
+    _stale_warning(app_state, books)
+    return books
+
+
+def _stale_warning(app_state: AppState, books: list[BookView]) -> None:
+    from pas.freshness import describe, stale_closes
+    from pas.schedule import market_day
+
+    store, max_days = app_state.store, app_state.settings.data.price_max_stale_days
+    held = sorted({s for b in books for s in b.quantities})
+    newest = {s: p.day for s, p in store.latest_prices(held).items()}
+    today = market_day(store.clock())
+    stale = stale_closes(newest, today, max_days)
+    if stale:
+        warn(f"valued at stale closes: {describe(stale, today, max_days)}; run `pas prices fetch`")
 
 
 def _ratio(value: float | None) -> str:
@@ -151,6 +168,7 @@ def var(
 
     Example: pas risk var --confidence 0.99 --days 10
     """
+    from pas.analytics.losses import VAR_CAPTION
     from pas.risk.var import CONFIDENCES, book_vars, check_confidence
 
     levels = CONFIDENCES if confidence is None else (check_confidence(confidence),)
@@ -176,7 +194,7 @@ def var(
         )
         return
     print_table(
-        f"Historical VaR and CVaR, {days}-day{' (√N rule)' if days > 1 else ''}; losses are positive",
+        f"Historical VaR and CVaR, {days}-day{' (√N rule)' if days > 1 else ''}",
         ["book", "source", "confidence", "days used", "VaR", "VaR $", "CVaR", "CVaR $"],
         [
             (
@@ -192,6 +210,7 @@ def var(
             for r in rows
         ],
         right=["days used", "VaR", "VaR $", "CVaR", "CVaR $"],
+        caption=VAR_CAPTION,
     )
     _unpriced_note(books)
 
@@ -235,9 +254,11 @@ def status(
         bool, typer.Option("--update", help="Observe the account equity at the broker first.")
     ] = False,
     broker: Annotated[
-        BrokerName,
-        typer.Option("--broker", envvar="PAS_BROKER", help="Broker whose equity --update observes."),
-    ] = BrokerName.ALPACA,
+        BrokerName | None,
+        typer.Option(
+            "--broker", help="Broker whose equity --update observes. Default: PAS_BROKER, else alpaca."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """The circuit breaker: tripped or not, why and since when, the high-water mark.
@@ -250,7 +271,7 @@ def status(
     store = app_state.store
     limits = app_state.settings.breaker.limits()
     if update:
-        equity = make_broker(app_state, broker).account().equity
+        equity = make_broker(app_state, chosen_broker(app_state, broker)).account().equity
         current = observe_equity(store, equity, store.clock(), limits)
     else:
         current = store.breaker_state()

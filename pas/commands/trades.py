@@ -48,8 +48,8 @@ def import_(
     from pas.portfolio.imports import read_fills
 
     app_state = state(ctx)
-    fills = read_fills(file, default_portfolio=portfolio)
     store = app_state.store
+    fills = read_fills(file, default_portfolio=portfolio, now=store.clock())
     known = {p.id for p in store.list_portfolios()}
     missing = sorted({f.portfolio for f in fills} - known)
     if missing:

@@ -8,7 +8,7 @@ import typer
 
 from pas.commands._app import JsonOption, money, number, print_json, print_table, say, state
 from pas.commands._trading import trade_and_show
-from pas.commands._wiring import BrokerName, BrokerOption, make_broker
+from pas.commands._wiring import BrokerOption, chosen_broker, make_broker
 from pas.errors import InputError, PasError
 
 
@@ -19,7 +19,7 @@ def rebalance(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Rebalance every portfolio with targets.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; send nothing.")] = False,
-    broker: BrokerOption = BrokerName.ALPACA,
+    broker: BrokerOption = None,
     queue: Annotated[
         bool, typer.Option("--queue", help="Send even while the market is closed (orders wait for the open).")
     ] = False,
@@ -50,7 +50,7 @@ def rebalance(
     trade_and_show(app_state, chosen, broker, dry_run=dry_run, queue=queue, timeout=timeout, as_json=as_json)
 
 
-def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: JsonOption = False) -> None:
+def sync(ctx: typer.Context, broker: BrokerOption = None, as_json: JsonOption = False) -> None:
     """Record fills that arrived after `pas rebalance` stopped waiting (safe to repeat).
 
     Example: pas sync --broker sim
@@ -58,6 +58,7 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
     from pas import workflows
 
     app_state = state(ctx)
+    broker = chosen_broker(app_state, broker)
     gateway = make_broker(app_state, broker)
     with app_state.run("sync", broker=broker.value) as handle:
         outcome = workflows.sync(
@@ -116,7 +117,7 @@ def sync(ctx: typer.Context, broker: BrokerOption = BrokerName.ALPACA, as_json: 
 
 def reconcile(
     ctx: typer.Context,
-    broker: BrokerOption = BrokerName.ALPACA,
+    broker: BrokerOption = None,
     tolerance: Annotated[
         str, typer.Option(help="Shares a position may differ by before it counts.")
     ] = "0.000001",
@@ -133,7 +134,9 @@ def reconcile(
     slack = parse_decimal(tolerance, "--tolerance")
     if slack < 0:
         raise InputError(f"--tolerance must be zero or more shares, got {tolerance}")
-    totals, diffs = reconcile_ledgers(app_state.store, make_broker(app_state, broker), slack)
+    totals, diffs = reconcile_ledgers(
+        app_state.store, make_broker(app_state, chosen_broker(app_state, broker)), slack
+    )
     if as_json:
         print_json(
             {

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pas.config.defaults import (
     ALLOCATION_METHODS,
     ALPACA_FEEDS,
+    BROKERS,
     DEFAULT_ALLOCATION_METHOD,
     DEFAULT_ALLOCATION_MIN_HISTORY,
     DEFAULT_BREAKER_MAX_DAILY_LOSS,
@@ -34,6 +35,7 @@ from pas.config.defaults import (
     SIM_MARKETS,
     WIKI_SOURCES,
 )
+from pas.config.envfile import read_env_file
 from pas.config.groups import (
     AllocationBounds,
     AllocationSettings,
@@ -60,6 +62,7 @@ __all__ = [
     "DEFAULT_ALLOCATION_MIN_HISTORY",
     "DEFAULT_BREAKER_MAX_DAILY_LOSS",
     "DEFAULT_BREAKER_MAX_DRAWDOWN",
+    "ENV_FILE_NAME",
     "MAX_TARGET_VOL",
     "PAPER_BASE_URL",
     "SECRET_NAMES",
@@ -85,6 +88,9 @@ __all__ = [
     "redact_uri",
 ]
 
+# The setting that names the settings file: it comes from an option or the environment,
+# never from the file itself.
+ENV_FILE_NAME = "PAS_ENV_FILE"
 SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -135,11 +141,14 @@ class Settings:
     allocation: AllocationSettings = field(default_factory=AllocationSettings)
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     data: DataSettings = field(default_factory=DataSettings)
+    env_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def describe(self) -> list[tuple[str, str, str]]:
-        """(variable, display value, source) for every setting, secrets masked."""
-        rows = []
+        """(variable, display value, source) for every setting, secrets masked; the first
+        row is the settings file itself (``PAS_ENV_FILE``)."""
+        env_file = "" if self.env_file is None else str(self.env_file)
+        rows = [(ENV_FILE_NAME, env_file, self.sources.get(ENV_FILE_NAME, "default"))]
         for spec in _SPECS:
             value = getattr(getattr(self, spec.group), spec.attr)
             if value is None:
@@ -225,6 +234,12 @@ def _bps(name: str, raw: str) -> Decimal:
     if not 0 <= value <= 1000:
         raise ConfigError(f"{name} must be between 0 and 1000 basis points, got {raw!r}")
     return value
+
+
+def _broker(name: str, raw: str) -> str:
+    if raw not in BROKERS:
+        raise ConfigError(f"{name} must be one of {', '.join(BROKERS)}, got {raw!r}")
+    return raw
 
 
 def _sim_market(name: str, raw: str) -> str:
@@ -376,6 +391,8 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("SIM_CASH", "sim", "cash", _positive_dollars),
     _Spec("SIM_MARKET", "sim", "market", _sim_market),
     _Spec("BUILD_MAX_STALE_DAYS", "data", "build_max_stale_days", _positive_int),
+    _Spec("PRICE_MAX_STALE_DAYS", "data", "price_max_stale_days", _positive_int),
+    _Spec("PAS_BROKER", "trading", "broker", _broker),
     _Spec("BREAKER_MAX_DRAWDOWN", "breaker", "max_drawdown", _breaker_limit),
     _Spec("BREAKER_MAX_DAILY_LOSS", "breaker", "max_daily_loss", _breaker_limit),
 )
@@ -392,33 +409,32 @@ _GROUPS: Mapping[str, type] = {
     "breaker": BreakerSettings,
     "data": DataSettings,
 }
-assert set(_GROUPS) == {f.name for f in fields(Settings)} - {"sources"}
+assert set(_GROUPS) == {f.name for f in fields(Settings)} - {"sources", "env_file"}
 assert all(s.attr in {f.name for f in fields(_GROUPS[s.group])} for s in _SPECS)
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """The key/value pairs of a ``.env`` file (python-dotenv syntax); missing file: empty."""
-    from dotenv import dotenv_values
-
-    if not path.is_file():
-        return {}
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
 def load_settings(
     environ: Mapping[str, str],
     env_file: Path | None = None,
     overrides: Mapping[str, str] | None = None,
+    *,
+    env_file_source: str = "option",
 ) -> Settings:
     """Builds validated :class:`Settings`.
+
+    Every setting is read the same way: from ``overrides``, else ``environ``, else the
+    settings file, else its default.
 
     Args:
         environ: the process environment (or a test's mapping).
         env_file: a ``.env`` file to read; values in ``environ`` win over it.
         overrides: values from command options, by variable name; they win over both.
+        env_file_source: where the name of ``env_file`` came from, for ``pas config``
+            (``option``, ``environment`` or ``default``).
 
     Raises:
-        ConfigError: a value is invalid; the message names the variable and the fix.
+        ConfigError: a value is invalid, or a line of the settings file cannot be
+            parsed; the message names the variable (or the file and line) and the fix.
     """
     layers: list[tuple[str, Mapping[str, str]]] = []
     if env_file is not None:
@@ -427,7 +443,7 @@ def load_settings(
     layers.append(("option", overrides or {}))
 
     values: dict[str, dict[str, Any]] = {group: {} for group in _GROUPS}
-    sources: dict[str, str] = {}
+    sources: dict[str, str] = {ENV_FILE_NAME: env_file_source} if env_file is not None else {}
     for spec in _SPECS:
         for source, mapping in layers:
             raw = mapping.get(spec.name)
@@ -437,4 +453,4 @@ def load_settings(
             sources[spec.name] = source
     values["store"].setdefault("home", default_home(environ))
     groups = {group: _GROUPS[group](**kwargs) for group, kwargs in values.items()}
-    return Settings(**groups, sources=sources)
+    return Settings(**groups, env_file=env_file, sources=sources)

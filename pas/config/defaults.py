@@ -58,6 +58,13 @@ DEFAULT_SIM_MARKET = "weekdays"
 # days before the as-of time: every Quiver dataset gains rows every weekday, so ten days
 # without one means the scrape is failing, and a build would run on old news.
 DEFAULT_BUILD_MAX_STALE_DAYS = 10
+# Calendar days a close may be older than the last completed session before the commands
+# that value or trade on it (`metrics update`, `rebalance --broker sim`, `risk`) refuse or
+# warn: a long weekend with a holiday is 4 days, so 5 means `pas prices fetch` is failing.
+DEFAULT_PRICE_MAX_STALE_DAYS = 5
+# The brokers a trading command can talk to; the default moves real (paper) orders.
+BROKERS = ("alpaca", "sim")
+DEFAULT_BROKER = "alpaca"
 # Circuit breaker limits (fractions of account equity; 0 or "off" disables a rule), see
 # pas/risk/breaker.py: a drawdown from the high-water mark, and a loss in one market day.
 DEFAULT_BREAKER_MAX_DRAWDOWN = Decimal("0.2")

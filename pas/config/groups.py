@@ -18,6 +18,7 @@ from pas.config.defaults import (
     DEFAULT_BENCHMARK,
     DEFAULT_BREAKER_MAX_DAILY_LOSS,
     DEFAULT_BREAKER_MAX_DRAWDOWN,
+    DEFAULT_BROKER,
     DEFAULT_BUILD_MAX_STALE_DAYS,
     DEFAULT_CASH_BUFFER,
     DEFAULT_DATA_URL,
@@ -31,6 +32,7 @@ from pas.config.defaults import (
     DEFAULT_MIN_ALLOCATION,
     DEFAULT_MIN_ORDER_NOTIONAL,
     DEFAULT_MONGO_TIMEOUT_SEC,
+    DEFAULT_PRICE_MAX_STALE_DAYS,
     DEFAULT_QUIVER_AUTH_SCHEME,
     DEFAULT_QUIVER_CACHE_TTL_SEC,
     DEFAULT_QUIVER_MAX_WAIT_SEC,
@@ -183,6 +185,8 @@ class TradingSettings:
         max_position_weight: fraction of a portfolio's equity in one symbol.
         fill_timeout_sec: seconds a rebalance waits for fills.
         fill_poll_sec: seconds between polls while waiting.
+        broker: the broker of ``rebalance``/``sync``/``reconcile``/``risk status --update``
+            when ``--broker`` is not given (``alpaca`` or ``sim``).
     """
 
     cash_buffer: Decimal = DEFAULT_CASH_BUFFER
@@ -192,6 +196,7 @@ class TradingSettings:
     max_position_weight: Decimal = DEFAULT_MAX_POSITION_WEIGHT
     fill_timeout_sec: float = DEFAULT_FILL_TIMEOUT_SEC
     fill_poll_sec: float = DEFAULT_FILL_POLL_SEC
+    broker: str = DEFAULT_BROKER
 
     def limits(self) -> TradingLimits:
         """The planner's rules and the pre-trade risk limits."""
@@ -281,10 +286,13 @@ class DataSettings:
     Attributes:
         benchmark: the symbol performance is compared with.
         build_max_stale_days: days without a new record after which ``pas build`` refuses.
+        price_max_stale_days: calendar days a needed close may lag the last completed
+            session before trading on it is refused and valuing with it warns.
     """
 
     benchmark: str = DEFAULT_BENCHMARK
     build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
+    price_max_stale_days: int = DEFAULT_PRICE_MAX_STALE_DAYS
 
 
 def shown_number(value: Decimal) -> str:

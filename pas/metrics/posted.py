@@ -15,6 +15,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from pas.dates import closed_reason
 from pas.errors import InputError
 from pas.models import CashFlow, DailyMetric, Fill, Portfolio, parse_day, parse_decimal
 from pas.schedule import market_day
@@ -111,12 +112,17 @@ def portfolio_start(portfolio: Portfolio, fills: Sequence[Fill], flows: Sequence
 def check_posted(
     rows: Sequence[PostedRow],
     *,
-    start: date,
+    start: date | None,
     today: date,
     existing: set[date],
     replace: bool,
 ) -> None:
-    """Refuses rows dated in the future, before ``start``, or already stored without ``replace``.
+    """Refuses rows dated in the future, on a day the NYSE is closed, before ``start``, or
+    already stored without ``replace``.
+
+    Args:
+        start: the first day the portfolio existed; None to backfill a track record kept
+            before it (``pas metrics post --backfill``).
 
     Raises:
         InputError: listing the bad days (nothing was written).
@@ -125,8 +131,13 @@ def check_posted(
     for row in rows:
         if row.day > today:
             problems.append(f"{row.day} is in the future (today is {today})")
-        elif row.day < start:
-            problems.append(f"{row.day} is before the portfolio existed ({start})")
+        elif closed := closed_reason(row.day):
+            problems.append(f"{row.day} is {closed}, not an NYSE trading day")
+        elif start is not None and row.day < start:
+            problems.append(
+                f"{row.day} is before the portfolio existed ({start}); add --backfill to post "
+                "a track record from before it"
+            )
         elif row.day in existing and not replace:
             problems.append(f"{row.day} is already posted (add --replace to overwrite it)")
     if problems:

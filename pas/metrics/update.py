@@ -8,9 +8,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from pas.freshness import require_fresh
 from pas.metrics.returns import base_index, daily_returns_from_ledger, index_on_or_after
 from pas.metrics.trailing import recompute_trailing_stats
 from pas.models import CashFlow, Fill, Portfolio
+from pas.schedule import market_day
 
 if TYPE_CHECKING:
     from pas.store.base import Store
@@ -27,7 +29,12 @@ class MetricsUpdate:
 
 
 def update_metrics(
-    store: Store, portfolio: Portfolio, benchmark: str, until: date | None = None
+    store: Store,
+    portfolio: Portfolio,
+    benchmark: str,
+    until: date | None = None,
+    *,
+    max_stale_days: int | None = None,
 ) -> MetricsUpdate:
     """Computes and stores each missing day's metric of a portfolio from its ledger and the
     stored closes, then recomputes its trailing statistics from the first new day.
@@ -37,15 +44,22 @@ def update_metrics(
     Args:
         until: the last day to compute (a backtest's simulated today); closes after it
             are not read, so no metric is written from prices that are not yet known.
+        max_stale_days: refuse when the newest close of the benchmark or of a held
+            symbol is more than this many calendar days before today in New York (the
+            store's clock; :mod:`pas.freshness`); None does not check (the backtest).
 
     Raises:
-        StaleDataError: the benchmark or a held symbol has no stored close.
+        StaleDataError: the benchmark or a held symbol has no stored close, or a stale one.
         InputError: the portfolio has neither capital nor cash flows.
     """
     fills = store.fills(portfolio.id)
     flows = store.cash_flows(portfolio.id)
     stored = store.metric_days(portfolio.id)
     bench = [(p.day, p.close) for p in store.price_history([benchmark], None, until).get(benchmark, [])]
+    if max_stale_days is not None and bench:
+        newest = {s: p.day for s, p in store.latest_prices(store.holdings(portfolio.id)).items()}
+        newest[benchmark] = bench[-1][0]
+        require_fresh(newest, market_day(store.clock()), max_stale_days, "compute returns")
     since = _first_missing(bench, stored, fills, flows)
     if since is None and stored and bench:
         return MetricsUpdate(portfolio.id, 0)  # every day is stored already

@@ -29,10 +29,11 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pas.dates import check_fill_time, check_market_day
 from pas.errors import InputError
 from pas.models import Fill, Price, Side, check_portfolio_id, check_symbol, parse_decimal, parse_ts
 
@@ -104,8 +105,12 @@ def _collect(path: Path, list_key: str, parse: Any) -> list[Any]:
     return items
 
 
-def read_fills(path: Path, default_portfolio: str | None = None) -> list[Fill]:
+def read_fills(path: Path, default_portfolio: str | None = None, *, now: datetime) -> list[Fill]:
     """Parses a fills file (see the module docstring for the columns).
+
+    Args:
+        now: the current time; a fill later than it, or outside every US equity session,
+            is a bad row (the rules of :mod:`pas.dates`).
 
     Raises:
         InputError: the file cannot be read, or any row is bad (all are listed, up to 5).
@@ -122,7 +127,12 @@ def read_fills(path: Path, default_portfolio: str | None = None) -> list[Fill]:
             raise InputError(f"side must be buy or sell, got {side_text!r}")
         qty = parse_decimal(_required(record, "qty"), "qty")
         price = parse_decimal(_required(record, "price"), "price")
-        ts = parse_ts(_required(record, "time"))
+        raw_time = _required(record, "time")
+        ts = parse_ts(raw_time)
+        if len(raw_time) == 10:  # a bare day: that is the session, whatever the hour in UTC
+            check_market_day(ts.date(), now, "time")
+        else:
+            check_fill_time(ts, now)
         commission = parse_decimal(record.get("commission") or "0", "commission")
         broker_order_id = str(record.get("broker_order_id") or "").strip()
         fill_id = str(record.get("fill_id") or "").strip() or Fill.derive_id(
@@ -145,8 +155,12 @@ def read_fills(path: Path, default_portfolio: str | None = None) -> list[Fill]:
     return fills
 
 
-def read_prices(path: Path) -> list[Price]:
+def read_prices(path: Path, *, now: datetime) -> list[Price]:
     """Parses a prices file with columns ``date, symbol, close`` (CSV or JSON).
+
+    Args:
+        now: the current time; a close after today in New York, or on a day the NYSE
+            is closed, is a bad row (the rules of :mod:`pas.dates`).
 
     Raises:
         InputError: the file cannot be read, or any row is bad.
@@ -158,6 +172,7 @@ def read_prices(path: Path) -> list[Price]:
             day = date.fromisoformat(raw_day[:10])
         except ValueError:
             raise InputError(f"date {raw_day!r} is not YYYY-MM-DD") from None
+        check_market_day(day, now, "date")
         close = parse_decimal(_required(record, "close"), "close")
         if close <= 0:
             raise InputError(f"close must be more than zero, got {close}")

@@ -32,6 +32,9 @@ class FetchResult:
         fetched: symbols asked for, by the first day asked for.
         up_to_date: symbols that already had every completed day.
         missing: symbols asked for that came back without a single bar.
+        newest: the day of the newest close stored afterwards, per symbol asked for that
+            has one (what a consumer will actually value or trade at, which can be long
+            before ``end``: a delisted ticker, a feed without the symbol).
     """
 
     written: int
@@ -39,6 +42,7 @@ class FetchResult:
     fetched: dict[str, date] = field(default_factory=dict)
     up_to_date: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    newest: dict[str, date] = field(default_factory=dict)
 
 
 def last_completed_day(market: MarketClock) -> date:
@@ -103,4 +107,5 @@ def fetch_closes(
         seen.update(bar.symbol for bar in bars)
         written += store.upsert_prices(Price(bar.symbol, bar.day, bar.close) for bar in bars)
     missing = [s for s in first_day if s not in seen]
-    return FetchResult(written=written, end=end, fetched=first_day, up_to_date=up_to_date, missing=missing)
+    newest = {s: p.day for s, p in store.latest_prices(wanted).items()}
+    return FetchResult(written, end, first_day, up_to_date, missing, newest)

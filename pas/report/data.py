@@ -1,7 +1,8 @@
 """What a report shows, gathered from a store, and the statistics computed from it.
 
 :class:`ReportData` is plain data so that a backtest can fill one without a store.
-Statistics are computed with :mod:`pas.analytics` from the daily returns.
+Statistics are computed with :mod:`pas.analytics` from the daily returns; VaR and CVaR
+are losses, positive (:mod:`pas.analytics.losses`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from pas.errors import InputError
+from pas.report.activity import Activity, Trade, activity, closes_by_day, trades_of
 from pas.store.base import Store
 
 VAR_LEVELS = (0.95, 0.99)
@@ -32,6 +34,9 @@ STAT_NAMES = (
 )
 """The statistics table's rows, in order. Returns, volatility, drawdown, alpha and VaR are
 fractions (shown as percentages); the ratios and beta are plain numbers."""
+
+COMBINED = "combined"
+"""The combined book's name in every section."""
 
 PERCENT_STATS = frozenset(
     {"annual return", "annual volatility", "max drawdown", "alpha", "VaR 95%", "CVaR 95%"}
@@ -61,10 +66,10 @@ class PortfolioSeries:
 
 @dataclass(frozen=True)
 class RiskFigures:
-    """A portfolio's 1-day value at risk, as fractions (negative is a loss) and dollars.
+    """A portfolio's 1-day value at risk, as fractions and dollars (losses are positive).
 
     Attributes:
-        var: per confidence level (0.95, 0.99), the 1-day VaR as a fraction of equity.
+        var: per confidence level (0.95, 0.99), the 1-day VaR as a loss fraction of equity.
         equity: the dollars the fractions apply to (None when unknown).
         method: how the figures were obtained, shown in the report.
     """
@@ -88,6 +93,10 @@ class ReportData:
         risk: risk figures per portfolio (missing ones are not shown).
         generated_at: when the report was made (UTC).
         backtest: whether the data comes from a backtest rather than live trading.
+        trades: each portfolio's trades, oldest first.
+        activity: each portfolio's exposure and turnover on its days.
+        combined: the combined book (the portfolios' summed equity net of flows), shown as
+            one more book in every section when given.
     """
 
     portfolios: Mapping[str, PortfolioSeries]
@@ -98,6 +107,17 @@ class ReportData:
     risk: Mapping[str, RiskFigures] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     backtest: bool = False
+    trades: Mapping[str, Sequence[Trade]] = field(default_factory=dict)
+    activity: Mapping[str, Activity] = field(default_factory=dict)
+    combined: PortfolioSeries | None = None
+
+    @property
+    def books(self) -> dict[str, PortfolioSeries]:
+        """The series every section shows: each portfolio, then the combined book."""
+        out = dict(self.portfolios)
+        if self.combined is not None:
+            out[COMBINED] = self.combined
+        return out
 
 
 def load_report_data(
@@ -109,8 +129,9 @@ def load_report_data(
     now: datetime | None = None,
     backtest: bool = False,
 ) -> ReportData:
-    """Gathers a report's data from the store: daily metrics, current weights, and
-    historical 1-day VaR from the returns.
+    """Gathers a report's data from the store: daily metrics, current weights, trades
+    (with exposure and turnover against the stored closes), and historical 1-day VaR from
+    the returns.
 
     Args:
         store: the store holding the daily metrics (``put_daily_metrics``).
@@ -145,6 +166,7 @@ def load_report_data(
         current = store.current_weights(pid)
         weights[pid] = dict(current.weights) if current is not None else {}
         risk[pid] = historical_risk(s)
+    trades, books = _activity(store, series)
     return ReportData(
         portfolios=series,
         benchmark=benchmark if bench else None,
@@ -154,15 +176,32 @@ def load_report_data(
         risk=risk,
         generated_at=now or store.clock(),
         backtest=backtest,
+        trades=trades,
+        activity=books,
     )
 
 
+def _activity(
+    store: Store, series: Mapping[str, PortfolioSeries]
+) -> tuple[dict[str, list[Trade]], dict[str, Activity]]:
+    """Each portfolio's trades and its exposure and turnover, from one read of the closes."""
+    fills = {pid: store.fills(pid) for pid in series}
+    symbols = sorted({f.symbol for found in fills.values() for f in found})
+    last = max((s.days[-1] for s in series.values() if s.days), default=None)
+    closes = closes_by_day(store.price_history(symbols, end=last)) if symbols else {}
+    trades = {pid: trades_of(found, closes) for pid, found in fills.items()}
+    books = {pid: activity(s.days, s.equity, trades[pid], closes) for pid, s in series.items()}
+    return trades, books
+
+
 def historical_risk(series: PortfolioSeries) -> RiskFigures:
-    """1-day historical VaR at :data:`VAR_LEVELS` from a portfolio's daily returns."""
+    """1-day historical VaR at :data:`VAR_LEVELS` from a portfolio's daily returns, as
+    losses (positive)."""
     from pas.analytics import value_at_risk
+    from pas.analytics.losses import as_loss
 
     return RiskFigures(
-        var={level: _scalar(value_at_risk(list(series.returns), 1 - level)) for level in VAR_LEVELS},
+        var={level: as_loss(_scalar(value_at_risk(list(series.returns), 1 - level))) for level in VAR_LEVELS},
         equity=series.last_equity,
     )
 
@@ -174,6 +213,7 @@ def statistics(series: PortfolioSeries, benchmark_returns: Mapping[date, float])
     import numpy as np
 
     from pas import analytics as a
+    from pas.analytics.losses import as_loss
 
     r = np.asarray(series.returns, dtype=np.float64)
     bench = np.asarray([benchmark_returns.get(d, math.nan) for d in series.days], dtype=np.float64)
@@ -189,8 +229,8 @@ def statistics(series: PortfolioSeries, benchmark_returns: Mapping[date, float])
         "alpha": _scalar(a.alpha(r[both], bench[both])) if both.sum() >= 2 else nan,
         "beta": _scalar(a.beta(r[both], bench[both])) if both.sum() >= 2 else nan,
         "information ratio": _scalar(a.information_ratio(r[both], bench[both])) if both.sum() >= 2 else nan,
-        "VaR 95%": _scalar(a.value_at_risk(r, 0.05)),
-        "CVaR 95%": _scalar(a.conditional_value_at_risk(r, 0.05)),
+        "VaR 95%": as_loss(_scalar(a.value_at_risk(r, 0.05))),
+        "CVaR 95%": as_loss(_scalar(a.conditional_value_at_risk(r, 0.05))),
     }
     return stats
 

@@ -6,9 +6,9 @@ and :func:`pas.analytics.conditional_value_at_risk`):
 - **Historical.** VaR at 95% is the loss of the 5% quantile of daily outcomes (linear
   interpolation between order statistics, as ``np.percentile``); CVaR (expected shortfall)
   is the mean of the ``floor((n - 1) × 0.05) + 1`` worst days.
-- **Losses are positive.** Both are returned as a loss fraction of equity (0.021 is a 2.1%
-  loss) and in dollars (fraction × equity). A negative figure means even the tail day was
-  a gain.
+- **Losses are positive** (:mod:`pas.analytics.losses`, the convention of every output).
+  Both are returned as a loss fraction of equity (0.021 is a 2.1% loss) and in dollars
+  (fraction × equity). A negative figure means even the tail day was a gain.
 - **N days by the square-root-of-time rule**: the one-day figure × √N. It assumes daily
   outcomes are independent and identically distributed with zero mean (no trend, no
   volatility clustering, no autocorrelation); real returns cluster, so a √N figure is a
@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pas.analytics import conditional_value_at_risk, value_at_risk
+from pas.analytics.losses import as_loss
 from pas.errors import InputError
 from pas.models import Price
 from pas.risk.books import ACCOUNT, BookView
@@ -141,7 +142,7 @@ def _tail(values: FloatArray, cutoff: float) -> tuple[float, float]:
     """VaR and CVaR of one 1-D series as losses (the quantile and tail mean, negated)."""
     var, cvar = value_at_risk(values, cutoff), conditional_value_at_risk(values, cutoff)
     assert isinstance(var, float) and isinstance(cvar, float)  # 1-D in, floats out
-    return -var, -cvar
+    return as_loss(var), as_loss(cvar)
 
 
 def close_matrix(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pas.clock import Clock, system_clock
 from pas.config import StoreSettings
+from pas.errors import ConfigError
 from pas.store.base import Store
 from pas.store.interfaces import LedgerEntry
 
@@ -24,7 +27,9 @@ def open_store(settings: StoreSettings, clock: Clock = system_clock) -> Store:
     """The MongoDB store when ``MONGO_URI`` is set, else the SQLite file under ``PAS_HOME``.
 
     Raises:
-        StoreError: the database cannot be opened or reached (within the Mongo timeout).
+        ConfigError: ``PAS_HOME`` is not a directory, or ``MONGO_URI`` is malformed.
+        StoreError: the database cannot be opened or reached (within the Mongo timeout),
+            is damaged, or is an empty file.
     """
     if settings.mongo_uri:
         from pas.store.mongo import MongoStore
@@ -32,7 +37,21 @@ def open_store(settings: StoreSettings, clock: Clock = system_clock) -> Store:
         return MongoStore.connect(settings.mongo_uri, settings.db_name, settings.mongo_timeout_sec, clock)
     from pas.store.sqlite import SqliteStore
 
+    check_home(settings.home)
     return SqliteStore(settings.sqlite_path, clock)
+
+
+def check_home(home: Path) -> None:
+    """Refuses a ``PAS_HOME`` that exists but is not a directory.
+
+    Raises:
+        ConfigError: it names a file (or anything else that is not a directory).
+    """
+    if home.exists() and not home.is_dir():
+        raise ConfigError(
+            f"PAS_HOME {home} is a file, not a directory; point PAS_HOME (or --home) at a "
+            "directory, which pas creates when it does not exist"
+        )
 
 
 def open_backtest_store(
@@ -53,6 +72,7 @@ def open_backtest_store(
         return MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec, clock)
     from pas.store.sqlite import SqliteStore
 
+    check_home(settings.home)
     path = settings.home / BACKTEST_SQLITE
     if fresh:
         for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):

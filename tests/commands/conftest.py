@@ -27,3 +27,10 @@ def pas(home: Path) -> Invoke:
         return runner.invoke(app, list(args), env={"PAS_HOME": str(home), **(env or {})})
 
     return invoke
+
+
+@pytest.fixture
+def closes_of_long_ago(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests that trade and value at closes of fixed days long past on the real clock:
+    no close counts as stale (PRICE_MAX_STALE_DAYS is tested in test_stale_data.py)."""
+    monkeypatch.setenv("PRICE_MAX_STALE_DAYS", "36500")

@@ -16,6 +16,8 @@ from pas.models import AppliedAllocation, Price
 from pas.store.sqlite import SqliteStore
 
 runner = CliRunner()
+# Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
+pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
 
 
 def _pas(home: Path, *args: str, **env: str) -> Any:

@@ -15,6 +15,9 @@ from pas.cli import app
 from pas.models import AppliedAllocation, DailyMetric, Price, TrailingStats
 from pas.store.sqlite import SqliteStore
 
+# Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
+pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
+
 runner = CliRunner()
 START = date(2025, 1, 1)
 AS_OF = START + timedelta(days=99)

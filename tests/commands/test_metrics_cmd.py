@@ -11,6 +11,9 @@ import pytest
 from pas.store.sqlite import SqliteStore
 from tests.commands.conftest import Invoke
 
+# Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
+pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
+
 CLOSES = "date,symbol,close\n2026-01-02,SPY,500\n2026-01-05,SPY,500\n2026-01-06,SPY,505\n2026-01-07,SPY,510\n"
 FILLS = "portfolio,symbol,side,qty,price,time,commission\nlobby,AAPL,buy,10,100,2026-01-05T15:00:00Z,1\n"
 

@@ -57,7 +57,10 @@ def test_fetches_held_targeted_and_benchmark_symbols_incrementally(
     first = runner.invoke(app, ["prices", "fetch"], env=env)
     assert first.exit_code == 0, first.output
     # at 15:00 UTC on Monday 2026-01-05 the session is still open: ask through Sunday
-    assert first.output == "stored 5 close(s) for 3 symbol(s) through 2026-01-04\n"
+    assert first.output == (
+        "stored 5 close(s) for 3 symbol(s), asked through 2026-01-04; "
+        "newest close stored 2026-01-02: AAPL, MSFT, SPY\n"
+    )
     [request] = fake_alpaca.logged("/v2/stocks/bars")
     assert request.query["symbols"] == "AAPL,MSFT,SPY"
     assert (request.query["start"], request.query["end"]) == ("2024-11-30", "2026-01-04")
@@ -66,14 +69,18 @@ def test_fetches_held_targeted_and_benchmark_symbols_incrementally(
     clock.advance(7 * 3600)  # 22:00 UTC: Monday's session has closed
     second = runner.invoke(app, ["prices", "fetch"], env=env)
     assert second.exit_code == 0, second.output
-    assert second.output == "stored 3 close(s) for 3 symbol(s) through 2026-01-05\n"
+    assert second.output == (
+        "stored 3 close(s) for 3 symbol(s), asked through 2026-01-05; "
+        "newest close stored 2026-01-05: AAPL, MSFT, SPY\n"
+    )
     latest = fake_alpaca.logged("/v2/stocks/bars")[-1]
     assert (latest.query["start"], latest.query["end"]) == ("2026-01-03", "2026-01-05")
     assert closes(tmp_path, "SPY") == Decimal(590)
 
     third = runner.invoke(app, ["prices", "fetch"], env=env)
     assert third.output == (
-        "stored 0 close(s) for 0 symbol(s) through 2026-01-05\nalready up to date: AAPL, MSFT, SPY\n"
+        "stored 0 close(s) for 0 symbol(s), asked through 2026-01-05; newest close stored "
+        "2026-01-05: AAPL, MSFT, SPY\nalready up to date: AAPL, MSFT, SPY\n"
     )
     assert len(fake_alpaca.logged("/v2/stocks/bars")) == 2
 
@@ -144,3 +151,22 @@ def test_server_down_exits_1(
     assert result.output == (
         "error: Alpaca answered GET /v2/clock with HTTP 503 (5 attempts); try again later\n"
     )
+
+
+def test_reports_the_newest_close_actually_stored_and_fails_when_it_stays_stale(
+    env: dict[str, str], fake_alpaca: FakeAlpaca, tmp_path: Path, clock: FakeClock
+) -> None:
+    # Issue 15: with bars only up to an old day, "through <end>" said nothing of them.
+    fake_alpaca.add_bars("OLD", {date(2025, 12, 22): "10"})
+    clock.advance(7 * 3600)  # Monday 2026-01-05 22:00 UTC: the session has closed
+    result = runner.invoke(app, ["prices", "fetch", "-s", "SPY,OLD"], env=env)
+    assert result.exit_code == 1
+    assert result.output == (
+        "stored 4 close(s) for 2 symbol(s), asked through 2026-01-05; "
+        "newest close stored 2026-01-05: SPY; 2025-12-22: OLD\n"
+        "error: closes still stale after fetching: OLD 2025-12-22 (more than PRICE_MAX_STALE_DAYS=5 "
+        "days before 2026-01-05); check the tickers and ALPACA_FEED (a delisted ticker gets no new "
+        "bars: sell it or drop it from the targets)\n"
+    )
+    relaxed = runner.invoke(app, ["prices", "fetch", "-s", "OLD"], env={**env, "PRICE_MAX_STALE_DAYS": "14"})
+    assert relaxed.exit_code == 0, relaxed.output

@@ -15,6 +15,9 @@ from pas.cli import app
 from pas.models import DailyMetric, Price
 from pas.store.sqlite import SqliteStore
 
+# Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
+pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
+
 runner = CliRunner()
 
 

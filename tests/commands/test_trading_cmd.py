@@ -21,6 +21,9 @@ from tests.fakes.crash_after_submits import CRASH_EXIT_CODE
 
 CRASH_ENTRY = Path(crash_after_submits.__file__)
 
+# Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
+pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
+
 runner = CliRunner()
 
 

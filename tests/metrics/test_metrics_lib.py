@@ -139,7 +139,8 @@ def test_check_posted_refuses_future_early_and_existing_days() -> None:
             rows, start=date(2026, 1, 5), today=date(2026, 1, 8), existing={date(2026, 1, 5)}, replace=False
         )
     assert str(caught.value) == (
-        "nothing posted: 2026-01-02 is before the portfolio existed (2026-01-05); 2026-01-05 is already "
+        "nothing posted: 2026-01-02 is before the portfolio existed (2026-01-05); add --backfill to post "
+        "a track record from before it; 2026-01-05 is already "
         "posted (add --replace to overwrite it); 2026-01-09 is in the future (today is 2026-01-08)"
     )
     check_posted(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -15,13 +16,31 @@ import pytest
 from pas.analytics import sharpe_ratio
 from pas.models import DailyMetric, Portfolio, Schedule, WeightSet
 from pas.report.data import PortfolioSeries, ReportData, RiskFigures, load_report_data, statistics
-from pas.report.html import NO_ALLOCATION, ROLLING_WINDOW, monthly_returns, render_report, rolling_sharpe
+from pas.report.html import NO_ALLOCATION, render_report
+from pas.report.measures import ROLLING_WINDOW, monthly_returns, rolling_sharpe
 from pas.store.base import Store
 from pas.store.sqlite import SqliteStore
 from tests.commands.conftest import Invoke
 
 PNG = b"\x89PNG\r\n\x1a\n"
-SECTIONS = ("equity", "drawdown", "rolling-sharpe", "monthly", "weights", "allocation", "statistics", "risk")
+SECTIONS = (
+    "equity",
+    "returns",
+    "drawdown",
+    "worst-drawdowns",
+    "rolling-sharpe",
+    "rolling-volatility",
+    "rolling-beta",
+    "monthly",
+    "distribution",
+    "exposure",
+    "weights",
+    "allocation",
+    "statistics",
+    "risk",
+    "costs",
+    "trades",
+)
 NOW = datetime(2026, 1, 5, 22, 0, tzinfo=UTC)
 
 
@@ -93,7 +112,7 @@ def sample_data(n: int = 90, *, benchmark: bool = True) -> ReportData:
         benchmark_returns=bench,
         weights={"lobby": {"AAPL": 0.5, "<img src=x onerror=alert(1)>": 0.2, "A$B$": 0.1}},
         allocation=((date(2025, 2, 3), {"lobby": 0.6, "<script>alert(1)</script>": 0.4}),),
-        risk={"lobby": RiskFigures({0.95: -0.01, 0.99: -0.02}, 10_000.0)},
+        risk={"lobby": RiskFigures({0.95: 0.01, 0.99: 0.02}, 10_000.0)},
         generated_at=NOW,
     )
 
@@ -101,8 +120,9 @@ def sample_data(n: int = 90, *, benchmark: bool = True) -> ReportData:
 def test_the_report_has_every_section_and_embeds_png_images() -> None:
     page = parse(render_report(sample_data()))
     assert [i for i in page.ids if i in SECTIONS] == list(SECTIONS)
-    # equity, drawdown, rolling Sharpe, 2 heat maps, 1 weights chart, allocation
-    assert len(page.images) == 7
+    # equity, drawdown panels, rolling Sharpe, volatility and beta, 2 heat maps, histograms,
+    # 1 weights chart, allocation (no trades: no exposure plot)
+    assert len(page.images) == 10
     for src in page.images:
         prefix = "data:image/png;base64,"
         assert src.startswith(prefix)
@@ -130,9 +150,11 @@ def test_one_day_of_data_and_no_benchmark_degrade_gracefully() -> None:
     html = render_report(data)
     page = parse(html)
     text = " ".join(page.text)
-    assert len(page.images) == 4  # equity, drawdown, rolling Sharpe (a note), one heat map
+    # equity, drawdown, rolling Sharpe and volatility (notes), one heat map, histogram
+    assert len(page.images) == 6
     assert NO_ALLOCATION in text and "No target weights set." in text
     assert "No benchmark returns are stored" in text and "no benchmark" in text
+    assert "so there is no beta" in text and "No trades recorded" in text
 
 
 def test_a_report_without_portfolios_still_renders() -> None:
@@ -152,7 +174,10 @@ def test_rolling_sharpe_is_the_sharpe_ratio_of_each_trailing_window() -> None:
 
 def test_monthly_returns_compound_the_days_of_each_month() -> None:
     s = PortfolioSeries((date(2025, 1, 30), date(2025, 1, 31), date(2025, 2, 3)), (0.1, 0.1, -0.05))
-    assert monthly_returns(s) == {(2025, 1): pytest.approx(0.21), (2025, 2): pytest.approx(-0.05)}
+    assert monthly_returns(s.days, s.returns) == {
+        (2025, 1): pytest.approx(0.21),
+        (2025, 2): pytest.approx(-0.05),
+    }
 
 
 def test_statistics_without_a_benchmark_leave_alpha_and_beta_out() -> None:
@@ -180,7 +205,7 @@ def test_load_report_data_reads_metrics_weights_and_computes_risk(store: Store) 
     assert data.benchmark == "SPY" and list(data.benchmark_returns) == list(days(5))
     assert data.weights == {"lobby": {"AAPL": 0.6, "MSFT": 0.3}}
     assert data.allocation == () and data.generated_at == NOW
-    assert data.risk["lobby"].equity == 10_004.0 and data.risk["lobby"].var[0.95] < 0
+    assert data.risk["lobby"].equity == 10_004.0 and data.risk["lobby"].var[0.95] > 0  # a loss
 
 
 def test_load_report_data_without_benchmark_returns_has_no_benchmark(store: Store) -> None:
@@ -214,7 +239,8 @@ def test_pas_report_writes_every_portfolio_with_metrics(pas: Invoke, seeded: Pat
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"wrote {out} (gov, lobby; ")
     page = parse(out.read_text())
-    assert len(page.images) == 3 + 2 + 2  # equity, drawdown, rolling; 2 heat maps; 2 weight charts
+    # equity, drawdown, 3 rolling; 2 heat maps; histograms; 2 weight charts
+    assert len(page.images) == 5 + 2 + 1 + 2
 
 
 def test_pas_report_names_portfolios(pas: Invoke, seeded: Path, tmp_path: Path) -> None:
@@ -267,3 +293,55 @@ def test_pas_report_backtest_reads_the_backtest_store(pas: Invoke, home: Path, t
     result = pas("report", "--backtest", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "backtest" in " ".join(parse(out.read_text()).text)
+
+
+# -- the tear sheet's sections -------------------------------------------------------------
+
+
+def test_drawdowns_are_one_panel_per_book_not_overlapping_areas() -> None:
+    from pas.report.plots import drawdown_figure
+
+    books = {f"p{i}": series(40, float(i)) for i in range(5)}
+    fig = drawdown_figure(books)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in panels] == list(books)
+    assert all(len(ax.lines) == 1 for ax in panels)  # each book alone in its panel
+
+
+def test_heat_maps_mark_the_partial_first_and_last_months() -> None:
+    from pas.report.plots import heatmap_figure
+
+    # 2025-01-02 .. 2025-03-03: January is whole (the 1st is a holiday), March is not
+    s = series(43)
+    assert (s.days[0], s.days[-1]) == (date(2025, 1, 2), date(2025, 3, 3))
+    fig = heatmap_figure(monthly_returns(s.days, s.returns), {(2025, 3)})
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert [t.endswith("*") for t in texts] == [False, False, True]
+    html = render_report(ReportData(portfolios={"p": s}, generated_at=NOW))
+    assert "* and hatched: a partial month (the series starts or ends inside it)." in html
+
+
+def test_the_returns_table_marks_partial_years_and_compounds_the_whole_series() -> None:
+    page = " ".join(parse(render_report(sample_data())).text)
+    s = series(90)
+    assert f"2025 {(math.prod(1 + r for r in s.returns) - 1) * 100:.2f}%*" in page
+    assert "cumulative" in page and "* a partial year" in page
+
+
+def test_the_worst_drawdowns_table_lists_each_books_episodes() -> None:
+    returns = (0.1, -0.5, 1.0, -0.1)
+    data = ReportData(portfolios={"p": PortfolioSeries(days(4), returns)}, generated_at=NOW)
+    text = " ".join(parse(render_report(data)).text)
+    d = days(4)
+    assert f"p 1 {d[0]} {d[1]} {d[2]} -50.00% 2" in text
+    assert f"p 2 {d[2]} {d[3]} not recovered -10.00% 1" in text
+
+
+def test_the_combined_book_is_one_more_series_in_every_section() -> None:
+    data = sample_data()
+    plain = parse(render_report(data))
+    combined = parse(render_report(replace(data, combined=series(90, 2.0))))
+    assert len(combined.images) == len(plain.images) + 1  # its own heat map; a line or panel elsewhere
+    text = " ".join(combined.text)
+    assert text.count("combined SPY (benchmark)") == 2  # the returns and statistics tables' headers
+    assert "combined" not in " ".join(plain.text)

@@ -27,7 +27,9 @@ from pas.domain.broker import (
     OrderStatus,
 )
 from pas.errors import InputError, PasError
+from pas.freshness import require_fresh
 from pas.models import Side
+from pas.schedule import market_day
 from pas.store.interfaces import PriceStore, SimBook
 
 _BPS = Decimal(10_000)
@@ -55,6 +57,10 @@ class SimBroker:
         cash: the account's starting cash in dollars.
         market: ``weekdays`` (open Monday to Friday, all day UTC), ``always`` or ``closed``.
         fractionable: whether assets trade in fractions of a share.
+        max_stale_days: refuse to price or fill at a close more than this many calendar
+            days before today in New York (``PRICE_MAX_STALE_DAYS``, see
+            :mod:`pas.freshness`); None never refuses (the backtest, whose clock is the
+            closes' own).
     """
 
     name = "sim"
@@ -68,6 +74,7 @@ class SimBroker:
         cash: Decimal = Decimal(100_000),
         market: str = "weekdays",
         fractionable: bool = True,
+        max_stale_days: int | None = None,
     ) -> None:
         if market not in MARKETS:
             raise InputError(f"sim market must be one of {', '.join(MARKETS)}, got {market!r}")
@@ -77,6 +84,7 @@ class SimBroker:
         self.starting_cash = cash
         self.market = market
         self.fractionable = fractionable
+        self.max_stale_days = max_stale_days
 
     # -- clock and account -------------------------------------------------------------
     def _is_open(self, now: datetime) -> bool:
@@ -205,7 +213,9 @@ class SimBroker:
         self._fill_pending()
         qty, _ = self.store.sim_totals()
         held = {s: q for s, q in qty.items() if q != 0}
-        closes = self.latest_prices(list(held))
+        # Valuing holdings is not trading on them: stale closes are for the caller to judge.
+        today = self.store.clock().date()
+        closes = {s: p.close for s, p in self.store.latest_prices(list(held), on_or_before=today).items()}
         return [
             BrokerPosition(symbol=s, qty=q, market_value=None if s not in closes else q * closes[s])
             for s, q in sorted(held.items())
@@ -217,8 +227,17 @@ class SimBroker:
 
     # -- market data -------------------------------------------------------------------
     def latest_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
-        today = self.store.clock().date()
-        return {s: p.close for s, p in self.store.latest_prices(symbols, on_or_before=today).items()}
+        """The newest stored close of each symbol, the price the sim fills at.
+
+        Raises:
+            StaleDataError: one is older than ``max_stale_days`` (nothing is filled).
+        """
+        now = self.store.clock()
+        found = self.store.latest_prices(symbols, on_or_before=now.date())
+        if self.max_stale_days is not None:
+            newest = {s: p.day for s, p in found.items()}
+            require_fresh(newest, market_day(now), self.max_stale_days, "trade on the sim broker")
+        return {s: p.close for s, p in found.items()}
 
     def daily_bars(self, symbols: Iterable[str], start: date, end: date | None = None) -> list[Bar]:
         """Stored closes between two days; read one day at a time (the store keeps no range query)."""

@@ -25,6 +25,7 @@ from pas.portfolio.rebalance import Plan
 from pas.portfolio.trading.limits import TradingLimits, check_limits, shares
 from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
 from pas.portfolio.trading.plan import plan_portfolios, record_transfers
+from pas.portfolio.trading.progress import Progress, run_progress
 from pas.portfolio.trading.settle import settle
 from pas.store.base import Store
 
@@ -66,6 +67,7 @@ def run_rebalance(
     owner: str | None = None,
     after_submit: AfterSubmit | None = None,
     guard: AccountGuard | None = None,
+    progress: Progress | None = None,
 ) -> RebalanceOutcome:
     """Rebalances portfolios at a broker, or resumes a run that did not finish sending.
 
@@ -83,6 +85,7 @@ def run_rebalance(
         after_submit: called after each order is accepted (a fault-injection seam).
         guard: called with the broker account before any order is sent, in a dry run
             too (see :data:`AccountGuard`).
+        progress: called with the run's state after each poll while waiting for fills.
 
     Raises:
         LockHeldError: another trading run is going on.
@@ -110,6 +113,8 @@ def run_rebalance(
         while True:
             recorded, pending = settle(store, broker, pending)
             outcome.fills_recorded += recorded
+            if progress is not None:
+                progress(run_progress(store, outcome.run_id))
             if not pending or store.clock() >= deadline or waited >= timeout_sec:
                 break
             sleep(poll_sec)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pas.clock import Clock, system_clock
 from pas.config import redact_uri
-from pas.errors import StoreError
+from pas.errors import ConfigError, StoreError
 from pas.store.base import Store
 
 if TYPE_CHECKING:
@@ -49,16 +49,23 @@ class MongoCore(Store):
     def connect(cls, uri: str, db_name: str, timeout_sec: float, clock: Clock = system_clock) -> Self:
         """Connects to a server, failing within ``timeout_sec`` when it is unreachable."""
         import pymongo
+        from pymongo.errors import ConfigurationError
 
         ms = int(timeout_sec * 1000)
-        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-            uri,
-            serverSelectionTimeoutMS=ms,
-            connectTimeoutMS=ms,
-            socketTimeoutMS=max(ms, 30_000),
-            tz_aware=True,
-            appname="pas",
-        )
+        try:
+            client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+                uri,
+                serverSelectionTimeoutMS=ms,
+                connectTimeoutMS=ms,
+                socketTimeoutMS=max(ms, 30_000),
+                tz_aware=True,
+                appname="pas",
+            )
+        except (ConfigurationError, ValueError) as exc:  # InvalidURI, or a bad port or option
+            raise ConfigError(
+                f"MONGO_URI {redact_uri(uri)} is malformed ({_without_secret(str(exc), uri)}); fix it "
+                "(such as mongodb://user:password@host:27017) or unset it to use the embedded store"
+            ) from None
         return cls(client, db_name, where=redact_uri(uri), clock=clock)
 
     @contextmanager
@@ -133,3 +140,10 @@ class MongoCore(Store):
         )
         assert doc is not None  # upsert with ReturnDocument.AFTER always returns the document
         return int(doc["value"]) - count + 1
+
+
+def _without_secret(message: str, uri: str) -> str:
+    """A driver message with the URI's password (if it quotes it) replaced by ``****``."""
+    userinfo = uri.partition("://")[2].rpartition("@")[0]
+    password = userinfo.partition(":")[2]
+    return message.replace(password, "****") if password else message

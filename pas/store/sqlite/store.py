@@ -10,6 +10,7 @@ from pathlib import Path
 from pas.clock import Clock, system_clock
 from pas.errors import StoreError
 from pas.store.base import Store
+from pas.store.sqlite.errors import disk_full_message, is_disk_full, open_error
 
 # Seconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_SEC = 30.0
@@ -231,6 +232,13 @@ class SqliteCore(Store):
     def __init__(self, path: Path, clock: Clock = system_clock) -> None:
         super().__init__(clock)
         self.path = path
+        if path.is_file() and path.stat().st_size == 0:
+            # SQLite would take an empty file for a new database and pas would start from
+            # nothing, silently: a file emptied by a crash or a bad copy is not a fresh store.
+            raise StoreError(
+                f"the embedded database {path} is an empty file (0 bytes), not a pas store; "
+                "restore it from a backup, or delete it to start an empty store"
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -240,10 +248,7 @@ class SqliteCore(Store):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"cannot open the embedded database {path}: {exc}; check that PAS_HOME "
-                "points to a writable directory"
-            ) from exc
+            raise StoreError(open_error(path, exc)) from exc
 
     def close(self) -> None:
         self._db.close()
@@ -263,11 +268,15 @@ class SqliteCore(Store):
             ) from exc
         try:
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
             self._db.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite has already rolled back after some errors (a full disk among them);
+            # a second ROLLBACK would fail and hide the real cause.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and is_disk_full(exc):
+                raise StoreError(disk_full_message(self.path, exc)) from exc
+            raise
 
     def _migrate(self) -> None:
         with self._write() as db:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -33,6 +34,7 @@ from pas.commands import backtest as backtest_cmd
 from pas.commands import build as build_cmd
 from pas.commands import config as config_cmd
 from pas.commands import demo as demo_cmd
+from pas.commands import doctor as doctor_cmd
 from pas.commands import jobs as jobs_cmd
 from pas.commands import metrics as metrics_cmd
 from pas.commands import portfolio as portfolio_cmd
@@ -40,6 +42,7 @@ from pas.commands import positions as positions_cmd
 from pas.commands import prices as prices_cmd
 from pas.commands import report as report_cmd
 from pas.commands import risk as risk_cmd
+from pas.commands import schedule as schedule_cmd
 from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands import trading as trading_cmd
@@ -68,6 +71,13 @@ def one_line(exc: UsageError) -> UsageError:
     if isinstance(exc, NoArgsIsHelpError | OneLineUsageError):
         return exc
     return OneLineUsageError(exc.format_message().replace(_PYDANTIC_PREFIX, ""), exc.ctx)
+
+
+class LogFormat(StrEnum):
+    """How the run log's lines are written."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 class ErrorEdge(TyperGroup):
@@ -150,6 +160,12 @@ def root(
         typer.Option("--home", help="Directory of the embedded database (overrides PAS_HOME)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format", envvar="PAS_LOG_FORMAT", help="Lines of PAS_HOME/pas.log: text or json."
+        ),
+    ] = LogFormat.TEXT,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -168,8 +184,17 @@ def root(
     elif env_file is not None and not env_file.exists():
         raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file / PAS_ENV_FILE")
     overrides = {"PAS_HOME": str(home)} if home is not None else {}
+    # A caller embedding pas (the tests, the month benchmark) may pass a clock and a job runner.
+    embedding = ctx.obj if isinstance(ctx.obj, AppState) else AppState(environ=os.environ)
     ctx.obj = AppState(
-        environ=os.environ, env_file=env_file, env_file_source=source, overrides=overrides, debug=debug
+        environ=embedding.environ,
+        env_file=env_file,
+        env_file_source=source,
+        overrides=overrides,
+        debug=debug,
+        log_format=log_format.value,
+        clock=embedding.clock,
+        job_runner=embedding.job_runner,
     )
 
 
@@ -184,7 +209,10 @@ app.command("rebalance")(trading_cmd.rebalance)
 app.command("sync")(trading_cmd.sync)
 app.command("reconcile")(trading_cmd.reconcile)
 app.command("build")(build_cmd.build)
-app.command("cron")(build_cmd.cron)
+app.command("cron")(schedule_cmd.cron)
+app.command("schedule")(schedule_cmd.schedule)
+app.command("tick")(schedule_cmd.tick)
+app.command("doctor")(doctor_cmd.doctor)
 app.command("scrape")(scrape_cmd.scrape)
 app.command("allocate")(allocate_cmd.allocate)
 app.command("data")(scrape_cmd.data)

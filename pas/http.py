@@ -120,9 +120,15 @@ def ratelimit_reset_seconds(value: str | None, now: datetime) -> float | None:
         return None
 
 
-def server_wait(headers: Mapping[str, str], now: datetime) -> float | None:
-    """The pause the server asked for, in seconds: ``Retry-After``, else ``X-Ratelimit-Reset``."""
+def server_wait(headers: Mapping[str, str], status: int, now: datetime) -> float | None:
+    """The pause the server asked for, in seconds: ``Retry-After``, else, on a 429 only,
+    ``X-Ratelimit-Reset``.
+
+    Alpaca sends ``X-Ratelimit-Reset`` (the end of the current rate-limit minute) on every
+    answer, so on a 5xx it says nothing about when the server recovers: a 5xx waits for
+    ``Retry-After`` or the bounded backoff, never up to a minute for the rate window.
+    """
     wait = retry_after_seconds(headers.get("Retry-After"), now)
-    if wait is None:
+    if wait is None and status == TOO_MANY_REQUESTS:
         wait = ratelimit_reset_seconds(headers.get("X-Ratelimit-Reset"), now)
     return wait

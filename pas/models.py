@@ -332,9 +332,19 @@ class TradeOrderStatus(StrEnum):
     PLANNED = "planned"
     SENDING = "sending"  # recorded before the request: after a crash, look it up first
     SENT = "sent"
+    # The request may or may not have reached the broker (timeout, 5xx, lost answer, a
+    # look-up that failed): never re-sent, resolved by looking the client order id up.
+    UNKNOWN = "unknown"
     SETTLED = "settled"  # terminal at the broker and every fill recorded
+    # The broker refused it, or it is proven absent (not found after the creation window,
+    # confirmed by listing the orders since its run started).
     FAILED = "failed"
     CROSSED = "crossed"  # fully netted between portfolios: nothing to send
+    DROPPED = "dropped"  # never sent: the unsent rest of a run that died, re-planned afresh
+
+
+# Orders whose fate at the broker is not settled yet: they keep their run unfinished.
+UNSETTLED_ORDER_STATUSES = (TradeOrderStatus.SENDING, TradeOrderStatus.SENT, TradeOrderStatus.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -349,6 +359,7 @@ class TradeOrder:
         qty: the broker order's quantity (0 when fully crossed).
         ref_price: dollars per share the plan used (the cross price).
         fractionable: whether fills may be split into fractions of a share.
+        sent_at: when the order's request last went out (None before it was sent).
     """
 
     run_id: str
@@ -365,6 +376,7 @@ class TradeOrder:
     broker_order_id: str = ""
     broker_status: str = ""
     error: str = ""
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)

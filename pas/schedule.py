@@ -1,4 +1,4 @@
-"""When builds are due, on which days the market trades, and the cron schedule.
+"""When builds are due, on which days the market trades, and the crontab line.
 
 Trading days are weekdays other than the NYSE's regular holidays: New Year's Day,
 Martin Luther King Jr. Day, Washington's Birthday, Good Friday, Memorial Day,
@@ -10,6 +10,7 @@ known: on such a day a build runs against a closed market and the trade waits.
 
 from __future__ import annotations
 
+import shlex
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -17,7 +18,8 @@ from zoneinfo import ZoneInfo
 from pas.models import Schedule, WeightSet
 
 MARKET_TZ = ZoneInfo("America/New_York")
-MARKET_TZ_NAME = "America/New_York"
+TICK_MINUTES = 5
+"""Minutes between two ticks: the crontab line is ``*/5 * * * *``; a job starts at most this late."""
 JUNETEENTH_FROM = 2022
 # When portfolios are built and traded, New York wall time: a quarter hour after the open,
 # once the opening auction's prices have settled. The `build --due` cron line and the
@@ -122,86 +124,49 @@ def last_build_day(history: list[WeightSet], source: str) -> date | None:
     return None
 
 
-# (minute, hour, weekdays, arguments, what it does) in New York time.
-CRON_JOBS: tuple[tuple[str, str, str, str, str], ...] = (
-    (
-        "30",
-        "7",
-        "1-5",
-        "scrape all",
-        "Fetch what QuiverQuant published since the last scrape, before the open.",
-    ),
-    (
-        str(DECISION_TIME.minute),
-        str(DECISION_TIME.hour),
-        "1-5",
-        "build --due",
-        "Rebuild and trade the portfolios whose schedule is due, after the open.",
-    ),
-    (
-        "45",
-        "16",
-        "1-5",
-        "sync",
-        "Record the fills that arrived after a trading run stopped waiting for them.",
-    ),
-    ("50", "16", "1-5", "prices fetch", "Store today's closes of held and targeted symbols and BENCHMARK."),
-    (
-        "0",
-        "17",
-        "1-5",
-        "metrics update --all",
-        "Record each portfolio's daily return from its fills and the closes just fetched.",
-    ),
-    (
-        "5",
-        "17",
-        "1-5",
-        "risk status --update",
-        "Feed the circuit breaker the closing account equity (it trips on a deep drawdown or daily loss).",
-    ),
-    (
-        "0",
-        "10",
-        "1",
-        "allocate --apply",
-        "Size the portfolios from their trailing statistics, just before the weekly rebalance.",
-    ),
-    ("15", "10", "1", "rebalance --all", "Trade every portfolio back to its targets once a week (Monday)."),
-)
+def cron_quote(path: str) -> str:
+    """A path as one word of a crontab command: shell-quoted, and ``%`` escaped (cron turns
+    an unescaped ``%`` into a newline)."""
+    return shlex.quote(path).replace("%", "\\%")
 
 
-def crontab(pas: str, env_file: str | None, log: str, home: str | None = None) -> str:
-    """The crontab lines of the schedule for an installation.
+def crontab(pas: str, env_file: str | None, home: str | None = None) -> str:
+    """The crontab of an installation: one line running ``pas tick`` every five minutes.
+
+    The tick decides in New York time which jobs are due (see :mod:`pas.unattended.jobs`),
+    so the line is right in any server time zone, on crons that ignore ``CRON_TZ``
+    (Debian's and Ubuntu's) as on those that read it. It has no output redirection: a tick
+    is silent unless a job fails, so cron mails exactly the failures to ``MAILTO``.
 
     Args:
         pas: absolute path of the ``pas`` executable.
         env_file: absolute path of the settings file, or None when settings come from
             the environment of cron itself.
-        log: absolute path of the log the output is appended to.
         home: the data directory (``PAS_HOME``) the jobs use; None leaves it to the settings.
     """
+    words = [cron_quote(pas)]
+    if env_file is not None:
+        words += ["--env-file", cron_quote(env_file)]
+    if home is not None:
+        words += ["--home", cron_quote(home)]
     lines = [
-        "# pas: the schedule. Install with `crontab -e`. Times are New York (market) time:",
-        f"# cronie reads CRON_TZ; where cron ignores it (Debian's), set the machine to {MARKET_TZ_NAME}",
-        "# or shift the hours. Overlapping runs are safe: a second one finds the lock held and exits 4.",
-        f"CRON_TZ={MARKET_TZ_NAME}",
+        "# pas: the schedule. Install with `crontab -e` (or `pas cron | crontab -`).",
+        "# One line runs it all: every five minutes `pas tick` runs the jobs that are due in New York",
+        "# time (see `pas schedule`), whatever this machine's time zone; each job runs once per slot,",
+        "# a slot missed while the machine was off runs at the next tick of that day.",
+        "# The tick prints only when a job fails, so cron mails failures to MAILTO (set it below);",
+        "# every run is logged to PAS_HOME/pas.log.",
+        "# MAILTO=you@example.com",
     ]
     if env_file is None:
         lines.append("# No settings file: pas reads its settings from cron's environment (set them above).")
-    else:
-        lines.append(f"PAS_ENV_FILE={env_file}")
-    if home is not None:
-        lines.append(f"PAS_HOME={home}")
-    for minute, hour, weekdays, args, what in CRON_JOBS:
-        lines += ["", f"# {what}", f"{minute} {hour} * * {weekdays} {pas} {args} >> {log} 2>&1"]
+    lines.append(f"*/{TICK_MINUTES} * * * * {' '.join(words)} tick")
     return "\n".join(lines) + "\n"
 
 
 EXAMPLE_PATHS = {
     "pas": "/home/you/pas/.venv/bin/pas",
     "env_file": "/home/you/.config/pas/pas.env",
-    "log": "/home/you/.local/share/pas/cron.log",
     "home": "/home/you/.local/share/pas",
 }
 """The placeholder paths of ``crontab.example`` (``pas cron`` prints this installation's)."""

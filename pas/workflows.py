@@ -188,12 +188,20 @@ class Traded:
     def failure(self) -> PasError | None:
         """Why the run did not do all it should (None when it did).
 
-        A refused dry run (exit 3), an order that failed, or an order the broker ended
-        before it filled in full; what did happen is recorded either way.
+        A refused dry run (exit 3), an order whose fate is unknown, an order that failed,
+        or an order the broker ended before it filled in full; what did happen is
+        recorded either way.
         """
         if self.refusal:
             return RefusedError(self.refusal)
         orders = self.outcome.orders
+        unknown = [o for o in orders if o.status.value == "unknown"]
+        if unknown:
+            return PasError(
+                f"{len(unknown)} order(s) have an unknown fate at the broker ({unknown[0].symbol}: "
+                f"{unknown[0].error}); pas never sends them again and plans nothing new until they "
+                "are found or proven absent: run `pas sync` later"
+            )
         failed = [o for o in orders if o.status.value == "failed"]
         if failed:
             return PasError(
@@ -224,6 +232,7 @@ def trade(
     poll_sec: float,
     sleep: Sleep,
     after_submit: AfterSubmit | None = None,
+    force: bool = False,
     progress: Progress | None = None,
 ) -> Traded:
     """Trades portfolios to their current targets as one netted run, behind the circuit breaker.
@@ -235,6 +244,8 @@ def trade(
         timeout_sec: seconds to wait for fills.
         poll_sec: seconds between fill polls.
         after_submit: called after each order the broker accepted.
+        force: trade although the ledgers differ from the broker for the plan's symbols
+            after a sync (recorded in the outcome).
         progress: called with the run's state after each poll while waiting for fills.
 
     Raises:
@@ -268,6 +279,7 @@ def trade(
         sleep=sleep,
         after_submit=after_submit,
         guard=None if breaker is None else guard,
+        force=force,
         progress=progress,
     )
     return Traded(outcome, refusal[0] if refusal else "")

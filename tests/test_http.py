@@ -58,9 +58,18 @@ def test_ratelimit_reset(value: str | None, seconds: float | None) -> None:
 
 def test_retry_after_wins_over_the_ratelimit_reset() -> None:
     reset = str(int(NOW.timestamp()) + 7)
-    assert server_wait({"Retry-After": "3", "X-Ratelimit-Reset": reset}, NOW) == 3.0
-    assert server_wait({"Retry-After": "junk", "X-Ratelimit-Reset": reset}, NOW) == 7.0
-    assert server_wait({}, NOW) is None
+    assert server_wait({"Retry-After": "3", "X-Ratelimit-Reset": reset}, 429, NOW) == 3.0
+    assert server_wait({"Retry-After": "junk", "X-Ratelimit-Reset": reset}, 429, NOW) == 7.0
+    assert server_wait({}, 429, NOW) is None
+
+
+def test_the_ratelimit_reset_counts_on_a_429_only() -> None:
+    # Alpaca sends X-Ratelimit-Reset on every answer: on a 5xx it is the end of the rate
+    # window, not when the server recovers (issue 12: one 500 stalled a dry run 61 s).
+    reset = str(int(NOW.timestamp()) + 61)
+    assert server_wait({"X-Ratelimit-Reset": reset}, 500, NOW) is None
+    assert server_wait({"X-Ratelimit-Reset": reset, "Retry-After": "2"}, 503, NOW) == 2.0
+    assert server_wait({"X-Ratelimit-Reset": reset}, 429, NOW) == 61.0
 
 
 def test_backoff_doubles_up_to_its_bound_and_jitter_stays_within_its_own() -> None:

@@ -1,17 +1,13 @@
-"""Trading days, when builds are due, and the cron schedule."""
+"""Trading days and when builds are due (the crontab line: tests/unattended/test_jobs.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
 from pas.models import Schedule, WeightSet
 from pas.schedule import (
-    DECISION_TIME,
-    EXAMPLE_PATHS,
-    crontab,
     decision_time,
     is_due,
     is_trading_day,
@@ -68,32 +64,6 @@ def test_last_build_day_is_the_market_day_of_the_newest_build() -> None:
     assert last_build_day(history[:1], "build") is None
 
 
-def test_crontab_example_is_the_schedule_with_placeholder_paths() -> None:
-    example = Path(__file__).parents[1] / "crontab.example"
-    assert example.read_text() == crontab(**EXAMPLE_PATHS)
-
-
-def test_crontab_lines() -> None:
-    text = crontab("/opt/pas/bin/pas", None, "/var/log/pas.log")
-    assert "CRON_TZ=America/New_York" in text
-    assert "PAS_ENV_FILE" not in text
-    assert "45 9 * * 1-5 /opt/pas/bin/pas build --due >> /var/log/pas.log 2>&1" in text
-    jobs = [line for line in text.splitlines() if line and line[0].isdigit()]
-    assert [" ".join(line.split()[6:-3]) for line in jobs] == [
-        "scrape all",
-        "build --due",
-        "sync",
-        "prices fetch",
-        "metrics update --all",
-        "risk status --update",
-        "allocate --apply",
-        "rebalance --all",
-    ]
-    # Every job has one comment line saying what it does.
-    lines = text.splitlines()
-    assert all(lines[lines.index(job) - 1].startswith("# ") for job in jobs)
-
-
 @pytest.mark.parametrize(
     ("day", "utc"),
     [
@@ -104,9 +74,3 @@ def test_crontab_lines() -> None:
 )
 def test_the_decision_time_is_new_york_wall_time(day: date, utc: datetime) -> None:
     assert decision_time(day) == utc
-
-
-def test_the_build_cron_line_runs_at_the_decision_time() -> None:
-    text = crontab("/opt/pas/bin/pas", None, "/var/log/pas.log")
-    line = f"{DECISION_TIME.minute} {DECISION_TIME.hour} * * 1-5 /opt/pas/bin/pas build --due"
-    assert line in text

@@ -8,6 +8,7 @@ that ``pas --help`` stays fast.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,10 +27,12 @@ from pas.errors import NotFoundError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from pas.clock import Clock
     from pas.config import Settings
     from pas.models import Portfolio
     from pas.runs import RunHandle
     from pas.store import Store
+    from pas.unattended.tick import Runner
 
 # Width of tables when stdout is not a terminal (cron logs, pipes): wide enough not to wrap.
 PLAIN_WIDTH = 160
@@ -47,8 +50,12 @@ class AppState:
     env_file_source: str = "option"
     overrides: dict[str, str] = field(default_factory=dict)
     debug: bool = False
+    log_format: str = "text"
+    clock: Clock | None = None  # None: the system clock; the benchmark and tests inject one
+    job_runner: Runner | None = None  # how `pas tick` runs a job; None: a subprocess of pas
     _settings: Settings | None = None
     _store: Store | None = None
+    _log: logging.Handler | None = None
 
     @property
     def settings(self) -> Settings:
@@ -67,8 +74,21 @@ class AppState:
         if self._store is None:
             from pas.store import open_store
 
-            self._store = open_store(self.settings.store)
+            self._store = (
+                open_store(self.settings.store)
+                if self.clock is None
+                else open_store(self.settings.store, self.clock)
+            )
+            self._open_log()
         return self._store
+
+    def _open_log(self) -> None:
+        """Runs recorded from now on are logged to ``PAS_HOME/pas.log``."""
+        from pas.unattended.runlog import LOG_NAME, open_run_log
+
+        home = self.settings.store.home
+        home.mkdir(parents=True, exist_ok=True)
+        self._log = open_run_log(home / LOG_NAME, self.log_format, self.settings.unattended.log_max_bytes)
 
     def use_settings(self, settings: Settings) -> None:
         """Replaces the settings (a command that runs on its own store, such as the demo);
@@ -81,6 +101,11 @@ class AppState:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if self._log is not None:
+            from pas.unattended.runlog import close_run_log
+
+            close_run_log(self._log)
+            self._log = None
 
     def portfolio(self, portfolio_id: str) -> Portfolio:
         """The named portfolio, or the standard not-found error."""

@@ -24,6 +24,7 @@ def trade_and_show(
     queue: bool = False,
     timeout: float | None = None,
     as_json: bool = False,
+    force: bool = False,
 ) -> None:
     """Trades portfolios to their current targets as one recorded run, and shows the outcome.
 
@@ -39,7 +40,12 @@ def trade_and_show(
     settings = app_state.settings
     broker = chosen_broker(app_state, broker)
     wait = settings.trading.fill_timeout_sec if timeout is None else timeout
-    details = {"portfolios": ",".join(p.id for p in chosen), "broker": broker.value, "dry_run": dry_run}
+    details = {
+        "portfolios": ",".join(p.id for p in chosen),
+        "broker": broker.value,
+        "dry_run": dry_run,
+        "force": force,
+    }
     gateway = make_broker(app_state, broker)
     with app_state.run("rebalance", **details) as handle, wait_display(as_json or dry_run) as display:
         try:
@@ -56,6 +62,7 @@ def trade_and_show(
                 poll_sec=settings.trading.fill_poll_sec,
                 sleep=_pause,
                 progress=display.update,
+                force=force,
             )
         except KeyboardInterrupt:
             raise PasError(interrupted_message(app_state.store, display, handle.run_id)) from None
@@ -63,6 +70,8 @@ def trade_and_show(
         handle.details.update(
             trade_run=outcome.run_id, orders=len(outcome.orders), fills=outcome.fills_recorded
         )
+        if outcome.forced:
+            handle.details["forced_differences"] = {d.symbol: str(d.gap) for d in outcome.forced}
         _show(outcome, as_json, wait, traded.refusal)
         failure = traded.failure()
         if failure is not None:
@@ -90,41 +99,8 @@ def _order_rows(orders: list[TradeOrder]) -> list[tuple[Any, ...]]:
 
 
 def _show(outcome: RebalanceOutcome, as_json: bool, wait: float, refused: str = "") -> None:
-    from pas.models import from_units
-
     if as_json:
-        print_json(
-            {
-                "run_id": outcome.run_id,
-                "dry_run": outcome.dry_run,
-                "resumed": outcome.resumed,
-                "plans": [
-                    {
-                        "portfolio": p.portfolio,
-                        "equity": p.equity,
-                        "cash": p.cash,
-                        "cash_limited": p.cash_limited,
-                        "orders": [
-                            {
-                                "symbol": o.symbol,
-                                "side": o.side,
-                                "qty": o.qty,
-                                "price": o.price,
-                                "notional": o.notional,
-                                "reason": o.reason,
-                            }
-                            for o in p.orders
-                        ],
-                    }
-                    for p in outcome.plans
-                ],
-                "orders": [_order_json(o) for o in outcome.orders],
-                "fills_recorded": outcome.fills_recorded,
-                "timed_out": outcome.timed_out,
-                "notes": outcome.notes,
-                "refused": refused or None,
-            }
-        )
+        print_json(_outcome_json(outcome, refused))
         return
     for note in outcome.notes:
         say(note)
@@ -148,8 +124,47 @@ def _show(outcome: RebalanceOutcome, as_json: bool, wait: float, refused: str = 
             rows,
             right=["quantity", "notional"],
         )
-    if outcome.dry_run:
-        return
+    if not outcome.dry_run:
+        _show_sent(outcome, wait)
+
+
+def _outcome_json(outcome: RebalanceOutcome, refused: str) -> dict[str, Any]:
+    return {
+        "run_id": outcome.run_id,
+        "dry_run": outcome.dry_run,
+        "resumed": outcome.resumed,
+        "plans": [
+            {
+                "portfolio": p.portfolio,
+                "equity": p.equity,
+                "cash": p.cash,
+                "cash_limited": p.cash_limited,
+                "orders": [
+                    {
+                        "symbol": o.symbol,
+                        "side": o.side,
+                        "qty": o.qty,
+                        "price": o.price,
+                        "notional": o.notional,
+                        "reason": o.reason,
+                    }
+                    for o in p.orders
+                ],
+            }
+            for p in outcome.plans
+        ],
+        "orders": [_order_json(o) for o in outcome.orders],
+        "fills_recorded": outcome.fills_recorded,
+        "timed_out": outcome.timed_out,
+        "notes": outcome.notes,
+        "refused": refused or None,
+        "forced_differences": {d.symbol: d.gap for d in outcome.forced},
+    }
+
+
+def _show_sent(outcome: RebalanceOutcome, wait: float) -> None:
+    from pas.models import from_units
+
     print_table(
         f"Broker orders of run {outcome.run_id}",
         ["symbol", "side", "quantity", "crossed", "for", "client order id", "status"],

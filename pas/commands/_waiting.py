@@ -66,11 +66,12 @@ def interrupted_message(store: Store, display: WaitDisplay, run_id: str) -> str:
         unfinished = store.unfinished_trade_run()
         run_id = run_id if unfinished is None else unfinished.run_id
     p = run_progress(store, run_id)
-    if p.unsent + p.sent + p.failed == 0:
+    if p.unsent + p.sent + p.failed + p.unknown == 0:
         return "interrupted before any order was stored: nothing was sent"
+    doubt = f", {p.unknown} with an unknown fate" if p.unknown else ""
     return (
         f"interrupted: trading run {run_id} is unfinished: {p.sent} order(s) sent ({p.settled} "
-        f"settled, {p.open} open at the broker), {p.unsent} not sent or not confirmed; "
-        "`pas sync` records the fills of open orders and `pas rebalance` resumes the run "
-        "(nothing is sent twice)"
+        f"settled, {p.open} open at the broker), {p.unsent} not sent or not confirmed{doubt}; "
+        "`pas sync` records the fills of open orders and `pas rebalance` looks up what was in "
+        "flight and plans the rest afresh (nothing is sent twice)"
     )

@@ -96,35 +96,58 @@ def _show(
     applied: bool,
     as_json: bool,
 ) -> None:
+    before = {}
+    if current is not None:
+        before = {p: w * current.exposure for p, w in current.weights.items()}
+    if as_json:
+        print_json(_json(proposal, before, target_vol, applied))
+        return
+    _table(proposal, before)
+    a = proposal.allocation
+    for note in a.notes:
+        say(f"note: {note}")
+    vol = "unknown" if a.ex_ante_vol is None else percent(a.ex_ante_vol, 1)
+    target = f" (TARGET_VOL {percent(target_vol, 1)})" if target_vol is not None else ""
+    cash = percent(1 - a.exposure, 1)
+    say(f"exposure {percent(a.exposure, 1)}, cash {cash}; ex-ante volatility {vol}{target}")
+    if applied:
+        say("applied: `pas rebalance` now sizes each portfolio as account equity × its allocation")
+    else:
+        say("not applied; run again with --apply to use it")
+
+
+def _json(
+    proposal: Proposal, before: dict[str, float], target_vol: float | None, applied: bool
+) -> dict[str, Any]:
     a = proposal.allocation
     final = a.final()
-    before = {p: w * current.exposure for p, w in current.weights.items()} if current else {}
-    if as_json:
-        print_json(
+    return {
+        "as_of": proposal.as_of,
+        "method": a.method,
+        "applied": applied,
+        "exposure": a.exposure,
+        "cash": 1.0 - a.exposure,
+        "ex_ante_vol": a.ex_ante_vol,
+        "target_vol": target_vol,
+        "notes": list(a.notes),
+        "portfolios": [
             {
-                "as_of": proposal.as_of,
-                "method": a.method,
-                "applied": applied,
-                "exposure": a.exposure,
-                "cash": 1.0 - a.exposure,
-                "ex_ante_vol": a.ex_ante_vol,
-                "target_vol": target_vol,
-                "notes": list(a.notes),
-                "portfolios": [
-                    {
-                        "portfolio": p,
-                        "days": a.history[p],
-                        "stats": {k: (None if math.isnan(v) else v) for k, v in proposal.stats[p].items()},
-                        "weight": w,
-                        "allocation": final[p],
-                        "current": before.get(p),
-                        "change": final[p] - before.get(p, 0.0),
-                    }
-                    for p, w in a.weights.items()
-                ],
+                "portfolio": p,
+                "days": a.history[p],
+                "stats": {k: (None if math.isnan(v) else v) for k, v in proposal.stats[p].items()},
+                "weight": w,
+                "allocation": final[p],
+                "current": before.get(p),
+                "change": final[p] - before.get(p, 0.0),
             }
-        )
-        return
+            for p, w in a.weights.items()
+        ],
+    }
+
+
+def _table(proposal: Proposal, before: dict[str, float]) -> None:
+    a = proposal.allocation
+    final = a.final()
     rows: list[tuple[Any, ...]] = []
     for p, w in a.weights.items():
         s = proposal.stats[p]
@@ -156,16 +179,6 @@ def _show(
     print_table(
         f"Allocation as of {proposal.as_of} ({a.method})", ["portfolio", *numbers], rows, right=numbers
     )
-    for note in a.notes:
-        say(f"note: {note}")
-    vol = "unknown" if a.ex_ante_vol is None else percent(a.ex_ante_vol, 1)
-    target = f" (TARGET_VOL {percent(target_vol, 1)})" if target_vol is not None else ""
-    cash = percent(1 - a.exposure, 1)
-    say(f"exposure {percent(a.exposure, 1)}, cash {cash}; ex-ante volatility {vol}{target}")
-    if applied:
-        say("applied: `pas rebalance` now sizes each portfolio as account equity × its allocation")
-    else:
-        say("not applied; run again with --apply to use it")
 
 
 def _show_history(history: list[AppliedAllocation], as_json: bool) -> None:

@@ -1,11 +1,8 @@
-"""``pas build``: run portfolios' strategies, store the new targets, trade; ``pas cron``."""
+"""``pas build``: run portfolios' strategies, store the new targets, trade."""
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -190,33 +187,3 @@ def _json(
         "stored": stored,
         "traded": traded,
     }
-
-
-def _pas_executable() -> str:
-    beside = Path(sys.executable).parent / "pas"
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which("pas")
-    return str(Path(found).absolute()) if found else "pas"
-
-
-def cron(
-    ctx: typer.Context,
-    log: Annotated[
-        Path | None, typer.Option(help="Log the jobs append to (default: PAS_HOME/cron.log).")
-    ] = None,
-) -> None:
-    """Print the cron schedule for this installation, ready for `crontab -e`.
-
-    The lines name this installation's pas, settings file and data directory by absolute
-    path, since cron runs with neither this shell's environment nor its directory.
-
-    Example: pas cron >> mycrontab
-    """
-    from pas.schedule import crontab
-
-    app_state = state(ctx)
-    env_file = None if app_state.env_file is None else str(app_state.env_file.absolute())
-    home = app_state.settings.store.home.absolute()
-    log_path = (log or home / "cron.log").absolute()
-    sys.stdout.write(crontab(_pas_executable(), env_file, str(log_path), str(home)))

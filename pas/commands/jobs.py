@@ -20,9 +20,17 @@ def jobs(
 ) -> None:
     """List recent runs: command, start, duration, status and error.
 
+    A run still recorded as running whose process (pid on this host) is gone is shown as
+    abandoned: it was killed (kill -9, out of memory, a reboot) before it could record its end.
+
     Example: pas jobs --limit 5
     """
+    import socket
+
+    from pas.runs import shown_status
+
     runs = state(ctx).store.recent_runs(limit)
+    host = socket.gethostname()
     if as_json:
         print_json(
             [
@@ -32,7 +40,7 @@ def jobs(
                     "started_at": r.started_at,
                     "ended_at": r.ended_at,
                     "seconds": r.seconds,
-                    "status": r.status,
+                    "status": shown_status(r, host),
                     "error": r.error,
                     "details": r.details,
                 }
@@ -46,7 +54,7 @@ def jobs(
             r.command,
             r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             "" if r.seconds is None else f"{r.seconds:.2f}",
-            r.status.value,
+            shown_status(r, host),
             r.error,
         )
         for r in runs

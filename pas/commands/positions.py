@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,9 @@ from pas.commands._app import (
     state,
     warn,
 )
+
+if TYPE_CHECKING:
+    from pas.portfolio.account import PortfolioAccount
 
 
 def positions(
@@ -39,7 +42,6 @@ def positions(
     app_state = state(ctx)
     store = app_state.store
     (account,) = stored_accounts(store, [app_state.portfolio(portfolio_id)])
-    weights = account.weights
     today, max_days = market_day(store.clock()), app_state.settings.data.price_max_stale_days
     newest = {s: p.last_price.day for s, p in account.positions.items() if p.last_price is not None}
     stale = stale_closes(newest, today, max_days)
@@ -47,34 +49,42 @@ def positions(
         warn(f"stale closes: {describe(stale, today, max_days)}; run `pas prices fetch`")
     stale_symbols = {c.symbol for c in stale}
     if as_json:
-        print_json(
+        print_json(_json(account, stale_symbols))
+    else:
+        _show(account, stale_symbols)
+
+
+def _json(account: PortfolioAccount, stale_symbols: set[str]) -> dict[str, Any]:
+    weights = account.weights
+    return {
+        "portfolio": account.portfolio,
+        "capital": account.capital,
+        "funded": account.funded,
+        "cash": account.cash,
+        "equity": account.equity,
+        "market_value": account.market_value,
+        "realized_pnl": account.realized_pnl,
+        "commissions": account.commissions,
+        "positions": [
             {
-                "portfolio": portfolio_id,
-                "capital": account.capital,
-                "funded": account.funded,
-                "cash": account.cash,
-                "equity": account.equity,
-                "market_value": account.market_value,
-                "realized_pnl": account.realized_pnl,
-                "commissions": account.commissions,
-                "positions": [
-                    {
-                        "symbol": p.symbol,
-                        "qty": p.qty,
-                        "avg_cost": p.avg_cost,
-                        "cost_basis": p.cost_basis,
-                        "last_price": None if p.last_price is None else p.last_price.close,
-                        "price_date": None if p.last_price is None else p.last_price.day,
-                        "price_stale": p.symbol in stale_symbols,
-                        "market_value": p.market_value,
-                        "weight": weights.get(p.symbol),
-                        "unrealized_pnl": p.unrealized_pnl,
-                    }
-                    for p in account.positions.values()
-                ],
+                "symbol": p.symbol,
+                "qty": p.qty,
+                "avg_cost": p.avg_cost,
+                "cost_basis": p.cost_basis,
+                "last_price": None if p.last_price is None else p.last_price.close,
+                "price_date": None if p.last_price is None else p.last_price.day,
+                "price_stale": p.symbol in stale_symbols,
+                "market_value": p.market_value,
+                "weight": weights.get(p.symbol),
+                "unrealized_pnl": p.unrealized_pnl,
             }
-        )
-        return
+            for p in account.positions.values()
+        ],
+    }
+
+
+def _show(account: PortfolioAccount, stale_symbols: set[str]) -> None:
+    portfolio_id, weights = account.portfolio, account.weights
     if not account.positions:
         say(f"{portfolio_id} holds no positions (realised P&L {money(account.realized_pnl)})")
         return

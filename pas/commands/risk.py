@@ -15,6 +15,7 @@ from pas.errors import InputError
 if TYPE_CHECKING:
     from pas.models import BreakerState
     from pas.risk.books import BookView
+    from pas.risk.exposure import Exposure
 
 app = typer.Typer(
     help="Risk: exposures, value at risk, and the circuit breaker.\n\nExample: pas risk status",
@@ -78,7 +79,7 @@ def exposure(ctx: typer.Context, portfolio_id: IdArgument = None, as_json: JsonO
     from pas.risk.exposure import exposure as measure
 
     books = _books(ctx, portfolio_id)
-    results = []
+    results: list[tuple[BookView, Exposure | None]] = []
     for b in books:
         equity = b.equity if b.equity is not None and b.equity > 0 else None
         if equity is None and b.cash is None:  # no money: fractions of the gross value
@@ -86,36 +87,42 @@ def exposure(ctx: typer.Context, portfolio_id: IdArgument = None, as_json: JsonO
             equity = total if total > 0 else None
         results.append((b, None if equity is None else measure(b.values, equity, b.cash)))
     if as_json:
-        print_json(
-            [
-                {
-                    "book": b.name,
-                    "unpriced": list(b.unpriced),
-                    **(
-                        {}
-                        if e is None
-                        else {
-                            "equity": e.equity,
-                            "cash": e.cash,
-                            "gross": e.gross,
-                            "net": e.net,
-                            "long": e.long,
-                            "short": e.short,
-                            "cash_fraction": e.cash_fraction,
-                            "top5": e.top5,
-                            "herfindahl": None if math.isnan(e.herfindahl) else e.herfindahl,
-                            "positions": e.positions,
-                            "largest": [
-                                {"symbol": h.symbol, "market_value": h.market_value, "weight": h.weight}
-                                for h in e.largest
-                            ],
-                        }
-                    ),
-                }
-                for b, e in results
-            ]
-        )
+        print_json([_exposure_json(b, e) for b, e in results])
         return
+    _exposure_table(results)
+    book, largest = results[-1]
+    if largest is not None and largest.largest:
+        print_table(
+            f"Largest positions of {book.name}",
+            ["symbol", "market value", "weight"],
+            [(h.symbol, money(h.market_value), _ratio(h.weight)) for h in largest.largest],
+            right=["market value", "weight"],
+        )
+    _unpriced_note(books)
+
+
+def _exposure_json(book: BookView, e: Exposure | None) -> dict[str, Any]:
+    found: dict[str, Any] = {"book": book.name, "unpriced": list(book.unpriced)}
+    if e is None:
+        return found
+    return found | {
+        "equity": e.equity,
+        "cash": e.cash,
+        "gross": e.gross,
+        "net": e.net,
+        "long": e.long,
+        "short": e.short,
+        "cash_fraction": e.cash_fraction,
+        "top5": e.top5,
+        "herfindahl": None if math.isnan(e.herfindahl) else e.herfindahl,
+        "positions": e.positions,
+        "largest": [
+            {"symbol": h.symbol, "market_value": h.market_value, "weight": h.weight} for h in e.largest
+        ],
+    }
+
+
+def _exposure_table(results: list[tuple[BookView, Exposure | None]]) -> None:
     print_table(
         "Exposure (fractions of equity)",
         ["book", "equity", "cash", "gross", "net", "long", "top 5", "HHI", "positions"],
@@ -137,15 +144,6 @@ def exposure(ctx: typer.Context, portfolio_id: IdArgument = None, as_json: JsonO
         ],
         right=["equity", "cash", "gross", "net", "long", "top 5", "HHI", "positions"],
     )
-    book, largest = results[-1]
-    if largest is not None and largest.largest:
-        print_table(
-            f"Largest positions of {book.name}",
-            ["symbol", "market value", "weight"],
-            [(h.symbol, money(h.market_value), _ratio(h.weight)) for h in largest.largest],
-            right=["market value", "weight"],
-        )
-    _unpriced_note(books)
 
 
 @app.command("var")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +10,9 @@ from pas.commands._app import JsonOption, money, number, print_json, print_table
 from pas.commands._trading import trade_and_show
 from pas.commands._wiring import BrokerOption, chosen_broker, make_broker
 from pas.errors import InputError, PasError
+
+if TYPE_CHECKING:
+    from pas.portfolio.trading.sync import SyncOutcome
 
 
 def rebalance(
@@ -27,12 +30,21 @@ def rebalance(
         float | None,
         typer.Option(min=0, help="Seconds to wait for fills (default FILL_TIMEOUT_SEC, 60)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Trade although the ledgers differ from the broker's positions for the plan's "
+            "symbols after a sync (recorded in the run).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Trade portfolios to their target weights: plan, check, send, wait for fills, record.
 
-    Orders of several portfolios are netted into one per symbol. A run that crashed while
-    sending is resumed, never sent twice. Fills after the timeout are recorded by `pas sync`.
+    Orders of several portfolios are netted into one per symbol. What a crashed run had in
+    flight is looked up and settled, never sent twice; its unsent rest is planned afresh.
+    Fills after the timeout are recorded by `pas sync`.
 
     Example: pas rebalance --all --broker sim --dry-run
     """
@@ -47,7 +59,9 @@ def rebalance(
             return
     else:
         chosen = [app_state.portfolio(pid) for pid in dict.fromkeys(portfolio or [])]
-    trade_and_show(app_state, chosen, broker, dry_run=dry_run, queue=queue, timeout=timeout, as_json=as_json)
+    trade_and_show(
+        app_state, chosen, broker, dry_run=dry_run, queue=queue, timeout=timeout, as_json=as_json, force=force
+    )
 
 
 def sync(ctx: typer.Context, broker: BrokerOption = None, as_json: JsonOption = False) -> None:
@@ -64,7 +78,11 @@ def sync(ctx: typer.Context, broker: BrokerOption = None, as_json: JsonOption = 
         outcome = workflows.sync(
             app_state.store, gateway, fill_timeout_sec=app_state.settings.trading.fill_timeout_sec
         )
-        handle.details.update(fills=outcome.fills_recorded, open=outcome.still_open)
+        handle.details.update(fills=outcome.fills_recorded, open=outcome.still_open, unknown=outcome.unknown)
+    _show_sync(outcome, as_json)
+
+
+def _show_sync(outcome: SyncOutcome, as_json: bool) -> None:
     foreign = [
         {
             "fill_id": f.fill.id,
@@ -84,14 +102,23 @@ def sync(ctx: typer.Context, broker: BrokerOption = None, as_json: JsonOption = 
                 "checked": outcome.checked,
                 "fills_recorded": outcome.fills_recorded,
                 "still_open": outcome.still_open,
+                "unknown": outcome.unknown,
+                "warnings": list(outcome.warnings),
                 "foreign_fills": foreign,
             }
         )
         return
+    doubt = (
+        f", {outcome.unknown} with an unknown fate (never re-sent; the next sync looks them up again)"
+        if outcome.unknown
+        else ""
+    )
     say(
         f"checked {outcome.checked} order(s): recorded {outcome.fills_recorded} new fill(s), "
-        f"{outcome.still_open} still open"
+        f"{outcome.still_open} still open{doubt}"
     )
+    for warning in outcome.warnings:
+        say(warning)
     if foreign:
         print_table(
             "Fills of orders pas did not place (recorded in no portfolio)",

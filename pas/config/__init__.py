@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -48,6 +48,7 @@ from pas.config.groups import (
     SimSettings,
     StoreSettings,
     TradingSettings,
+    UnattendedSettings,
     WikiSettings,
     shown_number,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "SimSettings",
     "StoreSettings",
     "TradingSettings",
+    "UnattendedSettings",
     "WikiSettings",
     "default_home",
     "load_settings",
@@ -91,7 +93,7 @@ __all__ = [
 # The setting that names the settings file: it comes from an option or the environment,
 # never from the file itself.
 ENV_FILE_NAME = "PAS_ENV_FILE"
-SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY"})
+SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY", "ALERT_WEBHOOK_URL"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -141,6 +143,7 @@ class Settings:
     allocation: AllocationSettings = field(default_factory=AllocationSettings)
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     data: DataSettings = field(default_factory=DataSettings)
+    unattended: UnattendedSettings = field(default_factory=UnattendedSettings)
     env_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -236,16 +239,16 @@ def _bps(name: str, raw: str) -> Decimal:
     return value
 
 
-def _broker(name: str, raw: str) -> str:
-    if raw not in BROKERS:
-        raise ConfigError(f"{name} must be one of {', '.join(BROKERS)}, got {raw!r}")
-    return raw
+def _one_of(options: Sequence[str], fold_case: bool = False) -> Callable[[str, str], str]:
+    """A parser that accepts one of ``options`` (compared in lower case when ``fold_case``)."""
 
+    def parse(name: str, raw: str) -> str:
+        value = raw.lower() if fold_case else raw
+        if value not in options:
+            raise ConfigError(f"{name} must be one of {', '.join(options)}, got {raw!r}")
+        return value
 
-def _sim_market(name: str, raw: str) -> str:
-    if raw not in SIM_MARKETS:
-        raise ConfigError(f"{name} must be one of {', '.join(SIM_MARKETS)}, got {raw!r}")
-    return raw
+    return parse
 
 
 def _target_vol(name: str, raw: str) -> Decimal:
@@ -256,12 +259,6 @@ def _target_vol(name: str, raw: str) -> Decimal:
             f"{MAX_TARGET_VOL:g} (0.1 is 10%), got {raw!r}"
         )
     return value
-
-
-def _allocation_method(name: str, raw: str) -> str:
-    if raw not in ALLOCATION_METHODS:
-        raise ConfigError(f"{name} must be one of {', '.join(ALLOCATION_METHODS)}, got {raw!r}")
-    return raw
 
 
 def _positive_int(name: str, raw: str) -> int:
@@ -277,11 +274,12 @@ def _url(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
-def _feed(name: str, raw: str) -> str:
-    value = raw.lower()
-    if value not in ALPACA_FEEDS:
-        raise ConfigError(f"{name} must be one of {', '.join(ALPACA_FEEDS)}, got {raw!r}")
-    return value
+def _webhook(name: str, raw: str) -> str:
+    # The URL holds the webhook's token: the error must not echo it.
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL such as https://hooks.slack.com/services/...")
+    return raw
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -304,13 +302,6 @@ def _auth_scheme(name: str, raw: str) -> str:
     if not re.fullmatch(r"[A-Za-z]{1,20}", raw):
         raise ConfigError(f"{name} must be one word such as Token or Bearer, got {raw!r}")
     return raw
-
-
-def _wiki_source(name: str, raw: str) -> str:
-    value = raw.lower()
-    if value not in WIKI_SOURCES:
-        raise ConfigError(f"{name} must be one of {', '.join(WIKI_SOURCES)}, got {raw!r}")
-    return value
 
 
 def _contact(name: str, raw: str) -> str:
@@ -356,13 +347,13 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("MIN_ALLOCATION", "allocation", "min_allocation", _fraction),
     _Spec("MAX_ALLOCATION", "allocation", "max_allocation", _fraction),
     _Spec("TARGET_VOL", "allocation", "target_vol", _target_vol),
-    _Spec("ALLOCATION_METHOD", "allocation", "method", _allocation_method),
+    _Spec("ALLOCATION_METHOD", "allocation", "method", _one_of(ALLOCATION_METHODS)),
     _Spec("ALLOCATION_MIN_HISTORY", "allocation", "min_history", _positive_int),
     _Spec("ALPACA_API_KEY", "alpaca", "api_key", _text),
     _Spec("ALPACA_API_SECRET", "alpaca", "api_secret", _text),
     _Spec("ALPACA_BASE_URL", "alpaca", "base_url", _url),
     _Spec("ALPACA_DATA_URL", "alpaca", "data_url", _url),
-    _Spec("ALPACA_FEED", "alpaca", "feed", _feed),
+    _Spec("ALPACA_FEED", "alpaca", "feed", _one_of(ALPACA_FEEDS, fold_case=True)),
     _Spec("ALPACA_TIMEOUT_SEC", "alpaca", "timeout_sec", _positive),
     _Spec("PAS_ALLOW_LIVE", "alpaca", "allow_live", _bool),
     _Spec("BENCHMARK", "data", "benchmark", _symbol),
@@ -374,7 +365,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("QUIVER_TIMEOUT_SEC", "quiver", "timeout_sec", _positive),
     _Spec("QUIVER_RATE_LIMITS", "quiver", "rate_limits", _text),
     _Spec("QUIVER_MAX_WAIT_SEC", "quiver", "max_wait_sec", _non_negative),
-    _Spec("WIKI_SOURCE", "wiki", "source", _wiki_source),
+    _Spec("WIKI_SOURCE", "wiki", "source", _one_of(WIKI_SOURCES, fold_case=True)),
     _Spec("WIKIMEDIA_BASE_URL", "wiki", "wikimedia_base_url", _url),
     _Spec("WIKI_ARTICLES", "wiki", "articles", _path),
     _Spec("WIKIMEDIA_CONTACT", "wiki", "contact", _contact),
@@ -389,12 +380,14 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("SIM_SLIPPAGE_BPS", "sim", "slippage_bps", _bps),
     _Spec("SIM_COMMISSION", "sim", "commission", _dollars),
     _Spec("SIM_CASH", "sim", "cash", _positive_dollars),
-    _Spec("SIM_MARKET", "sim", "market", _sim_market),
+    _Spec("SIM_MARKET", "sim", "market", _one_of(SIM_MARKETS)),
     _Spec("BUILD_MAX_STALE_DAYS", "data", "build_max_stale_days", _positive_int),
     _Spec("PRICE_MAX_STALE_DAYS", "data", "price_max_stale_days", _positive_int),
-    _Spec("PAS_BROKER", "trading", "broker", _broker),
+    _Spec("PAS_BROKER", "trading", "broker", _one_of(BROKERS)),
     _Spec("BREAKER_MAX_DRAWDOWN", "breaker", "max_drawdown", _breaker_limit),
     _Spec("BREAKER_MAX_DAILY_LOSS", "breaker", "max_daily_loss", _breaker_limit),
+    _Spec("ALERT_WEBHOOK_URL", "unattended", "alert_webhook_url", _webhook),
+    _Spec("LOG_MAX_BYTES", "unattended", "log_max_bytes", _positive_int),
 )
 SETTING_NAMES = tuple(spec.name for spec in _SPECS)
 # The class of each group, by its field name in Settings.
@@ -408,6 +401,7 @@ _GROUPS: Mapping[str, type] = {
     "allocation": AllocationSettings,
     "breaker": BreakerSettings,
     "data": DataSettings,
+    "unattended": UnattendedSettings,
 }
 assert set(_GROUPS) == {f.name for f in fields(Settings)} - {"sources", "env_file"}
 assert all(s.attr in {f.name for f in fields(_GROUPS[s.group])} for s in _SPECS)

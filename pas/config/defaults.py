@@ -69,3 +69,5 @@ DEFAULT_BROKER = "alpaca"
 # pas/risk/breaker.py: a drawdown from the high-water mark, and a loss in one market day.
 DEFAULT_BREAKER_MAX_DRAWDOWN = Decimal("0.2")
 DEFAULT_BREAKER_MAX_DAILY_LOSS = Decimal("0.05")
+# The run log (PAS_HOME/pas.log) rotates past this many bytes, keeping 5 old files.
+DEFAULT_LOG_MAX_BYTES = 1_000_000

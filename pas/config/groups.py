@@ -26,6 +26,7 @@ from pas.config.defaults import (
     DEFAULT_FEED,
     DEFAULT_FILL_POLL_SEC,
     DEFAULT_FILL_TIMEOUT_SEC,
+    DEFAULT_LOG_MAX_BYTES,
     DEFAULT_MAX_ALLOCATION,
     DEFAULT_MAX_ORDER_NOTIONAL,
     DEFAULT_MAX_POSITION_WEIGHT,
@@ -293,6 +294,20 @@ class DataSettings:
     benchmark: str = DEFAULT_BENCHMARK
     build_max_stale_days: int = DEFAULT_BUILD_MAX_STALE_DAYS
     price_max_stale_days: int = DEFAULT_PRICE_MAX_STALE_DAYS
+
+
+@dataclass(frozen=True)
+class UnattendedSettings:
+    """Running from cron: where alerts go and how large the run log grows.
+
+    Attributes:
+        alert_webhook_url: a Slack- or Discord-compatible webhook; it holds a token, so it
+            is treated as a secret. None: failures are only printed (cron mails them).
+        log_max_bytes: bytes after which ``PAS_HOME/pas.log`` rotates (5 old files are kept).
+    """
+
+    alert_webhook_url: str | None = field(default=None, repr=False)
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
 
 
 def shown_number(value: Decimal) -> str:

@@ -21,19 +21,33 @@ MAX_CLIENT_ORDER_ID = 48
 
 
 class OrderStatus(StrEnum):
-    """Order states (Alpaca's names); the terminal ones end polling."""
+    """Order states: every status Alpaca documents, plus :attr:`UNRECOGNISED`.
+
+    Each one is open (more can happen), filled, or ended (canceled, expired, rejected,
+    replaced: nothing more will fill). A status string pas does not know maps to
+    :attr:`UNRECOGNISED`, which is open: pas keeps asking and warns, and never calls the
+    order failed (see :func:`pas.portfolio.broker.alpaca_wire.order_status`).
+    """
 
     NEW = "new"
     ACCEPTED = "accepted"
     PENDING_NEW = "pending_new"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
+    DONE_FOR_DAY = "done_for_day"
     CANCELED = "canceled"
     EXPIRED = "expired"
-    REJECTED = "rejected"
-    DONE_FOR_DAY = "done_for_day"
     REPLACED = "replaced"
     PENDING_CANCEL = "pending_cancel"
+    PENDING_REPLACE = "pending_replace"
+    PENDING_REVIEW = "pending_review"
+    ACCEPTED_FOR_BIDDING = "accepted_for_bidding"
+    STOPPED = "stopped"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    CALCULATED = "calculated"
+    HELD = "held"
+    UNRECOGNISED = "unrecognised"
 
     @property
     def terminal(self) -> bool:
@@ -80,7 +94,12 @@ class OrderRequest:
 
 @dataclass(frozen=True)
 class Order:
-    """An order as the broker reports it."""
+    """An order as the broker reports it.
+
+    Attributes:
+        status_text: the broker's own status string when pas does not recognise it
+            (``status`` is then :attr:`OrderStatus.UNRECOGNISED`), else empty.
+    """
 
     id: str
     client_order_id: str
@@ -91,6 +110,12 @@ class Order:
     filled_avg_price: Decimal | None
     status: OrderStatus
     submitted_at: datetime | None = None
+    status_text: str = ""
+
+    @property
+    def status_name(self) -> str:
+        """The status as the broker wrote it (differs from ``status`` only when unrecognised)."""
+        return self.status_text or self.status.value
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,32 @@ class ClientStats:
     waited_sec: float = 0.0
 
 
+def slot_delay(limiter: RateSlots, name: str, interval_sec: float, now: datetime) -> float:
+    """Takes the next of the rate limit ``name``'s slots, ``interval_sec`` seconds apart
+    (shared through the store by every process); the seconds from ``now`` until it starts."""
+    return (limiter.reserve_slot(name, interval_sec, now) - now).total_seconds()
+
+
+def pause(seconds: float, sleep: Sleep, stats: ClientStats) -> None:
+    """Sleeps ``seconds`` when positive, counted in the scrape summary's waiting time."""
+    if seconds > 0:
+        stats.waited_sec += seconds
+        sleep(seconds)
+
+
+def wait_for_slot(
+    limiter: RateSlots, name: str, interval_sec: float, clock: Clock, sleep: Sleep, stats: ClientStats
+) -> None:
+    """Takes the next of the rate limit ``name``'s slots and sleeps until it starts."""
+    pause(slot_delay(limiter, name, interval_sec, clock()), sleep, stats)
+
+
+def retry_sleep(seconds: float, sleep: Sleep, stats: ClientStats) -> None:
+    """The pause before a retry, counted in the scrape summary."""
+    stats.retries += 1
+    pause(seconds, sleep, stats)
+
+
 @dataclass
 class QuiverClient:
     """A QuiverQuant API client.
@@ -296,16 +322,13 @@ class QuiverClient:
         now = self.clock()
         delay = 0.0
         if self.rate_sec > 0:
-            delay = (self.limiter.reserve_slot(RATE_LIMIT_NAME, self.rate_sec, now) - now).total_seconds()
+            delay = slot_delay(self.limiter, RATE_LIMIT_NAME, self.rate_sec, now)
         name, limit = limit_for(path, self.rate_limits)
-        slot = self.limiter.reserve_slot(f"{RATE_LIMIT_NAME}:{name}", limit.interval_sec, now)
-        delay = max(delay, (slot - now).total_seconds())
+        delay = max(delay, slot_delay(self.limiter, f"{RATE_LIMIT_NAME}:{name}", limit.interval_sec, now))
         if delay > self.max_wait_sec:
             # The slot stays taken: the next run waits a little longer than needed, never less.
             raise self._used_up(path, what, delay)
-        if delay > 0:
-            self.stats.waited_sec += delay
-            self.sleep(delay)
+        pause(delay, self.sleep, self.stats)
 
     def _used_up(self, path: str, what: str, wait_sec: float) -> QuiverRateLimited:
         name, limit = limit_for(path, self.rate_limits)
@@ -315,9 +338,7 @@ class QuiverClient:
         )
 
     def _retry_sleep(self, seconds: float) -> None:
-        self.stats.retries += 1
-        self.stats.waited_sec += seconds
-        self.sleep(seconds)
+        retry_sleep(seconds, self.sleep, self.stats)
 
 
 def cache_key(url: str, query: Mapping[str, str]) -> str:
@@ -346,7 +367,7 @@ def _check(status: int, headers: Mapping[str, str], text: str, what: str, now: d
         )
     if status != 200 or _is_error_string(text):
         seconds = _SECONDS_RE.search(message)
-        retry_after = server_wait(headers, now)
+        retry_after = server_wait(headers, status, now)
         overloaded = seconds is not None or any(m in lowered for m in _OVERLOAD_MARKERS)
         if status in RETRY_STATUSES or overloaded:
             wait = retry_after if retry_after is not None else (float(seconds.group(1)) if seconds else None)

@@ -40,7 +40,7 @@ from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, retry_after_
 from pas.models import SYMBOL_RE
 from pas.records import Record
 from pas.scrapers.base import Answer, Dataset, FetchPlan, Reject, SourceError, as_row, ticker, to_decimal
-from pas.scrapers.client import ClientStats
+from pas.scrapers.client import ClientStats, retry_sleep, wait_for_slot
 from pas.scrapers.coverage import OVERLAP
 from pas.scrapers.wiki import NAME, views_record
 from pas.store.base import Store
@@ -220,17 +220,11 @@ class WikimediaClient:
         return items
 
     def _wait_for_slot(self) -> None:
-        now = self.clock()
-        slot = self.store.reserve_slot(RATE_LIMIT_NAME, 1.0 / RATE_LIMIT_PER_SEC, now)
-        delay = (slot - now).total_seconds()
-        if delay > 0:
-            self.stats.waited_sec += delay
-            self.sleep(delay)
+        interval_sec = 1.0 / RATE_LIMIT_PER_SEC
+        wait_for_slot(self.store, RATE_LIMIT_NAME, interval_sec, self.clock, self.sleep, self.stats)
 
     def _retry_sleep(self, seconds: float) -> None:
-        self.stats.retries += 1
-        self.stats.waited_sec += seconds
-        self.sleep(seconds)
+        retry_sleep(seconds, self.sleep, self.stats)
 
 
 def user_agent(contact: str | None) -> str:

@@ -150,7 +150,8 @@ class TradingStore(Protocol):
     @abstractmethod
     def trade_orders(self, run_id: str | None = None, unsettled: bool = False) -> list[TradeOrder]:
         """Planned orders of one run (or all runs) in plan order; ``unsettled``: only
-        those sent (or being sent) and not yet settled."""
+        those whose fate is not settled (:data:`~pas.models.UNSETTLED_ORDER_STATUSES`:
+        being sent, sent, or unknown)."""
 
     @abstractmethod
     def update_trade_order(
@@ -161,6 +162,7 @@ class TradingStore(Protocol):
         broker_order_id: str | None = None,
         broker_status: str | None = None,
         error: str | None = None,
+        sent_at: datetime | None = None,
     ) -> None:
         """Records what happened to a planned order (None leaves a field as it is)."""
 

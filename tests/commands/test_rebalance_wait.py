@@ -66,8 +66,8 @@ def test_ctrl_c_while_waiting_says_where_the_run_stands_and_sync_settles_it(
     assert lines[0].startswith("error: interrupted: trading run ")
     assert lines[0].endswith(
         " is unfinished: 2 order(s) sent (0 settled, 2 open at the broker), 0 not sent or not "
-        "confirmed; `pas sync` records the fills of open orders and `pas rebalance` resumes the run "
-        "(nothing is sent twice)"
+        "confirmed; `pas sync` records the fills of open orders and `pas rebalance` looks up what was "
+        "in flight and plans the rest afresh (nothing is sent twice)"
     )
     with SqliteStore(tmp_path / "pas.db") as store:
         run = store.recent_runs(1)[0]

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pas.cli import app
-from tests.fakes.quiver import API_KEY, FakeQuiver, load_all, serve
+from tests.fakes.quiver import API_KEY, UNLIMITED_RATES, FakeQuiver, load_all, serve
 
 runner = CliRunner()
 
@@ -29,7 +29,7 @@ def env(tmp_path: Path, fake: FakeQuiver, **extra: str) -> dict[str, str]:
         "QUIVER_API_KEY": API_KEY,
         "QUIVER_BASE_URL": fake.url,
         "QUIVER_RATE_SEC": "0",
-        "QUIVER_RATE_LIMITS": "bulk/=1000000/second,live/=1000000/second,historical/=1000000/second",
+        "QUIVER_RATE_LIMITS": UNLIMITED_RATES,
         "WIKI_SOURCE": "quiver",  # these tests are of Quiver's datasets (test_scrape_wikimedia.py: the other)
         **extra,
     }

@@ -27,6 +27,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 API_KEY = "test-quiver-key-123"
+# QUIVER_RATE_LIMITS for CLI tests on the real clock: Quiver's documented limits would
+# make a first contracts backfill (one request per day) wait for real rate-limit slots.
+UNLIMITED_RATES = "bulk/=1000000/second,live/=1000000/second,historical/=1000000/second"
 PAGED = frozenset(
     {"bulk/congresstrading", "live/lobbying", "live/insiders", "live/govcontractsall", "historical/lobbying"}
 )

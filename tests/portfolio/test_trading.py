@@ -11,6 +11,7 @@ import pytest
 from pas.domain.broker import Asset, BrokerFill, Order, OrderRequest, OrderStatus
 from pas.errors import InputError, LockHeldError, PasError, RefusedError
 from pas.models import Portfolio, Price, Schedule, Side, TradeOrderStatus, WeightSet
+from pas.portfolio.broker.errors import OrderRejected
 from pas.portfolio.broker.sim import SimBroker
 from pas.portfolio.ledger import build_book
 from pas.portfolio.trading.limits import TradingLimits
@@ -114,11 +115,22 @@ def test_a_crashed_run_resumes_without_sending_an_order_twice(store: Store, cloc
     store.release_lock("trading", "test:1")  # what the dead-process takeover does
     honest = CrashAfterFirstSubmit(store)
     honest.sent.append("already")  # never crash again
+    clock.advance(300)  # the next run starts five minutes later
     out = _run(store, honest, ["a"], run_id="260105150500cccc")
-    assert out.resumed and out.run_id == "260105150000aaaa"
-    assert honest.sent == ["already", "pas-260105150000aaaa-a-BBB"]
+    # The order in flight is found and settled; the unsent rest is dropped and planned
+    # afresh by the new run, never sent under the old run's id.
+    assert out.resumed and out.run_id == "260105150500cccc"
+    assert out.notes == [
+        "resumed unfinished run 260105150000aaaa (a): 1 order(s) in flight are looked up and settled, "
+        "1 unsent one(s) dropped; the plan is made afresh"
+    ]
+    assert honest.sent == ["already", "pas-260105150500cccc-a-BBB"]
     coids = [o.client_order_id for o in SimBroker(store).list_orders("all")]
-    assert sorted(coids) == ["pas-260105150000aaaa-a-AAA", "pas-260105150000aaaa-a-BBB"]
+    assert sorted(coids) == ["pas-260105150000aaaa-a-AAA", "pas-260105150500cccc-a-BBB"]
+    assert [o.status for o in store.trade_orders("260105150000aaaa")] == [
+        TradeOrderStatus.SETTLED,
+        TradeOrderStatus.DROPPED,
+    ]
     assert store.holdings("a") == {"AAA": D(400), "BBB": D(200)}
 
 
@@ -140,7 +152,7 @@ def test_an_error_from_submit_is_looked_up_not_resent(store: Store, clock: FakeC
 
 class Rejecting(SimBroker):
     def submit_order(self, request: OrderRequest) -> Order:
-        raise PasError("insufficient buying power")
+        raise OrderRejected("insufficient buying power", 403, "insufficient buying power", "buying_power")
 
 
 def test_a_rejected_order_is_marked_failed(store: Store, clock: FakeClock) -> None:

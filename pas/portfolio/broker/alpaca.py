@@ -47,7 +47,15 @@ from pas.domain.broker import (
     OrderRequest,
 )
 from pas.errors import ConfigError, NotFoundError
-from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, server_wait, with_retries
+from pas.http import (
+    RETRY_STATUSES,
+    TOO_MANY_REQUESTS,
+    RetryPolicy,
+    Sleep,
+    Transient,
+    server_wait,
+    with_retries,
+)
 from pas.portfolio.broker import alpaca_wire as wire
 from pas.portfolio.broker.errors import (
     BrokerAuthError,
@@ -79,6 +87,16 @@ class _Transient(Transient):
 
     def __init__(self, what: str, status: int | None, wait: float | None, message: str = "") -> None:
         super().__init__(what, wait)
+        self.status = status
+        self.message = message
+
+
+class _LostAnswer(Exception):
+    """An order POST that may have created the order: no answer, a drop or a 5xx."""
+
+    def __init__(self, reason: str, status: int | None, message: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.status = status
         self.message = message
 
@@ -162,15 +180,20 @@ class AlpacaBroker:
 
     # -- orders ------------------------------------------------------------------------
     def submit_order(self, request: OrderRequest) -> Order:
-        """Sends a market order once; never re-sends it.
+        """Sends a market order; never sends it again unless Alpaca certainly refused it.
 
-        After a timeout, a dropped connection, a 429, a 5xx or Alpaca's "client_order_id
-        must be unique", the order is looked up by its client order id and returned if
-        Alpaca has it (the POST reached it, or an earlier run sent it).
+        A 429 means Alpaca did not take the order, so the POST is retried after the pause
+        it asks for, with the same client order id (unique forever at Alpaca, so a copy
+        can never become a second order). After a timeout, a dropped connection, a 5xx
+        or "client_order_id must be unique" the order may exist: it is looked up by its
+        client order id and returned if Alpaca shows it.
 
         Raises:
-            OrderRejected: Alpaca refused the order (buying power, wash trade, invalid).
-            OrderOutcomeUnknown: no answer and no such order at Alpaca; re-running is safe.
+            OrderRejected: Alpaca refused the order (buying power, wash trade, invalid,
+                or rate limited at every attempt).
+            OrderOutcomeUnknown: the order may or may not exist (no answer, and the
+                look-up failed or does not show it yet); it must be looked up again later,
+                never re-sent.
             BrokerAuthError: the key or secret is wrong.
         """
         body = {
@@ -181,27 +204,56 @@ class AlpacaBroker:
             "time_in_force": request.time_in_force,
             "client_order_id": request.client_order_id,
         }
-        coid = request.client_order_id
         try:
-            data = self._send("POST", self._base_url, "/v2/orders", body=body)
-        except _Transient as exc:
-            found = self.order_by_client_id(coid)
-            if found is not None:
-                return found
-            raise OrderOutcomeUnknown(
-                f"order {coid} for {request.symbol}: {exc.reason}, and Alpaca has no order with that "
-                "client order id; it was not placed, re-running is safe",
-                exc.status,
-                exc.message,
+            data = with_retries(lambda: self._post_order(body), RETRY_POLICY, self._sleep, self._rng)
+        except _LostAnswer as lost:
+            return self._find_sent(request, lost.reason, lost.status, lost.message)
+        except _Transient as limited:  # 429 at every attempt: Alpaca never took it
+            raise OrderRejected(
+                f"Alpaca rate-limited the order at each of {MAX_ATTEMPTS} attempts; try again later",
+                limited.status,
+                limited.message,
+                "rate_limited",
             ) from None
         except OrderRejected as exc:
             if exc.reason != "duplicate":
                 raise
-            found = self.order_by_client_id(coid)
-            if found is None:
-                raise
-            return found
+            return self._find_sent(
+                request, "Alpaca already has its client order id", exc.status, exc.broker_message
+            )
         return wire.parse_order(data)
+
+    def _post_order(self, body: Mapping[str, str]) -> Any:
+        """One order POST; a failure other than a 429 may have created the order."""
+        try:
+            return self._send("POST", self._base_url, "/v2/orders", body=body)
+        except _Transient as exc:
+            if exc.status == TOO_MANY_REQUESTS:
+                raise
+            raise _LostAnswer(exc.reason, exc.status, exc.message) from None
+
+    def _find_sent(self, request: OrderRequest, why: str, status: int | None, message: str) -> Order:
+        """The order Alpaca holds under the request's client order id, after a lost answer.
+
+        Raises:
+            OrderOutcomeUnknown: the look-up failed or does not show the order (Alpaca
+                creates orders asynchronously, so "not found" now does not prove absence).
+        """
+        coid = request.client_order_id
+        try:
+            found = self.order_by_client_id(coid)
+        except BrokerError as exc:
+            seen = f"looking it up failed too ({exc})"
+        else:
+            if found is not None:
+                return found
+            seen = "Alpaca does not show it (yet)"
+        raise OrderOutcomeUnknown(
+            f"order {coid} for {request.symbol}: {why}, and {seen}; it may exist, so it is never "
+            "re-sent: run `pas sync` to look it up",
+            status,
+            message,
+        )
 
     def get_order(self, order_id: str) -> Order:
         return wire.parse_order(self._get(f"/v2/orders/{order_id}"))
@@ -361,7 +413,7 @@ class AlpacaBroker:
                 raise wire.malformed(where, status) from None
         message = wire.alpaca_message(response)
         if status in RETRY_STATUSES:
-            wait = server_wait(response.headers, self._clock())
+            wait = server_wait(response.headers, status, self._clock())
             raise _Transient(f"Alpaca answered {where} with HTTP {status}", status, wait, message)
         is_order = method == "POST" and path == "/v2/orders"
         # Alpaca answers 403 both for bad credentials ("forbidden.") and for refused orders

@@ -25,10 +25,6 @@ _REJECT_REASONS = (
     ("buying power", "buying_power"),
     ("insufficient qty", "insufficient_qty"),
 )
-# Alpaca statuses outside OrderStatus; none of them is final, so polling continues.
-_OTHER_OPEN_STATUSES = frozenset(
-    {"held", "suspended", "calculated", "stopped", "pending_replace", "accepted_for_bidding"}
-)
 
 
 def alpaca_message(response: requests.Response) -> str:
@@ -93,14 +89,19 @@ def time_field(data: Mapping[str, Any], key: str) -> datetime:
         raise BrokerError(f"Alpaca sent {key}={raw!r}, not an RFC 3339 time; try again later") from None
 
 
-def order_status(raw: str) -> OrderStatus:
-    """Alpaca's order status; its statuses outside OrderStatus are open ones."""
-    try:
-        return OrderStatus(raw)
-    except ValueError:
-        if raw in _OTHER_OPEN_STATUSES:
-            return OrderStatus.ACCEPTED
-        raise BrokerError(f"Alpaca sent an unknown order status {raw!r}; update pas") from None
+def order_status(raw: str) -> tuple[OrderStatus, str]:
+    """Alpaca's order status, and the raw string when pas does not recognise it.
+
+    Every status Alpaca documents is an :class:`OrderStatus`. Any other string (one Alpaca
+    may add later) is :attr:`OrderStatus.UNRECOGNISED`: open, so pas keeps looking and the
+    order is never taken for failed; the trading run warns about it by name.
+    """
+    if raw != OrderStatus.UNRECOGNISED.value:
+        try:
+            return OrderStatus(raw), ""
+        except ValueError:
+            pass
+    return OrderStatus.UNRECOGNISED, raw
 
 
 def order_side(raw: str) -> Side:
@@ -113,6 +114,7 @@ def parse_order(data: Any) -> Order:
     """An order answer."""
     if not isinstance(data, Mapping) or "id" not in data:
         raise malformed("an order")
+    status, status_text = order_status(str(data["status"]))
     return Order(
         id=str(data["id"]),
         client_order_id=str(data.get("client_order_id") or ""),
@@ -121,8 +123,9 @@ def parse_order(data: Any) -> Order:
         qty=optional_decimal_field(data, "qty") or Decimal(0),
         filled_qty=optional_decimal_field(data, "filled_qty") or Decimal(0),
         filled_avg_price=optional_decimal_field(data, "filled_avg_price"),
-        status=order_status(str(data["status"])),
+        status=status,
         submitted_at=time_field(data, "submitted_at") if data.get("submitted_at") else None,
+        status_text=status_text,
     )
 
 

@@ -33,7 +33,7 @@ class OrderRejected(BrokerError):
 
     Attributes:
         reason: ``"buying_power"``, ``"wash_trade"``, ``"insufficient_qty"``,
-            ``"duplicate"`` or ``"invalid"``.
+            ``"duplicate"``, ``"rate_limited"`` or ``"invalid"``.
     """
 
     def __init__(self, message: str, status: int | None, broker_message: str, reason: str) -> None:
@@ -42,7 +42,9 @@ class OrderRejected(BrokerError):
 
 
 class OrderOutcomeUnknown(BrokerError):
-    """An order POST got no usable answer and no order with its client order id exists.
+    """An order POST got no usable answer and the look-up did not settle it: the order may
+    or may not exist at the broker.
 
-    Re-running is safe: the next attempt looks the client order id up again first.
+    Its fate is unknown, never "not placed": the order must not be sent again; it is
+    looked up by its client order id later (``pas sync``, the next ``pas rebalance``).
     """

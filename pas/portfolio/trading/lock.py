@@ -9,8 +9,11 @@ from pas.errors import LockHeldError
 from pas.store.base import Store
 
 LOCK_NAME = "trading"
-# The lock outlives the fill wait by this much; it is renewed at every poll.
-LOCK_SLACK_SEC = 300.0
+# The lock outlives the fill wait by this much; it is renewed before each order and at
+# every poll. Between two renewals runs at most one broker call with all its retries
+# (Alpaca: 5 attempts of 10 s, waits of up to 120 s each on a 429, then the look-up's own
+# series), so the slack is more than twice that (tests/portfolio/test_trading_unknown.py).
+LOCK_SLACK_SEC = 1200.0
 
 
 def lock_owner_name() -> str:

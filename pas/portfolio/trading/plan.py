@@ -47,6 +47,22 @@ def allocated_capital(store: Store, broker: Broker, portfolios: Sequence[Portfol
     return {pid: capital for pid, capital in found.items() if capital is not None}
 
 
+def _cash_to_plan(
+    account: PortfolioAccount, capital: Decimal | None, transfers: dict[str, Decimal]
+) -> Decimal:
+    """The cash a portfolio plans with, in dollars: its own, or what its allocated capital
+    leaves beside its holdings (recording in ``transfers`` the money the allocation moves)."""
+    if capital is None:
+        return portfolio_cash(account)
+    # Sized by the applied allocation: equity (cash + holdings) is the allocated capital.
+    held = sum(account.values.values(), Decimal(0))
+    ledger_equity = (account.cash or Decimal(0)) + held
+    moved = (max(capital, Decimal(0)) - ledger_equity).quantize(Decimal("0.01"))
+    if moved:
+        transfers[account.portfolio] = moved
+    return capital - held if capital > 0 else Decimal(0)
+
+
 def plan_portfolios(
     store: Store,
     broker: Broker,
@@ -91,22 +107,11 @@ def plan_portfolios(
     today = market_day(store.clock())  # the broker's prices are today's
     quoted = {s: Price(s, today, price) for s, price in prices.items()}
     accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
-    cash = {}
     allocated = allocated_capital(store, broker, portfolios)
-    for p in portfolios:
-        capital = allocated.get(p.id)
-        if capital is None:
-            cash[p.id] = portfolio_cash(accounts[p.id])
-            continue
-        # Sized by the applied allocation: equity (cash + holdings) is the allocated capital.
-        held = sum(accounts[p.id].values.values(), Decimal(0))
-        cash[p.id] = capital - held if capital > 0 else Decimal(0)
-        ledger_equity = (accounts[p.id].cash or Decimal(0)) + held
-        moved = (max(capital, Decimal(0)) - ledger_equity).quantize(Decimal("0.01"))
-        if moved:
-            transfers[p.id] = moved
+    cash = {p.id: _cash_to_plan(accounts[p.id], allocated.get(p.id), transfers) for p in portfolios}
+    for pid, capital in allocated.items():
         if capital <= 0:
-            targets[p.id] = {}  # no capital: close every position
+            targets[pid] = {}  # no capital: close every position
     # Asset facts are looked up only for symbols that end up ordered, once each: plan with
     # what is known (unknown symbols as fractionable, which orders at least as much as
     # whole shares would), look up the ordered symbols still unknown, and plan again until

@@ -22,7 +22,8 @@ class RunProgress:
         open: sent and not settled: working at the broker, or filled without all fills
             recorded yet.
         settled: ended at the broker with every fill recorded (filled, or ended short).
-        failed: refused by the broker.
+        failed: refused by the broker, or proven absent.
+        unknown: their fate at the broker is unknown (looked up, never re-sent).
     """
 
     run_id: str
@@ -31,6 +32,7 @@ class RunProgress:
     open: int
     settled: int
     failed: int
+    unknown: int = 0
 
 
 Progress = Callable[[RunProgress], None]
@@ -45,4 +47,5 @@ def run_progress(store: Store, run_id: str) -> RunProgress:
         counts[order.status] += 1
     unsent = counts[TradeOrderStatus.PLANNED] + counts[TradeOrderStatus.SENDING]
     settled, open_ = counts[TradeOrderStatus.SETTLED], counts[TradeOrderStatus.SENT]
-    return RunProgress(run_id, unsent, open_ + settled, open_, settled, counts[TradeOrderStatus.FAILED])
+    failed, unknown = counts[TradeOrderStatus.FAILED], counts[TradeOrderStatus.UNKNOWN]
+    return RunProgress(run_id, unsent, open_ + settled, open_, settled, failed, unknown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,9 +28,15 @@ class Difference:
 
 
 def reconcile_ledgers(
-    store: Store, broker: Broker, tolerance: Decimal = DEFAULT_RECONCILE_TOLERANCE
+    store: Store,
+    broker: Broker,
+    tolerance: Decimal = DEFAULT_RECONCILE_TOLERANCE,
+    symbols: Collection[str] | None = None,
 ) -> tuple[dict[str, Decimal], list[Difference]]:
     """Compares the sum of every portfolio's holdings with the broker's positions.
+
+    Args:
+        symbols: compare only these (default: every symbol held by either side).
 
     Returns:
         (the summed ledgers per symbol, the differences above ``tolerance`` shares).
@@ -42,6 +49,7 @@ def reconcile_ledgers(
     diffs = [
         Difference(s, total.get(s, Decimal(0)), held.get(s, Decimal(0)))
         for s in sorted(set(total) | set(held))
-        if abs(held.get(s, Decimal(0)) - total.get(s, Decimal(0))) > tolerance
+        if (symbols is None or s in symbols)
+        and abs(held.get(s, Decimal(0)) - total.get(s, Decimal(0))) > tolerance
     ]
     return dict(total), diffs

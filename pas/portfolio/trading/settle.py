@@ -132,9 +132,9 @@ def settle(
         new += added
         done = state.status.terminal and recorded >= to_units(state.filled_qty)
         status = TradeOrderStatus.SETTLED if done else TradeOrderStatus.SENT
-        store.update_trade_order(o.client_order_id, status, broker_status=state.status.value)
+        store.update_trade_order(o.client_order_id, status, broker_status=state.status_name)
         if not done:
-            pending.append(replace(o, status=status, broker_status=state.status.value))
+            pending.append(replace(o, status=status, broker_status=state.status_name))
     return new, pending
 
 

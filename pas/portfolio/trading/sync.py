@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pas.domain.broker import BrokerFill
-from pas.models import (
-    TradeOrder,
-    TradeRunStatus,
-)
+from pas.models import TradeOrder, TradeOrderStatus
 from pas.portfolio.broker.base import Broker
+from pas.portfolio.trading.inflight import finish_runs, settle_in_flight, status_warnings
 from pas.portfolio.trading.settle import FILL_LOOKBACK, run_started, settle
 from pas.store.base import Store
 
@@ -36,6 +34,8 @@ class SyncOutcome:
     fills_recorded: int
     still_open: int
     foreign: tuple[ForeignFill, ...] = ()
+    unknown: int = 0  # orders whose fate is still unknown (they block new plans)
+    warnings: tuple[str, ...] = ()
 
 
 def sync_fills(store: Store, broker: Broker) -> SyncOutcome:
@@ -55,15 +55,47 @@ def sync_fills(store: Store, broker: Broker) -> SyncOutcome:
         starts.append(cursor[0] - SYNC_OVERLAP)
     since = min(starts) if starts else store.clock() - SYNC_OVERLAP
     fills = broker.fills(after=since)
-    new, pending = settle(store, broker, unsettled, fills)
-    for run_id in {o.run_id for o in unsettled} - {o.run_id for o in pending}:
-        store.set_trade_run_status(run_id, TradeRunStatus.DONE)
+    new, pending = settle_in_flight(store, broker, unsettled, fills)
+    claimed = _claim_own_fills(store, broker, unsettled, fills)
+    if claimed:
+        added, _ = settle(store, broker, claimed, fills)
+        new += added
+        unsettled = [*unsettled, *claimed]
+    finish_runs(store, unsettled, pending)
     foreign = _foreign_fills(store, broker, unsettled, fills, cursor)
     if fills:
         newest = max(fills, key=lambda f: (f.ts, f.id))
         if cursor is None or (newest.ts, newest.id) > cursor:
             store.save_sync_cursor(broker.name, newest.ts, newest.id)
-    return SyncOutcome(len(unsettled), new, len(pending), foreign)
+    unknown = sum(1 for o in pending if o.status is TradeOrderStatus.UNKNOWN)
+    warnings = tuple(status_warnings(pending))
+    return SyncOutcome(len(unsettled), new, len(pending) - unknown, foreign, unknown, warnings)
+
+
+def _claim_own_fills(
+    store: Store, broker: Broker, unsettled: Sequence[TradeOrder], fills: Sequence[BrokerFill]
+) -> list[TradeOrder]:
+    """pas's own orders behind fills no unsettled order accounts for, made ``sent`` again.
+
+    A fill whose order carries the client order id of an order pas planned is booked to
+    that order's portfolios, whatever pas had concluded about it (an order wrongly taken
+    for failed, or settled before a late fill): it is never "foreign".
+    """
+    ours = {o.broker_order_id for o in unsettled}
+    unknown_ids = {
+        f.order_id for f in fills if f.order_id not in ours and not store.fills_of_order(f.order_id)
+    }
+    if not unknown_ids:
+        return []
+    planned = {o.client_order_id: o for o in store.trade_orders()}
+    claimed = []
+    for order_id in sorted(unknown_ids):
+        order = planned.get(broker.get_order(order_id).client_order_id)
+        if order is None or order.status in (TradeOrderStatus.SENDING, TradeOrderStatus.SENT):
+            continue
+        store.update_trade_order(order.client_order_id, TradeOrderStatus.SENT, broker_order_id=order_id)
+        claimed.append(replace(order, status=TradeOrderStatus.SENT, broker_order_id=order_id))
+    return claimed
 
 
 def _foreign_fills(

@@ -13,6 +13,7 @@ from pas.models import (
     TradeOrderStatus,
     TradeRun,
     TradeRunStatus,
+    format_ts,
     from_units,
     parse_ts,
     to_units,
@@ -56,6 +57,7 @@ def _trade_order_doc(o: TradeOrder) -> dict[str, Any]:
         "broker_order_id": o.broker_order_id,
         "broker_status": o.broker_status,
         "error": o.error,
+        "sent_at": format_ts(o.sent_at) if o.sent_at else "",
     }
 
 
@@ -75,4 +77,5 @@ def _trade_order(d: Mapping[str, Any]) -> TradeOrder:
         broker_order_id=d.get("broker_order_id", ""),
         broker_status=d.get("broker_status", ""),
         error=d.get("error", ""),
+        sent_at=parse_ts(d["sent_at"]) if d.get("sent_at") else None,
     )

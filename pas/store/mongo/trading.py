@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pas.models import TradeOrder, TradeOrderStatus, TradeRun, TradeRunStatus, format_ts, parse_ts
+from pas.models import (
+    UNSETTLED_ORDER_STATUSES,
+    TradeOrder,
+    TradeOrderStatus,
+    TradeRun,
+    TradeRunStatus,
+    format_ts,
+    parse_ts,
+)
 from pas.store.mongo._rows import _trade_order, _trade_order_doc, _trade_run
 from pas.store.mongo.store import MongoCore
 
@@ -75,7 +83,7 @@ class MongoTrading(MongoCore):
         if run_id is not None:
             query["run_id"] = run_id
         if unsettled:
-            query["status"] = {"$in": [TradeOrderStatus.SENDING.value, TradeOrderStatus.SENT.value]}
+            query["status"] = {"$in": [s.value for s in UNSETTLED_ORDER_STATUSES]}
         with self._errors():
             cursor = self._collection("trade_orders").find(query).sort([("run_id", 1), ("seq", 1)])
             return [_trade_order(doc) for doc in cursor]
@@ -88,12 +96,14 @@ class MongoTrading(MongoCore):
         broker_order_id: str | None = None,
         broker_status: str | None = None,
         error: str | None = None,
+        sent_at: datetime | None = None,
     ) -> None:
         update: dict[str, Any] = {"status": status.value}
         for key, value in (
             ("broker_order_id", broker_order_id),
             ("broker_status", broker_status),
             ("error", error),
+            ("sent_at", format_ts(sent_at) if sent_at else None),
         ):
             if value is not None:
                 update[key] = value

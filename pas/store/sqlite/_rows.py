@@ -19,7 +19,7 @@ from pas.models import (
 
 _TRADE_ORDER_COLUMNS = (
     "run_id, client_order_id, seq, symbol, side, qty_n, ref_price_n, fractionable, shares, crosses,"
-    " status, broker_order_id, broker_status, error"
+    " status, broker_order_id, broker_status, error, sent_at"
 )
 
 
@@ -36,7 +36,9 @@ def _allocation(row: tuple[Any, ...]) -> AppliedAllocation:
 
 
 def _trade_order(row: tuple[Any, ...]) -> TradeOrder:
-    (run_id, coid, seq, symbol, side, qty, ref, frac, shares, crosses, status, boid, bstatus, error) = row
+    (run_id, coid, seq, symbol, side, qty, ref, frac, shares, crosses, status, boid, bstatus, error, sent) = (
+        row
+    )
     return TradeOrder(
         run_id=run_id,
         client_order_id=coid,
@@ -52,4 +54,5 @@ def _trade_order(row: tuple[Any, ...]) -> TradeOrder:
         broker_order_id=boid,
         broker_status=bstatus,
         error=error,
+        sent_at=parse_ts(sent) if sent else None,
     )

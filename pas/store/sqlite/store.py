@@ -214,6 +214,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX fills_ledger ON fills (portfolio, ts, id, symbol, side, qty_n, price_n, commission_n);
     DROP INDEX fills_by_time
     """,
+    # When an order's request went out (UTC, ISO-8601; '' before): an order whose answer
+    # was lost is proven absent only once the broker's creation window after it has passed.
+    """
+    ALTER TABLE trade_orders ADD COLUMN sent_at TEXT NOT NULL DEFAULT ''
+    """,
     # What history of each dataset the scrapers fetched completely (JSON, see pas.scrapers.coverage).
     """
     CREATE TABLE scrape_coverage (

@@ -7,11 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pas.models import TradeOrder, TradeOrderStatus, TradeRun, TradeRunStatus, format_ts, parse_ts, to_units
+from pas.models import (
+    UNSETTLED_ORDER_STATUSES,
+    TradeOrder,
+    TradeOrderStatus,
+    TradeRun,
+    TradeRunStatus,
+    format_ts,
+    parse_ts,
+    to_units,
+)
 from pas.store.sqlite._rows import _TRADE_ORDER_COLUMNS, _trade_order, _trade_run
 from pas.store.sqlite.store import SqliteCore
 
-_UNSETTLED = (TradeOrderStatus.SENDING.value, TradeOrderStatus.SENT.value)
+_UNSETTLED = tuple(s.value for s in UNSETTLED_ORDER_STATUSES)
 
 
 class SqliteTrading(SqliteCore):
@@ -30,7 +39,7 @@ class SqliteTrading(SqliteCore):
                 ),
             )
             db.executemany(
-                f"INSERT INTO trade_orders ({_TRADE_ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO trade_orders ({_TRADE_ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         o.run_id,
@@ -47,6 +56,7 @@ class SqliteTrading(SqliteCore):
                         o.broker_order_id,
                         o.broker_status,
                         o.error,
+                        format_ts(o.sent_at) if o.sent_at else "",
                     )
                     for o in orders
                 ],
@@ -73,7 +83,7 @@ class SqliteTrading(SqliteCore):
             sql += " AND run_id = ?"
             args.append(run_id)
         if unsettled:
-            sql += " AND status IN (?, ?)"
+            sql += f" AND status IN ({','.join('?' * len(_UNSETTLED))})"
             args.extend(_UNSETTLED)
         sql += " ORDER BY run_id, seq"
         return [_trade_order(row) for row in self._db.execute(sql, args)]
@@ -86,13 +96,21 @@ class SqliteTrading(SqliteCore):
         broker_order_id: str | None = None,
         broker_status: str | None = None,
         error: str | None = None,
+        sent_at: datetime | None = None,
     ) -> None:
         with self._write() as db:
             db.execute(
                 "UPDATE trade_orders SET status = ?, broker_order_id = COALESCE(?, broker_order_id),"
-                " broker_status = COALESCE(?, broker_status), error = COALESCE(?, error)"
-                " WHERE client_order_id = ?",
-                (status.value, broker_order_id, broker_status, error, client_order_id),
+                " broker_status = COALESCE(?, broker_status), error = COALESCE(?, error),"
+                " sent_at = COALESCE(?, sent_at) WHERE client_order_id = ?",
+                (
+                    status.value,
+                    broker_order_id,
+                    broker_status,
+                    error,
+                    format_ts(sent_at) if sent_at else None,
+                    client_order_id,
+                ),
             )
 
     def sync_cursor(self, broker: str) -> tuple[datetime, str] | None:

@@ -1,0 +1,102 @@
+"""``pas doctor``: check the whole installation; a table of checks with a fix for each failure."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from typing import TYPE_CHECKING
+
+import typer
+
+from pas.commands._app import AppState, JsonOption, print_json, print_table, state
+from pas.errors import EXIT_FAILED, PasError
+
+if TYPE_CHECKING:
+    from pas.unattended.doctor import Check
+
+CRONTAB_TIMEOUT_SEC = 10.0
+
+
+def _crontab() -> str | None:
+    """This user's crontab (``crontab -l``), or None when there is none."""
+    if shutil.which("crontab") is None:
+        return None
+    done = subprocess.run(
+        ["crontab", "-l"], capture_output=True, text=True, timeout=CRONTAB_TIMEOUT_SEC, check=False
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
+def _broker_check(app_state: AppState) -> Check:
+    from pas.unattended.doctor import failed, passed
+
+    alpaca = app_state.settings.alpaca
+    mode = "paper" if "paper" in alpaca.base_url else "LIVE"
+    if not alpaca.api_key or not alpaca.api_secret:
+        return passed("broker", "no Alpaca keys: pas trades on the simulated broker only (--broker sim)")
+    from pas.portfolio.broker.alpaca import alpaca_from_settings
+
+    try:
+        account = alpaca_from_settings(alpaca).account()
+    except PasError as exc:
+        return failed(
+            "broker", f"Alpaca ({mode}): {exc}", "check ALPACA_API_KEY, ALPACA_API_SECRET, ALPACA_BASE_URL"
+        )
+    if account.blocked:
+        return failed(
+            "broker", f"Alpaca ({mode}): the account is blocked", "see the account in Alpaca's dashboard"
+        )
+    return passed("broker", f"Alpaca ({mode}): account active, equity {account.equity:,.2f}")
+
+
+def _checks(app_state: AppState) -> list[Check]:
+    from pas.runs import pid_alive
+    from pas.scrapers import DATASETS
+    from pas.unattended import doctor
+
+    try:
+        settings = app_state.settings
+    except PasError as exc:
+        return [doctor.failed("settings", str(exc), "correct the setting named above")]
+    checks = [doctor.passed("settings", "parsed and valid")]
+    try:
+        store = app_state.store
+    except PasError as exc:
+        return [*checks, doctor.failed("store", str(exc), "check PAS_HOME or MONGO_URI")]
+    checks.append(doctor.passed("store", store.describe()))
+    checks.append(doctor.check_disk(shutil.disk_usage(settings.store.home).free))
+    checks.append(_broker_check(app_state))
+    if settings.quiver.api_key:
+        checks.append(doctor.passed("Quiver key", "set (pas scrape reports a refused key)"))
+    else:
+        checks.append(
+            doctor.failed(
+                "Quiver key", "QUIVER_API_KEY is not set", "set QUIVER_API_KEY in the settings file"
+            )
+        )
+    newest = {name: store.latest_public_at(name) for name in DATASETS}
+    checks += doctor.check_datasets(newest, store.clock(), settings.data.build_max_stale_days)
+    checks.append(doctor.check_closes(store, store.clock()))
+    checks.append(doctor.check_breaker(store))
+    checks.append(doctor.check_crontab(_crontab()))
+    checks += doctor.check_jobs(store, socket.gethostname(), pid_alive)
+    checks.append(doctor.check_env_file(app_state.env_file))
+    return checks
+
+
+def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Check the installation: settings, store, disk, broker, data, breaker, schedule, file modes.
+
+    Exits 0 only when every check passes; each failure names its fix.
+
+    Example: pas doctor
+    """
+    checks = _checks(state(ctx))
+    if as_json:
+        print_json([{"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks])
+    else:
+        rows = [(c.name, "ok" if c.ok else "FAIL", c.detail, c.fix) for c in checks]
+        print_table("pas doctor", ["check", "result", "found", "fix"], rows)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,155 @@
+"""``pas cron``, ``pas schedule`` and ``pas tick``: the schedule from cron in New York time."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from pas.commands._app import AppState, JsonOption, err_console, print_json, print_table, state
+from pas.errors import EXIT_OK, PasError
+
+if TYPE_CHECKING:
+    from pas.unattended.jobs import Job
+    from pas.unattended.tick import JobResult
+
+# A job that runs longer than this is stopped (a scrape of every dataset within Quiver's
+# hourly limits takes well under an hour).
+JOB_TIMEOUT_SEC = 3 * 3600.0
+
+
+def pas_executable() -> str:
+    """The absolute path of this installation's ``pas``."""
+    beside = Path(sys.executable).parent / "pas"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("pas")
+    return str(Path(found).absolute()) if found else "pas"
+
+
+def _root_args(app_state: AppState) -> list[str]:
+    """The root options a job needs to see the same settings and store as this process."""
+    args = [] if app_state.env_file is None else ["--env-file", str(app_state.env_file.absolute())]
+    return [
+        *args,
+        "--home",
+        str(app_state.settings.store.home.absolute()),
+        "--log-format",
+        app_state.log_format,
+    ]
+
+
+def cron(ctx: typer.Context) -> None:
+    """Print the crontab line for this installation, ready for `crontab -e`.
+
+    One line runs `pas tick` every five minutes; the tick runs each job at its New York
+    time whatever the server's zone. Paths are absolute and quoted, since cron runs with
+    neither this shell's environment nor its directory.
+
+    Example: pas cron | crontab -
+    """
+    from pas.schedule import crontab
+
+    app_state = state(ctx)
+    env_file = None if app_state.env_file is None else str(app_state.env_file.absolute())
+    home = str(app_state.settings.store.home.absolute())
+    sys.stdout.write(crontab(pas_executable(), env_file, home))
+
+
+def schedule(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show each scheduled job and its next run, in New York and in this machine's time.
+
+    Example: pas schedule
+    """
+    from pas.unattended.jobs import JOBS, next_slot
+
+    now = state(ctx).store.clock()
+    rows = [(job, next_slot(job, now)) for job in JOBS]
+    if as_json:
+        print_json(
+            [
+                {
+                    "job": job.name,
+                    "command": " ".join(job.args),
+                    "new_york_time": job.at.strftime("%H:%M"),
+                    "days": job.days.value,
+                    "next_new_york": slot,
+                    "next_local": slot.astimezone(),
+                    "next_utc": slot.astimezone(now.tzinfo),
+                }
+                for job, slot in rows
+            ]
+        )
+        return
+    fmt = "%a %Y-%m-%d %H:%M %Z"
+    table = [
+        (job.name, " ".join(job.args), job.days.value, slot.strftime(fmt), slot.astimezone().strftime(fmt))
+        for job, slot in rows
+    ]
+    print_table("Schedule", ["job", "command", "days", "next run (New York)", "next run (local)"], table)
+
+
+def _subprocess_runner(app_state: AppState) -> Callable[[Job], tuple[int, str]]:
+    root = [pas_executable(), *_root_args(app_state)]
+
+    def run(job: Job) -> tuple[int, str]:
+        try:
+            done = subprocess.run(
+                [*root, *job.args], capture_output=True, text=True, timeout=JOB_TIMEOUT_SEC, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return 1, f"error: {' '.join(job.args)} ran longer than {JOB_TIMEOUT_SEC:.0f} s and was stopped"
+        return done.returncode, done.stdout + done.stderr
+
+    return run
+
+
+def _report_failure(app_state: AppState, result: JobResult) -> None:
+    """Prints a failed job's output (cron mails it) and posts the alert to the webhook."""
+    from pas.unattended import alerts
+
+    settings = app_state.settings
+    secrets = [settings.alpaca.api_key, settings.alpaca.api_secret, settings.quiver.api_key]
+    text = alerts.message(result, socket.gethostname())
+    out = err_console()
+    out.print(alerts.redact(result.output.rstrip(), secrets), markup=False, highlight=False, soft_wrap=True)
+    out.print(alerts.redact(text, secrets), markup=False, highlight=False, soft_wrap=True)
+    url = settings.unattended.alert_webhook_url
+    if url is None:
+        return
+    import requests
+
+    try:
+        with requests.Session() as session:
+            alerts.send(session, url, text, secrets)
+    except PasError as exc:
+        out.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+
+
+def tick(ctx: typer.Context) -> None:
+    """Run the scheduled jobs that are due now in New York time; cron calls it every 5 minutes.
+
+    Each job runs at most once per slot (the run records say which ran); a slot missed
+    while the machine was off runs at the next tick of the same New York day. Silent unless
+    a job fails: then its output and one alert line are printed (cron mails them to
+    MAILTO) and posted to ALERT_WEBHOOK_URL when set. Exits with the first failed job's code.
+
+    Example: pas tick
+    """
+    from pas.unattended.tick import run_tick
+
+    app_state = state(ctx)
+    store = app_state.store
+    runner = app_state.job_runner or _subprocess_runner(app_state)
+    results = run_tick(store, store.clock(), runner)
+    failed = [r for r in results if r.exit_code != EXIT_OK]
+    for result in failed:
+        _report_failure(app_state, result)
+    if failed:
+        raise typer.Exit(failed[0].exit_code)

@@ -1,0 +1,82 @@
+"""Alerts: a notification when a scheduled job fails or is refused, quiet on success.
+
+The body is one JSON object with the message under both ``text`` (read by Slack's incoming
+webhooks and the many receivers compatible with them: Mattermost, Rocket.Chat, Teams
+workflows) and ``content`` (read by Discord's webhooks, at most 2,000 characters); each
+service ignores the other's key. Every secret of the settings is replaced by ``***``
+before anything is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pas.errors import PasError
+from pas.unattended.tick import JobResult, summary
+
+DISCORD_MAX_CHARS = 2000
+"""Discord refuses a ``content`` longer than this."""
+WEBHOOK_TIMEOUT_SEC = 10.0
+REDACTED = "***"
+CAUSES = {1: "failed", 2: "bad input", 3: "refused", 4: "locked"}
+"""The cause of an alert, by the job's exit code (3: the breaker, a collar, a reconcile
+difference or stale data refused it)."""
+
+
+class AlertError(PasError):
+    """The alert could not be delivered (the webhook is unreachable or refused it)."""
+
+
+def cause(result: JobResult) -> str:
+    """Why a job alerts: ``failed``, ``bad input``, ``refused`` or ``locked``."""
+    return CAUSES.get(result.exit_code, "failed")
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every (non-empty) secret replaced by ``***``, longest first."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def message(result: JobResult, host: str) -> str:
+    """The alert's text: the job, its slot in New York, its cause and its last line."""
+    slot = result.slot.strftime("%Y-%m-%d %H:%M %Z")
+    last = summary(result.output) or f"exit code {result.exit_code}"
+    return (
+        f"pas on {host}: {result.job.name} ({' '.join(result.job.args)}) of {slot} {cause(result)}, "
+        f"exit {result.exit_code}, run {result.run_id}: {last}"
+    )
+
+
+def body(text: str) -> dict[str, Any]:
+    """The JSON body Slack- and Discord-compatible webhooks accept."""
+    return {"text": text, "content": text[:DISCORD_MAX_CHARS]}
+
+
+def send(session: Any, url: str, text: str, secrets: Iterable[str | None]) -> None:
+    """Posts one alert to the webhook.
+
+    Args:
+        session: a ``requests.Session`` (tests pass one aimed at a receiver on 127.0.0.1).
+        url: the webhook (``ALERT_WEBHOOK_URL``); it holds a token, so it is never shown.
+        text: the alert.
+        secrets: values that must not leave the machine (the webhook's own URL among them).
+
+    Raises:
+        AlertError: the webhook did not answer 2xx.
+    """
+    import requests
+
+    clean = redact(text, [*secrets, url])
+    try:
+        response = session.post(url, json=body(clean), timeout=WEBHOOK_TIMEOUT_SEC)
+    except requests.RequestException as exc:
+        raise AlertError(
+            f"alert not delivered: the webhook is unreachable ({type(exc).__name__}); check ALERT_WEBHOOK_URL"
+        ) from None
+    if not 200 <= response.status_code < 300:
+        raise AlertError(
+            f"alert not delivered: the webhook answered HTTP {response.status_code}; check ALERT_WEBHOOK_URL"
+        )

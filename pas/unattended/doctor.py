@@ -1,0 +1,157 @@
+"""``pas doctor``: checks of the whole installation, each with the fix when it fails.
+
+Every check is a small function of what it inspects (settings, store, broker, crontab
+text, file modes), all passed in, so each is tested on its own. A check that cannot run
+because an earlier one failed (no store, no keys) fails too, naming what to fix first:
+when pas cannot tell, it says so instead of passing.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pas.models import RunStatus
+from pas.runs import shown_status
+from pas.store.base import Store
+from pas.unattended.jobs import JOBS
+from pas.unattended.tick import RUN_SCAN, TICK_PREFIX
+
+MAX_CLOSE_AGE_DAYS = 5
+"""A held symbol's newest close older than this many days (a long weekend is 4) fails."""
+MIN_FREE_BYTES = 500_000_000
+"""Free disk space below this (about a year of runs, records and closes) fails the check."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's table.
+
+    Attributes:
+        name: what was checked.
+        ok: whether it passed.
+        detail: what was found.
+        fix: how to fix it (empty when it passed).
+    """
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def passed(name: str, detail: str) -> Check:
+    """A passing check."""
+    return Check(name, True, detail)
+
+
+def failed(name: str, detail: str, fix: str) -> Check:
+    """A failing check with its fix."""
+    return Check(name, False, detail, fix)
+
+
+def check_disk(free_bytes: int) -> Check:
+    """Enough free space under ``PAS_HOME`` for the store and the log."""
+    detail = f"{free_bytes / 1e9:.1f} GB free"
+    if free_bytes < MIN_FREE_BYTES:
+        return failed("disk space", detail, f"free at least {MIN_FREE_BYTES / 1e9:.1f} GB under PAS_HOME")
+    return passed("disk space", detail)
+
+
+def check_env_file(path: Path | None) -> Check:
+    """The settings file, which holds the keys, is readable by its owner only."""
+    if path is None:
+        return passed("settings file permissions", "no settings file (settings come from the environment)")
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return failed(
+            "settings file permissions",
+            f"{path} is mode {stat.filemode(mode)}: other users can read its keys",
+            f"chmod 600 '{path}'",
+        )
+    return passed("settings file permissions", f"{path} is mode {stat.filemode(mode)}")
+
+
+def check_crontab(crontab: str | None) -> Check:
+    """This user's crontab runs ``pas ... tick``.
+
+    Args:
+        crontab: the output of ``crontab -l``, or None when the user has none (or there is no
+            ``crontab`` command).
+    """
+    if crontab is None:
+        return failed("schedule installed", "no crontab for this user", "pas cron | crontab -")
+    lines = [line for line in crontab.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    ticks = [line for line in lines if line.rstrip().endswith(" tick")]
+    if not ticks:
+        return failed("schedule installed", "the crontab has no `pas tick` line", "pas cron | crontab -")
+    if len(ticks) > 1:
+        return failed("schedule installed", f"{len(ticks)} `pas tick` lines", "keep one: crontab -e")
+    return passed("schedule installed", ticks[0])
+
+
+def check_jobs(store: Store, host: str, alive: Callable[[int], bool]) -> list[Check]:
+    """The last run of each scheduled job and its outcome (a job that never ran passes:
+    a fresh installation has not reached its first slot)."""
+    last: dict[str, tuple[datetime, str, str]] = {}
+    for run in store.recent_runs(RUN_SCAN):
+        name = run.command.removeprefix(TICK_PREFIX)
+        if run.command.startswith(TICK_PREFIX) and name not in last:
+            last[name] = (run.started_at, shown_status(run, host, alive), run.error)
+    checks = []
+    for job in JOBS:
+        what = f"last {job.name}"
+        if job.name not in last:
+            checks.append(passed(what, "not run yet"))
+            continue
+        at, status, error = last[job.name]
+        detail = f"{at:%Y-%m-%d %H:%M} UTC {status}" + (f": {error}" if error else "")
+        if status in (RunStatus.OK.value, RunStatus.RUNNING.value):
+            checks.append(passed(what, detail))
+        else:
+            checks.append(failed(what, detail, f"see `pas jobs`; run `pas {' '.join(job.args)}` by hand"))
+    return checks
+
+
+def check_breaker(store: Store) -> Check:
+    """The circuit breaker is not tripped."""
+    state = store.breaker_state()
+    if state.tripped:
+        return failed(
+            "circuit breaker", f"tripped: {state.reason}", "pas risk reset (once the cause is understood)"
+        )
+    return passed("circuit breaker", "not tripped")
+
+
+def check_datasets(newest: Mapping[str, datetime | None], now: datetime, max_days: int) -> list[Check]:
+    """The newest record public of each dataset is at most ``max_days`` old."""
+    checks = []
+    for name, at in newest.items():
+        what = f"newest {name} record"
+        if at is None:
+            checks.append(failed(what, "none stored", f"pas scrape {name}"))
+        elif (now - at).days > max_days:
+            checks.append(failed(what, f"{at:%Y-%m-%d} ({(now - at).days} days old)", f"pas scrape {name}"))
+        else:
+            checks.append(passed(what, f"{at:%Y-%m-%d}"))
+    return checks
+
+
+def check_closes(store: Store, now: datetime) -> Check:
+    """Every symbol a portfolio holds has a close at most ``MAX_CLOSE_AGE_DAYS`` old."""
+    held = sorted({s for p in store.list_portfolios() for s, q in store.holdings(p.id).items() if q})
+    if not held:
+        return passed("newest closes of held symbols", "no positions")
+    latest = store.latest_prices(held)
+    old = [
+        f"{s} ({latest[s].day})" if s in latest else f"{s} (none)"
+        for s in held
+        if s not in latest or (now.date() - latest[s].day).days > MAX_CLOSE_AGE_DAYS
+    ]
+    if old:
+        return failed("newest closes of held symbols", "stale: " + ", ".join(old[:10]), "pas prices fetch")
+    newest = min(p.day for p in latest.values())
+    return passed("newest closes of held symbols", f"{len(held)} symbols, oldest close {newest}")

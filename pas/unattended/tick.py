@@ -1,0 +1,136 @@
+"""``pas tick``: run the jobs of the schedule that are due, each at most once per slot.
+
+A tick reads the run records to learn which slot of each job already ran, takes the job's
+lock (so two overlapping ticks, or two hosts sharing a MongoDB store, never run one slot
+twice), runs what is due through an injected runner (a subprocess of ``pas`` in
+production, an in-process call in the benchmark) and records one run ``tick NAME`` per
+slot with the job's outcome.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pas.errors import EXIT_LOCKED, EXIT_OK, EXIT_REFUSED, LockHeldError, PasError, RefusedError
+from pas.runs import recorded_run
+from pas.store.base import Store
+from pas.unattended.jobs import JOBS, Job, due
+
+TICK_PREFIX = "tick "
+"""Run records of scheduled jobs are named ``tick NAME``."""
+SLOT_KEY = "slot"
+"""The detail of a ``tick NAME`` run record holding its slot (ISO-8601, New York offset)."""
+RUN_SCAN = 1000
+"""Newest run records read to find each job's last slot: weeks of runs, far more than a day's."""
+JOB_LOCK_TTL_SEC = 6 * 3600.0
+"""Seconds a tick's hold on one job lasts if the tick dies without releasing it."""
+
+Runner = Callable[[Job], tuple[int, str]]
+"""Runs a job's command line; returns its exit code and its output (stdout and stderr)."""
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What one job of a tick did.
+
+    Attributes:
+        job: the job.
+        slot: the slot it ran for (New York).
+        run_id: the ``tick NAME`` run record.
+        exit_code: the job's exit code (0 done, 1 failed, 2 bad input, 3 refused, 4 locked).
+        output: what the job printed.
+    """
+
+    job: Job
+    slot: datetime
+    run_id: str
+    exit_code: int
+    output: str
+
+
+class JobFailed(PasError):
+    """A scheduled job exited with an error; its exit code is kept."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def summary(output: str) -> str:
+    """The last non-blank line of a job's output: its error line, or its closing report."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def slots_done(store: Store) -> dict[str, datetime]:
+    """For each job name, the newest slot a ``tick NAME`` run was recorded for."""
+    done: dict[str, datetime] = {}
+    for run in store.recent_runs(RUN_SCAN):
+        slot = run.details.get(SLOT_KEY)
+        if run.command.startswith(TICK_PREFIX) and isinstance(slot, str):
+            name = run.command.removeprefix(TICK_PREFIX)
+            at = datetime.fromisoformat(slot)
+            done[name] = max(at, done.get(name, at))
+    return done
+
+
+def _error_for(code: int, output: str) -> PasError | None:
+    if code == EXIT_OK:
+        return None
+    line = summary(output) or f"exit code {code}"
+    if code == EXIT_REFUSED:
+        return RefusedError(line)
+    if code == EXIT_LOCKED:
+        return LockHeldError(line)
+    return JobFailed(line, code)
+
+
+def _run_one(store: Store, job: Job, slot: datetime, runner: Runner) -> JobResult:
+    details: dict[str, Any] = {SLOT_KEY: slot.isoformat(), "args": " ".join(job.args)}
+    run_id = ""
+    code, output = EXIT_OK, ""
+    try:
+        with recorded_run(store, TICK_PREFIX + job.name, details) as handle:
+            run_id = handle.run_id
+            code, output = runner(job)
+            handle.details["summary"] = summary(output)
+            error = _error_for(code, output)
+            if error is not None:
+                raise error
+    except PasError:
+        pass  # recorded with its status; the result carries the exit code
+    return JobResult(job, slot, run_id, code, output)
+
+
+def run_tick(store: Store, now: datetime, runner: Runner, jobs: Sequence[Job] = JOBS) -> list[JobResult]:
+    """Runs every job due at ``now``, in schedule order, each at most once per slot.
+
+    A job whose lock another tick holds is left to that tick. A job that fails does not
+    stop the others (a failed scrape still lets the afternoon's sync record fills).
+
+    Args:
+        store: where the run records and locks are.
+        now: the tick's time (aware).
+        runner: runs one job.
+        jobs: the schedule.
+
+    Returns:
+        What each job that ran did, in the order they ran.
+    """
+    results = []
+    owner = f"tick-{secrets.token_hex(8)}"
+    for job, slot in due(jobs, now, slots_done(store)):
+        lock = TICK_PREFIX + job.name
+        if not store.acquire_lock(lock, owner, JOB_LOCK_TTL_SEC):
+            continue
+        try:
+            last = slots_done(store).get(job.name)  # another tick may have run it meanwhile
+            if last is None or last < slot:
+                results.append(_run_one(store, job, slot, runner))
+        finally:
+            store.release_lock(lock, owner)
+    return results

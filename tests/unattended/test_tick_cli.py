@@ -1,0 +1,193 @@
+"""`pas tick`, `pas cron`, `pas schedule`, the run log and alerts through the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from pas.cli import app
+from pas.commands._app import AppState
+from pas.schedule import MARKET_TZ
+from pas.unattended.jobs import Job
+from tests.conftest import FakeClock
+
+KEY = "PKTESTKEY1234567890"
+SECRET = "s3cr3tS3cr3tS3cr3tS3cr3t"
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that keeps the JSON bodies posted to it."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                outer.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/T000/B000/XXXXSECRETTOKEN"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+def tick(home: Path, clock: FakeClock, runner: Any, env: dict[str, str] | None = None, *root: str) -> Result:
+    obj = AppState(environ=os.environ, clock=clock, job_runner=runner)
+    return CliRunner().invoke(app, [*root, "tick"], obj=obj, env={"PAS_HOME": str(home), **(env or {})})
+
+
+def ok_runner(job: Job) -> tuple[int, str]:
+    return 0, "done\n"
+
+
+def test_tick_is_quiet_when_every_job_succeeds(home: Path) -> None:
+    clock = FakeClock(datetime(2026, 3, 9, 10, 30, tzinfo=MARKET_TZ))
+    result = tick(home, clock, ok_runner)
+    assert (result.exit_code, result.output) == (0, "")
+    assert tick(home, clock, ok_runner).output == ""
+
+
+def test_a_failed_job_is_printed_for_mailto_and_posted_without_secrets(
+    home: Path, receiver: Receiver
+) -> None:
+    def runner(job: Job) -> tuple[int, str]:
+        if job.name == "build":
+            return 1, f"stored 3 weights\nerror: Alpaca refused key {KEY} with secret {SECRET}\n"
+        return 0, ""
+
+    clock = FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ))
+    env = {"ALPACA_API_KEY": KEY, "ALPACA_API_SECRET": SECRET, "ALERT_WEBHOOK_URL": receiver.url}
+    result = tick(home, clock, runner, env)
+    assert result.exit_code == 1
+    assert "build (build --due) of 2026-03-09 09:45 EDT failed, exit 1" in result.output
+    assert [set(b) for b in receiver.bodies] == [{"text", "content"}]
+    body = receiver.bodies[0]
+    assert body["text"] == body["content"]
+    assert "build (build --due) of 2026-03-09 09:45 EDT failed" in body["text"]
+    for secret in (KEY, SECRET, "XXXXSECRETTOKEN"):
+        assert secret not in result.output and secret not in json.dumps(body)
+    assert tick(home, clock, runner, env).exit_code == 0  # the slot is not retried
+    assert len(receiver.bodies) == 1
+
+
+def test_an_unreachable_webhook_is_one_more_printed_line(home: Path) -> None:
+    clock = FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ))
+    env = {"ALERT_WEBHOOK_URL": "http://127.0.0.1:9/hook"}
+    result = tick(home, clock, lambda job: (3, "error: the circuit breaker is tripped"), env)
+    assert result.exit_code == 3
+    assert "refused, exit 3" in result.output
+    assert (
+        "error: alert not delivered: the webhook is unreachable (ConnectionError); check ALERT_WEBHOOK_URL"
+        in result.output
+    )
+
+
+def test_each_run_logs_a_start_and_an_end_line(home: Path) -> None:
+    clock = FakeClock(datetime(2026, 3, 9, 7, 31, tzinfo=MARKET_TZ))
+    tick(home, clock, lambda job: (2, "error: QUIVER_API_KEY is not set"))
+    lines = (home / "pas.log").read_text().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("2026-03-09T11:31:00Z NY 2026-03-09T07:31:00-04:00 start tick scrape run=")
+    assert lines[1].endswith("exit=2 failed: error: QUIVER_API_KEY is not set")
+    clock.now = datetime(2026, 3, 9, 9, 46, tzinfo=MARKET_TZ)
+    tick(home, clock, ok_runner, None, "--log-format", "json")
+    entries = [json.loads(line) for line in (home / "pas.log").read_text().splitlines()[2:]]
+    assert [e["event"] for e in entries] == ["start", "end"]
+    assert entries[1] | {"run_id": "x"} == {
+        "utc": "2026-03-09T13:46:00Z",
+        "new_york": "2026-03-09T09:46:00-04:00",
+        "event": "end",
+        "command": "tick build",
+        "run_id": "x",
+        "exit_code": 0,
+        "status": "ok",
+        "summary": "slot=2026-03-09T09:45:00-04:00 args=build --due summary=done",
+    }
+
+
+def test_the_log_rotates_at_its_size_bound(home: Path) -> None:
+    clock = FakeClock(datetime(2026, 3, 9, 18, 0, tzinfo=MARKET_TZ))
+    for day in range(9, 14):
+        clock.now = clock.now.replace(day=day)
+        tick(home, clock, ok_runner, {"LOG_MAX_BYTES": "2000"})
+    sizes = [p.stat().st_size for p in sorted(home.glob("pas.log*"))]
+    assert len(sizes) > 2 and max(sizes) <= 2000
+
+
+def test_cron_quotes_a_home_with_a_space(tmp_path: Path) -> None:
+    home = tmp_path / "my pas"
+    result = CliRunner().invoke(app, ["cron"], env={"PAS_HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    line = result.output.splitlines()[-1]
+    assert line.startswith("*/5 * * * * ") and line.endswith(f" --home '{home}' tick")
+
+
+def test_schedule_shows_new_york_and_local_times(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        obj = AppState(environ=os.environ, clock=FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ)))
+        result = CliRunner().invoke(app, ["schedule", "--json"], obj=obj, env={"PAS_HOME": str(home)})
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    rows = {r["job"]: r for r in json.loads(result.output)}
+    assert rows["build"]["next_new_york"] == "2026-03-10T09:45:00-04:00"
+    assert rows["build"]["next_local"] == "2026-03-10T22:45:00+09:00"
+    assert rows["rebalance"]["next_new_york"] == "2026-03-09T10:15:00-04:00"
+    assert rows["allocate"]["days"] == "first trading day of the week"
+
+
+def test_a_run_killed_with_kill_9_is_shown_abandoned(home: Path) -> None:
+    # A real process records a run, then blocks on stdin until it is killed.
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from pas.store.sqlite import SqliteStore; from pas.runs import recorded_run\n"
+        f"s = SqliteStore(Path({str(home / 'pas.db')!r}))\n"
+        "with recorded_run(s, 'rebalance'):\n    print('started', flush=True); sys.stdin.read()\n"
+    )
+    home.mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # this checkout's pas
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert child.stdout is not None and child.stdout.readline() == "started\n"
+    shown = CliRunner().invoke(app, ["jobs", "--json"], env={"PAS_HOME": str(home)})
+    assert json.loads(shown.output)[0]["status"] == "running"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    shown = CliRunner().invoke(app, ["jobs", "--json"], env={"PAS_HOME": str(home)})
+    run = json.loads(shown.output)[0]
+    assert (run["command"], run["status"], run["details"]["pid"]) == ("rebalance", "abandoned", child.pid)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pas.cli import app
+from tests.commands.test_json_conventions import check
 from tests.fakes.quiver import API_KEY, UNLIMITED_RATES, FakeQuiver, load_all, serve
 
 runner = CliRunner()
@@ -38,7 +39,7 @@ def env(tmp_path: Path, fake: FakeQuiver, **extra: str) -> dict[str, str]:
 def test_scrape_all_then_again_within_ttl_sends_nothing(tmp_path: Path, fake: FakeQuiver) -> None:
     first = runner.invoke(app, ["scrape", "all", "--json"], env=env(tmp_path, fake))
     assert first.exit_code == 0, first.output
-    results = {r["dataset"]: r for r in json.loads(first.stdout)}
+    results = {r["dataset"]: r for r in check("scrape", first.stdout)}
     assert set(results) == {"congress", "lobbying", "wiki", "insiders", "contracts"}
     assert results["congress"]["new"] == 1200 and results["congress"]["requests"] == 1
     sent = len(fake.log)
@@ -70,7 +71,7 @@ def test_data_shows_stored_records(tmp_path: Path, fake: FakeQuiver) -> None:
     assert table.exit_code == 0, table.output
     assert "congress: 150 record(s) stored, newest 3 shown (UTC)" in table.stdout
     as_json = runner.invoke(app, ["data", "congress", "--ticker", "NVDA", "--json"], env=env(tmp_path, fake))
-    rows = json.loads(as_json.stdout)
+    rows = check("data", as_json.stdout)
     assert len(rows) == 20 and {r["ticker"] for r in rows} == {"NVDA"}
     assert {"low", "high", "traded", "filed"} <= set(rows[0]["fields"])
 
@@ -117,7 +118,7 @@ def test_data_coverage_shows_the_ranges_fetched_completely(tmp_path: Path, fake:
     assert empty.exit_code == 0 and "nothing fetched completely yet; run pas scrape lobbying" in empty.stdout
     assert runner.invoke(app, ["scrape", "lobbying"], env=env(tmp_path, fake)).exit_code == 0
     shown = runner.invoke(app, ["data", "lobbying", "--coverage", "--json"], env=env(tmp_path, fake))
-    doc = json.loads(shown.stdout)
+    doc = check("data", shown.stdout)
     yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     assert doc["dataset"] == "lobbying" and doc["backfill"] is None
     assert len(doc["covered"]) == 1 and doc["covered"][0]["to"] == yesterday

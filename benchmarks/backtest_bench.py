@@ -115,7 +115,8 @@ def audit(label: str, target: Store, ids: list[str], refusals: int) -> None:
     negative = negative_cash_days(target, ids, summary.days)
     print(
         f"  {label} audit: largest daily gap combined vs summed equity {gap:.2e} over {compared} days "
-        f"(must be 0); negative-cash portfolio-days {negative} (must be 0); refused runs {refusals} (must be 0)"
+        f"(must be 0);\n    negative-cash portfolio-days {negative} (must be 0); refused runs {refusals} "
+        "(must be 0)"
     )
 
 

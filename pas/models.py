@@ -36,6 +36,7 @@ TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Weights are ratios, not money: float, but sums are checked with this slack so that
 # 0.1 + 0.2 + 0.7 counts as 1.
 WEIGHT_SUM_SLACK = 1e-9
+BROKERS, DEFAULT_BROKER = ("alpaca", "sim"), "alpaca"  # a portfolio is bound to one (Broker.name)
 
 
 class Side(StrEnum):
@@ -148,11 +149,6 @@ def check_portfolio_id(portfolio_id: str) -> str:
     return portfolio_id
 
 
-# The brokers a portfolio can be bound to (``Broker.name``); Alpaca unless chosen otherwise.
-BROKERS = ("alpaca", "sim")
-DEFAULT_BROKER = "alpaca"
-
-
 def check_symbol(symbol: str) -> str:
     """Upper-cases a ticker and checks its form."""
     sym = symbol.strip().upper()
@@ -172,13 +168,8 @@ def new_run_id(now: datetime) -> str:
 
 @dataclass(frozen=True)
 class Portfolio:
-    """A sub-portfolio: a strategy trading a share of the account.
-
-    Attributes:
-        broker: the broker it trades through, chosen when it is added (one of
-            :data:`BROKERS`); its ledger holds that broker's fills only, so nothing
-            simulated can reach or hide a real account's positions.
-    """
+    """A sub-portfolio: a strategy trading a share of the account through ``broker``, bound
+    when it is added (:data:`BROKERS`): its ledger holds that broker's fills only."""
 
     id: str
     strategy: str

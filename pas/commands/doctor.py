@@ -35,7 +35,7 @@ def _broker_check(app_state: AppState) -> Check:
     mode = "paper" if "paper" in alpaca.base_url else "LIVE"
     if not alpaca.api_key or not alpaca.api_secret:
         return passed("broker", "no Alpaca keys: pas trades on the simulated broker only (--broker sim)")
-    from pas.portfolio.broker.alpaca import alpaca_from_settings
+    from pas.portfolio.broker.alpaca_settings import alpaca_from_settings
 
     try:
         account = alpaca_from_settings(alpaca).account()

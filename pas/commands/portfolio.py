@@ -50,7 +50,7 @@ def add(
     capital: Annotated[str | None, typer.Option(help="Dollars this portfolio trades with.")] = None,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", help="Strategy parameter name=value (repeatable)."),
+        typer.Option("--param", metavar="NAME=VALUE", help="Strategy parameter name=value (repeatable)."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -72,6 +72,7 @@ def fetch(
         typer.Option(
             "--symbols",
             "-s",
+            metavar="SYMBOLS",
             help="Tickers, comma-separated or repeated. Default: every symbol a portfolio holds or "
             "targets, plus BENCHMARK.",
         ),

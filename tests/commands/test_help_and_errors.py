@@ -53,6 +53,8 @@ def test_there_are_many_commands() -> None:
 def test_help_shows_no_markup_artefacts_or_flag_metavars(path: list[str]) -> None:
     text = render_help(path)
     assert "<bool>" not in text, "a flag shows a value placeholder"
+    options = text.partition("\nOptions:")[2]
+    assert "list[" not in options, "a repeatable option shows a Python type as its placeholder"
     assert "[[" not in text, "an optional argument's metavar is bracketed twice"
     assert "[/" not in text and "[bold" not in text, "Rich markup leaked into help"
     assert "╭" not in text, "help is boxed Rich panels, not plain text"

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from pas.models import DailyMetric, Portfolio
 
 app = typer.Typer(
-    help="Daily returns per portfolio and the trailing statistics computed from them.",
+    help="Daily returns per portfolio and the trailing statistics computed from them.\n\n"
+    "Example: pas metrics show lobby",
     no_args_is_help=True,
 )
 

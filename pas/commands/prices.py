@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from pas.portfolio.pricefetch import FetchResult
 
 app = typer.Typer(
-    help="Store daily closes (used for valuation and the simulated broker).", no_args_is_help=True
+    help="Store daily closes (used for valuation and the simulated broker).\n\nExample: pas prices fetch",
+    no_args_is_help=True,
 )
 
 

@@ -74,6 +74,16 @@ def test_help_paragraphs_are_wrapped_not_ragged(path: list[str]) -> None:
             )
 
 
+@pytest.mark.parametrize("path", ALL)
+def test_examples_are_never_broken_across_lines(path: list[str]) -> None:
+    # On a narrow terminal the prose wraps; the example stays one line, to be copied whole.
+    lines = render_help(path, width=60).splitlines()
+    examples = [i for i, line in enumerate(lines) if line.strip().startswith("Example:")]
+    assert examples, f"`pas {' '.join(path)} --help` has no example"
+    for i in examples:
+        assert lines[i + 1].strip() == "", f"the example is wrapped: {lines[i : i + 2]}"
+
+
 def test_character_classes_in_help_are_shown_as_written() -> None:
     assert "[a-z0-9_-]" in render_help(["portfolio", "add"])
 

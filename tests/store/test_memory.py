@@ -207,3 +207,45 @@ def _check(stores: tuple[Path, list[int]], writes: list[tuple[str, object]]) -> 
     assert _answers(saved) == _answers(sqlite)
     for s in (memory, sqlite, saved):
         s.close()
+
+
+def test_the_results_are_written_once_into_any_backend(store: Store) -> None:
+    # What a backtest leaves in the working store, saved into the backtest's namespace on
+    # every backend, reads back the same there.
+    from pas.models import AppliedAllocation, TradeRun, TradeRunStatus, WeightSet
+    from tests.store.builders import trade_order
+
+    memory = MemoryStore()
+    memory.add_portfolio(Portfolio("a", "manual", Schedule.WEEKLY, T0))
+    memory.put_weights(WeightSet("a", T0, {"AAA": 0.5}, "build"))
+    memory.put_weights(WeightSet("a", T0 + timedelta(days=7), {"BBB": 0.25}, "build"))
+    memory.append_fills(
+        [Fill("a", "AAA", Side.BUY, Decimal("1.5"), Decimal("10.25"), T0, "f1", commission=Decimal("0.01"))]
+    )
+    memory.add_cash_flow(CashFlow("a", Decimal(1000), T0, "c1", "backtest capital"))
+    memory.put_daily_metrics([DailyMetric("a", date(2026, 1, 6), 0.01, Decimal("1010.5"), 0.002, "update")])
+    memory.put_trailing_stats([TrailingStats("a", date(2026, 1, 6), "inception", {"days": 1.0})])
+    memory.put_allocation(AppliedAllocation(date(2026, 1, 5), T0, "equal", {"a": 1.0}))
+    memory.create_trade_run(TradeRun("r1", T0, "sim", ("a",), TradeRunStatus.DONE), [trade_order("c-1", 0)])
+    memory.sim_add_order(
+        Order("o1", "co1", "AAA", Side.BUY, Decimal("1.5"), Decimal(0), None, OrderStatus.NEW, T0)
+    )
+    memory.sim_add_fill(BrokerFill("o1-1", "o1", "AAA", Side.BUY, Decimal("1.5"), Decimal("10.25"), T0))
+    memory.save_into(store)
+
+    def results(s: Store) -> list[object]:
+        return [
+            s.list_portfolios(),
+            s.weights_history("a"),
+            s.fills("a"),
+            s.cash_flows("a"),
+            s.daily_metrics("a"),
+            s.trailing_stats("a", "inception"),
+            s.allocation_history(),
+            s.trade_orders("r1"),
+            s.sim_orders(),
+            s.sim_fills(),
+            s.sim_totals(),
+        ]
+
+    assert results(store) == results(memory)

@@ -1,6 +1,6 @@
 """Every built-in strategy's build on a seeded synthetic store, pinned to what pas built
 before builds read records as columns (issue 18): how the records are loaded may change,
-the weights may not. On every backend.
+the weights may not.
 
 The pins are in ``tests/fixtures/strategies/pinned_builds.json``; they were written by
 the record-by-record loader (commit before the columnar one) and are never regenerated

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from pas.runs import RunHandle
     from pas.store import Store
     from pas.unattended.tick import Runner
+
+# Decimal places of money and quantities in JSON: the ledger's units are 10⁻⁹ shares and dollars.
+JSON_PLACES = 9
+_JSON_QUANTUM = Decimal(1).scaleb(-JSON_PLACES)
 
 # Width of tables when stdout is not a terminal (cron logs, pipes): wide enough not to wrap.
 PLAIN_WIDTH = 160
@@ -154,9 +159,19 @@ def err_console() -> Console:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Values as JSON: Decimals as strings (exact, as Alpaca's API does), times in ISO-8601."""
+    """Values as JSON, one rule for every command.
+
+    Money and quantities (Decimals) are decimal strings, as Alpaca's API writes them, with
+    at most 9 decimal places: the ledger's 10⁻⁹ units (a quotient such as an average cost
+    is rounded half-even to them). Fractions and ratios (floats) are JSON numbers, null
+    when undefined (NaN or ±inf). Times are ISO-8601 UTC ending in ``Z``, days
+    ``YYYY-MM-DD``; counts are integers. The schema of every command's output is under
+    ``docs/json/``.
+    """
     if isinstance(value, Decimal):
-        return f"{value:f}"
+        return decimal_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, datetime | date):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Enum):
@@ -168,6 +183,20 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     return value
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as a plain decimal string with at most :data:`JSON_PLACES` places."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -JSON_PLACES:
+        text = f"{value.quantize(_JSON_QUANTUM, rounding=ROUND_HALF_EVEN):f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
+    return f"{value:f}"
+
+
+def dollars(value: float) -> Decimal | None:
+    """A dollar figure computed in floats (an estimate such as VaR) as a Decimal; None if NaN."""
+    return Decimal(repr(value)).normalize() if math.isfinite(value) else None
 
 
 def print_json(data: Any) -> None:
@@ -186,26 +215,33 @@ def print_table(
     """Prints a rich table; columns named in ``right`` are right-aligned (numbers), and
     ``caption`` (a convention the figures follow) is printed under it.
 
-    A table of more than :data:`PLAIN_TABLE_ROWS` rows is laid out as plain text in the
-    same boxes (:func:`plain_table`), on a terminal too, and never wraps.
+    On a narrow terminal numbers are never cut: a number column is as wide as its widest
+    cell and never wraps, and the text columns fold to make room. A table of more than
+    :data:`PLAIN_TABLE_ROWS` rows is laid out as plain text in the same boxes
+    (:func:`plain_table`), on a terminal too, and never wraps.
     """
     if len(rows) > PLAIN_TABLE_ROWS:
-        cells = [["" if v is None else str(v) for v in row] for row in rows]
+        text = [["" if v is None else str(v) for v in row] for row in rows]
         _write(
             sys.stdout,
-            (title + "\n" if title else "") + plain_table(columns, cells, right=right, caption=caption),
+            (title + "\n" if title else "") + plain_table(columns, text, right=right, caption=caption),
         )
         return
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(caption=caption)
-    for name in columns:
-        table.add_column(name, justify="right" if name in right else "left")
     # Text cells skip markup parsing and highlighting: data is shown as it is (a ticker
     # such as "[X]" must not be read as markup), and 500-row tables render in half the time.
-    for row in rows:
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))
+    cells = [[Text("" if v is None else str(v)) for v in row] for row in rows]
+    table = Table(caption=caption)
+    for i, name in enumerate(columns):
+        if name in right:
+            widest = max((len(row[i]) for row in cells), default=0)
+            table.add_column(name, justify="right", no_wrap=True, min_width=max(widest, len(name)))
+        else:
+            table.add_column(name, justify="left", overflow="fold")
+    for row in cells:
+        table.add_row(*row)
     out = console()
     if title:
         out.print(title, style="bold", highlight=False)
@@ -244,18 +280,35 @@ def plain_table(
     return "".join(parts)
 
 
+def stdin_text(path: Path) -> str | None:
+    """Standard input's text when the command was given ``-`` for a file, else None."""
+    return sys.stdin.read() if str(path) == "-" else None
+
+
+def note_ignored(path: Path, columns: Sequence[str]) -> None:
+    """Says on stderr which columns of an imported file were not read."""
+    if columns:
+        names = ", ".join(repr(c) for c in columns)
+        err_console().print(
+            f"note: {path}: ignored column(s) {names}; the README lists the columns read",
+            markup=False,
+            highlight=False,
+        )
+
+
 def say(message: str) -> None:
-    """A line of human output on stdout (Rich markup allowed)."""
-    if _fits_plain(message, sys.stdout):
+    """A line of human output on stdout, never hard-wrapped (a path in it stays whole);
+    Rich markup allowed."""
+    if _plain(message):
         _write(sys.stdout, message + "\n")
         return
-    console().print(message, highlight=False)
+    console().print(message, highlight=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:
     """A warning on stderr (kept out of ``--json`` output): ``warning: …``."""
     line = f"warning: {message}"
-    if _fits_plain(line, sys.stderr, wraps=False):
+    if _plain(line):
         _write(sys.stderr, line + "\n")
         return
     err_console().print(line, markup=False, highlight=False, soft_wrap=True)
@@ -267,19 +320,11 @@ def _write(stream: Any, text: str) -> None:
     stream.flush()
 
 
-def _fits_plain(message: str, stream: Any, *, wraps: bool = True) -> bool:
-    """Whether Rich would print ``message`` as it is: one line without markup or an emoji
-    code (``:name:``), shorter than the width it would wrap at when it ``wraps``. Such
-    lines are written directly, so that a command whose output is plain never imports
-    Rich (about 80 ms)."""
-    if _RICH_SYNTAX.search(message):
-        return False
-    if not wraps:
-        return True
-    import shutil
-
-    width = shutil.get_terminal_size().columns if stream.isatty() else PLAIN_WIDTH
-    return len(message) < width
+def _plain(message: str) -> bool:
+    """Whether Rich, not wrapping, would print ``message`` as it is: one line without
+    markup, an emoji code (``:name:``) or a tab. Such lines are written directly, so that
+    a command whose output is plain never imports Rich (about 80 ms)."""
+    return not _RICH_SYNTAX.search(message)
 
 
 def money(value: Decimal | None, places: int = 2) -> str:

@@ -47,13 +47,13 @@ def test_a_long_table_is_printed_plain(capsys: pytest.CaptureFixture[str]) -> No
 def test_plain_lines_and_the_ones_rich_must_print(capsys: pytest.CaptureFixture[str]) -> None:
     say("market value 1,000.00; cash 5.00")
     say("[bold]p[/bold]: strategy manual")  # markup: Rich renders it
-    say("x" * (_app.PLAIN_WIDTH + 5))  # Rich wraps it at the width
+    say("x" * (_app.PLAIN_WIDTH + 5))  # never hard-wrapped
     warn("stale closes: " + "S000 2026-01-02, " * 20)  # a warning is never wrapped
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert lines[0] == "market value 1,000.00; cash 5.00"
     assert lines[1] == "p: strategy manual"
-    assert lines[2:] == ["x" * _app.PLAIN_WIDTH, "xxxxx"]
+    assert lines[2:] == ["x" * (_app.PLAIN_WIDTH + 5)]
     assert err == "warning: stale closes: " + "S000 2026-01-02, " * 20 + "\n"
 
 

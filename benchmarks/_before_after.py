@@ -33,14 +33,20 @@ def measure(
 
 
 def alternate(
-    command: Sequence[str], before: Path, rounds: int, env: dict[str, str] | None = None
+    command: Sequence[str],
+    before: Path,
+    rounds: int,
+    env: dict[str, str] | None = None,
+    extra: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Median figures of ``rounds`` runs before and after, alternating which goes first."""
+    """Median figures of ``rounds`` runs before and after, alternating which goes first;
+    ``extra`` adds arguments of each side's own (``{"before": [...], "after": [...]}``)."""
     runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
     for n in range(rounds):
         order = ("before", "after") if n % 2 == 0 else ("after", "before")
         for side in order:
-            runs[side].append(measure(command, before if side == "before" else None, env))
+            args = [*command, *(extra or {}).get(side, [])]
+            runs[side].append(measure(args, before if side == "before" else None, env))
     medians = {
         side: {name: statistics.median(run[name] for run in found) for name in found[0]}
         for side, found in runs.items()

@@ -116,7 +116,9 @@ def list_(
         symbol=None if symbol is None else check_symbol(symbol),
     )
     if as_json:
-        print_json([f.__dict__ for f in fills])
+        from dataclasses import asdict
+
+        print_json([asdict(f) for f in fills])  # its fields: never a value cached beside them
         return
     rows = [
         (

@@ -33,7 +33,8 @@ class _ListByDefault(TyperGroup):
 
 app = typer.Typer(
     cls=_ListByDefault,
-    help="Import fills and list a portfolio's trades (`pas trades ID` lists them).",
+    help="Import fills and list a portfolio's trades (`pas trades ID` lists them).\n\n"
+    "Example: pas trades import fills.csv",
     no_args_is_help=True,
 )
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from pas.records import Record
 from pas.strategies.base import (
     Params,
     ParamSpec,
     equal_weights,
-    frame,
     relative_to_history,
     to_number,
     top_n,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class GovContracts:
@@ -46,7 +48,7 @@ class GovContracts:
     """
 
     name = "gov_contracts"
-    datasets = ("contracts",)
+    datasets: Mapping[str, tuple[str, ...]] = {"contracts": ("amount",)}
     params: Mapping[str, ParamSpec] = {
         "lookback_days": ParamSpec(30, "days of announcements counted", 1),
         "top_n": ParamSpec(10, "how many companies to hold", 1),
@@ -58,11 +60,9 @@ class GovContracts:
         extra = int(params["history_days"]) if params["normalized"] else 0
         return int(params["lookback_days"]) + extra + 1
 
-    def weights(
-        self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
-    ) -> dict[str, float]:
+    def weights(self, data: Mapping[str, pd.DataFrame], as_of: datetime, params: Params) -> dict[str, float]:
         lookback, history = int(params["lookback_days"]), int(params["history_days"])
-        table = frame(data["contracts"], as_of, ["amount"])
+        table = data["contracts"]
         amount = to_number(table["amount"]).fillna(0.0)
         start = as_of - timedelta(days=lookback)
         recent = table["public_at"] > start

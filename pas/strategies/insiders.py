@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from pas.records import Record
 from pas.scrapers.insiders import OPEN_MARKET_BUY, OPEN_MARKET_SELL
-from pas.strategies.base import Params, ParamSpec, equal_weights, frame, relative_to_history, to_number, top_n
+from pas.strategies.base import Params, ParamSpec, equal_weights, relative_to_history, to_number, top_n
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class InsiderSentiment:
@@ -39,7 +42,7 @@ class InsiderSentiment:
     """
 
     name = "insider_sentiment"
-    datasets = ("insiders",)
+    datasets: Mapping[str, tuple[str, ...]] = {"insiders": ("code", "shares", "price")}
     params: Mapping[str, ParamSpec] = {
         "lookback_days": ParamSpec(90, "days of filings counted", 1),
         "top_n": ParamSpec(10, "how many companies to hold", 1),
@@ -51,11 +54,9 @@ class InsiderSentiment:
         extra = int(params["history_days"]) if params["normalized"] else 0
         return int(params["lookback_days"]) + extra + 1
 
-    def weights(
-        self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
-    ) -> dict[str, float]:
+    def weights(self, data: Mapping[str, pd.DataFrame], as_of: datetime, params: Params) -> dict[str, float]:
         lookback, history = int(params["lookback_days"]), int(params["history_days"])
-        table = frame(data["insiders"], as_of, ["code", "shares", "price"])
+        table = data["insiders"]
         bought = (table["code"] == OPEN_MARKET_BUY).astype(float)
         sold = (table["code"] == OPEN_MARKET_SELL).astype(float)
         dollars = (to_number(table["shares"]) * to_number(table["price"])).fillna(0.0)

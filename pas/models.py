@@ -252,15 +252,7 @@ class Fill:
         The same row imported twice gets the same id, so the second import is a no-op.
         """
         key = "|".join(
-            [
-                portfolio,
-                symbol,
-                side,
-                str(to_units(qty)),
-                str(to_units(price)),
-                format_ts(ts),
-                order_id,
-            ]
+            (portfolio, symbol, side, str(to_units(qty)), str(to_units(price)), format_ts(ts), order_id)
         )
         return "imp-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+# The brokers a trading command can talk to: the portfolios' list; the default moves real
+# (paper) orders.
+from pas.models import BROKERS as BROKERS
+from pas.models import DEFAULT_BROKER as DEFAULT_BROKER
+
 PAPER_BASE_URL = "https://paper-api.alpaca.markets"
 DEFAULT_DATA_URL = "https://data.alpaca.markets"
 DEFAULT_FEED = "iex"
@@ -64,9 +69,6 @@ DEFAULT_BUILD_MAX_STALE_DAYS = 10
 # that value or trade on it (`metrics update`, `rebalance --broker sim`, `risk`) refuse or
 # warn: a long weekend with a holiday is 4 days, so 5 means `pas prices fetch` is failing.
 DEFAULT_PRICE_MAX_STALE_DAYS = 5
-# The brokers a trading command can talk to; the default moves real (paper) orders.
-BROKERS = ("alpaca", "sim")
-DEFAULT_BROKER = "alpaca"
 # Circuit breaker limits (fractions of account equity; 0 or "off" disables a rule), see
 # pas/risk/breaker.py: a drawdown from the high-water mark, and a loss in one market day.
 DEFAULT_BREAKER_MAX_DRAWDOWN = Decimal("0.2")

@@ -53,6 +53,7 @@ def _broker_check(app_state: AppState) -> Check:
 def _checks(app_state: AppState) -> list[Check]:
     from pas.runs import pid_alive
     from pas.scrapers import DATASETS
+    from pas.store import schema_versions
     from pas.unattended import doctor
 
     try:
@@ -60,6 +61,12 @@ def _checks(app_state: AppState) -> list[Check]:
     except PasError as exc:
         return [doctor.failed("settings", str(exc), "correct the setting named above")]
     checks = [doctor.passed("settings", "parsed and valid")]
+    try:
+        checks.append(doctor.check_schema(schema_versions(settings.store)))
+    except PasError as exc:
+        return [*checks, doctor.failed("store schema", str(exc), "check PAS_HOME")]
+    if not checks[-1].ok:
+        return checks  # opening a store a newer pas wrote fails; nothing more can be checked
     try:
         store = app_state.store
     except PasError as exc:

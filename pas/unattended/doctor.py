@@ -53,6 +53,35 @@ def failed(name: str, detail: str, fix: str) -> Check:
     return Check(name, False, detail, fix)
 
 
+def check_schema(versions: tuple[int | None, int] | None) -> Check:
+    """The store's schema version against this pas's, read before the store is opened
+    (opening migrates an older one).
+
+    Args:
+        versions: ``(stored, current)`` (``stored`` None: no store yet), or None for a
+            backend that keeps no version (MongoDB).
+    """
+    name = "store schema"
+    if versions is None:
+        return passed(name, "MongoDB keeps no schema version: pas applies its indexes at every open")
+    stored, current = versions
+    if stored is None:
+        return passed(name, f"no store yet: pas creates it at schema {current}")
+    if stored > current:
+        return failed(
+            name,
+            f"schema {stored}, newer than this pas's {current}: a newer pas wrote it",
+            "upgrade pas to the version that wrote the store (this one cannot read it)",
+        )
+    if stored < current:
+        return passed(
+            name,
+            f"schema {stored}, older than this pas's {current}: pas migrates it in place when it "
+            "opens the store (the checks below open it); back up the store before upgrading",
+        )
+    return passed(name, f"schema {current}, current")
+
+
 def check_disk(free_bytes: int) -> Check:
     """Enough free space under ``PAS_HOME`` for the store and the log."""
     detail = f"{free_bytes / 1e9:.1f} GB free"

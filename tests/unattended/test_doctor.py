@@ -112,3 +112,64 @@ def test_closes_check_names_stale_held_symbols(store: Store) -> None:
     )
     check = doctor.check_closes(store, NOW)
     assert (check.ok, check.detail, check.fix) == (False, "stale: BBB (2026-02-27)", "pas prices fetch")
+
+
+@pytest.mark.parametrize(
+    ("versions", "ok", "detail"),
+    [
+        (None, True, "MongoDB keeps no schema version: pas applies its indexes at every open"),
+        ((None, 7), True, "no store yet: pas creates it at schema 7"),
+        ((7, 7), True, "schema 7, current"),
+        ((8, 7), False, "schema 8, newer than this pas's 7: a newer pas wrote it"),
+    ],
+)
+def test_schema_check(versions: tuple[int | None, int] | None, ok: bool, detail: str) -> None:
+    check = doctor.check_schema(versions)
+    assert (check.ok, check.detail) == (ok, detail)
+
+
+def _database_at_schema(path: Path, version: int, stamp: int | None = None) -> None:
+    """A pas.db as a pas whose newest migration was ``version`` left it, stamped ``stamp``
+    (default: ``version``)."""
+    import sqlite3
+
+    from pas.store.sqlite.store import MIGRATIONS
+
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:version]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version = {version if stamp is None else stamp}")
+    db.commit()
+    db.close()
+
+
+def test_doctor_says_upgrade_for_a_store_a_newer_pas_wrote_and_opens_nothing(tmp_path: Path) -> None:
+    from pas.store.sqlite.store import SCHEMA_VERSION
+
+    _database_at_schema(tmp_path / "pas.db", SCHEMA_VERSION, stamp=SCHEMA_VERSION + 1)
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path)})
+    assert result.exit_code == 1
+    checks = {c["check"]: c for c in json.loads(result.output)}
+    assert list(checks) == ["settings", "store schema"]
+    assert checks["store schema"]["detail"] == (
+        f"schema {SCHEMA_VERSION + 1}, newer than this pas's {SCHEMA_VERSION}: a newer pas wrote it"
+    )
+    assert checks["store schema"]["fix"].startswith("upgrade pas")
+
+
+def test_doctor_says_an_older_store_is_migrated_when_opened(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pas.store.sqlite.store import SCHEMA_VERSION
+
+    _database_at_schema(tmp_path / "pas.db", SCHEMA_VERSION - 1)
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path)})
+    checks = {c["check"]: c for c in json.loads(result.output)}
+    assert checks["store schema"]["ok"]
+    assert checks["store schema"]["detail"].startswith(
+        f"schema {SCHEMA_VERSION - 1}, older than this pas's {SCHEMA_VERSION}: pas migrates it in place"
+    )
+    assert checks["store"]["ok"]
+    db = sqlite3.connect(tmp_path / "pas.db")
+    assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    db.close()

@@ -109,6 +109,7 @@ class QuiverClient:
         refresh: bypass the cache for reads (responses are still cached).
         sleep, clock: injected time.
         on_request: called after each request sent or cache hit, for progress display.
+        policy: how often a failing request is tried (``pas doctor`` tries once).
     """
 
     session: requests.Session
@@ -126,6 +127,7 @@ class QuiverClient:
     on_request: Callable[[str], None] | None = None
     stats: ClientStats = field(default_factory=ClientStats)
     rng: random.Random = field(default_factory=random.Random)
+    policy: RetryPolicy = RETRY_POLICY
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, dataset: str = "") -> Any:
         """The decoded JSON of ``GET base_url/path?params``, from the cache when fresh.
@@ -178,11 +180,11 @@ class QuiverClient:
     def _fetch(self, url: str, query: Mapping[str, str], what: str) -> str:
         try:
             return with_retries(
-                lambda: self._attempt(url, query, what), RETRY_POLICY, self._retry_sleep, self.rng
+                lambda: self._attempt(url, query, what), self.policy, self._retry_sleep, self.rng
             )
         except Transient as exc:
             raise QuiverError(
-                f"QuiverQuant kept failing for {what} ({exc.reason}) after {MAX_TRIES} tries; "
+                f"QuiverQuant kept failing for {what} ({exc.reason}) after {self.policy.attempts} tries; "
                 "try again later (pas scrape resumes where it stopped)"
             ) from None
 

@@ -9,19 +9,23 @@ when pas cannot tell, it says so instead of passing.
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from pas.models import RunStatus
 from pas.runs import shown_status
+from pas.scrapers.client import QuiverAuthError, QuiverEntitlementError
+from pas.scrapers.probe import Probe
 from pas.store.base import Store
 from pas.unattended.jobs import JOBS
 from pas.unattended.tick import RUN_SCAN, TICK_PREFIX
 
 MAX_CLOSE_AGE_DAYS = 5
 """A held symbol's newest close older than this many days (a long weekend is 4) fails."""
+KEY_FIX = "check QUIVER_API_KEY (and QUIVER_AUTH_SCHEME: Token or Bearer)"
+QUIVER_DOWN_FIX = "try again later; check QUIVER_BASE_URL"
 MIN_FREE_BYTES = 500_000_000
 """Free disk space below this (about a year of runs, records and closes) fails the check."""
 
@@ -153,6 +157,64 @@ def check_breaker(store: Store) -> Check:
             "circuit breaker", f"tripped: {state.reason}", "pas risk reset (once the cause is understood)"
         )
     return passed("circuit breaker", "not tripped")
+
+
+def check_plan(needed: Mapping[str, Sequence[str]], unloadable: Mapping[str, str]) -> list[Check]:
+    """The datasets the portfolios' strategies read, and any strategy that cannot be loaded.
+
+    Args:
+        needed: for each dataset, the portfolios whose strategy reads it.
+        unloadable: for each portfolio whose strategy cannot be loaded, why.
+    """
+    if needed:
+        detail = "; ".join(f"{name} ({', '.join(ids)})" for name, ids in sorted(needed.items()))
+    else:
+        detail = "none: no portfolio has a strategy that reads a dataset"
+    checks = [passed("datasets the plan needs", detail)]
+    checks += [
+        failed(
+            f"strategy of {pid}", error, f"pas portfolio show {pid}; fix its strategy or install its module"
+        )
+        for pid, error in sorted(unloadable.items())
+    ]
+    return checks
+
+
+def check_quiver(base_url: str, probes: Sequence[Probe], needed: Mapping[str, Sequence[str]]) -> list[Check]:
+    """The Quiver key, asked live at ``base_url``, and each Quiver dataset the plan needs.
+
+    Args:
+        probes: what Quiver answered (:func:`pas.scrapers.probe.probe_datasets`); a key
+            refused on the first stops the probes.
+        needed: for each dataset, the portfolios whose strategy reads it.
+    """
+    refused = [p for p in probes if isinstance(p.error, QuiverAuthError)]
+    if refused:
+        return [failed("Quiver key", f"refused by {base_url}: {refused[0].error}", KEY_FIX)]
+    answered = [p for p in probes if p.error is None or isinstance(p.error, QuiverEntitlementError)]
+    if answered:
+        key = passed("Quiver key", f"accepted by {base_url}")
+    else:
+        error = probes[0].error if probes else "nothing asked"
+        key = failed("Quiver key", f"could not be checked at {base_url}: {error}", QUIVER_DOWN_FIX)
+    checks = [key]
+    for probe in probes:
+        if probe.dataset not in needed:
+            continue
+        what, users = f"Quiver dataset {probe.dataset}", ", ".join(needed[probe.dataset])
+        if probe.error is None:
+            checks.append(passed(what, f"answered (read by {users})"))
+        elif isinstance(probe.error, QuiverEntitlementError):
+            checks.append(
+                failed(
+                    what,
+                    f"not in your subscription plan (read by {users})",
+                    f"upgrade the plan at quiverquant.com, or give {users} another strategy",
+                )
+            )
+        else:
+            checks.append(failed(what, f"{probe.error} (read by {users})", QUIVER_DOWN_FIX))
+    return checks
 
 
 def check_datasets(newest: Mapping[str, datetime | None], now: datetime, max_days: int) -> list[Check]:

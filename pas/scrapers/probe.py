@@ -26,6 +26,8 @@ PROBES: dict[str, tuple[str, dict[str, Any]]] = {
     "wiki": (f"historical/wikipedia/{PROBE_TICKER}", {}),
 }
 """The request that proves a dataset answers: its endpoint and query (the smallest it has)."""
+PROBE_MAX_WAIT_SEC = 10.0
+"""The longest a probe waits for its endpoint's rate-limit slot; beyond it, it is not asked."""
 ONE_TRY = RetryPolicy(attempts=1, initial_sec=0.0, max_sec=0.0, jitter_sec=0.0, max_server_wait_sec=0.0)
 
 
@@ -46,14 +48,15 @@ def probe_datasets(client: QuiverClient, datasets: Sequence[str]) -> list[Probe]
     """Asks Quiver for a little of each dataset, once each, bypassing the cache.
 
     Args:
-        client: the configured client (``QUIVER_BASE_URL``, the key); its retry policy and
-            cache are replaced for the probe.
+        client: the configured client (``QUIVER_BASE_URL``, the key); for the probe it
+            tries once, skips the cache and waits at most :data:`PROBE_MAX_WAIT_SEC` for a
+            rate-limit slot (an endpoint's limit used up is reported, not waited out).
         datasets: Quiver datasets (names of :data:`PROBES`).
 
     Returns:
         One probe per dataset asked, in order, up to the first refusal of the key.
     """
-    once = replace(client, policy=ONE_TRY, refresh=True, cache_ttl_sec=0.0)
+    once = replace(client, policy=ONE_TRY, refresh=True, cache_ttl_sec=0.0, max_wait_sec=PROBE_MAX_WAIT_SEC)
     probes: list[Probe] = []
     for name in datasets:
         path, params = PROBES[name]

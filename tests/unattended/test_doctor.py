@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from pas.models import Run, RunStatus
 from pas.runs import HOST_KEY, PID_KEY
 from pas.store.base import Store
 from pas.unattended import doctor
+from tests.commands.test_json_conventions import check
 from tests.fakes import quiver
 
 NOW = datetime(2026, 3, 9, 18, tzinfo=UTC)
@@ -82,7 +82,7 @@ def test_doctor_command_fails_on_a_fresh_installation_and_names_each_fix(tmp_pat
     env.chmod(0o640)
     result = CliRunner().invoke(app, ["--env-file", str(env), "doctor", "--json"], env={"PATH": os.defpath})
     assert result.exit_code == 1
-    checks = {c["check"]: c for c in json.loads(result.output)}
+    checks = {c["check"]: c for c in check("doctor", result.stdout)}
     assert checks["settings"]["ok"] and checks["store"]["ok"] and checks["circuit breaker"]["ok"]
     assert checks["broker"]["ok"]  # no keys: the simulated broker
     assert checks["Quiver key"]["fix"] == "set QUIVER_API_KEY in the settings file"
@@ -156,7 +156,7 @@ def test_doctor_says_upgrade_for_a_store_a_newer_pas_wrote_and_opens_nothing(tmp
     _database_at_schema(tmp_path / "pas.db", SCHEMA_VERSION, stamp=SCHEMA_VERSION + 1)
     result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path)})
     assert result.exit_code == 1
-    checks = {c["check"]: c for c in json.loads(result.output)}
+    checks = {c["check"]: c for c in check("doctor", result.output)}
     assert list(checks) == ["settings", "store schema"]
     assert checks["store schema"]["detail"] == (
         f"schema {SCHEMA_VERSION + 1}, newer than this pas's {SCHEMA_VERSION}: a newer pas wrote it"
@@ -171,7 +171,7 @@ def test_doctor_says_an_older_store_is_migrated_when_opened(tmp_path: Path) -> N
 
     _database_at_schema(tmp_path / "pas.db", SCHEMA_VERSION - 1)
     result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path)})
-    checks = {c["check"]: c for c in json.loads(result.output)}
+    checks = {c["check"]: c for c in check("doctor", result.output)}
     assert checks["store schema"]["ok"]
     assert checks["store schema"]["detail"].startswith(
         f"schema {SCHEMA_VERSION - 1}, older than this pas's {SCHEMA_VERSION}: pas migrates it in place"
@@ -208,9 +208,15 @@ def _plan_home(tmp_path: Path) -> Path:
 def _doctor(
     home: Path, fake: quiver.FakeQuiver, key: str = quiver.API_KEY
 ) -> tuple[int, str, dict[str, Any]]:
-    env = {"PAS_HOME": str(home), "QUIVER_BASE_URL": fake.url, "QUIVER_API_KEY": key, "QUIVER_RATE_SEC": "0"}
+    env = {
+        "PAS_HOME": str(home),
+        "QUIVER_BASE_URL": fake.url,
+        "QUIVER_API_KEY": key,
+        "QUIVER_RATE_SEC": "0",
+        "QUIVER_RATE_LIMITS": quiver.UNLIMITED_RATES,
+    }
     result = CliRunner().invoke(app, ["doctor", "--json"], env=env)
-    return result.exit_code, result.output, {c["check"]: c for c in json.loads(result.output)}
+    return result.exit_code, result.output, {c["check"]: c for c in check("doctor", result.output)}
 
 
 def test_doctor_asks_quiver_for_each_dataset_the_plan_needs(

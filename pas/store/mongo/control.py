@@ -11,6 +11,10 @@ from pas.models import BreakerState, Run, RunStatus, format_ts, parse_ts
 from pas.store.mongo.store import MongoCore
 from pas.store.rules import breaker_from_doc, breaker_to_doc, lock_expiry
 
+# MongoDB refuses documents over 16 MiB (BSON's limit); a response body above this, with
+# room left for the key and expiry, is not cached.
+MAX_CACHED_BODY_BYTES = 15 * 1024 * 1024
+
 
 def _plain(details: Mapping[str, Any]) -> list[list[Any]]:
     """Run details as [key, value] pairs, so user-influenced keys are never field paths."""
@@ -106,8 +110,24 @@ class MongoControl(MongoCore):
     def cache_put(self, key: str, body: str, expires_at: datetime) -> None:
         with self._errors():
             self._collection("http_cache").delete_many({"expires_at": {"$lte": format_ts(self.clock())}})
+            if len(body.encode("utf-8", "surrogatepass")) > MAX_CACHED_BODY_BYTES:
+                # Not cached at all: one document cannot hold it, and asking for a bulk page
+                # again costs less than a cache split over many documents.
+                self._collection("http_cache").delete_one({"_id": key})
+                return
             self._collection("http_cache").update_one(
                 {"_id": key}, {"$set": {"body": body, "expires_at": format_ts(expires_at)}}, upsert=True
+            )
+
+    def coverage_get(self, dataset: str) -> str | None:
+        with self._errors():
+            doc = self._collection("scrape_coverage").find_one({"_id": dataset})
+        return None if doc is None else str(doc["coverage"])
+
+    def coverage_put(self, dataset: str, coverage: str) -> None:
+        with self._errors():
+            self._collection("scrape_coverage").update_one(
+                {"_id": dataset}, {"$set": {"coverage": coverage}}, upsert=True
             )
 
     def reserve_slot(self, name: str, interval_sec: float, now: datetime) -> datetime:

@@ -117,6 +117,7 @@ class MongoCore(Store):
         self._collection("trade_orders").create_index("status")
         self._collection("sim_orders").create_index("client_order_id", unique=True)
         self._collection("sim_orders").create_index([("submitted_at", -1), ("seq", -1)])
+        self._collection("sim_orders").create_index([("status", 1), ("submitted_at", -1), ("seq", -1)])
         self._collection("sim_fills").create_index([("ts", 1), ("seq", 1)])
         self._collection("records").create_index([("dataset", 1), ("key", 1)], unique=True)
         self._collection("records").create_index([("dataset", 1), ("public_at", 1)])

@@ -74,3 +74,25 @@ def test_mongo_insert_race_counts_the_loser_as_unchanged() -> None:
     assert store._insert_new([dict(d) for d in docs]) == 0
     assert store._insert_new([dict(d) for d in docs] + [{"dataset": "lobbying", "key": "k9"}]) == 3
     assert store._collection("records").count_documents({}) == 4
+
+
+def test_a_revision_keeps_the_values_it_replaces_until_pas_saw_it(store: Store, clock: FakeClock) -> None:
+    store.upsert_records("lobbying", [rec(1, amount="120000")])
+    clock.advance(86400)
+    revised_at = clock.now
+    later_public = T0 + timedelta(days=3)  # an edit that would make it public later
+    assert store.upsert_records("lobbying", [rec(1, amount="125000", public=later_public)]) == UpsertCounts(0, 1, 0)
+    clock.advance(86400)
+    store.upsert_records("lobbying", [rec(1, amount="130000")])
+
+    def amounts(as_of: datetime | None) -> list[str]:
+        return [r.fields["Amount"] for r in store.records("lobbying", as_of=as_of)]
+
+    # Public at T0 with its first values, which stand until pas first saw the correction.
+    assert amounts(T0) == amounts(revised_at - timedelta(seconds=1)) == ["120000"]
+    assert amounts(revised_at) == ["125000"]
+    assert amounts(clock.now) == amounts(None) == ["130000"]
+    (stored,) = store.records("lobbying")
+    assert stored.public_at == T0  # an edit never moves public_at
+    assert store.upsert_records("lobbying", [rec(1, amount="130000")]) == UpsertCounts(0, 0, 1)
+    assert amounts(revised_at) == ["125000"]

@@ -3,11 +3,10 @@ day, "today" in New York, revisions kept with the time pas first saw them."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pas.records import Record
 from pas.scrapers import DATASETS
 from pas.scrapers.base import day, timestamp
 from pas.scrapers.congress import normalise as congress
@@ -61,7 +60,9 @@ def test_the_2023_08_28_backfill_stamp_is_ignored_for_trades_filed_before() -> N
     # date: those trades are public at the end of their own filing day, not in one burst.
     old = congress(trade(Traded="2021-03-01", Filed="2021-03-15", Quiver_Upload_Time="2023-08-28 00:00:00"))
     assert old.public_at == datetime(2021, 3, 16, 4, 0, tzinfo=UTC)
-    filed_that_day = congress(trade(Traded="2023-08-20", Filed="2023-08-28", Quiver_Upload_Time="2023-08-28T17:00:00Z"))
+    filed_that_day = congress(
+        trade(Traded="2023-08-20", Filed="2023-08-28", Quiver_Upload_Time="2023-08-28T17:00:00Z")
+    )
     assert filed_that_day.public_at == datetime(2023, 8, 28, 17, 0, tzinfo=UTC)
 
 
@@ -94,7 +95,9 @@ def test_bare_dates_are_public_at_the_end_of_the_new_york_day() -> None:
         "fileDate": "2026-01-05",
     }
     assert insiders(form4).public_at == datetime(2026, 1, 6, 5, 0, tzinfo=UTC)
-    assert insiders({**form4, "fileDate": "2026-01-05T00:00:00"}).public_at == datetime(2026, 1, 6, 5, 0, tzinfo=UTC)
+    assert insiders({**form4, "fileDate": "2026-01-05T00:00:00"}).public_at == datetime(
+        2026, 1, 6, 5, 0, tzinfo=UTC
+    )
 
 
 def test_a_time_without_a_zone_is_read_as_new_york_time() -> None:
@@ -107,9 +110,11 @@ def test_a_time_without_a_zone_is_read_as_new_york_time() -> None:
     assert day({"d": "2026-01-05T23:30:00-05:00"}, "d") == date(2026, 1, 5)
 
 
-def test_today_is_the_new_york_day(fake: FakeQuiver, sqlite_store: SqliteStore, clock: FakeClock, client: Any) -> None:
-    # 02:00 UTC on 2026-01-06 is 21:00 on 2026-01-05 in New York: the 5th is still today, so
-    # its awards (Quiver still adds to them) are deferred, and only days up to the 4th are asked.
+def test_today_is_the_new_york_day(
+    fake: FakeQuiver, sqlite_store: SqliteStore, clock: FakeClock, client: Any
+) -> None:
+    # 02:00 UTC on 2026-01-06 is 21:00 on 2026-01-05 in New York: the 5th is still today
+    # (Quiver still adds to its awards), so only the days up to the 4th are asked.
     clock.now = datetime(2026, 1, 6, 2, 0, tzinfo=UTC)
     fake.rows["live/govcontractsall"] = [
         {"Ticker": "LMT", "Date": d, "Agency": "DoD", "Description": d, "Amount": 5.0, "action_date": d}
@@ -117,7 +122,7 @@ def test_today_is_the_new_york_day(fake: FakeQuiver, sqlite_store: SqliteStore, 
     ]
     result = scrape(DATASETS["contracts"], client, sqlite_store, since=datetime(2026, 1, 4, tzinfo=UTC))
     assert result.status == "ok", result.message
-    assert result.counts.new == 1 and result.deferred == 1
+    assert result.counts.new == 1
     asked = {e.query.get("date") for e in fake.log if e.path == "live/govcontractsall"}
     assert asked == {"20260104"}
 
@@ -141,7 +146,9 @@ def test_a_corrected_filing_is_a_revision_and_totals_never_double(
     assert (again.counts.new, again.counts.updated, again.counts.unchanged) == (0, 1, 1)
 
     def total(as_of: datetime | None) -> Decimal:
-        return sum((Decimal(r.fields["amount"]) for r in sqlite_store.records("lobbying", as_of=as_of)), Decimal(0))
+        return sum(
+            (Decimal(r.fields["amount"]) for r in sqlite_store.records("lobbying", as_of=as_of)), Decimal(0)
+        )
 
     assert total(before) == 205000  # a backtest as of a day before the correction: the old value
     assert total(clock.now) == total(None) == 210000  # after it: the new one, never both

@@ -81,7 +81,9 @@ def test_a_revision_keeps_the_values_it_replaces_until_pas_saw_it(store: Store, 
     clock.advance(86400)
     revised_at = clock.now
     later_public = T0 + timedelta(days=3)  # an edit that would make it public later
-    assert store.upsert_records("lobbying", [rec(1, amount="125000", public=later_public)]) == UpsertCounts(0, 1, 0)
+    assert store.upsert_records("lobbying", [rec(1, amount="125000", public=later_public)]) == UpsertCounts(
+        0, 1, 0
+    )
     clock.advance(86400)
     store.upsert_records("lobbying", [rec(1, amount="130000")])
 

@@ -21,6 +21,14 @@ def _record_row(r: Record, digest: str) -> tuple[str, str, str, str, str]:
     return (r.ticker, r.event_date.isoformat(), format_ts(r.public_at), digest, r.fields_json())
 
 
+# A record's fields as of a time: the oldest of its replaced values still valid then, else
+# its current ones (the one parameter is the time).
+_FIELDS_AS_OF = (
+    "COALESCE((SELECT v.fields FROM record_revisions v WHERE v.dataset = r.dataset AND v.key = r.key"
+    " AND v.until > ? ORDER BY v.until LIMIT 1), r.fields)"
+)
+
+
 class SqliteRecords(SqliteCore):
     """Scraped records (point in time)."""
 
@@ -31,22 +39,32 @@ class SqliteRecords(SqliteCore):
             for start in range(0, len(records), _KEY_CHUNK):
                 batch = records[start : start + _KEY_CHUNK]
                 marks = ",".join("?" * len(batch))
-                stored = dict(
-                    db.execute(
-                        f"SELECT key, digest FROM records WHERE dataset = ? AND key IN ({marks})",
+                stored = {
+                    key: (digest, fields)
+                    for key, digest, fields in db.execute(
+                        f"SELECT key, digest, fields FROM records WHERE dataset = ? AND key IN ({marks})",
                         [dataset, *(r.key for r in batch)],
-                    ).fetchall()
+                    )
+                }
+                changes = classify_records(batch, {key: digest for key, (digest, _) in stored.items()})
+                # The values a revision replaces stay valid until now (a key revised twice at
+                # one time keeps the values from before that time).
+                db.executemany(
+                    "INSERT OR IGNORE INTO record_revisions (dataset, key, until, fields) VALUES (?,?,?,?)",
+                    [(dataset, key, now, stored[key][1]) for key in changes.revised(stored)],
                 )
-                changes = classify_records(batch, stored)
                 db.executemany(
                     "INSERT INTO records (dataset, key, ticker, event_date, public_at, digest, fields,"
                     " first_seen) VALUES (?,?,?,?,?,?,?,?)",
                     [(dataset, r.key, *_record_row(r, digest), now) for r, digest in changes.new],
                 )
                 db.executemany(
-                    "UPDATE records SET ticker = ?, event_date = ?, public_at = ?, digest = ?, fields = ?"
+                    "UPDATE records SET ticker = ?, event_date = ?, digest = ?, fields = ?"
                     " WHERE dataset = ? AND key = ?",
-                    [(*_record_row(r, digest), dataset, r.key) for r, digest in changes.changed],
+                    [
+                        (r.ticker, r.event_date.isoformat(), digest, r.fields_json(), dataset, r.key)
+                        for r, digest in changes.changed
+                    ],
                 )
                 new, updated, unchanged = changes.counts
                 total = UpsertCounts(total.new + new, total.updated + updated, total.unchanged + unchanged)
@@ -59,8 +77,11 @@ class SqliteRecords(SqliteCore):
         ticker: str | None = None,
         since: datetime | None = None,
     ) -> list[Record]:
-        sql = "SELECT key, ticker, event_date, public_at, first_seen, fields FROM records WHERE dataset = ?"
-        args: list[Any] = [dataset]
+        fields = "r.fields" if as_of is None else _FIELDS_AS_OF
+        sql = f"SELECT key, ticker, event_date, public_at, first_seen, {fields} FROM records r"
+        sql += " WHERE dataset = ?"
+        args: list[Any] = [] if as_of is None else [format_ts(as_of)]
+        args.append(dataset)
         if ticker is not None:
             sql += " AND ticker = ?"
             args.append(ticker)

@@ -234,6 +234,22 @@ MIGRATIONS: tuple[str, ...] = (
         coverage TEXT NOT NULL
     )
     """,
+    # Records are bitemporal: the values a revision replaced, valid until `until` (UTC, when
+    # pas first saw the new ones). Natural keys became the identity of a filing (never a
+    # corrected value) and bare dates the end of the New York day: records stored under the
+    # old keys would be duplicated, so they go with the coverage, and the next scrape
+    # fetches the history again.
+    """
+    CREATE TABLE record_revisions (
+        dataset TEXT NOT NULL,
+        key TEXT NOT NULL,
+        until TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        PRIMARY KEY (dataset, key, until)
+    ) WITHOUT ROWID;
+    DELETE FROM records;
+    DELETE FROM scrape_coverage
+    """,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from pas.records import Record, UpsertCounts, natural_key
 from pas.store.base import Store
@@ -98,3 +99,39 @@ def test_a_revision_keeps_the_values_it_replaces_until_pas_saw_it(store: Store, 
     assert stored.public_at == T0  # an edit never moves public_at
     assert store.upsert_records("lobbying", [rec(1, amount="130000")]) == UpsertCounts(0, 0, 1)
     assert amounts(revised_at) == ["125000"]
+
+
+def test_records_under_the_old_keys_are_dropped_once_with_their_coverage(tmp_path: Path) -> None:
+    # Keys used to hash corrected values (amounts) and bare dates were 00:00 UTC: records
+    # stored so would be duplicated by the next scrape, so an upgraded store starts over.
+    import sqlite3
+
+    import mongomock
+
+    from pas.store.mongo import MongoStore
+    from pas.store.sqlite import SqliteStore
+    from pas.store.sqlite.store import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    with SqliteStore(path) as fresh:
+        fresh.upsert_records("lobbying", [rec(1)])
+        fresh.coverage_put("lobbying", "{}")
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE record_revisions")  # as written by the version before
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    db.commit()
+    db.close()
+    with SqliteStore(path) as upgraded:
+        assert upgraded.records("lobbying") == [] and upgraded.coverage_get("lobbying") is None
+        upgraded.upsert_records("lobbying", [rec(1)])
+    with SqliteStore(path) as again:
+        assert len(again.records("lobbying")) == 1
+
+    client = mongomock.MongoClient(tz_aware=True)
+    client["old"]["records"].insert_one({"dataset": "lobbying", "key": "old-key"})
+    client["old"]["scrape_coverage"].insert_one({"_id": "lobbying", "coverage": "{}"})
+    upgraded_mongo = MongoStore(client, "old")
+    assert upgraded_mongo._collection("records").count_documents({}) == 0
+    assert upgraded_mongo.coverage_get("lobbying") is None
+    upgraded_mongo.upsert_records("lobbying", [rec(1)])
+    assert len(MongoStore(client, "old").records("lobbying")) == 1

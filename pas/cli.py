@@ -15,9 +15,11 @@ the terminal, and flags show no value placeholder.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
-from enum import StrEnum
+from dataclasses import dataclass
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -26,7 +28,8 @@ import typer
 # Typer vendors Click; its parser's exceptions are only importable from there.
 from typer._click.core import Context as ClickContext
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
-from typer.core import TyperGroup
+from typer._coercion import RuntimeParam, build_runtime_param
+from typer.core import TyperGroup, _TyperParameter
 
 from pas import __version__
 from pas.commands import allocate as allocate_cmd
@@ -54,6 +57,17 @@ from pas.errors import EXIT_FAILED, PasError
 _PYDANTIC_PREFIX = "Value error, "
 # Words a user may write after a flag, thinking it takes a value (`pas --debug true`).
 _FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
+# A help paragraph that is an example; Click's ``\b`` line keeps it from being re-wrapped.
+_EXAMPLE = re.compile(r"(^|\n\n)(Example)")
+
+
+def keep_examples(command: Any) -> None:
+    """Marks every ``Example:`` paragraph in the tree's help texts to be shown as written, so a
+    command line is never broken across lines (Click's ``\\b``)."""
+    if command.help:
+        command.help = _EXAMPLE.sub("\\1\b\n\\2", command.help)
+    for child in (getattr(command, "commands", None) or {}).values():
+        keep_examples(child)
 
 
 class OneLineUsageError(UsageError):
@@ -74,6 +88,45 @@ def one_line(exc: UsageError) -> UsageError:
     return OneLineUsageError(exc.format_message().replace(_PYDANTIC_PREFIX, ""), exc.ctx)
 
 
+@dataclass(frozen=True)
+class _AsGiven(RuntimeParam):
+    """Typer's coercion of a parameter, built only for a value that needs it.
+
+    Typer checks every value through a pydantic ``TypeAdapter``, and building the first
+    one imports pydantic: 100+ ms for every command with a text argument or an option
+    with a default. A value that already has the parameter's type (a ``str`` argument
+    as the parser gives it, an enum option's default) is what pydantic would return, so
+    it is returned as it is; any other value goes through Typer's own coercion, with its
+    messages.
+    """
+
+    descriptor: Any = None
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        kind = self.annotation
+        if self.parameter_info.parser is None and kind in _AS_GIVEN_TYPES and type(value) is kind:
+            return value
+        if isinstance(kind, type) and issubclass(kind, Enum) and isinstance(value, kind):
+            return value
+        return build_runtime_param(self.descriptor)._coerce_value(value, param, ctx)
+
+
+_AS_GIVEN_TYPES = (str,)
+
+
+def _runtime_param(self: _TyperParameter) -> RuntimeParam:
+    if self._runtime_param is None:
+        descriptor = self.type_descriptor
+        if descriptor.file_annotation is None:
+            self._runtime_param = _AsGiven(descriptor.parameter_info, descriptor.annotation, descriptor)
+        else:
+            self._runtime_param = build_runtime_param(descriptor)
+    return self._runtime_param
+
+
+_TyperParameter.get_runtime_param = _runtime_param  # type: ignore[method-assign]
+
+
 class LogFormat(StrEnum):
     """How the run log's lines are written."""
 
@@ -88,6 +141,7 @@ class ErrorEdge(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         attach_completion(self)
+        keep_examples(self)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: ClickContext | None = None, **extra: Any

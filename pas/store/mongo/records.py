@@ -7,9 +7,9 @@ from datetime import date, datetime
 from typing import Any
 
 from pas.models import format_ts, parse_ts
-from pas.records import Record, UpsertCounts
+from pas.records import Record, RecordColumns, UpsertCounts, column_value
 from pas.store.mongo.store import BULK_BATCH, MongoCore
-from pas.store.rules import classify_records
+from pas.store.rules import classify_records, column_fields
 
 
 def _record_body(r: Record, digest: str) -> dict[str, Any]:
@@ -107,16 +107,9 @@ class MongoRecords(MongoCore):
     ) -> list[Record]:
         import json
 
-        query: dict[str, Any] = {"dataset": dataset}
+        query = _point_in_time(dataset, as_of, since)
         if ticker is not None:
             query["ticker"] = ticker
-        window: dict[str, str] = {}
-        if as_of is not None:
-            window["$lte"] = format_ts(as_of)
-        if since is not None:
-            window["$gte"] = format_ts(since)
-        if window:
-            query["public_at"] = window
         with self._errors():
             cursor = self._collection("records").find(query, {"_id": 0}).sort([("public_at", 1), ("key", 1)])
             docs = list(cursor)
@@ -144,9 +137,49 @@ class MongoRecords(MongoCore):
             found.setdefault(d["key"], d["fields"])
         return found
 
+    def record_columns(
+        self, dataset: str, fields: Sequence[str], as_of: datetime, since: datetime | None = None
+    ) -> RecordColumns:
+        import json
+
+        names = column_fields(fields)
+        ticker: list[str] = []
+        event_date: list[str] = []
+        public_at: list[str] = []
+        values: dict[str, list[Any]] = {name: [] for name in names}
+        projection = {"_id": 0, "key": 1, "ticker": 1, "event_date": 1, "public_at": 1, "fields": 1}
+        with self._errors():
+            known = self._fields_as_of(dataset, format_ts(as_of))
+            cursor = (
+                self._collection("records")
+                .find(_point_in_time(dataset, as_of, since), projection)
+                .sort([("public_at", 1), ("key", 1)])
+            )
+            for d in cursor:
+                ticker.append(d["ticker"])
+                event_date.append(d["event_date"])
+                public_at.append(d["public_at"][:26])  # without the "Z", as NumPy parses UTC
+                stored = json.loads(known.get(d["key"], d["fields"]))
+                for name in names:
+                    values[name].append(column_value(stored.get(name)))
+        return RecordColumns.from_text(ticker, event_date, public_at, values)
+
     def latest_public_at(self, dataset: str) -> datetime | None:
         with self._errors():
             doc = self._collection("records").find_one(
                 {"dataset": dataset}, {"_id": 0, "public_at": 1}, sort=[("public_at", -1)]
             )
         return None if doc is None else parse_ts(doc["public_at"])
+
+
+def _point_in_time(dataset: str, as_of: datetime | None, since: datetime | None) -> dict[str, Any]:
+    """The query of a dataset's records public in ``[since, as_of]`` (either end open)."""
+    query: dict[str, Any] = {"dataset": dataset}
+    window: dict[str, str] = {}
+    if as_of is not None:
+        window["$lte"] = format_ts(as_of)
+    if since is not None:
+        window["$gte"] = format_ts(since)
+    if window:
+        query["public_at"] = window
+    return query

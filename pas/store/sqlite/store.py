@@ -262,6 +262,32 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this pas writes (``PRAGMA user_version`` after every migration)."""
+
+
+def stored_schema(path: Path) -> int | None:
+    """The schema version of the database at ``path``, read without migrating it.
+
+    Returns:
+        Its ``PRAGMA user_version``, or None when there is no database there yet.
+
+    Raises:
+        StoreError: the file cannot be read as a database.
+    """
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise StoreError(open_error(path, exc)) from exc
+    return int(version)
+
+
 class SqliteCore(Store):
     """What every SQLite aggregate shares: the connection, its transactions, the schema."""
 
@@ -319,7 +345,7 @@ class SqliteCore(Store):
     def _migrate(self) -> None:
         with self._write() as db:
             (version,) = db.execute("PRAGMA user_version").fetchone()
-            if version > len(MIGRATIONS):
+            if version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} was written by a newer pas (schema {version}); upgrade pas")
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in script.split(";"):

@@ -242,6 +242,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX records_columns ON records (dataset, public_at, key, ticker, event_date, fields);
     DROP INDEX records_by_public
     """,
+    # Records are bitemporal: the values a revision replaced, valid until `until` (UTC, when
+    # pas first saw the new ones). Natural keys became the identity of a filing (never a
+    # corrected value) and bare dates the end of the New York day: records stored under the
+    # old keys would be duplicated, so they go with the coverage, and the next scrape
+    # fetches the history again.
+    """
+    CREATE TABLE record_revisions (
+        dataset TEXT NOT NULL,
+        key TEXT NOT NULL,
+        until TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        PRIMARY KEY (dataset, key, until)
+    ) WITHOUT ROWID;
+    CREATE INDEX record_revisions_by_until ON record_revisions (dataset, until);
+    DELETE FROM records;
+    DELETE FROM scrape_coverage
+    """,
     # Each portfolio is bound to one broker (issue 12). An existing portfolio is bound to the
     # broker of its newest trading run, else to Alpaca (the default broker).
     """

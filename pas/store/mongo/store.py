@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 # Upserts are sent in batches of this many operations.
 BULK_BATCH = 5000
+# Records' natural keys became the identity of a filing (never a corrected value) and bare
+# dates the end of the New York day: a database written before holds records under the old
+# keys, which a scrape would duplicate. They are dropped once, with the coverage, and the
+# next scrape fetches the history again (SQLite does the same in its migrations).
+RECORD_KEYS_VERSION = 2
 
 
 class MongoCore(Store):
@@ -46,6 +51,7 @@ class MongoCore(Store):
         with self._errors():
             self._ensure_indexes()
             self._bind_unbound_portfolios()
+            self._drop_records_under_old_keys()
 
     @classmethod
     def connect(cls, uri: str, db_name: str, timeout_sec: float, clock: Clock = system_clock) -> Self:
@@ -124,6 +130,10 @@ class MongoCore(Store):
         self._collection("records").create_index([("dataset", 1), ("key", 1)], unique=True)
         self._collection("records").create_index([("dataset", 1), ("public_at", 1)])
         self._collection("records").create_index([("dataset", 1), ("ticker", 1), ("public_at", 1)])
+        self._collection("record_revisions").create_index(
+            [("dataset", 1), ("key", 1), ("until", 1)], unique=True
+        )
+        self._collection("record_revisions").create_index([("dataset", 1), ("until", 1)])
         self._collection("http_cache").create_index("expires_at")
 
     def _bind_unbound_portfolios(self) -> None:
@@ -138,6 +148,14 @@ class MongoCore(Store):
             portfolios.update_one(
                 {"_id": doc["_id"], "broker": {"$exists": False}}, {"$set": {"broker": broker}}
             )
+
+    def _drop_records_under_old_keys(self) -> None:
+        meta = self._collection("meta")
+        if meta.find_one({"_id": "record_keys", "version": RECORD_KEYS_VERSION}) is not None:
+            return
+        for name in ("records", "record_revisions", "scrape_coverage"):
+            self._collection(name).delete_many({})
+        meta.update_one({"_id": "record_keys"}, {"$set": {"version": RECORD_KEYS_VERSION}}, upsert=True)
 
     def _collection(self, name: str) -> Collection[dict[str, Any]]:
         """The collection ``name``: the one seam through which the store reaches the driver,

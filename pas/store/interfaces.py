@@ -268,6 +268,25 @@ class RecordStore(Protocol):
         ``since``), of one ticker if given, oldest ``public_at`` first."""
 
     @abstractmethod
+    def newest_records(
+        self,
+        dataset: str,
+        limit: int,
+        *,
+        tickers: Sequence[str] = (),
+        since: datetime | None = None,
+    ) -> list[Record]:
+        """One page of ``pas data``, read without the rest: at most ``limit`` records public
+        at or after ``since``, of the given tickers (all when empty), newest ``public_at``
+        first, ties by key, greatest first (the reverse of :meth:`records`)."""
+
+    @abstractmethod
+    def count_records(
+        self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> int:
+        """How many records :meth:`newest_records` pages through (without its limit)."""
+
+    @abstractmethod
     def latest_public_at(self, dataset: str) -> datetime | None:
         """The newest ``public_at`` stored for the dataset (None when it has no record)."""
 

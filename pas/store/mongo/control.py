@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,13 +12,22 @@ from pas.models import BreakerState, Run, RunStatus, format_ts, parse_ts
 from pas.store.mongo.store import MongoCore
 from pas.store.rules import breaker_from_doc, breaker_to_doc, lock_expiry
 
+# MongoDB refuses documents over 16 MiB (BSON's limit); a response body above this, with
+# room left for the key and expiry, is not cached.
+MAX_CACHED_BODY_BYTES = 15 * 1024 * 1024
 
-def _plain(details: Mapping[str, Any]) -> list[list[Any]]:
-    """Run details as [key, value] pairs, so user-influenced keys are never field paths."""
-    return [
-        [str(k), v if isinstance(v, (int, float, str, bool)) or v is None else str(v)]
-        for k, v in details.items()
-    ]
+
+def _details_doc(details: Mapping[str, Any]) -> str:
+    """Run details as JSON text, as SQLite keeps them: nested values stay objects, and
+    user-influenced keys ("a.b", "$where") never become field paths."""
+    return json.dumps(dict(details), default=str)
+
+
+def _details(stored: Any) -> dict[str, Any]:
+    """Run details as :func:`_details_doc` wrote them; older runs kept [key, value] pairs."""
+    if isinstance(stored, str):
+        return dict(json.loads(stored))
+    return dict(stored or {})
 
 
 class MongoControl(MongoCore):
@@ -34,7 +44,7 @@ class MongoControl(MongoCore):
                     "ended_at": None,
                     "status": run.status.value,
                     "error": "",
-                    "details": _plain(run.details),
+                    "details": _details_doc(run.details),
                 }
             )
 
@@ -51,7 +61,7 @@ class MongoControl(MongoCore):
             "error": error,
         }
         if details is not None:
-            update["details"] = _plain(details)
+            update["details"] = _details_doc(details)
         with self._errors():
             self._collection("runs").update_one({"run_id": run_id}, {"$set": update})
 
@@ -66,7 +76,7 @@ class MongoControl(MongoCore):
                     ended_at=None if d.get("ended_at") is None else parse_ts(d["ended_at"]),
                     status=RunStatus(d["status"]),
                     error=d.get("error", ""),
-                    details=dict(d.get("details") or {}),
+                    details=_details(d.get("details")),
                 )
                 for d in cursor
             ]
@@ -106,6 +116,11 @@ class MongoControl(MongoCore):
     def cache_put(self, key: str, body: str, expires_at: datetime) -> None:
         with self._errors():
             self._collection("http_cache").delete_many({"expires_at": {"$lte": format_ts(self.clock())}})
+            if len(body.encode("utf-8", "surrogatepass")) > MAX_CACHED_BODY_BYTES:
+                # Not cached at all: one document cannot hold it, and asking for a bulk page
+                # again costs less than a cache split over many documents.
+                self._collection("http_cache").delete_one({"_id": key})
+                return
             self._collection("http_cache").update_one(
                 {"_id": key}, {"$set": {"body": body, "expires_at": format_ts(expires_at)}}, upsert=True
             )

@@ -189,8 +189,7 @@ class MongoPortfolios(MongoCore):
                     )
                     for i, f in enumerate(batch)
                 ]
-                result = self._collection("fills").bulk_write(ops, ordered=False)
-                new += result.upserted_count
+                new += self._upsert("fills", ops)
         return new
 
     def fills(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from pas.models import format_ts, parse_ts
 from pas.records import Record, UpsertCounts
-from pas.store.mongo.store import BULK_BATCH, MongoCore
+from pas.store.mongo.store import BULK_BATCH, DUPLICATE_KEY, MongoCore
 from pas.store.rules import classify_records
 
 
@@ -20,6 +21,35 @@ def _record_body(r: Record, digest: str) -> dict[str, Any]:
         "digest": digest,
         "fields": r.fields_json(),
     }
+
+
+def _query(
+    dataset: str, tickers: Sequence[str], since: datetime | None, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """The filter of a dataset's records, as given."""
+    query: dict[str, Any] = {"dataset": dataset}
+    if tickers:
+        query["ticker"] = tickers[0] if len(tickers) == 1 else {"$in": list(tickers)}
+    window: dict[str, str] = {}
+    if as_of is not None:
+        window["$lte"] = format_ts(as_of)
+    if since is not None:
+        window["$gte"] = format_ts(since)
+    if window:
+        query["public_at"] = window
+    return query
+
+
+def _record(dataset: str, d: Mapping[str, Any]) -> Record:
+    return Record(
+        dataset=dataset,
+        key=d["key"],
+        ticker=d["ticker"],
+        event_date=date.fromisoformat(d["event_date"]),
+        public_at=parse_ts(d["public_at"]),
+        first_seen=parse_ts(d["first_seen"]),
+        fields=json.loads(d["fields"]),
+    )
 
 
 class MongoRecords(MongoCore):
@@ -71,7 +101,7 @@ class MongoRecords(MongoCore):
             self._collection("records").insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != 11000 for e in errors):
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
             return len(errors)
         return 0
@@ -83,32 +113,28 @@ class MongoRecords(MongoCore):
         ticker: str | None = None,
         since: datetime | None = None,
     ) -> list[Record]:
-        import json
-
-        query: dict[str, Any] = {"dataset": dataset}
-        if ticker is not None:
-            query["ticker"] = ticker
-        window: dict[str, str] = {}
-        if as_of is not None:
-            window["$lte"] = format_ts(as_of)
-        if since is not None:
-            window["$gte"] = format_ts(since)
-        if window:
-            query["public_at"] = window
+        query = _query(dataset, () if ticker is None else (ticker,), since, as_of)
         with self._errors():
             cursor = self._collection("records").find(query, {"_id": 0}).sort([("public_at", 1), ("key", 1)])
-            return [
-                Record(
-                    dataset=dataset,
-                    key=d["key"],
-                    ticker=d["ticker"],
-                    event_date=date.fromisoformat(d["event_date"]),
-                    public_at=parse_ts(d["public_at"]),
-                    first_seen=parse_ts(d["first_seen"]),
-                    fields=json.loads(d["fields"]),
-                )
-                for d in cursor
-            ]
+            return [_record(dataset, d) for d in cursor]
+
+    def newest_records(
+        self, dataset: str, limit: int, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> list[Record]:
+        with self._errors():
+            cursor = (
+                self._collection("records")
+                .find(_query(dataset, tickers, since), {"_id": 0})
+                .sort([("public_at", -1), ("key", -1)])
+                .limit(limit)
+            )
+            return [_record(dataset, d) for d in cursor]
+
+    def count_records(
+        self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> int:
+        with self._errors():
+            return int(self._collection("records").count_documents(_query(dataset, tickers, since)))
 
     def latest_public_at(self, dataset: str) -> datetime | None:
         with self._errors():

@@ -21,6 +21,24 @@ def _record_row(r: Record, digest: str) -> tuple[str, str, str, str, str]:
     return (r.ticker, r.event_date.isoformat(), format_ts(r.public_at), digest, r.fields_json())
 
 
+def _where(
+    dataset: str, tickers: Sequence[str], since: datetime | None, as_of: datetime | None = None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its arguments) of a dataset's records, filtered as given."""
+    sql = "WHERE dataset = ?"
+    args: list[Any] = [dataset]
+    if tickers:
+        sql += f" AND ticker IN ({','.join('?' * len(tickers))})"
+        args.extend(tickers)
+    if as_of is not None:
+        sql += " AND public_at <= ?"
+        args.append(format_ts(as_of))
+    if since is not None:
+        sql += " AND public_at >= ?"
+        args.append(format_ts(since))
+    return sql, args
+
+
 class SqliteRecords(SqliteCore):
     """Scraped records (point in time)."""
 
@@ -59,18 +77,26 @@ class SqliteRecords(SqliteCore):
         ticker: str | None = None,
         since: datetime | None = None,
     ) -> list[Record]:
-        sql = "SELECT key, ticker, event_date, public_at, first_seen, fields FROM records WHERE dataset = ?"
-        args: list[Any] = [dataset]
-        if ticker is not None:
-            sql += " AND ticker = ?"
-            args.append(ticker)
-        if as_of is not None:
-            sql += " AND public_at <= ?"
-            args.append(format_ts(as_of))
-        if since is not None:
-            sql += " AND public_at >= ?"
-            args.append(format_ts(since))
-        sql += " ORDER BY public_at, key"
+        where, args = _where(dataset, () if ticker is None else (ticker,), since, as_of)
+        return self._read_records(dataset, f"{where} ORDER BY public_at, key", args)
+
+    def newest_records(
+        self, dataset: str, limit: int, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> list[Record]:
+        where, args = _where(dataset, tickers, since)
+        return self._read_records(
+            dataset, f"{where} ORDER BY public_at DESC, key DESC LIMIT ?", [*args, limit]
+        )
+
+    def count_records(
+        self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> int:
+        where, args = _where(dataset, tickers, since)
+        (count,) = self._db.execute(f"SELECT COUNT(*) FROM records {where}", args).fetchone()
+        return int(count)
+
+    def _read_records(self, dataset: str, clauses: str, args: Sequence[Any]) -> list[Record]:
+        sql = f"SELECT key, ticker, event_date, public_at, first_seen, fields FROM records {clauses}"
         return [
             Record(
                 dataset=dataset,

@@ -100,8 +100,8 @@ def post(
     first = min(r.day for r in rows)
     details = {"portfolio": portfolio_id, "days": len(rows), "replace": replace, "backfill": backfill}
     with app_state.run("metrics post", **details) as handle:
+        handle.details["stats"] = lib.recompute_trailing_stats(store, portfolio_id, first, metrics)
         store.put_daily_metrics(metrics)
-        handle.details["stats"] = lib.recompute_trailing_stats(store, portfolio_id, first)
     say(f"posted {len(rows)} day(s) for {portfolio_id}; statistics recomputed from {first}")
 
 

@@ -273,3 +273,30 @@ def test_the_index_check_tells_served_from_unserved() -> None:
         {"symbol": {"$in": ["A", "B"]}}, [("symbol", 1), ("day", -1)], [("symbol", 1), ("day", 1)]
     )
     assert _served({}, [("started_at", -1), ("seq", -1)], [("started_at", -1), ("seq", -1)])
+
+
+# -- transactions ---------------------------------------------------------------------
+def test_where_the_server_has_transactions_a_removal_is_one(
+    wire: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mongoeco runs transactions although it reports a standalone server (a real one of
+    those refuses them), so the store is told it may; a replica set or Atlas says so itself."""
+    from tests.store.builders import portfolio
+    from tests.store.test_trading import _crashing_on
+
+    commands = Commands(wire.db_name)
+    store = wire.open(commands)
+    assert not store._transactions(), "a standalone server: writes ordered, not transacted"
+    monkeypatch.setattr(store, "_transactions", lambda: True)
+    store.add_portfolio(portfolio("alpha"))
+    store.append_fills([fill(0)])
+    store._collection = _crashing_on("portfolios", "delete_one", store._collection)  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        store.remove_portfolio("alpha")
+    del store._collection
+    assert [f.fill_id for f in store.fills("alpha")] == ["f0"], "the deletes before the crash were undone"
+    commands.seen.clear()
+    store.remove_portfolio("alpha")
+    assert store.get_portfolio("alpha") is None and store.fills("alpha") == []
+    deletes = [c for c in commands.seen if next(iter(c)) == "delete"]
+    assert deletes and all("txnNumber" in c for c in deletes)

@@ -20,7 +20,7 @@ On each trading day of the backtest (a day with a stored close of the benchmark)
 These are the functions the live commands call; only the clock and the broker differ.
 Datasets are read from the source store; the ledger, targets, metrics, allocations and
 the simulated broker's state live in a separate target store (``PAS_HOME/backtest.db``,
-or the ``<DB_NAME>_backtest`` database), so a backtest never touches live positions.
+or the ``backtest.*`` collections of ``DB_NAME``), so a backtest never touches live positions.
 """
 
 from __future__ import annotations

@@ -254,10 +254,12 @@ class MongoCore(Store):
     def _transactions(self) -> bool:
         """Whether the server runs multi-document transactions (a replica set, Atlas, a
         sharded cluster), from the topology the driver already knows: no round trip."""
-        description = getattr(self._client, "topology_description", None)
-        if description is None:  # mongomock
+        from pymongo import MongoClient
+
+        if not isinstance(self._client, MongoClient):  # mongomock, which has no sessions
             return False
-        return any(s.server_type_name in _TRANSACTIONAL for s in description.server_descriptions().values())
+        servers = self._client.topology_description.server_descriptions().values()
+        return any(s.server_type_name in _TRANSACTIONAL for s in servers)
 
     def _atomically(self, body: Callable[[], T]) -> T:
         """Runs ``body``'s writes as one transaction where the server has them.

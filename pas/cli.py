@@ -47,6 +47,7 @@ from pas.commands import scrape as scrape_cmd
 from pas.commands import trades as trades_cmd
 from pas.commands import trading as trading_cmd
 from pas.commands._app import AppState, err_console
+from pas.commands._complete import attach as attach_completion
 from pas.errors import EXIT_FAILED, PasError
 
 # Pydantic's prefix on a validation message; it says nothing to a user of a command line.
@@ -81,7 +82,12 @@ class LogFormat(StrEnum):
 
 
 class ErrorEdge(TyperGroup):
-    """The root group: turns exceptions from any command into a message and an exit code."""
+    """The root group: turns exceptions from any command into a message and an exit code;
+    gives every command's portfolio, dataset and strategy parameters shell completion."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        attach_completion(self)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: ClickContext | None = None, **extra: Any

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from pas.runs import RunHandle
     from pas.store import Store
     from pas.unattended.tick import Runner
+
+# Decimal places of money and quantities in JSON: the ledger's units are 10⁻⁹ shares and dollars.
+JSON_PLACES = 9
+_JSON_QUANTUM = Decimal(1).scaleb(-JSON_PLACES)
 
 # Width of tables when stdout is not a terminal (cron logs, pipes): wide enough not to wrap.
 PLAIN_WIDTH = 160
@@ -155,9 +160,19 @@ def err_console() -> Console:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Values as JSON: Decimals as strings (exact, as Alpaca's API does), times in ISO-8601."""
+    """Values as JSON, one rule for every command.
+
+    Money and quantities (Decimals) are decimal strings, as Alpaca's API writes them, with
+    at most 9 decimal places: the ledger's 10⁻⁹ units (a quotient such as an average cost
+    is rounded half-even to them). Fractions and ratios (floats) are JSON numbers, null
+    when undefined (NaN or ±inf). Times are ISO-8601 UTC ending in ``Z``, days
+    ``YYYY-MM-DD``; counts are integers. The schema of every command's output is under
+    ``docs/json/``.
+    """
     if isinstance(value, Decimal):
-        return f"{value:f}"
+        return decimal_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, datetime | date):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Enum):
@@ -169,6 +184,20 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     return value
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as a plain decimal string with at most :data:`JSON_PLACES` places."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -JSON_PLACES:
+        text = f"{value.quantize(_JSON_QUANTUM, rounding=ROUND_HALF_EVEN):f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
+    return f"{value:f}"
+
+
+def dollars(value: float) -> Decimal | None:
+    """A dollar figure computed in floats (an estimate such as VaR) as a Decimal; None if NaN."""
+    return Decimal(repr(value)).normalize() if math.isfinite(value) else None
 
 
 def print_json(data: Any) -> None:
@@ -185,26 +214,51 @@ def print_table(
     caption: str | None = None,
 ) -> None:
     """Prints a rich table; columns named in ``right`` are right-aligned (numbers), and
-    ``caption`` (a convention the figures follow) is printed under it."""
+    ``caption`` (a convention the figures follow) is printed under it.
+
+    On a narrow terminal numbers are never cut: a number column is as wide as its widest
+    cell and never wraps, and the text columns fold to make room.
+    """
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(caption=caption)
-    for name in columns:
-        table.add_column(name, justify="right" if name in right else "left")
     # Text cells skip markup parsing and highlighting: data is shown as it is (a ticker
     # such as "[X]" must not be read as markup), and 500-row tables render in half the time.
-    for row in rows:
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))
+    cells = [[Text("" if v is None else str(v)) for v in row] for row in rows]
+    table = Table(caption=caption)
+    for i, name in enumerate(columns):
+        if name in right:
+            widest = max((len(row[i]) for row in cells), default=0)
+            table.add_column(name, justify="right", no_wrap=True, min_width=max(widest, len(name)))
+        else:
+            table.add_column(name, justify="left", overflow="fold")
+    for row in cells:
+        table.add_row(*row)
     out = console()
     if title:
         out.print(title, style="bold", highlight=False)
     out.print(table)
 
 
+def stdin_text(path: Path) -> str | None:
+    """Standard input's text when the command was given ``-`` for a file, else None."""
+    return sys.stdin.read() if str(path) == "-" else None
+
+
+def note_ignored(path: Path, columns: Sequence[str]) -> None:
+    """Says on stderr which columns of an imported file were not read."""
+    if columns:
+        names = ", ".join(repr(c) for c in columns)
+        err_console().print(
+            f"note: {path}: ignored column(s) {names}; the README lists the columns read",
+            markup=False,
+            highlight=False,
+        )
+
+
 def say(message: str) -> None:
-    """A line of human output on stdout."""
-    console().print(message, highlight=False)
+    """A line of human output on stdout, never hard-wrapped (a path in it stays whole)."""
+    console().print(message, highlight=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:

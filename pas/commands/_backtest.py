@@ -78,6 +78,7 @@ def _figure(label: str, value: float) -> str:
 def show_summary(summary: Summary, result: BacktestResult, as_json: bool) -> None:
     """Prints the statistics table (books as columns) or its JSON."""
     from pas.analytics.losses import VAR_CAPTION
+    from pas.backtest import SUMMARY_STATS
 
     if as_json:
         print_json(
@@ -89,10 +90,8 @@ def show_summary(summary: Summary, result: BacktestResult, as_json: bool) -> Non
                 "builds": result.builds,
                 "allocations": result.allocations,
                 "rebalances": result.rebalances,
-                "statistics": {
-                    label: {c: None if math.isnan(v) else v for c, v in row.items()}
-                    for label, row in summary.values.items()
-                },
+                # Keyed by the statistic's snake_case name (as `pas metrics show`), not its label.
+                "statistics": {name: summary.values[label] for label, name, _ in SUMMARY_STATS},
                 "final_equity": summary.final_equity,
                 "notes": result.notes,
             }
@@ -112,4 +111,5 @@ def show_summary(summary: Summary, result: BacktestResult, as_json: bool) -> Non
         caption=VAR_CAPTION,
     )
     if result.notes:
-        say(f"{len(result.notes)} note(s), e.g. {result.notes[0]}")
+        say(f"{len(result.notes)} note(s), every one kept in the run record (`pas jobs --json`), e.g.:")
+        say(f"  {result.notes[0]}")

@@ -56,7 +56,9 @@ def backtest(
     chosen = _portfolios(app_state, portfolio or [], strategy)
     with app_state.run("backtest", start=str(first), end=str(last), portfolios=len(chosen)) as handle:
         result, summary = run(app_state, chosen, first, last, cash, method, show_progress=not as_json)
-        handle.details.update(builds=result.builds, rebalances=result.rebalances, days=len(result.days))
+        handle.details.update(
+            builds=result.builds, rebalances=result.rebalances, days=len(result.days), notes=result.notes
+        )
     show_summary(summary, result, as_json)
 
 

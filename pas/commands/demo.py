@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 DEMO_CAPITAL = Decimal(100_000)
 DEMO_ALLOCATION = "score"
+REPORT_NAME = "report.html"
+STORE_SUFFIX = ".db"  # pas.db and backtest.db, with their -wal and -shm files
 # The strategies' look-back windows (a quarter of lobbying filings and the one before it)
 # need about half a year of data before the first build has something to rank.
 WARM_UP = timedelta(days=183)
@@ -40,6 +42,9 @@ def demo(
             "--home", help="Empty directory to keep the demo's store in (default: a temporary one)."
         ),
     ] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the temporary directory's stores (removed by default).")
+    ] = False,
 ) -> None:
     """Run the whole system offline on bundled synthetic data and write an HTML report.
 
@@ -75,20 +80,34 @@ def demo(
         store.add_portfolio(p)
     say(f"registered {len(portfolios)} portfolios, one per strategy: {', '.join(DEMO_PORTFOLIOS)}")
     start = first + WARM_UP
-    with app_state.run("demo", start=str(start), end=str(last)):
+    with app_state.run("demo", start=str(start), end=str(last)) as handle:
         result, summary = run(
             app_state, portfolios, start, last, DEMO_CAPITAL, DEMO_ALLOCATION, show_progress=True
         )
+        handle.details["notes"] = result.notes
     with open_backtest_store(app_state.settings.store) as target:
         _show_positions(target, result.portfolios)
         show_summary(summary, result, as_json=False)
         _show_allocation(target)
         report = _write_report(target, app_state.settings.data.benchmark, folder, result.portfolios)
     say(f"report: {report}")
-    say(
-        f"explore: PAS_HOME={folder} pas report --backtest --out report.html "
-        f"(the backtest's ledger, metrics and allocations are in {folder / 'backtest.db'})"
-    )
+    if home is not None or keep:
+        say(
+            f"explore: PAS_HOME={folder} pas report --backtest --out report.html; PAS_HOME={folder} "
+            f"pas jobs --json lists every note (the backtest's data is in {folder / 'backtest.db'})"
+        )
+        return
+    app_state.close()
+    _remove_stores(folder)
+    for note in result.notes:
+        say(f"note: {note}")
+    say(f"removed the demo's stores from {folder} (the report stays); --keep or --home keeps them")
+
+
+def _remove_stores(folder: Path) -> None:
+    """Deletes the demo's SQLite stores (with their WAL files); the report files stay."""
+    for path in folder.glob(f"*{STORE_SUFFIX}*"):
+        path.unlink()
 
 
 def _fresh_home(home: Path | None) -> Path:
@@ -136,5 +155,5 @@ def _write_report(target: Store, benchmark: str, folder: Path, portfolio_ids: li
     from pas.report.files import write_report
 
     return write_report(
-        load_report_data(target, portfolio_ids, benchmark, backtest=True), folder / "report.html"
+        load_report_data(target, portfolio_ids, benchmark, backtest=True), folder / REPORT_NAME
     ).html

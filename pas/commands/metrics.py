@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pas.commands._app import JsonOption, err_console, percent, print_json, print_table, say, state
+from pas.commands._app import (
+    JsonOption,
+    err_console,
+    percent,
+    print_json,
+    print_table,
+    say,
+    state,
+    stdin_text,
+)
 from pas.errors import InputError, PasError, StaleDataError
 
 if TYPE_CHECKING:
@@ -48,7 +57,8 @@ def post(
     ] = None,
     equity: Annotated[str | None, typer.Option(help="Dollars at the close (optional).")] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", help="CSV with columns date, return[, equity] for many days.")
+        Path | None,
+        typer.Option("--file", help="CSV with columns date, return[, equity] for many days; - reads stdin."),
     ] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite days already stored.")] = False,
     backfill: Annotated[
@@ -73,7 +83,7 @@ def post(
     if file is not None:
         if day is not None or ret is not None or equity is not None:
             raise InputError("give either --file or --date/--return/--equity, not both")
-        rows = lib.read_posted_file(file)
+        rows = lib.read_posted_file(file, stdin_text(file))
     else:
         if day is None or ret is None:
             raise InputError("give --date and --return (or --file with many days)")
@@ -257,12 +267,15 @@ def _shown(name: str, value: float) -> str:
     return f"{value:.2f}"
 
 
-def _json_values(values: dict[str, float] | Any) -> dict[str, float | str | None]:
-    """NaN as null; ±inf as the strings "inf"/"-inf" (JSON has no such numbers)."""
-    out: dict[str, float | str | None] = {}
+def _json_values(values: dict[str, float] | Any) -> dict[str, float | int | str | None]:
+    """NaN as null; ±inf as the strings "inf"/"-inf" (JSON has no such numbers); the count
+    of days as an integer."""
+    out: dict[str, float | int | str | None] = {}
     for name, value in values.items():
         if math.isnan(value):
             out[name] = None
+        elif name == "days":
+            out[name] = int(value)
         elif math.isinf(value):
             out[name] = "inf" if value > 0 else "-inf"
         else:

@@ -52,6 +52,7 @@ def add(
         list[str] | None,
         typer.Option("--param", help="Strategy parameter name=value (repeatable)."),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Register a portfolio.
 
@@ -72,8 +73,11 @@ def add(
         params=params,
         created_at=store.clock(),
     )
-    with app_state.run("portfolio add", portfolio=portfolio_id):
+    with app_state.run("portfolio add", portfolio=portfolio_id) as handle:
         store.add_portfolio(portfolio)
+    if as_json:
+        print_json({"portfolio": _portfolio_json(portfolio), "run_id": handle.run_id})
+        return
     say(f"added portfolio {portfolio_id} ({strategy}, {schedule.value}, capital {money(cap) or 'not set'})")
 
 
@@ -227,6 +231,7 @@ def fund(
     ],
     withdraw: Annotated[bool, typer.Option("--withdraw", help="Take AMOUNT out instead.")] = False,
     note: Annotated[str, typer.Option(help="A note kept with the cash flow.")] = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Deposit cash into a portfolio (or withdraw it); metrics do not count it as return.
 
@@ -253,6 +258,17 @@ def fund(
         store.add_cash_flow(
             CashFlow(portfolio_id, value, store.clock(), flow_id=f"cf-{handle.run_id}", note=note)
         )
-    verb = "deposited" if value > 0 else "withdrew"
     funded = (account.funded or Decimal(0)) + value
+    if as_json:
+        print_json(
+            {
+                "portfolio": portfolio_id,
+                "amount": value,
+                "funded": funded,
+                "note": note,
+                "run_id": handle.run_id,
+            }
+        )
+        return
+    verb = "deposited" if value > 0 else "withdrew"
     say(f"{verb} {money(abs(value))} for {portfolio_id}; funded total {money(funded)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -75,7 +76,7 @@ def _json(account: PortfolioAccount, stale_symbols: set[str]) -> dict[str, Any]:
                 "price_date": None if p.last_price is None else p.last_price.day,
                 "price_stale": p.symbol in stale_symbols,
                 "market_value": p.market_value,
-                "weight": weights.get(p.symbol),
+                "weight": _fraction(weights.get(p.symbol)),
                 "unrealized_pnl": p.unrealized_pnl,
             }
             for p in account.positions.values()
@@ -124,3 +125,8 @@ def _show(account: PortfolioAccount, stale_symbols: set[str]) -> None:
     if account.equity is not None:
         summary.append(f"cash {money(account.cash)}, equity {money(account.equity)}")
     say("; ".join(summary))
+
+
+def _fraction(value: Decimal | None) -> float | None:
+    """A weight as a JSON number: fractions are numbers, money and quantities strings."""
+    return None if value is None else float(value)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pas.commands._app import JsonOption, print_json, say, state
+from pas.commands._app import JsonOption, note_ignored, print_json, say, state, stdin_text
 from pas.errors import StaleDataError
 from pas.models import check_symbol, parse_ts
 
@@ -24,8 +24,10 @@ app = typer.Typer(
 def import_(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="CSV or JSON with columns date, symbol, close.")
+        Path,
+        typer.Argument(metavar="FILE", help="CSV or JSON with columns date, symbol, close; - reads stdin."),
     ],
+    as_json: JsonOption = False,
 ) -> None:
     """Import daily closes; a close already stored for that day is replaced.
 
@@ -34,11 +36,26 @@ def import_(
     from pas.portfolio.imports import read_prices
 
     app_state = state(ctx)
-    prices = read_prices(file, now=app_state.store.clock())
-    with app_state.run("prices import", file=str(file), rows=len(prices)):
+    read = read_prices(file, now=app_state.store.clock(), text=stdin_text(file))
+    prices = read.items
+    details = {"file": str(file), "rows": len(prices), "ignored_columns": ",".join(read.ignored_columns)}
+    with app_state.run("prices import", **details) as handle:
         written = app_state.store.upsert_prices(prices)
-    symbols = len({p.symbol for p in prices})
-    say(f"stored {written} close(s) for {symbols} symbol(s)")
+    note_ignored(file, read.ignored_columns)
+    symbols = sorted({p.symbol for p in prices})
+    if as_json:
+        print_json(
+            {
+                "file": str(file),
+                "rows": len(prices),
+                "written": written,
+                "symbols": symbols,
+                "ignored_columns": list(read.ignored_columns),
+                "run_id": handle.run_id,
+            }
+        )
+        return
+    say(f"stored {written} close(s) for {len(symbols)} symbol(s)")
 
 
 def _symbols(values: list[str]) -> list[str]:

@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pas.commands._app import AppState, JsonOption, money, percent, print_json, print_table, say, state, warn
+from pas.commands._app import (
+    AppState,
+    JsonOption,
+    dollars,
+    money,
+    percent,
+    print_json,
+    print_table,
+    say,
+    state,
+    warn,
+)
 from pas.commands._wiring import BrokerName, chosen_broker, make_broker
 from pas.errors import InputError
 
@@ -114,7 +125,7 @@ def _exposure_json(book: BookView, e: Exposure | None) -> dict[str, Any]:
         "short": e.short,
         "cash_fraction": e.cash_fraction,
         "top5": e.top5,
-        "herfindahl": None if math.isnan(e.herfindahl) else e.herfindahl,
+        "herfindahl": e.herfindahl,
         "positions": e.positions,
         "largest": [
             {"symbol": h.symbol, "market_value": h.market_value, "weight": h.weight} for h in e.largest
@@ -182,10 +193,10 @@ def var(
                     "days": r.estimate.days,
                     "observations": r.estimate.observations,
                     "equity": r.estimate.equity,
-                    "var": _finite(r.estimate.var),
-                    "cvar": _finite(r.estimate.cvar),
-                    "var_dollars": _finite(r.estimate.var_dollars),
-                    "cvar_dollars": _finite(r.estimate.cvar_dollars),
+                    "var": r.estimate.var,
+                    "cvar": r.estimate.cvar,
+                    "var_dollars": dollars(r.estimate.var_dollars),
+                    "cvar_dollars": dollars(r.estimate.cvar_dollars),
                 }
                 for r in rows
             ]
@@ -211,10 +222,6 @@ def var(
         caption=VAR_CAPTION,
     )
     _unpriced_note(books)
-
-
-def _finite(value: float) -> float | None:
-    return None if math.isnan(value) else value
 
 
 def _dollars(value: float) -> str:
@@ -314,6 +321,7 @@ def reset(
             help="Also set the high-water mark to the last observed equity (recorded).",
         ),
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Clear a tripped circuit breaker; the reason and time are recorded as a run.
 
@@ -340,6 +348,17 @@ def reset(
             handle.details["previous_high_water_mark"] = (
                 str(before.high_water_mark) if before.high_water_mark is not None else None
             )
+    if as_json:
+        print_json(
+            {
+                "run_id": handle.run_id,
+                "was_tripped": before.tripped,
+                "rebased": rebase,
+                "previous_high_water_mark": before.high_water_mark,
+                "breaker": _state_json(after),
+            }
+        )
+        return
     if before.tripped:
         say(f"cleared the tripped circuit breaker (reason: {after.reset_reason})")
     else:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,7 +82,7 @@ def schedule(ctx: typer.Context, as_json: JsonOption = False) -> None:
                     "days": job.days.value,
                     "next_new_york": slot,
                     "next_local": slot.astimezone(),
-                    "next_utc": slot.astimezone(now.tzinfo),
+                    "next_utc": slot.astimezone(UTC),
                 }
                 for job, slot in rows
             ]

@@ -8,7 +8,17 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from pas.commands._app import JsonOption, money, number, print_json, print_table, say, state
+from pas.commands._app import (
+    JsonOption,
+    money,
+    note_ignored,
+    number,
+    print_json,
+    print_table,
+    say,
+    state,
+    stdin_text,
+)
 from pas.errors import NotFoundError
 
 
@@ -32,16 +42,19 @@ app = typer.Typer(
 def import_(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="CSV or JSON of fills (columns in the README).")
+        Path,
+        typer.Argument(metavar="FILE", help="CSV or JSON of fills (columns in the README); - reads stdin."),
     ],
     portfolio: Annotated[
-        str | None, typer.Option(help="Portfolio for rows without a portfolio column.")
+        str | None,
+        typer.Option(help="Portfolio of the rows with no portfolio of their own (another one is an error)."),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Import historical fills; a bad row rejects the whole file.
 
     Re-importing the same rows is a no-op (fills are unique by fill_id, derived from the
-    row when the file has none).
+    row when the file has none). Columns pas does not read are named on stderr.
 
     Example: pas trades import fills.csv --portfolio lobby
     """
@@ -49,18 +62,36 @@ def import_(
 
     app_state = state(ctx)
     store = app_state.store
-    fills = read_fills(file, default_portfolio=portfolio, now=store.clock())
+    read = read_fills(file, default_portfolio=portfolio, now=store.clock(), text=stdin_text(file))
+    fills = read.items
     known = {p.id for p in store.list_portfolios()}
     missing = sorted({f.portfolio for f in fills} - known)
     if missing:
         raise NotFoundError(
             f"{file}: no portfolio {', '.join(repr(m) for m in missing)} (add it with `pas portfolio add`)"
         )
-    with app_state.run("trades import", file=str(file), rows=len(fills)) as run:
+    details = {"file": str(file), "rows": len(fills), "ignored_columns": ",".join(read.ignored_columns)}
+    with app_state.run("trades import", **details) as run:
         new = store.append_fills(fills)
         run.details["new"] = new
-    portfolios = len({f.portfolio for f in fills})
-    say(f"imported {new} new fill(s) into {portfolios} portfolio(s); {len(fills) - new} already recorded")
+    note_ignored(file, read.ignored_columns)
+    portfolios = sorted({f.portfolio for f in fills})
+    if as_json:
+        print_json(
+            {
+                "file": str(file),
+                "rows": len(fills),
+                "new": new,
+                "already_recorded": len(fills) - new,
+                "portfolios": portfolios,
+                "ignored_columns": list(read.ignored_columns),
+                "run_id": run.run_id,
+            }
+        )
+        return
+    say(
+        f"imported {new} new fill(s) into {len(portfolios)} portfolio(s); {len(fills) - new} already recorded"
+    )
 
 
 @app.command("list")

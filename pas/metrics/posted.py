@@ -91,12 +91,13 @@ def parse_posted_rows(records: Iterable[tuple[str, Mapping[str, Any]]]) -> list[
     return rows
 
 
-def read_posted_file(path: Path) -> list[PostedRow]:
-    """Reads a CSV (or JSON list) with columns ``date``, ``return``, optional ``equity``."""
+def read_posted_file(path: Path, text: str | None = None) -> list[PostedRow]:
+    """Reads a CSV (or JSON list) with columns ``date``, ``return``, optional ``equity``;
+    ``text``, when given, is its content (standard input) and ``path`` only names it."""
     from pas.portfolio.imports import records_of
 
     try:
-        return parse_posted_rows(records_of(path, "metrics"))
+        return parse_posted_rows(records_of(path, "metrics", text))
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
 

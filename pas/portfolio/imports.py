@@ -29,6 +29,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,16 +42,38 @@ from pas.models import Fill, Price, Side, check_portfolio_id, check_symbol, pars
 MAX_REPORTED = 5
 FILL_COLUMNS = ("portfolio", "symbol", "side", "qty", "price", "time")
 PRICE_COLUMNS = ("date", "symbol", "close")
+FILL_KNOWN = frozenset((*FILL_COLUMNS, "fill_id", "commission", "broker_order_id", "client_order_id"))
 
 
-def _records(path: Path, list_key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(location, record) pairs from a CSV or JSON file; location is "line N" or "record N"."""
+STDIN = "-"
+"""The file name that means standard input; the command reads it and passes ``text``."""
+
+
+@dataclass(frozen=True)
+class Rows[T]:
+    """The parsed rows of a file, with the columns no reader of that kind knows (ignored)."""
+
+    items: list[T]
+    ignored_columns: tuple[str, ...] = ()
+
+
+def _text(path: Path, text: str | None) -> str:
+    if text is not None:
+        return text.removeprefix("\ufeff")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text; save it as UTF-8 CSV or JSON") from None
+
+
+def _records(path: Path, list_key: str, text: str | None = None) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(location, record) pairs from a CSV or JSON file; location is "line N" or "record N".
+
+    ``text``, when given, is the file's content (standard input); ``path`` then only names it.
+    """
+    text = _text(path, text)
     if not text.strip():
         return
     if path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{"):
@@ -70,13 +93,13 @@ def _records(path: Path, list_key: str) -> Iterator[tuple[str, Mapping[str, Any]
         yield f"line {reader.line_num}", {(k or "").strip().lower(): v for k, v in row.items()}
 
 
-def records_of(path: Path, list_key: str) -> list[tuple[str, Mapping[str, Any]]]:
+def records_of(path: Path, list_key: str, text: str | None = None) -> list[tuple[str, Mapping[str, Any]]]:
     """(location, record) pairs of a CSV or JSON file, for readers of other row kinds.
 
     Raises:
         InputError: the file cannot be read or parsed.
     """
-    return list(_records(path, list_key))
+    return list(_records(path, list_key, text))
 
 
 def _required(record: Mapping[str, Any], key: str) -> str:
@@ -86,12 +109,12 @@ def _required(record: Mapping[str, Any], key: str) -> str:
     return str(value).strip()
 
 
-def _collect(path: Path, list_key: str, parse: Any) -> list[Any]:
+def _collect(path: Path, list_key: str, parse: Any, known: frozenset[str], text: str | None) -> Rows[Any]:
     items: list[Any] = []
     problems: list[str] = []
-    count = 0
-    for where, record in _records(path, list_key):
-        count += 1
+    seen: dict[str, None] = {}
+    for where, record in _records(path, list_key, text):
+        seen.update(dict.fromkeys(record))
         try:
             items.append(parse(record))
         except InputError as exc:
@@ -100,24 +123,36 @@ def _collect(path: Path, list_key: str, parse: Any) -> list[Any]:
         shown = "; ".join(problems[:MAX_REPORTED])
         more = f" (and {len(problems) - MAX_REPORTED} more)" if len(problems) > MAX_REPORTED else ""
         raise InputError(f"{path}: {len(problems)} bad row(s), nothing imported: {shown}{more}")
-    if count == 0:
+    if not items:
         raise InputError(f"{path} holds no rows")
-    return items
+    return Rows(items, tuple(c for c in seen if c not in known))
 
 
-def read_fills(path: Path, default_portfolio: str | None = None, *, now: datetime) -> list[Fill]:
+def read_fills(
+    path: Path, default_portfolio: str | None = None, *, now: datetime, text: str | None = None
+) -> Rows[Fill]:
     """Parses a fills file (see the module docstring for the columns).
+
+    ``default_portfolio`` fills the rows whose portfolio cell is empty; a row naming another
+    portfolio is an error, never silently kept or overridden. Columns not in the table are
+    ignored and reported in :attr:`Rows.ignored_columns`.
 
     Args:
         now: the current time; a fill later than it, or outside every US equity session,
             is a bad row (the rules of :mod:`pas.dates`).
+        text: the file's content when it was read elsewhere (standard input).
 
     Raises:
         InputError: the file cannot be read, or any row is bad (all are listed, up to 5).
     """
 
     def parse(record: Mapping[str, Any]) -> Fill:
-        raw_portfolio = record.get("portfolio") or default_portfolio
+        own = str(record.get("portfolio") or "").strip()
+        if own and default_portfolio and own != default_portfolio:
+            raise InputError(
+                f"portfolio column says {own!r} but --portfolio says {default_portfolio!r}; drop one of them"
+            )
+        raw_portfolio = own or default_portfolio
         if not raw_portfolio:
             raise InputError("missing portfolio (add the column or pass --portfolio)")
         portfolio = check_portfolio_id(str(raw_portfolio).strip())
@@ -151,16 +186,18 @@ def read_fills(path: Path, default_portfolio: str | None = None, *, now: datetim
             commission=commission,
         )
 
-    fills: list[Fill] = _collect(path, "fills", parse)
+    fills: Rows[Fill] = _collect(path, "fills", parse, FILL_KNOWN, text)
     return fills
 
 
-def read_prices(path: Path, *, now: datetime) -> list[Price]:
-    """Parses a prices file with columns ``date, symbol, close`` (CSV or JSON).
+def read_prices(path: Path, *, now: datetime, text: str | None = None) -> Rows[Price]:
+    """Parses a prices file with columns ``date, symbol, close`` (CSV or JSON); other
+    columns are ignored and reported in :attr:`Rows.ignored_columns`.
 
     Args:
         now: the current time; a close after today in New York, or on a day the NYSE
             is closed, is a bad row (the rules of :mod:`pas.dates`).
+        text: the file's content when it was read elsewhere (standard input).
 
     Raises:
         InputError: the file cannot be read, or any row is bad.
@@ -178,7 +215,7 @@ def read_prices(path: Path, *, now: datetime) -> list[Price]:
             raise InputError(f"close must be more than zero, got {close}")
         return Price(check_symbol(_required(record, "symbol")), day, close.quantize(_NANO_Q))
 
-    prices: list[Price] = _collect(path, "prices", parse)
+    prices: Rows[Price] = _collect(path, "prices", parse, frozenset(PRICE_COLUMNS), text)
     return prices
 
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from pas.cli import app
 from pas.models import AppliedAllocation, DailyMetric, Price, TrailingStats
 from pas.store.sqlite import SqliteStore
+from tests.commands.test_json_conventions import check
 
 # Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
 pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
@@ -85,7 +86,7 @@ def test_allocate_shows_the_table_and_applies(home: Path) -> None:
 
     applied = pas(home, "allocate", "--as-of", AS_OF.isoformat(), "--apply", "--json", **BOUNDS)
     assert applied.exit_code == 0, applied.output
-    data = json.loads(applied.output)
+    data = check("allocate", applied.output)
     assert (data["method"], data["applied"], data["exposure"]) == ("score", True, 1.0)
     assert [(p["portfolio"], round(p["weight"], 12), p["current"]) for p in data["portfolios"]] == [
         ("a", 0.7, None),
@@ -98,7 +99,7 @@ def test_allocate_shows_the_table_and_applies(home: Path) -> None:
         (pytest.approx(0.7), -0.2),
         (pytest.approx(0.3), 0.2),
     ]
-    past = json.loads(pas(home, "allocate", "--history", "--json").output)
+    past = check("allocate-history", pas(home, "allocate", "--history", "--json").output)
     assert [(h["as_of"], h["method"]) for h in past] == [(AS_OF.isoformat(), "score")]
     assert "a 70.0%, b 30.0%" in pas(home, "allocate", "--history").output
 

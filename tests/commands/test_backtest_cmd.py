@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pas.models import Portfolio
 from pas.store.sqlite import SqliteStore
 from tests.backtest.conftest import DAYS, PORTFOLIOS, awards, closes
 from tests.commands.conftest import Invoke
+from tests.commands.test_json_conventions import check
 
 
 def seed(home: Path) -> None:
@@ -25,9 +25,9 @@ def test_backtest_prints_statistics_and_keeps_live_data_apart(pas: Invoke, home:
     result = pas("backtest", "--start", str(DAYS[0]), "--end", str(DAYS[-1]), "--json",
                  env={"MAX_POSITION_WEIGHT": "0.5"})  # fmt: skip
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = check("backtest", result.stdout)
     assert data["portfolios"] == ["gov", "gov2"], "manual portfolios are not backtested"
-    assert set(data["statistics"]["Sharpe ratio"]) == {"gov", "gov2", "combined", "SPY"}
+    assert set(data["statistics"]["sharpe_ratio"]) == {"gov", "gov2", "combined", "SPY"}
     assert data["rebalances"] > 0 and data["days"] == len(DAYS)
     assert (home / "backtest.db").is_file()
     with SqliteStore(home / "pas.db") as live:

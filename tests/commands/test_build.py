@@ -17,6 +17,7 @@ from pas.models import CashFlow, Portfolio, Price, Schedule, WeightSet
 from pas.records import Record, natural_key
 from pas.store.base import Store
 from pas.store.sqlite import SqliteStore
+from tests.commands.test_json_conventions import check
 from tests.conftest import FakeClock
 
 # Monday 5 January 2026, 10:00 in New York: a trading day.
@@ -98,7 +99,7 @@ def test_build_trades_the_new_targets_through_the_broker(home: Path, monkeypatch
 def test_dry_run_stores_nothing_and_prints_json(home: Path) -> None:
     code, out = invoke(home, "build", "gov", "--dry-run", "--json")
     assert code == 0, out
-    shown = json.loads(out)
+    shown = check("build", out)
     assert shown["weights"] == {"AAA": 0.75, "BBB": 0.25}
     assert shown["previous"]["weights"] == {"AAA": 0.5, "ZZZ": 0.5}
     assert (shown["stored"], shown["traded"]) == (False, False)
@@ -158,7 +159,7 @@ def test_due_builds_once_a_day_and_skips_manual_and_not_due(home: Path) -> None:
         store.add_portfolio(Portfolio("stale", "wiki_attention", Schedule.WEEKLY, NOW))
     result = CliRunner().invoke(app, ["build", "--due", "--no-trade", "--json"], env={"PAS_HOME": str(home)})
     assert result.exit_code == 1, result.output
-    builds = {b["portfolio"]: b for b in json.loads(result.stdout)["builds"]}
+    builds = {b["portfolio"]: b for b in check("build", result.stdout)["builds"]}
     assert set(builds) == {"gov", "stale"}
     assert builds["gov"]["stored"] is True
     assert builds["stale"]["error"] == "the wiki dataset is empty; run `pas scrape wiki` first"

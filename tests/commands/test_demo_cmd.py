@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +46,32 @@ def test_demo_runs_offline_end_to_end_and_writes_a_report(
             "wiki",
         ]
         assert live.fills("insiders") == [], "the backtest never writes live positions"
+    (run,) = [r for r in live_runs(pas, home) if r["command"] == "demo"]
+    assert isinstance(run["details"]["notes"], list), "every note of the backtest is in the run record"
+    assert "removed the demo's stores" not in out, "--home keeps them"
+
+
+def live_runs(pas: Invoke, home: Path) -> list[dict[str, Any]]:
+    result = pas("jobs", "--json", env={"PAS_HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    runs: list[dict[str, Any]] = json.loads(result.stdout)
+    return runs
+
+
+def test_demo_without_home_removes_its_stores_and_says_so(
+    pas: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo_cmd, "WARM_UP", timedelta(days=1000))
+    folder = tmp_path / "pas-demo-x"
+    folder.mkdir()
+    monkeypatch.setattr(demo_cmd.tempfile, "mkdtemp", lambda prefix: str(folder))
+    result = pas("demo")
+    assert result.exit_code == 0, result.output
+    assert (folder / "report.html").is_file() and not list(folder.glob("*.db*"))
+    assert (
+        f"removed the demo's stores from {folder} (the report stays); --keep or --home keeps them"
+        in result.stdout
+    )
 
 
 def test_demo_refuses_a_home_that_is_not_empty(pas: Invoke, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import typer.main
@@ -109,3 +110,29 @@ def test_usage_errors_are_one_line_and_the_help_hint(
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [message, hint]
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("pas positions ", ["alpha", "beta"]),
+        ("pas portfolio show b", ["beta"]),
+        ("pas risk var ", ["alpha", "beta"]),
+        ("pas scrape co", ["congress", "contracts"]),
+        ("pas portfolio add x --strategy lob", ["lobbying_growth"]),
+    ],
+)
+def test_shell_completion_knows_portfolios_datasets_and_strategies(
+    pas: Invoke, home: Path, words: str, expected: list[str]
+) -> None:
+    for pid in ("alpha", "beta"):
+        assert pas("portfolio", "add", pid).exit_code == 0
+    cword = len(words.split()) - (0 if words.endswith(" ") else 1)
+    env = {
+        "PAS_HOME": str(home),
+        "_PAS_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(cword),
+    }
+    result = CliRunner().invoke(app, [], prog_name="pas", env=env)
+    assert result.stdout.split() == expected

@@ -10,6 +10,7 @@ import pytest
 
 from pas.store.sqlite import SqliteStore
 from tests.commands.conftest import Invoke
+from tests.commands.test_json_conventions import check
 
 # Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
 pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
@@ -47,7 +48,7 @@ def test_update_computes_missing_days_then_is_up_to_date(lobby: Invoke, home: Pa
     ]
     again = lobby("metrics", "update", "--all", "--json")
     assert again.exit_code == 0
-    assert json.loads(again.output) == {"portfolios": [{"portfolio": "lobby", "written": 0}]}
+    assert check("metrics-update", again.output) == {"portfolios": [{"portfolio": "lobby", "written": 0}]}
     with SqliteStore(home / "pas.db") as store:
         stats = store.trailing_stats("lobby", "inception")
         assert stats is not None and stats.as_of == date(2026, 1, 7) and stats.values["days"] == 2

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from pas.cli import app
 from pas.models import Fill, Portfolio, Schedule, Side, WeightSet
 from pas.store.sqlite import SqliteStore
+from tests.commands.test_json_conventions import check
 from tests.conftest import FakeClock
 from tests.fakes.alpaca import KEY_ID, SECRET, FakeAlpaca, fake_alpaca
 
@@ -94,6 +95,8 @@ def test_symbols_and_start_option(env: dict[str, str], fake_alpaca: FakeAlpaca, 
     assert result.exit_code == 0, result.output
     assert '"written": 1' in result.output
     assert '"missing": [\n    "NOPE"\n  ]' in result.output
+    shown = check("prices-fetch", result.stdout)
+    assert shown["fetched"] == {"AAPL": "2026-01-01", "NOPE": "2026-01-01"}
     [request] = fake_alpaca.logged("/v2/stocks/bars")
     assert (request.query["symbols"], request.query["start"]) == ("AAPL,NOPE", "2026-01-01")
     assert closes(tmp_path, "SPY") is None

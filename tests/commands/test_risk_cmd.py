@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from pas.cli import app
 from pas.models import DailyMetric, Price
 from pas.store.sqlite import SqliteStore
+from tests.commands.test_json_conventions import check
 
 # Closes of fixed days long past, on the real clock (staleness: test_stale_data.py).
 pytestmark = pytest.mark.usefixtures("closes_of_long_ago")
@@ -91,6 +92,21 @@ def test_breaker_trips_refuses_with_exit_3_and_resets_with_a_reason(home: Path) 
     assert Decimal(jobs[1]["details"]["previous_high_water_mark"]) == 100_000
 
 
+def test_reset_answers_in_json(home: Path) -> None:
+    assert pas(home, "rebalance", "--all").exit_code == 0  # observes $100,000: the high-water mark
+    assert pas(home, "rebalance", "--all", SIM_CASH="70000").exit_code == 3
+    reset = pas(home, "risk", "reset", "--reason", "reviewed", "--rebase-high-water-mark", "--json")
+    assert reset.exit_code == 0, reset.output
+    shown = check("risk-reset", reset.stdout)
+    assert (shown["was_tripped"], shown["rebased"]) == (True, True)
+    assert shown["previous_high_water_mark"] == "100000"
+    breaker = shown["breaker"]
+    assert (breaker["tripped"], breaker["high_water_mark"]) == (False, "70000")
+    assert breaker["reset_reason"] == "reviewed"
+    (run,) = [j for j in json.loads(pas(home, "jobs", "--json").output) if j["command"] == "risk reset"]
+    assert run["run_id"] == shown["run_id"]
+
+
 def test_breaker_settings_are_validated_and_can_be_off(home: Path) -> None:
     bad = pas(home, "risk", "status", BREAKER_MAX_DRAWDOWN="1.5")
     assert bad.exit_code == 2
@@ -154,11 +170,12 @@ def test_var_realised_and_holdings_including_a_position_without_metrics(home: Pa
     }
     assert rows["lobby", "realised"]["var"] == pytest.approx(0.035)
     # Of today's equity: cash 3,000 + 400 AAA at the latest close 12 + 150 BBB at 20.
-    assert rows["lobby", "realised"]["var_dollars"] == pytest.approx(0.035 * 10_800)
+    # Dollars are decimal strings, as every money figure in --json (10⁻⁹ at most).
+    assert rows["lobby", "realised"]["var_dollars"] == "378"
     # gov has no daily metrics yet, but its AAA position already carries risk from the closes.
     assert rows["gov", "realised"]["var"] is None and rows["gov", "realised"]["observations"] == 0
-    assert rows["gov", "holdings"]["var_dollars"] == pytest.approx(200)  # 100 shares, worst move -2
-    assert rows["account", "holdings"]["var_dollars"] == pytest.approx(1000)  # 500 AAA × -2
+    assert rows["gov", "holdings"]["var_dollars"] == "200"  # 100 shares, worst move -2
+    assert rows["account", "holdings"]["var_dollars"] == "1000"  # 500 AAA × -2
     ten = json.loads(pas(home, "risk", "var", "--confidence", "0.95", "--days", "10", "--json").output)
     assert ten[2]["book"] == "lobby" and ten[2]["var"] == pytest.approx(0.035 * 10**0.5)
     table = pas(home, "risk", "var", "gov")

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pas.cli import app
+from tests.commands.test_json_conventions import check
 from tests.fakes.quiver import API_KEY, FakeQuiver, load_all, serve
 
 runner = CliRunner()
@@ -37,7 +38,7 @@ def env(tmp_path: Path, fake: FakeQuiver, **extra: str) -> dict[str, str]:
 def test_scrape_all_then_again_within_ttl_sends_nothing(tmp_path: Path, fake: FakeQuiver) -> None:
     first = runner.invoke(app, ["scrape", "all", "--json"], env=env(tmp_path, fake))
     assert first.exit_code == 0, first.output
-    results = {r["dataset"]: r for r in json.loads(first.stdout)}
+    results = {r["dataset"]: r for r in check("scrape", first.stdout)}
     assert set(results) == {"congress", "lobbying", "wiki", "insiders", "contracts"}
     assert results["congress"]["new"] == 1200 and results["congress"]["requests"] == 4
     sent = len(fake.log)
@@ -69,7 +70,7 @@ def test_data_shows_stored_records(tmp_path: Path, fake: FakeQuiver) -> None:
     assert table.exit_code == 0, table.output
     assert "congress: 150 record(s) stored, newest 3 shown (UTC)" in table.stdout
     as_json = runner.invoke(app, ["data", "congress", "--ticker", "NVDA", "--json"], env=env(tmp_path, fake))
-    rows = json.loads(as_json.stdout)
+    rows = check("data", as_json.stdout)
     assert len(rows) == 20 and {r["ticker"] for r in rows} == {"NVDA"}
     assert {"low", "high", "traded", "filed"} <= set(rows[0]["fields"])
 

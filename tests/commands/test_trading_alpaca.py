@@ -26,6 +26,7 @@ from pas.cli import app
 from pas.commands import _wiring
 from pas.portfolio.trading.sync import SYNC_OVERLAP
 from pas.store.sqlite import SqliteStore
+from tests.commands.test_json_conventions import check
 from tests.fakes.alpaca import BUYING_POWER, DUPLICATE, KEY_ID, SECRET, FakeAlpaca, fake_alpaca
 
 __all__ = ["fake_alpaca"]
@@ -303,7 +304,7 @@ def test_sync_reads_from_its_cursor_and_reports_fills_pas_did_not_place(
         fake_alpaca.handle("POST", "/v2/orders", {}, body)
     result = pas("sync", "--json")
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = check("sync", result.stdout)
     assert (out["checked"], out["fills_recorded"]) == (0, 0)
     assert [(f["client_order_id"], f["symbol"], f["qty"]) for f in out["foreign_fills"]] == [
         ("by-hand-1", "BBB", "3")
@@ -323,6 +324,11 @@ def test_sync_reads_from_its_cursor_and_reports_fills_pas_did_not_place(
     differ = pas("reconcile")
     assert differ.exit_code == 1
     assert "│ BBB    │     150 │    153 │                3 │" in differ.output
+    as_json = pas("reconcile", "--json")
+    assert as_json.exit_code == 1
+    found = check("reconcile", as_json.stdout)
+    assert found["differences"] == [{"symbol": "BBB", "ledgers": "150", "broker": "153", "gap": "3"}]
+    assert found["ledgers"] == {"AAA": "500", "BBB": "150"}
 
 
 def test_sync_table_names_foreign_fills(pas: Pas, fake_alpaca: FakeAlpaca) -> None:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from pas.cli import app
 from pas.models import Price
 from pas.store.sqlite import SqliteStore
+from tests.commands.test_json_conventions import check
 from tests.fakes import crash_after_submits
 from tests.fakes.crash_after_submits import CRASH_EXIT_CODE
 
@@ -73,7 +74,7 @@ def test_dry_run_shows_the_plan_and_sends_nothing(home: Path) -> None:
 def test_rebalance_nets_fills_and_reconciles(home: Path) -> None:
     result = pas(home, "rebalance", "--all", "--json")
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = check("rebalance", result.output)
     assert [(o["symbol"], o["status"], o["shares"]) for o in out["orders"]] == [
         ("AAA", "settled", {"gov": "100", "lobby": "400"}),
         ("BBB", "settled", {"lobby": "150"}),

@@ -25,7 +25,7 @@ def test_json_object_form_and_default_portfolio(tmp_path: Path) -> None:
         "time": "2026-01-02T10:00:00-05:00",
     }
     path.write_text(json.dumps({"fills": [row]}))
-    (fill,) = read_fills(path, default_portfolio="p", now=NOW)
+    (fill,) = read_fills(path, default_portfolio="p", now=NOW).items
     assert (fill.portfolio, fill.symbol, fill.qty, fill.price) == (
         "p",
         "BRK.B",
@@ -33,14 +33,14 @@ def test_json_object_form_and_default_portfolio(tmp_path: Path) -> None:
         Decimal("400.25"),
     )
     assert fill.ts.isoformat() == "2026-01-02T15:00:00+00:00"
-    again = read_fills(path, default_portfolio="p", now=NOW)
+    again = read_fills(path, default_portfolio="p", now=NOW).items
     assert again[0].fill_id == fill.fill_id, "a derived fill id is stable, so re-imports are no-ops"
 
 
 def test_given_fill_id_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text("portfolio,symbol,side,qty,price,time,fill_id\np,A,sell,1,2,2026-01-02,abc-1\n")
-    assert read_fills(path, now=NOW)[0].fill_id == "abc-1"
+    assert read_fills(path, now=NOW).items[0].fill_id == "abc-1"
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_unreadable_files(tmp_path: Path, content: str, message: str) -> None:
 def test_prices(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text("date,symbol,close\n2026-01-02,spy,580.123\n")
-    (price,) = read_prices(path, now=NOW)
+    (price,) = read_prices(path, now=NOW).items
     assert (price.symbol, price.day.isoformat(), price.close) == ("SPY", "2026-01-02", Decimal("580.123"))
     path.write_text("date,symbol,close\n2026-13-02,SPY,1\n")
     with pytest.raises(InputError, match="line 2: date '2026-13-02' is not YYYY-MM-DD"):

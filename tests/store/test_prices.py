@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from pas.models import Price
 from pas.store.base import Store
@@ -71,3 +72,44 @@ def test_price_history_ranges_are_inclusive_per_symbol(store: Store) -> None:
     ranged = store.price_history(["AAA", "BBB"], date(2026, 1, 6), date(2026, 1, 6))
     assert {s: [p.close for p in ps] for s, ps in ranged.items()} == {"AAA": [11], "BBB": [Decimal("20.5")]}
     assert store.price_history([]) == {}
+
+
+def test_latest_prices_is_each_symbols_newest_close_on_or_before_a_day(store: Store) -> None:
+    # Symbols with closes on different days, one only after the day asked for: the answer the
+    # backtest prices with, the same on every backend and whichever query serves it.
+    days = [date(2026, 1, d) for d in (2, 5, 6, 7, 8)]
+    store.upsert_prices(
+        Price(f"S{n:03d}", day, Decimal(n + i) + Decimal("0.0001"))
+        for n in range(60)
+        for i, day in enumerate(days)
+        if (n + i) % 3
+    )
+    store.upsert_prices([Price("LATE", date(2026, 1, 8), Decimal(5))])
+    wanted = [f"S{n:03d}" for n in range(60)] + ["LATE", "NONE"]
+    asked = date(2026, 1, 6)
+    expected = {}
+    for n in range(60):
+        known = [(day, i) for i, day in enumerate(days) if (n + i) % 3 and day <= asked]
+        if known:
+            day, i = known[-1]
+            expected[f"S{n:03d}"] = Price(f"S{n:03d}", day, Decimal(n + i) + Decimal("0.0001"))
+    assert store.latest_prices(wanted, on_or_before=asked) == expected
+    assert store.latest_prices(reversed(wanted), on_or_before=asked) == expected
+    assert store.latest_prices(["LATE"])["LATE"].day == date(2026, 1, 8)
+
+
+def test_sqlite_seeks_each_symbols_newest_close_down_the_primary_key(tmp_path: Path) -> None:
+    # MAX(day) ... GROUP BY symbol walks every stored close; the seek reads one row a symbol.
+    from pas.store.sqlite import SqliteStore
+
+    with SqliteStore(tmp_path / "pas.db") as store:
+        store.upsert_prices([Price("A", date(2026, 1, d), Decimal(d)) for d in range(1, 29)])
+        traced: list[str] = []
+        store._db.set_trace_callback(traced.append)
+        store.latest_prices(["A", "B"], on_or_before=date(2026, 1, 20))
+        store._db.set_trace_callback(None)
+        plans = [store._db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall() for sql in traced]
+    assert traced, "latest_prices ran no query"
+    for sql, plan in zip(traced, plans, strict=True):
+        assert "LIMIT 1" in sql and "GROUP BY" not in sql
+        assert "SEARCH prices USING PRIMARY KEY (symbol=? AND day<?)" in str(plan)

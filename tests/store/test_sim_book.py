@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from pas.domain.broker import BrokerFill, Order, OrderStatus
 from pas.models import Side
@@ -55,3 +56,70 @@ def test_sim_orders_filter_by_state_id_and_time(store: Store) -> None:
     assert [o.id for o in store.sim_orders(after=T0)] == ["o3", "o2"]
     assert store.sim_orders(order_id="none") == []
     assert store.sim_totals() == ({}, Decimal(0))
+
+
+def _fill(n: int, symbol: str, side: Side, qty: str, price: str, commission: str = "0") -> BrokerFill:
+    return BrokerFill(
+        f"f{n}",
+        f"o{n}",
+        symbol,
+        side,
+        Decimal(qty),
+        Decimal(price),
+        T0 + timedelta(seconds=n),
+        Decimal(commission),
+    )
+
+
+def test_sim_totals_are_exact_for_fractional_shares_at_nano_prices(store: Store) -> None:
+    # Fractional quantities at prices with nano-dollar digits: every digit of the cost counts
+    # (10⁻¹⁸ dollars), the same on every backend whoever sums it.
+    fills = [
+        _fill(1, "AAA", Side.BUY, "123.456789012", "187.123456789", "0.35"),
+        _fill(2, "AAA", Side.SELL, "23.000000001", "190.999999999", "0.000000001"),
+        _fill(3, "BBB", Side.BUY, "0.999999999", "0.000000001"),
+        _fill(4, "BBB", Side.SELL, "0.999999999", "99999.999999999"),
+        _fill(5, "CCC", Side.BUY, "7", "12.5"),
+    ]
+    for f in fills:
+        store.sim_add_fill(f)
+    spent = sum(
+        ((f.qty * f.price if f.side is Side.BUY else -f.qty * f.price) + f.commission for f in fills),
+        Decimal(0),
+    )
+    qty, cost = store.sim_totals()
+    assert qty == {"AAA": Decimal("100.456789011"), "BBB": Decimal(0), "CCC": Decimal(7)}
+    assert cost == spent
+
+
+def test_sim_totals_stay_exact_past_64_bit_sums(store: Store) -> None:
+    # Two fills of five billion shares at $1.999999999: each nano-unit product and their
+    # sum overflow 64-bit integers. The answer is still exact (or the store says so).
+    fills = [_fill(n, "BIG", Side.BUY, "5000000000.5", "1.999999999") for n in (1, 2)]
+    for f in fills:
+        store.sim_add_fill(f)
+    assert store.sim_totals() == (
+        {"BIG": Decimal(10_000_000_001)},
+        2 * Decimal("5000000000.5") * Decimal("1.999999999"),
+    )
+
+
+def test_sqlite_finds_open_sim_orders_through_their_partial_index(tmp_path: Path) -> None:
+    # SQLite uses a partial index only when the query repeats its condition word for word;
+    # both must name exactly the terminal statuses.
+    from pas.store.sqlite import SqliteStore
+    from pas.store.sqlite.sim import OPEN_SIM_ORDER
+
+    terminal = sorted(s.value for s in OrderStatus if s.terminal)
+    assert f"status NOT IN ({', '.join(repr(s) for s in terminal)})" == OPEN_SIM_ORDER
+    with SqliteStore(tmp_path / "pas.db") as store:
+        (index,) = store._db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'sim_orders_open'"
+        ).fetchone()
+        traced: list[str] = []
+        store._db.set_trace_callback(traced.append)
+        store.sim_orders(open_only=True)
+        store._db.set_trace_callback(None)
+        (plan,) = [str(store._db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()) for sql in traced]
+    assert index.split("WHERE")[1].strip() == OPEN_SIM_ORDER
+    assert "sim_orders_open" in plan

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from pas.models import Run, RunStatus
 from pas.runs import HOST_KEY, PID_KEY
 from pas.store.base import Store
 from pas.unattended import doctor
+from tests.commands.test_json_conventions import check
 
 NOW = datetime(2026, 3, 9, 18, tzinfo=UTC)
 
@@ -79,7 +79,7 @@ def test_doctor_command_fails_on_a_fresh_installation_and_names_each_fix(tmp_pat
     env.chmod(0o640)
     result = CliRunner().invoke(app, ["--env-file", str(env), "doctor", "--json"], env={"PATH": os.defpath})
     assert result.exit_code == 1
-    checks = {c["check"]: c for c in json.loads(result.output)}
+    checks = {c["check"]: c for c in check("doctor", result.stdout)}
     assert checks["settings"]["ok"] and checks["store"]["ok"] and checks["circuit breaker"]["ok"]
     assert checks["broker"]["ok"]  # no keys: the simulated broker
     assert checks["Quiver key"]["fix"] == "set QUIVER_API_KEY in the settings file"

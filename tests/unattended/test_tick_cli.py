@@ -21,6 +21,7 @@ from pas.cli import app
 from pas.commands._app import AppState
 from pas.schedule import MARKET_TZ
 from pas.unattended.jobs import Job
+from tests.commands.test_json_conventions import check
 from tests.conftest import FakeClock
 
 KEY = "PKTESTKEY1234567890"
@@ -163,9 +164,10 @@ def test_schedule_shows_new_york_and_local_times(home: Path, monkeypatch: pytest
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
-    rows = {r["job"]: r for r in json.loads(result.output)}
+    rows = {r["job"]: r for r in check("schedule", result.output)}
     assert rows["build"]["next_new_york"] == "2026-03-10T09:45:00-04:00"
     assert rows["build"]["next_local"] == "2026-03-10T22:45:00+09:00"
+    assert rows["build"]["next_utc"] == "2026-03-10T13:45:00Z"  # the clock's zone is New York's here
     assert rows["rebalance"]["next_new_york"] == "2026-03-09T10:15:00-04:00"
     assert rows["allocate"]["days"] == "first trading day of the week"
 

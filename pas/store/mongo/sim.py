@@ -43,6 +43,11 @@ def _sim_order(d: Mapping[str, Any]) -> Order:
     )
 
 
+# An order's status is one of OrderStatus: `$in` the open ones walks the (status, ...)
+# index, where `$nin` the terminal ones would scan every order the book ever had.
+_OPEN_STATUSES = sorted(s.value for s in OrderStatus if not s.terminal)
+
+
 class MongoSimBook(MongoCore):
     """The simulated broker's book: its orders and fills."""
 
@@ -75,7 +80,7 @@ class MongoSimBook(MongoCore):
     ) -> list[Order]:
         query: dict[str, Any] = {}
         if open_only:
-            query["status"] = {"$nin": [s.value for s in OrderStatus if s.terminal]}
+            query["status"] = {"$in": _OPEN_STATUSES}
         if order_id is not None:
             query["_id"] = order_id
         if client_order_id is not None:

@@ -57,6 +57,7 @@ INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("trade_orders", (("status", 1),), False),
     ("sim_orders", (("client_order_id", 1),), True),
     ("sim_orders", (("submitted_at", -1), ("seq", -1)), False),
+    ("sim_orders", (("status", 1), ("submitted_at", -1), ("seq", -1)), False),
     ("sim_fills", (("ts", 1), ("seq", 1)), False),
     ("records", (("dataset", 1), ("key", 1)), True),
     ("records", (("dataset", 1), ("public_at", 1), ("key", 1)), False),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from pas.domain.broker import BrokerFill, Order, OrderStatus
-from pas.models import Side, format_ts, from_units, parse_ts, to_units
+from pas.models import UNITS_PER_ONE, Side, format_ts, from_units, parse_ts, to_units
 from pas.store.rules import sum_sim_fills
 from pas.store.sqlite.store import SqliteCore
 
@@ -26,7 +27,9 @@ def _sim_order_row(order: Order) -> tuple[Any, ...]:
     )
 
 
-_TERMINAL_STATUSES = [s.value for s in OrderStatus if s.terminal]
+# Word for word the condition of the partial index sim_orders_open (schema version 10),
+# so that SQLite uses it: literals, not bound parameters.
+OPEN_SIM_ORDER = "status NOT IN ('canceled', 'expired', 'filled', 'rejected', 'replaced')"
 
 
 def _sim_order(row: tuple[Any, ...]) -> Order:
@@ -42,6 +45,26 @@ def _sim_order(row: tuple[Any, ...]) -> Order:
         status=OrderStatus(status),
         submitted_at=parse_ts(submitted),
     )
+
+
+_LIMB = 10**9
+_LOW = 10**5
+# Net nano shares per symbol and the exact cost in 10⁻¹⁸ dollars, summed by SQLite. A nano
+# quantity times a nano price overflows 64 bits, so both are split into limbs that do not:
+# q = qh·10⁹ + ql and p = ph·10⁹ + pa·10⁵ + pb give
+# q·p = qh·ph·10¹⁸ + (qh·(pa·10⁵ + pb) + ql·ph)·10⁹ + ql·pa·10⁵ + ql·pb.
+# SQLite raises "integer overflow" rather than round a sum, so an answer is exact or absent.
+_SIM_TOTALS = """
+SELECT symbol, SUM(sign * qty_n),
+    SUM(sign * (qty_n / 1000000000) * (price_n / 1000000000)),
+    SUM(sign * ((qty_n / 1000000000) * (price_n % 1000000000)
+        + (qty_n % 1000000000) * (price_n / 1000000000))),
+    SUM(sign * (qty_n % 1000000000) * (price_n % 1000000000 / 100000)),
+    SUM(sign * (qty_n % 1000000000) * (price_n % 100000)),
+    SUM(commission_n)
+FROM (SELECT *, CASE side WHEN 'buy' THEN 1 ELSE -1 END AS sign FROM sim_fills)
+GROUP BY symbol
+"""
 
 
 class SqliteSimBook(SqliteCore):
@@ -83,8 +106,7 @@ class SqliteSimBook(SqliteCore):
         )
         args: list[Any] = []
         if open_only:
-            sql += f" AND status NOT IN ({','.join('?' * len(_TERMINAL_STATUSES))})"
-            args += _TERMINAL_STATUSES
+            sql += f" AND {OPEN_SIM_ORDER}"
         if order_id is not None:
             sql += " AND id = ?"
             args.append(order_id)
@@ -98,8 +120,21 @@ class SqliteSimBook(SqliteCore):
         return [_sim_order(row) for row in rows]
 
     def sim_totals(self) -> tuple[dict[str, Decimal], Decimal]:
-        rows = self._db.execute("SELECT symbol, side, qty_n, price_n, commission_n FROM sim_fills")
-        return sum_sim_fills(rows)
+        try:
+            rows = self._db.execute(_SIM_TOTALS).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "integer overflow" not in str(exc):
+                raise
+            # A book too large for 64-bit sums: the exact fold in Python, row by row.
+            return sum_sim_fills(
+                self._db.execute("SELECT symbol, side, qty_n, price_n, commission_n FROM sim_fills")
+            )
+        spent = sum(
+            (hh * _LIMB**2 + mid * _LIMB + low_a * _LOW + low_b + fee * UNITS_PER_ONE)
+            for _, _, hh, mid, low_a, low_b, fee in rows
+        )
+        qty = {symbol: from_units(q) for symbol, q, *_ in rows}
+        return qty, Decimal(spent) / (Decimal(UNITS_PER_ONE) ** 2)
 
     def sim_add_fill(self, fill: BrokerFill) -> None:
         with self._write() as db:

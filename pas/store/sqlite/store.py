@@ -219,6 +219,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE trade_orders ADD COLUMN sent_at TEXT NOT NULL DEFAULT ''
     """,
+    # The Sim broker asks for its open orders on every call: `status NOT IN (...)` can use
+    # no ordinary index (3.5 ms a call on a backtest's book, 0.05 ms with this one). SQLite
+    # uses a partial index only for a query whose WHERE repeats its condition word for word
+    # (pas.store.sqlite.sim.OPEN_SIM_ORDER; a test keeps the two and OrderStatus in step).
+    """
+    CREATE INDEX sim_orders_open ON sim_orders (submitted_at)
+        WHERE status NOT IN ('canceled', 'expired', 'filled', 'rejected', 'replaced')
+    """,
 )
 
 

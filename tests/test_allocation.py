@@ -208,10 +208,6 @@ def test_volatility_target_scales_exposure_down_only() -> None:
     assert hot.final()["a"] == pytest.approx(0.5 * hot.exposure)
 
 
-@pytest.mark.mongoeco_skip(
-    "its daily metrics take longer than the store's fixed 30 s socket timeout through the Python "
-    "wire server on a loaded machine (issue 16: the timeout is to become a setting)"
-)
 def test_allocate_reads_the_store_without_look_ahead(store: Store) -> None:
     rng = np.random.default_rng(6)
     start = date(2025, 1, 1)

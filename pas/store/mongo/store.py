@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -226,7 +227,8 @@ class MongoCore(Store):
         database (``dropDatabase`` is not part of that role).
         """
         with self._errors():
-            for name in self._db.list_collection_names(filter={"name": {"$regex": f"^{self._prefix}"}}):
+            wanted = {"name": {"$regex": f"^{re.escape(self._prefix)}"}}
+            for name in self._db.list_collection_names(filter=wanted):
                 self._db.drop_collection(name)
             self._ensure_indexes()
 

@@ -132,6 +132,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
             "QUIVER_API_KEY": quiver.API_KEY,
             "QUIVER_BASE_URL": fake_q.url,
             "QUIVER_RATE_SEC": "0",
+            "QUIVER_RATE_LIMITS": quiver.UNLIMITED_RATES,
             "WIKI_SOURCE": "quiver",
             "ALERT_WEBHOOK_URL": receiver.url,
             "FILL_TIMEOUT_SEC": "5",

@@ -115,8 +115,13 @@ def utc(ts: datetime) -> datetime:
 
 
 def format_ts(ts: datetime) -> str:
-    """Fixed-width UTC text for storage (sorts like time)."""
-    return utc(ts).strftime(TS_FORMAT)
+    """Fixed-width UTC text for storage (sorts like time).
+
+    The year is written with four digits by hand: ``strftime("%Y")`` does not zero-pad
+    years before 1000 on glibc, and ``999-...`` would sort after ``2026-...``.
+    """
+    t = utc(ts)
+    return f"{t.year:04d}-" + t.strftime(TS_FORMAT.removeprefix("%Y-"))
 
 
 def parse_ts(text: str) -> datetime:

@@ -209,15 +209,30 @@ def test_sim_group_builds_the_cost_model() -> None:
 
 
 def test_quiver_group_builds_the_client_config() -> None:
-    s = load_settings({"QUIVER_API_KEY": "qk-1", "QUIVER_RATE_SEC": "2", "QUIVER_CACHE_TTL": "0"})
+    from pas.scrapers.limits import ENDPOINT_LIMITS, RateLimit
+
+    s = load_settings(
+        {
+            "QUIVER_API_KEY": "qk-12345678",
+            "QUIVER_RATE_SEC": "2",
+            "QUIVER_CACHE_TTL": "0",
+            "QUIVER_RATE_LIMITS": "bulk/congresstrading=4/hour",
+        }
+    )
     assert s.quiver.client_config() == {
-        "api_key": "qk-1",
+        "api_key": "qk-12345678",
         "base_url": "https://api.quiverquant.com/beta",
         "auth_scheme": "Token",
         "rate_sec": 2.0,
         "cache_ttl_sec": 0.0,
         "timeout_sec": 60.0,
+        "rate_limits": {**ENDPOINT_LIMITS, "bulk/congresstrading": RateLimit(4, 3600.0)},
+        "max_wait_sec": 900.0,
     }
+    with pytest.raises(ConfigError, match="QUIVER_RATE_LIMITS entry 'bulk=5' is not path=N/period"):
+        load_settings(
+            {"QUIVER_API_KEY": "qk-12345678", "QUIVER_RATE_LIMITS": "bulk=5"}
+        ).quiver.client_config()
     with pytest.raises(ConfigError) as err:
         load_settings({}).quiver.client_config()
     assert str(err.value) == (

@@ -67,7 +67,8 @@ def scrape(
     """
     from pas.commands._wiring import quiver_client
     from pas.scrapers import resolve
-    from pas.scrapers.client import QuiverClient, QuiverError, build_session
+    from pas.scrapers.client import QuiverAuthError, QuiverClient, QuiverError, build_session
+    from pas.scrapers.scrape import ScrapeResult
     from pas.scrapers.scrape import scrape as scrape_one
 
     datasets = resolve(dataset)
@@ -91,14 +92,23 @@ def scrape(
             sources.append((d, quiver))
         names = [d.name for d in datasets]
         with app_state.run("scrape", datasets=",".join(names), tickers=",".join(tickers)) as run:
+            refused: QuiverAuthError | None = None
             for d, client in sources:
-                result = scrape_one(d, client, store, tickers=tickers, since=start)
+                try:
+                    result = scrape_one(d, client, store, tickers=tickers, since=start)
+                except QuiverAuthError as exc:
+                    # Every other Quiver dataset would be refused the same way: none is asked.
+                    refused, result = exc, ScrapeResult(d.name, status="failed", message=str(exc))
                 results.append(result)
                 run.details[d.name] = result.as_dict()
+                if refused is not None:
+                    break
             if as_json:
                 print_json([r.as_dict() for r in results])
             else:
                 _summary(results)
+            if refused is not None:
+                raise refused
             failed = [r.dataset for r in results if r.status == "failed"]
             if failed:
                 # Raised inside the run so its record says failed; the summary is already out.
@@ -208,11 +218,14 @@ def data(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="Show the newest N records.")
     ] = DEFAULT_DATA_LIMIT,
+    coverage: Annotated[
+        bool, typer.Option("--coverage", help="Show the day ranges fetched completely instead.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show stored records of a dataset, newest public first.
+    """Show stored records of a dataset, newest public first (or its coverage).
 
-    Example: pas data lobbying --ticker AAPL --since 2025-01-01
+    Example: pas data lobbying --ticker AAPL --since 2025-01-01   (or: pas data congress --coverage)
     """
     from pas.scrapers import resolve
 
@@ -220,6 +233,9 @@ def data(
     if len(datasets) != 1:
         raise ConfigError("pas data shows one dataset at a time; name it (e.g. pas data congress)")
     name = datasets[0].name
+    if coverage:
+        _coverage(name, state(ctx).store.coverage_get(name), as_json)
+        return
     tickers = _tickers(ticker)
     store = state(ctx).store
     start = _since(since)
@@ -256,6 +272,31 @@ def data(
         ["ticker", "event", "public", "first seen", "details"],
         rows,
     )
+
+
+def _coverage(name: str, stored: str | None, as_json: bool) -> None:
+    """Prints a dataset's covered day ranges and its unfinished backfill, if any."""
+    from pas.scrapers.coverage import Coverage
+
+    cov = Coverage.from_json(stored)
+    cursor = cov.cursor
+    if as_json:
+        print_json(
+            {
+                "dataset": name,
+                "covered": [{"from": lo, "to": hi} for lo, hi in cov.spans],
+                "backfill": None
+                if cursor is None
+                else {"next_page": cursor.page, "page_size": cursor.page_size, "started": cursor.started},
+            }
+        )
+        return
+    rows = [(lo.isoformat(), hi.isoformat(), (hi - lo).days + 1) for lo, hi in cov.spans]
+    print_table(f"{name}: history fetched completely", ["from", "to", "days"], rows, right=["days"])
+    if cursor is not None:
+        say(f"{name}: backfill in progress, next page {cursor.page} (pages of {cursor.page_size})")
+    elif not rows:
+        say(f"{name}: nothing fetched completely yet; run pas scrape {name}")
 
 
 def _brief(r: Record) -> str:

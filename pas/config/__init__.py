@@ -373,6 +373,8 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("QUIVER_AUTH_SCHEME", "quiver", "auth_scheme", _auth_scheme),
     _Spec("QUIVER_CACHE_TTL", "quiver", "cache_ttl_sec", _non_negative),
     _Spec("QUIVER_TIMEOUT_SEC", "quiver", "timeout_sec", _positive),
+    _Spec("QUIVER_RATE_LIMITS", "quiver", "rate_limits", _text),
+    _Spec("QUIVER_MAX_WAIT_SEC", "quiver", "max_wait_sec", _non_negative),
     _Spec("WIKI_SOURCE", "wiki", "source", _one_of(WIKI_SOURCES, fold_case=True)),
     _Spec("WIKIMEDIA_BASE_URL", "wiki", "wikimedia_base_url", _url),
     _Spec("WIKI_ARTICLES", "wiki", "articles", _path),

@@ -18,6 +18,9 @@ DEFAULT_QUIVER_AUTH_SCHEME = "Token"
 DEFAULT_QUIVER_CACHE_TTL_SEC = 6 * 3600.0
 # Bulk endpoints take tens of seconds to answer; anything slower is treated as a timeout.
 DEFAULT_QUIVER_TIMEOUT_SEC = 60.0
+# The longest a request waits for its endpoint's rate-limit slot before the dataset stops
+# as `partial` (a bulk endpoint's 5 an hour is one request every 12 minutes).
+DEFAULT_QUIVER_MAX_WAIT_SEC = 900.0
 # Where the wiki dataset comes from: Quiver's wiki endpoints are gone from its schema, so
 # Wikimedia's own Pageviews API is the default (see pas/scrapers/wikimedia.py).
 WIKI_SOURCES = ("wikimedia", "quiver")

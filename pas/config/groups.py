@@ -37,6 +37,7 @@ from pas.config.defaults import (
     DEFAULT_PRICE_MAX_STALE_DAYS,
     DEFAULT_QUIVER_AUTH_SCHEME,
     DEFAULT_QUIVER_CACHE_TTL_SEC,
+    DEFAULT_QUIVER_MAX_WAIT_SEC,
     DEFAULT_QUIVER_RATE_SEC,
     DEFAULT_QUIVER_TIMEOUT_SEC,
     DEFAULT_REBALANCE_BAND,
@@ -52,8 +53,11 @@ from pas.config.defaults import (
 from pas.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pas.portfolio.trading.limits import TradingLimits
     from pas.risk.breaker import BreakerLimits
+    from pas.scrapers.limits import RateLimit
 
 
 class QuiverClientConfig(TypedDict):
@@ -65,6 +69,8 @@ class QuiverClientConfig(TypedDict):
     rate_sec: float
     cache_ttl_sec: float
     timeout_sec: float
+    rate_limits: Mapping[str, RateLimit]
+    max_wait_sec: float
 
 
 class SimCosts(TypedDict):
@@ -125,19 +131,27 @@ class QuiverSettings:
     auth_scheme: str = DEFAULT_QUIVER_AUTH_SCHEME
     cache_ttl_sec: float = DEFAULT_QUIVER_CACHE_TTL_SEC
     timeout_sec: float = DEFAULT_QUIVER_TIMEOUT_SEC
+    rate_limits: str = ""
+    max_wait_sec: float = DEFAULT_QUIVER_MAX_WAIT_SEC
 
     def client_config(self) -> QuiverClientConfig:
         """The client's configuration.
 
         Raises:
-            ConfigError: ``QUIVER_API_KEY`` is not set.
+            ConfigError: ``QUIVER_API_KEY`` is not set or malformed, or ``QUIVER_RATE_LIMITS``
+                is malformed.
         """
+        from pas.scrapers.client import check_api_key
+        from pas.scrapers.limits import parse_limits
+
         if not self.api_key:
             raise ConfigError(
                 "QUIVER_API_KEY is not set; put your QuiverQuant API token in the environment or .env"
             )
         return QuiverClientConfig(
-            api_key=self.api_key,
+            rate_limits=parse_limits(self.rate_limits),
+            max_wait_sec=self.max_wait_sec,
+            api_key=check_api_key(self.api_key),
             base_url=self.base_url,
             auth_scheme=self.auth_scheme,
             rate_sec=self.rate_sec,

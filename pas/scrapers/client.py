@@ -12,6 +12,7 @@ import hashlib
 import json
 import random
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,8 +20,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pas.clock import Clock, system_clock
-from pas.errors import PasError
-from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, server_wait, with_retries
+from pas.errors import ConfigError, PasError
+from pas.http import (
+    RETRY_STATUSES,
+    TOO_MANY_REQUESTS,
+    RetryPolicy,
+    Sleep,
+    Transient,
+    server_wait,
+    with_retries,
+)
+from pas.scrapers.limits import ENDPOINT_LIMITS, RateLimit, limit_for
 from pas.store.interfaces import RateSlots, ResponseCache
 
 if TYPE_CHECKING:
@@ -36,11 +46,20 @@ RETRY_POLICY = RetryPolicy(
 # Connecting should be quick even when answering is slow.
 CONNECT_TIMEOUT_SEC = 10.0
 DEFAULT_PAGE_SIZE = 500
-# A paged endpoint that never returns an empty page is cut here rather than looping forever.
+# A paged feed with more pages than this is not ending as documented: the scrape fails
+# rather than looping forever.
 MAX_PAGES = 2000
 RATE_LIMIT_NAME = "quiver"
 # Error bodies are quoted in messages up to this many characters.
 BODY_EXCERPT = 120
+# The longest a request waits for its endpoint's next slot; when the slot is further
+# away the endpoint's limit is used up for now and the dataset stops as ``partial``.
+DEFAULT_MAX_WAIT_SEC = 900.0
+# Bodies are read in pieces of at most this many bytes, the deadline checked between them.
+READ_CHUNK = 65536
+# An API key is one token of visible ASCII: anything else (a newline, a space) is a
+# copy-and-paste accident and would be sent in a header, or shown in an error.
+_KEY_RE = re.compile(r"^[\x21-\x7e]{8,512}$")
 
 _SECONDS_RE = re.compile(r"(\d+(?:\.\d+)?)\s*seconds?", re.IGNORECASE)
 _OVERLOAD_MARKERS = ("queuepool", "gateway")
@@ -63,6 +82,29 @@ class QuiverUnavailableError(QuiverError):
     """The endpoint does not exist (404), e.g. a discontinued dataset."""
 
 
+class QuiverRateLimited(QuiverError):
+    """The endpoint's request limit is used up for now: the dataset stops as ``partial``."""
+
+
+def check_api_key(key: str) -> str:
+    """The key when it has the form of a token (8-512 visible ASCII characters).
+
+    Raises:
+        ConfigError: another form; the message names the variable, never the value.
+    """
+    if not _KEY_RE.match(key):
+        raise ConfigError(
+            "QUIVER_API_KEY is malformed (a token is 8-512 visible ASCII characters, no spaces "
+            "or line breaks); copy it again from your QuiverQuant account page"
+        )
+    return key
+
+
+def redact(text: str, secret: str) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``[redacted]``."""
+    return text.replace(secret, "[redacted]") if secret else text
+
+
 @dataclass
 class ClientStats:
     """What the client did, for the scrape summary."""
@@ -73,23 +115,30 @@ class ClientStats:
     waited_sec: float = 0.0
 
 
+def slot_delay(limiter: RateSlots, name: str, interval_sec: float, now: datetime) -> float:
+    """Takes the next of the rate limit ``name``'s slots, ``interval_sec`` seconds apart
+    (shared through the store by every process); the seconds from ``now`` until it starts."""
+    return (limiter.reserve_slot(name, interval_sec, now) - now).total_seconds()
+
+
+def pause(seconds: float, sleep: Sleep, stats: ClientStats) -> None:
+    """Sleeps ``seconds`` when positive, counted in the scrape summary's waiting time."""
+    if seconds > 0:
+        stats.waited_sec += seconds
+        sleep(seconds)
+
+
 def wait_for_slot(
     limiter: RateSlots, name: str, interval_sec: float, clock: Clock, sleep: Sleep, stats: ClientStats
 ) -> None:
-    """Takes the next of the rate limit ``name``'s slots, ``interval_sec`` seconds apart
-    (shared through the store by every process), and sleeps until it starts."""
-    now = clock()
-    delay = (limiter.reserve_slot(name, interval_sec, now) - now).total_seconds()
-    if delay > 0:
-        stats.waited_sec += delay
-        sleep(delay)
+    """Takes the next of the rate limit ``name``'s slots and sleeps until it starts."""
+    pause(slot_delay(limiter, name, interval_sec, clock()), sleep, stats)
 
 
 def retry_sleep(seconds: float, sleep: Sleep, stats: ClientStats) -> None:
     """The pause before a retry, counted in the scrape summary."""
     stats.retries += 1
-    stats.waited_sec += seconds
-    sleep(seconds)
+    pause(seconds, sleep, stats)
 
 
 @dataclass
@@ -105,9 +154,12 @@ class QuiverClient:
         auth_scheme: the word before the key in ``Authorization`` (``Token`` or ``Bearer``).
         rate_sec: minimum seconds between two requests, across processes.
         cache_ttl_sec: how long a response is reused; 0 disables the cache.
-        timeout_sec: read timeout of one request (bulk endpoints are slow).
+        timeout_sec: the whole-request deadline in seconds: connecting, the headers and
+            the last byte of the body (bulk endpoints are slow; a trickled body is cut).
         refresh: bypass the cache for reads (responses are still cached).
-        sleep, clock: injected time.
+        rate_limits: each endpoint's limit (see :mod:`pas.scrapers.limits`).
+        max_wait_sec: the longest a request waits for its endpoint's slot.
+        sleep, clock: injected time; ``timer`` measures the request deadline (seconds).
         on_request: called after each request sent or cache hit, for progress display.
     """
 
@@ -121,11 +173,17 @@ class QuiverClient:
     cache_ttl_sec: float = 6 * 3600.0
     timeout_sec: float = 60.0
     refresh: bool = False
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(ENDPOINT_LIMITS))
+    max_wait_sec: float = DEFAULT_MAX_WAIT_SEC
     sleep: Sleep = field(default=lambda s: None)
     clock: Clock = system_clock
+    timer: Callable[[], float] = time.monotonic
     on_request: Callable[[str], None] | None = None
     stats: ClientStats = field(default_factory=ClientStats)
     rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        check_api_key(self.api_key)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, dataset: str = "") -> Any:
         """The decoded JSON of ``GET base_url/path?params``, from the cache when fresh.
@@ -145,11 +203,12 @@ class QuiverClient:
             if cached is not None:
                 self.stats.cache_hits += 1
                 self._notify(path)
-                return json.loads(cached)
-        body = self._fetch(url, query, what)
+                return decode(cached, what)
+        body = self._fetch(path, url, query, what)
+        answer = decode(body, what)
         if self.cache_ttl_sec > 0:
             self.cache.cache_put(key, body, self.clock() + timedelta(seconds=self.cache_ttl_sec))
-        return json.loads(body)
+        return answer
 
     def pages(
         self,
@@ -158,41 +217,83 @@ class QuiverClient:
         *,
         dataset: str = "",
         page_size: int = DEFAULT_PAGE_SIZE,
+        first: int = 1,
     ) -> Iterator[list[Any]]:
-        """The pages of a paged endpoint (``page`` from 1, ``page_size``) until an empty one.
+        """The pages of a paged endpoint (``page`` from ``first``, ``page_size``) to its end.
 
+        The feed ends, as Quiver documents, at a page with fewer rows than ``page_size``
+        (no further request), at an empty page, or at a 404 past the last page. A page equal
+        to the one before means the feed ignores ``page``: that is an error, never an end.
         The caller may stop early (incremental scraping stops at a page of old rows).
+
+        Raises:
+            QuiverError: a page that is not a list, repeats the previous one, or more than
+                :data:`MAX_PAGES` pages.
         """
-        for page in range(1, MAX_PAGES + 1):
-            rows = self.get(path, {**(params or {}), "page": page, "page_size": page_size}, dataset=dataset)
+        previous: list[Any] | None = None
+        for page in range(first, first + MAX_PAGES):
+            query = {**(params or {}), "page": page, "page_size": page_size}
+            try:
+                rows = self.get(path, query, dataset=dataset)
+            except QuiverUnavailableError:
+                if page == first:
+                    raise
+                return
             if not isinstance(rows, list):
                 raise QuiverError(f"QuiverQuant answered {path} page {page} with {_kind(rows)}, not a list")
+            if rows and rows == previous:
+                raise QuiverError(
+                    f"QuiverQuant answered {path} page {page} with the rows of page {page - 1}: the "
+                    "feed ignores `page`; stopped (the rows of the first page are stored)"
+                )
             if not rows:
                 return
             yield rows
+            if len(rows) < page_size:
+                return
+            previous = rows
+        raise QuiverError(f"QuiverQuant's {path} did not end after {MAX_PAGES} pages; stopped")
 
     def _notify(self, path: str) -> None:
         if self.on_request is not None:
             self.on_request(path)
 
-    def _fetch(self, url: str, query: Mapping[str, str], what: str) -> str:
+    def _fetch(self, path: str, url: str, query: Mapping[str, str], what: str) -> str:
         try:
             return with_retries(
-                lambda: self._attempt(url, query, what), RETRY_POLICY, self._retry_sleep, self.rng
+                lambda: self._attempt(path, url, query, what), RETRY_POLICY, self._retry_sleep, self.rng
             )
         except Transient as exc:
             raise QuiverError(
-                f"QuiverQuant kept failing for {what} ({exc.reason}) after {MAX_TRIES} tries; "
-                "try again later (pas scrape resumes where it stopped)"
+                redact(
+                    f"QuiverQuant kept failing for {what} ({exc.reason}) after {MAX_TRIES} tries; "
+                    "try again later (pas scrape resumes where it stopped)",
+                    self.api_key,
+                )
             ) from None
 
-    def _attempt(self, url: str, query: Mapping[str, str], what: str) -> str:
-        import requests
-
-        self._wait_for_slot()
+    def _attempt(self, path: str, url: str, query: Mapping[str, str], what: str) -> str:
+        self._wait_for_slot(path, what)
         self.stats.requests += 1
         try:
-            response = self.session.get(
+            status, headers, body = self._send(url, query)
+        finally:
+            self._notify(url)
+        try:
+            return _check(status, headers, redact(body, self.api_key), what, self.clock())
+        except Transient as exc:
+            if status == TOO_MANY_REQUESTS and exc.wait is not None and exc.wait > self.max_wait_sec:
+                raise self._used_up(path, what, exc.wait) from None
+            raise
+
+    def _send(self, url: str, query: Mapping[str, str]) -> tuple[int, Mapping[str, str], str]:
+        """Status, headers and body of one GET, the whole of it within ``timeout_sec``."""
+        import requests
+        import urllib3
+
+        started = self.timer()
+        try:
+            with self.session.get(
                 url,
                 params=query,
                 headers={
@@ -200,18 +301,41 @@ class QuiverClient:
                     "Accept": "application/json",
                 },
                 timeout=(CONNECT_TIMEOUT_SEC, self.timeout_sec),
-            )
+                stream=True,
+            ) as response:
+                parts: list[bytes] = []
+                while chunk := response.raw.read1(READ_CHUNK):
+                    parts.append(chunk)
+                    if self.timer() - started > self.timeout_sec:
+                        raise Transient(f"no whole answer within {self.timeout_sec:g} s")
+                return response.status_code, response.headers, b"".join(parts).decode("utf-8", "replace")
         except requests.Timeout:
             raise Transient(f"no answer within {self.timeout_sec:g} s") from None
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise Transient(f"connection failed: {type(exc).__name__}") from None
-        finally:
-            self._notify(url)
-        return _check(response, what, self.clock())
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError) as exc:
+            # Read straight from urllib3, a body cut short of its Content-Length (or a read
+            # that timed out) surfaces as urllib3's error, not as requests' wrapper.
+            raise Transient(f"answer cut short: {type(exc).__name__}") from None
 
-    def _wait_for_slot(self) -> None:
+    def _wait_for_slot(self, path: str, what: str) -> None:
+        now = self.clock()
+        delay = 0.0
         if self.rate_sec > 0:
-            wait_for_slot(self.limiter, RATE_LIMIT_NAME, self.rate_sec, self.clock, self.sleep, self.stats)
+            delay = slot_delay(self.limiter, RATE_LIMIT_NAME, self.rate_sec, now)
+        name, limit = limit_for(path, self.rate_limits)
+        delay = max(delay, slot_delay(self.limiter, f"{RATE_LIMIT_NAME}:{name}", limit.interval_sec, now))
+        if delay > self.max_wait_sec:
+            # The slot stays taken: the next run waits a little longer than needed, never less.
+            raise self._used_up(path, what, delay)
+        pause(delay, self.sleep, self.stats)
+
+    def _used_up(self, path: str, what: str, wait_sec: float) -> QuiverRateLimited:
+        name, limit = limit_for(path, self.rate_limits)
+        return QuiverRateLimited(
+            f"QuiverQuant's limit of {limit} requests for {name} is used up for {what} (next request "
+            f"in {wait_sec / 60:.0f} min); the next pas scrape resumes where this one stopped"
+        )
 
     def _retry_sleep(self, seconds: float) -> None:
         retry_sleep(seconds, self.sleep, self.stats)
@@ -223,10 +347,8 @@ def cache_key(url: str, query: Mapping[str, str]) -> str:
     return "quiver:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _check(response: requests.Response, what: str, now: datetime) -> str:
+def _check(status: int, headers: Mapping[str, str], text: str, what: str, now: datetime) -> str:
     """The body of a usable answer, or the right error for a failed one (``now``: for Retry-After)."""
-    status = response.status_code
-    text = response.text
     message = _error_text(text)
     lowered = message.lower()
     if _UPGRADE_MARKER in lowered:
@@ -245,26 +367,38 @@ def _check(response: requests.Response, what: str, now: datetime) -> str:
         )
     if status != 200 or _is_error_string(text):
         seconds = _SECONDS_RE.search(message)
-        retry_after = server_wait(response.headers, status, now)
+        retry_after = server_wait(headers, status, now)
         overloaded = seconds is not None or any(m in lowered for m in _OVERLOAD_MARKERS)
         if status in RETRY_STATUSES or overloaded:
             wait = retry_after if retry_after is not None else (float(seconds.group(1)) if seconds else None)
             raise Transient(f"HTTP {status}: {message[:BODY_EXCERPT]}", wait)
         raise QuiverError(f"QuiverQuant answered {what} with HTTP {status}: {message[:BODY_EXCERPT]}")
+    return text
+
+
+def decode(text: str, what: str) -> Any:
+    """The JSON of a body; a body that is not JSON, or nested too deep to read, is an error.
+
+    Bare ``NaN`` (which Quiver sends for missing numbers) is read as a float NaN.
+
+    Raises:
+        QuiverError: the body cannot be read.
+    """
     try:
-        json.loads(text)
+        return json.loads(text)
     except ValueError:
         raise QuiverError(
             f"QuiverQuant answered {what} with a body that is not JSON: {text[:BODY_EXCERPT]!r}"
         ) from None
-    return text
+    except RecursionError:
+        raise QuiverError(f"QuiverQuant answered {what} with JSON nested too deep to read") from None
 
 
 def _error_text(text: str) -> str:
     """The message of an error body: a JSON string unwrapped, a JSON object's detail, else the text."""
     try:
         decoded = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return " ".join(text.split())
     if isinstance(decoded, str):
         return decoded

@@ -10,21 +10,22 @@ Amounts are disclosed as ranges (``$1,001 - $15,000``): both bounds are kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
 from pas.scrapers.base import (
+    Answer,
     Dataset,
     FetchPlan,
     Reject,
     as_row,
+    dateless_feed,
     day,
     dec,
     midnight,
     moment,
-    paged_since,
     per_ticker,
     single,
     text,
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from pas.scrapers.client import QuiverClient
 
 NAME = "congress"
+# Bulk congress trading allows 5 requests an hour and asks for large pages rather than
+# many small ones; a page of this many rows is a few megabytes of JSON.
+BULK_PAGE_SIZE = 10_000
 # The STOCK Act's reporting bands: a bare lower bound from Quiver is widened to its band.
 BANDS: tuple[tuple[int, int | None], ...] = (
     (1, 1000),
@@ -111,24 +115,21 @@ def normalise(raw: Any) -> Record:
     return Record(NAME, natural_key(NAME, identity), symbol, traded, public_at, fields)
 
 
-def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
+def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
+    """One ticker's history, or the bulk feed (backfill, then new rows); the live feed,
+    which holds the recent weeks, spares the bulk feed when it reaches back far enough."""
     if plan.tickers:
         yield from per_ticker(client, "historical/congresstrading", plan, NAME)
         return
-    if plan.since is not None:
-        # The live feed holds the recent weeks: enough when it reaches back past `since`.
-        (recent,) = list(single(client, "live/congresstrading", {}, NAME))
-        yield recent
-        oldest = None
-        for raw in recent:
-            try:
-                public_at = normalise(raw).public_at
-            except Reject:
-                continue
-            oldest = public_at if oldest is None else min(oldest, public_at)
-        if oldest is not None and oldest <= plan.since:
-            return
-    yield from paged_since(client, "bulk/congresstrading", {"version": "V2"}, DATASET, plan.since)
+    yield from dateless_feed(
+        client,
+        plan,
+        DATASET,
+        "bulk/congresstrading",
+        {"version": "V2"},
+        BULK_PAGE_SIZE,
+        recent=lambda: single(client, "live/congresstrading", {}, NAME),
+    )
 
 
 DATASET = Dataset(

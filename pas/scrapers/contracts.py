@@ -8,10 +8,12 @@ All recent awards come from ``live/govcontractsall``, one company's from
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
 from pas.scrapers.base import (
+    Answer,
     Dataset,
     FetchPlan,
     amount,
@@ -20,15 +22,19 @@ from pas.scrapers.base import (
     dec,
     midnight,
     per_ticker,
-    single,
     text,
     ticker,
+    windowed,
 )
 
 if TYPE_CHECKING:
     from pas.scrapers.client import QuiverClient
 
 NAME = "contracts"
+# ``live/govcontractsall`` is asked one announcement day at a time (``date=YYYYMMDD``,
+# paged), as QuantConnect's downloader of the real feed does; a first scrape reaches back
+# three years (the strategy looks back 30 days), about a thousand requests.
+HISTORY_DAYS = 3 * 365
 
 
 def normalise(raw: Any) -> Record:
@@ -48,11 +54,19 @@ def normalise(raw: Any) -> Record:
     return Record(NAME, natural_key(NAME, identity), symbol, announced, midnight(announced), identity)
 
 
-def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
+def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
+    """Each requested ticker's history, or the days of ``live/govcontractsall`` that
+    coverage lacks."""
     if plan.tickers:
         yield from per_ticker(client, "historical/govcontractsall", plan, NAME)
-    else:
-        yield from single(client, "live/govcontractsall", {}, NAME)
+        return
+
+    def request(first: date, last: date) -> Iterator[Sequence[Any]]:
+        return client.pages("live/govcontractsall", {"date": first.strftime("%Y%m%d")}, dataset=NAME)
+
+    yield from windowed(client, plan, 1, request)
 
 
-DATASET = Dataset(NAME, ("gov_contracts",), "government contract awards", fetch, normalise)
+DATASET = Dataset(
+    NAME, ("gov_contracts",), "government contract awards", fetch, normalise, history_days=HISTORY_DAYS
+)

@@ -9,18 +9,20 @@ stored trades, as net open-market buying.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
 from pas.scrapers.base import (
+    Answer,
     Dataset,
     FetchPlan,
     Reject,
     amount,
     as_row,
+    dateless_feed,
     day,
     dec,
     midnight,
@@ -73,10 +75,17 @@ def normalise(raw: Any) -> Record:
     return Record(NAME, natural_key(NAME, identity), symbol, traded, public_at, fields)
 
 
-def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
-    for symbol in plan.tickers or (None,):
-        params = {} if symbol is None else {"ticker": symbol}
-        yield from paged_since(client, "live/insiders", params, DATASET, plan.since)
+# ``live/insiders`` serves 100 requests a minute; pages of this size keep a backfill short.
+PAGE_SIZE = 1000
+
+
+def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
+    """Each requested ticker's trades (``ticker``), or the whole feed (backfill, then new rows)."""
+    if not plan.tickers:
+        yield from dateless_feed(client, plan, DATASET, "live/insiders", {}, PAGE_SIZE)
+    for symbol in plan.tickers:
+        for rows in paged_since(client, "live/insiders", {"ticker": symbol}, DATASET, plan.since, PAGE_SIZE):
+            yield Answer(rows)
 
 
 def insider_sentiment(

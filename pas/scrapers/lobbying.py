@@ -12,15 +12,29 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
-from pas.scrapers.base import Dataset, FetchPlan, amount, as_row, day, dec, midnight, per_ticker, text, ticker
+from pas.scrapers.base import (
+    Answer,
+    Dataset,
+    FetchPlan,
+    amount,
+    as_row,
+    day,
+    dec,
+    midnight,
+    text,
+    ticker,
+    windowed,
+)
 
 if TYPE_CHECKING:
     from pas.scrapers.client import QuiverClient
 
 NAME = "lobbying"
-# Where a first scrape of the live feed starts (Quiver's lobbying history begins in 1999;
-# the strategies look back a few years).
-HISTORY_START = date(2016, 1, 1)
+# A first scrape reaches back ten years (Quiver's lobbying history begins in 1999; the
+# strategies look back a few years), one request window of 92 days (a filing quarter and
+# a day) at a time, so an interrupted backfill resumes at the window it was reading.
+HISTORY_DAYS = 10 * 365
+WINDOW_DAYS = 92
 
 
 def normalise(raw: Any) -> Record:
@@ -41,13 +55,20 @@ def normalise(raw: Any) -> Record:
     return Record(NAME, natural_key(NAME, identity), symbol, filed, midnight(filed, 1), identity)
 
 
-def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
+def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
+    """Each requested ticker's paged history, or the windows of ``live/lobbying`` that
+    coverage lacks (``date_from``/``date_to`` as YYYYMMDD, both inclusive, paged)."""
     if plan.tickers:
-        yield from per_ticker(client, "historical/lobbying", plan, NAME)
+        for symbol in plan.tickers:
+            for rows in client.pages(f"historical/lobbying/{symbol}", dataset=NAME):
+                yield Answer(rows)
         return
-    start = HISTORY_START if plan.since is None else plan.since.date()
-    params = {"date_from": start.strftime("%Y%m%d"), "date_to": plan.today.strftime("%Y%m%d")}
-    yield from client.pages("live/lobbying", params, dataset=NAME)
+
+    def request(first: date, last: date) -> Iterator[Sequence[Any]]:
+        params = {"date_from": first.strftime("%Y%m%d"), "date_to": last.strftime("%Y%m%d")}
+        return client.pages("live/lobbying", params, dataset=NAME)
+
+    yield from windowed(client, plan, WINDOW_DAYS, request)
 
 
-DATASET = Dataset(NAME, (), "corporate lobbying spend", fetch, normalise)
+DATASET = Dataset(NAME, (), "corporate lobbying spend", fetch, normalise, history_days=HISTORY_DAYS)

@@ -1,4 +1,9 @@
-"""One scrape of one dataset: fetch, validate, skip today's rows, upsert point-in-time."""
+"""One scrape of one dataset: fetch what coverage lacks, validate, upsert point-in-time.
+
+A dataset's answers are stored one at a time and, once stored, their part of the
+history is added to the dataset's persisted coverage (:mod:`pas.scrapers.coverage`):
+an interrupted scrape keeps what it finished and the next one resumes the rest.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,17 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pas.clock import Clock
+from pas.errors import PasError
 from pas.records import Record, UpsertCounts, natural_key
-from pas.scrapers.base import Dataset, FetchPlan, Reject, SourceError
+from pas.scrapers.base import Answer, Dataset, FetchPlan, Reject
 from pas.scrapers.client import (
     ClientStats,
     QuiverAuthError,
-    QuiverError,
+    QuiverRateLimited,
     QuiverUnavailableError,
 )
+from pas.scrapers.coverage import Coverage
 from pas.store.base import Store
-
-# An incremental scrape asks again for rows public up to this long before the newest one
-# stored: Quiver adds late rows and revises recent ones (and Wikimedia loads days late).
-OVERLAP = timedelta(days=7)
 
 
 class SourceClient(Protocol):
@@ -40,7 +43,12 @@ class SourceClient(Protocol):
 
 @dataclass
 class ScrapeResult:
-    """What scraping one dataset did (the summary row and the run record's details)."""
+    """What scraping one dataset did (the summary row and the run record's details).
+
+    ``status`` is ``ok`` (the whole range wanted is stored), ``fresh`` (scraped within the
+    cache's TTL), ``partial`` (a rate limit stopped it, or history is still missing: the
+    next scrape resumes), ``unavailable`` (404) or ``failed``.
+    """
 
     dataset: str
     status: str = "ok"
@@ -78,11 +86,12 @@ def scrape(
     since: datetime | None = None,
     timer: Callable[[], float] = time.monotonic,
 ) -> ScrapeResult:
-    """Scrapes one dataset into the store; incremental unless ``since`` is given.
+    """Scrapes one dataset into the store: what its coverage lacks, or all since ``since``.
 
-    A dataset scraped incrementally within the cache's TTL is not asked again (status
-    ``fresh``) unless the client refreshes. A dataset Quiver refuses or no longer serves
-    ends with status ``unavailable`` or ``failed`` and its message; pages stored before a failure stay stored.
+    A dataset scraped within the cache's TTL is not asked again (status ``fresh``) unless
+    the client refreshes. Whatever goes wrong with this dataset (Quiver refusing it or no
+    longer serving it, a rate limit, an answer that cannot be read) ends this dataset
+    only, with its status and message; what was stored before stays stored.
 
     Raises:
         QuiverAuthError: the API key was refused (every other dataset would fail too).
@@ -91,9 +100,9 @@ def scrape(
     started = timer()
     requests_before, hits_before = client.stats.requests, client.stats.cache_hits
     now = client.clock()
-    # An incremental scrape asks for a window that moves with what is stored, so its
-    # requests differ from the last run's and miss the response cache; a mark per dataset
-    # (and ticker list) says it was scraped within the cache's TTL: nothing to ask then.
+    # An incremental scrape's requests differ from the last run's (its windows move with
+    # coverage), so they miss the response cache; a mark per dataset (and ticker list)
+    # says it was scraped within the cache's TTL: nothing to ask then.
     mark = "scraped:" + dataset.name + ":" + ",".join(sorted(tickers))
     incremental = since is None
     reuse = incremental and not client.refresh and client.cache_ttl_sec > 0
@@ -101,47 +110,71 @@ def scrape(
         result.status = "fresh"
         result.seconds = timer() - started
         return result
-    if since is None:
-        latest = store.latest_public_at(dataset.name)
-        since = None if latest is None else latest - OVERLAP
-    plan = FetchPlan(tuple(tickers), since, now.date())
-    wanted = set(tickers)
-    seen: Counter[str] = Counter()
+    track = dataset.tracks_coverage and not tickers
+    coverage = Coverage.from_json(store.coverage_get(dataset.name)) if track else Coverage()
+    today = now.date()
+    start = since.date() if since is not None else today - timedelta(days=dataset.history_days)
+    plan = FetchPlan(tuple(tickers), since, today, start, coverage)
     try:
-        for page in dataset.fetch(client, plan):
-            batch: list[Record] = []
-            for raw in page:
-                try:
-                    record = dataset.normalise(raw)
-                except Reject as exc:
-                    result.rejected[str(exc)] += 1
-                    continue
-                if wanted and record.ticker not in wanted:
-                    continue
-                if record.event_date >= plan.today or record.public_at > now:
-                    result.deferred += 1
-                    continue
-                # Identical rows in one answer are distinct events (two equal trades on a
-                # day): the second and later get their occurrence number in the key.
-                occurrence = seen[record.key]
-                seen[record.key] += 1
-                if occurrence:
-                    record = replace(
-                        record, key=natural_key(dataset.name, {"of": record.key, "n": occurrence})
-                    )
-                batch.append(record)
-            if batch:
-                result.counts = result.counts + store.upsert_records(dataset.name, batch)
-        if incremental and client.cache_ttl_sec > 0:
+        for answer in dataset.fetch(client, plan):
+            _store_answer(answer, dataset, plan, now, store, result)
+            if track and answer.done is not None:
+                answer.done(coverage)
+                store.coverage_put(dataset.name, coverage.to_json())
+        if track and not coverage.covers(start, plan.last_day):
+            result.status = "partial"
+            result.message = f"history not complete yet: {coverage_text(coverage)}; the next scrape resumes"
+        elif incremental and client.cache_ttl_sec > 0:
             store.cache_put(mark, now.isoformat(), now + timedelta(seconds=client.cache_ttl_sec))
     except QuiverAuthError:
         raise
+    except QuiverRateLimited as exc:
+        result.status, result.message = "partial", str(exc)
     except QuiverUnavailableError as exc:
         result.status, result.message = "unavailable", str(exc)
-    except (QuiverError, SourceError) as exc:
+    except PasError as exc:  # QuiverError, the Wikimedia source's SourceError, a store's error
         result.status, result.message = "failed", str(exc)
     finally:
         result.requests = client.stats.requests - requests_before
         result.cache_hits = client.stats.cache_hits - hits_before
         result.seconds = timer() - started
     return result
+
+
+def _store_answer(
+    answer: Answer, dataset: Dataset, plan: FetchPlan, now: datetime, store: Store, result: ScrapeResult
+) -> None:
+    """Validates one answer's rows and upserts them, counting rejects and deferred rows."""
+    wanted = set(plan.tickers)
+    # Identical rows in one answer are distinct events (two equal trades on a day): the
+    # second and later get their occurrence number in the key. The count is per answer,
+    # never across pages, so a row pushed onto the next page by a new filing is the same
+    # record when it shows up there again.
+    seen: Counter[str] = Counter()
+    batch: list[Record] = []
+    for raw in answer.rows:
+        try:
+            record = dataset.normalise(raw)
+        except Reject as exc:
+            result.rejected[str(exc)] += 1
+            continue
+        if wanted and record.ticker not in wanted:
+            continue
+        if record.event_date >= plan.today or record.public_at > now:
+            result.deferred += 1
+            continue
+        occurrence = seen[record.key]
+        seen[record.key] += 1
+        if occurrence:
+            record = replace(record, key=natural_key(dataset.name, {"of": record.key, "n": occurrence}))
+        batch.append(record)
+    if batch:
+        result.counts = result.counts + store.upsert_records(dataset.name, batch)
+
+
+def coverage_text(coverage: Coverage) -> str:
+    """The covered ranges as ``2016-01-01..2026-01-04``, comma-separated ('nothing' when none)."""
+    spans = ", ".join(f"{lo.isoformat()}..{hi.isoformat()}" for lo, hi in coverage.spans) or "nothing"
+    if coverage.cursor is not None:
+        spans += f" (backfill at page {coverage.cursor.page})"
+    return spans

@@ -7,13 +7,14 @@ here (a discontinued dataset): the client reports that and the other datasets go
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
 from pas.scrapers.base import (
+    Answer,
     Dataset,
     FetchPlan,
     Reject,
@@ -69,11 +70,12 @@ def views_record(
     return Record(NAME, natural_key(NAME, identity), symbol, viewed, midnight(viewed, 1), fields)
 
 
-def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
+def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
     if plan.tickers:
         yield from per_ticker(client, "historical/wikipedia", plan, NAME)
     else:
-        yield from single(client, "live/wikipedia", {}, NAME)
+        yield Answer(single(client, "live/wikipedia", {}, NAME))
 
 
-DATASET = Dataset(NAME, (), "Wikipedia page views", fetch, normalise)
+# The live feed holds only the latest day: there is no history to cover.
+DATASET = Dataset(NAME, (), "Wikipedia page views", fetch, normalise, tracks_coverage=False)

@@ -11,7 +11,7 @@ tests/fixtures/wikimedia/PROVENANCE):
 - A day's data is loaded after it ends (usually within hours, sometimes a day or more),
   so the records are public from the midnight after the day (the rule of the Quiver wiki
   dataset), and an incremental scrape asks each ticker again for the days of the scrape's
-  overlap (:data:`pas.scrapers.scrape.OVERLAP`) before its newest stored day.
+  overlap (:data:`pas.scrapers.coverage.OVERLAP`) before its newest stored day.
 - The per-article endpoint is documented at 100 requests per second; Wikimedia asks every
   client for a descriptive User-Agent with contact information (:data:`USER_AGENT`).
 
@@ -26,7 +26,7 @@ import io
 import json
 import random
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -39,9 +39,9 @@ from pas.errors import InputError
 from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, retry_after_seconds, with_retries
 from pas.models import SYMBOL_RE
 from pas.records import Record
-from pas.scrapers.base import Dataset, FetchPlan, Reject, SourceError, as_row, ticker, to_decimal
+from pas.scrapers.base import Answer, Dataset, FetchPlan, Reject, SourceError, as_row, ticker, to_decimal
 from pas.scrapers.client import ClientStats, retry_sleep, wait_for_slot
-from pas.scrapers.scrape import OVERLAP
+from pas.scrapers.coverage import OVERLAP
 from pas.scrapers.wiki import NAME, views_record
 from pas.store.base import Store
 
@@ -285,20 +285,24 @@ def windows(client: WikimediaClient, plan: FetchPlan) -> Iterator[tuple[str, str
             yield symbol, article, start, end
 
 
-def fetch(client: WikimediaClient, plan: FetchPlan) -> Iterator[Sequence[Any]]:
+def fetch(client: WikimediaClient, plan: FetchPlan) -> Iterator[Answer]:
     """One page of rows per ticker of the map (or of ``--ticker``); a 404, or a ticker the
     map lacks, yields a marker row that the normaliser counts (:data:`NOT_FOUND_REASON`,
     :data:`UNMAPPED_REASON`)."""
     for symbol, article, start, end in windows(client, plan):
         if article is None:
-            yield [{"ticker": symbol, "unmapped": True}]
+            yield Answer([{"ticker": symbol, "unmapped": True}])
             continue
         try:
             items = client.daily_views(article, start, end)
         except _NotFound:
-            yield [{"ticker": symbol, "article": article, "missing": True}]
+            yield Answer([{"ticker": symbol, "article": article, "missing": True}])
             continue
-        yield [{**item, "ticker": symbol} for item in items if isinstance(item, Mapping)]
+        yield Answer([{**item, "ticker": symbol} for item in items if isinstance(item, Mapping)])
 
 
-DATASET = Dataset(NAME, (), "Wikipedia page views (Wikimedia Pageviews API)", fetch, normalise)
+# Each article resumes from its own newest stored day (see :func:`windows`), so the
+# dataset keeps no coverage of its own.
+DATASET = Dataset(
+    NAME, (), "Wikipedia page views (Wikimedia Pageviews API)", fetch, normalise, tracks_coverage=False
+)

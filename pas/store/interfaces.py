@@ -414,6 +414,18 @@ class RateSlots(Protocol):
         """
 
 
+class ScrapeCoverage(Protocol):
+    """What history of each dataset the scrapers fetched completely (see pas.scrapers.coverage)."""
+
+    @abstractmethod
+    def coverage_get(self, dataset: str) -> str | None:
+        """The dataset's coverage as saved by :meth:`coverage_put` (None: never saved)."""
+
+    @abstractmethod
+    def coverage_put(self, dataset: str, coverage: str) -> None:
+        """Saves the dataset's coverage (JSON text), replacing the previous one."""
+
+
 class BreakerStore(Protocol):
     """The account's circuit breaker state, saved by compare-and-swap."""
 
@@ -434,5 +446,5 @@ class BreakerStore(Protocol):
         """
 
 
-class ControlStore(RunLog, LockStore, ResponseCache, RateSlots, BreakerStore, Protocol):
-    """Control state: command runs, locks, the HTTP cache, rate slots and the breaker."""
+class ControlStore(RunLog, LockStore, ResponseCache, RateSlots, ScrapeCoverage, BreakerStore, Protocol):
+    """Control state: command runs, locks, the HTTP cache, rate slots, scrape coverage and the breaker."""

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from pas.cli import app
 from tests.commands.test_json_conventions import check
-from tests.fakes.quiver import API_KEY, FakeQuiver, load_all, serve
+from tests.fakes.quiver import API_KEY, UNLIMITED_RATES, FakeQuiver, load_all, serve
 
 runner = CliRunner()
 
@@ -30,6 +30,7 @@ def env(tmp_path: Path, fake: FakeQuiver, **extra: str) -> dict[str, str]:
         "QUIVER_API_KEY": API_KEY,
         "QUIVER_BASE_URL": fake.url,
         "QUIVER_RATE_SEC": "0",
+        "QUIVER_RATE_LIMITS": UNLIMITED_RATES,
         "WIKI_SOURCE": "quiver",  # these tests are of Quiver's datasets (test_scrape_wikimedia.py: the other)
         **extra,
     }
@@ -40,7 +41,7 @@ def test_scrape_all_then_again_within_ttl_sends_nothing(tmp_path: Path, fake: Fa
     assert first.exit_code == 0, first.output
     results = {r["dataset"]: r for r in check("scrape", first.stdout)}
     assert set(results) == {"congress", "lobbying", "wiki", "insiders", "contracts"}
-    assert results["congress"]["new"] == 1200 and results["congress"]["requests"] == 4
+    assert results["congress"]["new"] == 1200 and results["congress"]["requests"] == 1
     sent = len(fake.log)
     second = runner.invoke(app, ["scrape", "all", "--json"], env=env(tmp_path, fake))
     assert second.exit_code == 0, second.output
@@ -110,3 +111,41 @@ def test_entitlement_failure_exits_1_after_the_summary(tmp_path: Path, fake: Fak
     assert result.stderr.strip() == (
         "error: scraping insiders failed (see above); the other datasets were stored"
     )
+
+
+def test_data_coverage_shows_the_ranges_fetched_completely(tmp_path: Path, fake: FakeQuiver) -> None:
+    empty = runner.invoke(app, ["data", "lobbying", "--coverage"], env=env(tmp_path, fake))
+    assert empty.exit_code == 0 and "nothing fetched completely yet; run pas scrape lobbying" in empty.stdout
+    assert runner.invoke(app, ["scrape", "lobbying"], env=env(tmp_path, fake)).exit_code == 0
+    shown = runner.invoke(app, ["data", "lobbying", "--coverage", "--json"], env=env(tmp_path, fake))
+    doc = check("data", shown.stdout)
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    assert doc["dataset"] == "lobbying" and doc["backfill"] is None
+    assert len(doc["covered"]) == 1 and doc["covered"][0]["to"] == yesterday
+
+
+def test_a_malformed_key_exits_2_naming_the_variable_and_is_never_stored(
+    tmp_path: Path, fake: FakeQuiver
+) -> None:
+    result = runner.invoke(app, ["scrape", "all"], env=env(tmp_path, fake, QUIVER_API_KEY="zzsec\nretzz"))
+    assert result.exit_code == 2
+    assert "QUIVER_API_KEY is malformed" in result.stderr
+    assert "zzsec" not in result.output and "retzz" not in result.output
+    jobs = runner.invoke(app, ["jobs", "--json"], env=env(tmp_path, fake))
+    assert "zzsec" not in jobs.stdout
+
+
+def test_scrape_all_goes_on_after_a_broken_answer_and_the_key_stays_out_of_the_run(
+    tmp_path: Path, fake: FakeQuiver
+) -> None:
+    from tests.fakes.quiver import Fault
+
+    fake.fault("bulk/congresstrading", Fault(200, "[" * 100_000 + "]" * 100_000, raw=True))
+    fake.fault("live/insiders", Fault(400, {"detail": f"unknown token {API_KEY}"}))
+    result = runner.invoke(app, ["scrape", "all"], env=env(tmp_path, fake))
+    assert result.exit_code == 1
+    assert "congress: QuiverQuant answered congress with JSON nested too deep to read" in result.stdout
+    assert "lobbying" in result.stdout and "contracts" in result.stdout
+    assert API_KEY not in result.output
+    jobs = runner.invoke(app, ["jobs", "--json"], env=env(tmp_path, fake))
+    assert API_KEY not in jobs.stdout and "[redacted]" in jobs.stdout

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from pas.cli import app
 from pas.scrapers.wikimedia import USER_AGENT
-from tests.fakes.quiver import API_KEY
+from tests.fakes.quiver import API_KEY, UNLIMITED_RATES
 from tests.fakes.quiver import serve as serve_quiver
 from tests.fakes.wikimedia import FakeWikimedia, serve
 from tests.test_subprocess import run
@@ -97,7 +97,12 @@ def test_scrape_all_takes_wiki_from_wikimedia_and_the_rest_from_quiver(
     with serve_quiver() as quiver:
         quiver.rows = {"bulk/congresstrading": [], "live/lobbying": [], "live/insiders": []}
         quiver.rows["live/govcontractsall"] = []
-        extra = {"QUIVER_API_KEY": API_KEY, "QUIVER_BASE_URL": quiver.url, "QUIVER_RATE_SEC": "0"}
+        extra = {
+            "QUIVER_API_KEY": API_KEY,
+            "QUIVER_BASE_URL": quiver.url,
+            "QUIVER_RATE_SEC": "0",
+            "QUIVER_RATE_LIMITS": UNLIMITED_RATES,
+        }
         result = runner.invoke(app, ["scrape", "all", "--json"], env=env(tmp_path, wm, **extra))
         assert result.exit_code == 0, result.output
         assert not any("wikipedia" in path for path in quiver.paths())

@@ -1,9 +1,15 @@
 """A fake QuiverQuant API on 127.0.0.1, answering like the real one, faults included.
 
 Datasets are lists of rows per endpoint path (newest first, as Quiver serves them).
-Paged endpoints slice by ``page``/``page_size`` and end with an empty page. Faults are
-scripted per path: each queued :class:`Fault` answers one request before normal service.
-Every request is logged with its arrival time, path, query and Authorization header.
+Paged endpoints (the schema's ``page``/``page_size`` parameters, see
+tests/fixtures/quiver/PROVENANCE) slice by page: the last page is short, or empty when
+the rows fill whole pages, or (``past_end``) a 404. Faults are scripted per path: each
+queued :class:`Fault` answers one request before normal service (a status, a raw body, a
+body cut short of its Content-Length, a body trickled byte by byte). Modes: per-endpoint
+rate limits counted on an injected clock (429 with Retry-After), a feed that ignores
+``page``, and a hook run before each answer (tests use it to shift pages between
+requests or revise values). Every request is logged with its arrival time, path, query
+and Authorization header.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,7 +27,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 API_KEY = "test-quiver-key-123"
-PAGED = frozenset({"bulk/congresstrading", "live/lobbying", "live/insiders"})
+# QUIVER_RATE_LIMITS for CLI tests on the real clock: Quiver's documented limits would
+# make a first contracts backfill (one request per day) wait for real rate-limit slots.
+UNLIMITED_RATES = "bulk/=1000000/second,live/=1000000/second,historical/=1000000/second"
+PAGED = frozenset(
+    {"bulk/congresstrading", "live/lobbying", "live/insiders", "live/govcontractsall", "historical/lobbying"}
+)
 UPGRADE_BODY = "Upgrade your subscription plan to access this dataset."
 
 
@@ -34,6 +45,8 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     raw: bool = False  # body sent as-is instead of JSON-encoded
+    truncate: int | None = None  # send only this many bytes of the body, then close
+    trickle: float = 0.0  # seconds between the body's bytes
 
 
 @dataclass
@@ -54,6 +67,13 @@ class FakeQuiver:
         self.not_entitled: set[str] = set()
         self.log: list[Logged] = []
         self.auth_scheme = auth_scheme
+        # Per-endpoint limits (path prefix -> (requests, period seconds)) on ``clock``.
+        self.limits: dict[str, tuple[int, float]] = {}
+        self.clock: Callable[[], float] = time.monotonic
+        self.served: dict[str, list[float]] = defaultdict(list)
+        self.past_end: dict[str, int] = {}  # status of a page past the last (200 = [])
+        self.ignores_page: set[str] = set()
+        self.before_answer: Callable[[str, dict[str, str]], None] | None = None
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -65,41 +85,58 @@ class FakeQuiver:
     def paths(self) -> list[str]:
         return [entry.path for entry in self.log]
 
-    def _answer(self, path: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str], bool, float]:
+    def _limited(self, path: str) -> Fault | None:
+        """A 429 when the endpoint's limit is used up on the fake's clock."""
+        for prefix, (count, period) in self.limits.items():
+            if path.startswith(prefix):
+                now = self.clock()
+                recent = [t for t in self.served[prefix] if t > now - period]
+                if len(recent) >= count:
+                    wait = recent[0] + period - now
+                    return Fault(429, {"detail": "Request was throttled."}, {"Retry-After": f"{wait:.0f}"})
+                self.served[prefix] = [*recent, now]
+                return None
+        return None
+
+    def _answer(self, path: str, query: dict[str, str]) -> Fault:
+        if self.before_answer is not None:
+            self.before_answer(path, query)
         with self._lock:
+            limited = self._limited(path)
+            if limited is not None:
+                return limited
             if self.faults[path]:
-                f = self.faults[path].popleft()
-                return f.status, f.body, f.headers, f.raw, f.delay
+                return self.faults[path].popleft()
         if path in self.gone:
-            return 404, {"detail": "Not found."}, {}, False, 0.0
+            return Fault(404, {"detail": "Not found."})
         if path in self.not_entitled:
-            return 403, UPGRADE_BODY, {}, False, 0.0
+            return Fault(403, UPGRADE_BODY)
         base, _, symbol = path.rpartition("/")
-        if base.startswith("historical/") and base in {
-            "historical/lobbying",
-            "historical/govcontractsall",
-            "historical/wikipedia",
-            "historical/congresstrading",
-        }:
-            source = {
-                "historical/lobbying": "live/lobbying",
-                "historical/govcontractsall": "live/govcontractsall",
-                "historical/wikipedia": "live/wikipedia",
-                "historical/congresstrading": "bulk/congresstrading",
-            }[base]
-            return 200, [r for r in self.rows.get(source, []) if _ticker(r) == symbol], {}, False, 0.0
+        if base in HISTORICAL:
+            rows = [r for r in self.rows.get(HISTORICAL[base], []) if _ticker(r) == symbol]
+            return self._page(base, rows, query)
         if path not in self.rows:
-            return 404, {"detail": "Not found."}, {}, False, 0.0
+            return Fault(404, {"detail": "Not found."})
         rows = self.rows[path]
         if "ticker" in query:
             rows = [r for r in rows if _ticker(r) == query["ticker"]]
         if "date_from" in query:
             lo, hi = query["date_from"], query.get("date_to", "99999999")
             rows = [r for r in rows if _in_dates(r, lo, hi)]
-        if path in PAGED and "page" in query:
-            page, size = int(query["page"]), int(query.get("page_size", "100"))
-            rows = rows[(page - 1) * size : page * size]
-        return 200, rows, {}, False, 0.0
+        if "date" in query:
+            rows = [r for r in rows if _in_dates(r, query["date"], query["date"])]
+        return self._page(path, rows, query)
+
+    def _page(self, path: str, rows: list[Any], query: dict[str, str]) -> Fault:
+        if path not in PAGED or "page" not in query:
+            return Fault(200, rows)
+        page, size = int(query["page"]), int(query.get("page_size", "100"))
+        if path in self.ignores_page:
+            page = 1
+        sliced = rows[(page - 1) * size : page * size]
+        if not sliced and page > 1 and self.past_end.get(path, 200) != 200:
+            return Fault(self.past_end[path], {"detail": "Not found."})
+        return Fault(200, sliced)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -115,14 +152,16 @@ class FakeQuiver:
                 if auth != f"{fake.auth_scheme} {API_KEY}":
                     self._send(401, {"detail": "Invalid token."}, {}, False)
                     return
-                status, body, headers, raw, delay = fake._answer(path, query)
-                if delay:
-                    time.sleep(delay)
-                self._send(status, body, headers, raw)
+                f = fake._answer(path, query)
+                if f.delay:
+                    time.sleep(f.delay)
+                self._send(f.status, f.body, f.headers, f.raw, f)
 
-            def _send(self, status: int, body: Any, headers: dict[str, str], raw: bool) -> None:
+            def _send(
+                self, status: int, body: Any, headers: dict[str, str], raw: bool, f: Fault | None = None
+            ) -> None:
                 data = (body if isinstance(body, str) else json.dumps(body)) if raw else json.dumps(body)
-                payload = data.encode()
+                payload = data.encode("utf-8", "surrogatepass")
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -130,6 +169,17 @@ class FakeQuiver:
                     for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
+                    if f is not None and f.truncate is not None:
+                        self.wfile.write(payload[: f.truncate])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
+                    if f is not None and f.trickle:
+                        for i in range(len(payload)):
+                            self.wfile.write(payload[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(f.trickle)
+                        return
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
@@ -138,6 +188,14 @@ class FakeQuiver:
                 pass
 
         return Handler
+
+
+HISTORICAL = {
+    "historical/lobbying": "live/lobbying",
+    "historical/govcontractsall": "live/govcontractsall",
+    "historical/wikipedia": "live/wikipedia",
+    "historical/congresstrading": "bulk/congresstrading",
+}
 
 
 def _in_dates(row: Any, lo: str, hi: str) -> bool:

@@ -9,9 +9,16 @@ import pytest
 import requests
 
 from pas.scrapers.client import QuiverClient
+from pas.scrapers.limits import RateLimit
 from pas.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.fakes.quiver import API_KEY, FakeQuiver, serve
+
+UNLIMITED = {
+    "bulk/": RateLimit(10**9, 1.0),
+    "live/": RateLimit(10**9, 1.0),
+    "historical/": RateLimit(10**9, 1.0),
+}
 
 
 class Sleeper:
@@ -57,6 +64,9 @@ def client(
             base_url=fake.url,
             rate_sec=1.1,
             timeout_sec=2.0,
+            # Tests of other things are not slowed by the endpoints' limits (tests of the
+            # limits set them); the shared QUIVER_RATE_SEC slot still applies.
+            rate_limits=UNLIMITED,
             sleep=sleeper,
             clock=clock,
         )

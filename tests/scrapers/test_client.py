@@ -166,12 +166,42 @@ def test_not_json_and_other_statuses_are_errors(client: QuiverClient, fake: Fake
         client.get("live/wikipedia", dataset="wiki")
 
 
-def test_pages_until_empty(client: QuiverClient, fake: FakeQuiver) -> None:
+@pytest.mark.parametrize(
+    ("rows", "past_end", "pages_asked"),
+    [
+        (25, 200, ["1", "2", "3"]),  # a page with fewer rows than page_size: the last one, no further request
+        (20, 200, ["1", "2", "3"]),  # whole pages: the empty page after them ends the feed
+        (20, 404, ["1", "2", "3"]),  # whole pages: a 404 past the last page ends the feed too
+    ],
+)
+def test_pages_stop_on_each_documented_end(
+    client: QuiverClient, fake: FakeQuiver, rows: int, past_end: int, pages_asked: list[str]
+) -> None:
+    # Quiver's docs: "keep requesting the next page until a page comes back with fewer
+    # results than page_size"; QuantConnect's downloader loops until `[]`.
     client.rate_sec = 0
-    fake.rows["live/insiders"] = [{"n": i} for i in range(25)]
+    fake.rows["live/insiders"] = [{"n": i} for i in range(rows)]
+    fake.past_end["live/insiders"] = past_end
     pages = list(client.pages("live/insiders", page_size=10))
-    assert [len(p) for p in pages] == [10, 10, 5]
-    assert [e.query["page"] for e in fake.log] == ["1", "2", "3", "4"]
+    assert sum(len(p) for p in pages) == rows
+    assert [e.query["page"] for e in fake.log] == pages_asked
+
+
+def test_a_404_on_the_first_page_is_unavailable(client: QuiverClient, fake: FakeQuiver) -> None:
+    client.rate_sec = 0
+    fake.gone.add("live/insiders")
+    with pytest.raises(QuiverUnavailableError):
+        list(client.pages("live/insiders", page_size=10))
+
+
+def test_a_feed_that_ignores_page_is_stopped_at_the_repeat(client: QuiverClient, fake: FakeQuiver) -> None:
+    client.rate_sec = 0
+    fake.rows["live/insiders"] = [{"n": i} for i in range(30)]
+    fake.ignores_page.add("live/insiders")
+    seen: list[list[object]] = []
+    with pytest.raises(QuiverError, match=r"page 2 with the rows of page 1: the feed ignores `page`"):
+        seen.extend(client.pages("live/insiders", page_size=10))
+    assert len(seen) == 1 and len(fake.log) == 2
 
 
 def test_rate_limit_spaces_requests(client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper) -> None:

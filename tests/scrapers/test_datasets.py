@@ -131,7 +131,7 @@ BASE_LOBBY = lobbying_rows(1, NEWEST)[0]
         ({"Date": "yesterday"}, "unparseable Date"),
         ({"Date": 20260101}, "unparseable Date"),
         ({"Amount": "lots"}, "unparseable Amount"),
-        ({"Amount": "NaN"}, "unparseable Amount"),
+        ({"Amount": "NaN"}, "missing Amount"),  # Quiver's NaN is a number it does not have
         ({"Amount": True}, "unparseable Amount"),
         ({"Amount": {"$gt": 0}}, "unparseable Amount"),
         ({"Client": ["a"]}, "Client is not text"),

@@ -44,7 +44,7 @@ def test_first_scrape_stores_every_dataset_and_skips_today(
     # 1200 rows, 4 filed per day: the 4 filed today are deferred (their trade days are earlier,
     # but Quiver uploads them at 18:xx, after the clock's 15:00).
     assert congress["new"] == 1196 and congress["deferred_today"] == 4
-    assert congress["requests"] == 4  # pages of 500, 500, 200, then the empty page
+    assert congress["requests"] == 1  # one bulk page of up to 10,000 rows, shorter: the end
     assert results["lobbying"]["new"] == 995  # 5 dated today skipped
     assert results["wiki"]["new"] == 0 and results["wiki"]["deferred_today"] == 8
     stored = sqlite_store.records("congress")
@@ -69,7 +69,7 @@ def test_incremental_scrape_reads_only_pages_with_new_rows(
     rows = insider_rows(3012, TODAY + timedelta(days=1))  # 6 filed per day, newest first
     fake.rows["live/insiders"] = rows[12:]
     first = scrape(DATASETS["insiders"], client, sqlite_store).as_dict()
-    assert first["new"] == 3000 and first["requests"] == 7
+    assert first["new"] == 3000 and first["requests"] == 4  # three full pages of 1000, then []
     clock.advance(7 * 3600)  # past the cache's TTL: 22:00 today
     fake.log.clear()
     fake.rows["live/insiders"] = rows
@@ -78,7 +78,7 @@ def test_incremental_scrape_reads_only_pages_with_new_rows(
     assert second["requests"] == 1
     assert second["new"] == 6  # filed today at 21:30
     assert second["deferred_today"] == 6  # filed tomorrow: not public yet
-    assert second["unchanged"] == 500 - 12
+    assert second["unchanged"] == 1000 - 12
 
 
 def test_incremental_scrape_reads_every_page_when_pages_run_oldest_first(
@@ -94,7 +94,7 @@ def test_incremental_scrape_reads_every_page_when_pages_run_oldest_first(
     fake.rows["live/insiders"] = list(reversed(rows))
     second = scrape(DATASETS["insiders"], client, sqlite_store).as_dict()
     assert second["new"] == 6
-    assert second["requests"] == 8  # all seven pages of 500 or fewer, then the empty page
+    assert second["requests"] == 4  # all pages: three of 1000, then a short one
 
 
 def test_rescrape_updates_in_place_and_keeps_first_seen(
@@ -134,7 +134,8 @@ def test_bad_and_hostile_rows_are_counted_and_the_run_goes_on(
         "not a row",
         {**good[3], "$where": "1", "Client.name": {"$ne": None}},
     ]
-    result = scrape(DATASETS["lobbying"], client, sqlite_store)
+    # One request window (since a month ago): each bad row is met once.
+    result = scrape(DATASETS["lobbying"], client, sqlite_store, since=datetime(2025, 12, 5, tzinfo=UTC))
     assert result.counts.new == 4
     assert dict(result.rejected) == {
         "Client too long": 1,

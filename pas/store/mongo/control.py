@@ -125,6 +125,17 @@ class MongoControl(MongoCore):
                 {"_id": key}, {"$set": {"body": body, "expires_at": format_ts(expires_at)}}, upsert=True
             )
 
+    def coverage_get(self, dataset: str) -> str | None:
+        with self._errors():
+            doc = self._collection("scrape_coverage").find_one({"_id": dataset})
+        return None if doc is None else str(doc["coverage"])
+
+    def coverage_put(self, dataset: str, coverage: str) -> None:
+        with self._errors():
+            self._collection("scrape_coverage").update_one(
+                {"_id": dataset}, {"$set": {"coverage": coverage}}, upsert=True
+            )
+
     def reserve_slot(self, name: str, interval_sec: float, now: datetime) -> datetime:
         from pymongo.errors import DuplicateKeyError
 

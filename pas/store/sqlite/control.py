@@ -107,6 +107,20 @@ class SqliteControl(SqliteCore):
                 (key, body, format_ts(expires_at)),
             )
 
+    def coverage_get(self, dataset: str) -> str | None:
+        row = self._db.execute(
+            "SELECT coverage FROM scrape_coverage WHERE dataset = ?", (dataset,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def coverage_put(self, dataset: str, coverage: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO scrape_coverage (dataset, coverage) VALUES (?, ?)"
+                " ON CONFLICT (dataset) DO UPDATE SET coverage = excluded.coverage",
+                (dataset, coverage),
+            )
+
     def reserve_slot(self, name: str, interval_sec: float, now: datetime) -> datetime:
         with self._write() as db:
             row = db.execute("SELECT last_slot FROM rate_slots WHERE name = ?", (name,)).fetchone()

@@ -227,6 +227,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sim_orders_open ON sim_orders (submitted_at)
         WHERE status NOT IN ('canceled', 'expired', 'filled', 'rejected', 'replaced')
     """,
+    # What history of each dataset the scrapers fetched completely (JSON, see pas.scrapers.coverage).
+    """
+    CREATE TABLE scrape_coverage (
+        dataset TEXT PRIMARY KEY,
+        coverage TEXT NOT NULL
+    )
+    """,
 )
 
 

@@ -1,10 +1,16 @@
-"""Issue 8 benchmark: the demo end to end, and a large backtest.
+"""Issues 8 and 18 benchmark: the demo end to end, its backtest against bt, a large backtest.
 
 1. `pas demo` as a separate process: wall time and peak memory (goal: under 60 s).
-2. A backtest of the five strategies over five years of daily data on 500 synthetic
+2. `pas backtest` of the demo (its five portfolios, score allocation, $100,000) as a
+   whole process in the demo's home, next to bt replaying the same targets and closes as
+   a whole process (benchmarks/bt_baseline.py; install bt first: `pip install -e
+   '.[bench]'`): wall and CPU seconds, their ratio (issue 18's goal: at most 1), the
+   final equity of each book in both.
+3. A backtest of the five strategies over five years of daily data on 500 synthetic
    symbols (made by scripts/make_demo_data.py): data generation, loading, and the
    backtest itself (monthly builds, weekly score allocation, daily metrics), with the
-   peak memory of this process.
+   peak memory of this process (goal: under 10 s); ms per simulated day in the first and
+   the last tenth of the days (goal: the last within 1.3× of the first); bt on its targets.
 
 Usage: python benchmarks/backtest_bench.py [--tickers 500] [--start 2021-01-04] [--end 2025-12-31]
 """
@@ -20,14 +26,21 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bt_baseline  # noqa: E402  (beside this file)
+
+if TYPE_CHECKING:
+    from pas.store.base import Store
 
 
-def run_demo() -> tuple[float, float]:
+def run_demo(home: Path) -> tuple[float, float]:
     """Wall seconds and peak resident MiB of `pas demo` in a fresh home."""
-    home = Path(tempfile.mkdtemp(prefix="pas-demo-bench-")) / "home"
     pas = str(Path(sys.executable).parent / "pas")
     started = time.perf_counter()
     proc = subprocess.Popen([pas, "demo", "--home", str(home)], stdout=subprocess.DEVNULL)
@@ -36,6 +49,76 @@ def run_demo() -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit("pas demo failed")
     return elapsed, usage.ru_maxrss / 1024
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + system) and standard output of a child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv[0]} failed")
+    return elapsed, usage.ru_utime + usage.ru_stime, out
+
+
+def against_bt(
+    label: str,
+    pas_times: tuple[float, float],
+    source: Store,
+    target: Store,
+    ids: list[str],
+    capital: float,
+    equity: dict[str, float],
+) -> None:
+    """Runs bt on the targets and closes of a finished backtest, as a whole process, and
+    prints its time and final values next to pas's (goal: ratio ≤ 1)."""
+    inputs = Path(tempfile.mkdtemp(prefix="pas-bt-inputs-")) / "inputs.pkl"
+    bt_baseline.export(source, target, ids, capital, inputs)
+    wall, cpu, out = timed([sys.executable, str(ROOT / "benchmarks" / "bt_baseline.py"), str(inputs)])
+    bt_values = {name: float(value) for name, value in (line.split() for line in out.splitlines())}
+    print(
+        f"  {label}: pas {pas_times[0]:.2f} s wall ({pas_times[1]:.2f} s CPU), bt {wall:.2f} s wall "
+        f"({cpu:.2f} s CPU): ratio {pas_times[0] / wall:.2f} wall, {pas_times[1] / cpu:.2f} CPU (goal ≤ 1)"
+    )
+    for name in [*ids, "combined"]:
+        print(
+            f"    {name:>10}: pas ${equity.get(name, float('nan')):>14,.2f}   bt ${bt_values[name]:>14,.2f}"
+        )
+
+
+def linearity(stamps: list[float]) -> str:
+    """ms per simulated day in the first and the last tenth of the days, and their ratio."""
+    per_day = [b - a for a, b in pairwise(stamps)]
+    tenth = max(len(per_day) // 10, 1)
+    first = sum(per_day[:tenth]) / tenth * 1000
+    last = sum(per_day[-tenth:]) / tenth * 1000
+    return (
+        f"{first:.1f} ms per day in the first tenth, {last:.1f} in the last: {last / first:.2f}× (goal ≤ 1.3)"
+    )
+
+
+def demo_backtest(home: Path) -> None:
+    """`pas backtest` of the demo's portfolios in its home, whole process, against bt."""
+    import json
+
+    from pas.commands.demo import DEMO_CAPITAL, WARM_UP
+    from pas.demo.sample import sample_range
+    from pas.store.sqlite import SqliteStore
+
+    first, last = sample_range()
+    pas = str(Path(sys.executable).parent / "pas")
+    argv = [pas, "backtest", "--start", str(first + WARM_UP), "--end", str(last), "--allocation", "score"]
+    wall, cpu, out = timed([*argv, "--json"], env={**os.environ, "PAS_HOME": str(home)})
+    shown = json.loads(out)
+    print(f"pas backtest of the demo: {shown['days']} days, {shown['rebalances']} trading runs")
+    equity = {name: float(v) for name, v in shown["final_equity"].items() if v is not None}
+    with SqliteStore(home / "pas.db") as source, SqliteStore(home / "backtest.db") as target:
+        against_bt(
+            "whole process", (wall, cpu), source, target, shown["portfolios"], float(DEMO_CAPITAL), equity
+        )
 
 
 def run_large(tickers: int, start: date, end: date) -> None:
@@ -76,8 +159,13 @@ def run_large(tickers: int, start: date, end: date) -> None:
     )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
-    result = run_backtest(source, target, clock, portfolios, spec)
+    cpu0 = time.process_time()
+    stamps = [t0]
+    result = run_backtest(
+        source, target, clock, portfolios, spec, lambda *_: stamps.append(time.perf_counter())
+    )
     backtest_time = time.perf_counter() - t0
+    backtest_cpu = time.process_time() - cpu0
     summary = summarize(target, result.portfolios, "SPY")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fills = sum(len(target.fills(p)) for p in result.portfolios)
@@ -95,8 +183,12 @@ def run_large(tickers: int, start: date, end: date) -> None:
         f" ({backtest_time / len(result.days) * 1000:.0f} ms per simulated day)"
     )
     print(f"  peak memory: {peak:.0f} MiB (before the backtest: {before:.0f} MiB)")
+    print(f"  linearity: {linearity(stamps)}")
     combined = summary.values["Sharpe ratio"]["combined"]
     print(f"  combined book: Sharpe {combined:.2f}, final equity ${summary.final_equity['combined']:,.0f}")
+    equity = {name: float(v) for name, v in summary.final_equity.items() if v is not None}
+    against_bt("the backtest against bt (whole process)", (backtest_time, backtest_cpu), source, target,
+               result.portfolios, float(spec.capital), equity)  # fmt: skip
 
 
 def main() -> None:
@@ -107,8 +199,10 @@ def main() -> None:
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
     if not args.skip_demo:
-        elapsed, peak = run_demo()
+        home = Path(tempfile.mkdtemp(prefix="pas-demo-bench-")) / "home"
+        elapsed, peak = run_demo(home)
         print(f"pas demo end to end: {elapsed:.1f} s wall, peak memory {peak:.0f} MiB (goal: under 60 s)")
+        demo_backtest(home)
     run_large(args.tickers, args.start, args.end)
 
 

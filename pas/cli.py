@@ -15,6 +15,7 @@ the terminal, and flags show no value placeholder.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from enum import StrEnum
@@ -54,6 +55,17 @@ from pas.errors import EXIT_FAILED, PasError
 _PYDANTIC_PREFIX = "Value error, "
 # Words a user may write after a flag, thinking it takes a value (`pas --debug true`).
 _FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
+# A help paragraph that is an example; Click's ``\b`` line keeps it from being re-wrapped.
+_EXAMPLE = re.compile(r"(^|\n\n)(Example)")
+
+
+def keep_examples(command: Any) -> None:
+    """Marks every ``Example:`` paragraph in the tree's help texts to be shown as written, so a
+    command line is never broken across lines (Click's ``\\b``)."""
+    if command.help:
+        command.help = _EXAMPLE.sub("\\1\b\n\\2", command.help)
+    for child in (getattr(command, "commands", None) or {}).values():
+        keep_examples(child)
 
 
 class OneLineUsageError(UsageError):
@@ -88,6 +100,7 @@ class ErrorEdge(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         attach_completion(self)
+        keep_examples(self)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: ClickContext | None = None, **extra: Any

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pas.errors import InputError
@@ -224,6 +225,12 @@ class Fill:
     def signed_qty(self) -> Decimal:
         """Quantity with the sign of its effect on the position."""
         return self.qty if self.side is Side.BUY else -self.qty
+
+    @cached_property
+    def nano(self) -> tuple[int, int, int]:
+        """(signed quantity, price, commission) in nano units, converted once per fill:
+        daily returns fold a portfolio's whole ledger again on every update."""
+        return to_units(self.signed_qty), to_units(self.price), to_units(self.commission)
 
     @staticmethod
     def derive_id(

@@ -149,9 +149,10 @@ def _over_the_wire_markers(request: pytest.FixtureRequest, server: MongoServer) 
         request.applymarker(pytest.mark.xfail(reason=xfail.args[0], strict=True))
 
 
-@pytest.fixture(params=["sqlite", "mongomock", "mongo"])
+@pytest.fixture(params=["sqlite", "memory", "mongomock", "mongo"])
 def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    """The store on every backend: SQLite, pymongo over mongomock, and a server over TCP.
+    """The store on every backend: SQLite, the backtest's working store in memory, pymongo
+    over mongomock, and a server over TCP.
 
     The "mongo" backend is skipped, with the reason, when there is no test server.
     """
@@ -160,6 +161,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> I
         from pas.store.sqlite import SqliteStore
 
         s: Store = SqliteStore(tmp_path / "pas.db", clock=clock)
+    elif backend == "memory":
+        from pas.store.memory import MemoryStore
+
+        s = MemoryStore(clock=clock)
     elif backend == "mongomock":
         import mongomock
 

@@ -26,7 +26,8 @@ def backtest(
     start: Annotated[str, typer.Option("--start", help="First day (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option("--end", help="Last day (YYYY-MM-DD).")],
     portfolio: Annotated[
-        list[str] | None, typer.Option("--portfolio", "-p", help="A portfolio to backtest (repeatable).")
+        list[str] | None,
+        typer.Option("--portfolio", "-p", metavar="ID", help="A portfolio to backtest (repeatable)."),
     ] = None,
     strategy: Annotated[
         str | None, typer.Option("--strategy", help="Backtest one strategy with its default parameters.")

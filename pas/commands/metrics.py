@@ -11,6 +11,7 @@ import typer
 from pas.commands._app import (
     JsonOption,
     err_console,
+    note_ignored,
     percent,
     print_json,
     print_table,
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from pas.models import DailyMetric, Portfolio
 
 app = typer.Typer(
-    help="Daily returns per portfolio and the trailing statistics computed from them.",
+    help="Daily returns per portfolio and the trailing statistics computed from them.\n\n"
+    "Example: pas metrics show lobby",
     no_args_is_help=True,
 )
 
@@ -83,10 +85,13 @@ def post(
     if file is not None:
         if day is not None or ret is not None or equity is not None:
             raise InputError("give either --file or --date/--return/--equity, not both")
-        rows = lib.read_posted_file(file, stdin_text(file))
+        read = lib.read_posted_file(file, stdin_text(file))
+        rows, ignored = read.items, read.ignored_columns
+        note_ignored(file, ignored)
     else:
         if day is None or ret is None:
             raise InputError("give --date and --return (or --file with many days)")
+        ignored = ()
         rows = [
             lib.PostedRow(
                 parse_day(day, "--date"),
@@ -109,6 +114,8 @@ def post(
     metrics = lib.posted_metrics(portfolio_id, rows, [(p.day, p.close) for p in closes])
     first = min(r.day for r in rows)
     details = {"portfolio": portfolio_id, "days": len(rows), "replace": replace, "backfill": backfill}
+    if ignored:
+        details["ignored_columns"] = ",".join(ignored)
     with app_state.run("metrics post", **details) as handle:
         handle.details["stats"] = lib.recompute_trailing_stats(store, portfolio_id, first, metrics)
         store.put_daily_metrics(metrics)

@@ -13,7 +13,10 @@ from pas.errors import InputError
 from pas.models import Portfolio, Schedule, WeightSet, parse_decimal
 from pas.portfolio.targets import parse_weight_pairs
 
-app = typer.Typer(help="Register, inspect and remove portfolios; set target weights.", no_args_is_help=True)
+app = typer.Typer(
+    help="Register, inspect and remove portfolios; set target weights.\n\nExample: pas portfolio list",
+    no_args_is_help=True,
+)
 
 # Strategy names: a built-in name, or ``package.module:Class`` for a user's own strategy.
 STRATEGY_RE = re.compile(r"^([a-z][a-z0-9_]*|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")
@@ -50,7 +53,7 @@ def add(
     capital: Annotated[str | None, typer.Option(help="Dollars this portfolio trades with.")] = None,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", help="Strategy parameter name=value (repeatable)."),
+        typer.Option("--param", metavar="NAME=VALUE", help="Strategy parameter name=value (repeatable)."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

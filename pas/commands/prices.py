@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from pas.portfolio.pricefetch import FetchResult
 
 app = typer.Typer(
-    help="Store daily closes (used for valuation and the simulated broker).", no_args_is_help=True
+    help="Store daily closes (used for valuation and the simulated broker).\n\nExample: pas prices fetch",
+    no_args_is_help=True,
 )
 
 
@@ -72,6 +73,7 @@ def fetch(
         typer.Option(
             "--symbols",
             "-s",
+            metavar="SYMBOLS",
             help="Tickers, comma-separated or repeated. Default: every symbol a portfolio holds or "
             "targets, plus BENCHMARK.",
         ),

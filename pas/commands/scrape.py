@@ -26,7 +26,7 @@ DEFAULT_DATA_LIMIT = 20
 
 TickerOption = Annotated[
     list[str] | None,
-    typer.Option("--ticker", "-t", help="Only this ticker (repeatable)."),
+    typer.Option("--ticker", "-t", metavar="SYMBOL", help="Only this ticker (repeatable)."),
 ]
 SinceOption = Annotated[
     str | None,

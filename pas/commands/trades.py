@@ -33,7 +33,8 @@ class _ListByDefault(TyperGroup):
 
 app = typer.Typer(
     cls=_ListByDefault,
-    help="Import fills and list a portfolio's trades (`pas trades ID` lists them).",
+    help="Import fills and list a portfolio's trades (`pas trades ID` lists them).\n\n"
+    "Example: pas trades import fills.csv",
     no_args_is_help=True,
 )
 
@@ -116,7 +117,9 @@ def list_(
         symbol=None if symbol is None else check_symbol(symbol),
     )
     if as_json:
-        print_json([f.__dict__ for f in fills])
+        from dataclasses import asdict
+
+        print_json([asdict(f) for f in fills])  # its fields: never a value cached beside them
         return
     rows = [
         (

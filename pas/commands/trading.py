@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def rebalance(
     ctx: typer.Context,
     portfolio: Annotated[
-        list[str] | None, typer.Option("--portfolio", "-p", help="Portfolio to rebalance (repeatable).")
+        list[str] | None,
+        typer.Option("--portfolio", "-p", metavar="ID", help="Portfolio to rebalance (repeatable)."),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Rebalance every portfolio with targets.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; send nothing.")] = False,

@@ -13,14 +13,18 @@ from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pas.dates import closed_reason
 from pas.errors import InputError
 from pas.models import CashFlow, DailyMetric, Fill, Portfolio, parse_day, parse_decimal
 from pas.schedule import market_day
 
+if TYPE_CHECKING:
+    from pas.portfolio.imports import Rows
+
 SOURCE_POST = "post"
+POSTED_COLUMNS = ("date", "return", "equity")
 MIN_RETURN = -1.0
 """A day can lose everything (-100%), never more."""
 
@@ -91,13 +95,15 @@ def parse_posted_rows(records: Iterable[tuple[str, Mapping[str, Any]]]) -> list[
     return rows
 
 
-def read_posted_file(path: Path, text: str | None = None) -> list[PostedRow]:
+def read_posted_file(path: Path, text: str | None = None) -> Rows[PostedRow]:
     """Reads a CSV (or JSON list) with columns ``date``, ``return``, optional ``equity``;
-    ``text``, when given, is its content (standard input) and ``path`` only names it."""
-    from pas.portfolio.imports import records_of
+    ``text``, when given, is its content (standard input) and ``path`` only names it.
+    Other columns are ignored and reported in ``ignored_columns``."""
+    from pas.portfolio.imports import Rows, records_of, unknown_columns
 
     try:
-        return parse_posted_rows(records_of(path, "metrics", text))
+        records = records_of(path, "metrics", text)
+        return Rows(parse_posted_rows(records), unknown_columns(records, POSTED_COLUMNS))
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
 

@@ -69,26 +69,28 @@ def daily_returns_from_ledger(
     base = base_index(days, fills, flows)
     if base >= len(days) - 1:
         return []
-    # Events by the index of the trading day they count on.
-    fill_at = _group(fills, days)
-    flow_at = _group(flows, days)
     carried = _CarriedCloses(closes, sorted({f.symbol for f in fills}), portfolio)
+    # Equity is valued from this day on; before it only holdings and cash are counted, so
+    # the events of the days before it are folded in one pass, and only later ones are
+    # grouped by day: an update of the last days costs little more than those days.
+    valued = base if since is None else max(base, index_on_or_after(days, since) - 1)
+    fills_before = _counted_before(fills, days, valued)
+    flows_before = _counted_before(flows, days, valued)
     qty: dict[str, int] = {}
     cash = to_units(capital or Decimal(0)) * UNITS_PER_ONE
+    cash += sum(to_units(f.amount) for f in flows[:flows_before]) * UNITS_PER_ONE
+    for fill in fills[:fills_before]:
+        cash -= _book(qty, fill)
+    fill_at = _group(fills[fills_before:], days)
+    flow_at = _group(flows[flows_before:], days)
     metrics: list[DailyMetric] = []
     previous_equity = 0
-    # Equity is valued from this day on; before it only holdings and cash are counted.
-    valued = base if since is None else max(base, index_on_or_after(days, since) - 1)
-    for index in range(base, len(days)):
+    for index in range(valued, len(days)):
         day = days[index]
         flow_today = sum(to_units(f.amount) for f in flow_at.get(index, ())) * UNITS_PER_ONE
         for fill in fill_at.get(index, ()):
-            signed = to_units(fill.signed_qty)
-            qty[fill.symbol] = qty.get(fill.symbol, 0) + signed
-            cash -= signed * to_units(fill.price) + to_units(fill.commission) * UNITS_PER_ONE
+            cash -= _book(qty, fill)
         cash += flow_today
-        if index < valued:
-            continue
         equity = cash + carried.holdings_value(qty, day)
         if index > valued and previous_equity + flow_today > 0:
             ret = equity / (previous_equity + flow_today) - 1.0
@@ -160,6 +162,22 @@ def index_on_or_after(days: Sequence[date], day: date) -> int:
     from bisect import bisect_left
 
     return bisect_left(days, day)
+
+
+def _book(qty: dict[str, int], fill: Fill) -> int:
+    """Adds a fill to the units held per symbol; returns the cash it took in 10⁻¹⁸ dollars."""
+    signed, price, commission = fill.nano
+    qty[fill.symbol] = qty.get(fill.symbol, 0) + signed
+    return signed * price + commission * UNITS_PER_ONE
+
+
+def _counted_before[T: (Fill, CashFlow)](events: Sequence[T], days: Sequence[date], index: int) -> int:
+    """How many of ``events`` (oldest first) count on a trading day before ``days[index]``."""
+    from bisect import bisect_right
+
+    if index == 0:
+        return 0
+    return bisect_right(events, days[index - 1], key=lambda e: market_day(e.ts))
 
 
 def _group[T: (Fill, CashFlow)](events: Sequence[T], days: Sequence[date]) -> dict[int, list[T]]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -109,12 +109,19 @@ def _required(record: Mapping[str, Any], key: str) -> str:
     return str(value).strip()
 
 
+def unknown_columns(
+    records: Iterable[tuple[str, Mapping[str, Any]]], known: Collection[str]
+) -> tuple[str, ...]:
+    """The columns of ``records`` not in ``known``, in the order they first appear (ignored)."""
+    seen = dict.fromkeys(column for _, record in records for column in record)
+    return tuple(c for c in seen if c not in known)
+
+
 def _collect(path: Path, list_key: str, parse: Any, known: frozenset[str], text: str | None) -> Rows[Any]:
     items: list[Any] = []
     problems: list[str] = []
-    seen: dict[str, None] = {}
-    for where, record in _records(path, list_key, text):
-        seen.update(dict.fromkeys(record))
+    records = records_of(path, list_key, text)
+    for where, record in records:
         try:
             items.append(parse(record))
         except InputError as exc:
@@ -125,7 +132,7 @@ def _collect(path: Path, list_key: str, parse: Any, known: frozenset[str], text:
         raise InputError(f"{path}: {len(problems)} bad row(s), nothing imported: {shown}{more}")
     if not items:
         raise InputError(f"{path} holds no rows")
-    return Rows(items, tuple(c for c in seen if c not in known))
+    return Rows(items, unknown_columns(records, known))
 
 
 def read_fills(

@@ -53,6 +53,8 @@ def test_there_are_many_commands() -> None:
 def test_help_shows_no_markup_artefacts_or_flag_metavars(path: list[str]) -> None:
     text = render_help(path)
     assert "<bool>" not in text, "a flag shows a value placeholder"
+    options = text.partition("\nOptions:")[2]
+    assert "list[" not in options, "a repeatable option shows a Python type as its placeholder"
     assert "[[" not in text, "an optional argument's metavar is bracketed twice"
     assert "[/" not in text and "[bold" not in text, "Rich markup leaked into help"
     assert "╭" not in text, "help is boxed Rich panels, not plain text"
@@ -70,6 +72,16 @@ def test_help_paragraphs_are_wrapped_not_ragged(path: list[str]) -> None:
             assert len(line) + 1 + len(next_word) > HELP_WIDTH - 4, (
                 f"ragged break after {line!r} in `pas {' '.join(path)} --help`"
             )
+
+
+@pytest.mark.parametrize("path", ALL)
+def test_examples_are_never_broken_across_lines(path: list[str]) -> None:
+    # On a narrow terminal the prose wraps; the example stays one line, to be copied whole.
+    lines = render_help(path, width=60).splitlines()
+    examples = [i for i, line in enumerate(lines) if line.strip().startswith("Example:")]
+    assert examples, f"`pas {' '.join(path)} --help` has no example"
+    for i in examples:
+        assert lines[i + 1].strip() == "", f"the example is wrapped: {lines[i : i + 2]}"
 
 
 def test_character_classes_in_help_are_shown_as_written() -> None:

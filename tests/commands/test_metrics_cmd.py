@@ -157,6 +157,18 @@ def test_post_a_file_is_all_or_nothing(lobby: Invoke, home: Path, tmp_path: Path
     assert stored(home) == [("2026-01-06", 0.01, "post"), ("2026-01-07", -0.01, "post")]
 
 
+def test_post_a_file_reports_a_column_it_does_not_read(lobby: Invoke, home: Path, tmp_path: Path) -> None:
+    misspelt = tmp_path / "track.csv"
+    misspelt.write_text("date,return,equty\n2026-01-06,0.01,10100\n")
+    result = lobby("metrics", "post", "lobby", "--file", str(misspelt))
+    assert result.exit_code == 0, result.output
+    note = f"note: {misspelt}: ignored column(s) 'equty'; the README lists the columns read\n"
+    assert result.stderr == note
+    assert stored(home) == [("2026-01-06", 0.01, "post")]
+    with SqliteStore(home / "pas.db") as store:
+        assert store.recent_runs()[0].details["ignored_columns"] == "equty"
+
+
 def test_show_prints_a_table_one_window_and_json(lobby: Invoke) -> None:
     assert lobby("metrics", "show", "lobby").output == (
         "no statistics for lobby yet; run `pas metrics update lobby` or post returns\n"

@@ -1,12 +1,19 @@
-"""Issue 2 benchmark: CLI start-up and `pas positions` on a 1,000,000-fill ledger.
+"""Issues 2 and 18 benchmark: CLI start-up, and `pas positions` on a 1,000,000-fill ledger.
 
 Builds a ledger of 1,000,000 fills over 20 portfolios and 500 symbols in the embedded
-store (through the library's own append_fills), then times, as separate processes,
-`python -c "import typer"` (the floor any Typer CLI pays), `pas --help` and
-`pas positions <one portfolio>`. Goals on a 2-core machine: --help under 0.25 s,
-positions under 0.5 s.
+store (through the library's own append_fills), then times, as separate processes, a
+bare Typer app with Rich help (the floor any Typer CLI pays), `pas --help`, `pas
+positions <one portfolio>` (a 500-row table) and its `--json`, `pas jobs` and `pas
+config`. Each figure is the median of ``--repeat`` runs after a warm-up. Goal (issue 18):
+`pas positions` at most 1.5× `pas --help`, as a whole process.
+
+``--before DIR`` also times every command with the ``pas`` package of DIR first on the
+Python path (the code before a change: ``git archive REF pas | tar -x -C DIR``) on its
+own copy of the ledger (``--before-db``, a database of that code's schema), alternating
+the two sides run by run, and prints the medians and their ratio.
 
 Usage: python benchmarks/cli_startup_bench.py [--fills N] [--repeat R] [--home DIR]
+       [--before DIR --before-db FILE]
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,6 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from _before_after import print_ratios
+
 from pas.models import Fill, Portfolio, Price, Schedule, Side
 from pas.store.base import Store
 from pas.store.sqlite import SqliteStore
@@ -30,6 +40,25 @@ from pas.store.sqlite import SqliteStore
 PORTFOLIOS = 20
 SYMBOLS = 500
 BATCH = 50_000
+GOAL_POSITIONS_OVER_HELP = 1.5
+BARE_APP = '''
+import typer
+
+app = typer.Typer(rich_markup_mode="rich", help="A bare app.")
+
+
+@app.command()
+def hello(name: str, count: int = 1) -> None:
+    """Say hello [bold]NAME[/bold] COUNT times."""
+
+
+@app.command()
+def bye() -> None:
+    """Say goodbye."""
+
+
+app()
+'''
 
 
 def build_ledger(store: Store, n_fills: int) -> None:
@@ -69,15 +98,49 @@ def build_ledger(store: Store, n_fills: int) -> None:
     store.upsert_prices(Price(s, date(2026, 1, 2), Decimal(rng.randint(1000, 50000)) / 100) for s in symbols)
 
 
-def timed(cmd: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
-    """Median and best wall time of a command, in seconds (one warm-up run first)."""
+def run_once(cmd: list[str], env: dict[str, str]) -> float:
+    """Wall time of one run of a command, in seconds."""
+    t0 = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, capture_output=True)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
+    return time.perf_counter() - t0
+
+
+def commands(bare: Path) -> dict[str, list[str]]:
+    """The commands timed, by name (pas through the interpreter, so PYTHONPATH picks it)."""
+    pas = [sys.executable, "-c", "from pas.cli import main; main()"]
+    return {
+        "bare Typer app --help (floor)": [sys.executable, str(bare), "--help"],
+        "pas --help": [*pas, "--help"],
+        "pas positions p07": [*pas, "positions", "p07"],
+        "pas positions p07 --json": [*pas, "positions", "p07", "--json"],
+        "pas jobs": [*pas, "jobs"],
+        "pas config": [*pas, "config"],
+    }
+
+
+def environment(home: Path, pythonpath: Path | None) -> dict[str, str]:
+    """The environment of one side: its store, and its pas first on the path if given."""
+    env = {**os.environ, "PAS_HOME": str(home), "COLUMNS": "200"}
+    env.pop("PYTHONPATH", None)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return env
+
+
+def timed(
+    sides: dict[str, dict[str, str]], cmds: dict[str, list[str]], repeat: int
+) -> dict[str, dict[str, float]]:
+    """Median seconds per side and command; the sides alternate run by run, after a warm-up."""
+    runs: dict[str, dict[str, list[float]]] = {side: {name: [] for name in cmds} for side in sides}
+    order = list(sides)
+    for env in sides.values():
+        for cmd in cmds.values():
+            run_once(cmd, env)
+    for n in range(repeat):
+        for side in order if n % 2 == 0 else order[::-1]:
+            for name, cmd in cmds.items():
+                runs[side][name].append(run_once(cmd, sides[side]))
+    return {side: {name: statistics.median(t) for name, t in found.items()} for side, found in runs.items()}
 
 
 def main() -> None:
@@ -85,6 +148,8 @@ def main() -> None:
     parser.add_argument("--fills", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--home", type=Path, default=None, help="reuse a ledger built earlier")
+    parser.add_argument("--before", type=Path, help="also time the pas package of DIR")
+    parser.add_argument("--before-db", type=Path, help="the ledger for --before, in its schema")
     args = parser.parse_args()
 
     home = args.home or Path(tempfile.mkdtemp(prefix="pas-bench-"))
@@ -97,20 +162,31 @@ def main() -> None:
             f"built ledger: {args.fills:,} fills, {PORTFOLIOS} portfolios, {SYMBOLS} symbols in {build:.1f} s"
         )
         print(f"  ({args.fills / build:,.0f} fills/s through append_fills; database in {home})")
-    env = {**os.environ, "PAS_HOME": str(home), "COLUMNS": "200"}
-    pas = str(Path(sys.executable).parent / "pas")
-    rows = [
-        ("python -c 'import typer' (baseline)", [sys.executable, "-c", "import typer"]),
-        ("pas --help", [pas, "--help"]),
-        ("pas positions p07", [pas, "positions", "p07"]),
-        ("pas positions p07 --json", [pas, "positions", "p07", "--json"]),
-    ]
-    results = {name: timed(cmd, env, args.repeat) for name, cmd in rows}
-    base = results[rows[0][0]][0]
-    print(f"{'command':40} {'median s':>9} {'best s':>8} {'× baseline':>11}")
-    for name, (median, best) in results.items():
-        print(f"{name:40} {median:9.3f} {best:8.3f} {median / base:11.1f}")
-    print("goals: pas --help < 0.25 s, pas positions < 0.5 s")
+    work = Path(tempfile.mkdtemp(prefix="pas-bench-startup-"))
+    bare = work / "bare_app.py"
+    bare.write_text(BARE_APP)
+    sides = {"after": environment(home, None)}
+    if args.before is not None:
+        if args.before_db is None:
+            parser.error("--before needs --before-db, a ledger in the schema of that code")
+        (work / "before").mkdir()
+        shutil.copy(args.before_db, work / "before" / "pas.db")
+        sides["before"] = environment(work / "before", args.before)
+    cmds = commands(bare)
+    medians = timed(sides, cmds, args.repeat)
+    after = medians["after"]
+    floor, help_time = after["bare Typer app --help (floor)"], after["pas --help"]
+    print(f"median of {args.repeat} runs each")
+    print(f"{'command':40} {'median s':>9} {'× bare app':>11} {'× pas --help':>13}")
+    for name, median in after.items():
+        print(f"{name:40} {median:9.3f} {median / floor:11.2f} {median / help_time:13.2f}")
+    ratio = after["pas positions p07"] / help_time
+    met = "met" if ratio <= GOAL_POSITIONS_OVER_HELP else "MISSED"
+    print(f"goal {met}: pas positions = {ratio:.2f}× pas --help (goal ≤ {GOAL_POSITIONS_OVER_HELP})")
+    if "before" in medians:
+        print(f"\nbefore ({args.before}) and after, medians of {args.repeat} alternating runs:")
+        print_ratios(medians["before"], after, unit="s")
+    shutil.rmtree(work)
 
 
 if __name__ == "__main__":

@@ -4,18 +4,29 @@ Record counts follow QuiverQuant's full histories: lobbying ~150k filings, congr
 ~100k trades, wiki one row per ticker and day (5.5M), insiders ~500k Form 4 trades,
 contracts ~300k awards. The store is an embedded SQLite file, written once and reused
 (``--db``); each build is timed as the command runs it: load the records of the
-strategy's window from the store, then compute. Goal: under 2 s per build.
+strategy's window from the store, then compute. Goal: under 2 s per build (issue 6),
+under 0.3 s (issue 18).
+
+``--before DIR`` also times each build with the ``pas`` package of DIR first on the
+Python path (the code before a change: ``git archive REF pas | tar -x -C DIR``) on its own
+copy of the store (``--before-db``, in that code's schema), alternating the two sides,
+and prints the medians and their ratio.
 
     .venv/bin/python benchmarks/strategies_bench.py [--scale 0.1] [--db /tmp/pas-bench.db]
+        [--before DIR --before-db FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from _before_after import alternate, print_ratios
 
 from pas.models import Portfolio, Schedule
 from pas.records import Record, natural_key
@@ -98,25 +109,15 @@ def fill(store: SqliteStore, scale: float) -> None:
     print(f"  wrote {len(rows):>9,} wiki records in {time.perf_counter() - started:.1f} s")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the record counts")
-    parser.add_argument("--db", type=Path, default=Path("/tmp/pas-bench-strategies.db"))
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    fresh = not args.db.exists()
-    store = SqliteStore(args.db, clock=lambda: AS_OF)
-    if fresh:
-        print(f"writing synthetic data to {args.db} (once; delete it to start over)")
-        fill(store, args.scale)
-    header = f"{'strategy':<18} {'records':>8} {'load s':>7} {'compute s':>9} {'build s':>8}"
-    print(f"{header}  (best of {args.repeat})")
+def build_times(store: SqliteStore, repeat: int) -> dict[str, tuple[int, float, float, float]]:
+    """Per strategy: records read, and the best load, compute and build seconds."""
+    out = {}
     for name in BUILTIN:
         strategy = get_strategy(name)
         params = resolve_params(strategy, {})
         portfolio = Portfolio("bench", name, Schedule.DAILY, AS_OF)
         loads, computes, builds = [], [], []
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             t0 = time.perf_counter()
             data, uses = load_data(store, strategy, params, AS_OF, 10)
             t1 = time.perf_counter()
@@ -127,9 +128,45 @@ def main() -> None:
             loads.append(t1 - t0)
             computes.append(t2 - t1)
             builds.append(t3 - t2)
-        count = sum(u.records for u in uses)
-        print(f"{name:<18} {count:>8,} {min(loads):>7.2f} {min(computes):>9.2f} {min(builds):>8.2f}")
+        out[name] = (sum(u.records for u in uses), min(loads), min(computes), min(builds))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the record counts")
+    parser.add_argument("--db", type=Path, default=Path("/tmp/pas-bench-strategies.db"))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--before", type=Path, help="also time the pas package of DIR")
+    parser.add_argument("--before-db", type=Path, help="the store for --before, in its schema")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of --before")
+    parser.add_argument("--json", action="store_true", help="print build seconds as JSON (for --before)")
+    args = parser.parse_args()
+    fresh = not args.db.exists()
+    store = SqliteStore(args.db, clock=lambda: AS_OF)
+    if fresh:
+        print(f"writing synthetic data to {args.db} (once; delete it to start over)")
+        fill(store, args.scale)
+    times = build_times(store, args.repeat)
     store.close()
+    if args.json:
+        print(json.dumps({name: build for name, (_, _, _, build) in times.items()}))
+        return
+    header = f"{'strategy':<18} {'records':>8} {'load s':>7} {'compute s':>9} {'build s':>8}"
+    print(f"{header}  (best of {args.repeat})")
+    for name, (count, load, compute, build) in times.items():
+        print(f"{name:<18} {count:>8,} {load:>7.2f} {compute:>9.2f} {build:>8.2f}")
+    slowest = max(build for *_, build in times.values())
+    print(f"goal {'met' if slowest < 0.3 else 'MISSED'}: slowest build {slowest:.2f} s (goal < 0.3 s)")
+    if args.before is not None:
+        if args.before_db is None:
+            parser.error("--before needs --before-db, a store in the schema of that code")
+        base = [sys.executable, __file__, "--json", f"--repeat={args.repeat}"]
+        # Each side reads its own store: the code before a change cannot open a newer schema.
+        sides = {"before": ["--db", str(args.before_db)], "after": ["--db", str(args.db)]}
+        before, after = alternate(base, args.before, args.rounds, extra=sides)
+        print(f"\nbuild s before ({args.before}) and after, medians of {args.rounds} alternating runs:")
+        print_ratios(before, after, unit="s")
 
 
 if __name__ == "__main__":

@@ -17,10 +17,13 @@ On each trading day of the backtest (a day with a stored close of the benchmark)
 5. at the end, :func:`pas.metrics.update_metrics` computes every day's return and the
    trailing statistics.
 
-These are the functions the live commands call; only the clock and the broker differ.
-Datasets are read from the source store; the ledger, targets, metrics, allocations and
-the simulated broker's state live in a separate target store (``PAS_HOME/backtest.db``,
-or the ``backtest.*`` collections of ``DB_NAME``), so a backtest never touches live positions.
+These are the functions the live commands call; only the clock, the broker and the
+store they work on differ. Datasets are read from the source store. The days are
+simulated on a working store in memory (:class:`pas.store.memory.MemoryStore`, whose
+answers do not slow down as the history grows); when the last day is measured, the
+ledger, targets, metrics, allocations and the simulated broker's state are written once
+to the separate target store (``PAS_HOME/backtest.db``, or the ``backtest.*``
+collections of ``DB_NAME``), so a backtest never touches live positions.
 """
 
 from __future__ import annotations
@@ -134,23 +137,23 @@ def run_backtest(
         InputError: no portfolio, no trading day, or an impossible allocation bound.
     """
     from pas.portfolio.broker.sim import SimBroker
+    from pas.store.memory import MemoryStore
 
     if not portfolios:
         raise InputError("a backtest needs at least one portfolio")
     days = trading_days(source, spec.benchmark, spec.start, spec.end)
     clock.now = _at(days[0])
-    _copy_prices(source, target, days[0] - PRICE_LOOKBACK, days[-1])
+    work = MemoryStore(clock)  # the days are simulated here; the results go to `target`
+    _copy_prices(source, (work, target), days[0] - PRICE_LOOKBACK, days[-1])
     books = [replace(p, capital=None, created_at=clock.now) for p in portfolios]
     for p in books:
-        target.add_portfolio(p)
+        work.add_portfolio(p)
     if spec.allocation_method is None:
         share = spec.capital / len(books)
         for p in books:
-            target.add_cash_flow(
-                CashFlow(p.id, share, clock.now, f"backtest-seed-{p.id}", "backtest capital")
-            )
+            work.add_cash_flow(CashFlow(p.id, share, clock.now, f"backtest-seed-{p.id}", "backtest capital"))
     broker = SimBroker(
-        target,
+        work,
         slippage_bps=spec.slippage_bps,
         commission=spec.commission,
         cash=spec.capital,
@@ -159,13 +162,15 @@ def run_backtest(
     result = BacktestResult([p.id for p in books], days)
     for number, day in enumerate(days):
         clock.now = _at(day)
-        built = _build_due(source, target, books, day, spec, result)
-        allocated = _allocate(target, books, day, number, days, spec, result)
+        built = _build_due(source, work, books, day, spec, result)
+        allocated = _allocate(work, books, day, number, days, spec, result)
         if built or allocated:
-            _trade(target, broker, books, day, spec, result)
+            _trade(work, broker, books, day, spec, result)
         if progress is not None:
             progress(number + 1, len(days))
-    _measure(target, books, spec.benchmark, days[-1])
+    _measure(work, books, spec.benchmark, days[-1])
+    work.save_into(target)
+    work.close()
     return result
 
 
@@ -175,9 +180,11 @@ def _at(day: date) -> datetime:
     return decision_time(day)
 
 
-def _copy_prices(source: Store, target: Store, start: date, end: date) -> None:
+def _copy_prices(source: Store, targets: Sequence[Store], start: date, end: date) -> None:
     history = source.price_history(source.price_symbols(), start, end)
-    target.upsert_prices(p for closes in history.values() for p in closes)
+    closes = [p for prices in history.values() for p in prices]
+    for target in targets:
+        target.upsert_prices(closes)
 
 
 def _build_due(

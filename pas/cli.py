@@ -18,7 +18,8 @@ import os
 import re
 import sys
 import traceback
-from enum import StrEnum
+from dataclasses import dataclass
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -27,7 +28,8 @@ import typer
 # Typer vendors Click; its parser's exceptions are only importable from there.
 from typer._click.core import Context as ClickContext
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
-from typer.core import TyperGroup
+from typer._coercion import RuntimeParam, build_runtime_param
+from typer.core import TyperGroup, _TyperParameter
 
 from pas import __version__
 from pas.commands import allocate as allocate_cmd
@@ -84,6 +86,45 @@ def one_line(exc: UsageError) -> UsageError:
     if isinstance(exc, NoArgsIsHelpError | OneLineUsageError):
         return exc
     return OneLineUsageError(exc.format_message().replace(_PYDANTIC_PREFIX, ""), exc.ctx)
+
+
+@dataclass(frozen=True)
+class _AsGiven(RuntimeParam):
+    """Typer's coercion of a parameter, built only for a value that needs it.
+
+    Typer checks every value through a pydantic ``TypeAdapter``, and building the first
+    one imports pydantic: 100+ ms for every command with a text argument or an option
+    with a default. A value that already has the parameter's type (a ``str`` argument
+    as the parser gives it, an enum option's default) is what pydantic would return, so
+    it is returned as it is; any other value goes through Typer's own coercion, with its
+    messages.
+    """
+
+    descriptor: Any = None
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        kind = self.annotation
+        if self.parameter_info.parser is None and kind in _AS_GIVEN_TYPES and type(value) is kind:
+            return value
+        if isinstance(kind, type) and issubclass(kind, Enum) and isinstance(value, kind):
+            return value
+        return build_runtime_param(self.descriptor)._coerce_value(value, param, ctx)
+
+
+_AS_GIVEN_TYPES = (str,)
+
+
+def _runtime_param(self: _TyperParameter) -> RuntimeParam:
+    if self._runtime_param is None:
+        descriptor = self.type_descriptor
+        if descriptor.file_annotation is None:
+            self._runtime_param = _AsGiven(descriptor.parameter_info, descriptor.annotation, descriptor)
+        else:
+            self._runtime_param = build_runtime_param(descriptor)
+    return self._runtime_param
+
+
+_TyperParameter.get_runtime_param = _runtime_param  # type: ignore[method-assign]
 
 
 class LogFormat(StrEnum):

@@ -3,16 +3,23 @@
 A :class:`Record` keeps three times: the day of the event (a trade, a filing, an award),
 ``public_at`` (when the world could first know it; strategies filter on this) and
 ``first_seen`` (when pas first stored it, never changed by a re-scrape).
+
+Strategies read records as :class:`RecordColumns`: one query of the store's point-in-time
+view straight into columns, with only the fields they use.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, NamedTuple
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 class UpsertCounts(NamedTuple):
@@ -73,3 +80,66 @@ def natural_key(dataset: str, identity: Mapping[str, Any]) -> str:
     """The natural key of a row: a hash of its dataset and full identifying content."""
     text = canonical_json({"dataset": dataset, "identity": identity})
     return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class RecordColumns:
+    """Records of one dataset as columns, oldest ``public_at`` first (ties by key).
+
+    Attributes:
+        ticker: each record's ticker.
+        event_date: the days of the events, NumPy ``datetime64[D]``.
+        public_at: the times the records became public, NumPy ``datetime64[us]`` in UTC
+            (no zone attached: every time pas stores is UTC).
+        fields: per field asked for, each record's value as :func:`column_value` gives it
+            (None where a record has no such field).
+    """
+
+    ticker: Sequence[str]
+    event_date: npt.NDArray[np.datetime64]
+    public_at: npt.NDArray[np.datetime64]
+    fields: Mapping[str, Sequence[Any]]
+
+    def __len__(self) -> int:
+        return len(self.ticker)
+
+    @classmethod
+    def from_text(
+        cls,
+        ticker: Sequence[str],
+        event_date: Sequence[str],
+        public_at: Sequence[str],
+        fields: Mapping[str, Sequence[Any]],
+    ) -> RecordColumns:
+        """Columns from the stores' text: days ``YYYY-MM-DD`` and UTC times
+        ``YYYY-MM-DDTHH:MM:SS.ffffff`` (the stored form without its ``Z``)."""
+        import numpy as np
+
+        return cls(
+            ticker=ticker,
+            event_date=np.array(event_date, dtype="datetime64[D]"),
+            public_at=np.array(public_at, dtype="datetime64[us]"),
+            fields=fields,
+        )
+
+    @classmethod
+    def of(cls, records: Iterable[Record], fields: Sequence[str]) -> RecordColumns:
+        """Records held in memory (a test's, a caller's own) as columns, in their order."""
+        rows = list(records)
+        return cls.from_text(
+            [r.ticker for r in rows],
+            [r.event_date.isoformat() for r in rows],
+            [r.public_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") for r in rows],
+            {name: [column_value(r.fields.get(name)) for r in rows] for name in fields},
+        )
+
+
+def column_value(value: Any) -> Any:
+    """A field's JSON value as every store gives it in a column: strings, numbers and None
+    as they are, true and false as 1 and 0, objects and arrays as canonical JSON text
+    (SQLite's ``json_extract`` answers so, and the other backends follow it)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict | list):
+        return canonical_json(value)
+    return value

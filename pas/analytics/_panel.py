@@ -114,26 +114,69 @@ class Panel:
         return column[:, np.newaxis]
 
 
+WELL_CONDITIONED = 1e4
+"""Largest mean² / variance of a column whose variance is taken from its sums of values and
+squares in one pass: that formula loses about log10 of this ratio in digits (under 1e-11
+relative here), so columns beyond it, constant ones among them, are computed again from
+their deviations in a second pass."""
+
+
 def nanmean(values: FloatArray) -> FloatArray:
-    """Column means over the present (non-NaN) values; NaN for a column with none."""
-    missing = np.isnan(values)
-    if not missing.any():
-        return values.mean(axis=0)
-    present = ~missing
+    """Column means over the present (non-NaN) values; NaN for a column with none.
+
+    One pass for columns without a NaN (their sum is finite or ±inf); only a column whose
+    sum is NaN is summed again over its present values.
+    """
+    mean: FloatArray = values.sum(axis=0) / values.shape[0]
+    redo = np.isnan(mean)
+    if redo.any():
+        mean[redo] = _masked_mean(values[:, redo])
+    return mean
+
+
+def _masked_mean(values: FloatArray) -> FloatArray:
+    present = ~np.isnan(values)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean: FloatArray = np.add.reduce(values, axis=0, where=present) / present.sum(axis=0)
     return mean
 
 
-def mean_and_deviation(scratch: FloatArray) -> tuple[FloatArray, FloatArray]:
+def sum_of_squares(values: FloatArray) -> FloatArray:
+    """Each column's sum of squared values, in one pass and without a temporary array."""
+    squares: FloatArray = np.einsum("ij,ij->j", values, values)
+    return squares
+
+
+def mean_and_deviation(values: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Column means and sample standard deviations (ddof 1) over the present values.
 
-    Overwrites ``scratch``, which the caller made for the purpose: not having to allocate
-    another array the size of the returns matters as much as the arithmetic here. The
-    deviation is NaN for a column with fewer than two present values, and exactly 0 for
-    one whose present values are all equal: their floating-point mean can differ from
-    them in the last bit, leaving a deviation near 1e-18 that would turn an infinite
-    ratio into an arbitrary finite one (empyrical-reloaded makes the same correction).
+    Reads ``values`` without writing to them. A column without NaN takes one pass over its
+    sums of values and squares (variance = (Σx² − (Σx)²/n) / (n − 1)) when it is well
+    conditioned (:data:`WELL_CONDITIONED`); the others (NaN, infinities, constant or
+    nearly constant columns) are computed again from their deviations by
+    :func:`_two_pass`. The deviation is NaN for a column with fewer than two present
+    values, and exactly 0 for one whose present values are all equal.
+    """
+    rows = values.shape[0]
+    total = values.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mean: FloatArray = total / rows
+        variance = (sum_of_squares(values) - total * mean) / (rows - 1)
+        stable = (variance > 0) & np.isfinite(variance) & (mean * mean <= WELL_CONDITIONED * variance)
+    std: FloatArray = np.sqrt(variance, where=stable, out=np.full_like(variance, np.nan))
+    redo = ~stable
+    if redo.any():
+        mean[redo], std[redo] = _two_pass(values[:, redo])
+    return mean, std
+
+
+def _two_pass(scratch: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """:func:`mean_and_deviation` from the deviations from the mean, overwriting ``scratch``.
+
+    A constant column's floating-point mean can differ from its values in the last bit,
+    leaving a deviation near 1e-18 that would turn an infinite ratio into an arbitrary
+    finite one, so a column whose present values are all equal gets exactly 0
+    (empyrical-reloaded makes the same correction).
     """
     constant = np.fmax.reduce(scratch, axis=0) == np.fmin.reduce(scratch, axis=0)
     missing = np.isnan(scratch)
@@ -148,6 +191,6 @@ def mean_and_deviation(scratch: FloatArray) -> tuple[FloatArray, FloatArray]:
         scratch -= mean
         if any_missing:
             np.copyto(scratch, 0.0, where=missing)
-        variance = np.square(scratch, out=scratch).sum(axis=0) / (count - 1)
+        variance = sum_of_squares(scratch) / (count - 1)
     std = np.where(count < 2, np.nan, np.where(constant, 0.0, np.sqrt(variance)))
     return mean, std

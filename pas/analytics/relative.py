@@ -194,6 +194,6 @@ def _active_mean_error(
     panel: Panel, factor_returns: Threshold, annualization: float
 ) -> tuple[FloatArray, FloatArray]:
     """Mean daily active return and annualised tracking error per column."""
-    active = np.subtract(panel.values, _factor(panel, factor_returns), order="C")
+    active = np.subtract(panel.values, _factor(panel, factor_returns))
     mean, std = mean_and_deviation(active)
     return mean, std * np.sqrt(annualization)

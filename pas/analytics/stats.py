@@ -25,6 +25,7 @@ from pas.analytics._panel import (
     Threshold,
     mean_and_deviation,
     nanmean,
+    sum_of_squares,
 )
 from pas.analytics.periods import DAILY
 
@@ -76,7 +77,7 @@ def annual_volatility(returns: ReturnsLike, annualization: float = DAILY) -> Sta
     panel = Panel.of(returns)
     if panel.rows < 2:
         return panel.nan_stat()
-    _, std = mean_and_deviation(np.array(panel.values, order="C"))
+    _, std = mean_and_deviation(panel.values)
     return panel.per_portfolio(std * np.sqrt(annualization))
 
 
@@ -99,8 +100,7 @@ def sharpe_ratio(returns: ReturnsLike, risk_free: Threshold = 0.0, annualization
     panel = Panel.of(returns)
     if panel.rows < 2:
         return panel.nan_stat()
-    excess = np.subtract(panel.values, panel.aligned(risk_free, "risk_free"), order="C")
-    mean, std = mean_and_deviation(excess)
+    mean, std = mean_and_deviation(_less(panel.values, panel.aligned(risk_free, "risk_free")))
     with np.errstate(divide="ignore", invalid="ignore"):
         return panel.per_portfolio(mean / std * np.sqrt(annualization))
 
@@ -127,8 +127,8 @@ def downside_risk(
     panel = Panel.of(returns)
     if panel.rows < 1:
         return panel.nan_stat()
-    shortfall = np.subtract(panel.values, panel.aligned(required_return, "required_return"), order="C")
-    return panel.per_portfolio(_downside_risk(shortfall, annualization))
+    required = panel.aligned(required_return, "required_return")
+    return panel.per_portfolio(_downside_risk(panel.values, required, annualization))
 
 
 def sortino_ratio(
@@ -152,10 +152,10 @@ def sortino_ratio(
     panel = Panel.of(returns)
     if panel.rows < 2:
         return panel.nan_stat()
-    shortfall = np.subtract(panel.values, panel.aligned(required_return, "required_return"), order="C")
-    annual_mean = nanmean(shortfall) * annualization
+    required = panel.aligned(required_return, "required_return")
+    annual_mean = nanmean(_less(panel.values, required)) * annualization
     with np.errstate(divide="ignore", invalid="ignore"):
-        return panel.per_portfolio(annual_mean / _downside_risk(shortfall, annualization))
+        return panel.per_portfolio(annual_mean / _downside_risk(panel.values, required, annualization))
 
 
 def max_drawdown(returns: ReturnsLike) -> Statistic:
@@ -313,8 +313,23 @@ def _deepest(relative: FloatArray, present: npt.NDArray[np.bool_]) -> FloatArray
     return np.where(present, np.fmin.reduce(relative, axis=0) - 1.0, np.nan)
 
 
-def _downside_risk(shortfall: FloatArray, annualization: float) -> FloatArray:
-    """Downside deviation of ``r - required``, overwriting ``shortfall``."""
-    below = np.minimum(shortfall, 0.0, out=shortfall)
-    risk: FloatArray = np.sqrt(nanmean(np.square(below, out=below))) * np.sqrt(annualization)
+def _less(values: FloatArray, threshold: float | FloatArray) -> FloatArray:
+    """``values - threshold``; the values themselves (not a copy) for a threshold of 0."""
+    if np.ndim(threshold) == 0 and threshold == 0:
+        return values
+    return np.subtract(values, threshold)
+
+
+def _downside_risk(values: FloatArray, required: float | FloatArray, annualization: float) -> FloatArray:
+    """Downside deviation of ``values`` below ``required`` (a constant or a column)."""
+    shifted = _less(values, required)
+    below = np.minimum(shifted, 0.0, out=None if shifted is values else shifted)
+    rows = below.shape[0]
+    # A column's sum of squares is NaN only when it has a missing value: those columns
+    # alone are averaged again over their present values.
+    mean_square = sum_of_squares(below) / rows
+    redo = np.isnan(mean_square)
+    if redo.any():
+        mean_square[redo] = nanmean(np.square(below[:, redo]))
+    risk: FloatArray = np.sqrt(mean_square) * np.sqrt(annualization)
     return risk

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,11 @@ _JSON_QUANTUM = Decimal(1).scaleb(-JSON_PLACES)
 
 # Width of tables when stdout is not a terminal (cron logs, pipes): wide enough not to wrap.
 PLAIN_WIDTH = 160
+# Rows from which a table is printed as plain text (plain_table), on a terminal too: Rich
+# lays out 500 rows × 8 columns in 250 ms, plain text takes about a millisecond.
+PLAIN_TABLE_ROWS = 100
+# What Rich would read in a line of text: markup, an emoji code, a line break, a tab.
+_RICH_SYNTAX = re.compile(r"\[|:\S*:|[\n\t]")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -217,8 +223,17 @@ def print_table(
     ``caption`` (a convention the figures follow) is printed under it.
 
     On a narrow terminal numbers are never cut: a number column is as wide as its widest
-    cell and never wraps, and the text columns fold to make room.
+    cell and never wraps, and the text columns fold to make room. A table of more than
+    :data:`PLAIN_TABLE_ROWS` rows is laid out as plain text in the same boxes
+    (:func:`plain_table`), on a terminal too, and never wraps.
     """
+    if len(rows) > PLAIN_TABLE_ROWS:
+        text = [["" if v is None else str(v) for v in row] for row in rows]
+        _write(
+            sys.stdout,
+            (title + "\n" if title else "") + plain_table(columns, text, right=right, caption=caption),
+        )
+        return
     from rich.table import Table
     from rich.text import Text
 
@@ -240,6 +255,38 @@ def print_table(
     out.print(table)
 
 
+def plain_table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    right: Sequence[str] = (),
+    caption: str | None = None,
+) -> str:
+    """A table as text in Rich's default boxes (heavy head, light body), each column as
+    wide as its widest cell plus a space each side; what Rich prints without colour when
+    the table fits the width, in about a millisecond for 500 rows instead of 250 ms."""
+    widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(columns)]
+
+    def line(cells: Sequence[str], bar: str) -> str:
+        padded = (
+            cell.rjust(width) if name in right else cell.ljust(width)
+            for cell, width, name in zip(cells, widths, columns, strict=True)
+        )
+        return f"{bar} " + f" {bar} ".join(padded) + f" {bar}\n"
+
+    def rule(left: str, fill: str, cross: str, end: str) -> str:
+        return left + cross.join(fill * (width + 2) for width in widths) + end + "\n"
+
+    parts = [rule("┏", "━", "┳", "┓"), line(columns, "┃"), rule("┡", "━", "╇", "┩")]
+    parts.extend(line(row, "│") for row in rows)
+    parts.append(rule("└", "─", "┴", "┘"))
+    if caption:
+        total = sum(widths) + 3 * len(widths) + 1
+        left = max(total - len(caption), 0) // 2
+        parts.append(" " * left + caption + " " * max(total - len(caption) - left, 0) + "\n")
+    return "".join(parts)
+
+
 def stdin_text(path: Path) -> str | None:
     """Standard input's text when the command was given ``-`` for a file, else None."""
     return sys.stdin.read() if str(path) == "-" else None
@@ -257,13 +304,34 @@ def note_ignored(path: Path, columns: Sequence[str]) -> None:
 
 
 def say(message: str) -> None:
-    """A line of human output on stdout, never hard-wrapped (a path in it stays whole)."""
+    """A line of human output on stdout, never hard-wrapped (a path in it stays whole);
+    Rich markup allowed."""
+    if _plain(message):
+        _write(sys.stdout, message + "\n")
+        return
     console().print(message, highlight=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:
     """A warning on stderr (kept out of ``--json`` output): ``warning: …``."""
-    err_console().print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+    line = f"warning: {message}"
+    if _plain(line):
+        _write(sys.stderr, line + "\n")
+        return
+    err_console().print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _write(stream: Any, text: str) -> None:
+    """Writes and flushes, as Rich does, so that stdout and stderr keep their order."""
+    stream.write(text)
+    stream.flush()
+
+
+def _plain(message: str) -> bool:
+    """Whether Rich, not wrapping, would print ``message`` as it is: one line without
+    markup, an emoji code (``:name:``) or a tab. Such lines are written directly, so that
+    a command whose output is plain never imports Rich (about 80 ms)."""
+    return not _RICH_SYNTAX.search(message)
 
 
 def money(value: Decimal | None, places: int = 2) -> str:

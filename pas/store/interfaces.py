@@ -34,7 +34,7 @@ from pas.models import (
     TrailingStats,
     WeightSet,
 )
-from pas.records import Record, UpsertCounts
+from pas.records import Record, RecordColumns, UpsertCounts
 
 
 class LedgerEntry(NamedTuple):
@@ -285,6 +285,18 @@ class RecordStore(Protocol):
         self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
     ) -> int:
         """How many records :meth:`newest_records` pages through (without its limit)."""
+
+    @abstractmethod
+    def record_columns(
+        self, dataset: str, fields: Sequence[str], as_of: datetime, since: datetime | None = None
+    ) -> RecordColumns:
+        """The point-in-time view of :meth:`records` as columns, in one query: the records
+        public at or before ``as_of`` (and at or after ``since``), oldest ``public_at``
+        first and ties by key, with only the named fields (what strategies read).
+
+        Raises:
+            InputError: a field name holds a double quote.
+        """
 
     @abstractmethod
     def latest_public_at(self, dataset: str) -> datetime | None:

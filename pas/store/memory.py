@@ -2,11 +2,12 @@
 
 A backtest asks the store the same questions every simulated day — each portfolio's
 fills, holdings and cash flows, the newest close of every symbol, the simulated broker's
-open orders and totals, the daily metrics so far. Over SQLite each answer re-reads (and
-re-parses) the history, so a day costs more the longer the backtest has run. This store
-keeps what those questions need as Python values, updated as the backtest writes
-(positions per portfolio, cash flows, open orders, the broker's running totals, the
-closes per symbol), and answers from them in time that does not grow with the history.
+open orders and totals, the daily metrics and trailing statistics so far. Over SQLite
+each answer re-reads (and re-parses) the history, so a day costs more the longer the
+backtest has run. This store keeps what those questions need as Python values, updated as
+the backtest writes (positions per portfolio, cash flows, open orders, the broker's
+running totals, the closes per symbol, metrics and statistics by day), and answers from
+them in time that does not grow with the history.
 Everything else is an ordinary SQLite store over ``:memory:``, so every workflow
 function that takes a :class:`~pas.store.base.Store` runs on it unchanged.
 
@@ -18,7 +19,6 @@ store once, at the end.
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -60,6 +60,8 @@ class MemoryStore(SqliteStore):
         self._sim_qty: dict[str, int] = {}
         self._sim_spent = 0  # 10⁻¹⁸ dollars
         self._metrics: dict[str, dict[date, DailyMetric]] = {}
+        # (portfolio, window) -> as-of days, oldest first, and their statistics
+        self._trailing: dict[tuple[str, str], tuple[list[date], list[TrailingStats]]] = {}
 
     def describe(self) -> str:
         return "a backtest's working store in memory"
@@ -122,6 +124,8 @@ class MemoryStore(SqliteStore):
         super().remove_portfolio(portfolio_id)
         for kept in (self._fills, self._ledgers, self._held, self._flows, self._metrics):
             kept.pop(portfolio_id, None)
+        for key in [k for k in self._trailing if k[0] == portfolio_id]:
+            del self._trailing[key]
 
     # -- closes --------------------------------------------------------------------------
     def upsert_prices(self, prices: Iterable[Price]) -> int:
@@ -213,6 +217,37 @@ class MemoryStore(SqliteStore):
     def metric_days(self, portfolio_id: str) -> set[date]:
         return set(self._metrics.get(portfolio_id, {}))
 
+    def put_trailing_stats(self, stats: Sequence[TrailingStats]) -> int:
+        for t in stats:
+            days, rows = self._trailing.setdefault((t.portfolio, t.window), ([], []))
+            at = bisect.bisect_left(days, t.as_of)
+            row = TrailingStats(t.portfolio, t.as_of, t.window, dict(t.values))
+            if at < len(days) and days[at] == t.as_of:
+                rows[at] = row
+            else:
+                days.insert(at, t.as_of)
+                rows.insert(at, row)
+        return len(stats)
+
+    def trailing_stats(
+        self, portfolio_id: str, window: str, as_of: date | None = None
+    ) -> TrailingStats | None:
+        days, rows = self._trailing.get((portfolio_id, window), ([], []))
+        at = len(days) if as_of is None else bisect.bisect_right(days, as_of)
+        if not at:
+            return None
+        found = rows[at - 1]
+        return TrailingStats(found.portfolio, found.as_of, found.window, dict(found.values))
+
+    def delete_trailing_stats_from(self, portfolio_id: str, day: date) -> int:
+        deleted = 0
+        for (portfolio, _), (days, rows) in self._trailing.items():
+            if portfolio == portfolio_id:
+                at = bisect.bisect_left(days, day)
+                deleted += len(days) - at
+                del days[at:], rows[at:]
+        return deleted
+
     # -- the results -------------------------------------------------------------------------
     def save_into(self, target: Store) -> None:
         """Writes what the backtest made — portfolios, targets, ledgers, cash flows, metrics,
@@ -226,12 +261,7 @@ class MemoryStore(SqliteStore):
             for flow in self.cash_flows(p.id):
                 target.add_cash_flow(flow)
             target.put_daily_metrics(self.daily_metrics(p.id))
-        rows = self._db.execute(
-            "SELECT portfolio, as_of, window, stats FROM trailing_stats ORDER BY portfolio, window, as_of"
-        )
-        target.put_trailing_stats(
-            [TrailingStats(p, date.fromisoformat(d), w, json.loads(s)) for p, d, w, s in rows]
-        )
+        target.put_trailing_stats([t for _, (_, rows) in sorted(self._trailing.items()) for t in rows])
         for allocation in reversed(self.allocation_history()):
             target.put_allocation(allocation)
         runs = self._db.execute(

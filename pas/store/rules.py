@@ -1,6 +1,7 @@
 """Semantics both backends share, as pure functions: how a batch of records compares
-with what is stored, when a lock may be taken, what the Sim book holds, and how the
-breaker's state is written as plain values."""
+with what is stored, which field names records can be read as columns by, when a lock
+may be taken, what the Sim book holds, and how the breaker's state is written as plain
+values."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pas.errors import InputError
 from pas.models import UNITS_PER_ONE, BreakerState, format_ts, from_units, parse_ts
 from pas.records import Record, UpsertCounts
 
@@ -33,6 +35,20 @@ class RecordChanges:
     def counts(self) -> UpsertCounts:
         """The upsert's counts, before any race with another writer is accounted for."""
         return UpsertCounts(len(self.new), len(self.changed), self.unchanged)
+
+
+def column_fields(fields: Sequence[str]) -> tuple[str, ...]:
+    """Field names to read records' columns by, checked: any name a record's JSON may
+    hold (``a.b`` and ``$where`` are names, not paths or operators) except one with a
+    double quote, which a JSON path cannot quote.
+
+    Raises:
+        InputError: a name holds a double quote.
+    """
+    for name in fields:
+        if '"' in name:
+            raise InputError(f"record field {name!r} has a double quote; read it with records() instead")
+    return tuple(fields)
 
 
 def classify_records(batch: Sequence[Record], stored: Mapping[str, str]) -> RecordChanges:

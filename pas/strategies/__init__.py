@@ -8,6 +8,7 @@ imports it from the Python path.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 
 from pas.errors import InputError
 from pas.strategies.base import Params, ParamSpec, Strategy, resolve_params
@@ -49,5 +50,10 @@ def get_strategy(name: str) -> Strategy:
     if not isinstance(strategy, Strategy):
         raise InputError(
             f"{name!r} is not a strategy: it needs name, datasets, params, history_days() and weights()"
+        )
+    if not isinstance(strategy.datasets, Mapping):
+        raise InputError(
+            f"strategy {name!r}: datasets must name the fields read of each dataset, such as "
+            f"{{'wiki': ('views',)}}; weights() then gets one DataFrame per dataset (see the README)"
         )
     return strategy

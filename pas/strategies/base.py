@@ -6,17 +6,20 @@ It never sees a record whose ``public_at`` is after the as-of time, and every wi
 uses is anchored on the as-of time, never on the newest record in the store, so the
 backtest can call the very same code with a simulated as-of time. Ties break on the
 ticker, alphabetically.
+
+Each dataset reaches the strategy as one table (:func:`frame`), read from the store in
+one query with only the fields the strategy names in ``datasets``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pas.errors import InputError
-from pas.records import Record
+from pas.records import RecordColumns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,22 +55,22 @@ class Strategy(Protocol):
 
     Attributes:
         name: the registry name (``lobbying_growth``) or ``module:Class``.
-        datasets: the record datasets :meth:`weights` reads.
+        datasets: the record datasets :meth:`weights` reads, each with the names of the
+            fields its table carries (``{"wiki": ("views",)}``).
         params: the parameters with their defaults.
     """
 
     name: str
-    datasets: tuple[str, ...]
+    datasets: Mapping[str, tuple[str, ...]]
     params: Mapping[str, ParamSpec]
 
     def history_days(self, params: Params) -> int:
         """How many days of records before the as-of time :meth:`weights` reads (by ``public_at``)."""
         ...
 
-    def weights(
-        self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
-    ) -> dict[str, float]:
-        """Target weights as of ``as_of`` (UTC) from records public at or before it."""
+    def weights(self, data: Mapping[str, pd.DataFrame], as_of: datetime, params: Params) -> dict[str, float]:
+        """Target weights as of ``as_of`` (UTC) from records public at or before it: one
+        :func:`frame` per dataset."""
         ...
 
 
@@ -87,21 +90,22 @@ def resolve_params(strategy: Strategy, given: Mapping[str, Any]) -> dict[str, in
     }
 
 
-def frame(records: Iterable[Record], as_of: datetime, fields: Sequence[str]) -> pd.DataFrame:
-    """The records public at or before ``as_of`` as a table: ``ticker``, ``event_date``
-    (datetime64), ``public_at`` (UTC datetime64) and the named fields (raw values)."""
+def frame(columns: RecordColumns, as_of: datetime) -> pd.DataFrame:
+    """Records as a table: ``ticker``, ``event_date`` (datetime64, a day), ``public_at``
+    (UTC datetime64) and one column per field read (values as
+    :func:`pas.records.column_value` gives them), oldest ``public_at`` first.
+
+    Rows public after ``as_of`` are dropped: the store filters already, and filtering
+    again costs little and keeps a backend bug from turning into look-ahead.
+    """
     import pandas as pd
 
-    rows = [r for r in records if r.public_at <= as_of]
+    public_at = pd.DatetimeIndex(columns.public_at).tz_localize("UTC")
     table = pd.DataFrame(
-        {
-            "ticker": [r.ticker for r in rows],
-            "event_date": pd.to_datetime([r.event_date for r in rows]),
-            "public_at": pd.to_datetime([r.public_at for r in rows], utc=True),
-            **{name: [r.fields.get(name) for r in rows] for name in fields},
-        }
+        {"ticker": columns.ticker, "event_date": columns.event_date, "public_at": public_at, **columns.fields}
     )
-    return table
+    public = public_at <= pd.Timestamp(as_of)
+    return table if public.all() else table[public].reset_index(drop=True)
 
 
 def to_number(column: pd.Series) -> pd.Series:

@@ -3,17 +3,20 @@ run the strategy. The backtest calls :func:`build_weights` with a simulated as-o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pas.errors import InputError, StaleDataError
 from pas.models import Portfolio, WeightSet
 from pas.portfolio.targets import check_weights
-from pas.records import Record
 from pas.store.interfaces import RecordStore
 from pas.strategies import MANUAL, Strategy, get_strategy, resolve_params
+from pas.strategies.base import frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SOURCE = "build"
 """The source of weights built as of the time they were built (what ``--due`` looks for)."""
@@ -64,9 +67,10 @@ def load_data(
     params: Mapping[str, int | float],
     as_of: datetime,
     max_stale_days: int,
-) -> tuple[dict[str, Sequence[Record]], tuple[DatasetUse, ...]]:
-    """The records of each dataset the strategy reads, public in its history window before
-    ``as_of`` (at least ``max_stale_days`` of it).
+) -> tuple[dict[str, pd.DataFrame], tuple[DatasetUse, ...]]:
+    """Each dataset the strategy reads as one table (:func:`pas.strategies.base.frame`):
+    its records public in the strategy's history window before ``as_of`` (at least
+    ``max_stale_days`` of it), with the fields the strategy names, in one query.
 
     A dataset is stale when its newest record is more than ``max_stale_days`` old, or, for
     a dataset published in bursts, more than its :data:`STALE_DAYS_FLOOR`.
@@ -75,33 +79,28 @@ def load_data(
         StaleDataError: a dataset is empty, or its newest record public by ``as_of`` is
             more than ``max_stale_days`` days older than ``as_of``.
     """
-    data: dict[str, Sequence[Record]] = {}
+    data: dict[str, pd.DataFrame] = {}
     uses: list[DatasetUse] = []
-    for name in strategy.datasets:
+    for name, fields in strategy.datasets.items():
         stale_days = max(max_stale_days, STALE_DAYS_FLOOR.get(name, 0))
         days = max(strategy.history_days(params), stale_days)
-        # The store filters on public_at already; filtering again costs little and keeps a
-        # backend bug from turning into look-ahead.
-        records = [
-            r
-            for r in store.records(name, as_of=as_of, since=as_of - timedelta(days=days))
-            if r.public_at <= as_of
-        ]
-        if not records:
+        columns = store.record_columns(name, fields, as_of=as_of, since=as_of - timedelta(days=days))
+        table = frame(columns, as_of)
+        if table.empty:
             if store.latest_public_at(name) is None:
                 raise StaleDataError(f"the {name} dataset is empty; run `pas scrape {name}` first")
             raise StaleDataError(
                 f"no {name} record was public in the {days} days before {as_of:%Y-%m-%d %H:%M} UTC; "
                 f"run `pas scrape {name}`"
             )
-        newest = max(r.public_at for r in records)
+        newest: datetime = table["public_at"].max().to_pydatetime()
         if newest < as_of - timedelta(days=stale_days):
             raise StaleDataError(
                 f"the newest {name} record public by {as_of:%Y-%m-%d} is from {newest:%Y-%m-%d}, more than "
                 f"{stale_days} days old; run `pas scrape {name}` (or raise BUILD_MAX_STALE_DAYS)"
             )
-        data[name] = records
-        uses.append(DatasetUse(name, len(records), newest))
+        data[name] = table
+        uses.append(DatasetUse(name, len(table), newest))
     return data, tuple(uses)
 
 

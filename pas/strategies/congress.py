@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from pas.records import Record
-from pas.strategies.base import Params, ParamSpec, equal_weights, frame, to_number, top_n
+from pas.strategies.base import Params, ParamSpec, equal_weights, to_number, top_n
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # A score is the number of distinct net buyers plus the net amount over this many dollars:
 # one more buyer always outranks any amount below it, and amount breaks ties among equals.
@@ -38,7 +41,7 @@ class CongressBuying:
     """
 
     name = "congress_buying"
-    datasets = ("congress",)
+    datasets: Mapping[str, tuple[str, ...]] = {"congress": ("name", "transaction", "low", "high")}
     params: Mapping[str, ParamSpec] = {
         "lookback_days": ParamSpec(45, "days of disclosures counted", 1),
         "top_n": ParamSpec(10, "how many stocks to hold", 1),
@@ -48,10 +51,8 @@ class CongressBuying:
     def history_days(self, params: Params) -> int:
         return int(params["lookback_days"]) + 1
 
-    def weights(
-        self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
-    ) -> dict[str, float]:
-        table = frame(data["congress"], as_of, ["name", "transaction", "low", "high"])
+    def weights(self, data: Mapping[str, pd.DataFrame], as_of: datetime, params: Params) -> dict[str, float]:
+        table = data["congress"]
         table = table[table["public_at"] > as_of - timedelta(days=int(params["lookback_days"]))]
         kind = table["transaction"].fillna("").str.lower()
         sign = kind.str.startswith("purchase").astype(float) - kind.str.startswith("sale").astype(float)

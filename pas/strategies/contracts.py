@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from pas.records import Record
-from pas.strategies.base import Params, ParamSpec, capped_weights, frame, to_number, top_n
+from pas.strategies.base import Params, ParamSpec, capped_weights, to_number, top_n
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class GovContracts:
@@ -33,7 +36,7 @@ class GovContracts:
     """
 
     name = "gov_contracts"
-    datasets = ("contracts",)
+    datasets: Mapping[str, tuple[str, ...]] = {"contracts": ("amount",)}
     params: Mapping[str, ParamSpec] = {
         "lookback_days": ParamSpec(30, "days of announcements counted", 1),
         "top_n": ParamSpec(10, "how many companies to hold", 1),
@@ -43,10 +46,8 @@ class GovContracts:
     def history_days(self, params: Params) -> int:
         return int(params["lookback_days"]) + 1
 
-    def weights(
-        self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
-    ) -> dict[str, float]:
-        table = frame(data["contracts"], as_of, ["amount"])
+    def weights(self, data: Mapping[str, pd.DataFrame], as_of: datetime, params: Params) -> dict[str, float]:
+        table = data["contracts"]
         table = table[table["public_at"] > as_of - timedelta(days=int(params["lookback_days"]))]
         totals = to_number(table["amount"]).fillna(0.0).groupby(table["ticker"]).sum()
         chosen = top_n(totals, int(params["top_n"]))

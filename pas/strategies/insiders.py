@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from pas.records import Record
 from pas.scrapers.insiders import OPEN_MARKET_BUY, OPEN_MARKET_SELL
-from pas.strategies.base import Params, ParamSpec, equal_weights, frame, to_number, top_n
+from pas.strategies.base import Params, ParamSpec, equal_weights, to_number, top_n
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class InsiderSentiment:
@@ -32,7 +35,7 @@ class InsiderSentiment:
     """
 
     name = "insider_sentiment"
-    datasets = ("insiders",)
+    datasets: Mapping[str, tuple[str, ...]] = {"insiders": ("code", "shares", "price")}
     params: Mapping[str, ParamSpec] = {
         "lookback_days": ParamSpec(90, "days of filings counted", 1),
         "top_n": ParamSpec(10, "how many companies to hold", 1),
@@ -41,10 +44,8 @@ class InsiderSentiment:
     def history_days(self, params: Params) -> int:
         return int(params["lookback_days"]) + 1
 
-    def weights(
-        self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
-    ) -> dict[str, float]:
-        table = frame(data["insiders"], as_of, ["code", "shares", "price"])
+    def weights(self, data: Mapping[str, pd.DataFrame], as_of: datetime, params: Params) -> dict[str, float]:
+        table = data["insiders"]
         table = table[table["public_at"] > as_of - timedelta(days=int(params["lookback_days"]))]
         sign = (table["code"] == OPEN_MARKET_BUY).astype(float) - (table["code"] == OPEN_MARKET_SELL).astype(
             float

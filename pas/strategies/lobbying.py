@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-from pas.records import Record
-from pas.strategies.base import Params, ParamSpec, equal_weights, frame, to_number, top_n
+from pas.strategies.base import Params, ParamSpec, equal_weights, to_number, top_n
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Lobbying reports (LD-2) are due on the 20th of January, April, July and October for the
 # quarter before. A window ends on the last day of one of those months, so that each
@@ -57,7 +60,7 @@ class LobbyingGrowth:
     """
 
     name = "lobbying_growth"
-    datasets = ("lobbying",)
+    datasets: Mapping[str, tuple[str, ...]] = {"lobbying": ("amount",)}
     params: Mapping[str, ParamSpec] = {
         "top_n": ParamSpec(10, "how many companies to hold", 1),
         "min_spend": ParamSpec(50_000.0, "dollars spent in the earlier season, at least"),
@@ -67,13 +70,10 @@ class LobbyingGrowth:
         # Two seasons back from the last complete one, which can be up to three months old.
         return 3 * 92 + 2
 
-    def weights(
-        self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
-    ) -> dict[str, float]:
+    def weights(self, data: Mapping[str, pd.DataFrame], as_of: datetime, params: Params) -> dict[str, float]:
         recent_end, prior_end, start = season_ends(as_of, 3)
-        table = frame(data["lobbying"], as_of, ["amount"])
+        table = data["lobbying"].assign(amount=lambda t: to_number(t["amount"]).fillna(0.0))
         day = table["event_date"].dt.date
-        table["amount"] = to_number(table["amount"]).fillna(0.0)
         recent = table[(day > prior_end) & (day <= recent_end)].groupby("ticker")["amount"].sum()
         prior = table[(day > start) & (day <= prior_end)].groupby("ticker")["amount"].sum()
         prior = prior[prior >= float(params["min_spend"])]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from pas.records import Record
-from pas.strategies.base import Params, ParamSpec, equal_weights, frame, to_number, top_n
+from pas.strategies.base import Params, ParamSpec, equal_weights, to_number, top_n
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RECENT_DAYS = 7
 
@@ -35,7 +38,7 @@ class WikiAttention:
     """
 
     name = "wiki_attention"
-    datasets = ("wiki",)
+    datasets: Mapping[str, tuple[str, ...]] = {"wiki": ("views",)}
     params: Mapping[str, ParamSpec] = {
         "top_n": ParamSpec(10, "how many companies to hold", 1),
         "baseline_weeks": ParamSpec(8, "weeks of trailing baseline", 1),
@@ -45,16 +48,13 @@ class WikiAttention:
     def history_days(self, params: Params) -> int:
         return RECENT_DAYS * (int(params["baseline_weeks"]) + 1) + 2
 
-    def weights(
-        self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
-    ) -> dict[str, float]:
+    def weights(self, data: Mapping[str, pd.DataFrame], as_of: datetime, params: Params) -> dict[str, float]:
         import pandas as pd
 
         last = pd.Timestamp(as_of.date() - timedelta(days=1))
         recent_start = last - pd.Timedelta(days=RECENT_DAYS - 1)
         base_start = recent_start - pd.Timedelta(days=RECENT_DAYS * int(params["baseline_weeks"]))
-        table = frame(data["wiki"], as_of, ["views"])
-        table["views"] = to_number(table["views"])
+        table = data["wiki"].assign(views=lambda t: to_number(t["views"]))
         day = table["event_date"]
         recent = table[(day >= recent_start) & (day <= last)].groupby("ticker")["views"].mean()
         base = table[(day >= base_start) & (day < recent_start)].groupby("ticker")["views"].mean()

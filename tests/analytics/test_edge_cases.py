@@ -177,3 +177,24 @@ def test_a_cutoff_outside_zero_to_one_is_refused(cutoff: float) -> None:
         pa.value_at_risk(RETURNS, cutoff)
     with pytest.raises(InputError, match="cutoff must be a fraction between 0 and 1"):
         pa.conditional_value_at_risk(RETURNS, cutoff)
+
+
+def test_a_nearly_constant_portfolio_keeps_its_digits() -> None:
+    # Deviations of 1e-9 around a mean of 1% (mean² / variance = 1e14): the one-pass sums
+    # of values and squares would cancel to noise here, so such a column takes the deviations.
+    rng = np.random.default_rng(3)
+    steady = 0.01 + rng.normal(0.0, 1e-9, (250, 2))
+    steady[:, 1] = np.linspace(0.01, 0.01 + 1e-9, 250)
+    expected = np.std(steady, axis=0, ddof=1) * np.sqrt(pa.DAILY)
+    np.testing.assert_allclose(pa.annual_volatility(steady), expected, rtol=1e-9)
+    np.testing.assert_allclose(
+        pa.sharpe_ratio(steady),
+        steady.mean(axis=0) / np.std(steady, axis=0, ddof=1) * np.sqrt(pa.DAILY),
+        rtol=1e-9,
+    )
+
+
+def test_downside_risk_skips_missing_days_in_their_column_only() -> None:
+    returns = np.array([[-0.02, -0.02], [0.01, np.nan], [-0.01, -0.01], [0.03, 0.03]])
+    risk = pa.downside_risk(returns, annualization=1)
+    np.testing.assert_allclose(risk, [np.sqrt((0.02**2 + 0.01**2) / 4), np.sqrt((0.02**2 + 0.01**2) / 3)])

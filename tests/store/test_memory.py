@@ -3,8 +3,9 @@
 The contract suite runs on it too (the ``memory`` backend of the ``store`` fixture); this
 module drives it and a plain SQLite store with the same random writes, as a backtest
 makes them (fills out of time order and repeated, cash flows, closes, the simulated
-broker's orders and fills, metrics rewritten), and compares every answer it serves from
-memory. Then it writes its results into an empty store once and compares again.
+broker's orders and fills, metrics and trailing statistics rewritten and cut), and
+compares every answer it serves from memory. Then it writes its results into an empty
+store once and compares again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pas.domain.broker import BrokerFill, Order, OrderStatus
-from pas.models import CashFlow, DailyMetric, Fill, Portfolio, Price, Schedule, Side
+from pas.models import CashFlow, DailyMetric, Fill, Portfolio, Price, Schedule, Side, TrailingStats
 from pas.store.base import Store
 from pas.store.memory import MemoryStore
 from pas.store.sqlite import SqliteStore
@@ -85,18 +86,33 @@ metrics = st.builds(
     st.floats(-0.5, 0.5),
     st.none() | money,
 )
-writes = st.lists(
-    st.one_of(
-        st.lists(fills, max_size=4).map(lambda batch: ("fills", batch)),
-        flows.map(lambda f: ("flow", f)),
-        st.lists(prices, max_size=6).map(lambda batch: ("prices", batch)),
-        orders.map(lambda o: ("order", o)),
-        st.tuples(orders, st.sampled_from(STATUSES)).map(lambda x: ("save", x)),
-        sim_fills.map(lambda f: ("sim_fill", f)),
-        st.lists(metrics, max_size=4).map(lambda batch: ("metrics", batch)),
-    ),
-    max_size=40,
+trailing = st.builds(
+    lambda p, d, w, v: TrailingStats(p, date(2026, 1, 1) + timedelta(days=d), w, {"sharpe_ratio": v}),
+    st.sampled_from(PORTFOLIOS),
+    st.integers(0, 5),  # few days, so that writes, cuts and reads meet on the same day
+    st.sampled_from(("63", "inception")),
+    st.floats(-3, 3),
 )
+cuts = st.tuples(st.sampled_from(PORTFOLIOS), st.integers(0, 5)).map(
+    lambda x: (x[0], date(2026, 1, 1) + timedelta(days=x[1]))
+)
+WRITES = {
+    "fills": st.lists(fills, max_size=4),
+    "flow": flows,
+    "prices": st.lists(prices, max_size=6),
+    "order": orders,
+    "save": st.tuples(orders, st.sampled_from(STATUSES)),
+    "sim_fill": sim_fills,
+    "metrics": st.lists(metrics, max_size=4),
+    "trailing": st.lists(trailing, max_size=4),
+    "cut": cuts,
+}
+# One family of writes per example keeps the writes of each aggregate meeting each other.
+FAMILIES = (("fills", "flow"), ("prices",), ("order", "save", "sim_fill"), ("metrics", "trailing", "cut"))
+
+
+def writes(kinds: tuple[str, ...]) -> st.SearchStrategy[list[tuple[str, object]]]:
+    return st.lists(st.one_of([WRITES[k].map(lambda v, k=k: (k, v)) for k in kinds]), max_size=30)
 
 
 def _write(store: Store, kind: str, value: object) -> None:
@@ -115,6 +131,10 @@ def _write(store: Store, kind: str, value: object) -> None:
             store.sim_save_order(Order(**{**vars(known[0]), "status": status}))
     elif kind == "sim_fill":
         store.sim_add_fill(value)  # type: ignore[arg-type]
+    elif kind == "trailing":
+        store.put_trailing_stats(value)  # type: ignore[arg-type]
+    elif kind == "cut":
+        store.delete_trailing_stats_from(*value)  # type: ignore[misc]
     else:
         store.put_daily_metrics(value)  # type: ignore[arg-type]
 
@@ -141,6 +161,9 @@ def _answers(store: Store) -> dict[str, object]:
         answers[f"flows {p}"] = store.cash_flows(p)
         answers[f"metrics {p}"] = [store.daily_metrics(p, d, e) for d in days for e in days]
         answers[f"days {p}"] = store.metric_days(p)
+        answers[f"trailing {p}"] = [
+            store.trailing_stats(p, w, d) for w in ("63", "inception", "252") for d in days
+        ]
     return answers
 
 
@@ -149,11 +172,19 @@ def stores(tmp_path: Path) -> Iterator[tuple[Path, list[int]]]:
     yield tmp_path, [0]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(writes=writes)
+@pytest.mark.parametrize("kinds", FAMILIES, ids="+".join)
 def test_the_memory_store_answers_as_sqlite_after_any_writes(
-    stores: tuple[Path, list[int]], writes: list[tuple[str, object]]
+    stores: tuple[Path, list[int]], kinds: tuple[str, ...]
 ) -> None:
+    @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(writes=writes(kinds))
+    def check(writes: list[tuple[str, object]]) -> None:
+        _check(stores, writes)
+
+    check()
+
+
+def _check(stores: tuple[Path, list[int]], writes: list[tuple[str, object]]) -> None:
     folder, count = stores
     count[0] += 1
     memory, sqlite = MemoryStore(), SqliteStore(folder / f"{count[0]}.db")
@@ -176,3 +207,45 @@ def test_the_memory_store_answers_as_sqlite_after_any_writes(
     assert _answers(saved) == _answers(sqlite)
     for s in (memory, sqlite, saved):
         s.close()
+
+
+def test_the_results_are_written_once_into_any_backend(store: Store) -> None:
+    # What a backtest leaves in the working store, saved into the backtest's namespace on
+    # every backend, reads back the same there.
+    from pas.models import AppliedAllocation, TradeRun, TradeRunStatus, WeightSet
+    from tests.store.builders import trade_order
+
+    memory = MemoryStore()
+    memory.add_portfolio(Portfolio("a", "manual", Schedule.WEEKLY, T0))
+    memory.put_weights(WeightSet("a", T0, {"AAA": 0.5}, "build"))
+    memory.put_weights(WeightSet("a", T0 + timedelta(days=7), {"BBB": 0.25}, "build"))
+    memory.append_fills(
+        [Fill("a", "AAA", Side.BUY, Decimal("1.5"), Decimal("10.25"), T0, "f1", commission=Decimal("0.01"))]
+    )
+    memory.add_cash_flow(CashFlow("a", Decimal(1000), T0, "c1", "backtest capital"))
+    memory.put_daily_metrics([DailyMetric("a", date(2026, 1, 6), 0.01, Decimal("1010.5"), 0.002, "update")])
+    memory.put_trailing_stats([TrailingStats("a", date(2026, 1, 6), "inception", {"days": 1.0})])
+    memory.put_allocation(AppliedAllocation(date(2026, 1, 5), T0, "equal", {"a": 1.0}))
+    memory.create_trade_run(TradeRun("r1", T0, "sim", ("a",), TradeRunStatus.DONE), [trade_order("c-1", 0)])
+    memory.sim_add_order(
+        Order("o1", "co1", "AAA", Side.BUY, Decimal("1.5"), Decimal(0), None, OrderStatus.NEW, T0)
+    )
+    memory.sim_add_fill(BrokerFill("o1-1", "o1", "AAA", Side.BUY, Decimal("1.5"), Decimal("10.25"), T0))
+    memory.save_into(store)
+
+    def results(s: Store) -> list[object]:
+        return [
+            s.list_portfolios(),
+            s.weights_history("a"),
+            s.fills("a"),
+            s.cash_flows("a"),
+            s.daily_metrics("a"),
+            s.trailing_stats("a", "inception"),
+            s.allocation_history(),
+            s.trade_orders("r1"),
+            s.sim_orders(),
+            s.sim_fills(),
+            s.sim_totals(),
+        ]
+
+    assert results(store) == results(memory)

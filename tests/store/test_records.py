@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-from pas.records import Record, UpsertCounts, natural_key
+import pytest
+
+from pas.errors import InputError
+from pas.records import Record, RecordColumns, UpsertCounts, natural_key
 from pas.store.base import Store
+from pas.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
 
 T0 = datetime(2026, 1, 2, tzinfo=UTC)
@@ -90,3 +95,66 @@ def test_newest_records_read_one_page_newest_first(store: Store) -> None:
     assert store.newest_records("lobbying", 100, tickers=["TSLA", "AAPL"], since=since) == two[::-1]
     assert store.count_records("lobbying", tickers=["TSLA", "AAPL"], since=since) == len(two)
     assert store.newest_records("congress", 5) == [] and store.count_records("congress") == 0
+
+
+def test_record_columns_are_the_point_in_time_view_with_the_named_fields(store: Store) -> None:
+    odd = {"Amount": "7", "flag": True, "off": False, "nested": {"b": [1, "x"], "a": None}, "$where": "1"}
+    store.upsert_records(
+        "lobbying",
+        [
+            rec(0, public=T0 + timedelta(days=1, microseconds=250)),
+            rec(1, ticker="MSFT", public=T0),
+            Record("lobbying", "odd", "ODD", date(2025, 12, 31), T0 + timedelta(days=2), odd),
+            rec(3, public=T0 + timedelta(days=3)),  # after the as-of time
+            rec(4, public=T0 - timedelta(days=1)),  # before since
+        ],
+    )
+    store.upsert_records("wiki", [Record("wiki", "w", "AAPL", date(2026, 1, 1), T0, {"Amount": "9"})])
+    fields = ["Amount", "flag", "off", "nested", "$where", "a.b", "missing"]
+    got = store.record_columns("lobbying", fields, as_of=T0 + timedelta(days=2), since=T0)
+    assert len(got) == 3
+    assert list(got.ticker) == ["MSFT", "AAPL", "ODD"]
+    assert got.event_date.tolist() == [date(2026, 1, 1), date(2026, 1, 1), date(2025, 12, 31)]
+    assert got.public_at.tolist() == [
+        datetime(2026, 1, 2),
+        datetime(2026, 1, 3, 0, 0, 0, 250),
+        datetime(2026, 1, 4),
+    ]
+    assert {name: list(values) for name, values in got.fields.items()} == {
+        "Amount": ["100", "100", "7"],
+        "flag": [None, None, 1],
+        "off": [None, None, 0],
+        "nested": [None, None, '{"a":null,"b":[1,"x"]}'],
+        "$where": [None, None, "1"],
+        "a.b": [None, None, None],  # a name, never a path into "a"
+        "missing": [None, None, None],
+    }
+    # The same columns as the records themselves, as RecordColumns.of reads them.
+    records = store.records("lobbying", as_of=T0 + timedelta(days=2), since=T0)
+    expected = RecordColumns.of(records, fields)
+    assert list(expected.ticker) == list(got.ticker)
+    assert expected.public_at.tolist() == got.public_at.tolist()
+    assert {k: list(v) for k, v in expected.fields.items()} == {k: list(v) for k, v in got.fields.items()}
+
+
+def test_record_columns_of_nothing_and_a_quoted_name(store: Store) -> None:
+    empty = store.record_columns("congress", ["name"], as_of=T0)
+    assert len(empty) == 0
+    assert list(empty.fields["name"]) == []
+    assert empty.public_at.dtype == "datetime64[us]"
+    with pytest.raises(InputError, match="record field 'a\"b' has a double quote"):
+        store.record_columns("congress", ['a"b'], as_of=T0)
+
+
+def test_sqlite_reads_record_columns_from_the_covering_index(tmp_path: Path) -> None:
+    # The speed of every build: one range scan of an index holding what is read, in
+    # (public_at, key) order, with no table lookup and no sort.
+    with SqliteStore(tmp_path / "pas.db") as store:
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        store.record_columns("lobbying", ["Amount"], as_of=T0, since=T0 - timedelta(days=9))
+        store._db.set_trace_callback(None)
+        (query,) = statements
+        plan = store._db.execute(f"EXPLAIN QUERY PLAN {query}").fetchall()
+    (detail,) = [row[-1] for row in plan]
+    assert detail.startswith("SEARCH records USING COVERING INDEX records_columns"), detail

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from pas.cli import app
 from pas.errors import InputError
-from pas.records import Record
 from pas.strategies import BUILTIN, Strategy, get_strategy, resolve_params
 from pas.strategies.base import Params, ParamSpec
 
@@ -22,7 +22,7 @@ from pas.strategies.base import ParamSpec
 
 class Fixed:
     name = "fixed"
-    datasets = ("wiki",)
+    datasets = {"wiki": ("views",)}
     params = {"weight": ParamSpec(0.5, "weight of SPY")}
 
     def history_days(self, params):
@@ -34,6 +34,10 @@ class Fixed:
 
 class NotAStrategy:
     pass
+
+
+class RecordsByTuple(Fixed):
+    datasets = ("wiki",)  # before strategies read columns
 """
 
 
@@ -66,6 +70,8 @@ def test_user_strategy_by_module_and_class(user_module: str) -> None:
     assert strategy.weights({}, datetime(2026, 1, 1), resolve_params(strategy, {"weight": 1})) == {"SPY": 1.0}
     with pytest.raises(InputError, match="is not a strategy"):
         get_strategy(f"{user_module}:NotAStrategy")
+    with pytest.raises(InputError, match=r"datasets must name the fields read of each dataset, such as"):
+        get_strategy(f"{user_module}:RecordsByTuple")
     with pytest.raises(InputError, match="has no 'Missing'"):
         get_strategy(f"{user_module}:Missing")
     with pytest.raises(InputError, match="cannot import 'nomodule_xyz'"):
@@ -74,7 +80,7 @@ def test_user_strategy_by_module_and_class(user_module: str) -> None:
 
 class Toy:
     name = "toy"
-    datasets = ("wiki",)
+    datasets: Mapping[str, tuple[str, ...]] = {"wiki": ()}
     params: Mapping[str, ParamSpec] = {
         "top_n": ParamSpec(10, "names", 1),
         "cap": ParamSpec(0.2, "cap"),
@@ -83,9 +89,7 @@ class Toy:
     def history_days(self, params: Params) -> int:
         return 1
 
-    def weights(
-        self, data: Mapping[str, Sequence[Record]], as_of: datetime, params: Params
-    ) -> dict[str, float]:
+    def weights(self, data: Mapping[str, pd.DataFrame], as_of: datetime, params: Params) -> dict[str, float]:
         return {}
 
 

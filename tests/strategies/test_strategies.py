@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pas.records import Record, natural_key
+from pas.records import Record, RecordColumns, natural_key
 from pas.scrapers.insiders import insider_sentiment
 from pas.strategies import BUILTIN, get_strategy, resolve_params
-from pas.strategies.base import capped_weights
+from pas.strategies.base import capped_weights, frame
 from pas.strategies.lobbying import season_ends
 
 _serial = itertools.count()
@@ -32,8 +32,10 @@ def at(d: date, hour: int = 0) -> datetime:
 
 
 def run(name: str, data: Mapping[str, Sequence[Record]], as_of: datetime, **params: Any) -> dict[str, float]:
+    """The strategy's weights from records in memory, read as a build reads them."""
     strategy = get_strategy(name)
-    return strategy.weights(data, as_of, resolve_params(strategy, params))
+    tables = {d: frame(RecordColumns.of(rows, strategy.datasets[d]), as_of) for d, rows in data.items()}
+    return strategy.weights(tables, as_of, resolve_params(strategy, params))
 
 
 # -- lobbying_growth --------------------------------------------------------------------

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from pas.models import format_ts, parse_ts
-from pas.records import Record, UpsertCounts
+from pas.records import Record, RecordColumns, UpsertCounts, column_value
 from pas.store.mongo.store import BULK_BATCH, DUPLICATE_KEY, MongoCore
-from pas.store.rules import classify_records
+from pas.store.rules import classify_records, column_fields
 
 
 def _record_body(r: Record, digest: str) -> dict[str, Any]:
@@ -21,35 +20,6 @@ def _record_body(r: Record, digest: str) -> dict[str, Any]:
         "digest": digest,
         "fields": r.fields_json(),
     }
-
-
-def _query(
-    dataset: str, tickers: Sequence[str], since: datetime | None, as_of: datetime | None = None
-) -> dict[str, Any]:
-    """The filter of a dataset's records, as given."""
-    query: dict[str, Any] = {"dataset": dataset}
-    if tickers:
-        query["ticker"] = tickers[0] if len(tickers) == 1 else {"$in": list(tickers)}
-    window: dict[str, str] = {}
-    if as_of is not None:
-        window["$lte"] = format_ts(as_of)
-    if since is not None:
-        window["$gte"] = format_ts(since)
-    if window:
-        query["public_at"] = window
-    return query
-
-
-def _record(dataset: str, d: Mapping[str, Any]) -> Record:
-    return Record(
-        dataset=dataset,
-        key=d["key"],
-        ticker=d["ticker"],
-        event_date=date.fromisoformat(d["event_date"]),
-        public_at=parse_ts(d["public_at"]),
-        first_seen=parse_ts(d["first_seen"]),
-        fields=json.loads(d["fields"]),
-    )
 
 
 class MongoRecords(MongoCore):
@@ -113,7 +83,9 @@ class MongoRecords(MongoCore):
         ticker: str | None = None,
         since: datetime | None = None,
     ) -> list[Record]:
-        query = _query(dataset, () if ticker is None else (ticker,), since, as_of)
+        query = _point_in_time(dataset, as_of, since)
+        if ticker is not None:
+            query["ticker"] = ticker
         with self._errors():
             cursor = self._collection("records").find(query, {"_id": 0}).sort([("public_at", 1), ("key", 1)])
             return [_record(dataset, d) for d in cursor]
@@ -124,7 +96,7 @@ class MongoRecords(MongoCore):
         with self._errors():
             cursor = (
                 self._collection("records")
-                .find(_query(dataset, tickers, since), {"_id": 0})
+                .find(_selected(dataset, tickers, since), {"_id": 0})
                 .sort([("public_at", -1), ("key", -1)])
                 .limit(limit)
             )
@@ -134,7 +106,33 @@ class MongoRecords(MongoCore):
         self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
     ) -> int:
         with self._errors():
-            return int(self._collection("records").count_documents(_query(dataset, tickers, since)))
+            return int(self._collection("records").count_documents(_selected(dataset, tickers, since)))
+
+    def record_columns(
+        self, dataset: str, fields: Sequence[str], as_of: datetime, since: datetime | None = None
+    ) -> RecordColumns:
+        import json
+
+        names = column_fields(fields)
+        ticker: list[str] = []
+        event_date: list[str] = []
+        public_at: list[str] = []
+        values: dict[str, list[Any]] = {name: [] for name in names}
+        projection = {"_id": 0, "ticker": 1, "event_date": 1, "public_at": 1, "fields": 1}
+        with self._errors():
+            cursor = (
+                self._collection("records")
+                .find(_point_in_time(dataset, as_of, since), projection)
+                .sort([("public_at", 1), ("key", 1)])
+            )
+            for d in cursor:
+                ticker.append(d["ticker"])
+                event_date.append(d["event_date"])
+                public_at.append(d["public_at"][:26])  # without the "Z", as NumPy parses UTC
+                stored = json.loads(d["fields"])
+                for name in names:
+                    values[name].append(column_value(stored.get(name)))
+        return RecordColumns.from_text(ticker, event_date, public_at, values)
 
     def latest_public_at(self, dataset: str) -> datetime | None:
         with self._errors():
@@ -142,3 +140,39 @@ class MongoRecords(MongoCore):
                 {"dataset": dataset}, {"_id": 0, "public_at": 1}, sort=[("public_at", -1)]
             )
         return None if doc is None else parse_ts(doc["public_at"])
+
+
+def _point_in_time(dataset: str, as_of: datetime | None, since: datetime | None) -> dict[str, Any]:
+    """The query of a dataset's records public in ``[since, as_of]`` (either end open)."""
+    query: dict[str, Any] = {"dataset": dataset}
+    window: dict[str, str] = {}
+    if as_of is not None:
+        window["$lte"] = format_ts(as_of)
+    if since is not None:
+        window["$gte"] = format_ts(since)
+    if window:
+        query["public_at"] = window
+    return query
+
+
+def _selected(dataset: str, tickers: Sequence[str], since: datetime | None) -> dict[str, Any]:
+    """The query of a dataset's records public at or after ``since``, of the tickers given
+    (all when none are)."""
+    query = _point_in_time(dataset, None, since)
+    if tickers:
+        query["ticker"] = tickers[0] if len(tickers) == 1 else {"$in": list(tickers)}
+    return query
+
+
+def _record(dataset: str, d: Mapping[str, Any]) -> Record:
+    import json
+
+    return Record(
+        dataset=dataset,
+        key=d["key"],
+        ticker=d["ticker"],
+        event_date=date.fromisoformat(d["event_date"]),
+        public_at=parse_ts(d["public_at"]),
+        first_seen=parse_ts(d["first_seen"]),
+        fields=json.loads(d["fields"]),
+    )

@@ -227,9 +227,12 @@ class SqlitePortfolios(SqliteCore):
         return [_fill(row) for row in self._db.execute(sql, args)]
 
     def ledger(self, portfolio_id: str) -> list[LedgerEntry]:
+        # The fold reads every fill of the portfolio in time order: fills_ledger holds all it
+        # reads in that order. The planner has been seen to pick fills_by_symbol and sort
+        # instead (145 ms against 34 on a 1M-fill ledger), so the index is named.
         rows = self._db.execute(
             "SELECT symbol, CASE side WHEN 'buy' THEN qty_n ELSE -qty_n END, price_n, commission_n"
-            " FROM fills WHERE portfolio = ? ORDER BY ts, id",
+            " FROM fills INDEXED BY fills_ledger WHERE portfolio = ? ORDER BY ts, id",
             (portfolio_id,),
         )
         return [LedgerEntry._make(row) for row in rows]

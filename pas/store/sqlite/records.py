@@ -8,8 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from pas.models import format_ts, parse_ts
-from pas.records import Record, UpsertCounts
-from pas.store.rules import classify_records
+from pas.records import Record, RecordColumns, UpsertCounts
+from pas.store.rules import classify_records, column_fields
 from pas.store.sqlite.store import SqliteCore
 
 # Keys looked up per query when comparing a batch of records with what is stored
@@ -19,24 +19,6 @@ _KEY_CHUNK = 900
 
 def _record_row(r: Record, digest: str) -> tuple[str, str, str, str, str]:
     return (r.ticker, r.event_date.isoformat(), format_ts(r.public_at), digest, r.fields_json())
-
-
-def _where(
-    dataset: str, tickers: Sequence[str], since: datetime | None, as_of: datetime | None = None
-) -> tuple[str, list[Any]]:
-    """The WHERE clause (and its arguments) of a dataset's records, filtered as given."""
-    sql = "WHERE dataset = ?"
-    args: list[Any] = [dataset]
-    if tickers:
-        sql += f" AND ticker IN ({','.join('?' * len(tickers))})"
-        args.extend(tickers)
-    if as_of is not None:
-        sql += " AND public_at <= ?"
-        args.append(format_ts(as_of))
-    if since is not None:
-        sql += " AND public_at >= ?"
-        args.append(format_ts(since))
-    return sql, args
 
 
 class SqliteRecords(SqliteCore):
@@ -77,22 +59,24 @@ class SqliteRecords(SqliteCore):
         ticker: str | None = None,
         since: datetime | None = None,
     ) -> list[Record]:
-        where, args = _where(dataset, () if ticker is None else (ticker,), since, as_of)
-        return self._read_records(dataset, f"{where} ORDER BY public_at, key", args)
+        where, args = _point_in_time(dataset, as_of, since)
+        if ticker is not None:
+            where += " AND ticker = ?"
+            args.append(ticker)
+        return self._read_records(dataset, f"WHERE {where} ORDER BY public_at, key", args)
 
     def newest_records(
         self, dataset: str, limit: int, *, tickers: Sequence[str] = (), since: datetime | None = None
     ) -> list[Record]:
-        where, args = _where(dataset, tickers, since)
-        return self._read_records(
-            dataset, f"{where} ORDER BY public_at DESC, key DESC LIMIT ?", [*args, limit]
-        )
+        where, args = _selected(dataset, tickers, since)
+        clauses = f"WHERE {where} ORDER BY public_at DESC, key DESC LIMIT ?"
+        return self._read_records(dataset, clauses, [*args, limit])
 
     def count_records(
         self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
     ) -> int:
-        where, args = _where(dataset, tickers, since)
-        (count,) = self._db.execute(f"SELECT COUNT(*) FROM records {where}", args).fetchone()
+        where, args = _selected(dataset, tickers, since)
+        (count,) = self._db.execute(f"SELECT COUNT(*) FROM records WHERE {where}", args).fetchone()
         return int(count)
 
     def _read_records(self, dataset: str, clauses: str, args: Sequence[Any]) -> list[Record]:
@@ -110,8 +94,48 @@ class SqliteRecords(SqliteCore):
             for key, t, ev, pub, seen, fields in self._db.execute(sql, args)
         ]
 
+    def record_columns(
+        self, dataset: str, fields: Sequence[str], as_of: datetime, since: datetime | None = None
+    ) -> RecordColumns:
+        # One range scan of the covering index records_columns, in (public_at, key) order:
+        # no table lookups, no sort, and each field taken out of the JSON by SQLite itself.
+        # public_at without its final "Z" is what NumPy parses as a UTC datetime64.
+        names = column_fields(fields)
+        extract = "".join(", json_extract(fields, ?)" for _ in names)
+        where, window = _point_in_time(dataset, as_of, since)
+        sql = (
+            f"SELECT ticker, event_date, substr(public_at, 1, 26){extract} FROM records"
+            f" INDEXED BY records_columns WHERE {where} ORDER BY public_at, key"
+        )
+        rows = self._db.execute(sql, [*(f'$."{name}"' for name in names), *window]).fetchall()
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(names))
+        ticker, event_date, public_at, *values = columns
+        return RecordColumns.from_text(ticker, event_date, public_at, dict(zip(names, values, strict=True)))
+
     def latest_public_at(self, dataset: str) -> datetime | None:
         (latest,) = self._db.execute(
             "SELECT MAX(public_at) FROM records WHERE dataset = ?", (dataset,)
         ).fetchone()
         return None if latest is None else parse_ts(latest)
+
+
+def _point_in_time(dataset: str, as_of: datetime | None, since: datetime | None) -> tuple[str, list[Any]]:
+    """The condition (and its arguments) of a dataset's records public in ``[since, as_of]``."""
+    where, args = "dataset = ?", [dataset]
+    if as_of is not None:
+        where += " AND public_at <= ?"
+        args.append(format_ts(as_of))
+    if since is not None:
+        where += " AND public_at >= ?"
+        args.append(format_ts(since))
+    return where, args
+
+
+def _selected(dataset: str, tickers: Sequence[str], since: datetime | None) -> tuple[str, list[Any]]:
+    """The condition of a dataset's records public at or after ``since``, of the tickers
+    given (all when none are)."""
+    where, args = _point_in_time(dataset, None, since)
+    if tickers:
+        where += f" AND ticker IN ({','.join('?' * len(tickers))})"
+        args.extend(tickers)
+    return where, args

@@ -6,10 +6,11 @@ injected clock, ``pas tick`` through the command line every five minutes from 06
 by construction), each job run in-process through the real commands. Injected trouble:
 a Quiver outage day (every request answers 503), a 429 storm (each endpoint answers 429
 with Retry-After three times, then serves), a rebalance killed after its first accepted
-order, a day without closes at the broker (stale prices), and the machine off one
-morning (no ticks 06:00-11:00). Prints each job's run times in New York, the slots caught
-up, the alerts by cause (as the webhook receiver got them), double orders, and the
-ledger against the broker's positions at the end.
+order, a day without closes at the broker (stale prices), the machine off one
+morning (no ticks 06:00-11:00), and a weekly rebalance locked out by another run holding
+the trading lock at its slot (the next tick runs it again). Prints each job's run times in
+New York, the slots caught up, the lock-outs retried, the alerts by cause (as the webhook
+receiver got them), double orders, and the ledger against the broker's positions at the end.
 
 Run from the repository root: .venv/bin/python benchmarks/month_unattended.py
 """
@@ -38,9 +39,11 @@ from pas.commands import _wiring  # noqa: E402
 from pas.commands._app import AppState  # noqa: E402
 from pas.models import Portfolio, Schedule, WeightSet  # noqa: E402
 from pas.portfolio.trading import run as trading_run  # noqa: E402
+from pas.portfolio.trading.lock import LOCK_NAME  # noqa: E402
 from pas.schedule import MARKET_TZ, is_trading_day  # noqa: E402
 from pas.store.sqlite import SqliteStore  # noqa: E402
 from pas.unattended.jobs import JOBS, Job  # noqa: E402
+from pas.unattended.tick import RETRY_KEY, TICK_PREFIX  # noqa: E402
 from tests.fakes import quiver  # noqa: E402
 from tests.fakes.alpaca import KEY_ID, SECRET, FakeAlpaca  # noqa: E402
 
@@ -54,6 +57,7 @@ OUTAGE_DAY, STORM_DAY, STALE_DAY, OFF_DAY = (
     date(2026, 11, 9),
 )
 KILLED_REBALANCE = date(2026, 11, 2)
+LOCKED_REBALANCE = date(2026, 11, 16)  # another run holds the trading lock at 10:15
 PORTFOLIOS = {"alpha": {"AAA": 0.4, "BBB": 0.5}, "beta": {"BBB": 0.3, "CCC": 0.3, "DDD": 0.3}}
 
 
@@ -140,6 +144,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
         }
         ran: dict[str, list[datetime]] = defaultdict(list)
         killed = [False]
+        locked = [False]
         mails: list[str] = []
 
         def prepare(job: Job, today: date) -> None:
@@ -159,6 +164,12 @@ def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
                         )
             if job.name == "rebalance" and today == KILLED_REBALANCE:
                 broker.set_price("AAA", "60")  # AAA moved: this rebalance has orders to send
+            if job.name == "rebalance" and today == LOCKED_REBALANCE:
+                broker.set_price("BBB", "95")  # BBB moved: this rebalance has orders to send
+                if not locked[0]:
+                    locked[0] = True  # another host's run holds the lock for a minute
+                    with SqliteStore(Path(home) / "pas.db", clock=clock) as held:
+                        held.acquire_lock(LOCK_NAME, "another-host:4242", 60.0)
             if job.name == "prices" and today != STALE_DAY:
                 for s, p in {**SYMBOLS, "SPY": "600"}.items():
                     broker.add_bars(s, {today: broker.prices.get(s, Decimal(p))})
@@ -212,8 +223,9 @@ def report(
     print(f"{len(days)} trading days {days[0]} .. {days[-1]} (New York DST ended 2026-11-01)")
     print(f"{'job':<10}{'runs':>5}  New York times (distinct)  late runs (caught up)")
     caught = 0
+    retried = _retries(home, clock)
     for job in JOBS:
-        times = ran.get(job.name, [])
+        times = [t for t in ran.get(job.name, []) if (job.name, t) not in retried]
         late = [t for t in times if t.time() != job.at]
         caught += len(late)
         distinct = sorted({t.strftime("%H:%M") for t in times})
@@ -223,6 +235,10 @@ def report(
         if len(times) != expected or len({t.date() for t in times}) != len(times):
             print(f"  !! {job.name}: {len(times)} runs for {expected} slots")
     print(f"missed slots caught up: {caught}")
+    print(
+        "lock-outs run again at the next tick:",
+        ", ".join(f"{name} {at:%m-%d %H:%M}" for name, at in sorted(retried)) or "none",
+    )
     causes = Counter(text.split(" of ")[1].split(", exit")[0].split(" ", 3)[-1] for text in receiver.texts)
     print("alerts sent by cause:", dict(causes) or "none")
     for text in receiver.texts:
@@ -244,6 +260,16 @@ def report(
     print("ledger vs broker at the end:", "equal" if ledger == positions else "DIFFERENT")
     for s in sorted(set(ledger) | set(positions)):
         print(f"  {s}: ledger {ledger.get(s, 0)}  broker {positions.get(s, 0)}")
+
+
+def _retries(home: str, clock: Clock) -> set[tuple[str, datetime]]:
+    """The (job, New York start) of each tick run that retried a locked-out slot."""
+    with SqliteStore(Path(home) / "pas.db", clock=clock) as store:
+        return {
+            (r.command.removeprefix(TICK_PREFIX), r.started_at.astimezone(MARKET_TZ))
+            for r in store.recent_runs(100_000)
+            if r.command.startswith(TICK_PREFIX) and r.details.get(RETRY_KEY)
+        }
 
 
 if __name__ == "__main__":

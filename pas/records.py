@@ -4,6 +4,12 @@ A :class:`Record` keeps three times: the day of the event (a trade, a filing, an
 ``public_at`` (when the world could first know it; strategies filter on this) and
 ``first_seen`` (when pas first stored it, never changed by a re-scrape).
 
+Records are bitemporal. The natural key is the identity of the filing, award, trade or day,
+never a value that gets corrected; when a re-scrape finds other values under a key, the
+store keeps the values it replaces with the time pas first saw the new ones, so the view
+as of a time shows each record's values as pas knew them then. ``public_at`` is the one of
+the first values stored and never moves when the source edits a row.
+
 Strategies read records as :class:`RecordColumns`: one query of the store's point-in-time
 view straight into columns, with only the fields they use.
 """
@@ -64,10 +70,9 @@ class Record:
         return canonical_json(self.fields)
 
     def digest(self) -> str:
-        """A hash of everything an update could change: a re-scrape compares it."""
-        text = (
-            f"{self.ticker}|{self.event_date.isoformat()}|{self.public_at.isoformat()}|{self.fields_json()}"
-        )
+        """A hash of the values a revision can change (not ``public_at``, which stays the
+        first one stored): a re-scrape compares it."""
+        text = f"{self.ticker}|{self.event_date.isoformat()}|{self.fields_json()}"
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

@@ -87,6 +87,17 @@ def market_day(ts: datetime) -> date:
     return ts.astimezone(MARKET_TZ).date()
 
 
+def day_start(day: date) -> datetime:
+    """The start of ``day`` in New York (its midnight there), as UTC."""
+    return datetime.combine(day, time(), MARKET_TZ).astimezone(UTC)
+
+
+def day_end(day: date) -> datetime:
+    """The end of ``day`` in New York (the next midnight there), as UTC: when a record dated
+    only by the day is public, so a decision on that day never sees it."""
+    return day_start(day + timedelta(days=1))
+
+
 def decision_time(day: date) -> datetime:
     """The moment (UTC) of :data:`DECISION_TIME` in New York on ``day``, daylight saving
     time included (14:45 UTC in winter, 13:45 UTC in summer)."""

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pas.errors import LockHeldError, PasError, RefusedError
+from pas.models import RunStatus
 
 if TYPE_CHECKING:
     from pas.domain.broker import Account
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from pas.strategies.build import Build
 
 BUILD_LOCK = "build"
+# Newest run records read for builds locked out of trading: weeks of runs.
+RUN_SCAN = 1000
 # A build takes seconds; a lock this old belongs to a process that died.
 BUILD_LOCK_TTL_SEC = 30 * 60.0
 # Terminal broker states of an order that did not fill in full.
@@ -167,6 +170,47 @@ def build_one(
     if not dry_run:
         store_builds(store, [(portfolio, result)], source)
     return portfolio, result
+
+
+TRADING_RUN = "rebalance"
+"""The run record of a trading run (``pas rebalance``, and the trading of ``pas build``)."""
+BUILD_RUN, DUE_BUILD_RUN = "build", "build --due"
+"""The run records of ``pas build ID`` and ``pas build --due``."""
+TRADING_KEY = "trading"
+"""The detail of a build's run record naming the portfolios whose new targets it set out to trade."""
+
+
+def untraded_builds(store: Store, portfolios: Sequence[Portfolio]) -> list[Portfolio]:
+    """The portfolios whose targets a build set out to trade without a trading run to do it.
+
+    A build stores its targets, then trades them in a trading run of its own. When another
+    run holds the trading lock, that trading run is locked out (exit 4) and the targets
+    wait; this finds them, so the next ``pas build --due`` trades them. A portfolio counts
+    as traded once any later trading run covered it that was not itself locked out (one
+    that failed or was refused has reported why). Only the newest :data:`RUN_SCAN` run
+    records are read: an older lock-out is left to the weekly rebalance.
+
+    Returns:
+        Those of ``portfolios``, in their order.
+    """
+    covered: set[str] = set()
+    waiting: set[str] = set()
+    for run in store.recent_runs(RUN_SCAN):  # newest first
+        if (
+            run.command == TRADING_RUN
+            and run.status is not RunStatus.LOCKED
+            and not run.details.get("dry_run")
+        ):
+            covered |= _ids(run.details.get("portfolios"))
+        elif run.command in (BUILD_RUN, DUE_BUILD_RUN):
+            waiting |= _ids(run.details.get(TRADING_KEY)) - covered
+            covered |= _ids(run.details.get(TRADING_KEY))
+    return [p for p in portfolios if p.id in waiting]
+
+
+def _ids(value: object) -> set[str]:
+    """The portfolio ids of a run detail (``a,b``)."""
+    return {i for i in value.split(",") if i} if isinstance(value, str) else set()
 
 
 def failed_builds(results: Sequence[BuildResult]) -> PasError | None:

@@ -38,6 +38,7 @@ from typing import Any
 from pas.records import Record
 from pas.schedule import is_trading_day
 from pas.scrapers import DATASETS
+from pas.scrapers.scrape import numbered
 
 SEED = 8
 FIRST_DAY = date(2023, 1, 2)
@@ -124,7 +125,8 @@ def generate(n_tickers: int, start: date, end: date, seed: int) -> Sample:
 
     records: dict[str, list[Record]] = {}
     for name, rows in raws.items():
-        normalised = [DATASETS[name].normalise(row) for row in rows]
+        # One answer per dataset, numbered as a scrape numbers an answer's repeated identities.
+        normalised = numbered([DATASETS[name].normalise(row) for row in rows])
         kept = [r for r in normalised if r.public_at <= public_until]
         records[name] = sorted(kept, key=lambda r: (r.public_at, r.ticker, r.key))
     planted = {name: sum(1 for e in effects if e[0] == name and e[2] <= public_until) for name in EFFECTS}

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from pas.errors import LockHeldError, PasError, RefusedError
-from pas.models import Side, TradeOrder, TradeOrderStatus
+from pas.models import Portfolio, Run, RunStatus, Schedule, Side, TradeOrder, TradeOrderStatus
 from pas.portfolio.broker.sim import SimBroker
 from pas.portfolio.trading.lock import LOCK_NAME
 from pas.portfolio.trading.run import RebalanceOutcome
 from pas.store.base import Store
-from pas.workflows import BUILD_LOCK, Traded, build_lock, sync
+from pas.workflows import (
+    BUILD_LOCK,
+    BUILD_RUN,
+    DUE_BUILD_RUN,
+    TRADING_KEY,
+    TRADING_RUN,
+    Traded,
+    build_lock,
+    sync,
+    untraded_builds,
+)
 
 ORDER = TradeOrder("r1", "pas-r1-net-AAA", 0, "AAA", Side.BUY, 10**9, Decimal(10), True, (("p", 10**9),))
 
@@ -58,3 +69,37 @@ def test_sync_waits_for_no_trading_run_and_releases_its_lock(store: Store) -> No
     store.release_lock(LOCK_NAME, "elsewhere:1")
     assert sync(store, SimBroker(store), fill_timeout_sec=60).checked == 0
     assert store.lock_owner(LOCK_NAME) is None
+
+
+def _record(store: Store, command: str, status: RunStatus, **details: object) -> None:
+    run_id = f"r{len(store.recent_runs(100))}"
+    store.start_run(Run(run_id, command, store.clock(), RunStatus.RUNNING, details=details))
+    store.finish_run(run_id, status, "", details)
+
+
+def _portfolios(*ids: str) -> list[Portfolio]:
+    return [Portfolio(i, "gov_contracts", Schedule.DAILY, datetime(2026, 1, 1, tzinfo=UTC)) for i in ids]
+
+
+def test_a_build_locked_out_of_trading_leaves_its_portfolios_untraded(store: Store) -> None:
+    _record(store, DUE_BUILD_RUN, RunStatus.LOCKED, built="a,b", **{TRADING_KEY: "a,b"})
+    _record(store, TRADING_RUN, RunStatus.LOCKED, portfolios="a,b", dry_run=False)
+    assert [p.id for p in untraded_builds(store, _portfolios("a", "b", "c"))] == ["a", "b"]
+
+
+def test_a_later_trading_run_that_ran_covers_them_whatever_its_outcome(store: Store) -> None:
+    _record(store, DUE_BUILD_RUN, RunStatus.LOCKED, built="a,b", **{TRADING_KEY: "a,b"})
+    _record(store, TRADING_RUN, RunStatus.LOCKED, portfolios="a,b", dry_run=False)
+    _record(store, TRADING_RUN, RunStatus.FAILED, portfolios="a", dry_run=False)
+    _record(store, TRADING_RUN, RunStatus.OK, portfolios="b", dry_run=True)  # a dry run trades nothing
+    assert [p.id for p in untraded_builds(store, _portfolios("a", "b"))] == ["b"]
+    _record(store, BUILD_RUN, RunStatus.OK, built="b", **{TRADING_KEY: "b"})
+    _record(store, TRADING_RUN, RunStatus.OK, portfolios="b", dry_run=False)
+    assert untraded_builds(store, _portfolios("a", "b")) == []
+
+
+def test_a_build_that_traded_leaves_nothing_untraded(store: Store) -> None:
+    _record(store, BUILD_RUN, RunStatus.OK, built="a", trade=False)  # --no-trade: nothing to trade
+    _record(store, DUE_BUILD_RUN, RunStatus.OK, built="b", **{TRADING_KEY: "b"})
+    _record(store, TRADING_RUN, RunStatus.OK, portfolios="b", dry_run=False)
+    assert untraded_builds(store, _portfolios("a", "b")) == []

@@ -35,7 +35,7 @@ def trade_and_show(
         PasError: an order failed or ended unfilled (the run is recorded; re-running
             resumes it), the breaker refused a dry run (exit 3), or Ctrl-C interrupted it.
     """
-    from pas.workflows import trade
+    from pas.workflows import TRADING_RUN, trade
 
     settings = app_state.settings
     broker = chosen_broker(app_state, broker)
@@ -47,7 +47,7 @@ def trade_and_show(
         "force": force,
     }
     gateway = make_broker(app_state, broker)
-    with app_state.run("rebalance", **details) as handle, wait_display(as_json or dry_run) as display:
+    with app_state.run(TRADING_RUN, **details) as handle, wait_display(as_json or dry_run) as display:
         try:
             traded = trade(
                 app_state.store,

@@ -61,7 +61,15 @@ def build(
     from pas.commands._trading import trade_and_show
     from pas.models import format_ts
     from pas.strategies.build import SOURCE, as_of_time
-    from pas.workflows import build_due, build_lock, build_one, failed_builds
+    from pas.workflows import (
+        BUILD_RUN,
+        DUE_BUILD_RUN,
+        TRADING_KEY,
+        build_due,
+        build_lock,
+        build_one,
+        failed_builds,
+    )
 
     app_state = state(ctx)
     if due and portfolio_id is not None:
@@ -93,15 +101,35 @@ def build(
 
     with build_lock(store, app_state.lock_owner):
         details: dict[str, Any] = {"as_of": format_ts(when), "trade": trade}
-        with app_state.run("build --due" if due else "build", **details) as handle:
+        with app_state.run(DUE_BUILD_RUN if due else BUILD_RUN, **details) as handle:
             results = builds(dry=False)
             built = [p for p, r in results if not isinstance(r, PasError)]
             handle.details["portfolios"] = ",".join(p.id for p, _ in results) if due else portfolio_id
             handle.details["built"] = ",".join(p.id for p in built)
-            if trade and built:
-                trade_and_show(app_state, built, broker, queue=queue, as_json=as_json)
+            waiting = _waiting(app_state, built, as_json) if due and trade else []
+            to_trade = [*built, *waiting]
+            if trade and to_trade:
+                handle.details[TRADING_KEY] = ",".join(p.id for p in to_trade)
+                trade_and_show(app_state, to_trade, broker, queue=queue, as_json=as_json)
             _report(app_state, results, stored=True, traded=trade and bool(built), as_json=as_json, due=due)
             _raise(failed_builds(results))
+
+
+def _waiting(app_state: AppState, built: Sequence[Portfolio], as_json: bool) -> list[Portfolio]:
+    """The portfolios (other than ``built``) whose targets an earlier build stored but was
+    locked out of trading; says which (the JSON output lists them with the trading run's orders)."""
+    from pas.workflows import untraded_builds
+
+    done = {p.id for p in built}
+    waiting = untraded_builds(
+        app_state.store, [p for p in app_state.store.list_portfolios() if p.id not in done]
+    )
+    if waiting and not as_json:
+        say(
+            "trading the targets a build stored but could not trade (the trading lock was held): "
+            + ", ".join(p.id for p in waiting)
+        )
+    return waiting
 
 
 def _raise(error: PasError | None) -> None:

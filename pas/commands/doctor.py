@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import typer
@@ -52,7 +53,7 @@ def _broker_check(app_state: AppState) -> Check:
 
 def _checks(app_state: AppState) -> list[Check]:
     from pas.runs import pid_alive
-    from pas.scrapers import DATASETS
+    from pas.store import schema_versions
     from pas.unattended import doctor
 
     try:
@@ -61,23 +62,19 @@ def _checks(app_state: AppState) -> list[Check]:
         return [doctor.failed("settings", str(exc), "correct the setting named above")]
     checks = [doctor.passed("settings", "parsed and valid")]
     try:
+        checks.append(doctor.check_schema(schema_versions(settings.store)))
+    except PasError as exc:
+        return [*checks, doctor.failed("store schema", str(exc), "check PAS_HOME")]
+    if not checks[-1].ok:
+        return checks  # opening a store a newer pas wrote fails; nothing more can be checked
+    try:
         store = app_state.store
     except PasError as exc:
         return [*checks, doctor.failed("store", str(exc), "check PAS_HOME or MONGO_URI")]
     checks.append(doctor.passed("store", store.describe()))
     checks.append(doctor.check_disk(shutil.disk_usage(settings.store.home).free))
     checks.append(_broker_check(app_state))
-    if settings.quiver.api_key:
-        checks.append(doctor.passed("Quiver key", "set (pas scrape reports a refused key)"))
-    else:
-        checks.append(
-            doctor.failed(
-                "Quiver key", "QUIVER_API_KEY is not set", "set QUIVER_API_KEY in the settings file"
-            )
-        )
-    newest = {name: store.latest_public_at(name) for name in DATASETS}
-    checks += doctor.check_datasets(newest, store.clock(), settings.data.build_max_stale_days)
-    checks.append(doctor.check_closes(store, store.clock()))
+    checks += _data_checks(app_state)
     checks.append(doctor.check_breaker(store))
     checks.append(doctor.check_crontab(_crontab()))
     checks += doctor.check_jobs(store, socket.gethostname(), pid_alive)
@@ -85,10 +82,48 @@ def _checks(app_state: AppState) -> list[Check]:
     return checks
 
 
+def _data_checks(app_state: AppState) -> list[Check]:
+    """The plan's datasets, the Quiver key asked live, each dataset's newest record and the
+    newest closes of held symbols."""
+    from pas.strategies import datasets_read
+    from pas.unattended import doctor
+
+    settings, store = app_state.settings, app_state.store
+    needed, unloadable = datasets_read(store.list_portfolios())
+    checks = doctor.check_plan(needed, unloadable)
+    checks += _quiver_checks(app_state, needed)
+    newest = {name: store.latest_public_at(name) for name in sorted(needed)}
+    checks += doctor.check_datasets(newest, store.clock(), settings.data.build_max_stale_days)
+    checks.append(doctor.check_closes(store, store.clock()))
+    return checks
+
+
+def _quiver_checks(app_state: AppState, needed: Mapping[str, Sequence[str]]) -> list[Check]:
+    """The key asked live at QUIVER_BASE_URL with one small request per Quiver dataset the
+    plan needs (one dataset when the plan needs none: the daily scrape still uses the key)."""
+    from pas.commands._wiring import quiver_client
+    from pas.scrapers.probe import PROBES, probe_datasets
+    from pas.unattended import doctor
+
+    settings = app_state.settings
+    if not settings.quiver.api_key:
+        return [
+            doctor.failed(
+                "Quiver key", "QUIVER_API_KEY is not set", "set QUIVER_API_KEY in the settings file"
+            )
+        ]
+    from_quiver = [
+        n for n in sorted(needed) if n in PROBES and not (n == "wiki" and settings.wiki.source != "quiver")
+    ]
+    probes = probe_datasets(quiver_client(app_state, refresh=True), from_quiver or [next(iter(PROBES))])
+    return doctor.check_quiver(settings.quiver.base_url, probes, needed)
+
+
 def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Check the installation: settings, store, disk, broker, data, breaker, schedule, file modes.
 
-    Exits 0 only when every check passes; each failure names its fix.
+    Exits 0 when every check passes, 1 when any fails; each failure names its fix. The
+    Quiver key is asked live, once per Quiver dataset the portfolios' strategies read.
 
     Example: pas doctor
     """

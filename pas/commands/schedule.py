@@ -137,7 +137,8 @@ def tick(ctx: typer.Context) -> None:
     """Run the scheduled jobs that are due now in New York time; cron calls it every 5 minutes.
 
     Each job runs at most once per slot (the run records say which ran); a slot missed
-    while the machine was off runs at the next tick of the same New York day. Silent unless
+    while the machine was off runs at the next tick of the same New York day, and so does
+    one whose job was locked out by another run (once, quietly). Silent unless
     a job fails: then its output and one alert line are printed (cron mails them to
     MAILTO) and posted to ALERT_WEBHOOK_URL when set. Exits with the first failed job's code.
 
@@ -149,7 +150,7 @@ def tick(ctx: typer.Context) -> None:
     store = app_state.store
     runner = app_state.job_runner or _subprocess_runner(app_state)
     results = run_tick(store, store.clock(), runner)
-    failed = [r for r in results if r.exit_code != EXIT_OK]
+    failed = [r for r in results if r.exit_code != EXIT_OK and not r.retry]
     for result in failed:
         _report_failure(app_state, result)
     if failed:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pas.errors import PasError
 from pas.models import SYMBOL_RE
 from pas.records import Record
+from pas.schedule import MARKET_TZ, day_end
 from pas.scrapers.coverage import OVERLAP, Coverage, Cursor
 
 if TYPE_CHECKING:
@@ -167,10 +168,13 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMPACT = re.compile(r"^\d{8}$")
 
 
-def timestamp(value: Any, what: str) -> datetime:
+def wall_time(value: Any, what: str) -> tuple[datetime, bool]:
     """A Quiver date or date-time (``2026-01-02``, ``20260102``, ``2026-01-02 15:04:05``,
-    ISO-8601 with or without zone) as UTC; a bare date is midnight UTC. A year outside
-    :data:`MIN_YEAR`..:data:`MAX_YEAR` is a bad row ("date out of range")."""
+    ISO-8601 with or without zone) as written, and whether it is only a date (a time of
+    exactly midnight counts as a date: Quiver writes days as ``2026-01-02T00:00:00``).
+
+    A year outside :data:`MIN_YEAR`..:data:`MAX_YEAR` is a bad row ("date out of range").
+    """
     if not isinstance(value, str) or len(value) > 40:
         raise Reject(f"unparseable {what}")
     raw = value.strip()
@@ -185,31 +189,42 @@ def timestamp(value: Any, what: str) -> datetime:
         raise Reject(f"unparseable {what}") from None
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise Reject(f"{what} out of range")
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed, parsed.time() == time()
+
+
+def timestamp(value: Any, what: str) -> datetime:
+    """When a Quiver date or date-time says something became public, as UTC, never early.
+
+    A bare date (or a midnight) is public at the end of that day in New York
+    (:func:`pas.schedule.day_end`). A time without a zone is read as New York wall time: Quiver does not
+    say which zone it means, and New York's is later than UTC, so a time that was meant as
+    UTC becomes public a few hours late, never early.
+    """
+    parsed, bare = wall_time(value, what)
+    if bare:
+        return day_end(parsed.date())
+    zoned = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=MARKET_TZ)
+    return zoned.astimezone(UTC)
 
 
 def day(row: Row, *names: str, required: bool = True) -> date | None:
-    """A date field (the date part of a date-time)."""
+    """A date field: the day as written (the date part of a date-time, in its own zone)."""
     value = pick(row, *names)
     if value is None:
         if required:
             raise Reject(f"missing {names[0]}")
         return None
-    return timestamp(value, names[0]).date()
+    return wall_time(value, names[0])[0].date()
 
 
 def moment(row: Row, *names: str) -> datetime | None:
-    """The first of ``names`` that is present, as a UTC time (None when none is)."""
+    """The first of ``names`` that is present, as a public time (:func:`timestamp`; None
+    when none is)."""
     for name in names:
         value = pick(row, name)
         if value is not None:
             return timestamp(value, name)
     return None
-
-
-def midnight(d: date, days_after: int = 0) -> datetime:
-    """Midnight UTC ``days_after`` days after ``d``."""
-    return datetime.combine(d + timedelta(days=days_after), time(), UTC)
 
 
 def amount(row: Row, *names: str, required: bool = True) -> Decimal | None:

@@ -161,6 +161,7 @@ class QuiverClient:
         max_wait_sec: the longest a request waits for its endpoint's slot.
         sleep, clock: injected time; ``timer`` measures the request deadline (seconds).
         on_request: called after each request sent or cache hit, for progress display.
+        policy: how often a failing request is tried (``pas doctor`` tries once).
     """
 
     session: requests.Session
@@ -181,6 +182,7 @@ class QuiverClient:
     on_request: Callable[[str], None] | None = None
     stats: ClientStats = field(default_factory=ClientStats)
     rng: random.Random = field(default_factory=random.Random)
+    policy: RetryPolicy = RETRY_POLICY
 
     def __post_init__(self) -> None:
         check_api_key(self.api_key)
@@ -261,12 +263,12 @@ class QuiverClient:
     def _fetch(self, path: str, url: str, query: Mapping[str, str], what: str) -> str:
         try:
             return with_retries(
-                lambda: self._attempt(path, url, query, what), RETRY_POLICY, self._retry_sleep, self.rng
+                lambda: self._attempt(path, url, query, what), self.policy, self._retry_sleep, self.rng
             )
         except Transient as exc:
             raise QuiverError(
                 redact(
-                    f"QuiverQuant kept failing for {what} ({exc.reason}) after {MAX_TRIES} tries; "
+                    f"QuiverQuant kept failing for {what} ({exc.reason}) after {self.policy.attempts} tries; "
                     "try again later (pas scrape resumes where it stopped)",
                     self.api_key,
                 )

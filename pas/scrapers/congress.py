@@ -2,19 +2,30 @@
 
 History comes from ``bulk/congresstrading`` (paged, ``version=V2``), recent rows from
 ``live/congresstrading``, one ticker from ``historical/congresstrading/{ticker}``. The
-live and bulk feeds name fields differently; both are read. A trade becomes public when
-Quiver uploads the filing (or, lacking that, on the filing day), never on the trade day.
-Amounts are disclosed as ranges (``$1,001 - $15,000``): both bounds are kept.
+live and bulk feeds name fields differently; both are read. Amounts are disclosed as
+ranges (``$1,001 - $15,000``): both bounds are kept.
+
+A trade is public (:func:`public_time`) when Quiver uploaded it (``Quiver_Upload_Time``),
+never before its filing day (``Filed``, the disclosure date) and never on the trade day;
+``last_modified`` (when Quiver last edited the row) is never a public time. A trade is
+known by its ticker, member, trade day and kind (purchase, sale); the filing day, the
+amount range and the description are values an amended report (PTR) or an edit by Quiver
+revises. Quiver's rows carry no report id and no amendment flag (its schema's
+``CongressionalTradeV2``): an amended report that Quiver shows in place of the original is
+a revision of it; one shown beside it is the same trade twice in one answer, which pas
+cannot tell from two equal trades and keeps as two.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
+from pas.schedule import day_end, day_start
 from pas.scrapers.base import (
     Answer,
     Dataset,
@@ -24,7 +35,6 @@ from pas.scrapers.base import (
     dateless_feed,
     day,
     dec,
-    midnight,
     moment,
     per_ticker,
     single,
@@ -54,6 +64,9 @@ BANDS: tuple[tuple[int, int | None], ...] = (
     (25000001, 50000000),
     (50000001, None),
 )
+# QuantConnect's processor of the real feed: "QuiverQuant started to record
+# Quiver_Upload_Time on Aug 28th 2023; all data prior to that date has this value".
+UPLOAD_TIME_BEGAN = date(2023, 8, 28)
 # Ticker types that are listed stock; options, bonds and funds are rejected.
 STOCK_TYPES = frozenset({"", "ST", "STOCK", "CS", "COMMON STOCK"})
 _RANGE_SPLIT = re.compile(r"\s*-\s*")
@@ -92,27 +105,46 @@ def normalise(raw: Any) -> Record:
     if size is None:
         raise Reject("missing Trade_Size_USD")
     low, high = amount_range(size)
-    name = text(row, "Name", "Representative")
-    chamber = text(row, "Chamber", "House", required=False)
-    uploaded = moment(row, "Quiver_Upload_Time", "last_modified")
-    public_at = uploaded if uploaded is not None else midnight(filed)
     identity = {
         "ticker": symbol,
-        "name": name,
-        "chamber": chamber,
+        "name": text(row, "Name", "Representative"),
         "traded": traded.isoformat(),
-        "filed": filed.isoformat(),
         "transaction": transaction,
-        "low": dec(low),
-        "high": dec(high),
-        "description": text(row, "Description", required=False),
     }
     fields = {
         **identity,
+        "chamber": text(row, "Chamber", "House", required=False),
+        "filed": filed.isoformat(),
+        "low": dec(low),
+        "high": dec(high),
+        "description": text(row, "Description", required=False),
         "party": text(row, "Party", required=False),
         "ticker_type": kind,
     }
+    public_at = public_time(
+        filed, moment(row, "Quiver_Upload_Time"), day(row, "Quiver_Upload_Time", required=False)
+    )
     return Record(NAME, natural_key(NAME, identity), symbol, traded, public_at, fields)
+
+
+def public_time(filed: date, uploaded: datetime | None, upload_day: date | None) -> datetime:
+    """When a trade became public: its upload time, never before its filing day.
+
+    Args:
+        filed: the filing (disclosure) day.
+        uploaded: ``Quiver_Upload_Time`` as a public time (None when absent).
+        upload_day: the day of ``Quiver_Upload_Time`` as written.
+
+    Returns:
+        ``uploaded`` when it falls on or after the start of the filing day in New York;
+        else (no upload time, one before the filing day: a data bug, or the 2023-08-28 stamp
+        Quiver gave every trade filed before it began recording upload times) the end of
+        the filing day in New York.
+    """
+    backfill_stamp = upload_day == UPLOAD_TIME_BEGAN and filed < UPLOAD_TIME_BEGAN
+    if uploaded is None or backfill_stamp or uploaded < day_start(filed):
+        return day_end(filed)
+    return uploaded
 
 
 def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:

@@ -1,8 +1,10 @@
 """Federal government contract awards to listed companies.
 
 All recent awards come from ``live/govcontractsall``, one company's from
-``historical/govcontractsall/{ticker}``. An award is public on its announcement ``Date``;
-``action_date`` (when the agency signed) is kept but never used as the public date.
+``historical/govcontractsall/{ticker}``. An award is public at the end of its announcement
+``Date`` in New York (a bare date); ``action_date`` (when the agency signed) is kept but
+never used as the public date. An award is known by its ticker, days, agency and
+description; its amount is a value a correction revises.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
+from pas.schedule import day_end
 from pas.scrapers.base import (
     Answer,
     Dataset,
@@ -20,7 +23,6 @@ from pas.scrapers.base import (
     as_row,
     day,
     dec,
-    midnight,
     per_ticker,
     text,
     ticker,
@@ -49,9 +51,9 @@ def normalise(raw: Any) -> Record:
         "action_date": None if action is None else action.isoformat(),
         "agency": text(row, "Agency", required=False),
         "description": text(row, "Description", required=False),
-        "amount": dec(amount(row, "Amount")),
     }
-    return Record(NAME, natural_key(NAME, identity), symbol, announced, midnight(announced), identity)
+    fields = {**identity, "amount": dec(amount(row, "Amount"))}
+    return Record(NAME, natural_key(NAME, identity), symbol, announced, day_end(announced), fields)
 
 
 def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:

@@ -1,7 +1,15 @@
 """Trades by corporate insiders (SEC Form 4), and the insider sentiment derived from them.
 
 ``live/insiders`` is paged (``page``/``page_size``, newest first) and takes ``ticker``.
-A trade is public when its Form 4 was filed (``fileDate``), else when Quiver uploaded it.
+A trade is public when its Form 4 was filed (``fileDate``, "when the transaction was filed
+and became publicly available" in Quiver's schema), else when Quiver uploaded it; a filing
+day without a time is public at the end of that day in New York.
+
+A trade is known by its ticker, day, insider, codes, shares and price. Quiver's rows carry
+no accession number and no amendment flag (its schema's ``Form4Entry``), so a Form 4/A is
+told from its original only by what it restates: one that repeats the trade (a later
+``fileDate``, other holdings after it) is a revision of it, one that corrects the shares or
+the price is stored as another trade.
 Quiver has no insider-score endpoint: :func:`insider_sentiment` derives one from the
 stored trades, as net open-market buying.
 """
@@ -25,7 +33,6 @@ from pas.scrapers.base import (
     dateless_feed,
     day,
     dec,
-    midnight,
     moment,
     paged_since,
     text,
@@ -58,9 +65,6 @@ def normalise(raw: Any) -> Record:
     public_at = moment(row, "fileDate", "uploaded")
     if public_at is None:
         raise Reject("missing fileDate")
-    if public_at == midnight(public_at.date()) and public_at.date() == traded:
-        # A Form 4 filed on the trade day: it is public at the earliest that evening.
-        public_at = midnight(traded, 1)
     identity = {
         "ticker": symbol,
         "date": traded.isoformat(),
@@ -69,9 +73,12 @@ def normalise(raw: Any) -> Record:
         "acquired_disposed": direction,
         "shares": dec(shares),
         "price": dec(price),
-        "file_date": public_at.date().isoformat(),
     }
-    fields = {**identity, "shares_owned_following": dec(amount(row, "SharesOwnedFollowing", required=False))}
+    fields = {
+        **identity,
+        "file_date": str(day(row, "fileDate", "uploaded")),
+        "shares_owned_following": dec(amount(row, "SharesOwnedFollowing", required=False)),
+    }
     return Record(NAME, natural_key(NAME, identity), symbol, traded, public_at, fields)
 
 

@@ -2,7 +2,13 @@
 
 Recent filings come from ``live/lobbying`` (``date_from``/``date_to`` as YYYYMMDD, paged),
 one company's history from ``historical/lobbying/{ticker}``. Quiver dates a filing by the
-day it was received; it is public from the next day.
+day it was reported (a bare date): it is public at the end of that day in New York.
+
+A filing is known by its ticker, day, client, registrant and issues; its amount and its
+specific issue are values a corrected filing revises (an LD-2 amendment that Quiver shows in
+place of the original is a revision of it). Quiver's rows carry no filing id and no
+amendment flag (its schema's ``LobbyingRecord``), so an amendment dated on another day than
+the original cannot be told from a new filing: it is stored as one.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
+from pas.schedule import day_end
 from pas.scrapers.base import (
     Answer,
     Dataset,
@@ -20,7 +27,6 @@ from pas.scrapers.base import (
     as_row,
     day,
     dec,
-    midnight,
     text,
     ticker,
     windowed,
@@ -42,17 +48,19 @@ def normalise(raw: Any) -> Record:
     symbol = ticker(row, "Ticker")
     filed = day(row, "Date")
     assert filed is not None
-    spent = amount(row, "Amount")
     identity = {
         "ticker": symbol,
         "date": filed.isoformat(),
         "client": text(row, "Client", required=False),
         "registrant": text(row, "Registrant", required=False),
         "issue": text(row, "Issue", required=False),
-        "specific_issue": text(row, "Specific_Issue", required=False),
-        "amount": dec(spent),
     }
-    return Record(NAME, natural_key(NAME, identity), symbol, filed, midnight(filed, 1), identity)
+    fields = {
+        **identity,
+        "specific_issue": text(row, "Specific_Issue", required=False),
+        "amount": dec(amount(row, "Amount")),
+    }
+    return Record(NAME, natural_key(NAME, identity), symbol, filed, day_end(filed), fields)
 
 
 def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from pas.clock import Clock
 from pas.errors import PasError
 from pas.records import Record, UpsertCounts, natural_key
+from pas.schedule import market_day
 from pas.scrapers.base import Answer, Dataset, FetchPlan, Reject
 from pas.scrapers.client import (
     ClientStats,
@@ -112,7 +113,8 @@ def scrape(
         return result
     track = dataset.tracks_coverage and not tickers
     coverage = Coverage.from_json(store.coverage_get(dataset.name)) if track else Coverage()
-    today = now.date()
+    # The market's day: at 21:00 in New York (02:00 UTC) the day is not over yet.
+    today = market_day(now)
     start = since.date() if since is not None else today - timedelta(days=dataset.history_days)
     plan = FetchPlan(tuple(tickers), since, today, start, coverage)
     try:
@@ -146,11 +148,6 @@ def _store_answer(
 ) -> None:
     """Validates one answer's rows and upserts them, counting rejects and deferred rows."""
     wanted = set(plan.tickers)
-    # Identical rows in one answer are distinct events (two equal trades on a day): the
-    # second and later get their occurrence number in the key. The count is per answer,
-    # never across pages, so a row pushed onto the next page by a new filing is the same
-    # record when it shows up there again.
-    seen: Counter[str] = Counter()
     batch: list[Record] = []
     for raw in answer.rows:
         try:
@@ -163,13 +160,28 @@ def _store_answer(
         if record.event_date >= plan.today or record.public_at > now:
             result.deferred += 1
             continue
+        batch.append(record)
+    if batch:
+        result.counts = result.counts + store.upsert_records(dataset.name, numbered(batch))
+
+
+def numbered(answer: Sequence[Record]) -> list[Record]:
+    """The records of one answer, each repeated identity numbered apart in its key.
+
+    Records of one identity in one answer are distinct events (two equal trades on a day):
+    the second and later get their occurrence number in the key. The count is per answer,
+    never across pages, so a row pushed onto the next page by a new filing is the same
+    record when it shows up there again.
+    """
+    seen: Counter[str] = Counter()
+    out: list[Record] = []
+    for record in answer:
         occurrence = seen[record.key]
         seen[record.key] += 1
         if occurrence:
-            record = replace(record, key=natural_key(dataset.name, {"of": record.key, "n": occurrence}))
-        batch.append(record)
-    if batch:
-        result.counts = result.counts + store.upsert_records(dataset.name, batch)
+            record = replace(record, key=natural_key(record.dataset, {"of": record.key, "n": occurrence}))
+        out.append(record)
+    return out
 
 
 def coverage_text(coverage: Coverage) -> str:

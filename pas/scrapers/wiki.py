@@ -1,7 +1,7 @@
 """Daily Wikipedia page views of listed companies.
 
 ``live/wikipedia`` holds the latest day, ``historical/wikipedia/{ticker}`` one company's
-history. A day's views are public from the next day. Quiver has been seen answering 404
+history. A day's views are public at the end of the day in New York. Quiver has been seen answering 404
 here (a discontinued dataset): the client reports that and the other datasets go on.
 """
 
@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pas.records import Record, natural_key
+from pas.schedule import day_end
 from pas.scrapers.base import (
     Answer,
     Dataset,
@@ -22,7 +23,6 @@ from pas.scrapers.base import (
     as_row,
     day,
     dec,
-    midnight,
     per_ticker,
     single,
     ticker,
@@ -57,8 +57,9 @@ def views_record(
 ) -> Record:
     """The wiki record of one company's views on one day, whichever source gave them.
 
-    The natural key is the ticker and the day; the views are public from the midnight
-    (UTC) after the day, when the day's count is complete.
+    The natural key is the ticker and the day (a later count of the day is a revision);
+    the views are public at the end of the day in New York, after the day's count is
+    complete (Wikimedia's days end at midnight UTC, earlier).
     """
     identity = {"ticker": symbol, "date": viewed.isoformat()}
     fields = {
@@ -67,7 +68,7 @@ def views_record(
         "pct_change_week": dec(pct_week),
         "pct_change_month": dec(pct_month),
     }
-    return Record(NAME, natural_key(NAME, identity), symbol, viewed, midnight(viewed, 1), fields)
+    return Record(NAME, natural_key(NAME, identity), symbol, viewed, day_end(viewed), fields)
 
 
 def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:

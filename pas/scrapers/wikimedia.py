@@ -9,9 +9,10 @@ tests/fixtures/wikimedia/PROVENANCE):
   cannot tell them apart, and days with zero views are left out of a series. An article
   that answers 404 is counted in the scrape's summary, never fatal.
 - A day's data is loaded after it ends (usually within hours, sometimes a day or more),
-  so the records are public from the midnight after the day (the rule of the Quiver wiki
-  dataset), and an incremental scrape asks each ticker again for the days of the scrape's
-  overlap (:data:`pas.scrapers.coverage.OVERLAP`) before its newest stored day.
+  so the records are public at the end of the day in New York (the rule of the Quiver
+  wiki dataset, and of every bare date), and an incremental scrape asks each ticker again
+  for the days of the scrape's overlap (:data:`pas.scrapers.coverage.OVERLAP`) before its
+  newest stored day.
 - The per-article endpoint is documented at 100 requests per second; Wikimedia asks every
   client for a descriptive User-Agent with contact information (:data:`USER_AGENT`).
 

@@ -16,6 +16,7 @@ __all__ = [
     "Store",
     "open_backtest_store",
     "open_store",
+    "schema_versions",
 ]
 
 # The backtest namespace: PAS_HOME/backtest.db, or the collections of DB_NAME whose names
@@ -40,6 +41,27 @@ def open_store(settings: StoreSettings, clock: Clock = system_clock) -> Store:
 
     check_home(settings.home)
     return SqliteStore(settings.sqlite_path, clock)
+
+
+def schema_versions(settings: StoreSettings) -> tuple[int | None, int] | None:
+    """The configured store's schema version and this pas's, read without opening (or
+    migrating) the store.
+
+    Returns:
+        ``(stored, current)``, ``stored`` None when there is no database yet; None for
+        MongoDB, which keeps no schema version (its indexes and its one migration, the
+        broker binding, are applied idempotently at every open).
+
+    Raises:
+        ConfigError: ``PAS_HOME`` is not a directory.
+        StoreError: the SQLite file cannot be read as a database.
+    """
+    if settings.mongo_uri:
+        return None
+    from pas.store.sqlite.store import SCHEMA_VERSION, stored_schema
+
+    check_home(settings.home)
+    return stored_schema(settings.sqlite_path), SCHEMA_VERSION
 
 
 def check_home(home: Path) -> None:

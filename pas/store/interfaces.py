@@ -245,12 +245,14 @@ class PriceStore(Protocol):
 
 
 class RecordStore(Protocol):
-    """Scraped records of each dataset, upserted on their natural key (point in time)."""
+    """Scraped records of each dataset, upserted on their natural key (bitemporal)."""
 
     @abstractmethod
     def upsert_records(self, dataset: str, records: Sequence[Record]) -> UpsertCounts:
         """Stores records on their natural key: new ones get ``first_seen`` = the store's
-        clock; a stored one whose content changed is updated and keeps its ``first_seen``.
+        clock; a stored one whose content changed is revised: the values it replaces are
+        kept as valid until the store's clock now, and it keeps its ``first_seen`` and its
+        ``public_at``.
 
         Returns:
             How many were new, updated and unchanged.
@@ -265,7 +267,9 @@ class RecordStore(Protocol):
         since: datetime | None = None,
     ) -> list[Record]:
         """The point-in-time view: records public at or before ``as_of`` (and at or after
-        ``since``), of one ticker if given, oldest ``public_at`` first."""
+        ``since``), of one ticker if given, oldest ``public_at`` first; each with the values
+        pas knew at ``as_of`` (its first values stand for the time before pas first saw the
+        record), or its latest values without ``as_of``."""
 
     @abstractmethod
     def newest_records(

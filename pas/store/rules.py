@@ -31,6 +31,11 @@ class RecordChanges:
     changed: list[tuple[Record, str]]
     unchanged: int
 
+    def revised(self, stored: Mapping[str, Any]) -> list[str]:
+        """The keys stored before the batch whose values it changes, once each, in batch
+        order: their stored values are the revisions to keep."""
+        return list(dict.fromkeys(r.key for r, _ in self.changed if r.key in stored))
+
     @property
     def counts(self) -> UpsertCounts:
         """The upsert's counts, before any race with another writer is accounted for."""

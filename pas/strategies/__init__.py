@@ -8,10 +8,14 @@ imports it from the Python path.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from pas.errors import InputError
 from pas.strategies.base import Params, ParamSpec, Strategy, resolve_params
+
+if TYPE_CHECKING:
+    from pas.models import Portfolio
 
 MANUAL = "manual"
 """The pseudo-strategy of portfolios whose weights are set by hand; nothing to build."""
@@ -25,7 +29,16 @@ BUILTIN: dict[str, str] = {
     "gov_contracts": "pas.strategies.contracts:GovContracts",
 }
 
-__all__ = ["BUILTIN", "MANUAL", "ParamSpec", "Params", "Strategy", "get_strategy", "resolve_params"]
+__all__ = [
+    "BUILTIN",
+    "MANUAL",
+    "ParamSpec",
+    "Params",
+    "Strategy",
+    "datasets_read",
+    "get_strategy",
+    "resolve_params",
+]
 
 
 def get_strategy(name: str) -> Strategy:
@@ -57,3 +70,25 @@ def get_strategy(name: str) -> Strategy:
             f"{{'wiki': ('views',)}}; weights() then gets one DataFrame per dataset (see the README)"
         )
     return strategy
+
+
+def datasets_read(portfolios: Sequence[Portfolio]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The datasets the portfolios' strategies read (manual portfolios read none).
+
+    Returns:
+        For each dataset the ids of the portfolios that read it, and for each portfolio
+        whose strategy cannot be loaded (a module no longer installed) why.
+    """
+    needed: dict[str, list[str]] = {}
+    unloadable: dict[str, str] = {}
+    for p in portfolios:
+        if p.strategy == MANUAL:
+            continue
+        try:
+            names = get_strategy(p.strategy).datasets
+        except InputError as exc:
+            unloadable[p.id] = str(exc)
+            continue
+        for name in names:
+            needed.setdefault(name, []).append(p.id)
+    return needed, unloadable

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from pas.schedule import day_end
 from pas.strategies.base import Params, ParamSpec, equal_weights, to_number, top_n
 
 if TYPE_CHECKING:
@@ -21,15 +22,15 @@ SEASON_END_MONTHS = (1, 4, 7, 10)
 def season_ends(as_of: datetime, count: int) -> list[date]:
     """The last ``count`` window ends whose filings are all public by ``as_of``, newest first.
 
-    A filing received on day D is public from midnight after D, so a window ending on E is
-    complete from midnight after E.
+    A filing reported on day D is public at the end of D in New York, so a window ending on
+    E is complete from the end of E.
     """
     ends: list[date] = []
     year, month = as_of.year, as_of.month
     while len(ends) < count:
         if month in SEASON_END_MONTHS:
             end = date(year, month, calendar.monthrange(year, month)[1])
-            if datetime.combine(end + timedelta(days=1), time(), UTC) <= as_of:
+            if day_end(end) <= as_of:
                 ends.append(end)
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return ends
@@ -43,8 +44,8 @@ class LobbyingGrowth:
 
     Inputs: the ``lobbying`` dataset (one record per LDA filing, ``amount`` in dollars).
 
-    Public-date rule: a filing is public from midnight after the day Quiver says it was
-    received. Windows are the three-month filing seasons ending on the last day of
+    Public-date rule: a filing is public at the end (in New York) of the day Quiver says it
+    was reported. Windows are the three-month filing seasons ending on the last day of
     January, April, July and October (LD-2 reports are due on the 20th of those months),
     so that both windows compared hold one whole season: a 30-day-against-30-day
     comparison mostly measures where the filing deadlines fall. The newest season used

@@ -22,7 +22,7 @@ class WikiAttention:
 
     Inputs: the ``wiki`` dataset (daily ``views`` per company page).
 
-    Public-date rule: a day's views are public from the midnight after it. The recent week
+    Public-date rule: a day's views are public at the end of the day in New York. The recent week
     is the 7 days of views before the as-of day (the last ones public then), the baseline
     the ``baseline_weeks`` weeks before that, both by view day and anchored on the as-of
     time. Days missing from the data are left out of the averages, not counted as zero.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pas.errors import PasError
+from pas.errors import EXIT_LOCKED, PasError
 from pas.unattended.tick import JobResult, summary
 
 DISCORD_MAX_CHARS = 2000
@@ -44,8 +44,11 @@ def message(result: JobResult, host: str) -> str:
     """The alert's text: the job, its slot in New York, its cause and its last line."""
     slot = result.slot.strftime("%Y-%m-%d %H:%M %Z")
     last = summary(result.output) or f"exit code {result.exit_code}"
+    why = cause(result)
+    if result.exit_code == EXIT_LOCKED:
+        why += f" at two ticks in a row (not run again in this slot: run `pas {' '.join(result.job.args)}`)"
     return (
-        f"pas on {host}: {result.job.name} ({' '.join(result.job.args)}) of {slot} {cause(result)}, "
+        f"pas on {host}: {result.job.name} ({' '.join(result.job.args)}) of {slot} {why}, "
         f"exit {result.exit_code}, run {result.run_id}: {last}"
     )
 

@@ -9,19 +9,23 @@ when pas cannot tell, it says so instead of passing.
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from pas.models import RunStatus
 from pas.runs import shown_status
+from pas.scrapers.client import QuiverAuthError, QuiverEntitlementError
+from pas.scrapers.probe import Probe
 from pas.store.base import Store
 from pas.unattended.jobs import JOBS
 from pas.unattended.tick import RUN_SCAN, TICK_PREFIX
 
 MAX_CLOSE_AGE_DAYS = 5
 """A held symbol's newest close older than this many days (a long weekend is 4) fails."""
+KEY_FIX = "check QUIVER_API_KEY (and QUIVER_AUTH_SCHEME: Token or Bearer)"
+QUIVER_DOWN_FIX = "try again later; check QUIVER_BASE_URL"
 MIN_FREE_BYTES = 500_000_000
 """Free disk space below this (about a year of runs, records and closes) fails the check."""
 
@@ -51,6 +55,35 @@ def passed(name: str, detail: str) -> Check:
 def failed(name: str, detail: str, fix: str) -> Check:
     """A failing check with its fix."""
     return Check(name, False, detail, fix)
+
+
+def check_schema(versions: tuple[int | None, int] | None) -> Check:
+    """The store's schema version against this pas's, read before the store is opened
+    (opening migrates an older one).
+
+    Args:
+        versions: ``(stored, current)`` (``stored`` None: no store yet), or None for a
+            backend that keeps no version (MongoDB).
+    """
+    name = "store schema"
+    if versions is None:
+        return passed(name, "MongoDB keeps no schema version: pas applies its indexes at every open")
+    stored, current = versions
+    if stored is None:
+        return passed(name, f"no store yet: pas creates it at schema {current}")
+    if stored > current:
+        return failed(
+            name,
+            f"schema {stored}, newer than this pas's {current}: a newer pas wrote it",
+            "upgrade pas to the version that wrote the store (this one cannot read it)",
+        )
+    if stored < current:
+        return passed(
+            name,
+            f"schema {stored}, older than this pas's {current}: pas migrates it in place when it "
+            "opens the store (the checks below open it); back up the store before upgrading",
+        )
+    return passed(name, f"schema {current}, current")
 
 
 def check_disk(free_bytes: int) -> Check:
@@ -124,6 +157,64 @@ def check_breaker(store: Store) -> Check:
             "circuit breaker", f"tripped: {state.reason}", "pas risk reset (once the cause is understood)"
         )
     return passed("circuit breaker", "not tripped")
+
+
+def check_plan(needed: Mapping[str, Sequence[str]], unloadable: Mapping[str, str]) -> list[Check]:
+    """The datasets the portfolios' strategies read, and any strategy that cannot be loaded.
+
+    Args:
+        needed: for each dataset, the portfolios whose strategy reads it.
+        unloadable: for each portfolio whose strategy cannot be loaded, why.
+    """
+    if needed:
+        detail = "; ".join(f"{name} ({', '.join(ids)})" for name, ids in sorted(needed.items()))
+    else:
+        detail = "none: no portfolio has a strategy that reads a dataset"
+    checks = [passed("datasets the plan needs", detail)]
+    checks += [
+        failed(
+            f"strategy of {pid}", error, f"pas portfolio show {pid}; fix its strategy or install its module"
+        )
+        for pid, error in sorted(unloadable.items())
+    ]
+    return checks
+
+
+def check_quiver(base_url: str, probes: Sequence[Probe], needed: Mapping[str, Sequence[str]]) -> list[Check]:
+    """The Quiver key, asked live at ``base_url``, and each Quiver dataset the plan needs.
+
+    Args:
+        probes: what Quiver answered (:func:`pas.scrapers.probe.probe_datasets`); a key
+            refused on the first stops the probes.
+        needed: for each dataset, the portfolios whose strategy reads it.
+    """
+    refused = [p for p in probes if isinstance(p.error, QuiverAuthError)]
+    if refused:
+        return [failed("Quiver key", f"refused by {base_url}: {refused[0].error}", KEY_FIX)]
+    answered = [p for p in probes if p.error is None or isinstance(p.error, QuiverEntitlementError)]
+    if answered:
+        key = passed("Quiver key", f"accepted by {base_url}")
+    else:
+        error = probes[0].error if probes else "nothing asked"
+        key = failed("Quiver key", f"could not be checked at {base_url}: {error}", QUIVER_DOWN_FIX)
+    checks = [key]
+    for probe in probes:
+        if probe.dataset not in needed:
+            continue
+        what, users = f"Quiver dataset {probe.dataset}", ", ".join(needed[probe.dataset])
+        if probe.error is None:
+            checks.append(passed(what, f"answered (read by {users})"))
+        elif isinstance(probe.error, QuiverEntitlementError):
+            checks.append(
+                failed(
+                    what,
+                    f"not in your subscription plan (read by {users})",
+                    f"upgrade the plan at quiverquant.com, or give {users} another strategy",
+                )
+            )
+        else:
+            checks.append(failed(what, f"{probe.error} (read by {users})", QUIVER_DOWN_FIX))
+    return checks
 
 
 def check_datasets(newest: Mapping[str, datetime | None], now: datetime, max_days: int) -> list[Check]:

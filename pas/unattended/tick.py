@@ -4,7 +4,13 @@ A tick reads the run records to learn which slot of each job already ran, takes 
 lock (so two overlapping ticks, or two hosts sharing a MongoDB store, never run one slot
 twice), runs what is due through an injected runner (a subprocess of ``pas`` in
 production, an in-process call in the benchmark) and records one run ``tick NAME`` per
-slot with the job's outcome.
+attempt with the job's outcome.
+
+A job locked out by another run (exit 4: it did nothing, another ``pas`` held the lock it
+needs) has not had its slot: the next tick of the same New York day runs it again, once
+(:data:`RETRY_KEY` marks that second attempt, and a second lock-out spends the slot and
+alerts). Every other outcome spends the slot, a failure included: a run that failed or
+was killed half-way may have sent orders.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from pas.errors import EXIT_LOCKED, EXIT_OK, EXIT_REFUSED, LockHeldError, PasError, RefusedError
+from pas.models import RunStatus
 from pas.runs import recorded_run
 from pas.store.base import Store
 from pas.unattended.jobs import JOBS, Job, due
@@ -24,6 +31,8 @@ TICK_PREFIX = "tick "
 """Run records of scheduled jobs are named ``tick NAME``."""
 SLOT_KEY = "slot"
 """The detail of a ``tick NAME`` run record holding its slot (ISO-8601, New York offset)."""
+RETRY_KEY = "retry"
+"""The detail marking a ``tick NAME`` run as the one retry of a slot whose first run was locked out."""
 RUN_SCAN = 1000
 """Newest run records read to find each job's last slot: weeks of runs, far more than a day's."""
 JOB_LOCK_TTL_SEC = 6 * 3600.0
@@ -43,6 +52,8 @@ class JobResult:
         run_id: the ``tick NAME`` run record.
         exit_code: the job's exit code (0 done, 1 failed, 2 bad input, 3 refused, 4 locked).
         output: what the job printed.
+        retry: whether the slot runs again at the next tick (a first lock-out): nothing is
+            lost yet, so nothing alerts.
     """
 
     job: Job
@@ -50,6 +61,7 @@ class JobResult:
     run_id: str
     exit_code: int
     output: str
+    retry: bool = False
 
 
 class JobFailed(PasError):
@@ -66,16 +78,40 @@ def summary(output: str) -> str:
     return lines[-1] if lines else ""
 
 
-def slots_done(store: Store) -> dict[str, datetime]:
-    """For each job name, the newest slot a ``tick NAME`` run was recorded for."""
-    done: dict[str, datetime] = {}
+@dataclass(frozen=True)
+class Slots:
+    """What the run records say of each job's slots.
+
+    Attributes:
+        done: for each job name, the newest slot that is spent (run, whatever the outcome,
+            except a first lock-out).
+        locked_out: for each job name, the newest slot whose first run was locked out.
+    """
+
+    done: dict[str, datetime]
+    locked_out: dict[str, datetime]
+
+
+def _newest(found: dict[str, datetime], name: str, at: datetime) -> None:
+    found[name] = max(at, found.get(name, at))
+
+
+def read_slots(store: Store) -> Slots:
+    """The spent and the locked-out slots of each job, from the ``tick NAME`` run records."""
+    slots = Slots({}, {})
     for run in store.recent_runs(RUN_SCAN):
         slot = run.details.get(SLOT_KEY)
-        if run.command.startswith(TICK_PREFIX) and isinstance(slot, str):
-            name = run.command.removeprefix(TICK_PREFIX)
-            at = datetime.fromisoformat(slot)
-            done[name] = max(at, done.get(name, at))
-    return done
+        if not (run.command.startswith(TICK_PREFIX) and isinstance(slot, str)):
+            continue
+        name, at = run.command.removeprefix(TICK_PREFIX), datetime.fromisoformat(slot)
+        first_lock_out = run.status is RunStatus.LOCKED and not run.details.get(RETRY_KEY)
+        _newest(slots.locked_out if first_lock_out else slots.done, name, at)
+    return slots
+
+
+def slots_done(store: Store) -> dict[str, datetime]:
+    """For each job name, the newest slot that is spent (see :func:`read_slots`)."""
+    return read_slots(store).done
 
 
 def _error_for(code: int, output: str) -> PasError | None:
@@ -89,8 +125,10 @@ def _error_for(code: int, output: str) -> PasError | None:
     return JobFailed(line, code)
 
 
-def _run_one(store: Store, job: Job, slot: datetime, runner: Runner) -> JobResult:
+def _run_one(store: Store, job: Job, slot: datetime, runner: Runner, retry: bool) -> JobResult:
     details: dict[str, Any] = {SLOT_KEY: slot.isoformat(), "args": " ".join(job.args)}
+    if retry:
+        details[RETRY_KEY] = True
     run_id = ""
     code, output = EXIT_OK, ""
     try:
@@ -103,14 +141,15 @@ def _run_one(store: Store, job: Job, slot: datetime, runner: Runner) -> JobResul
                 raise error
     except PasError:
         pass  # recorded with its status; the result carries the exit code
-    return JobResult(job, slot, run_id, code, output)
+    return JobResult(job, slot, run_id, code, output, retry=code == EXIT_LOCKED and not retry)
 
 
 def run_tick(store: Store, now: datetime, runner: Runner, jobs: Sequence[Job] = JOBS) -> list[JobResult]:
     """Runs every job due at ``now``, in schedule order, each at most once per slot.
 
     A job whose lock another tick holds is left to that tick. A job that fails does not
-    stop the others (a failed scrape still lets the afternoon's sync record fills).
+    stop the others (a failed scrape still lets the afternoon's sync record fills). A job
+    locked out by another run is run again by the next tick, once (see the module).
 
     Args:
         store: where the run records and locks are.
@@ -128,9 +167,11 @@ def run_tick(store: Store, now: datetime, runner: Runner, jobs: Sequence[Job] = 
         if not store.acquire_lock(lock, owner, JOB_LOCK_TTL_SEC):
             continue
         try:
-            last = slots_done(store).get(job.name)  # another tick may have run it meanwhile
+            slots = read_slots(store)  # another tick may have run it meanwhile
+            last = slots.done.get(job.name)
             if last is None or last < slot:
-                results.append(_run_one(store, job, slot, runner))
+                retry = slots.locked_out.get(job.name) == slot
+                results.append(_run_one(store, job, slot, runner, retry))
         finally:
             store.release_lock(lock, owner)
     return results

@@ -179,6 +179,38 @@ def test_a_second_build_while_one_runs_exits_4(home: Path) -> None:
     assert invoke(home, "build", "gov", "--dry-run")[0] == 0  # a dry run takes no lock
 
 
+def test_targets_a_locked_out_build_stored_are_traded_by_the_next_due_build(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 12: `build --due` locked out of trading stored its targets and exited 4; the
+    # next `--due` said "nothing is due" and the targets waited for Monday's rebalance.
+    monkeypatch.setenv("MAX_POSITION_WEIGHT", "0.8")
+    with stored(home) as store:
+        store.upsert_prices(
+            [Price("AAA", NOW.date(), Decimal("10")), Price("BBB", NOW.date(), Decimal("20"))]
+        )
+        store.add_cash_flow(CashFlow("gov", Decimal(10_000), NOW - timedelta(days=5), "gov-seed"))
+        assert store.acquire_lock("trading", "other-host:1", 600)
+    code, out = invoke(home, "build", "--due", "--broker", "sim")
+    assert code == 4, out
+    with stored(home) as store:
+        assert store.current_weights("gov").source == "build"  # type: ignore[union-attr]
+        assert store.holdings("gov") == {}
+        store.release_lock("trading", "other-host:1")
+    code, out = invoke(home, "build", "--due", "--broker", "sim")
+    assert code == 0, out
+    assert "trading the targets a build stored but could not trade (the trading lock was held): gov" in out
+    with stored(home) as store:
+        assert set(store.holdings("gov")) == {"AAA", "BBB"}
+        assert len(store.weights_history("gov")) == 2, "built once: the second run only trades"
+    assert invoke(home, "build", "--due", "--broker", "sim") == (0, "no portfolio is due for a build today\n")
+
+
+def test_a_no_trade_build_leaves_nothing_for_the_next_due_build(home: Path) -> None:
+    assert invoke(home, "build", "--due", "--no-trade")[0] == 0
+    assert invoke(home, "build", "--due") == (0, "no portfolio is due for a build today\n")
+
+
 def test_cron_prints_this_installations_paths(home: Path, tmp_path: Path) -> None:
     env_file = tmp_path / "pas.env"
     env_file.write_text(f"PAS_HOME={home}\n")

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pas.cli import app
+from pas.schedule import market_day
 from tests.commands.test_json_conventions import check
 from tests.fakes.quiver import API_KEY, UNLIMITED_RATES, FakeQuiver, load_all, serve
 
@@ -20,7 +21,7 @@ runner = CliRunner()
 @pytest.fixture
 def fake() -> Iterator[FakeQuiver]:
     with serve() as server:
-        load_all(server, datetime.now(UTC).date() - timedelta(days=1))
+        load_all(server, market_day(datetime.now(UTC)) - timedelta(days=1))
         yield server
 
 
@@ -119,7 +120,7 @@ def test_data_coverage_shows_the_ranges_fetched_completely(tmp_path: Path, fake:
     assert runner.invoke(app, ["scrape", "lobbying"], env=env(tmp_path, fake)).exit_code == 0
     shown = runner.invoke(app, ["data", "lobbying", "--coverage", "--json"], env=env(tmp_path, fake))
     doc = check("data", shown.stdout)
-    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    yesterday = (market_day(datetime.now(UTC)) - timedelta(days=1)).isoformat()
     assert doc["dataset"] == "lobbying" and doc["backfill"] is None
     assert len(doc["covered"]) == 1 and doc["covered"][0]["to"] == yesterday
 

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pas.cli import app
+from pas.schedule import market_day
 from pas.scrapers.wikimedia import USER_AGENT
 from tests.fakes.quiver import API_KEY, UNLIMITED_RATES
 from tests.fakes.quiver import serve as serve_quiver
@@ -27,7 +28,7 @@ def wm() -> Iterator[FakeWikimedia]:
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return market_day(datetime.now(UTC))  # the scrape's "today" is New York's
 
 
 def env(tmp_path: Path, wm: FakeWikimedia, **extra: str) -> dict[str, str]:
@@ -58,7 +59,7 @@ def test_scrape_wiki_from_wikimedia_needs_no_quiver_key(tmp_path: Path, wm: Fake
     (newest,) = json.loads(data.stdout)
     yesterday = today() - timedelta(days=1)
     assert newest["event_date"] == yesterday.isoformat()
-    assert newest["public_at"].startswith(today().isoformat())  # public from the midnight after
+    assert newest["public_at"].startswith(today().isoformat())  # public at the end of the day in New York
     assert newest["fields"]["views"] == "100"
 
 

@@ -34,9 +34,11 @@ def test_congress_public_at_is_upload_time_never_trade_date() -> None:
     row = congress_rows(1, NEWEST)[0]
     r = congress(row)
     assert r.event_date == date.fromisoformat(row["Traded"])
-    assert r.public_at == datetime(2026, 1, 2, 18, 0, tzinfo=UTC)
-    del row["Quiver_Upload_Time"], row["last_modified"]
-    assert congress(row).public_at == datetime(2026, 1, 2, tzinfo=UTC)
+    # "2026-01-02 18:00:00" has no zone: New York time (EST), 23:00 UTC.
+    assert r.public_at == datetime(2026, 1, 2, 23, 0, tzinfo=UTC)
+    del row["Quiver_Upload_Time"]
+    # Without an upload time: the end of the filing day in New York, never last_modified.
+    assert congress(row).public_at == datetime(2026, 1, 3, 5, 0, tzinfo=UTC)
     assert "ExcessReturn" not in r.fields and "PriceChange" not in r.fields and "SPYChange" not in r.fields
 
 
@@ -53,7 +55,7 @@ def test_congress_live_field_names() -> None:
     }
     r = congress(live)
     assert r.fields["low"] == "15001" and r.fields["high"] == "50000"
-    assert r.public_at == datetime(2025, 12, 20, tzinfo=UTC)
+    assert r.public_at == datetime(2025, 12, 21, 5, 0, tzinfo=UTC)  # the end of ReportDate in New York
 
 
 @pytest.mark.parametrize(
@@ -72,28 +74,28 @@ def test_amount_ranges_keep_both_bounds(value: Any, low: str, high: str | None) 
     assert hi == (None if high is None else Decimal(high))
 
 
-def test_lobbying_and_wiki_public_the_next_day() -> None:
+def test_lobbying_and_wiki_public_at_the_end_of_their_day_in_new_york() -> None:
     r = lobbying(lobbying_rows(1, NEWEST)[0])
-    assert r.public_at == datetime(2026, 1, 3, tzinfo=UTC)
+    assert r.public_at == datetime(2026, 1, 3, 5, 0, tzinfo=UTC)
     assert r.fields["amount"] == "10000"
     w = wiki(wiki_rows(NEWEST)[0])
-    assert w.public_at == datetime(2026, 1, 3, tzinfo=UTC)
+    assert w.public_at == datetime(2026, 1, 3, 5, 0, tzinfo=UTC)
     assert w.fields["views"] == "1000"
 
 
 def test_contracts_public_on_announcement_not_action_date() -> None:
     row = contract_rows(1, NEWEST)[0]
     r = contracts(row)
-    assert r.public_at == datetime(2026, 1, 2, tzinfo=UTC)
+    assert r.public_at == datetime(2026, 1, 3, 5, 0, tzinfo=UTC)  # the end of Date in New York
     assert r.fields["action_date"] == "2025-12-31"
     assert r.fields["amount"] == "125000.5"
 
 
 def test_insiders_public_at_file_date_else_uploaded() -> None:
-    row = insider_rows(1, NEWEST)[0]
-    assert insiders(row).public_at == datetime(2026, 1, 2, 21, 30, tzinfo=UTC)
+    row = insider_rows(1, NEWEST)[0]  # zone-less times: New York's (EST)
+    assert insiders(row).public_at == datetime(2026, 1, 3, 2, 30, tzinfo=UTC)
     del row["fileDate"]
-    assert insiders(row).public_at == datetime(2026, 1, 2, 22, 0, tzinfo=UTC)
+    assert insiders(row).public_at == datetime(2026, 1, 3, 3, 0, tzinfo=UTC)
     del row["uploaded"]
     with pytest.raises(Reject, match="missing fileDate"):
         insiders(row)
@@ -112,7 +114,7 @@ def test_insider_sentiment_is_net_open_market_buying() -> None:
     for row in rows:
         row["Ticker"] = "AAPL"
     records = [insiders(r) for r in rows]
-    as_of = datetime(2026, 1, 3, tzinfo=UTC)
+    as_of = datetime(2026, 1, 3, 5, tzinfo=UTC)
     buys = sum(Decimal(r["Shares"]) * Decimal("50.25") for r in rows[:6] if r["TransactionCode"] == "P")
     sells = sum(Decimal(r["Shares"]) * Decimal("50.25") for r in rows[:6] if r["TransactionCode"] == "S")
     assert insider_sentiment(records, as_of) == {"AAPL": buys - sells}

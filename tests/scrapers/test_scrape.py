@@ -70,7 +70,7 @@ def test_incremental_scrape_reads_only_pages_with_new_rows(
     fake.rows["live/insiders"] = rows[12:]
     first = scrape(DATASETS["insiders"], client, sqlite_store).as_dict()
     assert first["new"] == 3000 and first["requests"] == 4  # three full pages of 1000, then []
-    clock.advance(7 * 3600)  # past the cache's TTL: 22:00 today
+    clock.advance(12 * 3600)  # past the cache's TTL: 22:00 today in New York (03:00 UTC)
     fake.log.clear()
     fake.rows["live/insiders"] = rows
     second = scrape(DATASETS["insiders"], client, sqlite_store).as_dict()
@@ -89,7 +89,7 @@ def test_incremental_scrape_reads_every_page_when_pages_run_oldest_first(
     rows = insider_rows(3012, TODAY + timedelta(days=1))
     fake.rows["live/insiders"] = list(reversed(rows[12:]))
     assert scrape(DATASETS["insiders"], client, sqlite_store).as_dict()["new"] == 3000
-    clock.advance(7 * 3600)
+    clock.advance(12 * 3600)
     fake.log.clear()
     fake.rows["live/insiders"] = list(reversed(rows))
     second = scrape(DATASETS["insiders"], client, sqlite_store).as_dict()
@@ -189,7 +189,7 @@ def test_congress_incremental_uses_the_live_feed_when_it_reaches_back(
     rows = congress_rows(660, TODAY + timedelta(days=1))  # 4 filed per day, newest first
     fake.rows["bulk/congresstrading"] = rows[12:]
     scrape(DATASETS["congress"], client, sqlite_store)
-    clock.advance(7 * 3600)  # 22:00 today
+    clock.advance(12 * 3600)  # 22:00 today in New York (03:00 UTC)
     fake.log.clear()
     fake.rows["live/congresstrading"] = rows[:60]
     result = scrape(DATASETS["congress"], client, sqlite_store)

@@ -116,8 +116,8 @@ def test_normaliser_matches_the_quiver_wiki_record() -> None:
     quiver = wiki.normalise({"Ticker": "AAPL", "Date": "2025-12-01", "Views": 15342})
     assert record == quiver  # same key (ticker + day), fields, event day and public time
     assert record.event_date == date(2025, 12, 1)
-    # A day's views are public from the midnight after the day (UTC), as the Quiver rule.
-    assert record.public_at == datetime(2025, 12, 2, tzinfo=UTC)
+    # A day's views are public at the end of the day in New York (EST here), as the Quiver rule.
+    assert record.public_at == datetime(2025, 12, 2, 5, 0, tzinfo=UTC)
     assert record.fields["views"] == "15342" and record.fields["pct_change_week"] is None
 
 

@@ -97,6 +97,70 @@ def test_newest_records_read_one_page_newest_first(store: Store) -> None:
     assert store.newest_records("congress", 5) == [] and store.count_records("congress") == 0
 
 
+def test_a_revision_keeps_the_values_it_replaces_until_pas_saw_it(store: Store, clock: FakeClock) -> None:
+    store.upsert_records("lobbying", [rec(1, amount="120000")])
+    clock.advance(86400)
+    revised_at = clock.now
+    later_public = T0 + timedelta(days=3)  # an edit that would make it public later
+    assert store.upsert_records("lobbying", [rec(1, amount="125000", public=later_public)]) == UpsertCounts(
+        0, 1, 0
+    )
+    clock.advance(86400)
+    store.upsert_records("lobbying", [rec(1, amount="130000")])
+
+    def amounts(as_of: datetime | None) -> list[str]:
+        return [r.fields["Amount"] for r in store.records("lobbying", as_of=as_of)]
+
+    # Public at T0 with its first values, which stand until pas first saw the correction.
+    assert amounts(T0) == amounts(revised_at - timedelta(seconds=1)) == ["120000"]
+    assert amounts(revised_at) == ["125000"]
+    assert amounts(clock.now) == amounts(None) == ["130000"]
+    (stored,) = store.records("lobbying")
+    assert stored.public_at == T0  # an edit never moves public_at
+    assert store.upsert_records("lobbying", [rec(1, amount="130000")]) == UpsertCounts(0, 0, 1)
+    assert amounts(revised_at) == ["125000"]
+    # Strategies read the same view as columns.
+    assert list(store.record_columns("lobbying", ["Amount"], T0).fields["Amount"]) == ["120000"]
+    assert list(store.record_columns("lobbying", ["Amount"], revised_at).fields["Amount"]) == ["125000"]
+    assert list(store.record_columns("lobbying", ["Amount"], clock.now).fields["Amount"]) == ["130000"]
+
+
+def test_records_under_the_old_keys_are_dropped_once_with_their_coverage(tmp_path: Path) -> None:
+    # Keys used to hash corrected values (amounts) and bare dates were 00:00 UTC: records
+    # stored so would be duplicated by the next scrape, so an upgraded store starts over.
+    import sqlite3
+
+    import mongomock
+
+    from pas.store.mongo import MongoStore
+    from pas.store.sqlite import SqliteStore
+    from pas.store.sqlite.store import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    with SqliteStore(path) as fresh:
+        fresh.upsert_records("lobbying", [rec(1)])
+        fresh.coverage_put("lobbying", "{}")
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE record_revisions")  # as written by the version before
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    db.commit()
+    db.close()
+    with SqliteStore(path) as upgraded:
+        assert upgraded.records("lobbying") == [] and upgraded.coverage_get("lobbying") is None
+        upgraded.upsert_records("lobbying", [rec(1)])
+    with SqliteStore(path) as again:
+        assert len(again.records("lobbying")) == 1
+
+    client = mongomock.MongoClient(tz_aware=True)
+    client["old"]["records"].insert_one({"dataset": "lobbying", "key": "old-key"})
+    client["old"]["scrape_coverage"].insert_one({"_id": "lobbying", "coverage": "{}"})
+    upgraded_mongo = MongoStore(client, "old")
+    assert upgraded_mongo._collection("records").count_documents({}) == 0
+    assert upgraded_mongo.coverage_get("lobbying") is None
+    upgraded_mongo.upsert_records("lobbying", [rec(1)])
+    assert len(MongoStore(client, "old").records("lobbying")) == 1
+
+
 def test_record_columns_are_the_point_in_time_view_with_the_named_fields(store: Store) -> None:
     odd = {"Amount": "7", "flag": True, "off": False, "nested": {"b": [1, "x"], "a": None}, "$where": "1"}
     store.upsert_records(
@@ -154,7 +218,11 @@ def test_sqlite_reads_record_columns_from_the_covering_index(tmp_path: Path) -> 
         store._db.set_trace_callback(statements.append)
         store.record_columns("lobbying", ["Amount"], as_of=T0, since=T0 - timedelta(days=9))
         store._db.set_trace_callback(None)
-        (query,) = statements
+        # First whether any record was revised after the as-of time (one index seek), then
+        # the columns.
+        revised, query = statements
+        seek = store._db.execute(f"EXPLAIN QUERY PLAN {revised}").fetchall()
         plan = store._db.execute(f"EXPLAIN QUERY PLAN {query}").fetchall()
+    assert next(row[-1] for row in seek).startswith("SEARCH record_revisions USING COVERING INDEX")
     (detail,) = [row[-1] for row in plan]
-    assert detail.startswith("SEARCH records USING COVERING INDEX records_columns"), detail
+    assert detail.startswith("SEARCH r USING COVERING INDEX records_columns"), detail

@@ -68,7 +68,8 @@ LOBBYING = [
 def test_season_ends_follow_the_filing_deadlines() -> None:
     assert season_ends(LOBBY_AS_OF, 3) == [date(2025, 7, 31), date(2025, 4, 30), date(2025, 1, 31)]
     # Filings of July 31 are public from August 1: until then July's season is incomplete.
-    assert season_ends(at(date(2025, 8, 1)), 1) == [date(2025, 7, 31)]
+    assert season_ends(at(date(2025, 8, 1), 4), 1) == [date(2025, 7, 31)]  # 00:00 in New York (EDT)
+    assert season_ends(at(date(2025, 8, 1), 3), 1) == [date(2025, 4, 30)]
     assert season_ends(at(date(2025, 7, 31), 23), 2) == [date(2025, 4, 30), date(2025, 1, 31)]
     assert season_ends(at(date(2025, 1, 15)), 1) == [date(2024, 10, 31)]
 

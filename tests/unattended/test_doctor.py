@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +17,7 @@ from pas.runs import HOST_KEY, PID_KEY
 from pas.store.base import Store
 from pas.unattended import doctor
 from tests.commands.test_json_conventions import check
+from tests.fakes import quiver
 
 NOW = datetime(2026, 3, 9, 18, tzinfo=UTC)
 
@@ -83,7 +86,11 @@ def test_doctor_command_fails_on_a_fresh_installation_and_names_each_fix(tmp_pat
     assert checks["settings"]["ok"] and checks["store"]["ok"] and checks["circuit breaker"]["ok"]
     assert checks["broker"]["ok"]  # no keys: the simulated broker
     assert checks["Quiver key"]["fix"] == "set QUIVER_API_KEY in the settings file"
-    assert checks["newest congress record"]["fix"] == "pas scrape congress"
+    assert (
+        checks["datasets the plan needs"]["detail"]
+        == "none: no portfolio has a strategy that reads a dataset"
+    )
+    assert not [name for name in checks if name.startswith("newest") and name.endswith("record")]
     assert checks["settings file permissions"]["fix"] == f"chmod 600 '{env}'"
     assert not checks["schedule installed"]["ok"]
 
@@ -112,3 +119,162 @@ def test_closes_check_names_stale_held_symbols(store: Store) -> None:
     )
     check = doctor.check_closes(store, NOW)
     assert (check.ok, check.detail, check.fix) == (False, "stale: BBB (2026-02-27)", "pas prices fetch")
+
+
+@pytest.mark.parametrize(
+    ("versions", "ok", "detail"),
+    [
+        (None, True, "MongoDB keeps no schema version: pas applies its indexes at every open"),
+        ((None, 7), True, "no store yet: pas creates it at schema 7"),
+        ((7, 7), True, "schema 7, current"),
+        ((8, 7), False, "schema 8, newer than this pas's 7: a newer pas wrote it"),
+    ],
+)
+def test_schema_check(versions: tuple[int | None, int] | None, ok: bool, detail: str) -> None:
+    check = doctor.check_schema(versions)
+    assert (check.ok, check.detail) == (ok, detail)
+
+
+def _database_at_schema(path: Path, version: int, stamp: int | None = None) -> None:
+    """A pas.db as a pas whose newest migration was ``version`` left it, stamped ``stamp``
+    (default: ``version``)."""
+    import sqlite3
+
+    from pas.store.sqlite.store import MIGRATIONS
+
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:version]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version = {version if stamp is None else stamp}")
+    db.commit()
+    db.close()
+
+
+def test_doctor_says_upgrade_for_a_store_a_newer_pas_wrote_and_opens_nothing(tmp_path: Path) -> None:
+    from pas.store.sqlite.store import SCHEMA_VERSION
+
+    _database_at_schema(tmp_path / "pas.db", SCHEMA_VERSION, stamp=SCHEMA_VERSION + 1)
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path)})
+    assert result.exit_code == 1
+    checks = {c["check"]: c for c in check("doctor", result.output)}
+    assert list(checks) == ["settings", "store schema"]
+    assert checks["store schema"]["detail"] == (
+        f"schema {SCHEMA_VERSION + 1}, newer than this pas's {SCHEMA_VERSION}: a newer pas wrote it"
+    )
+    assert checks["store schema"]["fix"].startswith("upgrade pas")
+
+
+def test_doctor_says_an_older_store_is_migrated_when_opened(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pas.store.sqlite.store import SCHEMA_VERSION
+
+    _database_at_schema(tmp_path / "pas.db", SCHEMA_VERSION - 1)
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path)})
+    checks = {c["check"]: c for c in check("doctor", result.output)}
+    assert checks["store schema"]["ok"]
+    assert checks["store schema"]["detail"].startswith(
+        f"schema {SCHEMA_VERSION - 1}, older than this pas's {SCHEMA_VERSION}: pas migrates it in place"
+    )
+    assert checks["store"]["ok"]
+    db = sqlite3.connect(tmp_path / "pas.db")
+    assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    db.close()
+
+
+@pytest.fixture
+def fake_quiver() -> Iterator[quiver.FakeQuiver]:
+    with quiver.serve() as fake:
+        yield fake
+
+
+def _plan_home(tmp_path: Path) -> Path:
+    """A store whose portfolios read congress (c1, c2), lobbying (l1) and wiki (w1)."""
+    from pas.models import Portfolio, Schedule
+    from pas.store.sqlite import SqliteStore
+
+    with SqliteStore(tmp_path / "pas.db") as store:
+        for pid, strategy in [
+            ("c1", "congress_buying"),
+            ("c2", "congress_buying"),
+            ("l1", "lobbying_growth"),
+            ("w1", "wiki_attention"),
+            ("hand", "manual"),
+        ]:
+            store.add_portfolio(Portfolio(pid, strategy, Schedule.DAILY, NOW))
+    return tmp_path
+
+
+def _doctor(
+    home: Path, fake: quiver.FakeQuiver, key: str = quiver.API_KEY
+) -> tuple[int, str, dict[str, Any]]:
+    env = {
+        "PAS_HOME": str(home),
+        "QUIVER_BASE_URL": fake.url,
+        "QUIVER_API_KEY": key,
+        "QUIVER_RATE_SEC": "0",
+        "QUIVER_RATE_LIMITS": quiver.UNLIMITED_RATES,
+    }
+    result = CliRunner().invoke(app, ["doctor", "--json"], env=env)
+    return result.exit_code, result.output, {c["check"]: c for c in check("doctor", result.output)}
+
+
+def test_doctor_asks_quiver_for_each_dataset_the_plan_needs(
+    tmp_path: Path, fake_quiver: quiver.FakeQuiver
+) -> None:
+    fake_quiver.not_entitled.add("historical/lobbying/AAPL")
+    code, _, checks = _doctor(_plan_home(tmp_path), fake_quiver)
+    assert code == 1
+    assert checks["datasets the plan needs"]["detail"] == "congress (c1, c2); lobbying (l1); wiki (w1)"
+    assert checks["Quiver key"] == {
+        "check": "Quiver key", "ok": True, "detail": f"accepted by {fake_quiver.url}", "fix": ""
+    }  # fmt: skip
+    assert checks["Quiver dataset congress"]["detail"] == "answered (read by c1, c2)"
+    lobbying = checks["Quiver dataset lobbying"]
+    assert (lobbying["ok"], lobbying["detail"]) == (False, "not in your subscription plan (read by l1)")
+    assert lobbying["fix"] == "upgrade the plan at quiverquant.com, or give l1 another strategy"
+    assert "Quiver dataset wiki" not in checks  # from Wikimedia (WIKI_SOURCE), no Quiver key
+    # one request each, past the cache: the check is live
+    assert fake_quiver.paths() == ["historical/congresstrading/AAPL", "historical/lobbying/AAPL"]
+    assert [n for n in checks if n.startswith("newest") and n.endswith("record")] == [
+        "newest congress record",
+        "newest lobbying record",
+        "newest wiki record",
+    ]
+    _doctor(tmp_path, fake_quiver)
+    assert len(fake_quiver.paths()) == 4
+
+
+def test_a_refused_quiver_key_is_one_line_naming_the_fix_and_never_shown(
+    tmp_path: Path, fake_quiver: quiver.FakeQuiver
+) -> None:
+    code, output, checks = _doctor(_plan_home(tmp_path), fake_quiver, key="wrong-key-0123456789")
+    assert code == 1
+    key = checks["Quiver key"]
+    assert not key["ok"] and "\n" not in key["detail"]
+    assert key["detail"].startswith(
+        f"refused by {fake_quiver.url}: QuiverQuant refused the API key (HTTP 401)"
+    )
+    assert key["fix"] == "check QUIVER_API_KEY (and QUIVER_AUTH_SCHEME: Token or Bearer)"
+    assert "wrong-key-0123456789" not in output
+    assert fake_quiver.paths() == ["historical/congresstrading/AAPL"]  # the others would be refused alike
+
+
+def test_quiver_down_is_asked_once_and_said(tmp_path: Path, fake_quiver: quiver.FakeQuiver) -> None:
+    fake_quiver.fault("historical/congresstrading/AAPL", quiver.Fault(503, "Service Unavailable"))
+    fake_quiver.fault("historical/lobbying/AAPL", quiver.Fault(503, "Service Unavailable"))
+    code, _, checks = _doctor(_plan_home(tmp_path), fake_quiver)
+    assert code == 1
+    assert checks["Quiver key"]["detail"].startswith(
+        f"could not be checked at {fake_quiver.url}: QuiverQuant kept"
+    )
+    assert checks["Quiver dataset congress"]["fix"] == "try again later; check QUIVER_BASE_URL"
+    assert len(fake_quiver.paths()) == 2  # tried once each: no backoff in a check
+
+
+def test_a_plan_of_manual_portfolios_still_checks_the_key(
+    tmp_path: Path, fake_quiver: quiver.FakeQuiver
+) -> None:
+    _, _, checks = _doctor(tmp_path, fake_quiver)
+    assert checks["Quiver key"]["ok"]
+    assert not [n for n in checks if n.startswith("Quiver dataset")]

@@ -9,7 +9,7 @@ from pas.runs import HOST_KEY, PID_KEY, shown_status
 from pas.schedule import MARKET_TZ
 from pas.store.base import Store
 from pas.unattended.jobs import JOBS, Job
-from pas.unattended.tick import SLOT_KEY, run_tick, slots_done
+from pas.unattended.tick import RETRY_KEY, SLOT_KEY, run_tick, slots_done
 from tests.conftest import FakeClock
 
 MONDAY_1030 = datetime(2026, 3, 9, 10, 30, tzinfo=MARKET_TZ)
@@ -108,3 +108,50 @@ def test_jobs_table_is_in_dependency_order() -> None:
     names = [j.name for j in JOBS]
     assert names.index("sync") < names.index("prices") < names.index("metrics") < names.index("risk")
     assert names.index("allocate") < names.index("rebalance")
+
+
+def test_a_locked_out_job_runs_again_at_the_next_tick_once(store: Store, clock: FakeClock) -> None:
+    # Issue 12: a `build --due` locked out by another trading run (exit 4) did nothing; its
+    # slot is not spent, so the next tick runs it again, and a second lock-out is final.
+    clock.now = MONDAY_1030
+    locked = (4, "error: another trading run (h:1) holds the trading lock; wait for it to finish\n")
+    runner = Recorder({"build": locked})
+    first = run_tick(store, clock(), runner)
+    assert [(r.exit_code, r.retry) for r in first if r.job.name == "build"] == [(4, True)]
+    clock.advance(300)
+    again = run_tick(store, clock(), runner)
+    assert [(r.job.name, r.exit_code, r.retry) for r in again] == [("build", 4, False)]
+    runs = [r for r in store.recent_runs(20) if r.command == "tick build"]
+    assert [(r.status, r.details.get(RETRY_KEY)) for r in runs] == [
+        (RunStatus.LOCKED, True),
+        (RunStatus.LOCKED, None),
+    ]
+    clock.advance(300)
+    assert run_tick(store, clock(), runner) == []  # at most one retry per slot
+    assert runner.ran.count("build") == 2
+
+
+def test_a_locked_out_job_that_then_runs_spends_its_slot(store: Store, clock: FakeClock) -> None:
+    clock.now = MONDAY_1030
+    runner = Recorder({"rebalance": (4, "error: another trading run holds the trading lock\n")})
+    run_tick(store, clock(), runner)
+    runner.outcomes.clear()
+    clock.advance(300)
+    assert [r.job.name for r in run_tick(store, clock(), runner)] == ["rebalance"]
+    slot = datetime(2026, 3, 9, 10, 15, tzinfo=MARKET_TZ)
+    assert slots_done(store)["rebalance"] == slot
+    clock.advance(300)
+    assert run_tick(store, clock(), runner) == []
+
+
+def test_a_lock_out_is_not_retried_on_a_later_new_york_day(store: Store, clock: FakeClock) -> None:
+    # Catch-up stays within the New York day: Monday's locked-out build is not run on Tuesday
+    # (Tuesday's own slot runs, and `pas build --due` then trades Monday's untraded targets).
+    clock.now = MONDAY_1030
+    runner = Recorder({"build": (4, "error: locked\n")})
+    run_tick(store, clock(), runner)
+    runner.outcomes.clear()
+    clock.now = datetime(2026, 3, 10, 9, 50, tzinfo=MARKET_TZ)
+    ran = [(r.job.name, r.slot.day, r.retry) for r in run_tick(store, clock(), runner)]
+    assert ("build", 10, False) in ran
+    assert runner.ran.count("build") == 2

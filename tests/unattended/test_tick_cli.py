@@ -101,6 +101,27 @@ def test_a_failed_job_is_printed_for_mailto_and_posted_without_secrets(
     assert len(receiver.bodies) == 1
 
 
+def test_a_first_lock_out_is_quiet_and_a_second_alerts(home: Path, receiver: Receiver) -> None:
+    def runner(job: Job) -> tuple[int, str]:
+        if job.name == "rebalance":
+            return 4, "error: another trading run (h:1) holds the trading lock; wait for it\n"
+        return 0, ""
+
+    clock = FakeClock(datetime(2026, 3, 9, 10, 20, tzinfo=MARKET_TZ))
+    env = {"ALERT_WEBHOOK_URL": receiver.url}
+    first = tick(home, clock, runner, env)
+    assert (first.exit_code, first.output, receiver.bodies) == (0, "", [])  # the next tick runs it again
+    clock.advance(300)
+    second = tick(home, clock, runner, env)
+    assert second.exit_code == 4
+    expected = (
+        "rebalance (rebalance --all) of 2026-03-09 10:15 EDT locked at two ticks in a row "
+        "(not run again in this slot: run `pas rebalance --all`), exit 4"
+    )
+    assert expected in second.output
+    assert [expected in b["text"] for b in receiver.bodies] == [True]
+
+
 def test_an_unreachable_webhook_is_one_more_printed_line(home: Path) -> None:
     clock = FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ))
     env = {"ALERT_WEBHOOK_URL": "http://127.0.0.1:9/hook"}

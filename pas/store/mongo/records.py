@@ -34,13 +34,16 @@ class MongoRecords(MongoCore):
             for start in range(0, len(records), BULK_BATCH):
                 batch = records[start : start + BULK_BATCH]
                 stored = {
-                    d["key"]: d["digest"]
+                    d["key"]: d
                     for d in self._collection("records").find(
                         {"dataset": dataset, "key": {"$in": [r.key for r in batch]}},
-                        {"_id": 0, "key": 1, "digest": 1},
+                        {"_id": 0, "key": 1, "digest": 1, "fields": 1},
                     )
                 }
-                changes = classify_records(batch, stored)
+                changes = classify_records(batch, {key: d["digest"] for key, d in stored.items()})
+                self._keep_revisions(
+                    dataset, [(key, stored[key]["fields"]) for key in changes.revised(stored)], now
+                )
                 new, updated, unchanged = changes.counts
                 # Inserted first, so an update of a key new in this batch finds its document.
                 # Updates are rare (Quiver revising a row) and go one by one (the last wins).
@@ -53,11 +56,30 @@ class MongoRecords(MongoCore):
                     )
                     new -= raced
                     unchanged += raced
+                # public_at stays the first one stored: an edit never makes a record public later.
                 updates = {r.key: _record_body(r, digest) for r, digest in changes.changed}
+                for body in updates.values():
+                    del body["public_at"]
                 for key, body in updates.items():
                     self._collection("records").update_one({"dataset": dataset, "key": key}, {"$set": body})
                 total = UpsertCounts(total.new + new, total.updated + updated, total.unchanged + unchanged)
         return total
+
+    def _keep_revisions(self, dataset: str, replaced: list[tuple[str, str]], until: str) -> None:
+        """Keeps the values a revision replaces as valid until ``until`` (a key revised twice
+        at one time keeps the values from before that time: the duplicate is ignored)."""
+        from pymongo.errors import BulkWriteError
+
+        if not replaced:
+            return
+        docs = [
+            {"dataset": dataset, "key": key, "until": until, "fields": fields} for key, fields in replaced
+        ]
+        try:
+            self._collection("record_revisions").insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
 
     def _insert_new(self, docs: list[dict[str, Any]]) -> int:
         """Inserts records; returns how many another process had inserted first.
@@ -88,7 +110,19 @@ class MongoRecords(MongoCore):
             query["ticker"] = ticker
         with self._errors():
             cursor = self._collection("records").find(query, {"_id": 0}).sort([("public_at", 1), ("key", 1)])
-            return [_record(dataset, d) for d in cursor]
+            docs = list(cursor)
+            known = {} if as_of is None else self._fields_as_of(dataset, format_ts(as_of))
+        return [_record(dataset, d, known.get(d["key"], d["fields"])) for d in docs]
+
+    def _fields_as_of(self, dataset: str, as_of: str) -> dict[str, str]:
+        """The fields of each record revised after ``as_of``: the oldest values still valid then."""
+        found: dict[str, str] = {}
+        revisions = self._collection("record_revisions").find(
+            {"dataset": dataset, "until": {"$gt": as_of}}, {"_id": 0, "key": 1, "fields": 1}
+        )
+        for d in revisions.sort([("until", 1)]):
+            found.setdefault(d["key"], d["fields"])
+        return found
 
     def newest_records(
         self, dataset: str, limit: int, *, tickers: Sequence[str] = (), since: datetime | None = None
@@ -118,8 +152,9 @@ class MongoRecords(MongoCore):
         event_date: list[str] = []
         public_at: list[str] = []
         values: dict[str, list[Any]] = {name: [] for name in names}
-        projection = {"_id": 0, "ticker": 1, "event_date": 1, "public_at": 1, "fields": 1}
+        projection = {"_id": 0, "key": 1, "ticker": 1, "event_date": 1, "public_at": 1, "fields": 1}
         with self._errors():
+            known = self._fields_as_of(dataset, format_ts(as_of))
             cursor = (
                 self._collection("records")
                 .find(_point_in_time(dataset, as_of, since), projection)
@@ -129,7 +164,7 @@ class MongoRecords(MongoCore):
                 ticker.append(d["ticker"])
                 event_date.append(d["event_date"])
                 public_at.append(d["public_at"][:26])  # without the "Z", as NumPy parses UTC
-                stored = json.loads(d["fields"])
+                stored = json.loads(known.get(d["key"], d["fields"]))
                 for name in names:
                     values[name].append(column_value(stored.get(name)))
         return RecordColumns.from_text(ticker, event_date, public_at, values)
@@ -164,7 +199,8 @@ def _selected(dataset: str, tickers: Sequence[str], since: datetime | None) -> d
     return query
 
 
-def _record(dataset: str, d: Mapping[str, Any]) -> Record:
+def _record(dataset: str, d: Mapping[str, Any], fields: str | None = None) -> Record:
+    """A stored record, with ``fields`` (JSON text) in place of its current ones if given."""
     import json
 
     return Record(
@@ -174,5 +210,5 @@ def _record(dataset: str, d: Mapping[str, Any]) -> Record:
         event_date=date.fromisoformat(d["event_date"]),
         public_at=parse_ts(d["public_at"]),
         first_seen=parse_ts(d["first_seen"]),
-        fields=json.loads(d["fields"]),
+        fields=json.loads(d["fields"] if fields is None else fields),
     )

@@ -63,6 +63,8 @@ INDEXES: tuple[tuple[str, tuple[tuple[str, int], ...], bool], ...] = (
     ("records", (("dataset", 1), ("key", 1)), True),
     ("records", (("dataset", 1), ("public_at", 1), ("key", 1)), False),
     ("records", (("dataset", 1), ("ticker", 1), ("public_at", 1), ("key", 1)), False),
+    ("record_revisions", (("dataset", 1), ("key", 1), ("until", 1)), True),
+    ("record_revisions", (("dataset", 1), ("until", 1)), False),
     ("http_cache", (("expires_at", 1),), False),
 )
 INDEX_VERSION = hashlib.sha256(json.dumps(INDEXES).encode()).hexdigest()[:16]
@@ -110,6 +112,14 @@ class _InSession:
         return call
 
 
+# Records' natural keys became the identity of a filing (never a corrected value) and bare
+# dates the end of the New York day: a database written before holds records under the old
+# keys, which a scrape would duplicate. They are dropped once, with the coverage, and the
+# next scrape fetches the history again (SQLite does the same in its migrations).
+RECORD_KEYS_VERSION = 2
+RECORD_KEYS_DOC = "record_keys"
+
+
 class MongoCore(Store):
     """What every MongoDB aggregate shares.
 
@@ -143,7 +153,12 @@ class MongoCore(Store):
         self._session: ClientSession | None = None
         self.db_name = db_name
         with self._errors():
-            self._ensure_indexes()
+            versions = {
+                d["_id"]: d.get("version")
+                for d in self._collection("meta").find({"_id": {"$in": [INDEX_DOC, RECORD_KEYS_DOC]}})
+            }
+            self._ensure_indexes(versions.get(INDEX_DOC))
+            self._drop_records_under_old_keys(versions.get(RECORD_KEYS_DOC))
 
     @classmethod
     def connect(cls, settings: StoreSettings, clock: Clock = system_clock, *, prefix: str = "") -> Self:
@@ -230,20 +245,31 @@ class MongoCore(Store):
             wanted = {"name": {"$regex": f"^{re.escape(self._prefix)}"}}
             for name in self._db.list_collection_names(filter=wanted):
                 self._db.drop_collection(name)
-            self._ensure_indexes()
+            self._ensure_indexes(None)
 
     def describe(self) -> str:
         namespace = f" collections {self._prefix}*" if self._prefix else ""
         return f"mongodb {self._where} database {self.db_name}{namespace}"
 
-    def _ensure_indexes(self) -> None:
-        """Creates the indexes unless the database has this INDEX_VERSION: one round trip."""
-        meta = self._collection("meta")
-        if (meta.find_one({"_id": INDEX_DOC}) or {}).get("version") == INDEX_VERSION:
+    def _ensure_indexes(self, stored: str | None) -> None:
+        """Creates the indexes unless the database has this INDEX_VERSION (``stored``; the
+        open reads it with the record keys' version in one round trip)."""
+        if stored == INDEX_VERSION:
             return
         for collection, keys, unique in INDEXES:
             self._collection(collection).create_index(list(keys), unique=unique)
-        meta.update_one({"_id": INDEX_DOC}, {"$set": {"version": INDEX_VERSION}}, upsert=True)
+        self._collection("meta").update_one(
+            {"_id": INDEX_DOC}, {"$set": {"version": INDEX_VERSION}}, upsert=True
+        )
+
+    def _drop_records_under_old_keys(self, stored: int | None) -> None:
+        if stored == RECORD_KEYS_VERSION:
+            return
+        for name in ("records", "record_revisions", "scrape_coverage"):
+            self._collection(name).delete_many({})
+        self._collection("meta").update_one(
+            {"_id": RECORD_KEYS_DOC}, {"$set": {"version": RECORD_KEYS_VERSION}}, upsert=True
+        )
 
     def _collection(self, name: str) -> Collection[dict[str, Any]]:
         """The collection ``name``: the one seam through which the store reaches the driver,

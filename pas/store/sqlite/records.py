@@ -21,6 +21,14 @@ def _record_row(r: Record, digest: str) -> tuple[str, str, str, str, str]:
     return (r.ticker, r.event_date.isoformat(), format_ts(r.public_at), digest, r.fields_json())
 
 
+# A record's fields as of a time: the oldest of its replaced values still valid then, else
+# its current ones (the one parameter is the time).
+_FIELDS_AS_OF = (
+    "COALESCE((SELECT v.fields FROM record_revisions v WHERE v.dataset = r.dataset AND v.key = r.key"
+    " AND v.until > ? ORDER BY v.until LIMIT 1), r.fields)"
+)
+
+
 class SqliteRecords(SqliteCore):
     """Scraped records (point in time)."""
 
@@ -31,22 +39,32 @@ class SqliteRecords(SqliteCore):
             for start in range(0, len(records), _KEY_CHUNK):
                 batch = records[start : start + _KEY_CHUNK]
                 marks = ",".join("?" * len(batch))
-                stored = dict(
-                    db.execute(
-                        f"SELECT key, digest FROM records WHERE dataset = ? AND key IN ({marks})",
+                stored = {
+                    key: (digest, fields)
+                    for key, digest, fields in db.execute(
+                        f"SELECT key, digest, fields FROM records WHERE dataset = ? AND key IN ({marks})",
                         [dataset, *(r.key for r in batch)],
-                    ).fetchall()
+                    )
+                }
+                changes = classify_records(batch, {key: digest for key, (digest, _) in stored.items()})
+                # The values a revision replaces stay valid until now (a key revised twice at
+                # one time keeps the values from before that time).
+                db.executemany(
+                    "INSERT OR IGNORE INTO record_revisions (dataset, key, until, fields) VALUES (?,?,?,?)",
+                    [(dataset, key, now, stored[key][1]) for key in changes.revised(stored)],
                 )
-                changes = classify_records(batch, stored)
                 db.executemany(
                     "INSERT INTO records (dataset, key, ticker, event_date, public_at, digest, fields,"
                     " first_seen) VALUES (?,?,?,?,?,?,?,?)",
                     [(dataset, r.key, *_record_row(r, digest), now) for r, digest in changes.new],
                 )
                 db.executemany(
-                    "UPDATE records SET ticker = ?, event_date = ?, public_at = ?, digest = ?, fields = ?"
+                    "UPDATE records SET ticker = ?, event_date = ?, digest = ?, fields = ?"
                     " WHERE dataset = ? AND key = ?",
-                    [(*_record_row(r, digest), dataset, r.key) for r, digest in changes.changed],
+                    [
+                        (r.ticker, r.event_date.isoformat(), digest, r.fields_json(), dataset, r.key)
+                        for r, digest in changes.changed
+                    ],
                 )
                 new, updated, unchanged = changes.counts
                 total = UpsertCounts(total.new + new, total.updated + updated, total.unchanged + unchanged)
@@ -63,14 +81,15 @@ class SqliteRecords(SqliteCore):
         if ticker is not None:
             where += " AND ticker = ?"
             args.append(ticker)
-        return self._read_records(dataset, f"WHERE {where} ORDER BY public_at, key", args)
+        source, known = self._fields_source(dataset, as_of)
+        return self._read_records(dataset, source, f"WHERE {where} ORDER BY public_at, key", [*known, *args])
 
     def newest_records(
         self, dataset: str, limit: int, *, tickers: Sequence[str] = (), since: datetime | None = None
     ) -> list[Record]:
         where, args = _selected(dataset, tickers, since)
         clauses = f"WHERE {where} ORDER BY public_at DESC, key DESC LIMIT ?"
-        return self._read_records(dataset, clauses, [*args, limit])
+        return self._read_records(dataset, "fields", clauses, [*args, limit])
 
     def count_records(
         self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
@@ -79,8 +98,9 @@ class SqliteRecords(SqliteCore):
         (count,) = self._db.execute(f"SELECT COUNT(*) FROM records WHERE {where}", args).fetchone()
         return int(count)
 
-    def _read_records(self, dataset: str, clauses: str, args: Sequence[Any]) -> list[Record]:
-        sql = f"SELECT key, ticker, event_date, public_at, first_seen, fields FROM records {clauses}"
+    def _read_records(self, dataset: str, source: str, clauses: str, args: Sequence[Any]) -> list[Record]:
+        """Records read with ``source`` as their fields' SQL (current, or as of a time)."""
+        sql = f"SELECT key, ticker, event_date, public_at, first_seen, {source} FROM records r {clauses}"
         return [
             Record(
                 dataset=dataset,
@@ -101,16 +121,29 @@ class SqliteRecords(SqliteCore):
         # no table lookups, no sort, and each field taken out of the JSON by SQLite itself.
         # public_at without its final "Z" is what NumPy parses as a UTC datetime64.
         names = column_fields(fields)
-        extract = "".join(", json_extract(fields, ?)" for _ in names)
+        source, known = self._fields_source(dataset, as_of)
+        extract = "".join(f", json_extract({source}, ?)" for _ in names)
         where, window = _point_in_time(dataset, as_of, since)
         sql = (
-            f"SELECT ticker, event_date, substr(public_at, 1, 26){extract} FROM records"
+            f"SELECT ticker, event_date, substr(public_at, 1, 26){extract} FROM records r"
             f" INDEXED BY records_columns WHERE {where} ORDER BY public_at, key"
         )
-        rows = self._db.execute(sql, [*(f'$."{name}"' for name in names), *window]).fetchall()
+        paths = [arg for name in names for arg in (*known, f'$."{name}"')]
+        rows = self._db.execute(sql, [*paths, *window]).fetchall()
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(names))
         ticker, event_date, public_at, *values = columns
         return RecordColumns.from_text(ticker, event_date, public_at, dict(zip(names, values, strict=True)))
+
+    def _fields_source(self, dataset: str, as_of: datetime | None) -> tuple[str, list[str]]:
+        """The SQL of a record's fields as of ``as_of`` and its arguments: the stored fields
+        when no record of the dataset was revised after then (the common case, no lookups)."""
+        if as_of is None:
+            return "fields", []
+        at = format_ts(as_of)
+        revised = self._db.execute(
+            "SELECT 1 FROM record_revisions WHERE dataset = ? AND until > ? LIMIT 1", (dataset, at)
+        ).fetchone()
+        return (_FIELDS_AS_OF, [at]) if revised else ("fields", [])
 
     def latest_public_at(self, dataset: str) -> datetime | None:
         (latest,) = self._db.execute(

@@ -242,7 +242,50 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX records_columns ON records (dataset, public_at, key, ticker, event_date, fields);
     DROP INDEX records_by_public
     """,
+    # Records are bitemporal: the values a revision replaced, valid until `until` (UTC, when
+    # pas first saw the new ones). Natural keys became the identity of a filing (never a
+    # corrected value) and bare dates the end of the New York day: records stored under the
+    # old keys would be duplicated, so they go with the coverage, and the next scrape
+    # fetches the history again.
+    """
+    CREATE TABLE record_revisions (
+        dataset TEXT NOT NULL,
+        key TEXT NOT NULL,
+        until TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        PRIMARY KEY (dataset, key, until)
+    ) WITHOUT ROWID;
+    CREATE INDEX record_revisions_by_until ON record_revisions (dataset, until);
+    DELETE FROM records;
+    DELETE FROM scrape_coverage
+    """,
 )
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this pas writes (``PRAGMA user_version`` after every migration)."""
+
+
+def stored_schema(path: Path) -> int | None:
+    """The schema version of the database at ``path``, read without migrating it.
+
+    Returns:
+        Its ``PRAGMA user_version``, or None when there is no database there yet.
+
+    Raises:
+        StoreError: the file cannot be read as a database.
+    """
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise StoreError(open_error(path, exc)) from exc
+    return int(version)
 
 
 class SqliteCore(Store):
@@ -302,7 +345,7 @@ class SqliteCore(Store):
     def _migrate(self) -> None:
         with self._write() as db:
             (version,) = db.execute("PRAGMA user_version").fetchone()
-            if version > len(MIGRATIONS):
+            if version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} was written by a newer pas (schema {version}); upgrade pas")
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in script.split(";"):

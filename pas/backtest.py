@@ -22,8 +22,8 @@ store they work on differ. Datasets are read from the source store. The days are
 simulated on a working store in memory (:class:`pas.store.memory.MemoryStore`, whose
 answers do not slow down as the history grows); when the last day is measured, the
 ledger, targets, metrics, allocations and the simulated broker's state are written once
-to the separate target store (``PAS_HOME/backtest.db``, or the ``<DB_NAME>_backtest``
-database), so a backtest never touches live positions.
+to the separate target store (``PAS_HOME/backtest.db``, or the ``backtest.*``
+collections of ``DB_NAME``), so a backtest never touches live positions.
 """
 
 from __future__ import annotations

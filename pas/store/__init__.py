@@ -11,7 +11,7 @@ from pas.store.base import Store
 from pas.store.interfaces import LedgerEntry
 
 __all__ = [
-    "BACKTEST_SUFFIX",
+    "BACKTEST_PREFIX",
     "LedgerEntry",
     "Store",
     "open_backtest_store",
@@ -19,8 +19,9 @@ __all__ = [
     "schema_versions",
 ]
 
-# The backtest namespace: PAS_HOME/backtest.db, or the database DB_NAME + this suffix.
-BACKTEST_SUFFIX = "_backtest"
+# The backtest namespace: PAS_HOME/backtest.db, or the collections of DB_NAME whose names
+# start with this prefix (a readWrite user may have no other database, nor dropDatabase).
+BACKTEST_PREFIX = "backtest."
 BACKTEST_SQLITE = "backtest.db"
 
 
@@ -35,7 +36,7 @@ def open_store(settings: StoreSettings, clock: Clock = system_clock) -> Store:
     if settings.mongo_uri:
         from pas.store.mongo import MongoStore
 
-        return MongoStore.connect(settings.mongo_uri, settings.db_name, settings.mongo_timeout_sec, clock)
+        return MongoStore.connect(settings, clock)
     from pas.store.sqlite import SqliteStore
 
     check_home(settings.home)
@@ -80,7 +81,8 @@ def open_backtest_store(
     settings: StoreSettings, clock: Clock = system_clock, *, fresh: bool = False
 ) -> Store:
     """The backtest namespace, apart from live data: ``PAS_HOME/backtest.db`` (SQLite) or
-    the database ``DB_NAME`` + ``_backtest`` (MongoDB).
+    the collections ``backtest.*`` of the database ``DB_NAME`` (MongoDB: a user with the
+    ``readWrite`` role on that one database is enough).
 
     Args:
         fresh: empty it first (a new backtest replaces the previous one).
@@ -88,10 +90,10 @@ def open_backtest_store(
     if settings.mongo_uri:
         from pas.store.mongo import MongoStore
 
-        name = settings.db_name + BACKTEST_SUFFIX
+        store = MongoStore.connect(settings, clock, prefix=BACKTEST_PREFIX)
         if fresh:
-            MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec, clock).drop()
-        return MongoStore.connect(settings.mongo_uri, name, settings.mongo_timeout_sec, clock)
+            store.empty()
+        return store
     from pas.store.sqlite import SqliteStore
 
     check_home(settings.home)

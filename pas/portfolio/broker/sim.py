@@ -1,9 +1,11 @@
 """The simulated broker: an embedded paper broker over the store.
 
 Orders fill in full at the stored close of their symbol for the current (or simulated)
-day, moved against the trader by ``slippage_bps``, with a commission per order. Its quote
-is that close, so a marketable limit order (limit = close ± the price collar) is always
-met unless the slippage is larger than the collar; the limit itself is not checked.
+day, moved against the trader by ``slippage_bps``, with a commission per order. A limit
+order fills only at or better than its limit, as Alpaca's does: one the price does not meet
+stays open, and a ``day`` one expires unmet when its session is over (the sim's session is
+the day), while a ``gtc`` one waits. Its quote is that close, so a marketable limit order
+(limit = close ± the price collar) fills unless the slippage is larger than the collar.
 Orders submitted while the market is closed wait, and fill at the first broker call made
 while it is open. Its orders and fills live in the store, so ``pas sync`` and
 ``pas reconcile`` in another process see them. It needs no credentials.
@@ -38,6 +40,9 @@ from pas.store.interfaces import PriceStore, SimBook
 _BPS = Decimal(10_000)
 _PRICE_STEP = Decimal("0.0001")  # fill prices to 1/100 of a cent, as US equities quote
 MARKETS = ("weekdays", "always", "closed")
+TIMES_IN_FORCE = ("day", "gtc")
+"""What the Sim models: ``day`` (expires unmet at the end of its session) and ``gtc``."""
+_SESSION_SEARCH_DAYS = 8
 _SATURDAY = 5
 
 
@@ -124,6 +129,9 @@ class SimBroker:
 
     # -- orders ------------------------------------------------------------------------
     def submit_order(self, request: OrderRequest) -> Order:
+        if request.time_in_force not in TIMES_IN_FORCE:
+            known = " or ".join(TIMES_IN_FORCE)
+            raise InputError(f"the sim broker takes time in force {known}, not {request.time_in_force!r}")
         if not self.fractionable and request.qty != request.qty.to_integral_value():
             raise InputError(f"{request.symbol} is not fractionable; order whole shares")
         order = Order(
@@ -136,6 +144,8 @@ class SimBroker:
             filled_avg_price=None,
             status=OrderStatus.ACCEPTED,
             submitted_at=self.store.clock(),
+            limit_price=request.limit_price,
+            time_in_force=request.time_in_force,
         )
         if not self.store.sim_add_order(order):
             raise DuplicateClientOrderId("client_order_id must be unique")
@@ -168,12 +178,11 @@ class SimBroker:
         self.store.sim_save_order(_replace_status(order, OrderStatus.CANCELED))
 
     def _fill_pending(self) -> None:
-        """Fills every open order at the stored price, when the market is open."""
+        """Expires the ``day`` limit orders whose session is over, then fills every open
+        order whose limit the price meets, when the market is open."""
         now = self.store.clock()
-        if not self._is_open(now):
-            return
-        pending = self.store.sim_orders(open_only=True)
-        if not pending:
+        pending = self._expire(self.store.sim_orders(open_only=True), now)
+        if not self._is_open(now) or not pending:
             return
         closes = self.latest_prices([o.symbol for o in pending])
         for order in reversed(pending):  # oldest first
@@ -181,6 +190,8 @@ class SimBroker:
             if close is None:
                 continue  # stays open until a price is stored, as an illiquid order would
             price = self._fill_price(close, order.side)
+            if not _meets_limit(order, price):
+                continue  # stays open: a limit order fills only at or better than its limit
             fill = BrokerFill(
                 id=f"{order.id}-1",
                 order_id=order.id,
@@ -210,6 +221,36 @@ class SimBroker:
         move = close * self.slippage_bps / _BPS
         price = close + move if side is Side.BUY else close - move
         return price.quantize(_PRICE_STEP, rounding=ROUND_HALF_UP)
+
+    def _expire(self, orders: Sequence[Order], now: datetime) -> list[Order]:
+        """Marks ``expired`` each ``day`` limit order whose session ended unmet, as Alpaca
+        does at the close; returns the orders still open. A market order waits for a
+        stored close however long that takes (the sim's missing data, not the market)."""
+        still_open = []
+        for order in orders:
+            session = self._session_day(order.submitted_at or now)
+            if (
+                order.limit_price is not None
+                and order.time_in_force == "day"
+                and session
+                and now.date() > session
+            ):
+                self.store.sim_save_order(_replace_status(order, OrderStatus.EXPIRED))
+            else:
+                still_open.append(order)
+        return still_open
+
+    def _session_day(self, at: datetime) -> date | None:
+        """The day of the session an order sent at ``at`` is for: that day while the market
+        is open, else the next day it opens (None: the ``closed`` market never does)."""
+        day = at.date()
+        if self._is_open(at):
+            return day
+        for _ in range(_SESSION_SEARCH_DAYS):
+            day += timedelta(days=1)
+            if self._is_open(datetime.combine(day, time(), at.tzinfo)):
+                return day
+        return None
 
     # -- positions and activity --------------------------------------------------------
     def positions(self) -> list[BrokerPosition]:
@@ -265,6 +306,13 @@ class SimBroker:
                     bars.append(Bar(s, day, p.close))
             day += timedelta(days=1)
         return sorted(bars, key=lambda b: (b.symbol, b.day))
+
+
+def _meets_limit(order: Order, price: Decimal) -> bool:
+    """Whether a fill at ``price`` (dollars per share) is at or better than the order's limit."""
+    if order.limit_price is None:
+        return True
+    return price <= order.limit_price if order.side is Side.BUY else price >= order.limit_price
 
 
 def _replace_status(order: Order, status: OrderStatus) -> Order:

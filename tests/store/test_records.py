@@ -143,8 +143,18 @@ def test_records_under_the_old_keys_are_dropped_once_with_their_coverage(tmp_pat
     db = sqlite3.connect(path)
     db.execute("DROP TABLE record_revisions")  # as written by the version before
     revisions = next(i for i, script in enumerate(MIGRATIONS) if "CREATE TABLE record_revisions" in script)
-    assert "ADD COLUMN broker" in MIGRATIONS[revisions + 1]  # the one migration after it: undo it too
-    db.execute("ALTER TABLE portfolios DROP COLUMN broker")
+    # Undo the migrations after it, so the file is as that version left it.
+    undo = {
+        "ADD COLUMN broker": ["ALTER TABLE portfolios DROP COLUMN broker"],
+        "ADD COLUMN limit_price_n": [
+            "ALTER TABLE sim_orders DROP COLUMN limit_price_n",
+            "ALTER TABLE sim_orders DROP COLUMN time_in_force",
+        ],
+    }
+    for script in MIGRATIONS[revisions + 1 :]:
+        (statements,) = [sql for marker, sql in undo.items() if marker in script]
+        for sql in statements:
+            db.execute(sql)
     db.execute(f"PRAGMA user_version = {revisions}")
     db.commit()
     db.close()

@@ -30,7 +30,7 @@ def run_workload(store: Store, clock: FakeClock) -> None:
     store.holdings("alpha")
     store.fills_of_order("B1")
     store.cash_flows("alpha")
-    store.unfinished_trade_run()
+    store.unfinished_trade_run("sim")
     store.trade_orders("r1")
     store.trade_orders(unsettled=True)
     store.sim_orders()

@@ -290,6 +290,7 @@ def trade(
     after_submit: AfterSubmit | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    owner: str | None = None,
 ) -> Traded:
     """Trades portfolios to their current targets as one netted run, behind the circuit breaker.
 
@@ -303,6 +304,7 @@ def trade(
         force: trade although the ledgers differ from the broker for the plan's symbols
             after a sync (recorded in the outcome).
         progress: called with the run's state after each poll while waiting for fills.
+        owner: the trading lock's owner (default: this host name and process).
 
     Raises:
         RefusedError: the breaker is tripped or a pre-trade check failed; nothing was sent.
@@ -337,16 +339,18 @@ def trade(
         guard=None if breaker is None else guard,
         force=force,
         progress=progress,
+        owner=owner,
     )
     return Traded(outcome, refusal[0] if refusal else "")
 
 
-def sync(store: Store, broker: Broker, *, fill_timeout_sec: float) -> SyncOutcome:
+def sync(store: Store, broker: Broker, *, fill_timeout_sec: float, owner: str | None = None) -> SyncOutcome:
     """Records the fills that arrived after runs stopped waiting, under the trading lock.
 
     Args:
         fill_timeout_sec: how long a run waits for fills (seconds); the lock outlives it
             by :data:`pas.portfolio.trading.lock.LOCK_SLACK_SEC`.
+        owner: the trading lock's owner (default: this host name and process).
 
     Raises:
         LockHeldError: a trading run holds the lock.
@@ -354,7 +358,7 @@ def sync(store: Store, broker: Broker, *, fill_timeout_sec: float) -> SyncOutcom
     from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
     from pas.portfolio.trading.sync import sync_fills
 
-    owner = lock_owner_name()
+    owner = owner or lock_owner_name()
     acquire_trading_lock(store, owner, fill_timeout_sec + LOCK_SLACK_SEC)
     try:
         return sync_fills(store, broker)

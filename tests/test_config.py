@@ -71,6 +71,8 @@ def test_environment_wins_over_env_file_and_options_win_over_both(tmp_path: Path
         ({"ALPACA_BASE_URL": "paper-api"}, "ALPACA_BASE_URL must be an http(s) URL"),
         ({"MONGO_URI": "localhost:27017"}, "MONGO_URI must start with mongodb:// or mongodb+srv://"),
         ({"DB_NAME": "a b"}, "DB_NAME must be 1-63 letters"),
+        ({"PAS_MONGO_SOCKET_TIMEOUT_SEC": "-2"}, "PAS_MONGO_SOCKET_TIMEOUT_SEC must be more than zero"),
+        ({"PAS_HOST_ID": "host one"}, "PAS_HOST_ID must be 1-64 letters, digits"),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], message: str) -> None:
@@ -280,8 +282,17 @@ def test_allocation_bounds_are_checked_however_the_group_is_built() -> None:
 
 
 def test_store_group_names_the_database(tmp_path: Path) -> None:
-    s = load_settings({"PAS_HOME": str(tmp_path), "DB_NAME": "fund", "PAS_MONGO_TIMEOUT_SEC": "5"})
-    assert s.store == StoreSettings(home=tmp_path, db_name="fund", mongo_timeout_sec=5.0)
+    env = {"PAS_HOME": str(tmp_path), "DB_NAME": "fund", "PAS_MONGO_TIMEOUT_SEC": "5"}
+    env |= {"PAS_MONGO_SOCKET_TIMEOUT_SEC": "60", "PAS_HOST_ID": "cron-b.example"}
+    s = load_settings(env)
+    assert s.store == StoreSettings(
+        home=tmp_path,
+        db_name="fund",
+        mongo_timeout_sec=5.0,
+        mongo_socket_timeout_sec=60.0,
+        host_id="cron-b.example",
+    )
+    assert load_settings({"PAS_HOME": str(tmp_path)}).store.mongo_socket_timeout_sec == 30.0
     assert s.store.sqlite_path == tmp_path / "pas.db"
 
 

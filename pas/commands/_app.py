@@ -93,6 +93,13 @@ class AppState:
             self._open_log()
         return self._store
 
+    @property
+    def lock_owner(self) -> str:
+        """This process in the locks it takes: ``PAS_HOST_ID`` (default: the host name) and pid."""
+        from pas.portfolio.trading.lock import lock_owner_name
+
+        return lock_owner_name(self.settings.store.host_id)
+
     def _open_log(self) -> None:
         """Runs recorded from now on are logged to ``PAS_HOME/pas.log``."""
         from pas.unattended.runlog import LOG_NAME, open_run_log

@@ -63,6 +63,7 @@ def trade_and_show(
                 sleep=_pause,
                 progress=display.update,
                 force=force,
+                owner=app_state.lock_owner,
             )
         except KeyboardInterrupt:
             raise PasError(

@@ -63,7 +63,6 @@ def build(
     """
     from pas.commands._trading import trade_and_show
     from pas.models import format_ts
-    from pas.portfolio.trading.lock import lock_owner_name
     from pas.strategies.build import SOURCE, as_of_time
     from pas.workflows import BUILD_RUN, DUE_BUILD_RUN, TRADING_KEY, build_lock, failed_builds
 
@@ -91,7 +90,7 @@ def build(
         _raise(failed_builds(results))
         return
 
-    with build_lock(store, lock_owner_name()):
+    with build_lock(store, app_state.lock_owner):
         details: dict[str, Any] = {"as_of": format_ts(when), "trade": trade}
         with app_state.run(DUE_BUILD_RUN if due else BUILD_RUN, **details) as handle:
             results = builds(dry=False)

@@ -117,8 +117,8 @@ def post(
     if ignored:
         details["ignored_columns"] = ",".join(ignored)
     with app_state.run("metrics post", **details) as handle:
+        handle.details["stats"] = lib.recompute_trailing_stats(store, portfolio_id, first, metrics)
         store.put_daily_metrics(metrics)
-        handle.details["stats"] = lib.recompute_trailing_stats(store, portfolio_id, first)
     say(f"posted {len(rows)} day(s) for {portfolio_id}; statistics recomputed from {first}")
 
 

@@ -239,13 +239,8 @@ def data(
     tickers = _tickers(ticker)
     store = state(ctx).store
     start = _since(since)
-    found: list[Record] = []
-    wanted: list[str | None] = [*tickers] or [None]
-    for symbol in wanted:
-        found.extend(store.records(name, ticker=symbol, since=start))
-    found.sort(key=lambda r: (r.public_at, r.key))
-    total = len(found)
-    shown = found[-limit:][::-1]
+    total = store.count_records(name, tickers=tickers, since=start)
+    shown = store.newest_records(name, limit, tickers=tickers, since=start)
     if as_json:
         print_json(
             [

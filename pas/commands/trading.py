@@ -77,7 +77,10 @@ def sync(ctx: typer.Context, broker: BrokerOption = None, as_json: JsonOption = 
     gateway = make_broker(app_state, broker)
     with app_state.run("sync", broker=broker.value) as handle:
         outcome = workflows.sync(
-            app_state.store, gateway, fill_timeout_sec=app_state.settings.trading.fill_timeout_sec
+            app_state.store,
+            gateway,
+            fill_timeout_sec=app_state.settings.trading.fill_timeout_sec,
+            owner=app_state.lock_owner,
         )
         handle.details.update(fills=outcome.fills_recorded, open=outcome.still_open, unknown=outcome.unknown)
     _show_sync(outcome, as_json)

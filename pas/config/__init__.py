@@ -96,6 +96,7 @@ __all__ = [
 ENV_FILE_NAME = "PAS_ENV_FILE"
 SECRET_NAMES = frozenset({"ALPACA_API_KEY", "ALPACA_API_SECRET", "QUIVER_API_KEY", "ALERT_WEBHOOK_URL"})
 _DB_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+_HOST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -336,6 +337,15 @@ def _db_name(name: str, raw: str) -> str:
     return raw
 
 
+def _host_id(name: str, raw: str) -> str:
+    if not _HOST_ID_RE.match(raw):
+        raise ConfigError(
+            f"{name} must be 1-64 letters, digits, '.', '_' or '-' (it names this host in the "
+            f"locks it holds), got {raw!r}; fix it or unset it to use the host name"
+        )
+    return raw
+
+
 def _path(name: str, raw: str) -> Path:
     return Path(raw).expanduser()
 
@@ -379,6 +389,8 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("WIKI_ARTICLES", "wiki", "articles", _path),
     _Spec("WIKIMEDIA_CONTACT", "wiki", "contact", _contact),
     _Spec("PAS_MONGO_TIMEOUT_SEC", "store", "mongo_timeout_sec", _positive),
+    _Spec("PAS_MONGO_SOCKET_TIMEOUT_SEC", "store", "mongo_socket_timeout_sec", _positive),
+    _Spec("PAS_HOST_ID", "store", "host_id", _host_id),
     _Spec("CASH_BUFFER", "trading", "cash_buffer", _fraction),
     _Spec("MIN_ORDER_NOTIONAL", "trading", "min_order_notional", _dollars),
     _Spec("REBALANCE_BAND", "trading", "rebalance_band", _fraction),

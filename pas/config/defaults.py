@@ -45,6 +45,9 @@ MAX_TARGET_VOL = Decimal(5)
 # A Mongo server that does not answer within this many seconds is reported as unreachable;
 # pymongo's own default is 30 s, far too long for a cron job to hang.
 DEFAULT_MONGO_TIMEOUT_SEC = 3.0
+# A query MongoDB has not answered within this many seconds is reported as slow (the
+# server was reached); pymongo's own default waits forever.
+DEFAULT_MONGO_SOCKET_TIMEOUT_SEC = 30.0
 # Trading defaults (see the README's settings table). The cash buffer is a fraction of a
 # portfolio's equity kept uninvested so slippage and commissions never overdraw it.
 DEFAULT_CASH_BUFFER = Decimal("0.01")

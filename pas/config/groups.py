@@ -33,6 +33,7 @@ from pas.config.defaults import (
     DEFAULT_MAX_POSITION_WEIGHT,
     DEFAULT_MIN_ALLOCATION,
     DEFAULT_MIN_ORDER_NOTIONAL,
+    DEFAULT_MONGO_SOCKET_TIMEOUT_SEC,
     DEFAULT_MONGO_TIMEOUT_SEC,
     DEFAULT_ORDER_TYPE,
     DEFAULT_PRICE_COLLAR,
@@ -106,6 +107,8 @@ class StoreSettings:
     mongo_uri: str | None = field(default=None, repr=False)  # may hold a password
     db_name: str = DEFAULT_DB_NAME
     mongo_timeout_sec: float = DEFAULT_MONGO_TIMEOUT_SEC
+    mongo_socket_timeout_sec: float = DEFAULT_MONGO_SOCKET_TIMEOUT_SEC
+    host_id: str | None = None  # this host in the locks it holds (default: its host name)
 
     @property
     def sqlite_path(self) -> Path:

@@ -103,6 +103,7 @@ class Order:
     Attributes:
         status_text: the broker's own status string when pas does not recognise it
             (``status`` is then :attr:`OrderStatus.UNRECOGNISED`), else empty.
+        time_in_force: ``day`` (expires at the end of its session) or ``gtc``, as sent.
     """
 
     id: str
@@ -115,6 +116,9 @@ class Order:
     status: OrderStatus
     submitted_at: datetime | None = None
     status_text: str = ""
+    limit_price: Decimal | None = None
+    """Dollars per share of a limit order (None: a market order)."""
+    time_in_force: str = "day"
 
     @property
     def status_name(self) -> str:

@@ -100,15 +100,26 @@ def trailing_stats_table(
     return out
 
 
-def recompute_trailing_stats(store: Store, portfolio: str, from_day: date) -> int:
+def recompute_trailing_stats(
+    store: Store, portfolio: str, from_day: date, pending: Sequence[DailyMetric] = ()
+) -> int:
     """Replaces a portfolio's statistics as of ``from_day`` and later with fresh ones.
 
     Statistics as of earlier days cannot have changed (they use only earlier returns).
 
+    Args:
+        pending: metrics the caller stores next (each replaces a stored one of its day).
+            The statistics are written before them, so a crash in between leaves their
+            days missing, which the next ``pas metrics update`` computes again with their
+            statistics; the other order could leave new metrics with stale statistics
+            that nothing recomputes. This order holds on every backend, with or without
+            transactions.
+
     Returns:
         How many (as-of day, window) rows were stored.
     """
-    stats = trailing_stats_table(portfolio, store.daily_metrics(portfolio), from_day)
+    by_day = {m.day: m for m in store.daily_metrics(portfolio)} | {m.day: m for m in pending}
+    stats = trailing_stats_table(portfolio, [by_day[d] for d in sorted(by_day)], from_day)
     store.delete_trailing_stats_from(portfolio, from_day)
     return store.put_trailing_stats(stats)
 

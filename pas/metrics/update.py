@@ -82,8 +82,8 @@ def update_metrics(
     new = [m for m in computed if m.day not in stored]
     if not new:
         return MetricsUpdate(portfolio.id, 0)
+    recompute_trailing_stats(store, portfolio.id, new[0].day, new)
     store.put_daily_metrics(new)
-    recompute_trailing_stats(store, portfolio.id, new[0].day)
     return MetricsUpdate(portfolio.id, len(new), new[0].day, new[-1].day)
 
 

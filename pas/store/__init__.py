@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BACKTESTS_DIR",
-    "BACKTEST_SUFFIX",
+    "BACKTEST_PREFIX",
     "LedgerEntry",
     "Store",
     "backtest_runs",
@@ -27,8 +27,9 @@ __all__ = [
 ]
 
 # Each kept backtest run has a namespace of its own: PAS_HOME/backtests/RUN.db, or the
-# database DB_NAME + this suffix + RUN.
-BACKTEST_SUFFIX = "_backtest_"
+# collections of DB_NAME whose names start with BACKTEST_PREFIX + RUN + "." (a readWrite
+# user may have no other database, nor dropDatabase).
+BACKTEST_PREFIX = "backtest."
 BACKTESTS_DIR = "backtests"
 
 
@@ -43,7 +44,7 @@ def open_store(settings: StoreSettings, clock: Clock = system_clock) -> Store:
     if settings.mongo_uri:
         from pas.store.mongo import MongoStore
 
-        return MongoStore.connect(settings.mongo_uri, settings.db_name, settings.mongo_timeout_sec, clock)
+        return MongoStore.connect(settings, clock)
     from pas.store.sqlite import SqliteStore
 
     check_home(settings.home)
@@ -88,16 +89,19 @@ def open_backtest_store(
     settings: StoreSettings, run: str, clock: Clock = system_clock, *, fresh: bool = False
 ) -> Store:
     """The namespace of backtest run ``run``, apart from live data and from other runs:
-    ``PAS_HOME/backtests/RUN.db`` (SQLite) or the database ``DB_NAME_backtest_RUN`` (MongoDB).
+    ``PAS_HOME/backtests/RUN.db`` (SQLite) or the collections ``backtest.RUN.*`` of the
+    database ``DB_NAME`` (MongoDB: a user with the ``readWrite`` role on that one database
+    is enough).
 
     Args:
         run: the run's id (:func:`pas.models.new_run_id`).
         fresh: empty it first.
     """
     if settings.mongo_uri:
+        store = _mongo(settings, clock, prefix=_run_prefix(run))
         if fresh:
-            _mongo(settings, settings.db_name + BACKTEST_SUFFIX + run, clock).drop()
-        return _mongo(settings, settings.db_name + BACKTEST_SUFFIX + run, clock)
+            store.empty()
+        return store
     from pas.store.sqlite import SqliteStore
 
     check_home(settings.home)
@@ -111,13 +115,12 @@ def open_backtest_store(
 def backtest_runs(settings: StoreSettings) -> list[str]:
     """The ids of the kept backtest runs, oldest first (run ids sort by their start)."""
     if settings.mongo_uri:
-        live = _mongo(settings, settings.db_name)
+        live = _mongo(settings)
         try:
-            names = live.database_names()
+            names = live.collection_names(BACKTEST_PREFIX)
         finally:
             live.close()
-        prefix = settings.db_name + BACKTEST_SUFFIX
-        return sorted(n[len(prefix) :] for n in names if n.startswith(prefix))
+        return sorted({n[len(BACKTEST_PREFIX) :].split(".", 1)[0] for n in names})
     folder = settings.home / BACKTESTS_DIR
     return sorted(p.stem for p in folder.glob("*.db")) if folder.is_dir() else []
 
@@ -125,15 +128,23 @@ def backtest_runs(settings: StoreSettings) -> list[str]:
 def remove_backtest(settings: StoreSettings, run: str) -> None:
     """Deletes the namespace of a kept backtest run (its file, or its database)."""
     if settings.mongo_uri:
-        _mongo(settings, settings.db_name + BACKTEST_SUFFIX + run).drop()
+        store = _mongo(settings, prefix=_run_prefix(run))
+        try:
+            store.drop()
+        finally:
+            store.close()
         return
     _unlink_sqlite(_backtest_path(settings, run))
 
 
-def _mongo(settings: StoreSettings, name: str, clock: Clock = system_clock) -> MongoStore:
+def _mongo(settings: StoreSettings, clock: Clock = system_clock, *, prefix: str = "") -> MongoStore:
     from pas.store.mongo import MongoStore
 
-    return MongoStore.connect(settings.mongo_uri or "", name, settings.mongo_timeout_sec, clock)
+    return MongoStore.connect(settings, clock, prefix=prefix)
+
+
+def _run_prefix(run: str) -> str:
+    return f"{BACKTEST_PREFIX}{run}."
 
 
 def _backtest_path(settings: StoreSettings, run: str) -> Path:

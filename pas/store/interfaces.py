@@ -275,6 +275,25 @@ class RecordStore(Protocol):
         record), or its latest values without ``as_of``."""
 
     @abstractmethod
+    def newest_records(
+        self,
+        dataset: str,
+        limit: int,
+        *,
+        tickers: Sequence[str] = (),
+        since: datetime | None = None,
+    ) -> list[Record]:
+        """One page of ``pas data``, read without the rest: at most ``limit`` records public
+        at or after ``since``, of the given tickers (all when empty), newest ``public_at``
+        first, ties by key, greatest first (the reverse of :meth:`records`)."""
+
+    @abstractmethod
+    def count_records(
+        self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> int:
+        """How many records :meth:`newest_records` pages through (without its limit)."""
+
+    @abstractmethod
     def record_columns(
         self, dataset: str, fields: Sequence[str], as_of: datetime, since: datetime | None = None
     ) -> RecordColumns:

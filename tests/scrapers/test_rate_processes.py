@@ -24,8 +24,15 @@ WORKER = textwrap.dedent(
     from pas.scrapers.client import QuiverClient
     from pas.store.sqlite import SqliteStore
 
-    url, db, key, rate, count, go = sys.argv[1:7]
-    store = SqliteStore(Path(db))
+    url, where, key, rate, count, go = sys.argv[1:7]
+    if where.startswith("mongodb"):  # another host of one cluster: "uri|database"
+        import pymongo
+        from pas.store.mongo import MongoStore
+
+        uri, name = where.rsplit("|", 1)
+        store = MongoStore(pymongo.MongoClient(uri, tz_aware=True), name)
+    else:
+        store = SqliteStore(Path(where))
     reserve = store.reserve_slot
 
     def logged(name, interval_sec, now):
@@ -49,17 +56,25 @@ WORKER = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_two_processes_respect_the_rate_limit(fake: FakeQuiver, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["sqlite", "mongo"])
+def test_two_processes_respect_the_rate_limit(
+    kind: str, fake: FakeQuiver, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """On MongoDB the two processes stand for two hosts of one cluster."""
     import time
 
     fake.rows["live/wikipedia"] = []
-    db = tmp_path / "shared.db"
-    from pas.store.sqlite import SqliteStore
+    if kind == "sqlite":
+        from pas.store.sqlite import SqliteStore
 
-    SqliteStore(db).close()  # schema created once, before the race
-    go = time.time() + 1.5  # both start together, after their imports
+        where = str(tmp_path / "shared.db")
+        SqliteStore(Path(where)).close()  # schema created once, before the race
+    else:
+        server = request.getfixturevalue("mongo_server")
+        where = f"{server.uri}|{request.getfixturevalue('mongo_db')}"
+    go = time.time() + (1.5 if kind == "sqlite" else 4.0)  # both start together, after their imports
     repo = Path(__file__).resolve().parents[2]
-    args = [fake.url, str(db), API_KEY, str(RATE_SEC), str(PER_PROCESS), str(go)]
+    args = [fake.url, where, API_KEY, str(RATE_SEC), str(PER_PROCESS), str(go)]
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, *args],

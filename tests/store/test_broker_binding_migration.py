@@ -13,7 +13,8 @@ from pas.store.sqlite import SqliteStore
 from pas.store.sqlite.store import MIGRATIONS
 from tests.conftest import FakeClock
 
-BINDING = len(MIGRATIONS)  # the migration that adds portfolios.broker is the last one
+# The number of the migration that adds portfolios.broker (later ones may follow it).
+BINDING = next(n for n, script in enumerate(MIGRATIONS, start=1) if "ADD COLUMN broker" in script)
 
 
 def test_sqlite_binds_each_portfolio_to_the_broker_of_its_newest_run(tmp_path: Path) -> None:

@@ -27,6 +27,21 @@ def test_runs_record_outcome_newest_first(store: Store, clock: FakeClock) -> Non
     assert len(store.recent_runs(limit=1)) == 1
 
 
+def test_run_details_keep_their_structure(store: Store, clock: FakeClock) -> None:
+    # MongoDB once gave nested details back as their str(): "{'new': 3, ...}".
+    details = {
+        "dataset": "lobbying",
+        "counts": {"new": 3, "a.b": 1, "$where": 2},
+        "tickers": ["AAPL", "BRK.B"],
+        "ok": True,
+        "missing": None,
+    }
+    store.start_run(Run("r1", "scrape", clock(), RunStatus.RUNNING, details=details))
+    assert store.recent_runs()[0].details == details
+    store.finish_run("r1", RunStatus.OK, details={**details, "seconds": 1.5})
+    assert store.recent_runs()[0].details == {**details, "seconds": 1.5}
+
+
 def test_lock_is_exclusive_until_released(store: Store) -> None:
     assert store.acquire_lock("trading", "p1", ttl_sec=60)
     assert not store.acquire_lock("trading", "p2", ttl_sec=60)
@@ -61,6 +76,19 @@ def test_cache_expires(store: Store) -> None:
     assert store.cache_get("other", T0) is None
     store.cache_put("k", "[]", T0 + timedelta(hours=12))
     assert store.cache_get("k", T0 + timedelta(hours=7)) == "[]"
+
+
+def test_a_body_too_large_for_one_document_is_never_an_error(store: Store) -> None:
+    """MongoDB holds at most 16 MiB in one document (pymongo raised DocumentTooLarge, which
+    escaped the store's error wrapper and killed the scrape): such a body is not cached
+    there, and SQLite keeps it."""
+    big = '{"rows": "' + "x" * (17 * 1024 * 1024) + '"}'
+    store.cache_put("k", '{"small": 1}', T0 + timedelta(hours=6))
+    store.cache_put("k", big, T0 + timedelta(hours=6))
+    assert store.cache_get("k", T0) in (big, None), "never the older answer"
+    assert store.cache_get("k", T0) == (None if store.backend == "mongo" else big)
+    store.cache_put("small", "[]", T0 + timedelta(hours=6))
+    assert store.cache_get("small", T0) == "[]"
 
 
 def test_reserve_slot_spaces_requests(store: Store) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from pas.models import AppliedAllocation, DailyMetric, TrailingStats
 from pas.store.base import Store
+from tests.conftest import FakeClock
 
 T = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
@@ -67,3 +71,38 @@ def test_allocations_round_trip_newest_first_and_as_of(store: Store) -> None:
     assert store.latest_allocation(as_of=date(2026, 1, 8)) == first, "no look-ahead"
     assert store.latest_allocation(as_of=date(2026, 1, 1)) is None
     assert second.ex_ante_vol is None and store.allocation_history()[1].ex_ante_vol is None
+
+
+def test_a_crash_between_statistics_and_metrics_is_completed_by_the_next_update(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Statistics are written before the metrics they come from: a crash in between leaves
+    the days missing, and the next update computes them and their statistics again."""
+    from pas.metrics import update_metrics
+    from pas.models import CashFlow, Portfolio, Price, Schedule
+
+    days = [date(2026, 1, 5) + timedelta(days=n) for n in (0, 1, 2, 3, 4, 7, 8)]
+    store.upsert_prices([Price("SPY", d, Decimal(100 + n)) for n, d in enumerate(days)])
+    store.add_portfolio(Portfolio("p", "manual", Schedule.DAILY, T, Decimal(1000)))
+    store.add_cash_flow(CashFlow("p", Decimal(500), T, "cf1", "fund"))
+    clock.advance(30 * 86400)
+    written: list[str] = []
+
+    def dying_on_the_second(name: str, real: Any) -> Any:
+        def write(rows: object) -> int:
+            if written and written[-1] != name:
+                raise KeyboardInterrupt  # the process dies between the two writes
+            written.append(name)
+            return int(real(rows))
+
+        return write
+
+    for name in ("put_daily_metrics", "put_trailing_stats"):
+        monkeypatch.setattr(store, name, dying_on_the_second(name, getattr(store, name)))
+    with pytest.raises(KeyboardInterrupt):
+        update_metrics(store, store.get_portfolio("p"), "SPY")  # type: ignore[arg-type]
+    monkeypatch.undo()
+    done = update_metrics(store, store.get_portfolio("p"), "SPY")  # type: ignore[arg-type]
+    assert done.written == len(days) - 1
+    last = store.trailing_stats("p", "inception")
+    assert last is not None and last.as_of == days[-1] and last.values["days"] == len(days) - 1

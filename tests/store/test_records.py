@@ -81,6 +81,22 @@ def test_mongo_insert_race_counts_the_loser_as_unchanged() -> None:
     assert store._collection("records").count_documents({}) == 4
 
 
+def test_newest_records_read_one_page_newest_first(store: Store) -> None:
+    # pas data shows one page; the store reads that page, not the whole dataset.
+    tickers = ("AAPL", "MSFT", "TSLA")
+    records = [rec(i, ticker=tickers[i % 3], public=T0 + timedelta(days=i // 2)) for i in range(12)]
+    store.upsert_records("lobbying", records)
+    every = store.records("lobbying")
+    assert store.newest_records("lobbying", 5) == every[-5:][::-1]
+    assert store.count_records("lobbying") == 12
+    since = T0 + timedelta(days=2)
+    two = [r for r in every if r.ticker in ("AAPL", "TSLA") and r.public_at >= since]
+    assert store.newest_records("lobbying", 3, tickers=["TSLA", "AAPL"], since=since) == two[-3:][::-1]
+    assert store.newest_records("lobbying", 100, tickers=["TSLA", "AAPL"], since=since) == two[::-1]
+    assert store.count_records("lobbying", tickers=["TSLA", "AAPL"], since=since) == len(two)
+    assert store.newest_records("congress", 5) == [] and store.count_records("congress") == 0
+
+
 def test_a_revision_keeps_the_values_it_replaces_until_pas_saw_it(store: Store, clock: FakeClock) -> None:
     store.upsert_records("lobbying", [rec(1, amount="120000")])
     clock.advance(86400)
@@ -127,8 +143,18 @@ def test_records_under_the_old_keys_are_dropped_once_with_their_coverage(tmp_pat
     db = sqlite3.connect(path)
     db.execute("DROP TABLE record_revisions")  # as written by the version before
     revisions = next(i for i, script in enumerate(MIGRATIONS) if "CREATE TABLE record_revisions" in script)
-    assert "ADD COLUMN broker" in MIGRATIONS[revisions + 1]  # the one migration after it: undo it too
-    db.execute("ALTER TABLE portfolios DROP COLUMN broker")
+    # Undo the migrations after it, so the file is as that version left it.
+    undo = {
+        "ADD COLUMN broker": ["ALTER TABLE portfolios DROP COLUMN broker"],
+        "ADD COLUMN limit_price_n": [
+            "ALTER TABLE sim_orders DROP COLUMN limit_price_n",
+            "ALTER TABLE sim_orders DROP COLUMN time_in_force",
+        ],
+    }
+    for script in MIGRATIONS[revisions + 1 :]:
+        (statements,) = [sql for marker, sql in undo.items() if marker in script]
+        for sql in statements:
+            db.execute(sql)
     db.execute(f"PRAGMA user_version = {revisions}")
     db.commit()
     db.close()

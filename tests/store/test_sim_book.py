@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -123,3 +124,16 @@ def test_sqlite_finds_open_sim_orders_through_their_partial_index(tmp_path: Path
         (plan,) = [str(store._db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()) for sql in traced]
     assert index.split("WHERE")[1].strip() == OPEN_SIM_ORDER
     assert "sim_orders_open" in plan
+
+
+def test_sim_orders_keep_their_limit_price_and_time_in_force(store: Store) -> None:
+    limit = Order(
+        "o1", "c1", "AAA", Side.BUY, Decimal(2), Decimal(0), None, OrderStatus.ACCEPTED, T0,
+        limit_price=Decimal("10.25"), time_in_force="gtc",
+    )  # fmt: skip
+    market = Order("o2", "c2", "AAA", Side.SELL, Decimal(1), Decimal(0), None, OrderStatus.ACCEPTED, T0)
+    assert store.sim_add_order(limit) and store.sim_add_order(market)
+    store.sim_save_order(replace(limit, status=OrderStatus.EXPIRED))
+    assert store.sim_orders(order_id="o1") == [replace(limit, status=OrderStatus.EXPIRED)]
+    assert store.sim_orders(order_id="o2") == [market]
+    assert (market.limit_price, market.time_in_force) == (None, "day")

@@ -137,6 +137,8 @@ def parse_order(data: Any) -> Order:
         status=status,
         submitted_at=time_field(data, "submitted_at") if data.get("submitted_at") else None,
         status_text=status_text,
+        limit_price=optional_decimal_field(data, "limit_price"),
+        time_in_force=str(data.get("time_in_force") or "day"),
     )
 
 

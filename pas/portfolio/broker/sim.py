@@ -2,11 +2,13 @@
 
 Orders fill in full at the stored close of their symbol for the current (or simulated)
 day, with the costs of :mod:`pas.portfolio.costs`: half the spread and the slippage
-against the trader, a commission per order and per share. Its quote is that close less
-and plus half the spread, so the quote's midpoint (the price a run plans with) is the
-close, and a marketable limit order (limit = midpoint ± the price collar) is met unless
-half the spread plus the slippage is larger than the collar; the limit itself is not
-checked. Orders submitted while the market is closed wait, and fill at the first broker
+against the trader, a commission per order and per share. A limit order fills only at or
+better than its limit, as Alpaca's does: one the price does not meet stays open, and a
+``day`` one expires unmet when its session is over (the sim's session is the day), while a
+``gtc`` one waits. Its quote is that close less and plus half the spread, so the quote's
+midpoint (the price a run plans with) is the close, and a marketable limit order (limit =
+midpoint ± the price collar) fills unless half the spread plus the slippage is larger than
+the collar. Orders submitted while the market is closed wait, and fill at the first broker
 call made while it is open. Its orders and fills live in the store, so ``pas sync`` and
 ``pas reconcile`` in another process see them. It needs no credentials.
 """
@@ -33,11 +35,15 @@ from pas.domain.broker import (
 )
 from pas.errors import InputError, PasError
 from pas.freshness import require_fresh
+from pas.models import Side
 from pas.portfolio.costs import BPS, CostModel
 from pas.schedule import market_day
 from pas.store.interfaces import PriceStore, SimBook
 
 MARKETS = ("weekdays", "always", "closed")
+TIMES_IN_FORCE = ("day", "gtc")
+"""What the Sim models: ``day`` (expires unmet at the end of its session) and ``gtc``."""
+_SESSION_SEARCH_DAYS = 8
 _SATURDAY = 5
 
 
@@ -127,6 +133,9 @@ class SimBroker:
 
     # -- orders ------------------------------------------------------------------------
     def submit_order(self, request: OrderRequest) -> Order:
+        if request.time_in_force not in TIMES_IN_FORCE:
+            known = " or ".join(TIMES_IN_FORCE)
+            raise InputError(f"the sim broker takes time in force {known}, not {request.time_in_force!r}")
         if not self.fractionable and request.qty != request.qty.to_integral_value():
             raise InputError(f"{request.symbol} is not fractionable; order whole shares")
         order = Order(
@@ -139,6 +148,8 @@ class SimBroker:
             filled_avg_price=None,
             status=OrderStatus.ACCEPTED,
             submitted_at=self.store.clock(),
+            limit_price=request.limit_price,
+            time_in_force=request.time_in_force,
         )
         if not self.store.sim_add_order(order):
             raise DuplicateClientOrderId("client_order_id must be unique")
@@ -171,12 +182,11 @@ class SimBroker:
         self.store.sim_save_order(_replace_status(order, OrderStatus.CANCELED))
 
     def _fill_pending(self) -> None:
-        """Fills every open order at the stored price, when the market is open."""
+        """Expires the ``day`` limit orders whose session is over, then fills every open
+        order whose limit the price meets, when the market is open."""
         now = self.store.clock()
-        if not self._is_open(now):
-            return
-        pending = self.store.sim_orders(open_only=True)
-        if not pending:
+        pending = self._expire(self.store.sim_orders(open_only=True), now)
+        if not self._is_open(now) or not pending:
             return
         closes = self.latest_prices([o.symbol for o in pending])
         for order in reversed(pending):  # oldest first
@@ -184,6 +194,8 @@ class SimBroker:
             if close is None:
                 continue  # stays open until a price is stored, as an illiquid order would
             price = self.costs.fill_price(close, order.side)
+            if not _meets_limit(order, price):
+                continue  # stays open: a limit order fills only at or better than its limit
             fill = BrokerFill(
                 id=f"{order.id}-1",
                 order_id=order.id,
@@ -208,6 +220,36 @@ class SimBroker:
                     submitted_at=order.submitted_at,
                 )
             )
+
+    def _expire(self, orders: Sequence[Order], now: datetime) -> list[Order]:
+        """Marks ``expired`` each ``day`` limit order whose session ended unmet, as Alpaca
+        does at the close; returns the orders still open. A market order waits for a
+        stored close however long that takes (the sim's missing data, not the market)."""
+        still_open = []
+        for order in orders:
+            session = self._session_day(order.submitted_at or now)
+            if (
+                order.limit_price is not None
+                and order.time_in_force == "day"
+                and session
+                and now.date() > session
+            ):
+                self.store.sim_save_order(_replace_status(order, OrderStatus.EXPIRED))
+            else:
+                still_open.append(order)
+        return still_open
+
+    def _session_day(self, at: datetime) -> date | None:
+        """The day of the session an order sent at ``at`` is for: that day while the market
+        is open, else the next day it opens (None: the ``closed`` market never does)."""
+        day = at.date()
+        if self._is_open(at):
+            return day
+        for _ in range(_SESSION_SEARCH_DAYS):
+            day += timedelta(days=1)
+            if self._is_open(datetime.combine(day, time(), at.tzinfo)):
+                return day
+        return None
 
     # -- positions and activity --------------------------------------------------------
     def positions(self) -> list[BrokerPosition]:
@@ -267,6 +309,13 @@ class SimBroker:
                     bars.append(Bar(s, day, p.close))
             day += timedelta(days=1)
         return sorted(bars, key=lambda b: (b.symbol, b.day))
+
+
+def _meets_limit(order: Order, price: Decimal) -> bool:
+    """Whether a fill at ``price`` (dollars per share) is at or better than the order's limit."""
+    if order.limit_price is None:
+        return True
+    return price <= order.limit_price if order.side is Side.BUY else price >= order.limit_price
 
 
 def _replace_status(order: Order, status: OrderStatus) -> Order:

@@ -16,14 +16,22 @@ LOCK_NAME = "trading"
 LOCK_SLACK_SEC = 1200.0
 
 
-def lock_owner_name() -> str:
-    """This process as a lock owner: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+def lock_owner_name(host_id: str | None = None) -> str:
+    """This process as a lock owner: ``host:pid``.
+
+    Args:
+        host_id: this host's name among those sharing one store (``PAS_HOST_ID``); the
+            host name when None. Two hosts that share a name (containers, cloned VMs) must
+            be given different ones, or each could take the other's lock for its own dead
+            process's.
+    """
+    return f"{host_id or socket.gethostname()}:{os.getpid()}"
 
 
-def _dead_here(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+def _dead_here(holder: str, here: str) -> bool:
+    """Whether ``holder`` is a process of the host ``here`` that no longer runs."""
+    host, _, pid = holder.rpartition(":")
+    if host != here or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -37,13 +45,18 @@ def _dead_here(owner: str) -> bool:
 def acquire_trading_lock(store: Store, owner: str, ttl_sec: float) -> None:
     """Takes the ``trading`` lock, taking it over from a dead process on this host.
 
+    The lock lives in the store with a time to live, so hosts sharing a MongoDB exclude
+    each other. A holder of this host (the host part of ``owner``) whose pid is gone is
+    dead; one of another host is waited for until its lease expires, since no host can
+    see another's processes.
+
     Raises:
         LockHeldError: another live run holds it.
     """
     if store.acquire_lock(LOCK_NAME, owner, ttl_sec):
         return
     holder = store.lock_owner(LOCK_NAME)
-    if holder and _dead_here(holder):
+    if holder and _dead_here(holder, owner.rpartition(":")[0]):
         store.release_lock(LOCK_NAME, holder)  # only if that dead process still holds it
         if store.acquire_lock(LOCK_NAME, owner, ttl_sec):
             return

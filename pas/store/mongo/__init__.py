@@ -40,4 +40,6 @@ class MongoStore(
         client: a ``pymongo.MongoClient`` (or ``mongomock.MongoClient`` in tests).
         db_name: the database (``DB_NAME``).
         where: a description of the server for messages, without credentials.
+        prefix: put before every collection's name (the backtest namespace).
+        socket_timeout_sec: the client's socket timeout, named in a timeout's message.
     """

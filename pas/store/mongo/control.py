@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,12 +17,17 @@ from pas.store.rules import breaker_from_doc, breaker_to_doc, lock_expiry
 MAX_CACHED_BODY_BYTES = 15 * 1024 * 1024
 
 
-def _plain(details: Mapping[str, Any]) -> list[list[Any]]:
-    """Run details as [key, value] pairs, so user-influenced keys are never field paths."""
-    return [
-        [str(k), v if isinstance(v, (int, float, str, bool)) or v is None else str(v)]
-        for k, v in details.items()
-    ]
+def _details_doc(details: Mapping[str, Any]) -> str:
+    """Run details as JSON text, as SQLite keeps them: nested values stay objects, and
+    user-influenced keys ("a.b", "$where") never become field paths."""
+    return json.dumps(dict(details), default=str)
+
+
+def _details(stored: Any) -> dict[str, Any]:
+    """Run details as :func:`_details_doc` wrote them; older runs kept [key, value] pairs."""
+    if isinstance(stored, str):
+        return dict(json.loads(stored))
+    return dict(stored or {})
 
 
 class MongoControl(MongoCore):
@@ -38,7 +44,7 @@ class MongoControl(MongoCore):
                     "ended_at": None,
                     "status": run.status.value,
                     "error": "",
-                    "details": _plain(run.details),
+                    "details": _details_doc(run.details),
                 }
             )
 
@@ -55,7 +61,7 @@ class MongoControl(MongoCore):
             "error": error,
         }
         if details is not None:
-            update["details"] = _plain(details)
+            update["details"] = _details_doc(details)
         with self._errors():
             self._collection("runs").update_one({"run_id": run_id}, {"$set": update})
 
@@ -70,7 +76,7 @@ class MongoControl(MongoCore):
                     ended_at=None if d.get("ended_at") is None else parse_ts(d["ended_at"]),
                     status=RunStatus(d["status"]),
                     error=d.get("error", ""),
-                    details=dict(d.get("details") or {}),
+                    details=_details(d.get("details")),
                 )
                 for d in cursor
             ]

@@ -8,7 +8,7 @@ from typing import Any
 
 from pas.models import AppliedAllocation, DailyMetric, TrailingStats, format_ts, from_units, to_units
 from pas.store.mongo._rows import _allocation, _weights_doc
-from pas.store.mongo.store import BULK_BATCH, MongoCore
+from pas.store.mongo.store import MongoCore
 
 
 class MongoPerformance(MongoCore):
@@ -33,8 +33,7 @@ class MongoPerformance(MongoCore):
             for m in metrics
         ]
         with self._errors():
-            for start in range(0, len(ops), BULK_BATCH):
-                self._collection("daily_metrics").bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+            self._upsert("daily_metrics", ops)
         return len(ops)
 
     def daily_metrics(
@@ -74,8 +73,7 @@ class MongoPerformance(MongoCore):
             for t in stats
         ]
         with self._errors():
-            for start in range(0, len(ops), BULK_BATCH):
-                self._collection("trailing_stats").bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+            self._upsert("trailing_stats", ops)
         return len(ops)
 
     def trailing_stats(

@@ -106,14 +106,19 @@ class MongoPortfolios(MongoCore):
             return [_portfolio(doc) for doc in self._collection("portfolios").find().sort("_id", 1)]
 
     def remove_portfolio(self, portfolio_id: str) -> None:
-        # What the portfolio owns first, its own document last: a crash half-way leaves a
-        # portfolio that can be removed again, never rows of a portfolio that is gone.
-        with self._errors():
+        """One transaction where the server has them (a replica set, Atlas). Elsewhere what
+        the portfolio owns goes first and its own document last: a crash half-way leaves a
+        portfolio that can be removed again, never rows of a portfolio that is gone."""
+
+        def remove() -> None:
             for collection, field in OWNED_BY_PORTFOLIO:
                 self._collection(collection).delete_many({field: portfolio_id})
             self._drop_from_allocations(portfolio_id)
             self._drop_from_trade_runs(portfolio_id)
             self._collection("portfolios").delete_one({"_id": portfolio_id})
+
+        with self._errors():
+            self._atomically(remove)
 
     def _drop_from_allocations(self, portfolio_id: str) -> None:
         """Rewrites (or deletes) the applied allocations that name a removed portfolio."""
@@ -191,8 +196,7 @@ class MongoPortfolios(MongoCore):
                     )
                     for i, f in enumerate(batch)
                 ]
-                result = self._collection("fills").bulk_write(ops, ordered=False)
-                new += result.upserted_count
+                new += self._upsert("fills", ops)
         return new
 
     def fills(

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from pas.models import Price, from_units, to_units
-from pas.store.mongo.store import BULK_BATCH, MongoCore
+from pas.store.mongo.store import MongoCore
 
 
 class MongoPrices(MongoCore):
@@ -25,8 +25,7 @@ class MongoPrices(MongoCore):
             for p in prices
         ]
         with self._errors():
-            for start in range(0, len(ops), BULK_BATCH):
-                self._collection("prices").bulk_write(ops[start : start + BULK_BATCH], ordered=False)
+            self._upsert("prices", ops)
         return len(ops)
 
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from pas.models import format_ts, parse_ts
 from pas.records import Record, RecordColumns, UpsertCounts, column_value
-from pas.store.mongo.store import BULK_BATCH, MongoCore
+from pas.store.mongo.store import BULK_BATCH, DUPLICATE_KEY, MongoCore
 from pas.store.rules import classify_records, column_fields
 
 
@@ -93,7 +93,7 @@ class MongoRecords(MongoCore):
             self._collection("records").insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != 11000 for e in errors):
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
             return len(errors)
         return 0
@@ -105,8 +105,6 @@ class MongoRecords(MongoCore):
         ticker: str | None = None,
         since: datetime | None = None,
     ) -> list[Record]:
-        import json
-
         query = _point_in_time(dataset, as_of, since)
         if ticker is not None:
             query["ticker"] = ticker
@@ -114,18 +112,7 @@ class MongoRecords(MongoCore):
             cursor = self._collection("records").find(query, {"_id": 0}).sort([("public_at", 1), ("key", 1)])
             docs = list(cursor)
             known = {} if as_of is None else self._fields_as_of(dataset, format_ts(as_of))
-        return [
-            Record(
-                dataset=dataset,
-                key=d["key"],
-                ticker=d["ticker"],
-                event_date=date.fromisoformat(d["event_date"]),
-                public_at=parse_ts(d["public_at"]),
-                first_seen=parse_ts(d["first_seen"]),
-                fields=json.loads(known.get(d["key"], d["fields"])),
-            )
-            for d in docs
-        ]
+        return [_record(dataset, d, known.get(d["key"], d["fields"])) for d in docs]
 
     def _fields_as_of(self, dataset: str, as_of: str) -> dict[str, str]:
         """The fields of each record revised after ``as_of``: the oldest values still valid then."""
@@ -136,6 +123,24 @@ class MongoRecords(MongoCore):
         for d in revisions.sort([("until", 1)]):
             found.setdefault(d["key"], d["fields"])
         return found
+
+    def newest_records(
+        self, dataset: str, limit: int, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> list[Record]:
+        with self._errors():
+            cursor = (
+                self._collection("records")
+                .find(_selected(dataset, tickers, since), {"_id": 0})
+                .sort([("public_at", -1), ("key", -1)])
+                .limit(limit)
+            )
+            return [_record(dataset, d) for d in cursor]
+
+    def count_records(
+        self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> int:
+        with self._errors():
+            return int(self._collection("records").count_documents(_selected(dataset, tickers, since)))
 
     def record_columns(
         self, dataset: str, fields: Sequence[str], as_of: datetime, since: datetime | None = None
@@ -183,3 +188,27 @@ def _point_in_time(dataset: str, as_of: datetime | None, since: datetime | None)
     if window:
         query["public_at"] = window
     return query
+
+
+def _selected(dataset: str, tickers: Sequence[str], since: datetime | None) -> dict[str, Any]:
+    """The query of a dataset's records public at or after ``since``, of the tickers given
+    (all when none are)."""
+    query = _point_in_time(dataset, None, since)
+    if tickers:
+        query["ticker"] = tickers[0] if len(tickers) == 1 else {"$in": list(tickers)}
+    return query
+
+
+def _record(dataset: str, d: Mapping[str, Any], fields: str | None = None) -> Record:
+    """A stored record, with ``fields`` (JSON text) in place of its current ones if given."""
+    import json
+
+    return Record(
+        dataset=dataset,
+        key=d["key"],
+        ticker=d["ticker"],
+        event_date=date.fromisoformat(d["event_date"]),
+        public_at=parse_ts(d["public_at"]),
+        first_seen=parse_ts(d["first_seen"]),
+        fields=json.loads(d["fields"] if fields is None else fields),
+    )

@@ -25,11 +25,13 @@ def _sim_order_doc(order: Order) -> dict[str, Any]:
         "filled_avg_price_n": None if order.filled_avg_price is None else to_units(order.filled_avg_price),
         "status": order.status.value,
         "submitted_at": format_ts(order.submitted_at or datetime.min),
+        "limit_price_n": None if order.limit_price is None else to_units(order.limit_price),
+        "time_in_force": order.time_in_force,
     }
 
 
 def _sim_order(d: Mapping[str, Any]) -> Order:
-    avg = d.get("filled_avg_price_n")
+    avg, limit = d.get("filled_avg_price_n"), d.get("limit_price_n")
     return Order(
         id=d["_id"],
         client_order_id=d["client_order_id"],
@@ -40,6 +42,8 @@ def _sim_order(d: Mapping[str, Any]) -> Order:
         filled_avg_price=None if avg is None else from_units(int(avg)),
         status=OrderStatus(d["status"]),
         submitted_at=parse_ts(d["submitted_at"]),
+        limit_price=None if limit is None else from_units(int(limit)),
+        time_in_force=d.get("time_in_force", "day"),
     )
 
 

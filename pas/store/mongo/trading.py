@@ -35,32 +35,34 @@ class MongoTrading(MongoCore):
         client order id and lose the unique index that guards against sending twice.
 
         Orphans are swept here, under the trading lock that every caller holds, so no other
-        process is between its two writes.
+        process is between its two writes. Where the server has transactions (a replica
+        set, Atlas) the sweep and both writes are one.
         """
-        planned = TradeOrderStatus.PLANNED.value
         with self._errors():
-            pending_runs = self._collection("trade_orders").distinct("run_id", {"status": planned})
-            if pending_runs:
-                live = {
-                    d["_id"]
-                    for d in self._collection("trade_runs").find({"_id": {"$in": pending_runs}}, {"_id": 1})
-                }
-                orphans = [r for r in pending_runs if r not in live]
-                if orphans:
-                    self._collection("trade_orders").delete_many(
-                        {"run_id": {"$in": orphans}, "status": planned}
-                    )
-            if orders:
-                self._collection("trade_orders").insert_many([_trade_order_doc(o) for o in orders])
-            self._collection("trade_runs").insert_one(
-                {
-                    "_id": run.run_id,
-                    "created_at": format_ts(run.created_at),
-                    "broker": run.broker,
-                    "portfolios": list(run.portfolios),
-                    "status": run.status.value,
-                }
-            )
+            self._atomically(lambda: self._store_trade_run(run, orders))
+
+    def _store_trade_run(self, run: TradeRun, orders: Sequence[TradeOrder]) -> None:
+        planned = TradeOrderStatus.PLANNED.value
+        pending_runs = self._collection("trade_orders").distinct("run_id", {"status": planned})
+        if pending_runs:
+            live = {
+                d["_id"]
+                for d in self._collection("trade_runs").find({"_id": {"$in": pending_runs}}, {"_id": 1})
+            }
+            orphans = [r for r in pending_runs if r not in live]
+            if orphans:
+                self._collection("trade_orders").delete_many({"run_id": {"$in": orphans}, "status": planned})
+        if orders:
+            self._collection("trade_orders").insert_many([_trade_order_doc(o) for o in orders])
+        self._collection("trade_runs").insert_one(
+            {
+                "_id": run.run_id,
+                "created_at": format_ts(run.created_at),
+                "broker": run.broker,
+                "portfolios": list(run.portfolios),
+                "status": run.status.value,
+            }
+        )
 
     def unfinished_trade_run(self, broker: str) -> TradeRun | None:
         with self._errors():

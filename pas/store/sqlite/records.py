@@ -82,9 +82,25 @@ class SqliteRecords(SqliteCore):
             where += " AND ticker = ?"
             args.append(ticker)
         source, known = self._fields_source(dataset, as_of)
-        sql = f"SELECT key, ticker, event_date, public_at, first_seen, {source} FROM records r WHERE {where}"
-        sql += " ORDER BY public_at, key"
-        args = [*known, *args]
+        return self._read_records(dataset, source, f"WHERE {where} ORDER BY public_at, key", [*known, *args])
+
+    def newest_records(
+        self, dataset: str, limit: int, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> list[Record]:
+        where, args = _selected(dataset, tickers, since)
+        clauses = f"WHERE {where} ORDER BY public_at DESC, key DESC LIMIT ?"
+        return self._read_records(dataset, "fields", clauses, [*args, limit])
+
+    def count_records(
+        self, dataset: str, *, tickers: Sequence[str] = (), since: datetime | None = None
+    ) -> int:
+        where, args = _selected(dataset, tickers, since)
+        (count,) = self._db.execute(f"SELECT COUNT(*) FROM records WHERE {where}", args).fetchone()
+        return int(count)
+
+    def _read_records(self, dataset: str, source: str, clauses: str, args: Sequence[Any]) -> list[Record]:
+        """Records read with ``source`` as their fields' SQL (current, or as of a time)."""
+        sql = f"SELECT key, ticker, event_date, public_at, first_seen, {source} FROM records r {clauses}"
         return [
             Record(
                 dataset=dataset,
@@ -145,4 +161,14 @@ def _point_in_time(dataset: str, as_of: datetime | None, since: datetime | None)
     if since is not None:
         where += " AND public_at >= ?"
         args.append(format_ts(since))
+    return where, args
+
+
+def _selected(dataset: str, tickers: Sequence[str], since: datetime | None) -> tuple[str, list[Any]]:
+    """The condition of a dataset's records public at or after ``since``, of the tickers
+    given (all when none are)."""
+    where, args = _point_in_time(dataset, None, since)
+    if tickers:
+        where += f" AND ticker IN ({','.join('?' * len(tickers))})"
+        args.extend(tickers)
     return where, args

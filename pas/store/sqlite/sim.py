@@ -24,6 +24,8 @@ def _sim_order_row(order: Order) -> tuple[Any, ...]:
         None if order.filled_avg_price is None else to_units(order.filled_avg_price),
         order.status.value,
         format_ts(order.submitted_at or datetime.min),
+        None if order.limit_price is None else to_units(order.limit_price),
+        order.time_in_force,
     )
 
 
@@ -33,7 +35,7 @@ OPEN_SIM_ORDER = "status NOT IN ('canceled', 'expired', 'filled', 'rejected', 'r
 
 
 def _sim_order(row: tuple[Any, ...]) -> Order:
-    oid, coid, symbol, side, qty, filled, avg, status, submitted = row
+    oid, coid, symbol, side, qty, filled, avg, status, submitted, limit, tif = row
     return Order(
         id=oid,
         client_order_id=coid,
@@ -44,6 +46,8 @@ def _sim_order(row: tuple[Any, ...]) -> Order:
         filled_avg_price=None if avg is None else from_units(avg),
         status=OrderStatus(status),
         submitted_at=parse_ts(submitted),
+        limit_price=None if limit is None else from_units(limit),
+        time_in_force=tif,
     )
 
 
@@ -74,7 +78,8 @@ class SqliteSimBook(SqliteCore):
         with self._write() as db:
             cursor = db.execute(
                 "INSERT INTO sim_orders (id, client_order_id, symbol, side, qty_n, filled_qty_n,"
-                " filled_avg_price_n, status, submitted_at) VALUES (?,?,?,?,?,?,?,?,?)"
+                " filled_avg_price_n, status, submitted_at, limit_price_n, time_in_force)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (client_order_id) DO NOTHING",
                 _sim_order_row(order),
             )
@@ -102,7 +107,7 @@ class SqliteSimBook(SqliteCore):
     ) -> list[Order]:
         sql = (
             "SELECT id, client_order_id, symbol, side, qty_n, filled_qty_n, filled_avg_price_n, status,"
-            " submitted_at FROM sim_orders WHERE 1"
+            " submitted_at, limit_price_n, time_in_force FROM sim_orders WHERE 1"
         )
         args: list[Any] = []
         if open_only:

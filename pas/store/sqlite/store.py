@@ -268,6 +268,12 @@ MIGRATIONS: tuple[str, ...] = (
           WHERE j.value = portfolios.id ORDER BY r.created_at DESC, r.run_id DESC LIMIT 1),
         'alpaca')
     """,
+    # Sim orders keep their limit price and time in force: the Sim broker fills a limit
+    # order only at or better than its limit, and a `day` one expires with its session.
+    """
+    ALTER TABLE sim_orders ADD COLUMN limit_price_n INTEGER;
+    ALTER TABLE sim_orders ADD COLUMN time_in_force TEXT NOT NULL DEFAULT 'day'
+    """,
 )
 
 

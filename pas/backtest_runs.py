@@ -36,7 +36,7 @@ from typing import Any
 from pas import __version__
 from pas.backtest import RUN_COMMAND, SUMMARY_STATS, BacktestSpec, Summary
 from pas.errors import InputError
-from pas.models import Portfolio, format_ts
+from pas.models import Portfolio, format_ts, new_run_id
 from pas.runs import shown_status
 from pas.store.base import Store
 
@@ -129,6 +129,17 @@ def kept_run(store: Store, run_id: str) -> KeptRun:
         return KeptRun(run_id, MISSING, "", {})
     run = max(runs, key=lambda r: r.started_at)
     return KeptRun(run_id, shown_status(run, socket.gethostname()), run.error, dict(run.details))
+
+
+def next_run_id(now: datetime, kept: Sequence[str]) -> str:
+    """A new run's id (:func:`pas.models.new_run_id`: the UTC second plus 4 random hex
+    digits) that sorts after the newest kept one when both start in the same second, so
+    "oldest first" and "the newest run" follow the order the runs started in."""
+    run_id = new_run_id(now)
+    newest = kept[-1] if kept else ""
+    if run_id <= newest and run_id[:12] == newest[:12] and newest[12:] < "ffff":
+        return newest[:12] + f"{int(newest[12:], 16) + 1:04x}"
+    return run_id
 
 
 def resolve_run(wanted: str | None, kept: Sequence[str]) -> str:

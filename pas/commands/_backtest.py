@@ -45,9 +45,8 @@ def run(
     """Runs a backtest into a namespace of its own, kept under a new run id, and
     summarises it (shared with `pas demo`)."""
     from pas.backtest import BacktestSpec, SimulatedClock, run_backtest, summarize
-    from pas.backtest_runs import run_details
-    from pas.models import new_run_id
-    from pas.store import open_backtest_store
+    from pas.backtest_runs import next_run_id, run_details
+    from pas.store import backtest_runs, open_backtest_store
     from pas.walk_forward import IN_SAMPLE, OUT_OF_SAMPLE
 
     settings = app_state.settings
@@ -64,7 +63,7 @@ def run(
         walk_forward=walk_forward,
     )
     now = datetime.now(UTC)
-    run_id = new_run_id(now)
+    run_id = next_run_id(now, backtest_runs(settings.store))
     record = run_details(spec, portfolios, app_state.store, now)
     clock = SimulatedClock(now)
     benchmark = settings.data.benchmark

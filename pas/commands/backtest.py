@@ -22,7 +22,10 @@ NO_ALLOCATION = "none"
 STRATEGY_SCHEDULE = "monthly"
 
 
-app = typer.Typer(help="Backtests over stored history, each kept as a run (list, show, compare, rm).")
+app = typer.Typer(
+    help="Backtests over stored history, each kept as a run (list, show, compare, rm).\n\n"
+    "Example: pas backtest --start 2024-01-02 --end 2025-12-31 --allocation score"
+)
 
 
 @app.callback(invoke_without_command=True)

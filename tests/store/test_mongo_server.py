@@ -14,7 +14,7 @@ import pytest
 
 from pas.config import StoreSettings
 from pas.errors import StoreError
-from pas.store import open_backtest_store, open_store
+from pas.store import backtest_runs, open_backtest_store, open_store, remove_backtest
 from tests.conftest import MongoServer
 from tests.fakes.stall_proxy import StallProxy
 from tests.store.builders import portfolio
@@ -92,11 +92,15 @@ def test_a_backtest_needs_no_more_than_read_write_on_one_database(
     with open_store(settings) as live:
         live.add_portfolio(portfolio("live"))
     for run in ("first", "second"):
-        with open_backtest_store(settings, fresh=True) as backtest:
-            assert backtest.list_portfolios() == [], "a fresh backtest starts empty"
-            backtest.add_portfolio(portfolio(run))
-    with open_backtest_store(settings) as backtest:
-        assert [p.id for p in backtest.list_portfolios()] == ["second"]
+        for _ in range(2):  # the second time replaces the first: a fresh namespace starts empty
+            with open_backtest_store(settings, run, fresh=True) as backtest:
+                assert backtest.list_portfolios() == [], "a fresh backtest starts empty"
+                backtest.add_portfolio(portfolio(run))
+    with open_backtest_store(settings, "second") as backtest:
+        assert [p.id for p in backtest.list_portfolios()] == ["second"], "each run apart"
+    assert backtest_runs(settings) == ["first", "second"]
+    remove_backtest(settings, "first")
+    assert backtest_runs(settings) == ["second"]
     with open_store(settings) as live:
         assert [p.id for p in live.list_portfolios()] == ["live"], "live data untouched"
     assert set(commands.names()) <= READ_WRITE_COMMANDS, set(commands.names()) - READ_WRITE_COMMANDS

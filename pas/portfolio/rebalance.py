@@ -12,9 +12,13 @@ Rules, in order:
    (:meth:`pas.portfolio.costs.CostModel.bound`); when the buys need more, all of them are
    scaled down by one factor: a buy is sized to the cash the portfolio will have.
 6. When the cash after the sells is still below the buffer (cash that was negative, or
-   positions that drifted up inside the band), every remaining position is sold down by
-   one fraction until it is not: the cash a plan leaves is never below the buffer at the
-   planning prices, so never below zero after its costs.
+   positions that drifted up inside the band), the positions furthest above their target
+   weight are sold down until it is not: the cash a plan leaves is never below the buffer
+   at the planning prices, so never below zero after its costs. Zero is the floor and the
+   buffer a target: a sell that would raise cash only toward the buffer (cash already at
+   or above zero) and is smaller than ``min_notional`` is not made, rather than rounded up
+   to a sale far larger than the shortfall; one that keeps cash from going below zero is
+   rounded up to ``min_notional``.
 7. Quantities are floored to 9 decimals for fractionable assets, to whole shares otherwise
    (rule 6 rounds up instead).
 8. No order below ``min_notional`` dollars (a dust position below it stays open).
@@ -162,7 +166,17 @@ def plan_rebalance(
     left = net - sum((o.notional + costs.bound(o.qty, o.price) for o in buys), Decimal(0))
     if left < reserve:
         sells = _raise_cash(
-            portfolio, sells, holdings, targets, prices, equity, fractionable, reserve - left, rules, costs
+            portfolio,
+            sells,
+            holdings,
+            targets,
+            prices,
+            equity,
+            fractionable,
+            reserve - left,
+            reserve,
+            rules,
+            costs,
         )
     return Plan(portfolio, equity, cash, sells + buys, cash_limited=scale < _ONE)
 
@@ -201,12 +215,19 @@ def _raise_cash(
     equity: Decimal,
     fractionable: Mapping[str, bool],
     short: Decimal,
+    reserve: Decimal,
     rules: PlanRules,
     costs: CostModel,
 ) -> list[PlannedOrder]:
     """``sells`` with more sold so that they bring in ``short`` more dollars net of the
     bound of their costs (or everything is sold): the positions furthest above their
-    target weight are sold down first, each rounded up to a step and to ``min_notional``."""
+    target weight are sold down first, each rounded up to a step.
+
+    While the cash would stay below zero (``short`` above ``reserve``, the buffer) a sale
+    is rounded up to ``min_notional``; once only the buffer is short, a sale that small is
+    skipped (the buffer is a target; rounding a cent's shortfall up to the minimum order
+    would sell far below the target weight).
+    """
     sold = {o.symbol: o for o in sells}
     remaining = {s: q - (sold[s].qty if s in sold else Decimal(0)) for s, q in holdings.items()}
     order = sorted(
@@ -222,9 +243,14 @@ def _raise_cash(
             break
         price, frac = prices[s], fractionable.get(s, False)
         fee = costs.commission if s not in sold else Decimal(0)
-        need = (short + fee) / (price * (1 - costs.per_dollar(price)))
-        qty = min(remaining[s], max(_ceil(need, frac), _ceil(rules.min_notional / price, frac)))
-        total = qty + (sold[s].qty if s in sold else Decimal(0))
+        need = _ceil((short + fee) / (price * (1 - costs.per_dollar(price))), frac)
+        before = sold[s].qty if s in sold else Decimal(0)
+        if (before + need) * price < rules.min_notional:
+            if short <= reserve:
+                continue  # cash stays at or above zero; the buffer's few cents are not worth it
+            need = _ceil(rules.min_notional / price - before, frac)
+        qty = min(remaining[s], need)
+        total = qty + before
         if total * price < rules.min_notional:
             continue
         out[s] = PlannedOrder(portfolio, s, Side.SELL, total, price, "raise cash to the buffer")

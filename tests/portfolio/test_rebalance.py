@@ -59,6 +59,19 @@ def test_fractional_quantities_floor_to_nine_decimals() -> None:
     assert order.qty == D("42.857142857")
 
 
+def test_a_buffer_shortfall_below_the_minimum_order_is_left_but_negative_cash_is_not() -> None:
+    # Hypothesis's case: $1.001 of one symbol, no cash, a 2% target. The sell toward the
+    # target (0.981 shares, $0.98) is under the $1 minimum, so cash stays 0, a cent short of
+    # the 1% buffer. Rounding that cent up to a $1 sale would leave 0.1%, far below target.
+    plan = plan_rebalance("p", {"AAA": D("1.001")}, {"AAA": 0.02}, {"AAA": D(1)}, D(0), {"AAA": True}, RULES)
+    assert plan.orders == []
+    # Cash below zero is the floor: the sale that lifts it is rounded up to the minimum order.
+    short = plan_rebalance("p", {"AAA": D(10)}, {"AAA": 1.0}, {"AAA": D(1)}, D("-0.20"), {"AAA": True}, RULES)
+    assert [(o.side, o.qty, o.reason) for o in short.orders] == [
+        (Side.SELL, D(1), "raise cash to the buffer")
+    ]
+
+
 def test_missing_price_and_no_equity_are_input_errors() -> None:
     with pytest.raises(InputError, match=r"^no price for AAA; store one with `pas prices import`"):
         plan_rebalance("p", {}, {"AAA": 0.5}, {}, D(100), {}, RULES)

@@ -131,6 +131,46 @@ def mongo_db(mongo_server: MongoServer) -> Iterator[str]:
         client.drop_database(name)
 
 
+_WIRE_PYTHON = os.environ.get("PAS_TEST_MONGO_WIRE_PYTHON", "")
+_WIRE_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "mongo_wire_server.py"
+
+
+@pytest.fixture
+def own_mongo_server(mongo_server: MongoServer, tmp_path: Path) -> Iterator[MongoServer]:
+    """A MongoDB server no other test writes to, for a test of transactions.
+
+    mongoeco's MVCC version is server-wide: a transaction on the shared server fails to
+    commit ("Write conflict") whenever another xdist worker writes anything meanwhile,
+    which on a busy run can be every attempt. So over mongoeco the test gets a wire server
+    of its own (started with the wire venv's Python); a real mongod or Atlas, whose
+    conflicts are per document, is shared as it is.
+    """
+    if not mongo_server.is_mongoeco:
+        yield mongo_server
+        return
+    if not _WIRE_PYTHON:
+        pytest.skip("no wire server Python: PAS_TEST_MONGO_WIRE_PYTHON is not set (scripts/dev test sets it)")
+    import subprocess
+    import time
+
+    uri_file = tmp_path / "own-mongo-uri"
+    proc = subprocess.Popen([_WIRE_PYTHON, str(_WIRE_SCRIPT), "--uri-file", str(uri_file)])
+    try:
+        deadline = time.monotonic() + 60
+        while not uri_file.exists():
+            assert proc.poll() is None, "the test's own wire server exited before it served"
+            assert time.monotonic() < deadline, "the test's own wire server never wrote its URI"
+            time.sleep(0.05)
+        yield MongoServer(uri_file.read_text().strip(), is_mongoeco=True)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def _over_the_wire_markers(request: pytest.FixtureRequest, server: MongoServer) -> None:
     """Applies the markers that single out tests which cannot pass over a real socket.
 

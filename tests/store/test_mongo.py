@@ -7,6 +7,7 @@ slow and an unreachable server.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -277,50 +278,38 @@ def test_the_index_check_tells_served_from_unserved() -> None:
 
 # -- transactions ---------------------------------------------------------------------
 def test_where_the_server_has_transactions_a_removal_is_one(
-    wire: Backend, monkeypatch: pytest.MonkeyPatch
+    own_mongo_server: MongoServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """mongoeco runs transactions although it reports a standalone server (a real one of
-    those refuses them), so the store is told it may; a replica set or Atlas says so itself."""
+    those refuses them), so the store is told it may; a replica set or Atlas says so itself.
+
+    On a server of the test's own: mongoeco fails a commit when anything on the whole
+    server was written meanwhile, which the other xdist workers do all the time.
+    """
+    import pymongo
+
     from tests.store.builders import portfolio
     from tests.store.test_trading import _crashing_on
 
-    commands = Commands(wire.db_name)
-    store = wire.open(commands)
-    assert not store._transactions(), "a standalone server: writes ordered, not transacted"
-    monkeypatch.setattr(store, "_transactions", lambda: True)
-    store.add_portfolio(portfolio("alpha"))
-    store.append_fills([fill(0)])
-    store._collection = _crashing_on("portfolios", "delete_one", store._collection)  # type: ignore[method-assign]
-    _committed(lambda: _crashes(lambda: store.remove_portfolio("alpha")))
-    del store._collection
-    assert [f.fill_id for f in store.fills("alpha")] == ["f0"], "the deletes before the crash were undone"
-    commands.seen.clear()
-    _committed(lambda: store.remove_portfolio("alpha"))
-    assert store.get_portfolio("alpha") is None and store.fills("alpha") == []
-    deletes = [c for c in commands.seen if next(iter(c)) == "delete"]
-    assert deletes and all("txnNumber" in c for c in deletes)
-
-
-def _crashes(change: Callable[[], None]) -> None:
-    with pytest.raises(KeyboardInterrupt):
-        change()
-
-
-def _committed(change: Callable[[], None], attempts: int = 50) -> None:
-    """Runs a transacted change until mongoeco commits it.
-
-    mongoeco fails a commit (or a write inside a transaction: "Write conflict: publication
-    is in progress") when anything on the whole server was written meanwhile (its MVCC
-    version is server-wide), and without the TransientTransactionError label with
-    which a real server's write conflict is retried by ``with_transaction``; the other
-    xdist workers write all the time.
-    """
-    from pas.errors import StoreError
-
-    for _ in range(attempts):
-        try:
-            return change()
-        except StoreError as exc:
-            if "Write conflict" not in str(exc):
-                raise
-    raise AssertionError(f"mongoeco did not commit in {attempts} attempts")
+    db_name = f"pas_test_{uuid.uuid4().hex[:16]}"
+    commands = Commands(db_name)
+    client: Any = pymongo.MongoClient(own_mongo_server.uri, tz_aware=True, event_listeners=[commands])
+    try:
+        store = MongoStore(client, db_name, where="mongo", clock=clock)
+        assert not store._transactions(), "a standalone server: writes ordered, not transacted"
+        monkeypatch.setattr(store, "_transactions", lambda: True)
+        store.add_portfolio(portfolio("alpha"))
+        store.append_fills([fill(0)])
+        store._collection = _crashing_on("portfolios", "delete_one", store._collection)  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            store.remove_portfolio("alpha")
+        del store._collection
+        assert [f.fill_id for f in store.fills("alpha")] == ["f0"], "the deletes before the crash were undone"
+        commands.seen.clear()
+        store.remove_portfolio("alpha")
+        assert store.get_portfolio("alpha") is None and store.fills("alpha") == []
+        deletes = [c for c in commands.seen if next(iter(c)) == "delete"]
+        assert deletes and all("txnNumber" in c for c in deletes)
+    finally:
+        client.drop_database(db_name)
+        client.close()

@@ -309,6 +309,7 @@ def trade(
     Raises:
         RefusedError: the breaker is tripped or a pre-trade check failed; nothing was sent.
         LockHeldError: another trading run holds the trading lock.
+        LockLostError: another run took the trading lock over from this one; it stopped.
         InputError: a portfolio cannot be planned.
     """
     from pas.portfolio.trading.run import run_rebalance

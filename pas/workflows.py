@@ -50,10 +50,17 @@ def build_lock(store: Store, owner: str) -> Iterator[None]:
     """Holds the ``build`` lock around the body: one build that stores at a time.
 
     Raises:
-        LockHeldError: another build holds it.
+        LockHeldError: another build holds it; the message names its host and pid and
+            when its lease ends.
     """
-    if not store.acquire_lock(BUILD_LOCK, owner, BUILD_LOCK_TTL_SEC):
-        raise LockHeldError("another pas build is running (it holds the build lock); this one stops")
+    from pas.portfolio.trading.lock import held_until
+
+    grant = store.acquire_lock(BUILD_LOCK, owner, BUILD_LOCK_TTL_SEC)
+    if not grant:
+        raise LockHeldError(
+            f"another pas build ({grant.holder or 'unknown'}) is running and holds the build lock"
+            f"{held_until(grant)}; this one stops"
+        )
     try:
         yield
     finally:

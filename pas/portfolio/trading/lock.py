@@ -67,7 +67,7 @@ def acquire_trading_lock(store: Store, owner: str, ttl_sec: float) -> LockGrant:
         if store.acquire_lock(LOCK_NAME, owner, ttl_sec):
             return LockGrant(True, grant.holder)  # no lease ran out: its process is gone
     raise LockHeldError(
-        f"another trading run ({grant.holder or 'unknown'}) holds the trading lock{_until(grant)}; "
+        f"another trading run ({grant.holder or 'unknown'}) holds the trading lock{held_until(grant)}; "
         "wait for it to finish and run again"
     )
 
@@ -105,5 +105,6 @@ def takeover_note(grant: LockGrant) -> str:
     )
 
 
-def _until(grant: LockGrant) -> str:
+def held_until(grant: LockGrant) -> str:
+    """`` until TIME UTC``, the end of a refusing holder's lease ("" when unknown)."""
     return "" if grant.expires_at is None else f" until {grant.expires_at:%Y-%m-%d %H:%M:%S} UTC"

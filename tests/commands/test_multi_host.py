@@ -74,7 +74,11 @@ class Held:
         where.mkdir()
         self.where = where
         self.proc = subprocess.Popen(
-            [*HELD_PAS, now, hold, str(where), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [*HELD_PAS, now, hold, str(where), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def wait_inside(self) -> None:
@@ -92,7 +96,9 @@ class Held:
 
 def _held_pas(env: dict[str, str], now: str, *args: str) -> subprocess.CompletedProcess[str]:
     """``pas ARGS`` on a clock starting at ``now``, held nowhere."""
-    return subprocess.run([*HELD_PAS, now, "-", "-", *args], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [*HELD_PAS, now, "-", "-", *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_two_hosts_building_at_one_slot_build_each_portfolio_once(
@@ -134,7 +140,9 @@ def test_a_host_rebalancing_while_another_trades_is_refused_and_sends_nothing_tw
     held.wait_inside()
     refused = _pas(b, "rebalance", "--all")
     assert refused.returncode == 4, refused.stderr
-    assert "another trading run (host-a:" in refused.stderr and "holds the trading lock until" in refused.stderr
+    assert (
+        "another trading run (host-a:" in refused.stderr and "holds the trading lock until" in refused.stderr
+    )
     traded = held.release()
     assert traded.returncode == 0, traded.stderr
     again = _pas(b, "rebalance", "--all")
@@ -148,7 +156,14 @@ def test_a_host_rebalancing_while_another_trades_is_refused_and_sends_nothing_tw
 def _award(ticker: str, amount: str, days_ago: int) -> Record:
     """A contract award to ``ticker`` public ``days_ago`` days before MONDAY."""
     public = MONDAY - timedelta(days=days_ago)
-    return Record("contracts", natural_key("contracts", {"t": ticker}), ticker, public.date(), public, {"amount": amount})
+    return Record(
+        "contracts",
+        natural_key("contracts", {"t": ticker}),
+        ticker,
+        public.date(),
+        public,
+        {"amount": amount},
+    )
 
 
 def test_two_hosts_rebalancing_at_once_send_each_order_once(

@@ -73,7 +73,11 @@ def test_two_hosts_scraping_at_once_keep_the_endpoint_limit_between_them(
     hosts = _hosts(tmp_path, mongo_server, mongo_db, fake, f"{UNLIMITED_RATES},{ENDPOINT}=1/hour")
     procs = [
         subprocess.Popen(
-            [*PAS, "scrape", "lobbying", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [*PAS, "scrape", "lobbying", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for env in hosts
     ]

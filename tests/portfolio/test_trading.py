@@ -311,7 +311,9 @@ def test_a_run_that_lost_its_lock_to_another_host_sends_nothing_more(store: Stor
         clock.advance(LOCK_SLACK_SEC + 61)
         assert store.acquire_lock("trading", "host-b:7", 600), "host-b takes the expired lease"
 
-    with pytest.raises(LockLostError, match=r"^this trading run \(host-a:1\) lost the trading lock to host-b:7"):
+    with pytest.raises(
+        LockLostError, match=r"^this trading run \(host-a:1\) lost the trading lock to host-b:7"
+    ):
         _run(store, SimBroker(store), ["a"], owner="host-a:1", after_submit=taken_over, timeout_sec=60)
     sent = [o.client_order_id for o in SimBroker(store).list_orders("all")]
     assert sent == ["pas-260105150000aaaa-a-AAA"], "the second order was never sent"

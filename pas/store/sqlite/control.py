@@ -76,8 +76,8 @@ class SqliteControl(SqliteCore):
             grant = lock_grant(holder, expires_at, owner, now)
             if grant:
                 db.execute(
-                    "INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
+                    "INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name)"
+                    " DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
                     (name, owner, format_ts(lock_expiry(now, ttl_sec))),
                 )
             return grant

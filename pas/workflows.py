@@ -360,16 +360,26 @@ def sync(store: Store, broker: Broker, *, fill_timeout_sec: float, owner: str | 
             by :data:`pas.portfolio.trading.lock.LOCK_SLACK_SEC`.
         owner: the trading lock's owner (default: this host name and process).
 
+    Returns:
+        What the sync found; its first warning names a run it took the lock over from.
+
     Raises:
         LockHeldError: a trading run holds the lock.
     """
-    from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
+    from pas.portfolio.trading.lock import (
+        LOCK_NAME,
+        LOCK_SLACK_SEC,
+        acquire_trading_lock,
+        lock_owner_name,
+        takeover_note,
+    )
     from pas.portfolio.trading.sync import sync_fills
 
     owner = owner or lock_owner_name()
-    acquire_trading_lock(store, owner, fill_timeout_sec + LOCK_SLACK_SEC)
+    taken_over = takeover_note(acquire_trading_lock(store, owner, fill_timeout_sec + LOCK_SLACK_SEC))
     try:
-        return sync_fills(store, broker)
+        outcome = sync_fills(store, broker)
+        return replace(outcome, warnings=(taken_over, *outcome.warnings)) if taken_over else outcome
     finally:
         store.release_lock(LOCK_NAME, owner)
 

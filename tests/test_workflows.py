@@ -14,7 +14,6 @@ from pas.portfolio.broker.sim import SimBroker
 from pas.portfolio.trading.lock import LOCK_NAME
 from pas.portfolio.trading.run import RebalanceOutcome
 from pas.store.base import Store
-from tests.conftest import FakeClock
 from pas.workflows import (
     BUILD_LOCK,
     BUILD_RUN,
@@ -26,6 +25,7 @@ from pas.workflows import (
     sync,
     untraded_builds,
 )
+from tests.conftest import FakeClock
 
 ORDER = TradeOrder("r1", "pas-r1-net-AAA", 0, "AAA", Side.BUY, 10**9, Decimal(10), True, (("p", 10**9),))
 

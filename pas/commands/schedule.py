@@ -149,7 +149,7 @@ def tick(ctx: typer.Context) -> None:
     app_state = state(ctx)
     store = app_state.store
     runner = app_state.job_runner or _subprocess_runner(app_state)
-    results = run_tick(store, store.clock(), runner)
+    results = run_tick(store, store.clock(), runner, host=app_state.host)
     failed = [r for r in results if r.exit_code != EXIT_OK and not r.retry]
     for result in failed:
         _report_failure(app_state, result)

@@ -90,10 +90,15 @@ def test_a_failed_job_is_printed_for_mailto_and_posted_without_secrets(
         return 0, ""
 
     clock = FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ))
-    env = {"ALPACA_API_KEY": KEY, "ALPACA_API_SECRET": SECRET, "ALERT_WEBHOOK_URL": receiver.url}
+    env = {
+        "ALPACA_API_KEY": KEY,
+        "ALPACA_API_SECRET": SECRET,
+        "ALERT_WEBHOOK_URL": receiver.url,
+        "PAS_HOST_ID": "host-a",  # which of the hosts sharing one store it is
+    }
     result = tick(home, clock, runner, env)
     assert result.exit_code == 1
-    assert "build (build --due) of 2026-03-09 09:45 EDT failed, exit 1" in result.output
+    assert "pas on host-a: build (build --due) of 2026-03-09 09:45 EDT failed, exit 1" in result.output
     assert [set(b) for b in receiver.bodies] == [{"text", "content"}]
     body = receiver.bodies[0]
     assert body["text"] == body["content"]

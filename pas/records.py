@@ -128,6 +128,25 @@ class RecordColumns:
         )
 
     @classmethod
+    def from_epoch(
+        cls,
+        ticker: Sequence[str],
+        event_day: Sequence[int],
+        public_micros: Sequence[int],
+        fields: Mapping[str, Sequence[Any]],
+    ) -> RecordColumns:
+        """Columns from integers: event days as days since 1970-01-01, public times as
+        microseconds since 1970-01-01T00:00:00 UTC."""
+        import numpy as np
+
+        return cls(
+            ticker=ticker,
+            event_date=np.array(event_day, dtype=np.int64).view("datetime64[D]"),
+            public_at=np.array(public_micros, dtype=np.int64).view("datetime64[us]"),
+            fields=fields,
+        )
+
+    @classmethod
     def of(cls, records: Iterable[Record], fields: Sequence[str]) -> RecordColumns:
         """Records held in memory (a test's, a caller's own) as columns, in their order."""
         rows = list(records)

@@ -214,6 +214,24 @@ def test_record_columns_are_the_point_in_time_view_with_the_named_fields(store: 
     assert {k: list(v) for k, v in expected.fields.items()} == {k: list(v) for k, v in got.fields.items()}
 
 
+def test_record_columns_keep_every_microsecond_and_day_at_the_edges(store: Store) -> None:
+    # SQLite hands the times over as integers (days, microseconds since 1970): exact before
+    # 1970, at a leap day, the last microsecond of a day and far ahead.
+    times = [
+        (date(1969, 12, 31), datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC)),
+        (date(2024, 2, 29), datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=UTC)),
+        (date(2026, 1, 1), datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC)),
+        (date(2099, 12, 31), datetime(2099, 12, 31, 12, 30, 15, 123_456, tzinfo=UTC)),
+    ]
+    records = [Record("wiki", f"k{n}", "AAPL", day, at, {"views": "1"}) for n, (day, at) in enumerate(times)]
+    store.upsert_records("wiki", records)
+    got = store.record_columns("wiki", ["views"], as_of=datetime(2100, 1, 1, tzinfo=UTC))
+    expected = RecordColumns.of(records, ["views"])
+    assert got.event_date.tolist() == expected.event_date.tolist() == [day for day, _ in times]
+    naive = [at.replace(tzinfo=None) for _, at in times]
+    assert got.public_at.tolist() == expected.public_at.tolist() == naive
+
+
 def test_record_columns_of_nothing_and_a_quoted_name(store: Store) -> None:
     empty = store.record_columns("congress", ["name"], as_of=T0)
     assert len(empty) == 0

@@ -29,6 +29,18 @@ _FIELDS_AS_OF = (
 )
 
 
+# A record's event day as days since 1970-01-01 (julianday of a midnight is a whole .5, so
+# the difference is exact), and its public time (stored as YYYY-MM-DDTHH:MM:SS.ffffffZ) as
+# microseconds since then: whole seconds from julianday (rounded: a double's julianday is
+# within 0.1 ms of the second) plus the six digits of the fraction. julianday, unlike
+# unixepoch, is in every SQLite Python ships with.
+_EPOCH_DAY = "CAST(julianday(event_date) - 2440587.5 AS INTEGER)"
+_EPOCH_MICROS = (
+    "CAST(round((julianday(substr(public_at, 1, 19)) - 2440587.5) * 86400) AS INTEGER) * 1000000"
+    " + CAST(substr(public_at, 21, 6) AS INTEGER)"
+)
+
+
 class SqliteRecords(SqliteCore):
     """Scraped records (point in time)."""
 
@@ -119,20 +131,21 @@ class SqliteRecords(SqliteCore):
     ) -> RecordColumns:
         # One range scan of the covering index records_columns, in (public_at, key) order:
         # no table lookups, no sort, and each field taken out of the JSON by SQLite itself.
-        # public_at without its final "Z" is what NumPy parses as a UTC datetime64.
+        # The times come as integers (_EPOCH_DAY, _EPOCH_MICROS): NumPy takes 195,000 of
+        # them in a third of the time it parses their text.
         names = column_fields(fields)
         source, known = self._fields_source(dataset, as_of)
         extract = "".join(f", json_extract({source}, ?)" for _ in names)
         where, window = _point_in_time(dataset, as_of, since)
         sql = (
-            f"SELECT ticker, event_date, substr(public_at, 1, 26){extract} FROM records r"
+            f"SELECT ticker, {_EPOCH_DAY}, {_EPOCH_MICROS}{extract} FROM records r"
             f" INDEXED BY records_columns WHERE {where} ORDER BY public_at, key"
         )
         paths = [arg for name in names for arg in (*known, f'$."{name}"')]
         rows = self._db.execute(sql, [*paths, *window]).fetchall()
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(names))
-        ticker, event_date, public_at, *values = columns
-        return RecordColumns.from_text(ticker, event_date, public_at, dict(zip(names, values, strict=True)))
+        ticker, day, micros, *values = columns
+        return RecordColumns.from_epoch(ticker, day, micros, dict(zip(names, values, strict=True)))
 
     def _fields_source(self, dataset: str, as_of: datetime | None) -> tuple[str, list[str]]:
         """The SQL of a record's fields as of ``as_of`` and its arguments: the stored fields

@@ -234,7 +234,7 @@ def main() -> None:
         print(f"\nbefore ({args.before}) and after, medians of {args.repeat} alternating runs:")
         for figure, index in (("wall", 0), ("CPU", 1)):
             print(f"{figure} seconds:")
-            of = {side: {name: pair[index] for name, pair in found.items()} for side, found in medians.items()}
+            of = {side: {name: pair[index] for name, pair in got.items()} for side, got in medians.items()}
             print_ratios(of["before"], of["after"], unit="s")
     shutil.rmtree(work)
 

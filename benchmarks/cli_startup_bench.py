@@ -44,6 +44,9 @@ PORTFOLIOS = 20
 SYMBOLS = 500
 BATCH = 50_000
 GOAL_POSITIONS_OVER_HELP = 1.5
+# `python -c` puts the working directory first on the path: run from one without a `pas`,
+# so that --before's PYTHONPATH picks the code the commands run.
+NEUTRAL_DIR = tempfile.gettempdir()
 TERMINAL = "<on a terminal>"  # the last word of a command run with stdout on a pseudo-terminal
 BARE_APP = '''
 import typer
@@ -111,7 +114,7 @@ def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
         wall = run_on_terminal(cmd[:-1], env)
     else:
         t0 = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, capture_output=True)
+        subprocess.run(cmd, env=env, check=True, capture_output=True, cwd=NEUTRAL_DIR)
         wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
@@ -122,7 +125,7 @@ def run_on_terminal(cmd: list[str], env: dict[str, str]) -> float:
     master, slave = pty.openpty()
     t0 = time.perf_counter()
     process = subprocess.Popen(
-        cmd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.DEVNULL
+        cmd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.DEVNULL, cwd=NEUTRAL_DIR
     )
     os.close(slave)
     while True:

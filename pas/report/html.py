@@ -181,6 +181,7 @@ def _rolling_beta(data: ReportData) -> str:
         lambda s: m.rolling_beta(s.returns, m.aligned(s.days, bench)),
         f"beta to {data.benchmark}",
         f"Needs {m.ROLLING_WINDOW} days with at least {m.MIN_BETA_DAYS} benchmark returns.",
+        reference=1.0,
     )
     return _image(fig, "rolling beta")
 
@@ -220,10 +221,13 @@ def _exposure_section(data: ReportData) -> str:
         return t.empty("No trades recorded, so no exposure or turnover.")
     caption = (
         "Exposure: positions at the close over equity (gross Σ|value|, net Σ value). Turnover: dollars "
-        "traded (buys plus sells) over equity, summed over the trailing 21 trading days."
+        "traded (buys plus sells) over equity, summed over the trailing 21 trading days. One panel per "
+        "book, on a shared scale."
     )
-    return _image(plots.exposure_figure(data.books, data.activity), "exposure and turnover") + t.empty(
-        caption
+    return (
+        _image(plots.exposure_figure(data.books, data.activity), "exposure per book")
+        + _image(plots.turnover_figure(data.books, data.activity), "turnover per book")
+        + t.empty(caption)
     )
 
 

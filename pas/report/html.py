@@ -17,6 +17,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from pas import __version__
+from pas.analytics.losses import VAR_CAPTION
 from pas.report import measures as m
 from pas.report import plots
 from pas.report import tables as t
@@ -211,7 +212,7 @@ def _distribution_section(data: ReportData) -> str:
     var = {name: dict(r.var) for name, r in data.risk.items()}
     caption = (
         "Histogram of daily returns; the red lines mark the 1-day historical VaR at 95% (dashed) and 99% "
-        "(dotted), at minus the loss."
+        f"(dotted), drawn at minus the loss. {VAR_CAPTION}."
     )
     return _image(plots.histogram_figure(books, var), "daily returns histogram") + t.empty(caption)
 

@@ -35,9 +35,9 @@ from typing import Any
 
 from pas import __version__
 from pas.backtest import RUN_COMMAND, SUMMARY_STATS, BacktestSpec, Summary
-from pas.errors import InputError
-from pas.models import Portfolio, format_ts, new_run_id
-from pas.runs import shown_status
+from pas.errors import InputError, LockHeldError
+from pas.models import Portfolio, RunStatus, format_ts, new_run_id
+from pas.runs import HOST_KEY, PID_KEY, shown_status
 from pas.store.base import Store
 
 HASH_DIGITS = 12  # of the source hash in the code version
@@ -129,6 +129,26 @@ def kept_run(store: Store, run_id: str) -> KeptRun:
         return KeptRun(run_id, MISSING, "", {})
     run = max(runs, key=lambda r: r.started_at)
     return KeptRun(run_id, shown_status(run, socket.gethostname()), run.error, dict(run.details))
+
+
+def check_removable(runs: Sequence[KeptRun]) -> None:
+    """Refuses to delete a run that is still running: its process would go on writing
+    into a namespace that no longer exists and then report the run as kept.
+
+    A run recorded as running on another host cannot be probed from here, so it counts as
+    running until it ends (or is removed with ``--force``); an ``abandoned`` one (its
+    process gone) may be deleted.
+
+    Raises:
+        LockHeldError: one of ``runs`` is running.
+    """
+    for run in runs:
+        if run.status == RunStatus.RUNNING.value:
+            pid, host = run.details.get(PID_KEY), run.details.get(HOST_KEY)
+            raise LockHeldError(
+                f"backtest run {run.run_id} is still running (pid {pid} on {host}); wait for it "
+                "to end or stop it, then remove it (--force removes it anyway)"
+            )
 
 
 def next_run_id(now: datetime, kept: Sequence[str]) -> str:

@@ -126,9 +126,10 @@ def statistics_json(summary: Summary) -> dict[str, dict[str, float | None]]:
     }
 
 
-def show_summary(ran: Ran, as_json: bool) -> None:
-    """Prints the statistics table (books as columns) or its JSON, naming the kept run;
-    with a walk-forward, the table of each phase after it."""
+def show_summary(ran: Ran, as_json: bool, kept: bool = True) -> None:
+    """Prints the statistics table (books as columns) or its JSON, naming the kept run
+    (unless ``kept`` is False: the demo deletes its stores); with a walk-forward, the table
+    of each phase after it."""
     from pas.analytics.losses import VAR_CAPTION
 
     summary, result, run_id = ran.summary, ran.result, ran.run_id
@@ -173,7 +174,8 @@ def show_summary(ran: Ran, as_json: bool) -> None:
     if result.notes:
         say(f"{len(result.notes)} note(s), every one kept in the run record (`pas jobs --json`), e.g.:")
         say(f"  {result.notes[0]}")
-    say(f"kept as run {run_id}: `pas backtest show {run_id}`, `pas report --run {run_id}`")
+    if kept:
+        say(f"kept as run {run_id}: `pas backtest show {run_id}`, `pas report --run {run_id}`")
 
 
 def _walk_forward_json(ran: Ran) -> dict[str, Any]:

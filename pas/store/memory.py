@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,8 @@ from pas.store.base import Store
 from pas.store.interfaces import LedgerEntry
 from pas.store.sqlite import SqliteStore
 from pas.store.sqlite._rows import _trade_run
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)  # what SQLite reads back for an order without one
 
 
 class MemoryStore(SqliteStore):
@@ -122,6 +124,8 @@ class MemoryStore(SqliteStore):
 
     def remove_portfolio(self, portfolio_id: str) -> None:
         super().remove_portfolio(portfolio_id)
+        # Its fills are deleted, so their ids may be recorded again (a re-added portfolio).
+        self._fill_ids.difference_update(f.fill_id for f in self._fills.get(portfolio_id, []))
         for kept in (self._fills, self._ledgers, self._held, self._flows, self._metrics):
             kept.pop(portfolio_id, None)
         for key in [k for k in self._trailing if k[0] == portfolio_id]:
@@ -161,7 +165,8 @@ class MemoryStore(SqliteStore):
         if added:
             self._order_seq[order.id] = len(self._order_seq)
             if not order.status.terminal:
-                self._open[order.id] = order
+                # As stored: a missing submission time reads back as SQLite keeps it.
+                self._open[order.id] = super().sim_orders(order_id=order.id)[0]
         return added
 
     def sim_save_order(self, order: Order) -> None:
@@ -186,7 +191,7 @@ class MemoryStore(SqliteStore):
         # As the SQL order: newest submission first, then the later-added first.
         return sorted(
             self._open.values(),
-            key=lambda o: (o.submitted_at or datetime.min, self._order_seq[o.id]),
+            key=lambda o: (o.submitted_at or _NO_TIME, self._order_seq[o.id]),
             reverse=True,
         )
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pas.store.base import Store
 
     FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
 
 FIXED_WINDOWS = (63, 126, 252)
 """Trailing windows in trading days: a quarter, half a year and a year."""
@@ -151,17 +152,15 @@ def _statistics(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArra
     return stats
 
 
-def _alpha_beta(windows: FloatArray, factors: FloatArray, lengths: Sequence[int]) -> dict[str, FloatArray]:
-    """``alpha`` and ``beta`` of each column over its first ``lengths[j]`` rows."""
+def _alpha_beta(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArray]:
+    """``alpha`` and ``beta`` of each column on its own column of benchmark returns, over
+    the days both have (NaN padding drops out), in one call for every column."""
     import numpy as np
 
     from pas import analytics
 
-    alphas, betas = np.empty(len(lengths)), np.empty(len(lengths))
-    for j, length in enumerate(lengths):
-        a, b = analytics.alpha_beta(windows[:length, j], factors[:length, j])
-        alphas[j], betas[j] = float(a), float(b)  # type: ignore[arg-type]
-    return {"alpha": alphas, "beta": betas}
+    alphas, betas = analytics.alpha_beta(windows, factors)
+    return {"alpha": np.asarray(alphas), "beta": np.asarray(betas)}
 
 
 def _fixed_window(returns: FloatArray, bench: FloatArray, window: int, first: int) -> dict[str, FloatArray]:
@@ -185,7 +184,7 @@ def _fixed_window(returns: FloatArray, bench: FloatArray, window: int, first: in
     stats["annual_return"] = np.asarray(analytics.annual_return(windows))
     stats["calmar_ratio"] = np.asarray(analytics.calmar_ratio(windows))
     stats["value_at_risk"] = np.asarray(analytics.value_at_risk(windows))
-    stats.update(_alpha_beta(windows, factors, [window] * full))
+    stats.update(_alpha_beta(windows, factors))
     for name, values in stats.items():
         out[name][count - full :] = values
     return out
@@ -199,26 +198,18 @@ def _inception(returns: FloatArray, bench: FloatArray, first: int) -> dict[str, 
     """
     import numpy as np
 
-    from pas import analytics
-
     n = len(returns)
     parts: list[dict[str, FloatArray]] = []
     for chunk in range(first, n, INCEPTION_CHUNK):
         ends = np.arange(chunk, min(chunk + INCEPTION_CHUNK, n))  # as-of index of each column
-        lengths = [int(e) + 1 for e in ends]
-        rows = lengths[-1]
+        lengths = ends + 1
+        rows = int(lengths[-1])
         present = np.arange(rows)[:, np.newaxis] <= ends  # day i is in column j's window
         windows = np.where(present, returns[:rows, np.newaxis], np.nan)
         factors = np.where(present, bench[:rows, np.newaxis], np.nan)
         part = _statistics(windows, factors)
-        part.update(_alpha_beta(windows, factors, lengths))
-        annual, calmar, var = (np.empty(len(lengths)) for _ in range(3))
-        for j, length in enumerate(lengths):
-            prefix = returns[:length]
-            annual[j] = float(analytics.annual_return(prefix))  # type: ignore[arg-type]
-            calmar[j] = float(analytics.calmar_ratio(prefix))  # type: ignore[arg-type]
-            var[j] = float(analytics.value_at_risk(prefix))  # type: ignore[arg-type]
-        part.update(annual_return=annual, calmar_ratio=calmar, value_at_risk=var)
+        part.update(_alpha_beta(windows, factors))
+        part.update(_expanding(returns, windows, lengths))
         part["days"] = np.array(lengths, dtype=np.float64)
         short = part["days"] < MIN_INCEPTION_RETURNS
         for name, values in part.items():
@@ -226,3 +217,41 @@ def _inception(returns: FloatArray, bench: FloatArray, first: int) -> dict[str, 
                 values[short] = np.nan
         parts.append(part)
     return {name: np.concatenate([p[name] for p in parts]) for name in STATISTICS}
+
+
+def _expanding(returns: FloatArray, windows: FloatArray, lengths: IntArray) -> dict[str, FloatArray]:
+    """``annual_return``, ``calmar_ratio`` and ``value_at_risk`` of each column's first
+    ``lengths[j]`` returns, for every column at once.
+
+    These three count a NaN as a period (or refuse it), so NaN padding would change them;
+    they are computed from running products and minima over the prefixes instead, with
+    the arithmetic of :mod:`pas.analytics` (CAGR ``growth ** (1 / years) − 1``, drawdown
+    from a start of 1, VaR interpolated linearly between order statistics as
+    ``np.percentile``), so each equals the function called on its prefix.
+    """
+    import numpy as np
+
+    from pas.analytics import DAILY, DEFAULT_CUTOFF
+
+    last = lengths - 1
+    prefix = returns[: int(lengths[-1])]
+    missing = np.isnan(prefix)
+    wealth = np.multiply.accumulate(np.where(missing, 1.0, prefix + 1.0))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        relative = wealth / np.maximum(np.maximum.accumulate(wealth), 1.0)
+        drawdown = np.fmin.accumulate(relative)[last] - 1.0
+        present = np.cumsum(~missing)[last] > 0
+        annual = np.where(present, wealth[last] ** (1 / (lengths / DAILY)) - 1, np.nan)
+        ratio = annual / np.abs(drawdown)
+    calmar = np.where(present & (drawdown < 0) & np.isfinite(ratio), ratio, np.nan)
+    ordered = np.sort(windows, axis=0)  # the NaN padding sorts after every return
+    position = last * DEFAULT_CUTOFF
+    below = np.floor(position).astype(np.int64)
+    fraction = position - below
+    columns = np.arange(len(lengths))
+    quantile = ordered[below, columns]
+    above = ordered[np.minimum(below + 1, last), columns]
+    between = (fraction > 0) & (below + 1 < lengths)
+    quantile = np.where(between, quantile + (above - quantile) * fraction, quantile)
+    var = np.where(np.cumsum(missing)[last] > 0, np.nan, quantile)
+    return {"annual_return": annual, "calmar_ratio": calmar, "value_at_risk": var}

@@ -24,6 +24,7 @@ from pas.store.interfaces import (
     SimBook,
     TradingStore,
 )
+from pas.store.rules import LedgerFold
 
 
 class Store(
@@ -57,3 +58,8 @@ class Store(
     @abstractmethod
     def describe(self) -> str:
         """Where the data lives, for humans (no secrets)."""
+
+    def ledger_fold(self, portfolio_id: str) -> LedgerFold:
+        """The portfolio's :meth:`ledger` folded into positions (:class:`LedgerFold`);
+        the caller reads it and never changes it."""
+        return LedgerFold().add(self.ledger(portfolio_id))

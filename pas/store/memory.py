@@ -40,6 +40,7 @@ from pas.models import (
 )
 from pas.store.base import Store
 from pas.store.interfaces import LedgerEntry
+from pas.store.rules import LedgerFold
 from pas.store.sqlite import SqliteStore
 from pas.store.sqlite._rows import _trade_run
 
@@ -52,6 +53,7 @@ class MemoryStore(SqliteStore):
         self._fills: dict[str, list[Fill]] = {}
         self._ledgers: dict[str, list[LedgerEntry]] = {}
         self._held: dict[str, dict[str, int]] = {}
+        self._folds: dict[str, LedgerFold] = {}  # each ledger folded so far (none: refold)
         self._fill_ids: set[str] = set()
         self._flows: dict[str, list[CashFlow]] = {}
         self._closes: dict[str, tuple[list[date], list[Price]]] = {}
@@ -82,6 +84,11 @@ class MemoryStore(SqliteStore):
                 at -= 1
             own.insert(at, f)
             ledger.insert(at, entry)
+            fold = self._folds.get(f.portfolio)
+            if fold is not None and at == len(ledger) - 1:
+                fold.add([entry])
+            else:  # an earlier fill changes what every later one folded into
+                self._folds.pop(f.portfolio, None)
             held = self._held.setdefault(f.portfolio, {})
             held[f.symbol] = held.get(f.symbol, 0) + qty
         return written
@@ -103,6 +110,12 @@ class MemoryStore(SqliteStore):
     def ledger(self, portfolio_id: str) -> list[LedgerEntry]:
         return list(self._ledgers.get(portfolio_id, []))
 
+    def ledger_fold(self, portfolio_id: str) -> LedgerFold:
+        fold = self._folds.get(portfolio_id)
+        if fold is None:
+            fold = self._folds[portfolio_id] = LedgerFold().add(self._ledgers.get(portfolio_id, []))
+        return fold
+
     def holdings(self, portfolio_id: str) -> dict[str, Any]:
         held = self._held.get(portfolio_id, {})
         return {s: from_units(q) for s, q in sorted(held.items()) if q != 0}
@@ -122,7 +135,7 @@ class MemoryStore(SqliteStore):
 
     def remove_portfolio(self, portfolio_id: str) -> None:
         super().remove_portfolio(portfolio_id)
-        for kept in (self._fills, self._ledgers, self._held, self._flows, self._metrics):
+        for kept in (self._fills, self._ledgers, self._held, self._folds, self._flows, self._metrics):
             kept.pop(portfolio_id, None)
         for key in [k for k in self._trailing if k[0] == portfolio_id]:
             del self._trailing[key]

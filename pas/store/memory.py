@@ -265,7 +265,12 @@ class MemoryStore(SqliteStore):
     def save_into(self, target: Store) -> None:
         """Writes what the backtest made — portfolios, targets, ledgers, cash flows, metrics,
         trailing statistics, allocations, trading runs, the simulated broker's book — to
-        ``target`` (an empty backtest store of either backend), once."""
+        ``target`` (an empty backtest store of either backend), once (on SQLite, in one
+        transaction)."""
+        with target.bulk():
+            self._save_into(target)
+
+    def _save_into(self, target: Store) -> None:
         for p in self.list_portfolios():
             target.add_portfolio(p)
             for weights in reversed(self.weights_history(p.id)):

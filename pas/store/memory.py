@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +44,7 @@ from pas.store.interfaces import LedgerEntry
 from pas.store.rules import LedgerFold
 from pas.store.sqlite import SqliteStore
 from pas.store.sqlite._rows import _trade_run
+from pas.store.sqlite.sim import _sim_order, _sim_order_row
 
 
 class MemoryStore(SqliteStore):
@@ -57,7 +59,9 @@ class MemoryStore(SqliteStore):
         self._fill_ids: set[str] = set()
         self._flows: dict[str, list[CashFlow]] = {}
         self._closes: dict[str, tuple[list[date], list[Price]]] = {}
-        self._open: dict[str, Order] = {}  # the Sim broker's open orders
+        self._orders: dict[str, Order] = {}  # the Sim broker's orders, as stored
+        self._open: dict[str, Order] = {}  # those of them still open
+        self._by_client: dict[str, str] = {}  # order id by client order id
         self._order_seq: dict[str, int] = {}  # each order's place in the book, as SQLite's rowid
         self._sim_qty: dict[str, int] = {}
         self._sim_spent = 0  # 10⁻¹⁸ dollars
@@ -142,10 +146,23 @@ class MemoryStore(SqliteStore):
 
     # -- closes --------------------------------------------------------------------------
     def upsert_prices(self, prices: Iterable[Price]) -> int:
-        written = super().upsert_prices(prices)
-        history = super().price_history(super().price_symbols())
-        self._closes = {s: ([p.day for p in ps], ps) for s, ps in history.items()}
-        return written
+        # Kept as Python values only: this store answers every question about closes
+        # itself, so SQL would only be written to and read back (a quarter of a 500-symbol
+        # backtest). Closes are stored to 10⁻⁹ dollars, as SQLite stores them.
+        new: dict[str, dict[date, Price]] = {}
+        count = 0
+        for p in prices:
+            count += 1
+            new.setdefault(p.symbol, {})[p.day] = Price(p.symbol, p.day, from_units(to_units(p.close)))
+        for symbol, closes in new.items():
+            days, kept = self._closes.get(symbol, ([], []))
+            merged = dict(zip(days, kept, strict=True)) | closes
+            ordered = sorted(merged)
+            self._closes[symbol] = (ordered, [merged[d] for d in ordered])
+        return count
+
+    def price_symbols(self) -> list[str]:
+        return sorted(self._closes)
 
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
         found: dict[str, Price] = {}
@@ -173,16 +190,27 @@ class MemoryStore(SqliteStore):
         added = super().sim_add_order(order)
         if added:
             self._order_seq[order.id] = len(self._order_seq)
-            if not order.status.terminal:
-                self._open[order.id] = order
+            self._keep_order(_sim_order(_sim_order_row(order)))  # as stored: nano units, text times
+            self._by_client[order.client_order_id] = order.id
         return added
 
     def sim_save_order(self, order: Order) -> None:
         super().sim_save_order(order)
-        saved = super().sim_orders(order_id=order.id)  # the stored row: its own id, symbol, time
+        stored = self._orders.get(order.id)
+        if stored is not None:  # only the fill and the status change, as the SQL update
+            saved = replace(
+                stored,
+                filled_qty=order.filled_qty,
+                filled_avg_price=order.filled_avg_price,
+                status=order.status,
+            )
+            self._keep_order(_sim_order(_sim_order_row(saved)))
+
+    def _keep_order(self, order: Order) -> None:
+        self._orders[order.id] = order
         self._open.pop(order.id, None)
-        if saved and not saved[0].status.terminal:
-            self._open[order.id] = saved[0]
+        if not order.status.terminal:
+            self._open[order.id] = order
 
     def sim_orders(
         self,
@@ -192,13 +220,18 @@ class MemoryStore(SqliteStore):
         client_order_id: str | None = None,
         after: datetime | None = None,
     ) -> list[Order]:
-        if not open_only or order_id is not None or client_order_id is not None or after is not None:
+        if after is not None:
             return super().sim_orders(
                 open_only=open_only, order_id=order_id, client_order_id=client_order_id, after=after
             )
+        found = self._open if open_only else self._orders
+        ids = list(found) if order_id is None else [order_id]
+        if client_order_id is not None:
+            ids = [i for i in ids if i == self._by_client.get(client_order_id)]
+        chosen = [found[i] for i in ids if i in found]
         # As the SQL order: newest submission first, then the later-added first.
         return sorted(
-            self._open.values(),
+            chosen,
             key=lambda o: (o.submitted_at or datetime.min, self._order_seq[o.id]),
             reverse=True,
         )

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import cache
@@ -35,12 +37,18 @@ from typing import Any
 
 from pas import __version__
 from pas.backtest import RUN_COMMAND, SUMMARY_STATS, BacktestSpec, Summary
-from pas.errors import InputError
-from pas.models import Portfolio, format_ts, new_run_id
-from pas.runs import shown_status
+from pas.errors import InputError, LockHeldError
+from pas.models import Portfolio, RunStatus, format_ts, new_run_id
+from pas.runs import HOST_KEY, PID_KEY, shown_status
 from pas.store.base import Store
 
 HASH_DIGITS = 12  # of the source hash in the code version
+CLAIM_LOCK = "backtest-run-id:"
+"""The live store's lock that holds a new run's id while its namespace is made."""
+# Far longer than making a namespace takes; a claim left by a killed process only keeps
+# its one id, which no later second generates again.
+CLAIM_TTL_SEC = 600.0
+MAX_CLAIMS = 100
 MISSING = "missing"
 """The status of a namespace without a run record (a run killed before it wrote one)."""
 
@@ -129,6 +137,63 @@ def kept_run(store: Store, run_id: str) -> KeptRun:
         return KeptRun(run_id, MISSING, "", {})
     run = max(runs, key=lambda r: r.started_at)
     return KeptRun(run_id, shown_status(run, socket.gethostname()), run.error, dict(run.details))
+
+
+def check_removable(runs: Sequence[KeptRun]) -> None:
+    """Refuses to delete a run that is still running: its process would go on writing
+    into a namespace that no longer exists and then report the run as kept.
+
+    A run recorded as running on another host cannot be probed from here, so it counts as
+    running until it ends (or is removed with ``--force``); an ``abandoned`` one (its
+    process gone) may be deleted.
+
+    Raises:
+        LockHeldError: one of ``runs`` is running.
+    """
+    for run in runs:
+        if run.status == RunStatus.RUNNING.value:
+            pid, host = run.details.get(PID_KEY), run.details.get(HOST_KEY)
+            raise LockHeldError(
+                f"backtest run {run.run_id} is still running (pid {pid} on {host}); wait for it "
+                "to end or stop it, then remove it (--force removes it anyway)"
+            )
+
+
+@contextmanager
+def claimed_run_id(
+    live: Store, now: datetime, kept: Callable[[], Sequence[str]], *, owner: str | None = None
+) -> Iterator[str]:
+    """A new run's id (:func:`next_run_id`) that no other process takes, held while the
+    caller makes its namespace.
+
+    Two backtests started in the same second list the same kept runs and would take the
+    same id, and the second's fresh namespace would wipe the first's while it ran. So the
+    id is claimed as a lock in the live store (``CLAIM_LOCK`` + id), which both backends
+    take atomically; a taken one, or one already kept, is passed over for the next. The
+    claim is released when the body ends: by then the namespace exists and every later
+    listing of ``kept`` shows it.
+
+    Args:
+        live: the live store (shared by every process that starts a backtest).
+        kept: lists the kept runs' ids, oldest first (read again at each try).
+        owner: who claims it; default this process (host and pid).
+
+    Raises:
+        LockHeldError: no free id after ``MAX_CLAIMS`` tries.
+    """
+    holder = owner or f"{socket.gethostname()}:{os.getpid()}"
+    passed: set[str] = set()
+    for _ in range(MAX_CLAIMS):
+        known = sorted({*kept(), *passed})
+        run_id = next_run_id(now, known)
+        if run_id not in known and live.acquire_lock(CLAIM_LOCK + run_id, holder, CLAIM_TTL_SEC):
+            try:
+                yield run_id
+            finally:
+                live.release_lock(CLAIM_LOCK + run_id, holder)
+            return
+        passed.add(run_id)
+    raise LockHeldError(f"no free backtest run id after {MAX_CLAIMS} tries; run `pas backtest` again")
 
 
 def next_run_id(now: datetime, kept: Sequence[str]) -> str:

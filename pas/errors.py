@@ -50,3 +50,7 @@ class LockHeldError(PasError):
     """Another run holds the lock this command needs."""
 
     exit_code = EXIT_LOCKED
+
+
+class LockLostError(PasError):
+    """A run's lease on its lock expired and another run took the lock over; it stopped."""

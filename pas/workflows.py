@@ -50,10 +50,17 @@ def build_lock(store: Store, owner: str) -> Iterator[None]:
     """Holds the ``build`` lock around the body: one build that stores at a time.
 
     Raises:
-        LockHeldError: another build holds it.
+        LockHeldError: another build holds it; the message names its host and pid and
+            when its lease ends.
     """
-    if not store.acquire_lock(BUILD_LOCK, owner, BUILD_LOCK_TTL_SEC):
-        raise LockHeldError("another pas build is running (it holds the build lock); this one stops")
+    from pas.portfolio.trading.lock import held_until
+
+    grant = store.acquire_lock(BUILD_LOCK, owner, BUILD_LOCK_TTL_SEC)
+    if not grant:
+        raise LockHeldError(
+            f"another pas build ({grant.holder or 'unknown'}) is running and holds the build lock"
+            f"{held_until(grant)}; this one stops"
+        )
     try:
         yield
     finally:
@@ -309,6 +316,7 @@ def trade(
     Raises:
         RefusedError: the breaker is tripped or a pre-trade check failed; nothing was sent.
         LockHeldError: another trading run holds the trading lock.
+        LockLostError: another run took the trading lock over from this one; it stopped.
         InputError: a portfolio cannot be planned.
     """
     from pas.portfolio.trading.run import run_rebalance
@@ -352,16 +360,26 @@ def sync(store: Store, broker: Broker, *, fill_timeout_sec: float, owner: str | 
             by :data:`pas.portfolio.trading.lock.LOCK_SLACK_SEC`.
         owner: the trading lock's owner (default: this host name and process).
 
+    Returns:
+        What the sync found; its first warning names a run it took the lock over from.
+
     Raises:
         LockHeldError: a trading run holds the lock.
     """
-    from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
+    from pas.portfolio.trading.lock import (
+        LOCK_NAME,
+        LOCK_SLACK_SEC,
+        acquire_trading_lock,
+        lock_owner_name,
+        takeover_note,
+    )
     from pas.portfolio.trading.sync import sync_fills
 
     owner = owner or lock_owner_name()
-    acquire_trading_lock(store, owner, fill_timeout_sec + LOCK_SLACK_SEC)
+    taken_over = takeover_note(acquire_trading_lock(store, owner, fill_timeout_sec + LOCK_SLACK_SEC))
     try:
-        return sync_fills(store, broker)
+        outcome = sync_fills(store, broker)
+        return replace(outcome, warnings=(taken_over, *outcome.warnings)) if taken_over else outcome
     finally:
         store.release_lock(LOCK_NAME, owner)
 

@@ -25,6 +25,7 @@ from pas.workflows import (
     sync,
     untraded_builds,
 )
+from tests.conftest import FakeClock
 
 ORDER = TradeOrder("r1", "pas-r1-net-AAA", 0, "AAA", Side.BUY, 10**9, Decimal(10), True, (("p", 10**9),))
 
@@ -69,6 +70,13 @@ def test_sync_waits_for_no_trading_run_and_releases_its_lock(store: Store) -> No
     store.release_lock(LOCK_NAME, "elsewhere:1")
     assert sync(store, SimBroker(store), fill_timeout_sec=60).checked == 0
     assert store.lock_owner(LOCK_NAME) is None
+
+
+def test_a_sync_that_took_the_lock_over_says_from_whom(store: Store, clock: FakeClock) -> None:
+    assert store.acquire_lock(LOCK_NAME, "host-a:4242", 60)
+    clock.advance(61)
+    outcome = sync(store, SimBroker(store), fill_timeout_sec=60, owner="host-b:7")
+    assert outcome.warnings[0].startswith("took over the trading lock from host-a:4242, whose lease expired")
 
 
 def _record(store: Store, command: str, status: RunStatus, **details: object) -> None:

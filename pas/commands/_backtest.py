@@ -45,7 +45,7 @@ def run(
     """Runs a backtest into a namespace of its own, kept under a new run id, and
     summarises it (shared with `pas demo`)."""
     from pas.backtest import BacktestSpec, SimulatedClock, run_backtest, summarize
-    from pas.backtest_runs import next_run_id, run_details
+    from pas.backtest_runs import claimed_run_id, run_details
     from pas.store import backtest_runs, open_backtest_store
     from pas.walk_forward import IN_SAMPLE, OUT_OF_SAMPLE
 
@@ -63,14 +63,12 @@ def run(
         walk_forward=walk_forward,
     )
     now = datetime.now(UTC)
-    run_id = next_run_id(now, backtest_runs(settings.store))
     record = run_details(spec, portfolios, app_state.store, now)
     clock = SimulatedClock(now)
     benchmark = settings.data.benchmark
-    with (
-        open_backtest_store(settings.store, run_id, clock, fresh=True) as target,
-        _progress(show_progress) as tick,
-    ):
+    with claimed_run_id(app_state.store, now, lambda: backtest_runs(settings.store)) as run_id:
+        target = open_backtest_store(settings.store, run_id, clock, fresh=True)
+    with target, _progress(show_progress) as tick:
         result = run_backtest(app_state.store, target, clock, portfolios, spec, progress=tick, record=record)
         summary = summarize(target, result.portfolios, benchmark)
         if walk_forward is None:
@@ -128,9 +126,10 @@ def statistics_json(summary: Summary) -> dict[str, dict[str, float | None]]:
     }
 
 
-def show_summary(ran: Ran, as_json: bool) -> None:
-    """Prints the statistics table (books as columns) or its JSON, naming the kept run;
-    with a walk-forward, the table of each phase after it."""
+def show_summary(ran: Ran, as_json: bool, kept: bool = True) -> None:
+    """Prints the statistics table (books as columns) or its JSON, naming the kept run
+    (unless ``kept`` is False: the demo deletes its stores); with a walk-forward, the table
+    of each phase after it."""
     from pas.analytics.losses import VAR_CAPTION
 
     summary, result, run_id = ran.summary, ran.result, ran.run_id
@@ -175,7 +174,8 @@ def show_summary(ran: Ran, as_json: bool) -> None:
     if result.notes:
         say(f"{len(result.notes)} note(s), every one kept in the run record (`pas jobs --json`), e.g.:")
         say(f"  {result.notes[0]}")
-    say(f"kept as run {run_id}: `pas backtest show {run_id}`, `pas report --run {run_id}`")
+    if kept:
+        say(f"kept as run {run_id}: `pas backtest show {run_id}`, `pas report --run {run_id}`")
 
 
 def _walk_forward_json(ran: Ran) -> dict[str, Any]:

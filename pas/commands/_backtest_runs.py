@@ -199,18 +199,26 @@ def _num(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-def remove_runs(app_state: AppState, run_ids: Sequence[str]) -> None:
-    """Deletes kept runs, after checking that every one exists.
+def remove_runs(app_state: AppState, run_ids: Sequence[str], *, force: bool = False) -> None:
+    """Deletes kept runs, after checking that every one exists and, unless ``force``,
+    that none is still running.
 
     Raises:
         InputError: a run is unknown (nothing is deleted).
+        LockHeldError: a run is still running (nothing is deleted).
     """
-    from pas.backtest_runs import resolve_run
-    from pas.store import backtest_runs, remove_backtest
+    from pas.backtest_runs import check_removable, kept_run, resolve_run
+    from pas.store import backtest_runs, open_backtest_store, remove_backtest
 
     settings = app_state.settings.store
     kept = backtest_runs(settings)
     chosen = [resolve_run(r, kept) for r in dict.fromkeys(run_ids)]
+    if not force:
+        records = []
+        for run_id in chosen:
+            with open_backtest_store(settings, run_id) as store:
+                records.append(kept_run(store, run_id))
+        check_removable(records)
     for run_id in chosen:
         remove_backtest(settings, run_id)
     say(f"deleted {len(chosen)} backtest run(s): {', '.join(chosen)}")

@@ -136,14 +136,18 @@ def compare(ctx: typer.Context, first: RunArgument, second: RunArgument, as_json
 def remove(
     ctx: typer.Context,
     run_ids: Annotated[list[str], typer.Argument(metavar="RUN...", help="Kept runs to delete.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete runs recorded as running too (exit 4 without it).")
+    ] = False,
 ) -> None:
-    """Delete kept backtest runs (their namespaces); live data is never touched.
+    """Delete kept backtest runs (their namespaces); live data is never touched. A run
+    still running is refused (exit 4) unless --force.
 
     Example: pas backtest rm 261201224355ab12
     """
     from pas.commands._backtest_runs import remove_runs
 
-    remove_runs(state(ctx), run_ids)
+    remove_runs(state(ctx), run_ids, force=force)
 
 
 def _method(app_state: AppState, given: str | None) -> str | None:

@@ -88,7 +88,7 @@ def demo(
     run_id, result = ran.run_id, ran.result
     with open_backtest_store(app_state.settings.store, run_id) as target:
         _show_positions(target, result.portfolios)
-        show_summary(ran, as_json=False)
+        show_summary(ran, as_json=False, kept=home is not None or keep)
         _show_allocation(target)
         report = _write_report(target, app_state.settings.data.benchmark, folder, result.portfolios)
     say(f"report: {report}")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pas.commands._app import JsonOption, number, print_json, print_table, say, state
+from pas.commands._app import JsonOption, number, print_json, print_table, say, state, warn
 from pas.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -90,6 +90,11 @@ def scrape(
             if quiver is None:  # only when a Quiver dataset is asked for: it needs the key
                 quiver = quiver_client(app_state, refresh=refresh, on_request=tick, session=session)
             sources.append((d, quiver))
+        if from_wikimedia and not settings.wiki.contact and any(d.name == "wiki" for d in datasets):
+            warn(
+                "Wikimedia asks clients for a contact and may block those without one: "
+                "set WIKIMEDIA_CONTACT to your email or URL"
+            )
         names = [d.name for d in datasets]
         with app_state.run("scrape", datasets=",".join(names), tickers=",".join(tickers)) as run:
             refused: QuiverAuthError | None = None

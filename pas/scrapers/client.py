@@ -284,8 +284,10 @@ class QuiverClient:
         try:
             return _check(status, headers, redact(body, self.api_key), what, self.clock())
         except Transient as exc:
-            if status == TOO_MANY_REQUESTS and exc.wait is not None and exc.wait > self.max_wait_sec:
-                raise self._used_up(path, what, exc.wait) from None
+            if status == TOO_MANY_REQUESTS and exc.wait is not None:
+                self._defer_slots(path, exc.wait)
+                if exc.wait > self.max_wait_sec:
+                    raise self._used_up(path, what, exc.wait) from None
             raise
 
     def _send(self, url: str, query: Mapping[str, str]) -> tuple[int, Mapping[str, str], str]:
@@ -326,11 +328,21 @@ class QuiverClient:
         if self.rate_sec > 0:
             delay = slot_delay(self.limiter, RATE_LIMIT_NAME, self.rate_sec, now)
         name, limit = limit_for(path, self.rate_limits)
-        delay = max(delay, slot_delay(self.limiter, f"{RATE_LIMIT_NAME}:{name}", limit.interval_sec, now))
+        delay = max(delay, slot_delay(self.limiter, _slots_of(name), limit.interval_sec, now))
         if delay > self.max_wait_sec:
             # The slot stays taken: the next run waits a little longer than needed, never less.
             raise self._used_up(path, what, delay)
         pause(delay, self.sleep, self.stats)
+
+    def _defer_slots(self, path: str, wait_sec: float) -> None:
+        """Moves the endpoint's shared slots past the wait a 429 asked for (Retry-After), so
+        every process on the store (every host on one MongoDB) waits it out, not only this
+        one: Quiver's limit may be tighter than pas was told (a key another tool shares)."""
+        name, limit = limit_for(path, self.rate_limits)
+        free_at = self.clock() + timedelta(seconds=wait_sec)
+        # A slot taken one interval before ``free_at`` makes ``free_at`` the next free one
+        # (or a later slot, when one is already taken beyond it).
+        self.limiter.reserve_slot(_slots_of(name), 0.0, free_at - timedelta(seconds=limit.interval_sec))
 
     def _used_up(self, path: str, what: str, wait_sec: float) -> QuiverRateLimited:
         name, limit = limit_for(path, self.rate_limits)
@@ -341,6 +353,11 @@ class QuiverClient:
 
     def _retry_sleep(self, seconds: float) -> None:
         retry_sleep(seconds, self.sleep, self.stats)
+
+
+def _slots_of(limit_name: str) -> str:
+    """The shared rate slots of an endpoint's limit (see :func:`pas.scrapers.limits.limit_for`)."""
+    return f"{RATE_LIMIT_NAME}:{limit_name}"
 
 
 def cache_key(url: str, query: Mapping[str, str]) -> str:

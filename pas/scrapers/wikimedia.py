@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from pas import __version__
 from pas.clock import Clock, system_clock
 from pas.errors import InputError
 from pas.http import RETRY_STATUSES, RetryPolicy, Sleep, Transient, retry_after_seconds, with_retries
@@ -50,10 +51,10 @@ if TYPE_CHECKING:
     import requests
 
 # Wikimedia's User-Agent policy: name the client, its version and a way to reach its
-# operators; requests without a descriptive one may be blocked without notice. The
-# repository address is the project's intended home (pyproject.toml names none yet); the
-# operator's own contact comes from WIKIMEDIA_CONTACT.
-USER_AGENT = "pas/0.1 (Portfolio Allocation System; https://github.com/pas-project/pas)"
+# operators; requests without a descriptive one may be blocked without notice. pas has no
+# public address to give, so the contact is the operator's own (WIKIMEDIA_CONTACT); until
+# one is set the agent says so rather than naming an address nobody reads.
+USER_AGENT = f"pas/{__version__} (Portfolio Allocation System; no contact set: WIKIMEDIA_CONTACT)"
 PROJECT = "en.wikipedia"
 ACCESS = "all-access"
 # Human readers only: crawlers and automated traffic are not attention from investors.
@@ -229,8 +230,9 @@ class WikimediaClient:
 
 
 def user_agent(contact: str | None) -> str:
-    """:data:`USER_AGENT` with the operator's contact (``WIKIMEDIA_CONTACT``) when given."""
-    return USER_AGENT if not contact else f"{USER_AGENT[:-1]}; {contact})"
+    """The User-Agent naming pas, its version and the operator's contact
+    (``WIKIMEDIA_CONTACT``, an email or URL); :data:`USER_AGENT` when there is none."""
+    return USER_AGENT if not contact else f"pas/{__version__} (Portfolio Allocation System; {contact})"
 
 
 def normalise(raw: Any) -> Record:

@@ -35,6 +35,7 @@ from pas.models import (
     WeightSet,
 )
 from pas.records import Record, RecordColumns, UpsertCounts
+from pas.store.rules import LockGrant
 
 
 class LedgerEntry(NamedTuple):
@@ -390,14 +391,15 @@ class LockStore(Protocol):
     """Named locks with a time-to-live, shared by every process on the store."""
 
     @abstractmethod
-    def acquire_lock(self, name: str, owner: str, ttl_sec: float) -> bool:
+    def acquire_lock(self, name: str, owner: str, ttl_sec: float) -> LockGrant:
         """Takes the named lock for ``owner`` unless someone else holds an unexpired one.
 
         The same owner acquiring again extends its lease. A lock whose time-to-live has
         passed is stale and can be taken over (its holder is presumed dead).
 
         Returns:
-            True when ``owner`` now holds the lock.
+            The grant, true when ``owner`` now holds the lock: it names the holder whose
+            expired lease was taken over, or the live holder that refused it.
         """
 
     @abstractmethod

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ from pas.store.rules import LedgerFold
 from pas.store.sqlite import SqliteStore
 from pas.store.sqlite._rows import _trade_run
 from pas.store.sqlite.sim import _sim_order, _sim_order_row
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)  # what SQLite reads back for an order without one
 
 
 class MemoryStore(SqliteStore):
@@ -139,6 +141,8 @@ class MemoryStore(SqliteStore):
 
     def remove_portfolio(self, portfolio_id: str) -> None:
         super().remove_portfolio(portfolio_id)
+        # Its fills are deleted, so their ids may be recorded again (a re-added portfolio).
+        self._fill_ids.difference_update(f.fill_id for f in self._fills.get(portfolio_id, []))
         for kept in (self._fills, self._ledgers, self._held, self._folds, self._flows, self._metrics):
             kept.pop(portfolio_id, None)
         for key in [k for k in self._trailing if k[0] == portfolio_id]:
@@ -190,7 +194,9 @@ class MemoryStore(SqliteStore):
         added = super().sim_add_order(order)
         if added:
             self._order_seq[order.id] = len(self._order_seq)
-            self._keep_order(_sim_order(_sim_order_row(order)))  # as stored: nano units, text times
+            # As stored (nano units, times as SQLite reads them back: a missing submission
+            # time is _NO_TIME), without reading the row back.
+            self._keep_order(_sim_order(_sim_order_row(order)))
             self._by_client[order.client_order_id] = order.id
         return added
 
@@ -232,7 +238,7 @@ class MemoryStore(SqliteStore):
         # As the SQL order: newest submission first, then the later-added first.
         return sorted(
             chosen,
-            key=lambda o: (o.submitted_at or datetime.min, self._order_seq[o.id]),
+            key=lambda o: (o.submitted_at or _NO_TIME, self._order_seq[o.id]),
             reverse=True,
         )
 

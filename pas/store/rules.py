@@ -9,12 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pas.errors import InputError
 from pas.models import UNITS_PER_ONE, BreakerState, format_ts, from_units, parse_ts
 from pas.records import Record, UpsertCounts
-from pas.store.interfaces import LedgerEntry
+
+if TYPE_CHECKING:
+    from pas.store.interfaces import LedgerEntry
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,32 @@ def classify_records(batch: Sequence[Record], stored: Mapping[str, str]) -> Reco
     return RecordChanges(new, changed, unchanged)
 
 
-def lock_available(holder: str | None, expires_at: datetime | None, owner: str, now: datetime) -> bool:
-    """Whether ``owner`` may take (or renew) a lock: it is free, already ``owner``'s, or
-    its holder's time ran out (``expires_at`` at or before ``now``, both UTC)."""
-    return holder is None or holder == owner or expires_at is None or expires_at <= now
+@dataclass(frozen=True)
+class LockGrant:
+    """The answer to a request for a lock; true when the lock was granted.
+
+    Attributes:
+        acquired: whether the requester now holds the lock.
+        holder: granted, the holder whose lease had expired and was taken over (None when
+            the lock was free or already the requester's); refused, the live holder.
+        expires_at: when that holder's lease expired or expires (UTC; None without one).
+    """
+
+    acquired: bool
+    holder: str | None = None
+    expires_at: datetime | None = None
+
+    def __bool__(self) -> bool:
+        return self.acquired
+
+
+def lock_grant(holder: str | None, expires_at: datetime | None, owner: str, now: datetime) -> LockGrant:
+    """Whether ``owner`` may take (or renew) a lock held by ``holder`` until ``expires_at``:
+    it is free, already ``owner``'s, or its holder's time ran out (``expires_at`` at or
+    before ``now``, both UTC), and from whom it is taken or by whom it is refused."""
+    if holder is None or holder == owner:
+        return LockGrant(True)
+    return LockGrant(expires_at is None or expires_at <= now, holder, expires_at)
 
 
 def lock_expiry(now: datetime, ttl_sec: float) -> datetime:

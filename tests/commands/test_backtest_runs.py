@@ -118,3 +118,42 @@ def test_walk_forward_windows_alternate_and_hold_after_each_window_opens() -> No
         (OUT_OF_SAMPLE, days[3], days[4]),
         (IN_SAMPLE, days[5], days[7]),
     ]
+
+
+def _kept_as(home: Path, run_id: str, pid: int, host: str) -> None:
+    """A kept run whose record says it is running in process ``pid`` on ``host``."""
+    from datetime import UTC, datetime
+
+    from pas.models import Run, RunStatus
+    from pas.store.sqlite import SqliteStore
+
+    (home / "backtests").mkdir(parents=True, exist_ok=True)
+    with SqliteStore(home / "backtests" / f"{run_id}.db") as store:
+        details = {"pid": pid, "host": host, "first_day": str(DAYS[0])}
+        store.start_run(Run(run_id, "backtest", datetime.now(UTC), RunStatus.RUNNING, details=details))
+
+
+def test_rm_refuses_a_running_run_and_deletes_an_abandoned_one(pas: Invoke, home: Path) -> None:
+    # A running backtest whose namespace was deleted went on to say "kept as run X".
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    here = socket.gethostname()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    _kept_as(home, "261201000000aaaa", os.getpid(), here)  # this process: alive
+    _kept_as(home, "261201000000bbbb", int(gone.stdout), here)  # killed: abandoned
+    _kept_as(home, "261201000000cccc", os.getpid(), "another-host")  # cannot be probed
+    refused = pas("backtest", "rm", "261201000000bbbb", "261201000000aaaa")
+    assert (refused.exit_code, refused.stderr) == (
+        4,
+        f"error: backtest run 261201000000aaaa is still running (pid {os.getpid()} on {here}); "
+        "wait for it to end or stop it, then remove it (--force removes it anyway)\n",
+    )
+    assert len(list((home / "backtests").glob("*.db"))) == 3, "nothing is deleted when one is running"
+    assert pas("backtest", "rm", "261201000000bbbb").exit_code == 0
+    assert pas("backtest", "rm", "261201000000cccc").exit_code == 4
+    forced = pas("backtest", "rm", "--force", "261201000000cccc", "261201000000aaaa")
+    assert forced.exit_code == 0, forced.output
+    assert list((home / "backtests").glob("*.db")) == []

@@ -196,7 +196,8 @@ def test_a_second_build_while_one_runs_exits_4(home: Path) -> None:
         assert store.acquire_lock("build", "other-host:1", 600)
     assert invoke(home, "build", "gov", "--no-trade") == (
         4,
-        "error: another pas build is running (it holds the build lock); this one stops\n",
+        "error: another pas build (other-host:1) is running and holds the build lock until "
+        "2026-01-05 15:10:00 UTC; this one stops\n",
     )
     assert invoke(home, "build", "gov", "--dry-run")[0] == 0  # a dry run takes no lock
 

@@ -50,6 +50,7 @@ def test_demo_runs_offline_end_to_end_and_writes_a_report(
     (run,) = [r for r in live_runs(pas, home) if r["command"] == "demo"]
     assert isinstance(run["details"]["notes"], list), "every note of the backtest is in the run record"
     assert "removed the demo's stores" not in out, "--home keeps them"
+    assert f"kept as run {kept.stem}: `pas backtest show {kept.stem}`" in out
 
 
 def live_runs(pas: Invoke, home: Path) -> list[dict[str, Any]]:
@@ -73,6 +74,7 @@ def test_demo_without_home_removes_its_stores_and_says_so(
         f"removed the demo's stores from {folder} (the report stays); --keep or --home keeps them"
         in result.stdout
     )
+    assert "kept as run" not in result.stdout, "no run to show once its store is gone"
 
 
 def test_demo_refuses_a_home_that_is_not_empty(pas: Invoke, tmp_path: Path) -> None:

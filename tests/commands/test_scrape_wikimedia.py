@@ -63,6 +63,24 @@ def test_scrape_wiki_from_wikimedia_needs_no_quiver_key(tmp_path: Path, wm: Fake
     assert newest["fields"]["views"] == "100"
 
 
+def test_without_a_contact_the_scrape_warns_and_with_one_the_agent_carries_it(
+    tmp_path: Path, wm: FakeWikimedia
+) -> None:
+    wm.add("Aaa_Corp.", today() - timedelta(days=3), [5, 5])
+    anonymous = runner.invoke(app, ["scrape", "wiki", "--json"], env=env(tmp_path, wm))
+    assert anonymous.exit_code == 0, anonymous.output
+    assert anonymous.stderr == (
+        "warning: Wikimedia asks clients for a contact and may block those without one: "
+        "set WIKIMEDIA_CONTACT to your email or URL\n"
+    )
+    wm.log.clear()
+    named = runner.invoke(
+        app, ["scrape", "wiki", "--json"], env=env(tmp_path, wm, WIKIMEDIA_CONTACT="ops@example.org")
+    )
+    assert named.exit_code == 0 and named.stderr == "", named.output
+    assert {e.user_agent for e in wm.log} == {"pas/0.1.0 (Portfolio Allocation System; ops@example.org)"}
+
+
 def test_the_table_names_the_missing_article_count(tmp_path: Path, wm: FakeWikimedia) -> None:
     wm.add("Aaa_Corp.", today() - timedelta(days=3), [5, 5])
     result = runner.invoke(app, ["scrape", "wiki"], env=env(tmp_path, wm, WIKI_SOURCE="wikimedia"))

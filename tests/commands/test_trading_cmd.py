@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -110,10 +111,11 @@ def test_a_held_lock_exits_4(home: Path) -> None:
         store.acquire_lock("trading", "otherhost:1", 600)
     result = pas(home, "rebalance", "--all")
     assert result.exit_code == 4
-    assert (
-        "error: another trading run (otherhost:1) holds the trading lock; wait for it to finish"
-        in result.output
-    )
+    assert re.fullmatch(
+        r"error: another trading run \(otherhost:1\) holds the trading lock until "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC; wait for it to finish and run again\n",
+        result.output,
+    ), result.output
 
 
 def test_reconcile_reports_every_difference_and_exits_1(home: Path) -> None:

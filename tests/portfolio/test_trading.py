@@ -9,12 +9,13 @@ from decimal import Decimal
 import pytest
 
 from pas.domain.broker import Asset, BrokerFill, Order, OrderRequest, OrderStatus
-from pas.errors import InputError, LockHeldError, PasError, RefusedError
+from pas.errors import InputError, LockHeldError, LockLostError, PasError, RefusedError
 from pas.models import Portfolio, Price, Schedule, Side, TradeOrderStatus, WeightSet
 from pas.portfolio.broker.errors import OrderRejected
 from pas.portfolio.broker.sim import SimBroker
 from pas.portfolio.ledger import build_book
 from pas.portfolio.trading.limits import TradingLimits
+from pas.portfolio.trading.lock import LOCK_SLACK_SEC
 from pas.portfolio.trading.reconcile import reconcile_ledgers
 from pas.portfolio.trading.run import run_rebalance
 from pas.portfolio.trading.sync import sync_fills
@@ -283,6 +284,40 @@ def test_a_second_run_waits_for_the_lock_and_a_dead_holder_is_taken_over(
     assert store.acquire_lock("trading", f"{socket.gethostname()}:999999999", 60)
     _run(store, SimBroker(store), ["a"])
     assert store.lock_owner("trading") is None
+
+
+def test_a_lock_whose_lease_expired_is_taken_over_and_the_run_names_its_holder(
+    store: Store, clock: FakeClock
+) -> None:
+    _setup(store, clock, a=10_000)
+    _weights(store, clock, "a", AAA=0.4)
+    assert store.acquire_lock("trading", "host-a:4242", 60)  # a host that went away
+    clock.advance(61)
+    out = _run(store, SimBroker(store), ["a"], owner="host-b:7")
+    assert out.notes[0] == (
+        "took over the trading lock from host-a:4242, whose lease expired at 2026-01-05 15:01:00 UTC "
+        "and is presumed dead; what that run left in flight is settled before anything new is planned"
+    )
+    assert store.holdings("a") == {"AAA": D(400)}
+
+
+def test_a_run_that_lost_its_lock_to_another_host_sends_nothing_more(store: Store, clock: FakeClock) -> None:
+    """This run's lease ran out while it was between two orders (its host was suspended or
+    cut off from the store) and host-b took the lock: sending the rest would trade twice."""
+    _setup(store, clock, a=10_000)
+    _weights(store, clock, "a", AAA=0.4, BBB=0.4)
+
+    def taken_over(order: object, placed: object) -> None:
+        clock.advance(LOCK_SLACK_SEC + 61)
+        assert store.acquire_lock("trading", "host-b:7", 600), "host-b takes the expired lease"
+
+    with pytest.raises(
+        LockLostError, match=r"^this trading run \(host-a:1\) lost the trading lock to host-b:7"
+    ):
+        _run(store, SimBroker(store), ["a"], owner="host-a:1", after_submit=taken_over, timeout_sec=60)
+    sent = [o.client_order_id for o in SimBroker(store).list_orders("all")]
+    assert sent == ["pas-260105150000aaaa-a-AAA"], "the second order was never sent"
+    assert store.lock_owner("trading") == "host-b:7", "the loser never releases the winner's lock"
 
 
 def test_no_targets_or_no_capital_is_an_input_error(store: Store, clock: FakeClock) -> None:

@@ -10,10 +10,12 @@ import pytest
 
 from pas.scrapers.client import (
     MAX_TRIES,
+    ClientStats,
     QuiverAuthError,
     QuiverClient,
     QuiverEntitlementError,
     QuiverError,
+    QuiverRateLimited,
     QuiverUnavailableError,
 )
 from tests.conftest import FakeClock
@@ -98,6 +100,27 @@ def test_429_honours_retry_after(client: QuiverClient, fake: FakeQuiver, sleeper
     assert client.get("live/wikipedia") == ROWS
     assert sleeper.calls == [17.0]
     assert client.stats.retries == 1
+
+
+def test_a_retry_after_holds_back_every_process_on_the_store(
+    client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper
+) -> None:
+    """The wait a 429 asks for moves the endpoint's shared slots: another process (on
+    MongoDB, another host) asks Quiver no sooner, and this one's own retry waits only once."""
+    client.rate_sec = 0
+    fake.rows["live/wikipedia"] = ROWS
+    fake.fault("live/wikipedia", Fault(429, {"detail": "Request was throttled."}, {"Retry-After": "17"}))
+    assert client.get("live/wikipedia") == ROWS
+    assert sleeper.calls == [17.0], "the retry waits for the time Quiver gave, not once more"
+    client.max_wait_sec = 5
+    fake.fault("live/wikipedia", Fault(429, {"detail": "Request was throttled."}, {"Retry-After": "600"}))
+    with pytest.raises(QuiverRateLimited):
+        client.get("live/wikipedia", {"n": 1})
+    other = dataclasses.replace(client, stats=ClientStats())  # another process on the same store
+    sent = len(fake.log)
+    with pytest.raises(QuiverRateLimited, match=r"is used up for live/wikipedia \(next request in 10 min\)"):
+        other.get("live/wikipedia", {"n": 2})
+    assert len(fake.log) == sent, "the other process spent no request to learn it again"
 
 
 def test_retry_after_as_a_date_is_measured_on_the_injected_clock(

@@ -153,12 +153,13 @@ def test_client_asks_the_documented_path_with_a_descriptive_user_agent(
     assert (logged.project, logged.access, logged.agent) == ("en.wikipedia", "all-access", "user")
     assert (logged.start, logged.end) == ("2025120100", "2025120300")
     assert logged.user_agent == wikimedia.USER_AGENT
-    assert "pas" in logged.user_agent and "https://github.com/" in logged.user_agent
+    assert logged.user_agent.startswith("pas/0.1.0 (") and "WIKIMEDIA_CONTACT" in logged.user_agent
+    assert "http" not in logged.user_agent, "no address pas does not have"
 
 
 def test_contact_joins_the_user_agent() -> None:
     agent = wikimedia.user_agent("ops@example.org")
-    assert agent.startswith("pas/") and agent.endswith("; ops@example.org)")
+    assert agent == "pas/0.1.0 (Portfolio Allocation System; ops@example.org)"
     assert wikimedia.user_agent(None) == wikimedia.USER_AGENT
 
 

@@ -49,7 +49,7 @@ def _worker(spec: tuple[str, str], first_id: int, barrier: Any, results: Any) ->
         for n in range(first_id, first_id + FILLS_PER_PROCESS)
     ]
     barrier.wait()
-    got_lock = store.acquire_lock("trading", f"owner-{os.getpid()}", ttl_sec=600)
+    got_lock = bool(store.acquire_lock("trading", f"owner-{os.getpid()}", ttl_sec=600))
     new = sum(store.append_fills(fills[i : i + BATCH]) for i in range(0, len(fills), BATCH))
     results.put((got_lock, new))
     store.close()

@@ -61,6 +61,24 @@ def test_stale_lock_expires(store: Store, clock: FakeClock) -> None:
     assert not store.release_lock("trading", "dead")
 
 
+def test_a_lock_grant_names_the_holder_it_took_over_or_was_refused_by(store: Store, clock: FakeClock) -> None:
+    """The answer says whose lease expired (a takeover) or whose live lease refused it,
+    read in the same atomic step as the grant, so a message can name that host and pid."""
+    first = store.acquire_lock("trading", "host-a:41", ttl_sec=30)
+    assert first and first.holder is None, "a free lock is taken from nobody"
+    expiry = clock() + timedelta(seconds=30)
+    refused = store.acquire_lock("trading", "host-b:7", ttl_sec=30)
+    assert not refused and (refused.holder, refused.expires_at) == ("host-a:41", expiry)
+    clock.advance(1)
+    renewed = store.acquire_lock("trading", "host-a:41", ttl_sec=30)
+    assert renewed and renewed.holder is None, "renewing one's own lease takes it from nobody"
+    clock.advance(31)
+    taken = store.acquire_lock("trading", "host-b:7", ttl_sec=30)
+    assert taken and taken.holder == "host-a:41", "taken over from the holder whose lease expired"
+    assert taken.expires_at == expiry + timedelta(seconds=1)
+    assert store.lock_owner("trading") == "host-b:7"
+
+
 def test_lock_owner(store: Store) -> None:
     assert store.lock_owner("trading") is None
     assert store.acquire_lock("trading", "h:1", 60)

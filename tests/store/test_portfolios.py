@@ -76,6 +76,19 @@ def test_remove_portfolio_takes_its_weights_and_ledger(store: Store) -> None:
     assert len(store.fills("beta")) == 1
 
 
+def test_a_re_added_portfolio_records_the_fill_ids_of_its_removed_namesake_again(store: Store) -> None:
+    # The memory store once remembered the removed fills' ids and left them out of the
+    # re-added portfolio's ledger and holdings, which SQLite had recorded.
+    store.add_portfolio(portfolio())
+    store.append_fills([fill(1)])
+    store.remove_portfolio("alpha")
+    store.add_portfolio(portfolio())
+    assert store.append_fills([fill(1)]) == 1
+    assert [f.fill_id for f in store.fills("alpha")] == [fill(1).fill_id]
+    assert store.holdings("alpha") == {fill(1).symbol: fill(1).qty}
+    assert len(store.ledger("alpha")) == 1
+
+
 def test_weights_history_newest_first_and_keeps_dotted_symbols(store: Store, clock: FakeClock) -> None:
     store.put_weights(WeightSet("alpha", T0, {"AAPL": 0.6, "BRK.B": 0.4}))
     store.put_weights(WeightSet("alpha", T0 + timedelta(days=1), {"MSFT": 1.0}, source="build"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from pas.records import Record, UpsertCounts, natural_key
-from pas.store.rules import classify_records, lock_available, lock_expiry
+from pas.store.rules import LockGrant, classify_records, lock_expiry, lock_grant
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
@@ -32,7 +32,8 @@ def test_classify_compares_digests_and_a_repeated_key_with_its_earlier_copy() ->
 def test_a_lock_is_free_unheld_own_or_expired() -> None:
     later = lock_expiry(NOW, 30)
     assert later == NOW + timedelta(seconds=30)
-    assert lock_available(None, None, "me", NOW)
-    assert lock_available("me", later, "me", NOW), "the holder renews its own lock"
-    assert not lock_available("other", later, "me", NOW)
-    assert lock_available("other", later, "me", later), "expired at its expiry time"
+    assert lock_grant(None, None, "me", NOW) == LockGrant(True)
+    assert lock_grant("me", later, "me", NOW) == LockGrant(True), "the holder renews its own lock"
+    assert lock_grant("other", later, "me", NOW) == LockGrant(False, "other", later)
+    assert lock_grant("other", later, "me", later) == LockGrant(True, "other", later), "expired at its expiry"
+    assert bool(LockGrant(True)) and not LockGrant(False, "other", later), "a grant is true when acquired"

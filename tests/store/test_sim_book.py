@@ -137,3 +137,12 @@ def test_sim_orders_keep_their_limit_price_and_time_in_force(store: Store) -> No
     assert store.sim_orders(order_id="o1") == [replace(limit, status=OrderStatus.EXPIRED)]
     assert store.sim_orders(order_id="o2") == [market]
     assert (market.limit_price, market.time_in_force) == (None, "day")
+
+
+def test_an_open_order_without_a_submission_time_sorts_last(store: Store) -> None:
+    # Order.submitted_at is optional; the memory store once compared None's naive stand-in
+    # with the aware times of the others and raised TypeError.
+    store.sim_add_order(Order("o1", "c1", "AAA", Side.BUY, Decimal(1), Decimal(0), None, OrderStatus.NEW, T0))
+    store.sim_add_order(Order("o2", "c2", "AAA", Side.BUY, Decimal(1), Decimal(0), None, OrderStatus.NEW))
+    assert [o.id for o in store.sim_orders(open_only=True)] == ["o1", "o2"]
+    assert [o.id for o in store.sim_orders()] == ["o1", "o2"]

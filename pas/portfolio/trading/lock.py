@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import socket
 
-from pas.errors import LockHeldError
+from pas.errors import LockHeldError, LockLostError
 from pas.store.base import Store
+from pas.store.rules import LockGrant
 
 LOCK_NAME = "trading"
 # The lock outlives the fill wait by this much; it is renewed before each order and at
@@ -42,7 +43,7 @@ def _dead_here(holder: str, here: str) -> bool:
     return False
 
 
-def acquire_trading_lock(store: Store, owner: str, ttl_sec: float) -> None:
+def acquire_trading_lock(store: Store, owner: str, ttl_sec: float) -> LockGrant:
     """Takes the ``trading`` lock, taking it over from a dead process on this host.
 
     The lock lives in the store with a time to live, so hosts sharing a MongoDB exclude
@@ -50,17 +51,60 @@ def acquire_trading_lock(store: Store, owner: str, ttl_sec: float) -> None:
     dead; one of another host is waited for until its lease expires, since no host can
     see another's processes.
 
+    Returns:
+        The grant; its ``holder`` names the run it was taken over from (see
+        :func:`takeover_note`), None when the lock was free.
+
     Raises:
-        LockHeldError: another live run holds it.
+        LockHeldError: another live run holds it; the message names its host and pid and
+            when its lease ends.
     """
-    if store.acquire_lock(LOCK_NAME, owner, ttl_sec):
-        return
-    holder = store.lock_owner(LOCK_NAME)
-    if holder and _dead_here(holder, owner.rpartition(":")[0]):
-        store.release_lock(LOCK_NAME, holder)  # only if that dead process still holds it
+    grant = store.acquire_lock(LOCK_NAME, owner, ttl_sec)
+    if grant:
+        return grant
+    if grant.holder and _dead_here(grant.holder, owner.rpartition(":")[0]):
+        store.release_lock(LOCK_NAME, grant.holder)  # only if that dead process still holds it
         if store.acquire_lock(LOCK_NAME, owner, ttl_sec):
-            return
+            return LockGrant(True, grant.holder)  # no lease ran out: its process is gone
     raise LockHeldError(
-        f"another trading run ({holder or 'unknown'}) holds the trading lock; "
+        f"another trading run ({grant.holder or 'unknown'}) holds the trading lock{held_until(grant)}; "
         "wait for it to finish and run again"
     )
+
+
+def renew_trading_lock(store: Store, owner: str, ttl_sec: float) -> None:
+    """Extends ``owner``'s lease of the ``trading`` lock before its run sends or waits more.
+
+    Raises:
+        LockLostError: another run took the lock over (this run's lease had expired, as
+            when its host was suspended or cut off from the store); nothing more may be sent.
+    """
+    grant = store.acquire_lock(LOCK_NAME, owner, ttl_sec)
+    if not grant:
+        raise LockLostError(
+            f"this trading run ({owner}) lost the trading lock to {grant.holder or 'another run'}, "
+            "which took it over after this run's lease expired; it stopped and sends nothing more: "
+            "run `pas sync` once that run has finished"
+        )
+
+
+def takeover_note(grant: LockGrant) -> str:
+    """What a run says when it took the lock over ("" if it did not): from a run whose
+    lease expired (its host is gone or cut off: presumed dead), or, with no expiry in the
+    grant, from a process of this host that no longer runs."""
+    if not grant.holder:
+        return ""
+    how = (
+        "a process of this host that no longer runs"
+        if grant.expires_at is None
+        else f"whose lease expired at {grant.expires_at:%Y-%m-%d %H:%M:%S} UTC and is presumed dead"
+    )
+    return (
+        f"took over the trading lock from {grant.holder}, {how}; what that run left in flight "
+        "is settled before anything new is planned"
+    )
+
+
+def held_until(grant: LockGrant) -> str:
+    """`` until TIME UTC``, the end of a refusing holder's lease ("" when unknown)."""
+    return "" if grant.expires_at is None else f" until {grant.expires_at:%Y-%m-%d %H:%M:%S} UTC"

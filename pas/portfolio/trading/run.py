@@ -31,7 +31,14 @@ from pas.portfolio.trading.inflight import (
     status_warnings,
 )
 from pas.portfolio.trading.limits import TradingLimits, check_buying_power, check_limits, order_request
-from pas.portfolio.trading.lock import LOCK_NAME, LOCK_SLACK_SEC, acquire_trading_lock, lock_owner_name
+from pas.portfolio.trading.lock import (
+    LOCK_NAME,
+    LOCK_SLACK_SEC,
+    acquire_trading_lock,
+    lock_owner_name,
+    renew_trading_lock,
+    takeover_note,
+)
 from pas.portfolio.trading.plan import check_bound, plan_portfolios, record_transfers
 from pas.portfolio.trading.progress import Progress, run_progress
 from pas.portfolio.trading.reconcile import Difference, reconcile_ledgers
@@ -120,6 +127,8 @@ def run_rebalance(
 
     Raises:
         LockHeldError: another trading run is going on.
+        LockLostError: another run took the lock over after this run's lease expired;
+            this run stopped before sending or waiting more.
         RefusedError: a pre-trade check failed, an earlier order is open or in doubt, or
             the ledgers differ from the broker for the plan's symbols; nothing was sent.
         InputError: a portfolio cannot be planned (no targets, capital or price), or is
@@ -136,14 +145,12 @@ def run_rebalance(
 
     owner = owner or lock_owner_name()
     ttl = timeout_sec + LOCK_SLACK_SEC
-    acquire_trading_lock(store, owner, ttl)
+    taken_over = takeover_note(acquire_trading_lock(store, owner, ttl))
     try:
-
-        def renew() -> None:
-            store.acquire_lock(LOCK_NAME, owner, ttl)
-
-        hooks = _Hooks(after_submit, guard, renew, progress)
+        hooks = _Hooks(after_submit, guard, lambda: renew_trading_lock(store, owner, ttl), progress)
         outcome = _run(store, broker, portfolios, limits, run_id, queue, force, hooks)
+        if taken_over:
+            outcome.notes.insert(0, taken_over)
         _wait(store, broker, outcome, timeout_sec, poll_sec, sleep, hooks)
         return outcome
     finally:

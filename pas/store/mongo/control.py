@@ -10,7 +10,7 @@ from typing import Any
 from pas.errors import StoreError
 from pas.models import BreakerState, Run, RunStatus, format_ts, parse_ts
 from pas.store.mongo.store import MongoCore
-from pas.store.rules import breaker_from_doc, breaker_to_doc, lock_expiry
+from pas.store.rules import LockGrant, breaker_from_doc, breaker_to_doc, lock_expiry, lock_grant
 
 # MongoDB refuses documents over 16 MiB (BSON's limit); a response body above this, with
 # room left for the key and expiry, is not cached.
@@ -28,6 +28,11 @@ def _details(stored: Any) -> dict[str, Any]:
     if isinstance(stored, str):
         return dict(json.loads(stored))
     return dict(stored or {})
+
+
+def _lease(doc: Mapping[str, Any]) -> tuple[str, datetime]:
+    """A lock document's holder and the end of its lease."""
+    return str(doc["owner"]), parse_ts(str(doc["expires_at"]))
 
 
 class MongoControl(MongoCore):
@@ -81,23 +86,34 @@ class MongoControl(MongoCore):
                 for d in cursor
             ]
 
-    def acquire_lock(self, name: str, owner: str, ttl_sec: float) -> bool:
+    def acquire_lock(self, name: str, owner: str, ttl_sec: float) -> LockGrant:
         from pymongo.errors import DuplicateKeyError
 
         now = self.clock()
-        # lock_available as one atomic query: it matches a free, stale or own lock; when none
-        # matches, the upsert collides with the live lock on _id and fails, which is the
-        # "held by someone else" answer.
+        # lock_grant as one atomic query: it matches a free, stale or own lock, and the
+        # document before the update names the holder taken over; when none matches, the
+        # upsert collides with the live lock on _id and fails, which is the "held by
+        # someone else" answer.
         query = {"_id": name, "$or": [{"expires_at": {"$lte": format_ts(now)}}, {"owner": owner}]}
         update = {"$set": {"owner": owner, "expires_at": format_ts(lock_expiry(now, ttl_sec))}}
         try:
             with self._errors():
-                self._collection("locks").find_one_and_update(query, update, upsert=True)
+                before = self._collection("locks").find_one_and_update(query, update, upsert=True)
         except StoreError as exc:
             if isinstance(exc.__cause__, DuplicateKeyError):
-                return False
+                return self._refusal(name, owner, now)
             raise
-        return True
+        return LockGrant(True) if before is None else lock_grant(*_lease(before), owner, now)
+
+    def _refusal(self, name: str, owner: str, now: datetime) -> LockGrant:
+        """A refused lock request's answer: its live holder, read after the refusal (a
+        holder that released it meanwhile leaves the holder unknown, the request refused)."""
+        with self._errors():
+            doc = self._collection("locks").find_one({"_id": name})
+        if doc is None:
+            return LockGrant(False)
+        grant = lock_grant(*_lease(doc), owner, now)
+        return LockGrant(False, grant.holder, grant.expires_at)
 
     def lock_owner(self, name: str) -> str | None:
         with self._errors():

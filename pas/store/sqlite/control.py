@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pas.models import BreakerState, Run, RunStatus, format_ts, parse_ts
-from pas.store.rules import breaker_from_doc, breaker_to_doc, lock_available, lock_expiry
+from pas.store.rules import LockGrant, breaker_from_doc, breaker_to_doc, lock_expiry, lock_grant
 from pas.store.sqlite.store import SqliteCore
 
 
@@ -68,19 +68,19 @@ class SqliteControl(SqliteCore):
             for run_id, command, started, ended, status, error, details in rows
         ]
 
-    def acquire_lock(self, name: str, owner: str, ttl_sec: float) -> bool:
+    def acquire_lock(self, name: str, owner: str, ttl_sec: float) -> LockGrant:
         now = self.clock()
         with self._write() as db:
             row = db.execute("SELECT owner, expires_at FROM locks WHERE name = ?", (name,)).fetchone()
             holder, expires_at = (None, None) if row is None else (row[0], parse_ts(row[1]))
-            if not lock_available(holder, expires_at, owner, now):
-                return False
-            db.execute(
-                "INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
-                (name, owner, format_ts(lock_expiry(now, ttl_sec))),
-            )
-            return True
+            grant = lock_grant(holder, expires_at, owner, now)
+            if grant:
+                db.execute(
+                    "INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name)"
+                    " DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
+                    (name, owner, format_ts(lock_expiry(now, ttl_sec))),
+                )
+            return grant
 
     def lock_owner(self, name: str) -> str | None:
         row = self._db.execute("SELECT owner FROM locks WHERE name = ?", (name,)).fetchone()

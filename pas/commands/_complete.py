@@ -1,4 +1,5 @@
-"""Shell completion of the names pas knows: portfolio ids, dataset names, strategy names.
+"""Shell completion of the names pas knows: portfolio ids, dataset names, strategy names
+and kept backtest runs' ids.
 
 Completion is attached by parameter name in one place (the root group calls
 :func:`attach`), so every command that takes a portfolio id completes it the same way.
@@ -22,15 +23,45 @@ def _starting(names: Iterable[str], incomplete: str) -> list[str]:
 
 
 def portfolio_ids(ctx: typer.Context, _param: Any, incomplete: str) -> list[str]:
-    """The stored portfolios' ids that start with ``incomplete``."""
+    """The ids that start with ``incomplete`` of the portfolios in the store the command
+    reads: the live one, or under ``pas report --backtest``/``--run`` a kept run's (a run's
+    id first, when ``--backtest`` has not named one yet)."""
     from pas.errors import PasError
 
     try:
+        if ctx.params.get("backtest") or ctx.params.get("run"):
+            return _in_kept_run(ctx, incomplete)
         return _starting((p.id for p in state(ctx).store.list_portfolios()), incomplete)
     except PasError:
         return []
     finally:
         state(ctx).close()
+
+
+def _in_kept_run(ctx: typer.Context, incomplete: str) -> list[str]:
+    from pas.store import backtest_runs, open_backtest_store
+
+    settings = state(ctx).settings.store
+    kept = backtest_runs(settings)
+    named = list(ctx.params.get("portfolio_ids") or [])
+    run = ctx.params.get("run") or (named[0] if named and named[0] in kept else None)
+    if run is None:
+        return _starting(kept, incomplete)
+    if run not in kept:
+        return []
+    with open_backtest_store(settings, run) as store:
+        return _starting((p.id for p in store.list_portfolios()), incomplete)
+
+
+def run_ids(ctx: typer.Context, _param: Any, incomplete: str) -> list[str]:
+    """The kept backtest runs' ids (``pas backtest list``) that start with ``incomplete``."""
+    from pas.errors import PasError
+    from pas.store import backtest_runs
+
+    try:
+        return _starting(backtest_runs(state(ctx).settings.store), incomplete)
+    except PasError:
+        return []
 
 
 def dataset_names(_ctx: typer.Context, _param: Any, incomplete: str) -> list[str]:
@@ -54,6 +85,10 @@ BY_PARAMETER: dict[str, Completer] = {
     "portfolio": portfolio_ids,
     "dataset": dataset_names,
     "strategy": strategy_names,
+    "run": run_ids,
+    "run_id": run_ids,
+    "other_run_id": run_ids,
+    "run_ids": run_ids,
 }
 
 

@@ -122,14 +122,16 @@ def show(ctx: typer.Context, run_id: RunArgument, as_json: JsonOption = False) -
 
 
 @app.command("compare")
-def compare(ctx: typer.Context, first: RunArgument, second: RunArgument, as_json: JsonOption = False) -> None:
+def compare(
+    ctx: typer.Context, run_id: RunArgument, other_run_id: RunArgument, as_json: JsonOption = False
+) -> None:
     """Compare two kept runs: each book's statistics side by side, and the difference.
 
     Example: pas backtest compare 261201224355ab12 261201230102cd34
     """
     from pas.commands._backtest_runs import show_comparison
 
-    show_comparison(state(ctx), first, second, as_json)
+    show_comparison(state(ctx), run_id, other_run_id, as_json)
 
 
 @app.command("rm")

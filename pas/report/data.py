@@ -94,7 +94,7 @@ class ReportData:
         generated_at: when the report was made (UTC).
         backtest: whether the data comes from a backtest rather than live trading.
         trades: each portfolio's trades, oldest first.
-        activity: each portfolio's exposure and turnover on its days.
+        activity: each book's exposure and turnover on its days (the combined book's too).
         combined: the combined book (the portfolios' summed equity net of flows), shown as
             one more book in every section when given.
     """
@@ -169,8 +169,8 @@ def load_report_data(
         current = store.current_weights(pid)
         weights[pid] = dict(current.weights) if current is not None else {}
         risk[pid] = historical_risk(s)
-    trades, books = _activity(store, series)
     combined = combined_series(series.values()) if len(series) > 1 else None
+    trades, books = _activity(store, series, combined)
     if combined is not None:
         risk[COMBINED] = historical_risk(combined)
     return ReportData(
@@ -216,15 +216,20 @@ def combined_series(books: Iterable[PortfolioSeries]) -> PortfolioSeries:
 
 
 def _activity(
-    store: Store, series: Mapping[str, PortfolioSeries]
+    store: Store, series: Mapping[str, PortfolioSeries], combined: PortfolioSeries | None
 ) -> tuple[dict[str, list[Trade]], dict[str, Activity]]:
-    """Each portfolio's trades and its exposure and turnover, from one read of the closes."""
+    """Each portfolio's trades and each book's exposure and turnover, from one read of the
+    closes. The combined book's are those of every portfolio's trades over the summed
+    equity."""
     fills = {pid: store.fills(pid) for pid in series}
     symbols = sorted({f.symbol for found in fills.values() for f in found})
     last = max((s.days[-1] for s in series.values() if s.days), default=None)
     closes = closes_by_day(store.price_history(symbols, end=last)) if symbols else {}
     trades = {pid: trades_of(found, closes) for pid, found in fills.items()}
     books = {pid: activity(s.days, s.equity, trades[pid], closes) for pid, s in series.items()}
+    if combined is not None:
+        every = [t for found in trades.values() for t in found]
+        books[COMBINED] = activity(combined.days, combined.equity, every, closes)
     return trades, books
 
 

@@ -17,6 +17,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from pas import __version__
+from pas.analytics.losses import VAR_CAPTION
 from pas.report import measures as m
 from pas.report import plots
 from pas.report import tables as t
@@ -181,6 +182,7 @@ def _rolling_beta(data: ReportData) -> str:
         lambda s: m.rolling_beta(s.returns, m.aligned(s.days, bench)),
         f"beta to {data.benchmark}",
         f"Needs {m.ROLLING_WINDOW} days with at least {m.MIN_BETA_DAYS} benchmark returns.",
+        reference=1.0,
     )
     return _image(fig, "rolling beta")
 
@@ -210,7 +212,7 @@ def _distribution_section(data: ReportData) -> str:
     var = {name: dict(r.var) for name, r in data.risk.items()}
     caption = (
         "Histogram of daily returns; the red lines mark the 1-day historical VaR at 95% (dashed) and 99% "
-        "(dotted), at minus the loss."
+        f"(dotted), drawn at minus the loss. {VAR_CAPTION}."
     )
     return _image(plots.histogram_figure(books, var), "daily returns histogram") + t.empty(caption)
 
@@ -220,10 +222,13 @@ def _exposure_section(data: ReportData) -> str:
         return t.empty("No trades recorded, so no exposure or turnover.")
     caption = (
         "Exposure: positions at the close over equity (gross Σ|value|, net Σ value). Turnover: dollars "
-        "traded (buys plus sells) over equity, summed over the trailing 21 trading days."
+        "traded (buys plus sells) over equity, summed over the trailing 21 trading days. One panel per "
+        "book, on a shared scale."
     )
-    return _image(plots.exposure_figure(data.books, data.activity), "exposure and turnover") + t.empty(
-        caption
+    return (
+        _image(plots.exposure_figure(data.books, data.activity), "exposure per book")
+        + _image(plots.turnover_figure(data.books, data.activity), "turnover per book")
+        + t.empty(caption)
     )
 
 

@@ -2,14 +2,15 @@
 
 Each function takes the books to draw (``{name: series}``, in the order shown, one colour
 per book everywhere: :func:`colours`) and returns a :class:`~matplotlib.figure.Figure`.
-Where several books would overlap into mud (drawdowns, return histograms) each book gets
-its own small panel.
+Where several books would overlap into mud (drawdowns, return histograms, exposure,
+turnover) each book gets its own small panel; legends of line charts sit above the axes,
+never over the data.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,13 @@ if TYPE_CHECKING:
 WIDTH_IN = 11.0
 PANEL_COLUMNS = 3
 """Small multiples per row (drawdowns, histograms)."""
+PANEL_GAP = 0.1
+"""Space between small multiples, as a fraction of a panel's width: room for the tick
+labels at two neighbouring panels' edges."""
 HISTOGRAM_BINS = 50
+PANEL_TICKS = 5
+"""At most this many tick labels along a small panel's axis, so that they never run together."""
+LEGEND_COLUMNS = 8
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 PARTIAL_MARK = "*"
 """Appended to a partial month's figure in the heat maps."""
@@ -68,10 +75,11 @@ def figure(height: float, rows: int = 1, sharex: bool = False) -> tuple[Figure, 
 def _panels(count: int, height: float) -> tuple[Figure, list[Axes]]:
     """Small multiples: one axes per book, :data:`PANEL_COLUMNS` to a row (extras hidden)."""
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     cols = max(1, min(PANEL_COLUMNS, count))
     rows = max(1, math.ceil(count / cols))
-    fig = Figure(figsize=(WIDTH_IN, height * rows + 0.3), layout="constrained")
+    fig = Figure(figsize=(WIDTH_IN, height * rows + 0.3), layout=ConstrainedLayoutEngine(wspace=PANEL_GAP))
     grid = fig.subplots(rows, cols, squeeze=False, sharey=True)
     axes = [ax for row in grid for ax in row]
     for ax in axes[count:]:
@@ -106,9 +114,17 @@ def note(ax: Axes, message: str) -> None:
 
 
 def _legend(ax: Axes) -> None:
+    """The books' names in a row above the axes, where no line can run under them."""
     handles, _ = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(loc="upper left", fontsize=8, ncols=min(6, len(handles)))
+        ax.legend(
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            fontsize=8,
+            ncols=min(LEGEND_COLUMNS, len(handles)),
+            frameon=False,
+            borderaxespad=0.2,
+        )
 
 
 def equity_figure(
@@ -149,8 +165,7 @@ def drawdown_figure(books: Mapping[str, PortfolioSeries]) -> Figure:
         ax.plot(_dates(s.days), dd, linewidth=1.0, marker=marker, color=colour[name])
         ax.fill_between(_dates(s.days), dd, 0, color=colour[name], alpha=0.25)
         ax.set_title(name, fontsize=9, loc="left")
-        percent_axis(ax)
-        _date_axis(ax)
+        _panel_axes(ax)
     return fig
 
 
@@ -160,8 +175,11 @@ def rolling_figure(
     ylabel: str,
     empty: str,
     percent: bool = False,
+    reference: float = 0.0,
 ) -> Figure:
-    """A rolling statistic of every book (``compute(series) -> values``), or ``empty``."""
+    """A rolling statistic of every book (``compute(series) -> values``), or ``empty``;
+    unless ``percent``, a grey line marks ``reference`` (0 for a Sharpe ratio, 1 for a
+    beta: the market's)."""
     fig, (ax,) = figure(3.0)
     colour = colours(list(books))
     drawn = 0
@@ -177,7 +195,7 @@ def rolling_figure(
     if percent:
         percent_axis(ax)
     else:
-        ax.axhline(0.0, color="#999", linewidth=0.8)
+        ax.axhline(reference, color="#999", linewidth=0.8)
     _date_axis(ax)
     _legend(ax)
     return fig
@@ -244,33 +262,72 @@ def histogram_figure(
                 )
         ax.set_title(name, fontsize=9, loc="left")
         percent_axis(ax, "x")
+        ax.xaxis.set_major_locator(_few_ticks())
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7, loc="upper left")
+            # the VaR lines are in the left tail; the right tail's top is empty
+            ax.legend(fontsize=7, loc="upper right")
     return fig
 
 
 def exposure_figure(books: Mapping[str, PortfolioSeries], activity: Mapping[str, Activity]) -> Figure:
-    """Gross (solid) and net (dashed) exposure, and trailing-month turnover, per book."""
+    """One panel per book (shared scale): gross (solid) and net (dashed) exposure.
+
+    Panels rather than one axes: fully invested books all sit at 100%, where their
+    lines hid one another."""
+
+    def draw(ax: Axes, x: npt.NDArray[np.datetime64], a: Activity, colour: str) -> None:
+        ax.plot(x, a.gross, color=colour, linewidth=1.1)
+        ax.plot(x, a.net, color=colour, linewidth=0.9, linestyle="--")
+
+    return _activity_panels(books, activity, draw, "exposure (— gross, - - net)")
+
+
+def turnover_figure(books: Mapping[str, PortfolioSeries], activity: Mapping[str, Activity]) -> Figure:
+    """One panel per book (shared scale): dollars traded over the trailing
+    :data:`~pas.report.activity.TURNOVER_WINDOW` days, over equity."""
     import numpy as np
 
-    fig, (top, bottom) = figure(5.0, rows=2, sharex=True)
+    def draw(ax: Axes, x: npt.NDArray[np.datetime64], a: Activity, colour: str) -> None:
+        trailing = np.convolve(np.nan_to_num(a.turnover), np.ones(TURNOVER_WINDOW))[: len(a.turnover)]
+        ax.plot(x, trailing, color=colour, linewidth=1.0)
+
+    return _activity_panels(books, activity, draw, f"turnover, {TURNOVER_WINDOW} days")
+
+
+def _activity_panels(
+    books: Mapping[str, PortfolioSeries],
+    activity: Mapping[str, Activity],
+    draw: Callable[[Axes, npt.NDArray[np.datetime64], Activity, str], None],
+    ylabel: str,
+) -> Figure:
+    """A panel per book, drawn by ``draw(ax, days, activity, colour)``; "no trades" where
+    a book has no activity."""
+    fig, axes = _panels(len(books), 1.6)
     colour = colours(list(books))
-    for name, s in books.items():
+    for ax, (name, s) in zip(axes, books.items(), strict=True):
         a = activity.get(name)
+        ax.set_title(name, fontsize=9, loc="left")
         if a is None or not s.days:
+            note(ax, "no trades")
             continue
-        x = _dates(s.days)
-        top.plot(x, a.gross, color=colour[name], linewidth=1.1, label=name)
-        top.plot(x, a.net, color=colour[name], linewidth=0.9, linestyle="--")
-        turnover = np.convolve(np.nan_to_num(a.turnover), np.ones(TURNOVER_WINDOW))[: len(a.turnover)]
-        bottom.plot(x, turnover, color=colour[name], linewidth=1.0)
-    top.set_ylabel("exposure (— gross, - - net)")
-    bottom.set_ylabel(f"turnover, {TURNOVER_WINDOW} days")
-    for ax in (top, bottom):
-        percent_axis(ax)
-    _date_axis(bottom)
-    _legend(top)
+        draw(ax, _dates(s.days), a, colour[name])
+        _panel_axes(ax)
+    fig.supylabel(ylabel, fontsize=9)
     return fig
+
+
+def _panel_axes(ax: Axes) -> None:
+    """A small panel's axes: percentages up, a few dates across."""
+    percent_axis(ax)
+    ax.yaxis.set_major_locator(_few_ticks())
+    _date_axis(ax)
+
+
+def _few_ticks() -> Any:
+    """At most :data:`PANEL_TICKS` ticks, at round steps (10%, 20%, 25%, 50%…)."""
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(PANEL_TICKS, steps=[1, 2, 2.5, 5, 10])
 
 
 def weights_figure(labels: Sequence[str], values: Sequence[float], shown: int) -> Figure:

@@ -14,7 +14,15 @@ from html import escape
 from pas.analytics.losses import VAR_CAPTION
 from pas.report import measures as m
 from pas.report.activity import Trade, costs
-from pas.report.data import PERCENT_STATS, STAT_NAMES, VAR_LEVELS, PortfolioSeries, ReportData, statistics
+from pas.report.data import (
+    COMBINED,
+    PERCENT_STATS,
+    STAT_NAMES,
+    VAR_LEVELS,
+    PortfolioSeries,
+    ReportData,
+    statistics,
+)
 
 TRADES_SHOWN = 50
 """Trades listed in the page (the newest); the CSV beside the report has them all."""
@@ -144,11 +152,15 @@ def risk_table(data: ReportData) -> str:
 
 
 def costs_table(data: ReportData) -> str:
-    """What each portfolio's trades cost: commissions and slippage against the close."""
+    """What each portfolio's trades cost, and with several, the combined book's (all their
+    trades): commissions and slippage against the close."""
     if not any(data.trades.values()):
         return empty("No trades recorded.")
+    books = dict(data.trades)
+    if data.combined is not None:
+        books[COMBINED] = [t for found in data.trades.values() for t in found]
     rows = []
-    for pid, trades in data.trades.items():
+    for pid, trades in books.items():
         c = costs(trades)
         bps = float(c.total / c.traded * 10_000) if c.traded else math.nan
         unmeasured = f" ({c.unmeasured} trades without a close)" if c.unmeasured else ""

@@ -16,7 +16,7 @@ from pas.models import UNITS_PER_ONE, BreakerState, format_ts, from_units, parse
 from pas.records import Record, UpsertCounts
 
 if TYPE_CHECKING:
-    from pas.store.interfaces import LedgerEntry
+    from pas.store.interfaces import LedgerRow
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class LedgerFold:
     commissions: int = 0
     cash_out: int = 0
 
-    def add(self, entries: Iterable[LedgerEntry]) -> LedgerFold:
+    def add(self, entries: Iterable[LedgerRow]) -> LedgerFold:
         """Folds later entries in (oldest first); returns itself."""
         qty, cost, realized = self.qty, self.cost, self.realized
         for symbol, signed, price, commission in entries:

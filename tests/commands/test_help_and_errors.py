@@ -139,6 +139,11 @@ def test_shell_completion_knows_portfolios_datasets_and_strategies(
 ) -> None:
     for pid in ("alpha", "beta"):
         assert pas("portfolio", "add", pid).exit_code == 0
+    assert complete(home, words) == expected
+
+
+def complete(home: Path, words: str) -> list[str]:
+    """What bash completion offers for ``words`` (the last one being completed)."""
     cword = len(words.split()) - (0 if words.endswith(" ") else 1)
     env = {
         "PAS_HOME": str(home),
@@ -147,4 +152,37 @@ def test_shell_completion_knows_portfolios_datasets_and_strategies(
         "COMP_CWORD": str(cword),
     }
     result = CliRunner().invoke(app, [], prog_name="pas", env=env)
-    assert result.stdout.split() == expected
+    return result.stdout.split()
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("pas backtest show ", ["261201000000ab12", "261201000100cd34"]),
+        ("pas backtest show 2612010001", ["261201000100cd34"]),
+        ("pas backtest compare 261201000000ab12 2", ["261201000000ab12", "261201000100cd34"]),
+        ("pas backtest rm 261201000000ab12 ", ["261201000000ab12", "261201000100cd34"]),
+        ("pas report --run 2612010000", ["261201000000ab12"]),
+        ("pas report --backtest ", ["261201000000ab12", "261201000100cd34"]),
+        # once a run is named, the portfolios are that run's, not the live store's
+        ("pas report --backtest 261201000100cd34 ", ["new"]),
+        ("pas report --run 261201000000ab12 ", ["old"]),
+        ("pas report ", ["live"]),
+    ],
+)
+def test_shell_completion_knows_the_kept_backtest_runs(
+    pas: Invoke, home: Path, words: str, expected: list[str]
+) -> None:
+    from pas.models import Portfolio, Schedule
+    from pas.store.sqlite import SqliteStore
+
+    (home / "backtests").mkdir(parents=True)
+    for run_id, pid in (("261201000000ab12", "old"), ("261201000100cd34", "new")):
+        with SqliteStore(home / "backtests" / f"{run_id}.db") as store:
+            store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, store.clock()))
+    assert pas("portfolio", "add", "live").exit_code == 0
+    assert complete(home, words) == expected
+
+
+def test_shell_completion_of_runs_offers_nothing_when_none_is_kept(home: Path) -> None:
+    assert complete(home, "pas backtest show ") == []

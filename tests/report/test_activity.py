@@ -132,3 +132,27 @@ def test_trade_value_is_shares_times_price() -> None:
     assert (
         trades_of([fill("AAA", Side.BUY, "1", "1", D1, 1)], {})[0].day == D1
     )  # 15:00 UTC is 10:00 in New York
+
+
+def test_the_combined_book_has_its_exposure_turnover_and_costs(store: Store) -> None:
+    from pas.report.data import COMBINED
+    from pas.report.html import render_report
+
+    _seed(store)
+    store.add_portfolio(Portfolio("gov", "manual", Schedule.WEEKLY, NOW))
+    store.put_daily_metrics([DailyMetric("gov", d, 0.0, Decimal(1000)) for d in (D1, D2, D3)])
+    bought = datetime(D1.year, D1.month, D1.day, 15, 0, tzinfo=UTC)
+    store.append_fills(
+        [Fill("gov", "AAA", Side.BUY, Decimal(5), Decimal(100), bought, "g1", commission=Decimal(1))]
+    )
+    data = load_report_data(store, ["lobby", "gov"], "SPY", now=NOW)
+    book = data.activity[COMBINED]
+    # D1: lobby holds 10 AAA, gov 5, at the close of 100, over 2,000 + 1,000 of equity;
+    # traded 1,010 + 500
+    assert book.gross[0] == pytest.approx(1_500 / 3_000)
+    assert book.turnover[0] == pytest.approx(1_510 / 3_000)
+    # D3: lobby 6 AAA at 110 and 5 BBB at 60, gov 5 AAA at 110, over 2,002 + 1,000
+    assert book.gross[2] == pytest.approx((11 * 110 + 5 * 60) / 3_002)
+    text = " ".join(parse(render_report(data)).text)
+    # 4 trades: 1,010 + 250 + 436 + 500 traded; commissions 1.5 + 0.5 + 1; slippage 10 + 4 (+ gov's 0)
+    assert "combined 4 2,196.00 3.00 14.00 (1 trades without a close) 17.00 77.4" in text

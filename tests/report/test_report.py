@@ -334,6 +334,80 @@ def test_several_portfolios_are_followed_by_their_combined_book(store: Store) ->
     assert COMBINED in data.risk
 
 
+def _seed_flows(store: Store) -> None:
+    """Two portfolios, by hand: ``a`` starts with 1,000; ``b`` opens on day 2 with 500
+    from outside; at the start of day 3, 200 moves from ``a`` to ``b``.
+
+    =====  ==============  ==============  ===========================
+    day    a (return, $)   b (return, $)   combined: Σ E / Σ (E/(1+r)) − 1
+    =====  ==============  ==============  ===========================
+    1      0%, 1,000       –               1,000 / 1,000 − 1 = 0
+    2      +10%, 1,100     0%, 500         1,600 / (1,000 + 500) − 1 = 1/15
+    3      −10%, 810       +10%, 770       1,580 / (900 + 700) − 1 = −1/80
+    4      +10%, 891       −10%, 693       1,584 / (810 + 770) − 1 = 4/1,580
+    =====  ==============  ==============  ===========================
+
+    Weighting day 3 by the previous closes instead (1,100 and 500) would give −3.75%.
+    """
+    for pid, rows in {
+        "a": [(0.0, 1_000), (0.1, 1_100), (-0.1, 810), (0.1, 891)],
+        "b": [(0.0, 500), (0.1, 770), (-0.1, 693)],
+    }.items():
+        store.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, NOW))
+        on = days(4)[4 - len(rows) :]
+        store.put_daily_metrics(
+            [DailyMetric(pid, d, r, Decimal(e), None) for d, (r, e) in zip(on, rows, strict=True)]
+        )
+
+
+def _books_with_flows(store: Store) -> ReportData:
+    _seed_flows(store)
+    return load_report_data(store, ["a", "b"], None, now=NOW)
+
+
+def test_the_combined_book_is_the_return_of_the_summed_equities_net_of_flows(store: Store) -> None:
+    from pas.report.plots import drawdown_figure, equity_figure
+
+    data = _books_with_flows(store)
+    combined = data.combined
+    assert combined is not None and combined.days == days(4)
+    assert combined.returns == pytest.approx((0.0, 1 / 15, -1 / 80, 4 / 1_580), abs=1e-12)
+    assert combined.equity == (1_000, 1_600, 1_580, 1_584)
+    # the equity chart and the drawdown panels draw it beside the portfolios
+    (line,) = [ln for ln in equity_figure(data.books, None, {}).axes[0].lines if ln.get_label() == COMBINED]
+    assert list(line.get_ydata()) == pytest.approx([1.0, 16 / 15, 1_580 / 1_500, 1_584 / 1_500])
+    panels = [ax for ax in drawdown_figure(data.books).axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in panels] == ["a", "b", COMBINED]
+    assert list(panels[2].lines[0].get_ydata()) == pytest.approx([0.0, 0.0, -0.0125, -0.01])
+
+
+def test_the_combined_book_has_its_column_and_row_in_the_tables(store: Store) -> None:
+    text = " ".join(parse(render_report(_books_with_flows(store))).text)
+    d = days(4)
+    assert "statistic a b combined days 4 3 4" in text
+    assert "max drawdown -10.00% -10.00% -1.25%" in text
+    # the combined book's whole return is its last equity over the money put in: 1,584 / 1,500
+    assert "cumulative 8.90% -1.00% 5.60%" in text
+    assert f"combined 1 {d[1]} {d[2]} not recovered -1.25% 2" in text
+    # VaR 95% of (0, 1/15, −1/80, 4/1,580): −1/80 + 0.15 × 1/80 = −1.0625% of 1,584 = $16.83;
+    # 99%: −1/80 + 0.03 × 1/80 = −1.2125%, $19.21
+    assert "combined 1,584.00 1.06% 16.83 1.21% 19.21 historical" in text
+
+
+def test_pas_report_backtest_run_shows_the_runs_combined_book(
+    pas: Invoke, home: Path, tmp_path: Path
+) -> None:
+    with SqliteStore(kept_run_path(home, "261201000000ab12")) as s:
+        _seed_flows(s)
+        with recorded_run(s, RUN_COMMAND):
+            pass
+    out = tmp_path / "r.html"
+    assert pas("report", "--backtest", "261201000000ab12", "--out", str(out)).exit_code == 0
+    text = " ".join(parse(out.read_text()).text)
+    assert "backtest" in text and "cumulative 8.90% -1.00% 5.60%" in text
+    assert "combined 1,584.00 1.06% 16.83 1.21% 19.21 historical" in text
+
+
 # -- the tear sheet's sections -------------------------------------------------------------
 
 

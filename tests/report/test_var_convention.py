@@ -100,3 +100,5 @@ def test_the_report_gives_the_same_positive_loss_and_says_so(posted: Invoke, hom
     html = render_report(data)
     assert f"{LOSS_95 * 100:.2f}%" in html and f"-{LOSS_95 * 100:.2f}%" not in html
     assert html.count(f"{VAR_CAPTION}.</caption>") == 2  # the statistics and the risk tables
+    # the histogram's legend gives the loss (positive) beside a line drawn at minus it
+    assert html.count(f"{VAR_CAPTION}.") == 3

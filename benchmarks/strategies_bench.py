@@ -48,6 +48,7 @@ DATASET = {
     "gov_contracts": "contracts",
 }
 BATCH = 50_000
+GOAL_BUILD_SEC = 0.3  # issue 18, every strategy
 
 
 def at(d: date, days_after: int = 0) -> datetime:
@@ -109,26 +110,28 @@ def fill(store: SqliteStore, scale: float) -> None:
     print(f"  wrote {len(rows):>9,} wiki records in {time.perf_counter() - started:.1f} s")
 
 
-def build_times(store: SqliteStore, repeat: int) -> dict[str, tuple[int, float, float, float]]:
-    """Per strategy: records read, and the best load, compute and build seconds."""
+def build_times(store: SqliteStore, repeat: int) -> dict[str, tuple[int, float, float, float, float]]:
+    """Per strategy: records read, and the best load, compute and build seconds (wall), and
+    the best build's CPU seconds (the steadier figure on a machine others load)."""
     out = {}
     for name in BUILTIN:
         strategy = get_strategy(name)
         params = resolve_params(strategy, {})
         portfolio = Portfolio("bench", name, Schedule.DAILY, AS_OF)
-        loads, computes, builds = [], [], []
+        loads, computes, builds, cpus = [], [], [], []
         for _ in range(repeat):
             t0 = time.perf_counter()
             data, uses = load_data(store, strategy, params, AS_OF, 10)
             t1 = time.perf_counter()
             strategy.weights(data, AS_OF, params)
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             build_weights(store, portfolio, AS_OF, max_stale_days=10)
-            t3 = time.perf_counter()
+            t3, c3 = time.perf_counter(), time.process_time()
             loads.append(t1 - t0)
             computes.append(t2 - t1)
             builds.append(t3 - t2)
-        out[name] = (sum(u.records for u in uses), min(loads), min(computes), min(builds))
+            cpus.append(c3 - c2)
+        out[name] = (sum(u.records for u in uses), min(loads), min(computes), min(builds), min(cpus))
     return out
 
 
@@ -150,14 +153,18 @@ def main() -> None:
     times = build_times(store, args.repeat)
     store.close()
     if args.json:
-        print(json.dumps({name: build for name, (_, _, _, build) in times.items()}))
+        print(json.dumps({name: build for name, (_, _, _, build, _) in times.items()}))
         return
-    header = f"{'strategy':<18} {'records':>8} {'load s':>7} {'compute s':>9} {'build s':>8}"
+    header = (
+        f"{'strategy':<18} {'records':>8} {'load s':>7} {'compute s':>9} {'build s':>8} {'build CPU s':>11}"
+    )
     print(f"{header}  (best of {args.repeat})")
-    for name, (count, load, compute, build) in times.items():
-        print(f"{name:<18} {count:>8,} {load:>7.2f} {compute:>9.2f} {build:>8.2f}")
-    slowest = max(build for *_, build in times.values())
-    print(f"goal {'met' if slowest < 0.3 else 'MISSED'}: slowest build {slowest:.2f} s (goal < 0.3 s)")
+    for name, (count, load, compute, build, cpu) in times.items():
+        print(f"{name:<18} {count:>8,} {load:>7.2f} {compute:>9.2f} {build:>8.2f} {cpu:>11.2f}")
+    slowest = max(build for *_, build, _ in times.values())
+    slowest_cpu = max(cpu for *_, cpu in times.values())
+    met = "met" if slowest < GOAL_BUILD_SEC else "MISSED"
+    print(f"goal {met}: slowest build {slowest:.2f} s, {slowest_cpu:.2f} s CPU (goal < {GOAL_BUILD_SEC} s)")
     if args.before is not None:
         if args.before_db is None:
             parser.error("--before needs --before-db, a store in the schema of that code")

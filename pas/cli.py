@@ -14,41 +14,30 @@ the terminal, and flags show no value placeholder.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
 import traceback
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
+from typer._click.core import Command as ClickCommand
 
 # Typer vendors Click; its parser's exceptions are only importable from there.
 from typer._click.core import Context as ClickContext
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.formatting import HelpFormatter
+from typer._click.utils import make_default_short_help
 from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import TyperGroup, _TyperParameter
+from typer.models import CommandInfo, TyperInfo
 
 from pas import __version__
-from pas.commands import allocate as allocate_cmd
-from pas.commands import backtest as backtest_cmd
-from pas.commands import build as build_cmd
-from pas.commands import config as config_cmd
-from pas.commands import demo as demo_cmd
-from pas.commands import doctor as doctor_cmd
-from pas.commands import jobs as jobs_cmd
-from pas.commands import metrics as metrics_cmd
-from pas.commands import portfolio as portfolio_cmd
-from pas.commands import positions as positions_cmd
-from pas.commands import prices as prices_cmd
-from pas.commands import report as report_cmd
-from pas.commands import risk as risk_cmd
-from pas.commands import schedule as schedule_cmd
-from pas.commands import scrape as scrape_cmd
-from pas.commands import trades as trades_cmd
-from pas.commands import trading as trading_cmd
 from pas.commands._app import AppState, err_console
 from pas.commands._complete import attach as attach_completion
 from pas.errors import EXIT_FAILED, PasError
@@ -134,6 +123,189 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A command (or group) of the root, imported only when it runs or shows its own help.
+
+    Attributes:
+        module: the module under ``pas.commands`` that defines it.
+        attribute: its function, or its ``typer.Typer`` for a group.
+        summary: the first sentence of its help, what ``pas --help`` lists without
+            importing the module (a test checks it against the help itself).
+    """
+
+    module: str
+    attribute: str
+    summary: str
+
+
+# The root's commands in the order `pas --help` lists them. Importing every command module
+# cost `pas positions` 100+ ms of modules it never uses; each is now imported on demand.
+COMMANDS: dict[str, Entry] = {
+    "config": Entry(
+        "config",
+        "show_config",
+        "Show the effective settings and where each came from (secrets masked).",
+    ),
+    "positions": Entry(
+        "positions",
+        "positions",
+        "Show a portfolio's positions: quantity, average cost, and value where a price is stored.",
+    ),
+    "jobs": Entry(
+        "jobs",
+        "jobs",
+        "List recent runs: command, start, duration, status and error.",
+    ),
+    "rebalance": Entry(
+        "trading",
+        "rebalance",
+        "Trade portfolios to their target weights: plan, check, send, wait for fills, record.",
+    ),
+    "sync": Entry(
+        "trading",
+        "sync",
+        "Record fills that arrived after `pas rebalance` stopped waiting (safe to repeat).",
+    ),
+    "reconcile": Entry(
+        "trading",
+        "reconcile",
+        "Compare the sum of every portfolio's ledger with the broker's positions; exit 1 if they differ.",
+    ),
+    "build": Entry(
+        "build",
+        "build",
+        "Run a portfolio's strategy, store its new target weights, and trade to them.",
+    ),
+    "cron": Entry(
+        "schedule",
+        "cron",
+        "Print the crontab line for this installation, ready for `crontab -e`.",
+    ),
+    "schedule": Entry(
+        "schedule",
+        "schedule",
+        "Show each scheduled job and its next run, in New York and in this machine's time.",
+    ),
+    "tick": Entry(
+        "schedule",
+        "tick",
+        "Run the scheduled jobs that are due now in New York time; cron calls it every 5 minutes.",
+    ),
+    "doctor": Entry(
+        "doctor",
+        "doctor",
+        "Check the installation: settings, store, disk, broker, data, breaker, schedule, file modes.",
+    ),
+    "scrape": Entry(
+        "scrape",
+        "scrape",
+        "Fetch datasets into the store (only what is new, unless --since): QuiverQuant's, and wiki "
+        "from Wikimedia's Pageviews API unless WIKI_SOURCE=quiver.",
+    ),
+    "allocate": Entry(
+        "allocate",
+        "allocate",
+        "Size the portfolios as fractions of the account from their trailing statistics.",
+    ),
+    "data": Entry(
+        "scrape",
+        "data",
+        "Show stored records of a dataset, newest public first (or its coverage).",
+    ),
+    "report": Entry(
+        "report",
+        "report",
+        "Write an HTML tear sheet (one file, images embedded) and its trades CSV beside it.",
+    ),
+    "demo": Entry(
+        "demo",
+        "demo",
+        "Run the whole system offline on bundled synthetic data and write an HTML report.",
+    ),
+    "portfolio": Entry(
+        "portfolio",
+        "app",
+        "Register, inspect and remove portfolios; set target weights.",
+    ),
+    "trades": Entry(
+        "trades",
+        "app",
+        "Import fills and list a portfolio's trades (`pas trades ID` lists them).",
+    ),
+    "prices": Entry(
+        "prices",
+        "app",
+        "Store daily closes (used for valuation and the simulated broker).",
+    ),
+    "metrics": Entry(
+        "metrics",
+        "app",
+        "Daily returns per portfolio and the trailing statistics computed from them.",
+    ),
+    "risk": Entry(
+        "risk",
+        "app",
+        "Risk: exposures, value at risk, and the circuit breaker.",
+    ),
+    "backtest": Entry(
+        "backtest",
+        "app",
+        "Backtests over stored history, each kept as a run (list, show, compare, rm).",
+    ),
+}
+
+
+def load_command(name: str) -> ClickCommand:
+    """The Click command of one root entry: its module imported, completion attached,
+    examples kept as written."""
+    entry = COMMANDS[name]
+    target = getattr(importlib.import_module(f"pas.commands.{entry.module}"), entry.attribute)
+    command: ClickCommand
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group_from_info(
+            TyperInfo(target, name=name),
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=app.rich_markup_mode,
+            suggest_commands=app.suggest_commands,
+        )
+    else:
+        command = typer.main.get_command_from_info(
+            CommandInfo(name=name, callback=target),
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=app.rich_markup_mode,
+        )
+    attach_completion(command)
+    keep_examples(command)
+    return command
+
+
+class LazyCommands(MutableMapping[str, ClickCommand]):
+    """The root's commands by name, each loaded (:func:`load_command`) when first asked for."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, ClickCommand] = {}
+
+    def __getitem__(self, name: str) -> ClickCommand:
+        if name not in self._loaded:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._loaded[name] = load_command(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: ClickCommand) -> None:
+        raise TypeError(f"cannot add {name!r}: the root's commands are the entries of pas.cli.COMMANDS")
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError(f"cannot remove {name!r}: the root's commands are the entries of pas.cli.COMMANDS")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
 class ErrorEdge(TyperGroup):
     """The root group: turns exceptions from any command into a message and an exit code;
     gives every command's portfolio, dataset and strategy parameters shell completion."""
@@ -142,6 +314,19 @@ class ErrorEdge(TyperGroup):
         super().__init__(*args, **kwargs)
         attach_completion(self)
         keep_examples(self)
+        self.commands = LazyCommands()
+
+    def list_commands(self, ctx: ClickContext) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: ClickContext, formatter: HelpFormatter) -> None:
+        """Lists the commands with their summaries, importing none of their modules."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl(
+                [(name, make_default_short_help(COMMANDS[name].summary, limit)) for name in names]
+            )
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: ClickContext | None = None, **extra: Any
@@ -256,30 +441,6 @@ def root(
         clock=embedding.clock,
         job_runner=embedding.job_runner,
     )
-
-
-app.command("config")(config_cmd.show_config)
-app.add_typer(portfolio_cmd.app, name="portfolio")
-app.add_typer(trades_cmd.app, name="trades")
-app.command("positions")(positions_cmd.positions)
-app.add_typer(prices_cmd.app, name="prices")
-app.add_typer(metrics_cmd.app, name="metrics")
-app.command("jobs")(jobs_cmd.jobs)
-app.command("rebalance")(trading_cmd.rebalance)
-app.command("sync")(trading_cmd.sync)
-app.command("reconcile")(trading_cmd.reconcile)
-app.command("build")(build_cmd.build)
-app.command("cron")(schedule_cmd.cron)
-app.command("schedule")(schedule_cmd.schedule)
-app.command("tick")(schedule_cmd.tick)
-app.command("doctor")(doctor_cmd.doctor)
-app.command("scrape")(scrape_cmd.scrape)
-app.command("allocate")(allocate_cmd.allocate)
-app.command("data")(scrape_cmd.data)
-app.add_typer(risk_cmd.app, name="risk")
-app.add_typer(backtest_cmd.app, name="backtest")
-app.command("report")(report_cmd.report)
-app.command("demo")(demo_cmd.demo)
 
 
 def main() -> None:

@@ -128,6 +128,28 @@ class RecordColumns:
         )
 
     @classmethod
+    def from_texts(
+        cls,
+        ticker: Sequence[str],
+        event_days: str | None,
+        public_at: str | None,
+        fields: Mapping[str, Sequence[Any]],
+    ) -> RecordColumns:
+        """Columns from one text each: the event days as days since 1970-01-01 and the UTC
+        times as ``YYYY-MM-DDTHH:MM:SS.ffffff``, comma-separated (None when there are no
+        records); NumPy reads both without a Python object per record."""
+        import numpy as np
+
+        days = np.fromstring(event_days, dtype=np.int64, sep=",") if event_days else np.empty(0, np.int64)
+        times = public_at.split(",") if public_at else []
+        return cls(
+            ticker=ticker,
+            event_date=days.view("datetime64[D]"),
+            public_at=np.array(times, dtype="datetime64[us]"),
+            fields=fields,
+        )
+
+    @classmethod
     def of(cls, records: Iterable[Record], fields: Sequence[str]) -> RecordColumns:
         """Records held in memory (a test's, a caller's own) as columns, in their order."""
         rows = list(records)

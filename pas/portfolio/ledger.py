@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pas.models import UNITS_PER_ONE, Price, from_units
-from pas.store.interfaces import LedgerEntry
+from pas.store.interfaces import LedgerRow
 
 _COST_SCALE = Decimal(UNITS_PER_ONE) ** 2
 
@@ -67,7 +67,7 @@ class Book:
         return replace(self, positions=positions)
 
 
-def build_book(entries: Iterable[LedgerEntry]) -> Book:
+def build_book(entries: Iterable[LedgerRow]) -> Book:
     """Folds fills, in time order, into positions.
 
     A sell realises (price − average cost) × quantity and removes that fraction of the

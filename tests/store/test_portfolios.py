@@ -151,7 +151,8 @@ def test_holdings_sum_signed_quantities_and_drop_closed(store: Store) -> None:
 def test_ledger_entries_are_signed_nano_units_in_time_order(store: Store) -> None:
     store.append_fills([fill(2, side=Side.SELL, qty="1"), fill(1, qty="3")])
     entries = store.ledger("alpha")
-    assert [(e.symbol, e.signed_qty, e.price, e.commission) for e in entries] == [
+    # (symbol, signed quantity, price, commission): a LedgerEntry or its plain tuple.
+    assert [tuple(e) for e in entries] == [
         ("AAPL", 3 * 10**9, 100_500_000_000, 10_000_000),
         ("AAPL", -(10**9), 100_500_000_000, 10_000_000),
     ]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pas.records import Record, RecordColumns, natural_key
 from pas.scrapers.insiders import insider_sentiment
 from pas.strategies import BUILTIN, get_strategy, resolve_params
-from pas.strategies.base import capped_weights, construct, frame
+from pas.strategies.base import capped_weights, construct, frame, to_number
 from pas.strategies.lobbying import season_ends
 
 _serial = itertools.count()
@@ -354,3 +354,16 @@ def test_records_public_after_the_as_of_time_change_nothing(
         for ticker, day, sec, amount, buy in extra
     ]
     assert run(name, {dataset: [*records, *late]}, as_of, **params) == before
+
+
+def test_to_number_reads_decimal_text_and_makes_anything_else_missing() -> None:
+    import math
+
+    import pandas as pd
+
+    stored = pd.Series(["1250000", "0.5", "-3", "1E+3", None, 7], dtype=object)
+    assert to_number(stored).tolist()[:4] == [1_250_000.0, 0.5, -3.0, 1000.0]
+    assert math.isnan(to_number(stored)[4]) and to_number(stored)[5] == 7.0
+    # Text that is no number makes only itself missing, not the column an error.
+    mixed = to_number(pd.Series(["12", "n/a", ""], dtype=object)).tolist()
+    assert mixed[0] == 12.0 and math.isnan(mixed[1]) and math.isnan(mixed[2])

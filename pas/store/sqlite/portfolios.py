@@ -22,7 +22,7 @@ from pas.models import (
     to_units,
 )
 from pas.store.cascade import OWNED_BY_PORTFOLIO, allocation_without, trade_order_without, trade_run_without
-from pas.store.interfaces import LedgerEntry
+from pas.store.interfaces import LedgerRow
 from pas.store.sqlite._rows import _TRADE_ORDER_COLUMNS, _allocation, _trade_order, _trade_run
 from pas.store.sqlite.store import SqliteCore
 
@@ -227,16 +227,16 @@ class SqlitePortfolios(SqliteCore):
         args.append(-1 if limit is None else limit)
         return [_fill(row) for row in self._db.execute(sql, args)]
 
-    def ledger(self, portfolio_id: str) -> list[LedgerEntry]:
+    def ledger(self, portfolio_id: str) -> Sequence[LedgerRow]:
         # The fold reads every fill of the portfolio in time order: fills_ledger holds all it
         # reads in that order. The planner has been seen to pick fills_by_symbol and sort
         # instead (145 ms against 34 on a 1M-fill ledger), so the index is named.
-        rows = self._db.execute(
+        rows: list[LedgerRow] = self._db.execute(
             "SELECT symbol, CASE side WHEN 'buy' THEN qty_n ELSE -qty_n END, price_n, commission_n"
             " FROM fills INDEXED BY fills_ledger WHERE portfolio = ? ORDER BY ts, id",
             (portfolio_id,),
-        )
-        return [LedgerEntry._make(row) for row in rows]
+        ).fetchall()
+        return rows
 
     def holdings(self, portfolio_id: str) -> dict[str, Any]:
         rows = self._db.execute(

@@ -75,11 +75,15 @@ def _log(event: str, run: Run, **extra: Any) -> None:
 
 @contextmanager
 def recorded_run(
-    store: RunLog, command: str, details: Mapping[str, Any] | None = None
+    store: RunLog, command: str, details: Mapping[str, Any] | None = None, host: str | None = None
 ) -> Iterator[RunHandle]:
     """Records a run around the body: started, then ok / failed / refused / locked.
 
     The exception, if any, propagates unchanged after it is recorded.
+
+    Args:
+        host: this host among those sharing one store (``PAS_HOST_ID``), recorded with the
+            pid so that only this host judges the run abandoned; the host name when None.
     """
     started = store.clock()
     run = Run(
@@ -87,7 +91,7 @@ def recorded_run(
         command=command,
         started_at=started,
         status=RunStatus.RUNNING,
-        details={**(details or {}), PID_KEY: os.getpid(), HOST_KEY: socket.gethostname()},
+        details={**(details or {}), PID_KEY: os.getpid(), HOST_KEY: host or socket.gethostname()},
     )
     store.start_run(run)
     _log("start", run, at=started)

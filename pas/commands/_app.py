@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import re
+import socket
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -94,6 +95,11 @@ class AppState:
         return self._store
 
     @property
+    def host(self) -> str:
+        """This host among those sharing one store: ``PAS_HOST_ID``, or the host name."""
+        return self.settings.store.host_id or socket.gethostname()
+
+    @property
     def lock_owner(self) -> str:
         """This process in the locks it takes: ``PAS_HOST_ID`` (default: the host name) and pid."""
         from pas.portfolio.trading.lock import lock_owner_name
@@ -137,7 +143,7 @@ class AppState:
         """Records a run of a state-changing command around the body."""
         from pas.runs import recorded_run
 
-        with recorded_run(self.store, command, details) as handle:
+        with recorded_run(self.store, command, details, host=self.host) as handle:
             yield handle
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -77,7 +76,7 @@ def _checks(app_state: AppState) -> list[Check]:
     checks += _data_checks(app_state)
     checks.append(doctor.check_breaker(store))
     checks.append(doctor.check_crontab(_crontab()))
-    checks += doctor.check_jobs(store, socket.gethostname(), pid_alive)
+    checks += doctor.check_jobs(store, app_state.host, pid_alive)
     checks.append(doctor.check_env_file(app_state.env_file))
     return checks
 

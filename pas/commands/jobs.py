@@ -25,12 +25,11 @@ def jobs(
 
     Example: pas jobs --limit 5
     """
-    import socket
-
     from pas.runs import shown_status
 
-    runs = state(ctx).store.recent_runs(limit)
-    host = socket.gethostname()
+    app_state = state(ctx)
+    runs = app_state.store.recent_runs(limit)
+    host = app_state.host
     if as_json:
         print_json(
             [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -117,7 +116,7 @@ def _report_failure(app_state: AppState, result: JobResult) -> None:
 
     settings = app_state.settings
     secrets = [settings.alpaca.api_key, settings.alpaca.api_secret, settings.quiver.api_key]
-    text = alerts.message(result, socket.gethostname())
+    text = alerts.message(result, app_state.host)
     out = err_console()
     out.print(alerts.redact(result.output.rstrip(), secrets), markup=False, highlight=False, soft_wrap=True)
     out.print(alerts.redact(text, secrets), markup=False, highlight=False, soft_wrap=True)
@@ -149,7 +148,7 @@ def tick(ctx: typer.Context) -> None:
     app_state = state(ctx)
     store = app_state.store
     runner = app_state.job_runner or _subprocess_runner(app_state)
-    results = run_tick(store, store.clock(), runner)
+    results = run_tick(store, store.clock(), runner, host=app_state.host)
     failed = [r for r in results if r.exit_code != EXIT_OK and not r.retry]
     for result in failed:
         _report_failure(app_state, result)

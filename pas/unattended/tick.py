@@ -125,14 +125,16 @@ def _error_for(code: int, output: str) -> PasError | None:
     return JobFailed(line, code)
 
 
-def _run_one(store: Store, job: Job, slot: datetime, runner: Runner, retry: bool) -> JobResult:
+def _run_one(
+    store: Store, job: Job, slot: datetime, runner: Runner, retry: bool, host: str | None
+) -> JobResult:
     details: dict[str, Any] = {SLOT_KEY: slot.isoformat(), "args": " ".join(job.args)}
     if retry:
         details[RETRY_KEY] = True
     run_id = ""
     code, output = EXIT_OK, ""
     try:
-        with recorded_run(store, TICK_PREFIX + job.name, details) as handle:
+        with recorded_run(store, TICK_PREFIX + job.name, details, host=host) as handle:
             run_id = handle.run_id
             code, output = runner(job)
             handle.details["summary"] = summary(output)
@@ -144,7 +146,9 @@ def _run_one(store: Store, job: Job, slot: datetime, runner: Runner, retry: bool
     return JobResult(job, slot, run_id, code, output, retry=code == EXIT_LOCKED and not retry)
 
 
-def run_tick(store: Store, now: datetime, runner: Runner, jobs: Sequence[Job] = JOBS) -> list[JobResult]:
+def run_tick(
+    store: Store, now: datetime, runner: Runner, jobs: Sequence[Job] = JOBS, host: str | None = None
+) -> list[JobResult]:
     """Runs every job due at ``now``, in schedule order, each at most once per slot.
 
     A job whose lock another tick holds is left to that tick. A job that fails does not
@@ -156,6 +160,7 @@ def run_tick(store: Store, now: datetime, runner: Runner, jobs: Sequence[Job] = 
         now: the tick's time (aware).
         runner: runs one job.
         jobs: the schedule.
+        host: this host in the run records (``PAS_HOST_ID``; the host name when None).
 
     Returns:
         What each job that ran did, in the order they ran.
@@ -171,7 +176,7 @@ def run_tick(store: Store, now: datetime, runner: Runner, jobs: Sequence[Job] = 
             last = slots.done.get(job.name)
             if last is None or last < slot:
                 retry = slots.locked_out.get(job.name) == slot
-                results.append(_run_one(store, job, slot, runner, retry))
+                results.append(_run_one(store, job, slot, runner, retry, host))
         finally:
             store.release_lock(lock, owner)
     return results

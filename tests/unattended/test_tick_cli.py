@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,10 @@ from typer.testing import CliRunner, Result
 
 from pas.cli import app
 from pas.commands._app import AppState
+from pas.models import Run, RunStatus
+from pas.runs import HOST_KEY, PID_KEY
 from pas.schedule import MARKET_TZ
+from pas.store.sqlite import SqliteStore
 from pas.unattended.jobs import Job
 from tests.commands.test_json_conventions import check
 from tests.conftest import FakeClock
@@ -87,10 +90,15 @@ def test_a_failed_job_is_printed_for_mailto_and_posted_without_secrets(
         return 0, ""
 
     clock = FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ))
-    env = {"ALPACA_API_KEY": KEY, "ALPACA_API_SECRET": SECRET, "ALERT_WEBHOOK_URL": receiver.url}
+    env = {
+        "ALPACA_API_KEY": KEY,
+        "ALPACA_API_SECRET": SECRET,
+        "ALERT_WEBHOOK_URL": receiver.url,
+        "PAS_HOST_ID": "host-a",  # which of the hosts sharing one store it is
+    }
     result = tick(home, clock, runner, env)
     assert result.exit_code == 1
-    assert "build (build --due) of 2026-03-09 09:45 EDT failed, exit 1" in result.output
+    assert "pas on host-a: build (build --due) of 2026-03-09 09:45 EDT failed, exit 1" in result.output
     assert [set(b) for b in receiver.bodies] == [{"text", "content"}]
     body = receiver.bodies[0]
     assert body["text"] == body["content"]
@@ -214,3 +222,21 @@ def test_a_run_killed_with_kill_9_is_shown_abandoned(home: Path) -> None:
     shown = CliRunner().invoke(app, ["jobs", "--json"], env={"PAS_HOME": str(home)})
     run = json.loads(shown.output)[0]
     assert (run["command"], run["status"], run["details"]["pid"]) == ("rebalance", "abandoned", child.pid)
+
+
+def test_runs_name_the_host_by_pas_host_id_so_another_host_of_one_name_never_calls_them_abandoned(
+    home: Path,
+) -> None:
+    """Two containers of one image share a host name: host-b cannot probe host-a's pids, so
+    host-a's run is running to it, never abandoned for a pid that happens to be free here."""
+    a, b = ({"PAS_HOME": str(home), "PAS_HOST_ID": h} for h in ("host-a", "host-b"))
+    assert CliRunner().invoke(app, ["portfolio", "add", "lobby", "--capital", "100"], env=a).exit_code == 0
+    (recorded,) = json.loads(CliRunner().invoke(app, ["jobs", "--json"], env=a).output)
+    assert recorded["details"]["host"] == "host-a", "the run names the host as PAS_HOST_ID does"
+    with SqliteStore(home / "pas.db") as store:
+        details = {PID_KEY: 999_999_999, HOST_KEY: "host-a"}
+        store.start_run(Run("r-live", "rebalance", datetime.now(UTC), RunStatus.RUNNING, details=details))
+    seen_by_b = json.loads(CliRunner().invoke(app, ["jobs", "--json"], env=b).output)[0]
+    assert (seen_by_b["run_id"], seen_by_b["status"]) == ("r-live", "running")
+    seen_by_a = json.loads(CliRunner().invoke(app, ["jobs", "--json"], env=a).output)[0]
+    assert (seen_by_a["run_id"], seen_by_a["status"]) == ("r-live", "abandoned"), "its own pid is gone"

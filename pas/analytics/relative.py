@@ -82,6 +82,10 @@ def alpha_beta(
     Returns:
         ``(alpha, beta)``, each shaped like any other statistic (empyrical-reloaded puts
         the pair in the last axis of one array instead). Both NaN where :func:`beta` is.
+
+    ``factor_returns`` may also be 2-D, one benchmark column per column of ``returns``
+    (the same shape, by position): each column is regressed on its own benchmark column,
+    as the trailing windows need (each as-of day has its own benchmark window).
     """
     panel = Panel.of(returns)
     if panel.rows < 2:
@@ -147,19 +151,23 @@ def information_ratio(
 
 
 def _factor(panel: Panel, factor_returns: Threshold) -> FloatArray:
-    """The benchmark as a (rows, 1) column aligned with the returns."""
+    """The benchmark as a (rows, 1) column aligned with the returns, or as given when it
+    is 2-D in the returns' shape (one benchmark column per column of returns)."""
+    if np.ndim(factor_returns) == 2 and np.shape(factor_returns) == panel.values.shape:
+        return np.asarray(factor_returns, dtype=np.float64)
     factor: FloatArray = np.broadcast_to(panel.aligned(factor_returns, "factor_returns"), (panel.rows, 1))
     return factor
 
 
 def _regression(values: FloatArray, factor: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """OLS of each column on ``factor`` (rows, 1) over the days both have.
+    """OLS of each column on ``factor`` (rows, 1), or on its own column of ``factor``
+    (the values' shape), over the days both have.
 
     Returns the slope and, over those same days, the mean of each column and of the
     factor. The covariance centres only the factor, as empyrical-reloaded does.
     """
     paired = ~(np.isnan(values) | np.isnan(factor))
-    if paired.all():
+    if paired.all() and factor.shape[1] == 1:
         count = values.shape[0]
         factor_mean = np.full(values.shape[1], factor.mean())
         centred = factor[:, 0] - factor_mean[0]
@@ -170,15 +178,15 @@ def _regression(values: FloatArray, factor: FloatArray) -> tuple[FloatArray, Flo
         variance = np.full(values.shape[1], np.einsum("i,i", centred, centred) / count)
     else:
         count = paired.sum(axis=0)
-        known_factor = np.where(np.isnan(factor[:, 0]), 0.0, factor[:, 0])
+        known_factor = np.broadcast_to(np.where(np.isnan(factor), 0.0, factor), values.shape)
         with np.errstate(divide="ignore", invalid="ignore"):
-            factor_mean = np.einsum("i,ij->j", known_factor, paired) / count
+            factor_mean = np.einsum("ij,ij->j", known_factor, paired) / count
             paired_values = np.where(paired, values, 0.0)
             returns_sum = paired_values.sum(axis=0)
             returns_mean = returns_sum / count
             # sum((b - mean b) × r) = sum(b × r) - mean b × sum(r): the factor is centred
             # after summing, which spares a second array the size of the returns.
-            cross = np.einsum("i,ij->j", known_factor, paired_values)
+            cross = np.einsum("ij,ij->j", known_factor, paired_values)
             covariance = (cross - factor_mean * returns_sum) / count
             del paired_values  # its memory serves the next array
             centred = np.subtract(factor, factor_mean)

@@ -39,13 +39,14 @@ def open_report_store(app_state: AppState, backtest: bool, run: str | None = Non
     run_id = resolve_run(run, kept)
     store = open_backtest_store(settings.store, run_id)
     try:
-        if not store.list_portfolios():
-            raise InputError(f"backtest run {run_id} has no results to report; run `pas backtest` again")
+        # Partial first: a run interrupted before it saved anything has no portfolios yet.
         partial = completed(store)
         if partial is not None:
             raise InputError(
                 f"backtest run {run_id}'s results are partial: {partial}; run `pas backtest` again"
             )
+        if not store.list_portfolios():
+            raise InputError(f"backtest run {run_id} has no results to report; run `pas backtest` again")
         yield store
     finally:
         store.close()

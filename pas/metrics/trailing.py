@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pas.store.base import Store
 
     FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
 
 FIXED_WINDOWS = (63, 126, 252)
 """Trailing windows in trading days: a quarter, half a year and a year."""
@@ -28,8 +29,8 @@ WINDOWS: tuple[str, ...] = (*(str(w) for w in FIXED_WINDOWS), INCEPTION)
 """Window names as stored: the allocation engine reads them by these names."""
 MIN_INCEPTION_RETURNS = 2
 """Statistics since inception need at least this many returns (a deviation needs two)."""
-INCEPTION_CHUNK = 256
-"""As-of days per block of expanding windows (a block is history × this many floats)."""
+INCEPTION_CHUNK = 64
+"""As-of days per block of windows (a block is history × 4 × this many floats)."""
 
 STATISTICS: tuple[str, ...] = (
     "days",
@@ -64,13 +65,10 @@ def trailing_stats_table(
     ``beta``, ``tracking_error``, ``information_ratio``) skip days without a benchmark
     return; NaN when none is stored.
 
-    Fixed windows run every :mod:`pas.analytics` function once over a (window × as-of days)
-    array of sliding windows. ``inception`` pads expanding windows with NaN for the
-    functions that skip NaN exactly as they skip absent days, and calls the others
-    (``annual_return``, ``calmar_ratio`` and ``value_at_risk``, which count or refuse NaN)
-    per as-of day. ``alpha`` and ``beta`` are computed per as-of day in every window,
-    because pas.analytics regresses all columns on one benchmark series while each as-of
-    day has its own benchmark window.
+    Every (window, as-of day) is one column of a single NaN-padded array, so each
+    :mod:`pas.analytics` function runs once per block of as-of days, whatever the windows
+    (:func:`_chunk`): a weekly update costs a handful of calls, not a handful per window.
+    ``alpha`` and ``beta`` regress each column on its own benchmark column.
 
     Args:
         portfolio: the portfolio's id.
@@ -90,8 +88,7 @@ def trailing_stats_table(
     first = 0 if from_day is None else index_on_or_after(days, from_day)
     if first >= len(days):
         return []
-    tables = {str(w): _fixed_window(returns, bench, w, first) for w in FIXED_WINDOWS}
-    tables[INCEPTION] = _inception(returns, bench, first)
+    tables = _tables(returns, bench, first)
     out = []
     for column, index in enumerate(range(first, len(days))):
         for window in WINDOWS:
@@ -151,78 +148,104 @@ def _statistics(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArra
     return stats
 
 
-def _alpha_beta(windows: FloatArray, factors: FloatArray, lengths: Sequence[int]) -> dict[str, FloatArray]:
-    """``alpha`` and ``beta`` of each column over its first ``lengths[j]`` rows."""
+def _alpha_beta(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArray]:
+    """``alpha`` and ``beta`` of each column on its own column of benchmark returns, over
+    the days both have (NaN padding drops out), in one call for every column."""
     import numpy as np
 
     from pas import analytics
 
-    alphas, betas = np.empty(len(lengths)), np.empty(len(lengths))
-    for j, length in enumerate(lengths):
-        a, b = analytics.alpha_beta(windows[:length, j], factors[:length, j])
-        alphas[j], betas[j] = float(a), float(b)  # type: ignore[arg-type]
-    return {"alpha": alphas, "beta": betas}
+    alphas, betas = analytics.alpha_beta(windows, factors)
+    return {"alpha": np.asarray(alphas), "beta": np.asarray(betas)}
 
 
-def _fixed_window(returns: FloatArray, bench: FloatArray, window: int, first: int) -> dict[str, FloatArray]:
-    """Statistics of a fixed window as of days ``first`` … last; NaN while too short."""
+def _tables(returns: FloatArray, bench: FloatArray, first: int) -> dict[str, dict[str, FloatArray]]:
+    """Every window's statistics as of days ``first`` … last, :data:`INCEPTION_CHUNK`
+    as-of days at a time (so memory stays linear in the history)."""
     import numpy as np
-    from numpy.lib.stride_tricks import sliding_window_view
 
-    count = len(returns) - first
-    out = {name: np.full(count, np.nan) for name in STATISTICS}
-    out["days"] = np.minimum(np.arange(first, len(returns)) + 1, window).astype(np.float64)
-    # Column j of the sliding view ends on day j + window − 1.
-    start = max(first - window + 1, 0)
-    if len(returns) < window or start + window - 1 >= len(returns):
-        return out
-    windows = sliding_window_view(returns, window)[start:].T
-    factors = sliding_window_view(bench, window)[start:].T
-    full = windows.shape[1]
-    stats = _statistics(windows, factors)
-    from pas import analytics
-
-    stats["annual_return"] = np.asarray(analytics.annual_return(windows))
-    stats["calmar_ratio"] = np.asarray(analytics.calmar_ratio(windows))
-    stats["value_at_risk"] = np.asarray(analytics.value_at_risk(windows))
-    stats.update(_alpha_beta(windows, factors, [window] * full))
-    for name, values in stats.items():
-        out[name][count - full :] = values
-    return out
+    n = len(returns)
+    parts = [
+        _chunk(returns, bench, np.arange(at, min(at + INCEPTION_CHUNK, n)))
+        for at in range(first, n, INCEPTION_CHUNK)
+    ]
+    return {w: {name: np.concatenate([p[w][name] for p in parts]) for name in STATISTICS} for w in WINDOWS}
 
 
-def _inception(returns: FloatArray, bench: FloatArray, first: int) -> dict[str, FloatArray]:
-    """Statistics since the first return as of days ``first`` … last.
+def _chunk(returns: FloatArray, bench: FloatArray, ends: IntArray) -> dict[str, dict[str, FloatArray]]:
+    """Every window's statistics as of the days of index ``ends``, from one array.
 
-    Expanding windows are built :data:`INCEPTION_CHUNK` as-of days at a time, so memory
-    stays linear in the history.
+    Each (window, as-of day) is one column of returns that starts on its first day and
+    is padded with NaN after its last, so every statistic runs once over all of them: the
+    functions of :func:`_statistics` skip NaN exactly as they skip absent days, and
+    :func:`_counted` takes each column's length. A fixed window has a column only as of
+    the days it is full; before them it is NaN.
     """
     import numpy as np
 
-    from pas import analytics
+    fixed = [ends[ends + 1 >= w] for w in FIXED_WINDOWS]  # a suffix of `ends` each
+    starts = np.concatenate([*(f - w + 1 for f, w in zip(fixed, FIXED_WINDOWS, strict=True)), 0 * ends])
+    lengths = np.concatenate(
+        [*(np.full(len(f), w) for f, w in zip(fixed, FIXED_WINDOWS, strict=True)), ends + 1]
+    )
+    row = np.arange(int(lengths.max()))[:, np.newaxis]
+    inside = row < lengths
+    at = np.minimum(starts + row, len(returns) - 1)
+    windows = np.where(inside, returns[at], np.nan)
+    factors = np.where(inside, bench[at], np.nan)
+    stats = _statistics(windows, factors) | _alpha_beta(windows, factors) | _counted(windows, lengths)
+    count, offset = len(ends), 0
+    out: dict[str, dict[str, FloatArray]] = {}
+    for full, window in zip(fixed, FIXED_WINDOWS, strict=True):
+        table = {name: np.full(count, np.nan) for name in STATISTICS}
+        table["days"] = np.minimum(ends + 1, window).astype(np.float64)
+        for name, values in stats.items():
+            table[name][count - len(full) :] = values[offset : offset + len(full)]
+        out[str(window)] = table
+        offset += len(full)
+    inception = {name: values[offset:] for name, values in stats.items()}
+    inception["days"] = (ends + 1).astype(np.float64)
+    short = inception["days"] < MIN_INCEPTION_RETURNS
+    for name, values in inception.items():
+        if name != "days":
+            values[short] = np.nan
+    out[INCEPTION] = inception
+    return out
 
-    n = len(returns)
-    parts: list[dict[str, FloatArray]] = []
-    for chunk in range(first, n, INCEPTION_CHUNK):
-        ends = np.arange(chunk, min(chunk + INCEPTION_CHUNK, n))  # as-of index of each column
-        lengths = [int(e) + 1 for e in ends]
-        rows = lengths[-1]
-        present = np.arange(rows)[:, np.newaxis] <= ends  # day i is in column j's window
-        windows = np.where(present, returns[:rows, np.newaxis], np.nan)
-        factors = np.where(present, bench[:rows, np.newaxis], np.nan)
-        part = _statistics(windows, factors)
-        part.update(_alpha_beta(windows, factors, lengths))
-        annual, calmar, var = (np.empty(len(lengths)) for _ in range(3))
-        for j, length in enumerate(lengths):
-            prefix = returns[:length]
-            annual[j] = float(analytics.annual_return(prefix))  # type: ignore[arg-type]
-            calmar[j] = float(analytics.calmar_ratio(prefix))  # type: ignore[arg-type]
-            var[j] = float(analytics.value_at_risk(prefix))  # type: ignore[arg-type]
-        part.update(annual_return=annual, calmar_ratio=calmar, value_at_risk=var)
-        part["days"] = np.array(lengths, dtype=np.float64)
-        short = part["days"] < MIN_INCEPTION_RETURNS
-        for name, values in part.items():
-            if name != "days":
-                values[short] = np.nan
-        parts.append(part)
-    return {name: np.concatenate([p[name] for p in parts]) for name in STATISTICS}
+
+def _counted(windows: FloatArray, lengths: IntArray) -> dict[str, FloatArray]:
+    """``annual_return``, ``calmar_ratio`` and ``value_at_risk`` of each column's first
+    ``lengths[j]`` rows, for every column at once.
+
+    These three count a NaN as a period (or refuse it), so the NaN padding would change
+    them; they are read off running products and minima down each column at its last
+    row instead, with the arithmetic of :mod:`pas.analytics` (CAGR ``growth ** (1 /
+    years) − 1``, drawdown from a start of 1, VaR interpolated linearly between order
+    statistics as ``np.percentile``), so each equals the function called on the column's
+    rows.
+    """
+    import numpy as np
+
+    from pas.analytics import DAILY, DEFAULT_CUTOFF
+
+    last, columns = lengths - 1, np.arange(len(lengths))
+    missing = np.isnan(windows)
+    wealth = np.multiply.accumulate(np.where(missing, 1.0, windows + 1.0), axis=0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        relative = wealth / np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
+        drawdown = np.fmin.accumulate(relative, axis=0)[last, columns] - 1.0
+        inside = np.arange(windows.shape[0])[:, np.newaxis] < lengths
+        present = (~missing & inside).any(axis=0)
+        annual = np.where(present, wealth[last, columns] ** (1 / (lengths / DAILY)) - 1, np.nan)
+        ratio = annual / np.abs(drawdown)
+    calmar = np.where(present & (drawdown < 0) & np.isfinite(ratio), ratio, np.nan)
+    ordered = np.sort(windows, axis=0)  # NaN (padding or missing) sorts after every return
+    position = last * DEFAULT_CUTOFF
+    below = np.floor(position).astype(np.int64)
+    fraction = position - below
+    quantile = ordered[below, columns]
+    above = ordered[np.minimum(below + 1, last), columns]
+    between = (fraction > 0) & (below + 1 < lengths)
+    quantile = np.where(between, quantile + (above - quantile) * fraction, quantile)
+    var = np.where((missing & inside).any(axis=0), np.nan, quantile)
+    return {"annual_return": annual, "calmar_ratio": calmar, "value_at_risk": var}

@@ -77,7 +77,14 @@ def update_metrics(
         seeded = closes.setdefault(symbol, [])
         seeded.extend((p.day, p.close) for p in prices if not seeded or p.day > seeded[-1][0])
     computed = daily_returns_from_ledger(
-        portfolio.id, portfolio.capital, fills, flows, closes, benchmark, since=since
+        portfolio.id,
+        portfolio.capital,
+        fills,
+        flows,
+        closes,
+        benchmark,
+        since=since,
+        folded=None if since is None else store.ledger_fold(portfolio.id),
     )
     new = [m for m in computed if m.day not in stored]
     if not new:

@@ -110,6 +110,6 @@ def portfolio_account(
 
 def stored_accounts(store: Store, portfolios: Sequence[Portfolio]) -> list[PortfolioAccount]:
     """Each portfolio's account valued at the latest stored closes (one price query)."""
-    books = {p.id: build_book(store.ledger(p.id)) for p in portfolios}
+    books = {p.id: build_book(store.ledger_fold(p.id)) for p in portfolios}
     closes = store.latest_prices(sorted({s for b in books.values() for s in b.positions}))
     return [portfolio_account(p, store.cash_flows(p.id), books[p.id], closes) for p in portfolios]

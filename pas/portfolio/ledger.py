@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from pas.models import UNITS_PER_ONE, Price, from_units
 from pas.store.interfaces import LedgerRow
+from pas.store.rules import LedgerFold
 
 _COST_SCALE = Decimal(UNITS_PER_ONE) ** 2
 
@@ -67,56 +68,32 @@ class Book:
         return replace(self, positions=positions)
 
 
-def build_book(entries: Iterable[LedgerRow]) -> Book:
-    """Folds fills, in time order, into positions.
+def build_book(entries: Iterable[LedgerRow] | LedgerFold) -> Book:
+    """Folds fills, in time order, into positions (or reads a fold made already).
 
     A sell realises (price − average cost) × quantity and removes that fraction of the
     cost basis; a buy adds to both. A position that crosses zero (only possible with
-    imported data; pas never sells short) restarts at the crossing fill's price.
+    imported data; pas never sells short) restarts at the crossing fill's price
+    (:class:`pas.store.rules.LedgerFold`).
     """
-    qty: dict[str, int] = {}
-    cost: dict[str, int] = {}  # 10⁻¹⁸ dollars
-    realized: dict[str, int] = {}
-    commissions = 0
-    cash_out = 0  # 10⁻¹⁸ dollars
-    for symbol, signed, price, commission in entries:
-        held = qty.get(symbol, 0)
-        basis = cost.get(symbol, 0)
-        notional = signed * price
-        commissions += commission
-        cash_out += notional
-        if held == 0 or (held > 0) == (signed > 0):
-            qty[symbol] = held + signed
-            cost[symbol] = basis + notional
-            continue
-        closed = min(abs(signed), abs(held)) * (1 if held > 0 else -1)
-        removed = basis * closed // held if held > 0 else -((-basis) * closed // held)
-        realized[symbol] = realized.get(symbol, 0) + closed * price - removed
-        remaining = held + signed
-        qty[symbol] = remaining
-        if remaining == 0:
-            cost[symbol] = 0
-        elif (remaining > 0) == (held > 0):
-            cost[symbol] = basis - removed
-        else:
-            cost[symbol] = remaining * price
+    fold = entries if isinstance(entries, LedgerFold) else LedgerFold().add(entries)
     positions = {}
-    for symbol in sorted(qty):
-        q = qty[symbol]
+    for symbol in sorted(fold.qty):
+        q = fold.qty[symbol]
         if q == 0:
             continue
-        cost_basis = Decimal(cost[symbol]) / _COST_SCALE
+        cost_basis = Decimal(fold.cost[symbol]) / _COST_SCALE
         shares = from_units(q)
         positions[symbol] = Position(
             symbol=symbol,
             qty=shares,
             avg_cost=cost_basis / shares,
             cost_basis=cost_basis,
-            realized_pnl=Decimal(realized.get(symbol, 0)) / _COST_SCALE,
+            realized_pnl=Decimal(fold.realized.get(symbol, 0)) / _COST_SCALE,
         )
     return Book(
         positions=positions,
-        realized_pnl=Decimal(sum(realized.values())) / _COST_SCALE,
-        commissions=from_units(commissions),
-        net_invested=Decimal(cash_out) / _COST_SCALE + from_units(commissions),
+        realized_pnl=Decimal(sum(fold.realized.values())) / _COST_SCALE,
+        commissions=from_units(fold.commissions),
+        net_invested=Decimal(fold.cash_out) / _COST_SCALE + from_units(fold.commissions),
     )

@@ -13,6 +13,8 @@ backends honour the same contract, checked by the modules of ``tests/store``:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pas.clock import Clock, system_clock
 from pas.store.interfaces import (
@@ -24,6 +26,7 @@ from pas.store.interfaces import (
     SimBook,
     TradingStore,
 )
+from pas.store.rules import LedgerFold
 
 
 class Store(
@@ -57,3 +60,14 @@ class Store(
     @abstractmethod
     def describe(self) -> str:
         """Where the data lives, for humans (no secrets)."""
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many writes at once: the SQLite backend makes them one transaction; elsewhere
+        each write stays its own."""
+        yield
+
+    def ledger_fold(self, portfolio_id: str) -> LedgerFold:
+        """The portfolio's :meth:`ledger` folded into positions (:class:`LedgerFold`);
+        the caller reads it and never changes it."""
+        return LedgerFold().add(self.ledger(portfolio_id))

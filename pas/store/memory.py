@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -40,8 +41,10 @@ from pas.models import (
 )
 from pas.store.base import Store
 from pas.store.interfaces import LedgerEntry
+from pas.store.rules import LedgerFold
 from pas.store.sqlite import SqliteStore
 from pas.store.sqlite._rows import _trade_run
+from pas.store.sqlite.sim import _sim_order, _sim_order_row
 
 _NO_TIME = datetime.min.replace(tzinfo=UTC)  # what SQLite reads back for an order without one
 
@@ -54,10 +57,13 @@ class MemoryStore(SqliteStore):
         self._fills: dict[str, list[Fill]] = {}
         self._ledgers: dict[str, list[LedgerEntry]] = {}
         self._held: dict[str, dict[str, int]] = {}
+        self._folds: dict[str, LedgerFold] = {}  # each ledger folded so far (none: refold)
         self._fill_ids: set[str] = set()
         self._flows: dict[str, list[CashFlow]] = {}
         self._closes: dict[str, tuple[list[date], list[Price]]] = {}
-        self._open: dict[str, Order] = {}  # the Sim broker's open orders
+        self._orders: dict[str, Order] = {}  # the Sim broker's orders, as stored
+        self._open: dict[str, Order] = {}  # those of them still open
+        self._by_client: dict[str, str] = {}  # order id by client order id
         self._order_seq: dict[str, int] = {}  # each order's place in the book, as SQLite's rowid
         self._sim_qty: dict[str, int] = {}
         self._sim_spent = 0  # 10⁻¹⁸ dollars
@@ -84,6 +90,11 @@ class MemoryStore(SqliteStore):
                 at -= 1
             own.insert(at, f)
             ledger.insert(at, entry)
+            fold = self._folds.get(f.portfolio)
+            if fold is not None and at == len(ledger) - 1:
+                fold.add([entry])
+            else:  # an earlier fill changes what every later one folded into
+                self._folds.pop(f.portfolio, None)
             held = self._held.setdefault(f.portfolio, {})
             held[f.symbol] = held.get(f.symbol, 0) + qty
         return written
@@ -104,6 +115,12 @@ class MemoryStore(SqliteStore):
 
     def ledger(self, portfolio_id: str) -> list[LedgerEntry]:
         return list(self._ledgers.get(portfolio_id, []))
+
+    def ledger_fold(self, portfolio_id: str) -> LedgerFold:
+        fold = self._folds.get(portfolio_id)
+        if fold is None:
+            fold = self._folds[portfolio_id] = LedgerFold().add(self._ledgers.get(portfolio_id, []))
+        return fold
 
     def holdings(self, portfolio_id: str) -> dict[str, Any]:
         held = self._held.get(portfolio_id, {})
@@ -126,17 +143,30 @@ class MemoryStore(SqliteStore):
         super().remove_portfolio(portfolio_id)
         # Its fills are deleted, so their ids may be recorded again (a re-added portfolio).
         self._fill_ids.difference_update(f.fill_id for f in self._fills.get(portfolio_id, []))
-        for kept in (self._fills, self._ledgers, self._held, self._flows, self._metrics):
+        for kept in (self._fills, self._ledgers, self._held, self._folds, self._flows, self._metrics):
             kept.pop(portfolio_id, None)
         for key in [k for k in self._trailing if k[0] == portfolio_id]:
             del self._trailing[key]
 
     # -- closes --------------------------------------------------------------------------
     def upsert_prices(self, prices: Iterable[Price]) -> int:
-        written = super().upsert_prices(prices)
-        history = super().price_history(super().price_symbols())
-        self._closes = {s: ([p.day for p in ps], ps) for s, ps in history.items()}
-        return written
+        # Kept as Python values only: this store answers every question about closes
+        # itself, so SQL would only be written to and read back (a quarter of a 500-symbol
+        # backtest). Closes are stored to 10⁻⁹ dollars, as SQLite stores them.
+        new: dict[str, dict[date, Price]] = {}
+        count = 0
+        for p in prices:
+            count += 1
+            new.setdefault(p.symbol, {})[p.day] = Price(p.symbol, p.day, from_units(to_units(p.close)))
+        for symbol, closes in new.items():
+            days, kept = self._closes.get(symbol, ([], []))
+            merged = dict(zip(days, kept, strict=True)) | closes
+            ordered = sorted(merged)
+            self._closes[symbol] = (ordered, [merged[d] for d in ordered])
+        return count
+
+    def price_symbols(self) -> list[str]:
+        return sorted(self._closes)
 
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
         found: dict[str, Price] = {}
@@ -164,17 +194,29 @@ class MemoryStore(SqliteStore):
         added = super().sim_add_order(order)
         if added:
             self._order_seq[order.id] = len(self._order_seq)
-            if not order.status.terminal:
-                # As stored: a missing submission time reads back as SQLite keeps it.
-                self._open[order.id] = super().sim_orders(order_id=order.id)[0]
+            # As stored (nano units, times as SQLite reads them back: a missing submission
+            # time is _NO_TIME), without reading the row back.
+            self._keep_order(_sim_order(_sim_order_row(order)))
+            self._by_client[order.client_order_id] = order.id
         return added
 
     def sim_save_order(self, order: Order) -> None:
         super().sim_save_order(order)
-        saved = super().sim_orders(order_id=order.id)  # the stored row: its own id, symbol, time
+        stored = self._orders.get(order.id)
+        if stored is not None:  # only the fill and the status change, as the SQL update
+            saved = replace(
+                stored,
+                filled_qty=order.filled_qty,
+                filled_avg_price=order.filled_avg_price,
+                status=order.status,
+            )
+            self._keep_order(_sim_order(_sim_order_row(saved)))
+
+    def _keep_order(self, order: Order) -> None:
+        self._orders[order.id] = order
         self._open.pop(order.id, None)
-        if saved and not saved[0].status.terminal:
-            self._open[order.id] = saved[0]
+        if not order.status.terminal:
+            self._open[order.id] = order
 
     def sim_orders(
         self,
@@ -184,13 +226,18 @@ class MemoryStore(SqliteStore):
         client_order_id: str | None = None,
         after: datetime | None = None,
     ) -> list[Order]:
-        if not open_only or order_id is not None or client_order_id is not None or after is not None:
+        if after is not None:
             return super().sim_orders(
                 open_only=open_only, order_id=order_id, client_order_id=client_order_id, after=after
             )
+        found = self._open if open_only else self._orders
+        ids = list(found) if order_id is None else [order_id]
+        if client_order_id is not None:
+            ids = [i for i in ids if i == self._by_client.get(client_order_id)]
+        chosen = [found[i] for i in ids if i in found]
         # As the SQL order: newest submission first, then the later-added first.
         return sorted(
-            self._open.values(),
+            chosen,
             key=lambda o: (o.submitted_at or _NO_TIME, self._order_seq[o.id]),
             reverse=True,
         )
@@ -257,7 +304,12 @@ class MemoryStore(SqliteStore):
     def save_into(self, target: Store) -> None:
         """Writes what the backtest made — portfolios, targets, ledgers, cash flows, metrics,
         trailing statistics, allocations, trading runs, the simulated broker's book — to
-        ``target`` (an empty backtest store of either backend), once."""
+        ``target`` (an empty backtest store of either backend), once (on SQLite, in one
+        transaction)."""
+        with target.bulk():
+            self._save_into(target)
+
+    def _save_into(self, target: Store) -> None:
         for p in self.list_portfolios():
             target.add_portfolio(p)
             for weights in reversed(self.weights_history(p.id)):

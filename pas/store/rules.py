@@ -1,19 +1,22 @@
 """Semantics both backends share, as pure functions: how a batch of records compares
 with what is stored, which field names records can be read as columns by, when a lock
-may be taken, what the Sim book holds, and how the breaker's state is written as plain
-values."""
+may be taken, what the Sim book holds, how a ledger folds into positions, and how the
+breaker's state is written as plain values."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pas.errors import InputError
 from pas.models import UNITS_PER_ONE, BreakerState, format_ts, from_units, parse_ts
 from pas.records import Record, UpsertCounts
+
+if TYPE_CHECKING:
+    from pas.store.interfaces import LedgerRow
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,54 @@ def sum_sim_fills(rows: Iterable[tuple[str, str, int, int, int]]) -> tuple[dict[
         qty[symbol] = qty.get(symbol, 0) + signed
         spent += signed * price + commission * UNITS_PER_ONE
     return {s: from_units(v) for s, v in qty.items()}, Decimal(spent) / (Decimal(UNITS_PER_ONE) ** 2)
+
+
+@dataclass
+class LedgerFold:
+    """A portfolio's ledger folded, in time order, into average-cost positions.
+
+    Integers only: quantities and prices in nano units (10⁻⁹), cost, realised P&L and
+    cash in 10⁻¹⁸ dollars, commissions in nano dollars. A sell realises (price − average
+    cost) × quantity and removes that fraction of the cost basis (floor division, under
+    10⁻¹⁸ dollars); a buy adds to both; a position that crosses zero (only possible with
+    imported data: pas never sells short) restarts at the crossing fill's price.
+    :func:`pas.portfolio.ledger.build_book` turns it into a ``Book``. A fold can be
+    continued with later entries, so a store that sees every fill as it is written (the
+    backtest's :class:`~pas.store.memory.MemoryStore`) keeps one instead of re-reading
+    the ledger.
+    """
+
+    qty: dict[str, int] = field(default_factory=dict)
+    cost: dict[str, int] = field(default_factory=dict)
+    realized: dict[str, int] = field(default_factory=dict)
+    commissions: int = 0
+    cash_out: int = 0
+
+    def add(self, entries: Iterable[LedgerRow]) -> LedgerFold:
+        """Folds later entries in (oldest first); returns itself."""
+        qty, cost, realized = self.qty, self.cost, self.realized
+        for symbol, signed, price, commission in entries:
+            held = qty.get(symbol, 0)
+            basis = cost.get(symbol, 0)
+            notional = signed * price
+            self.commissions += commission
+            self.cash_out += notional
+            if held == 0 or (held > 0) == (signed > 0):
+                qty[symbol] = held + signed
+                cost[symbol] = basis + notional
+                continue
+            closed = min(abs(signed), abs(held)) * (1 if held > 0 else -1)
+            removed = basis * closed // held if held > 0 else -((-basis) * closed // held)
+            realized[symbol] = realized.get(symbol, 0) + closed * price - removed
+            remaining = held + signed
+            qty[symbol] = remaining
+            if remaining == 0:
+                cost[symbol] = 0
+            elif (remaining > 0) == (held > 0):
+                cost[symbol] = basis - removed
+            else:
+                cost[symbol] = remaining * price
+        return self
 
 
 def breaker_to_doc(state: BreakerState) -> dict[str, Any]:

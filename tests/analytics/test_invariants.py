@@ -51,6 +51,22 @@ def test_a_2d_call_equals_one_call_per_portfolio(panel: tuple[np.ndarray, np.nda
         _same(function(returns), np.column_stack(columns), name)
 
 
+@settings(max_examples=80, deadline=None)
+@given(panel=panels(missing=True), data=st.data())
+def test_a_benchmark_column_per_portfolio_equals_one_call_per_portfolio(
+    panel: tuple[np.ndarray, np.ndarray], data: st.DataObject
+) -> None:
+    # The trailing windows regress each as-of day's returns on its own benchmark window
+    # in one call: each column must see only its own benchmark column.
+    returns, _ = panel
+    factors = data.draw(arrays(np.float64, returns.shape, elements=_MAYBE_MISSING))
+    alphas, betas = pa.alpha_beta(returns, factors)
+    for j in range(returns.shape[1]):
+        alpha, beta = pa.alpha_beta(returns[:, j], factors[:, j])
+        _same(alphas[j], alpha, f"alpha of column {j}")  # type: ignore[index]
+        _same(betas[j], beta, f"beta of column {j}")  # type: ignore[index]
+
+
 @settings(max_examples=60, deadline=None)
 @given(panel=panels(), scale=st.floats(0.1, 10.0))
 def test_scaling_returns_scales_risk_and_leaves_ratios_alone(

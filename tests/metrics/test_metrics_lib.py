@@ -24,6 +24,8 @@ from pas.metrics import (
     trailing_stats_table,
 )
 from pas.models import CashFlow, DailyMetric, Fill, Side
+from pas.store.interfaces import LedgerEntry
+from pas.store.rules import LedgerFold
 
 D = Decimal
 
@@ -278,3 +280,12 @@ def test_computing_from_a_later_day_gives_the_same_metrics(seed: int, cut: int) 
         trimmed[symbol] = before[-1:] + [p for p in prices[symbol] if p[0] > start]
     partial = daily_returns_from_ledger("p", D(10000), fills, flows, trimmed, "SPY", since=since)
     assert partial == [m for m in full if m.day >= since]
+    # The store's fold of every fill, less the later ones, is the same starting point.
+    folded = LedgerFold().add(
+        LedgerEntry(f.symbol, f.nano[0], f.nano[1], f.nano[2])
+        for f in fills  # as the ledger holds them
+    )
+    assert (
+        daily_returns_from_ledger("p", D(10000), fills, flows, trimmed, "SPY", since=since, folded=folded)
+        == partial
+    )

@@ -307,6 +307,21 @@ def test_pas_report_backtest_refuses_a_partial_run(pas: Invoke, home: Path, tmp_
     assert not (tmp_path / "r.html").exists()
 
 
+def test_a_run_interrupted_before_it_saved_anything_is_called_partial(
+    pas: Invoke, home: Path, tmp_path: Path
+) -> None:
+    # Ctrl-C half way: nothing saved yet, and the report said the run "has no results".
+    path = kept_run_path(home, "261201000000ab12")
+    with SqliteStore(path) as s, pytest.raises(KeyboardInterrupt), recorded_run(s, RUN_COMMAND):
+        raise KeyboardInterrupt
+    result = pas("report", "--backtest", "261201000000ab12", "--out", str(tmp_path / "r.html"))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: backtest run 261201000000ab12's results are partial: it did not finish "
+        "(interrupted); run `pas backtest` again\n",
+    )
+
+
 def test_pas_report_backtest_reads_the_backtest_store(pas: Invoke, home: Path, tmp_path: Path) -> None:
     with SqliteStore(kept_run_path(home, "261201000000ab12")) as s:
         _seed(s, "bt", 10)

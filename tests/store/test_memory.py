@@ -158,6 +158,7 @@ def _answers(store: Store) -> dict[str, object]:
         ]
         answers[f"ledger {p}"] = store.ledger(p)
         answers[f"holdings {p}"] = store.holdings(p)
+        answers[f"ledger fold {p}"] = store.ledger_fold(p)
         answers[f"flows {p}"] = store.cash_flows(p)
         answers[f"metrics {p}"] = [store.daily_metrics(p, d, e) for d in days for e in days]
         answers[f"days {p}"] = store.metric_days(p)
@@ -200,6 +201,8 @@ def _check(stores: tuple[Path, list[int]], writes: list[tuple[str, object]]) -> 
             except Exception as exc:  # a refused batch must be refused by both, alike
                 outcomes.append(type(exc).__name__)
         assert outcomes[0] == outcomes[1]
+        for pid in PORTFOLIOS:  # folded after every write, so that later fills continue the fold
+            memory.ledger_fold(pid)
     assert _answers(memory) == _answers(sqlite)
     saved = SqliteStore(folder / f"{count[0]}-saved.db")
     memory.save_into(saved)

@@ -83,7 +83,7 @@ def _pool_gap(
     unnamed: dict[str, Decimal] = defaultdict(Decimal)
     for p in store.list_portfolios():
         flows = store.cash_flows(p.id)
-        book = build_book(store.ledger(p.id))
+        book = build_book(store.ledger_fold(p.id))
         capital = allocation.capital(p.id, equity)
         cash = Decimal(0)
         if p.capital is not None or flows:
@@ -205,7 +205,7 @@ def plan_portfolios(
                 f"`pas portfolio set-weights {p.id} SYMBOL=WEIGHT...`"
             )
         targets[p.id] = weights.weights
-        books[p.id] = build_book(store.ledger(p.id))
+        books[p.id] = build_book(store.ledger_fold(p.id))
     symbols = sorted(
         {s for b in books.values() for s in b.positions} | {s for t in targets.values() for s in t}
     )

@@ -311,6 +311,7 @@ class SqliteCore(Store):
     def __init__(self, path: Path, clock: Clock = system_clock) -> None:
         super().__init__(clock)
         self.path = path
+        self._bulk = False
         if path.is_file() and path.stat().st_size == 0:
             # SQLite would take an empty file for a new database and pas would start from
             # nothing, silently: a file emptied by a crash or a bad copy is not a fresh store.
@@ -336,8 +337,23 @@ class SqliteCore(Store):
         return f"sqlite {self.path}"
 
     @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """One transaction around many writes (each write joins it): all or nothing,
+        committed once."""
+        with self._write():
+            self._bulk = True
+            try:
+                yield
+            finally:
+                self._bulk = False
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A read-modify-write transaction that holds the write lock from its start."""
+        """A read-modify-write transaction that holds the write lock from its start (inside
+        :meth:`bulk`, the bulk's transaction)."""
+        if self._bulk:
+            yield self._db
+            return
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

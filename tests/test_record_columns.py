@@ -1,0 +1,32 @@
+"""RecordColumns read from the stores' texts: the fixed-width fast path and its fallback."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pas.records import RecordColumns
+
+
+def test_times_of_the_stored_width_and_of_any_other_width_read_alike() -> None:
+    stored = RecordColumns.from_texts(
+        ["A", "B"], "-1,20455", "1969-12-31T23:59:59.500000,2026-01-02T15:04:05.000001", {}
+    )
+    assert stored.event_date.tolist() == [date(1969, 12, 31), date(2026, 1, 2)]
+    assert stored.public_at.tolist() == [
+        datetime(1969, 12, 31, 23, 59, 59, 500_000),
+        datetime(2026, 1, 2, 15, 4, 5, 1),
+    ]
+    # Times of other widths are not read as fixed-width bytes, where they would shift the
+    # later times: neither when the total length differs nor when it happens to fit.
+    odd = RecordColumns.from_texts(["A", "B"], "0,0", "999-01-02T00:00:00,2026-01-02T15:04:05", {})
+    assert odd.public_at.tolist() == [datetime(999, 1, 2), datetime(2026, 1, 2, 15, 4, 5)]
+    fits = RecordColumns.from_texts(
+        ["A", "B"], "0,0", "2026-01-02T15:04:05.0001,2026-01-02T15:04:05.00000100", {}
+    )
+    assert fits.public_at.tolist() == [datetime(2026, 1, 2, 15, 4, 5, 100), datetime(2026, 1, 2, 15, 4, 5, 1)]
+
+
+def test_no_records_are_empty_columns_of_their_types() -> None:
+    empty = RecordColumns.from_texts([], None, None, {"views": []})
+    assert len(empty) == 0
+    assert (str(empty.event_date.dtype), str(empty.public_at.dtype)) == ("datetime64[D]", "datetime64[us]")

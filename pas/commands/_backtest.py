@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pas.commands._app import AppState, money, print_json, print_table, say
+from pas.errors import PasError
 
 if TYPE_CHECKING:
     from pas.backtest import BacktestResult, Summary
@@ -69,7 +70,15 @@ def run(
     with claimed_run_id(app_state.store, now, lambda: backtest_runs(settings.store)) as run_id:
         target = open_backtest_store(settings.store, run_id, clock, fresh=True)
     with target, _progress(show_progress) as tick:
-        result = run_backtest(app_state.store, target, clock, portfolios, spec, progress=tick, record=record)
+        try:
+            result = run_backtest(
+                app_state.store, target, clock, portfolios, spec, progress=tick, record=record
+            )
+        except KeyboardInterrupt:
+            raise PasError(
+                f"interrupted: backtest run {run_id} is kept as failed (interrupted) and no report "
+                f"will take it; `pas backtest rm {run_id}` deletes it"
+            ) from None
         summary = summarize(target, result.portfolios, benchmark)
         if walk_forward is None:
             return Ran(run_id, result, summary)

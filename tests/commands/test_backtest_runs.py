@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from pas.backtest_runs import code_version
 from tests.backtest.conftest import DAYS
@@ -157,3 +160,29 @@ def test_rm_refuses_a_running_run_and_deletes_an_abandoned_one(pas: Invoke, home
     forced = pas("backtest", "rm", "--force", "261201000000cccc", "261201000000aaaa")
     assert forced.exit_code == 0, forced.output
     assert list((home / "backtests").glob("*.db")) == []
+
+
+def test_ctrl_c_says_the_run_is_kept_as_failed(
+    pas: Invoke, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pas.backtest as backtest_module
+
+    seed(home)
+    real = backtest_module._trade
+
+    def ctrl_c_at_the_second_trade(*args: Any, **kwargs: Any) -> None:
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(1)
+        real(*args, **kwargs)
+
+    calls: list[int] = []
+    monkeypatch.setattr(backtest_module, "_trade", ctrl_c_at_the_second_trade)
+    result = pas("backtest", *PERIOD, env=LIMITS)
+    (run,) = json.loads(pas("backtest", "list", "--json").stdout)["runs"]
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: interrupted: backtest run {run['run']} is kept as failed (interrupted) and no report "
+        f"will take it; `pas backtest rm {run['run']}` deletes it\n",
+    )
+    assert run["status"] == "failed"

@@ -38,7 +38,8 @@ def build(
         typer.Option("--due", help="Build every portfolio whose schedule is due today and not built yet."),
     ] = False,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Build from the data public by the end of this day (UTC).")
+        str | None,
+        typer.Option("--as-of", help="Build from the data public by the end of this day in New York."),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the new targets; store and trade nothing.")
@@ -63,6 +64,7 @@ def build(
     """
     from pas.commands._trading import trade_and_show
     from pas.models import format_ts
+    from pas.schedule import market_day
     from pas.strategies.build import SOURCE, as_of_time
     from pas.workflows import BUILD_RUN, DUE_BUILD_RUN, TRADING_KEY, build_lock, failed_builds
 
@@ -78,7 +80,7 @@ def build(
     now = store.clock()
     when = as_of_time(as_of_day(as_of), now)
     # Weights built as of now are what `--due` looks for; an older as-of is marked as such.
-    source = SOURCE if when == now else f"{SOURCE} as of {when:%Y-%m-%d}"
+    source = SOURCE if when == now else f"{SOURCE} as of {market_day(when)}"
     single = None if due else app_state.portfolio(portfolio_id or "")
 
     def builds(dry: bool) -> list[BuildResult]:

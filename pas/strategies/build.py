@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pas.errors import InputError, RefusedError, StaleDataError
 from pas.models import Portfolio, WeightSet
 from pas.portfolio.targets import check_weights
+from pas.schedule import day_end, market_day
 from pas.store.interfaces import RecordStore
 from pas.strategies import MANUAL, Strategy, get_strategy, resolve_params
 from pas.strategies.base import construct, frame
@@ -47,12 +48,13 @@ class Build:
 
 
 def as_of_time(day: date | None, now: datetime) -> datetime:
-    """The as-of time of a build: the end of ``day`` (UTC), or ``now`` when that is earlier
-    or no day is given. A record public at any time of ``day`` is seen."""
+    """The as-of time of a build: the last instant of ``day`` in New York (pas's day, as
+    "today" is), or ``now`` when that is earlier or no day is given. A record public at
+    any time of ``day`` is seen; one dated only by ``day`` is public at its end
+    (:func:`pas.schedule.day_end`), so it is first seen as of the next day."""
     if day is None:
         return now
-    end = datetime.combine(day + timedelta(days=1), time(), UTC) - timedelta(microseconds=1)
-    return min(end, now)
+    return min(day_end(day) - timedelta(microseconds=1), now)
 
 
 # Datasets published in bursts may go longer than BUILD_MAX_STALE_DAYS without a record
@@ -96,8 +98,8 @@ def load_data(
         newest: datetime = table["public_at"].max().to_pydatetime()
         if newest < as_of - timedelta(days=stale_days):
             raise StaleDataError(
-                f"the newest {name} record public by {as_of:%Y-%m-%d} is from {newest:%Y-%m-%d}, more than "
-                f"{stale_days} days old; run `pas scrape {name}` (or raise BUILD_MAX_STALE_DAYS)"
+                f"the newest {name} record public by {market_day(as_of)} is from {newest:%Y-%m-%d}, "
+                f"more than {stale_days} days old; run `pas scrape {name}` (or raise BUILD_MAX_STALE_DAYS)"
             )
         data[name] = table
         uses.append(DatasetUse(name, len(table), newest))

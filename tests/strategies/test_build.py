@@ -74,7 +74,9 @@ def test_manual_portfolios_and_bad_params_are_refused(store: Store, clock: FakeC
 def test_as_of_is_the_end_of_the_day_or_now() -> None:
     now = datetime(2026, 1, 5, 15, tzinfo=UTC)
     assert as_of_time(None, now) == now
-    assert as_of_time(date(2026, 1, 2), now) == datetime(2026, 1, 2, 23, 59, 59, 999999, tzinfo=UTC)
+    # The end of the day in New York: 05:00 UTC the next day in winter, 04:00 in summer.
+    assert as_of_time(date(2026, 1, 2), now) == datetime(2026, 1, 3, 4, 59, 59, 999999, tzinfo=UTC)
+    assert as_of_time(date(2025, 7, 2), now) == datetime(2025, 7, 3, 3, 59, 59, 999999, tzinfo=UTC)
     assert as_of_time(date(2026, 1, 5), now) == now
 
 

@@ -1,7 +1,7 @@
 """The report's figures, drawn with matplotlib (the caller selects the Agg backend).
 
-Each function takes the books to draw (``{name: series}``, in the order shown, one colour
-per book everywhere: :func:`colours`) and returns a :class:`~matplotlib.figure.Figure`.
+Each function takes the books to draw (``{name: series}``, in the order shown, one look
+per book everywhere: :func:`styles`) and returns a :class:`~matplotlib.figure.Figure`.
 Where several books would overlap into mud (drawdowns, return histograms, exposure,
 turnover) each book gets its own small panel; legends of line charts sit above the axes,
 never over the data.
@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pas.report import measures as m
 from pas.report.activity import TURNOVER_WINDOW, Activity
+from pas.report.data import COMBINED
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,9 +60,44 @@ def plain_text() -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class BookStyle:
+    """How one book's line is drawn: a matplotlib colour, line style and width (points)."""
+
+    colour: str
+    linestyle: str
+    linewidth: float = 1.3
+
+
+PALETTE = tuple(f"C{i}" for i in range(10))
+"""matplotlib's ten default colours, none of them black."""
+LINESTYLES = ("-", "--", ":", "-.")
+"""A portfolio's line style once the palette has come round: the eleventh is dashed."""
+DISTINCT_STYLES = len(PALETTE) * len(LINESTYLES)
+"""Portfolios told apart by colour and line style; the 41st looks like the first."""
+COMBINED_STYLE = BookStyle("black", "-", 2.2)
+"""The combined book: a thick black line, a look no portfolio gets."""
+
+
+def styles(names: Sequence[str]) -> dict[str, BookStyle]:
+    """One look per book, the same in every plot.
+
+    Portfolio ``i`` (in the order given, the combined book aside) gets colour
+    ``i mod 10`` of :data:`PALETTE` and line style ``i // 10`` of :data:`LINESTYLES`, so
+    the first :data:`DISTINCT_STYLES` portfolios are all told apart; the combined book is
+    always drawn in :data:`COMBINED_STYLE`.
+    """
+    portfolios = [n for n in names if n != COMBINED]
+    out = {
+        name: BookStyle(PALETTE[i % len(PALETTE)], LINESTYLES[i // len(PALETTE) % len(LINESTYLES)])
+        for i, name in enumerate(portfolios)
+    }
+    return {name: COMBINED_STYLE if name == COMBINED else out[name] for name in names}
+
+
 def colours(names: Sequence[str]) -> dict[str, str]:
-    """One colour per book, the same in every plot."""
-    return {name: f"C{i % 10}" for i, name in enumerate(names)}
+    """Each book's colour in :func:`styles`, for the panels (one book each) and areas."""
+    return {name: style.colour for name, style in styles(names).items()}
 
 
 def figure(height: float, rows: int = 1, sharex: bool = False) -> tuple[Figure, list[Axes]]:
@@ -133,11 +170,9 @@ def equity_figure(
     """Growth of $1 of each book, and of the benchmark over the books' days."""
     fig, (ax,) = figure(4.2)
     marker = "o" if max((len(s.days) for s in books.values()), default=0) < 3 else None
-    colour = colours(list(books))
+    look = styles(list(books))
     for name, s in books.items():
-        ax.plot(
-            _dates(s.days), m.growth(s.returns), label=name, marker=marker, linewidth=1.3, color=colour[name]
-        )
+        ax.plot(_dates(s.days), m.growth(s.returns), label=name, marker=marker, **_line(look[name]))
     days = sorted({d for s in books.values() for d in s.days if d in bench})
     if benchmark and days:
         ax.plot(
@@ -153,6 +188,11 @@ def equity_figure(
     _date_axis(ax)
     _legend(ax)
     return fig
+
+
+def _line(style: BookStyle) -> dict[str, Any]:
+    """``Axes.plot`` keywords drawing a book's line in its style."""
+    return {"color": style.colour, "linestyle": style.linestyle, "linewidth": style.linewidth}
 
 
 def drawdown_figure(books: Mapping[str, PortfolioSeries]) -> Figure:
@@ -181,12 +221,12 @@ def rolling_figure(
     unless ``percent``, a grey line marks ``reference`` (0 for a Sharpe ratio, 1 for a
     beta: the market's)."""
     fig, (ax,) = figure(3.0)
-    colour = colours(list(books))
+    look = styles(list(books))
     drawn = 0
     for name, s in books.items():
         values = compute(s)
         if any(not math.isnan(v) for v in values):
-            ax.plot(_dates(s.days), values, label=name, linewidth=1.1, color=colour[name])
+            ax.plot(_dates(s.days), values, label=name, **_line(look[name]))
             drawn += 1
     if not drawn:
         note(ax, empty)
@@ -224,9 +264,16 @@ def heatmap_figure(months: Mapping[tuple[int, int], float], partial: set[tuple[i
         if mark:
             ax.add_patch(_hatch(j, i))
         colour = "white" if abs(value) > 0.7 * limit else "black"
-        ax.text(j, i, f"{value * 100:.1f}%{mark}", ha="center", va="center", fontsize=9, color=colour)
+        ax.text(j, i, f"{_cell(value)}{mark}", ha="center", va="center", fontsize=9, color=colour)
     fig.colorbar(image, ax=ax, format=_percent_format(), shrink=0.9, pad=0.01)
     return fig
+
+
+def _cell(value: float) -> str:
+    """A monthly return (a fraction) as a percentage to one decimal; one that rounds to
+    zero reads ``0.0%``, never ``-0.0%``."""
+    shown = round(value * 100, 1) + 0.0  # adding 0.0 turns -0.0 into 0.0
+    return f"{shown:.1f}%"
 
 
 def _hatch(x: int, y: int) -> Any:

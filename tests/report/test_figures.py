@@ -143,3 +143,36 @@ def test_exposure_and_turnover_are_one_panel_per_book() -> None:
     for figure in (plots.exposure_figure(BOOKS, ACTIVITY), plots.turnover_figure(BOOKS, ACTIVITY)):
         panels = list(visible_axes(figure))
         assert [ax.get_title(loc="left") for ax in panels] == list(NAMES)
+
+
+def test_every_book_has_its_own_line_in_the_line_charts() -> None:
+    # with 11 portfolios matplotlib's ten colours came round again: portfolio 0,
+    # portfolio 10 and the combined book were drawn alike
+    names = [f"p{i}" for i in range(12)] + ["combined"]
+    books = {name: book(i) for i, name in enumerate(names)}
+    for fig in (
+        plots.equity_figure(books, None, {}),
+        plots.rolling_figure(books, lambda s: m.rolling_volatility(s.returns), "volatility", "", percent=True),
+    ):
+        (ax,) = fig.axes
+        looks = [
+            (line.get_color(), line.get_linestyle(), line.get_linewidth())
+            for line in ax.lines
+            if line.get_label() in names
+        ]
+        assert len(looks) == len(names)
+        assert len(set(looks)) == len(names)
+
+
+def test_the_combined_book_is_drawn_in_its_own_style() -> None:
+    styles = plots.styles([f"p{i}" for i in range(plots.DISTINCT_STYLES)] + ["combined"])
+    assert len(set(styles.values())) == plots.DISTINCT_STYLES + 1
+    assert styles["combined"] == plots.COMBINED_STYLE
+    assert all(s.colour != plots.COMBINED_STYLE.colour for n, s in styles.items() if n != "combined")
+
+
+@pytest.mark.parametrize("value", [-0.0004, -1e-12, 0.0, 0.0004])
+def test_heat_map_shows_a_value_that_rounds_to_zero_as_zero(value: float) -> None:
+    fig = plots.heatmap_figure({(2024, 1): value, (2024, 2): 0.05}, set())
+    (ax, *_) = fig.axes
+    assert [t.get_text() for t in ax.texts] == ["0.0%", "5.0%"]

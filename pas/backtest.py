@@ -136,6 +136,7 @@ def run_backtest(
     spec: BacktestSpec,
     progress: Progress | None = None,
     record: Mapping[str, Any] | None = None,
+    host: str | None = None,
 ) -> BacktestResult:
     """Runs the backtest (see the module docstring) into ``target``, which must be empty.
 
@@ -147,6 +148,8 @@ def run_backtest(
         record: more details for the run record the backtest keeps in ``target`` (what
             the run was: :func:`pas.backtest_runs.run_details`); its counts are added
             when it finishes.
+        host: this host among those sharing one store (``PAS_HOST_ID``), recorded with
+            the pid so that only this host judges the run abandoned; the host name when None.
 
     Raises:
         InputError: no portfolio, no trading day, or an impossible allocation bound.
@@ -185,7 +188,7 @@ def run_backtest(
     # an interrupted backtest (Ctrl-C, a crash, a kill) leaves it failed or running, and
     # :func:`completed` tells a report so.
     details = {**(record or {}), "first_day": str(days[0]), "last_day": str(days[-1])}
-    with recorded_run(target, RUN_COMMAND, details) as handle:
+    with recorded_run(target, RUN_COMMAND, details, host) as handle:
         for number, day in enumerate(days):
             clock.now = _at(day)
             built = _build_due(source, work, books, day, spec, result)

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -39,6 +37,7 @@ from pas import __version__
 from pas.backtest import RUN_COMMAND, SUMMARY_STATS, BacktestSpec, Summary
 from pas.errors import InputError, LockHeldError
 from pas.models import Portfolio, RunStatus, format_ts, new_run_id
+from pas.portfolio.trading.lock import lock_owner_name
 from pas.runs import HOST_KEY, PID_KEY, shown_status
 from pas.store.base import Store
 
@@ -130,13 +129,19 @@ class KeptRun:
         return sorted(self.parameters.get("portfolios", {}))
 
 
-def kept_run(store: Store, run_id: str) -> KeptRun:
-    """The record of the backtest run kept in ``store`` (its namespace)."""
+def kept_run(store: Store, run_id: str, host: str) -> KeptRun:
+    """The record of the backtest run kept in ``store`` (its namespace).
+
+    Args:
+        host: this host among those sharing one store (``PAS_HOST_ID``, or the host name),
+            as the backtest recorded it: only a run of this host is probed and judged
+            abandoned, as every other run record is (:func:`pas.runs.shown_status`).
+    """
     runs = [r for r in store.recent_runs(limit=50) if r.command == RUN_COMMAND]
     if not runs:
         return KeptRun(run_id, MISSING, "", {})
     run = max(runs, key=lambda r: r.started_at)
-    return KeptRun(run_id, shown_status(run, socket.gethostname()), run.error, dict(run.details))
+    return KeptRun(run_id, shown_status(run, host), run.error, dict(run.details))
 
 
 def check_removable(runs: Sequence[KeptRun]) -> None:
@@ -176,12 +181,13 @@ def claimed_run_id(
     Args:
         live: the live store (shared by every process that starts a backtest).
         kept: lists the kept runs' ids, oldest first (read again at each try).
-        owner: who claims it; default this process (host and pid).
+        owner: who claims it, as in every lock (``PAS_HOST_ID`` and pid); default this
+            process (host name and pid).
 
     Raises:
         LockHeldError: no free id after ``MAX_CLAIMS`` tries.
     """
-    holder = owner or f"{socket.gethostname()}:{os.getpid()}"
+    holder = owner or lock_owner_name()
     passed: set[str] = set()
     for _ in range(MAX_CLAIMS):
         known = sorted({*kept(), *passed})

@@ -67,12 +67,21 @@ def run(
     record = run_details(spec, portfolios, app_state.store, now)
     clock = SimulatedClock(now)
     benchmark = settings.data.benchmark
-    with claimed_run_id(app_state.store, now, lambda: backtest_runs(settings.store)) as run_id:
+    with claimed_run_id(
+        app_state.store, now, lambda: backtest_runs(settings.store), owner=app_state.lock_owner
+    ) as run_id:
         target = open_backtest_store(settings.store, run_id, clock, fresh=True)
     with target, _progress(show_progress) as tick:
         try:
             result = run_backtest(
-                app_state.store, target, clock, portfolios, spec, progress=tick, record=record
+                app_state.store,
+                target,
+                clock,
+                portfolios,
+                spec,
+                progress=tick,
+                record=record,
+                host=app_state.host,
             )
         except KeyboardInterrupt:
             raise PasError(

@@ -30,7 +30,7 @@ def open_run(app_state: AppState, wanted: str | None) -> Iterator[tuple[KeptRun,
     settings = app_state.settings.store
     run_id = resolve_run(wanted, backtest_runs(settings))
     with open_backtest_store(settings, run_id) as store:
-        yield kept_run(store, run_id), store
+        yield kept_run(store, run_id, app_state.host), store
 
 
 def _summary(app_state: AppState, kept: KeptRun, store: Store) -> Summary:
@@ -65,7 +65,7 @@ def show_list(app_state: AppState, as_json: bool) -> None:
     rows = []
     for run_id in backtest_runs(settings):
         with open_backtest_store(settings, run_id) as store:
-            rows.append(_listed(kept_run(store, run_id)))
+            rows.append(_listed(kept_run(store, run_id, app_state.host)))
     if as_json:
         print_json({"runs": rows})
         return
@@ -217,7 +217,7 @@ def remove_runs(app_state: AppState, run_ids: Sequence[str], *, force: bool = Fa
         records = []
         for run_id in chosen:
             with open_backtest_store(settings, run_id) as store:
-                records.append(kept_run(store, run_id))
+                records.append(kept_run(store, run_id, app_state.host))
         check_removable(records)
     for run_id in chosen:
         remove_backtest(settings, run_id)

@@ -162,6 +162,40 @@ def test_rm_refuses_a_running_run_and_deletes_an_abandoned_one(pas: Invoke, home
     assert list((home / "backtests").glob("*.db")) == []
 
 
+def test_a_backtest_is_judged_abandoned_by_this_hosts_pas_host_id(pas: Invoke, home: Path) -> None:
+    # two containers of one image share the host name: each judged the other's running
+    # backtests abandoned by it, while run records, locks and alerts go by PAS_HOST_ID
+    import socket
+    import subprocess
+    import sys
+
+    gone = int(
+        subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout
+    )
+    _kept_as(home, "261201000000aaaa", gone, socket.gethostname())  # the other container's
+    _kept_as(home, "261201000000bbbb", gone, "box-a")  # this container's, its process gone
+    box_a = {"PAS_HOST_ID": "box-a"}
+    listed = check("backtest-list", pas("backtest", "list", "--json", env=box_a).stdout)["runs"]
+    assert [(r["run"], r["status"]) for r in listed] == [
+        ("261201000000aaaa", "running"),
+        ("261201000000bbbb", "abandoned"),
+    ]
+    assert pas("backtest", "rm", "261201000000aaaa", env=box_a).exit_code == 4
+    assert pas("backtest", "rm", "261201000000bbbb", env=box_a).exit_code == 0
+
+
+def test_a_backtest_records_its_host_as_pas_host_id(pas: Invoke, home: Path) -> None:
+    from pas.store.sqlite import SqliteStore
+
+    seed(home)
+    result = pas("backtest", *PERIOD, "--json", env={**LIMITS, "PAS_HOST_ID": "box-a"})
+    assert result.exit_code == 0, result.output
+    run_id = check("backtest", result.stdout)["run"]
+    with SqliteStore(home / "backtests" / f"{run_id}.db") as store:
+        (run,) = store.recent_runs(limit=5)
+    assert run.details["host"] == "box-a"
+
+
 def test_ctrl_c_says_the_run_is_kept_as_failed(
     pas: Invoke, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -152,7 +152,9 @@ def test_every_book_has_its_own_line_in_the_line_charts() -> None:
     books = {name: book(i) for i, name in enumerate(names)}
     for fig in (
         plots.equity_figure(books, None, {}),
-        plots.rolling_figure(books, lambda s: m.rolling_volatility(s.returns), "volatility", "", percent=True),
+        plots.rolling_figure(
+            books, lambda s: m.rolling_volatility(s.returns), "volatility", "", percent=True
+        ),
     ):
         (ax,) = fig.axes
         looks = [

@@ -46,14 +46,19 @@ Tidy = Callable[["Portfolio", "Build"], Mapping[str, float]]
 
 # -- building --------------------------------------------------------------------------
 @contextmanager
-def build_lock(store: Store, owner: str) -> Iterator[None]:
+def build_lock(store: Store, owner: str) -> Iterator[str]:
     """Holds the ``build`` lock around the body: one build that stores at a time.
+
+    Yields:
+        What to say about taking the lock over ("" when it was free): ``took over the
+        build lock from HOST:PID, whose lease expired at … UTC``, as a trading run says
+        of the trading lock.
 
     Raises:
         LockHeldError: another build holds it; the message names its host and pid and
             when its lease ends.
     """
-    from pas.portfolio.trading.lock import held_until
+    from pas.portfolio.trading.lock import held_until, takeover_note
 
     grant = store.acquire_lock(BUILD_LOCK, owner, BUILD_LOCK_TTL_SEC)
     if not grant:
@@ -62,7 +67,7 @@ def build_lock(store: Store, owner: str) -> Iterator[None]:
             f"{held_until(grant)}; this one stops"
         )
     try:
-        yield
+        yield takeover_note(grant, BUILD_LOCK, then="")
     finally:
         store.release_lock(BUILD_LOCK, owner)
 

@@ -63,6 +63,16 @@ def test_one_build_at_a_time(store: Store) -> None:
     assert store.acquire_lock(BUILD_LOCK, "host:3", 60), "the lock is released after the body"
 
 
+def test_a_build_lock_taken_over_says_from_whom(store: Store, clock: FakeClock) -> None:
+    with build_lock(store, "host:1") as free:
+        assert free == ""
+    assert store.acquire_lock(BUILD_LOCK, "host-a:4242", 60)
+    clock.advance(61)
+    with build_lock(store, "host-b:7") as taken_over:
+        assert taken_over.startswith("took over the build lock from host-a:4242, whose lease expired at ")
+        assert taken_over.endswith(" UTC and is presumed dead")
+
+
 def test_sync_waits_for_no_trading_run_and_releases_its_lock(store: Store) -> None:
     assert store.acquire_lock(LOCK_NAME, "elsewhere:1", 60)
     with pytest.raises(LockHeldError):

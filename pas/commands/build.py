@@ -17,6 +17,7 @@ from pas.commands._app import (
     print_table,
     say,
     state,
+    warn,
 )
 from pas.commands._wiring import BrokerOption
 from pas.errors import InputError, PasError
@@ -92,7 +93,9 @@ def build(
         _raise(failed_builds(results))
         return
 
-    with build_lock(store, app_state.lock_owner):
+    with build_lock(store, app_state.lock_owner) as taken_over:
+        if taken_over:
+            warn(taken_over)
         details: dict[str, Any] = {"as_of": format_ts(when), "trade": trade}
         with app_state.run(DUE_BUILD_RUN if due else BUILD_RUN, **details) as handle:
             results = builds(dry=False)

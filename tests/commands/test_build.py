@@ -202,6 +202,21 @@ def test_a_second_build_while_one_runs_exits_4(home: Path) -> None:
     assert invoke(home, "build", "gov", "--dry-run")[0] == 0  # a dry run takes no lock
 
 
+def test_a_build_that_takes_over_an_expired_build_lock_says_from_whom(home: Path) -> None:
+    # the build lock's takeover after its lease was silent, the trading lock's is not
+    with SqliteStore(home / "pas.db", FakeClock(NOW - timedelta(hours=1))) as store:
+        assert store.acquire_lock("build", "other-host:1", 1800)
+    env = {"PAS_HOME": str(home), "MAX_POSITION_WEIGHT": "0.8"}
+    result = CliRunner().invoke(app, ["build", "gov", "--no-trade"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "warning: took over the build lock from other-host:1, whose lease expired at "
+        "2026-01-05 14:30:00 UTC and is presumed dead\n"
+    )
+    with stored(home) as store:
+        assert store.lock_owner("build") is None, "released after the build"
+
+
 def test_targets_a_locked_out_build_stored_are_traded_by_the_next_due_build(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

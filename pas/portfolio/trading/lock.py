@@ -88,10 +88,15 @@ def renew_trading_lock(store: Store, owner: str, ttl_sec: float) -> None:
         )
 
 
-def takeover_note(grant: LockGrant) -> str:
-    """What a run says when it took the lock over ("" if it did not): from a run whose
+IN_FLIGHT_SETTLED = "what that run left in flight is settled before anything new is planned"
+"""What a trading run does after taking the trading lock over."""
+
+
+def takeover_note(grant: LockGrant, lock: str = LOCK_NAME, then: str = IN_FLIGHT_SETTLED) -> str:
+    """What a run says when it took ``lock`` over ("" if it did not): from a run whose
     lease expired (its host is gone or cut off: presumed dead), or, with no expiry in the
-    grant, from a process of this host that no longer runs."""
+    grant, from a process of this host that no longer runs; ``then`` says what it does
+    about it (nothing is said when empty)."""
     if not grant.holder:
         return ""
     how = (
@@ -99,10 +104,7 @@ def takeover_note(grant: LockGrant) -> str:
         if grant.expires_at is None
         else f"whose lease expired at {grant.expires_at:%Y-%m-%d %H:%M:%S} UTC and is presumed dead"
     )
-    return (
-        f"took over the trading lock from {grant.holder}, {how}; what that run left in flight "
-        "is settled before anything new is planned"
-    )
+    return f"took over the {lock} lock from {grant.holder}, {how}" + (f"; {then}" if then else "")
 
 
 def held_until(grant: LockGrant) -> str:

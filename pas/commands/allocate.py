@@ -42,7 +42,12 @@ def allocate(
         ),
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Use the data up to this day (YYYY-MM-DD; default today).")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Use the data up to this day (YYYY-MM-DD; default today), and compare with the "
+            "allocation in effect on it.",
+        ),
     ] = None,
     apply: Annotated[
         bool, typer.Option("--apply", help="Store the allocation: `pas rebalance` sizes capital from it.")
@@ -54,7 +59,8 @@ def allocate(
     """Size the portfolios as fractions of the account from their trailing statistics.
 
     Shows each portfolio's key statistics, relative weight, final allocation (weight ×
-    exposure) and the change from the allocation applied now. --apply stores it; the next
+    exposure) and the change from the current one: the allocation in effect on the as-of
+    day (the newest applied as of that day or earlier). --apply stores it; the next
     `pas rebalance` sizes each portfolio's capital as account equity × its allocation.
 
     Example: pas allocate --method risk_parity --apply
@@ -79,7 +85,7 @@ def allocate(
     chosen = method.value if method is not None else settings.allocation.method
     bounds = settings.allocation.bounds()
     proposal = run_allocate(store, portfolios, day, method=chosen, **bounds)
-    current = store.latest_allocation()
+    current = store.latest_allocation(day)  # in effect on the as-of day, not applied since
     if apply:
         a = proposal.allocation
         with app_state.run("allocate", method=chosen, as_of=day.isoformat()):

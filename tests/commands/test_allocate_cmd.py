@@ -105,6 +105,27 @@ def test_allocate_shows_the_table_and_applies(home: Path) -> None:
     assert "a 70.0%, b 30.0%" in pas(home, "allocate", "--history").output
 
 
+def test_as_of_compares_with_the_allocation_applied_as_of_that_day(home: Path) -> None:
+    # `--as-of D` compared with the allocation applied now, not with the one in effect on D
+    with SqliteStore(home / "pas.db") as store:
+        applied_at = datetime(2025, 6, 1, tzinfo=UTC)
+        for day, weights in (
+            (AS_OF - timedelta(days=10), {"a": 0.6, "b": 0.4}),
+            (AS_OF, {"a": 0.9, "b": 0.1}),
+        ):
+            store.put_allocation(AppliedAllocation(day, applied_at, "equal", weights))
+
+    def current(day: date) -> list[float | None]:
+        shown = pas(home, "allocate", "--as-of", day.isoformat(), "--method", "equal", "--json")
+        assert shown.exit_code == 0, shown.output
+        return [p["current"] for p in check("allocate", shown.output)["portfolios"]]
+
+    assert current(AS_OF - timedelta(days=5)) == [pytest.approx(0.6), pytest.approx(0.4)]
+    assert current(AS_OF - timedelta(days=10)) == [pytest.approx(0.6), pytest.approx(0.4)]
+    assert current(AS_OF) == [pytest.approx(0.9), pytest.approx(0.1)]
+    assert current(AS_OF - timedelta(days=11)) == [None, None], "none was in effect yet"
+
+
 def test_volatility_target_leaves_cash(home: Path) -> None:
     out = pas(
         home, "allocate", "--as-of", AS_OF.isoformat(), "--method", "equal", "--json", TARGET_VOL="0.05"

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pas.domain.broker import BrokerFill, Order, OrderStatus
+from pas.errors import InputError
 from pas.models import CashFlow, DailyMetric, Fill, Portfolio, Price, Schedule, Side, TrailingStats
 from pas.store.base import Store
 from pas.store.memory import MemoryStore
@@ -252,3 +253,16 @@ def test_the_results_are_written_once_into_any_backend(store: Store) -> None:
         ]
 
     assert results(store) == results(memory)
+
+
+@pytest.mark.parametrize("close", ["1.0000000001", "9300000000"])
+def test_a_close_sqlite_refuses_is_refused_and_not_kept(close: str, tmp_path: Path) -> None:
+    day = date(2026, 1, 5)
+    memory, sqlite = MemoryStore(), SqliteStore(tmp_path / "s.db")
+    for store in (memory, sqlite):
+        store.upsert_prices([Price("AAA", day, Decimal(1))])
+        with pytest.raises(InputError):
+            store.upsert_prices([Price("AAA", day, Decimal(close))])
+        assert store.latest_prices(["AAA"]) == {"AAA": Price("AAA", day, Decimal(1))}
+    memory.close()
+    sqlite.close()

@@ -47,6 +47,7 @@ class SqlitePrices(SqliteCore):
         wanted = sorted(set(symbols))
         first, last = (start or date.min).isoformat(), (end or date.max).isoformat()
         found: dict[str, list[Price]] = {}
+        parsed: dict[str, date] = {}  # the same few days recur for every symbol: parsed once
         for offset in range(0, len(wanted), 500):
             chunk = wanted[offset : offset + 500]
             marks = ",".join("?" * len(chunk))
@@ -56,5 +57,6 @@ class SqlitePrices(SqliteCore):
                 [*chunk, first, last],
             )
             for symbol, d, close in rows:
-                found.setdefault(symbol, []).append(Price(symbol, date.fromisoformat(d), from_units(close)))
+                day = parsed.get(d) or parsed.setdefault(d, date.fromisoformat(d))
+                found.setdefault(symbol, []).append(Price(symbol, day, from_units(close)))
         return found

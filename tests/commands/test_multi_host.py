@@ -31,7 +31,8 @@ HELD_PAS = [sys.executable, str(Path(__file__).resolve().parents[1] / "fakes" / 
 MONDAY = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
 
-def _env(tmp_path: Path, uri: str, db_name: str, host: str) -> dict[str, str]:
+def host_env(tmp_path: Path, uri: str, db_name: str, host: str) -> dict[str, str]:
+    """The environment of one host of the cluster: a home of its own, the shared MongoDB."""
     home = tmp_path / host
     home.mkdir(exist_ok=True)
     return {
@@ -40,10 +41,12 @@ def _env(tmp_path: Path, uri: str, db_name: str, host: str) -> dict[str, str]:
         "MONGO_URI": uri,
         "DB_NAME": db_name,
         "PAS_HOST_ID": host,
-        "PAS_BROKER": "sim",
-        "SIM_MARKET": "always",
         "PAS_MONGO_TIMEOUT_SEC": "60",  # a busy emulation is slow to answer, not gone
     }
+
+
+def _env(tmp_path: Path, uri: str, db_name: str, host: str) -> dict[str, str]:
+    return {**host_env(tmp_path, uri, db_name, host), "PAS_BROKER": "sim", "SIM_MARKET": "always"}
 
 
 def _pas(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

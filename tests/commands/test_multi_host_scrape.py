@@ -9,9 +9,7 @@ either host, is one too many.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from pas.schedule import market_day
+from tests.commands.test_multi_host import PAS, host_env
 from tests.conftest import MongoServer
 from tests.fakes.quiver import API_KEY, UNLIMITED_RATES, FakeQuiver, load_all, serve
 
 pytestmark = pytest.mark.slow
 
-PAS = [sys.executable, "-c", "from pas.cli import main; main()"]
 ENDPOINT = "live/lobbying"  # a lobbying scrape asks it for about 40 pages and windows
 HOUR_SEC = 3600.0
 
@@ -38,15 +36,8 @@ def fake() -> Iterator[FakeQuiver]:
 
 
 def _env(tmp_path: Path, uri: str, db_name: str, fake: FakeQuiver, host: str, limits: str) -> dict[str, str]:
-    home = tmp_path / host
-    home.mkdir(exist_ok=True)
     return {
-        **os.environ,
-        "PAS_HOME": str(home),
-        "MONGO_URI": uri,
-        "DB_NAME": db_name,
-        "PAS_HOST_ID": host,
-        "PAS_MONGO_TIMEOUT_SEC": "60",  # a busy emulation is slow to answer, not gone
+        **host_env(tmp_path, uri, db_name, host),
         "QUIVER_API_KEY": API_KEY,
         "QUIVER_BASE_URL": fake.url,
         "QUIVER_RATE_SEC": "0",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -131,8 +132,23 @@ def mongo_db(mongo_server: MongoServer) -> Iterator[str]:
         client.drop_database(name)
 
 
-_WIRE_PYTHON = os.environ.get("PAS_TEST_MONGO_WIRE_PYTHON", "")
-_WIRE_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "mongo_wire_server.py"
+# The wire venv's Python, exported by `scripts/dev test` when it made one, and the server.
+WIRE_PYTHON = os.environ.get("PAS_TEST_MONGO_WIRE_PYTHON", "")
+WIRE_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "mongo_wire_server.py"
+NO_WIRE_PYTHON = "no wire server Python: PAS_TEST_MONGO_WIRE_PYTHON is not set (scripts/dev test sets it)"
+
+
+def wait_for_uri(uri_file: Path, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60) -> str:
+    """The text a wire server (scripts/mongo_wire_server.py) writes to ``uri_file`` once it
+    serves; fails if ``proc``, the server, exits first or nothing comes in ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not uri_file.exists():
+        assert proc is None or proc.poll() is None, "the wire server exited before it served"
+        assert time.monotonic() < deadline, "the wire server never wrote its URI"
+        time.sleep(0.05)
+    return uri_file.read_text()
 
 
 @pytest.fixture
@@ -148,20 +164,12 @@ def own_mongo_server(mongo_server: MongoServer, tmp_path: Path) -> Iterator[Mong
     if not mongo_server.is_mongoeco:
         yield mongo_server
         return
-    if not _WIRE_PYTHON:
-        pytest.skip("no wire server Python: PAS_TEST_MONGO_WIRE_PYTHON is not set (scripts/dev test sets it)")
-    import subprocess
-    import time
-
+    if not WIRE_PYTHON:
+        pytest.skip(NO_WIRE_PYTHON)
     uri_file = tmp_path / "own-mongo-uri"
-    proc = subprocess.Popen([_WIRE_PYTHON, str(_WIRE_SCRIPT), "--uri-file", str(uri_file)])
+    proc = subprocess.Popen([WIRE_PYTHON, str(WIRE_SCRIPT), "--uri-file", str(uri_file)])
     try:
-        deadline = time.monotonic() + 60
-        while not uri_file.exists():
-            assert proc.poll() is None, "the test's own wire server exited before it served"
-            assert time.monotonic() < deadline, "the test's own wire server never wrote its URI"
-            time.sleep(0.05)
-        yield MongoServer(uri_file.read_text().strip(), is_mongoeco=True)
+        yield MongoServer(wait_for_uri(uri_file, proc).strip(), is_mongoeco=True)
     finally:
         proc.terminate()
         try:

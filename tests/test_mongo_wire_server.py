@@ -13,27 +13,14 @@ from pathlib import Path
 import pymongo
 import pytest
 
-_ROOT = Path(__file__).resolve().parent.parent
-_SCRIPT = _ROOT / "scripts" / "mongo_wire_server.py"
-# The wire venv's Python, exported by `scripts/dev test` when it made one.
-_PYTHON = os.environ.get("PAS_TEST_MONGO_WIRE_PYTHON", "")
+from tests.conftest import NO_WIRE_PYTHON, WIRE_PYTHON, WIRE_SCRIPT, wait_for_uri
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        not _PYTHON,
-        reason=os.environ.get("PAS_TEST_MONGO_SKIP_REASON")
-        or "no wire server Python: PAS_TEST_MONGO_WIRE_PYTHON is not set (`scripts/dev test` sets it)",
+        not WIRE_PYTHON, reason=os.environ.get("PAS_TEST_MONGO_SKIP_REASON") or NO_WIRE_PYTHON
     ),
 ]
-
-
-def _wait_for(path: Path, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, "the server never wrote its URI"
-        time.sleep(0.05)
-    return path.read_text()
 
 
 def _gone(pid: int, timeout: float = 20) -> bool:
@@ -49,9 +36,9 @@ def _gone(pid: int, timeout: float = 20) -> bool:
 
 def test_it_serves_pymongo_and_stops_on_sigterm(tmp_path: Path) -> None:
     uri_file = tmp_path / "uri"
-    proc = subprocess.Popen([_PYTHON, str(_SCRIPT), "--uri-file", str(uri_file)])
+    proc = subprocess.Popen([WIRE_PYTHON, str(WIRE_SCRIPT), "--uri-file", str(uri_file)])
     try:
-        text = _wait_for(uri_file)
+        text = wait_for_uri(uri_file, proc)
         assert text.startswith("mongodb://127.0.0.1:") and text.endswith("/?directConnection=true\n")
         with pymongo.MongoClient(text.strip(), serverSelectionTimeoutMS=10_000) as client:
             client.t.c.insert_one({"_id": 1})
@@ -71,8 +58,8 @@ def test_it_stops_when_its_parent_dies(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import subprocess, sys; p = subprocess.Popen(sys.argv[1:]); print(p.pid, flush=True); p.wait()",
-            _PYTHON,
-            str(_SCRIPT),
+            WIRE_PYTHON,
+            str(WIRE_SCRIPT),
             "--uri-file",
             str(uri_file),
         ],
@@ -82,7 +69,7 @@ def test_it_stops_when_its_parent_dies(tmp_path: Path) -> None:
     assert parent.stdout is not None
     server = int(parent.stdout.readline())
     try:
-        _wait_for(uri_file)
+        wait_for_uri(uri_file)
         parent.kill()
         parent.wait()
         assert _gone(server), "the orphaned server kept running"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pas.commands._app import AppState, JsonOption, err_console, print_json, print_table, state
-from pas.errors import EXIT_OK, PasError
+from pas.errors import EXIT_FAILED, EXIT_OK, PasError
 
 if TYPE_CHECKING:
     from pas.unattended.jobs import Job
@@ -95,6 +96,14 @@ def schedule(ctx: typer.Context, as_json: JsonOption = False) -> None:
     print_table("Schedule", ["job", "command", "days", "next run (New York)", "next run (local)"], table)
 
 
+def _signal(number: int) -> str:
+    """``signal 9 (SIGKILL)``; the number alone for a signal Python does not name."""
+    try:
+        return f"signal {number} ({signal.Signals(number).name})"
+    except ValueError:
+        return f"signal {number}"
+
+
 def _subprocess_runner(app_state: AppState) -> Callable[[Job], tuple[int, str]]:
     root = [pas_executable(), *_root_args(app_state)]
 
@@ -105,7 +114,13 @@ def _subprocess_runner(app_state: AppState) -> Callable[[Job], tuple[int, str]]:
             )
         except subprocess.TimeoutExpired:
             return 1, f"error: {' '.join(job.args)} ran longer than {JOB_TIMEOUT_SEC:.0f} s and was stopped"
-        return done.returncode, done.stdout + done.stderr
+        output = done.stdout + done.stderr
+        if done.returncode < 0:  # ended by a signal (the OOM killer, kill -9): a failure, exit 1
+            return (
+                EXIT_FAILED,
+                f"{output}error: {' '.join(job.args)} was killed by {_signal(-done.returncode)}\n",
+            )
+        return done.returncode, output
 
     return run
 

@@ -240,3 +240,22 @@ def test_runs_name_the_host_by_pas_host_id_so_another_host_of_one_name_never_cal
     assert (seen_by_b["run_id"], seen_by_b["status"]) == ("r-live", "running")
     seen_by_a = json.loads(CliRunner().invoke(app, ["jobs", "--json"], env=a).output)[0]
     assert (seen_by_a["run_id"], seen_by_a["status"]) == ("r-live", "abandoned"), "its own pid is gone"
+
+
+def test_a_job_killed_by_a_signal_is_a_failure_naming_the_signal(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OOM killer (or a kill -9) ends a job's process: the tick says so and exits 1, a
+    documented code, instead of the negative return code (exit 247 from the shell)."""
+    from pas.commands import schedule as schedule_cmd
+
+    killer = tmp_path / "pas"
+    killer.write_text("#!/bin/sh\nkill -9 $$\n")
+    killer.chmod(0o755)
+    monkeypatch.setattr(schedule_cmd, "pas_executable", lambda: str(killer))
+    clock = FakeClock(datetime(2026, 3, 9, 7, 31, tzinfo=MARKET_TZ))
+    obj = AppState(environ=os.environ, clock=clock)
+    result = CliRunner().invoke(app, ["tick"], obj=obj, env={"PAS_HOME": str(home)})
+    assert result.exit_code == 1, result.output
+    assert "error: scrape all was killed by signal 9 (SIGKILL)" in result.output
+    assert "scrape (scrape all) of 2026-03-09 07:30 EDT failed, exit 1" in result.output

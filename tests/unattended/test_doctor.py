@@ -164,6 +164,22 @@ def test_doctor_says_upgrade_for_a_store_a_newer_pas_wrote_and_opens_nothing(tmp
     assert checks["store schema"]["fix"].startswith("upgrade pas")
 
 
+def test_doctor_names_an_empty_database_file_instead_of_calling_it_an_old_schema(tmp_path: Path) -> None:
+    """A zero-length pas.db read as schema 0 passed as "older than this pas's: pas migrates it
+    in place" before the store check said what it is."""
+    (tmp_path / "pas.db").write_bytes(b"")
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path)})
+    assert result.exit_code == 1
+    checks = {c["check"]: c for c in check("doctor", result.output)}
+    assert list(checks) == ["settings", "store schema"]
+    assert not checks["store schema"]["ok"]
+    assert checks["store schema"]["detail"] == (
+        f"the embedded database {tmp_path / 'pas.db'} is an empty file (0 bytes), not a pas store; "
+        "restore it from a backup, or delete it to start an empty store"
+    )
+    assert (tmp_path / "pas.db").stat().st_size == 0  # nothing was written to it
+
+
 def test_doctor_says_an_older_store_is_migrated_when_opened(tmp_path: Path) -> None:
     import sqlite3
 

@@ -93,7 +93,7 @@ def _data_checks(app_state: AppState) -> list[Check]:
     checks += _quiver_checks(app_state, needed)
     newest = {name: store.latest_public_at(name) for name in sorted(needed)}
     checks += doctor.check_datasets(newest, store.clock(), settings.data.build_max_stale_days)
-    checks.append(doctor.check_closes(store, store.clock()))
+    checks.append(doctor.check_closes(store, store.clock(), settings.data.price_max_stale_days))
     return checks
 
 

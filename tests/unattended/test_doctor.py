@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ def test_closes_check_names_stale_held_symbols(store: Store) -> None:
 
     from pas.models import Fill, Portfolio, Price, Schedule, Side
 
-    assert doctor.check_closes(store, NOW).detail == "no positions"
+    assert doctor.check_closes(store, NOW, 5).detail == "no positions"
     store.add_portfolio(Portfolio("p", "manual", Schedule.WEEKLY, NOW))
     store.append_fills(
         [
@@ -117,8 +117,31 @@ def test_closes_check_names_stale_held_symbols(store: Store) -> None:
     store.upsert_prices(
         [Price("AAA", NOW.date(), Decimal(10)), Price("BBB", datetime(2026, 2, 27).date(), Decimal(9))]
     )
-    check = doctor.check_closes(store, NOW)
-    assert (check.ok, check.detail, check.fix) == (False, "stale: BBB (2026-02-27)", "pas prices fetch")
+    check = doctor.check_closes(store, NOW, 5)
+    assert (check.ok, check.detail, check.fix) == (
+        False,
+        "stale: BBB (2026-02-27), more than PRICE_MAX_STALE_DAYS=5 days before 2026-03-09",
+        "pas prices fetch",
+    )
+
+
+def test_closes_check_follows_price_max_stale_days_counted_in_new_york(store: Store) -> None:
+    """The doctor judged closes by its own 5 days, against the UTC date: at 21:00 in New York
+    a close 5 days old was 6 days old to it, and a raised PRICE_MAX_STALE_DAYS was ignored."""
+    from datetime import date
+    from decimal import Decimal
+
+    from pas.models import Fill, Portfolio, Price, Schedule, Side
+
+    store.add_portfolio(Portfolio("p", "manual", Schedule.WEEKLY, NOW))
+    store.append_fills([Fill("p", "AAA", Side.BUY, Decimal(1), Decimal(10), NOW, fill_id="f1")])
+    store.upsert_prices([Price("AAA", date(2026, 3, 4), Decimal(10))])
+    evening = datetime(2026, 3, 10, 1, tzinfo=UTC)  # 2026-03-09 21:00 in New York
+    assert doctor.check_closes(store, evening, 5).ok  # 5 days before New York's today
+    assert not doctor.check_closes(store, evening + timedelta(hours=4), 5).ok  # New York's 10th
+    assert doctor.check_closes(store, evening + timedelta(days=5), 10).ok
+    stale = doctor.check_closes(store, evening + timedelta(days=5), 5)
+    assert stale.detail == "stale: AAA (2026-03-04), more than PRICE_MAX_STALE_DAYS=5 days before 2026-03-14"
 
 
 @pytest.mark.parametrize(

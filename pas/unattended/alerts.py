@@ -20,8 +20,9 @@ DISCORD_MAX_CHARS = 2000
 WEBHOOK_TIMEOUT_SEC = 10.0
 REDACTED = "***"
 CAUSES = {1: "failed", 2: "bad input", 3: "refused", 4: "locked"}
-"""The cause of an alert, by the job's exit code (3: the breaker, a collar, a reconcile
-difference or stale data refused it)."""
+"""The cause of an alert, by the job's exit code (1: an error, stale data, or the daily
+reconcile finding a difference; 3: the breaker, a collar, or a rebalance refused over a
+reconcile difference)."""
 
 
 class AlertError(PasError):

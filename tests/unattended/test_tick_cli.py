@@ -259,3 +259,33 @@ def test_a_job_killed_by_a_signal_is_a_failure_naming_the_signal(
     assert result.exit_code == 1, result.output
     assert "error: scrape all was killed by signal 9 (SIGKILL)" in result.output
     assert "scrape (scrape all) of 2026-03-09 07:30 EDT failed, exit 1" in result.output
+
+
+def test_a_ledger_that_differs_from_the_broker_alerts_the_same_day(home: Path, receiver: Receiver) -> None:
+    """Only a rebalance refusing over a difference used to tell: a fill booked to a portfolio
+    that the broker never made stayed quiet until the next weekly rebalance."""
+    from decimal import Decimal
+
+    from pas.models import Fill, Portfolio, Schedule, Side
+
+    clock = FakeClock(datetime(2026, 3, 10, 16, 45, tzinfo=MARKET_TZ))  # a Tuesday
+    env = {"PAS_HOME": str(home), "PAS_BROKER": "sim", "ALERT_WEBHOOK_URL": receiver.url}
+    home.mkdir()
+    with SqliteStore(home / "pas.db", clock=clock) as store:
+        store.add_portfolio(Portfolio("p", "manual", Schedule.WEEKLY, clock(), broker="sim"))
+        store.append_fills([Fill("p", "AAA", Side.BUY, Decimal(3), Decimal(10), clock(), fill_id="f1")])
+
+    def runner(job: Job) -> tuple[int, str]:
+        if job.name not in ("sync", "reconcile"):
+            return 0, ""  # the day's earlier slots, caught up by this first tick
+        done = CliRunner().invoke(app, list(job.args), obj=AppState(environ=os.environ, clock=clock), env=env)
+        return done.exit_code, done.output
+
+    obj = AppState(environ=os.environ, clock=clock, job_runner=runner)
+    result = CliRunner().invoke(app, ["tick"], obj=obj, env=env)
+    assert result.exit_code == 1, result.output
+    (alert,) = [b["text"] for b in receiver.bodies]
+    assert "reconcile (reconcile) of 2026-03-10 16:45 EDT failed, exit 1" in alert
+    assert alert.endswith(
+        "1 symbol(s) differ between the ledgers and the broker; run `pas sync`, then check the broker's activity for trades pas did not make"
+    )

@@ -287,5 +287,6 @@ def test_a_ledger_that_differs_from_the_broker_alerts_the_same_day(home: Path, r
     (alert,) = [b["text"] for b in receiver.bodies]
     assert "reconcile (reconcile) of 2026-03-10 16:45 EDT failed, exit 1" in alert
     assert alert.endswith(
-        "1 symbol(s) differ between the ledgers and the broker; run `pas sync`, then check the broker's activity for trades pas did not make"
+        "error: 1 symbol(s) differ between the ledgers and the broker; run `pas sync`, then check "
+        "the broker's activity for trades pas did not make"
     )

@@ -317,3 +317,91 @@ def test_a_plan_of_manual_portfolios_still_checks_the_key(
     _, _, checks = _doctor(tmp_path, fake_quiver)
     assert checks["Quiver key"]["ok"]
     assert not [n for n in checks if n.startswith("Quiver dataset")]
+
+
+@pytest.fixture
+def fake_alpaca() -> Iterator[Any]:
+    from tests.fakes.alpaca import FakeAlpaca
+
+    with FakeAlpaca() as fake:
+        yield fake
+
+
+def _broker_check(fake: Any, tmp_path: Path, **env: str) -> dict[str, Any]:
+    from tests.fakes.alpaca import KEY_ID, SECRET
+
+    alpaca = {"ALPACA_API_KEY": KEY_ID, "ALPACA_API_SECRET": SECRET, "ALPACA_BASE_URL": fake.url}
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path), **alpaca, **env})
+    check_ = {c["check"]: c for c in check("doctor", result.output)}["broker"]
+    assert SECRET not in result.output and KEY_ID not in result.output
+    return check_
+
+
+def test_broker_check_asks_alpaca_for_the_account_and_says_paper_or_live(
+    fake_alpaca: Any, tmp_path: Path
+) -> None:
+    broker = _broker_check(fake_alpaca, tmp_path)
+    assert broker["ok"] and broker["detail"] == "Alpaca (paper): account active, equity 100,000.00"
+    fake_alpaca.trading_blocked = True
+    blocked = _broker_check(fake_alpaca, tmp_path)
+    assert (blocked["ok"], blocked["detail"]) == (False, "Alpaca (paper): the account is blocked")
+
+
+def test_broker_check_names_refused_keys_without_showing_them(fake_alpaca: Any, tmp_path: Path) -> None:
+    broker = _broker_check(fake_alpaca, tmp_path, ALPACA_API_SECRET="wrong-secret-0123456789")
+    assert not broker["ok"] and broker["detail"].startswith("Alpaca (paper): ")
+    assert broker["fix"] == "check ALPACA_API_KEY, ALPACA_API_SECRET, ALPACA_BASE_URL"
+    assert "wrong-secret" not in broker["detail"]
+
+
+def test_broker_check_calls_live_what_the_live_guard_calls_live(tmp_path: Path) -> None:
+    """The doctor called a URL paper when it contained "paper", the guard when its host is
+    Alpaca's paper API: a proxy named paper-… in front of the live API read "paper"."""
+    env = {"ALPACA_API_KEY": "k" * 16, "ALPACA_API_SECRET": "s" * 32, "PAS_HOME": str(tmp_path)}
+    env["ALPACA_BASE_URL"] = "https://paper-proxy.example.com"
+    result = CliRunner().invoke(app, ["doctor", "--json"], env=env)
+    broker = {c["check"]: c for c in check("doctor", result.output)}["broker"]
+    assert not broker["ok"]
+    assert broker["detail"].startswith(
+        "Alpaca (LIVE): ALPACA_BASE_URL https://paper-proxy.example.com is not"
+    )
+
+
+def test_doctor_exits_0_when_every_check_passes(
+    tmp_path: Path, fake_quiver: quiver.FakeQuiver, fake_alpaca: Any
+) -> None:
+    from tests.fakes.alpaca import KEY_ID, SECRET
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "crontab").write_text("#!/bin/sh\necho \"*/5 * * * * '/x/pas' --home '/h' tick\"\n")
+    (bin_dir / "crontab").chmod(0o755)
+    settings = tmp_path / "pas.env"
+    settings.write_text(f"ALPACA_API_KEY={KEY_ID}\nALPACA_API_SECRET={SECRET}\n")
+    settings.chmod(0o600)
+    env = {
+        "PATH": f"{bin_dir}:{os.defpath}",
+        "PAS_HOME": str(tmp_path / "home"),
+        "ALPACA_BASE_URL": fake_alpaca.url,
+        "QUIVER_BASE_URL": fake_quiver.url,
+        "QUIVER_API_KEY": quiver.API_KEY,
+        "QUIVER_RATE_SEC": "0",
+        "QUIVER_RATE_LIMITS": quiver.UNLIMITED_RATES,
+    }
+    result = CliRunner().invoke(app, ["--env-file", str(settings), "doctor", "--json"], env=env)
+    failing = [c for c in check("doctor", result.output) if not c["ok"]]
+    assert (result.exit_code, failing) == (0, [])
+
+
+def test_breaker_check_fails_when_tripped_naming_the_reset(store: Store) -> None:
+    from decimal import Decimal
+
+    from pas.risk.breaker import BreakerLimits, observe_equity
+
+    limits = BreakerLimits(Decimal("0.2"), Decimal("0.05"))
+    assert doctor.check_breaker(store).ok
+    observe_equity(store, Decimal(100_000), NOW, limits)
+    observe_equity(store, Decimal(70_000), NOW + timedelta(days=1), limits)
+    tripped = doctor.check_breaker(store)
+    assert (tripped.ok, tripped.fix) == (False, "pas risk reset (once the cause is understood)")
+    assert tripped.detail.startswith("tripped: ")

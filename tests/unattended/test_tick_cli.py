@@ -290,3 +290,12 @@ def test_a_ledger_that_differs_from_the_broker_alerts_the_same_day(home: Path, r
         "error: 1 symbol(s) differ between the ledgers and the broker; run `pas sync`, then check "
         "the broker's activity for trades pas did not make"
     )
+
+
+def test_a_long_alert_fits_discord_and_keeps_its_whole_text_for_slack() -> None:
+    from pas.unattended.alerts import DISCORD_MAX_CHARS, body
+
+    text = "error: " + "x" * 2500
+    posted = body(text)
+    assert posted["text"] == text  # Slack's text takes 40,000 characters
+    assert posted["content"] == text[:DISCORD_MAX_CHARS] and DISCORD_MAX_CHARS == 2000

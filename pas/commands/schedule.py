@@ -18,7 +18,7 @@ from pas.errors import EXIT_FAILED, EXIT_OK, PasError
 
 if TYPE_CHECKING:
     from pas.unattended.jobs import Job
-    from pas.unattended.tick import JobResult
+    from pas.unattended.tick import JobResult, Runner
 
 # A job that runs longer than this is stopped (a scrape of every dataset within Quiver's
 # hourly limits takes well under an hour).
@@ -125,12 +125,35 @@ def _subprocess_runner(app_state: AppState) -> Callable[[Job], tuple[int, str]]:
     return run
 
 
+def _secrets(app_state: AppState) -> list[str | None]:
+    """The values of the settings that must never leave the machine."""
+    settings = app_state.settings
+    return [
+        settings.alpaca.api_key,
+        settings.alpaca.api_secret,
+        settings.quiver.api_key,
+        settings.unattended.alert_webhook_url,
+    ]
+
+
+def _redacting(runner: Callable[[Job], tuple[int, str]], secrets: list[str | None]) -> Runner:
+    """``runner`` with every secret taken out of the job's output before the tick keeps any
+    of it (run records, the run log, the printed lines, the alert)."""
+    from pas.unattended.alerts import redact
+
+    def run(job: Job) -> tuple[int, str]:
+        code, output = runner(job)
+        return code, redact(output, secrets)
+
+    return run
+
+
 def _report_failure(app_state: AppState, result: JobResult) -> None:
     """Prints a failed job's output (cron mails it) and posts the alert to the webhook."""
     from pas.unattended import alerts
 
     settings = app_state.settings
-    secrets = [settings.alpaca.api_key, settings.alpaca.api_secret, settings.quiver.api_key]
+    secrets = _secrets(app_state)
     text = alerts.message(result, app_state.host)
     out = err_console()
     out.print(alerts.redact(result.output.rstrip(), secrets), markup=False, highlight=False, soft_wrap=True)
@@ -162,7 +185,7 @@ def tick(ctx: typer.Context) -> None:
 
     app_state = state(ctx)
     store = app_state.store
-    runner = app_state.job_runner or _subprocess_runner(app_state)
+    runner = _redacting(app_state.job_runner or _subprocess_runner(app_state), _secrets(app_state))
     results = run_tick(store, store.clock(), runner, host=app_state.host)
     failed = [r for r in results if r.exit_code != EXIT_OK and not r.retry]
     for result in failed:

@@ -299,3 +299,23 @@ def test_a_long_alert_fits_discord_and_keeps_its_whole_text_for_slack() -> None:
     posted = body(text)
     assert posted["text"] == text  # Slack's text takes 40,000 characters
     assert posted["content"] == text[:DISCORD_MAX_CHARS] and DISCORD_MAX_CHARS == 2000
+
+
+def test_a_secret_in_a_jobs_output_reaches_neither_the_run_records_nor_the_log(home: Path) -> None:
+    """The alert and the printed output were redacted, but the tick kept the job's last line
+    as it was in its run record (`pas jobs`) and in pas.log."""
+
+    def runner(job: Job) -> tuple[int, str]:
+        return (
+            (1, f"error: Alpaca refused key {KEY} with secret {SECRET}\n") if job.name == "build" else (0, "")
+        )
+
+    clock = FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ))
+    env = {"ALPACA_API_KEY": KEY, "ALPACA_API_SECRET": SECRET, "QUIVER_API_KEY": "quiverkey0123456789"}
+    assert tick(home, clock, runner, env).exit_code == 1
+    runs = CliRunner().invoke(app, ["jobs", "--json"], env={"PAS_HOME": str(home)}).output
+    assert "error: Alpaca refused key *** with secret ***" in runs
+    log = (home / "pas.log").read_text()
+    assert "exit=1 failed: error: Alpaca refused key *** with secret ***" in log
+    for secret in (KEY, SECRET):
+        assert secret not in runs and secret not in log

@@ -148,26 +148,44 @@ def _redacting(runner: Callable[[Job], tuple[int, str]], secrets: list[str | Non
     return run
 
 
-def _report_failure(app_state: AppState, result: JobResult) -> None:
-    """Prints a failed job's output (cron mails it) and posts the alert to the webhook."""
+def _post(app_state: AppState, text: str) -> None:
+    """Posts an alert to ALERT_WEBHOOK_URL when it is set; an undelivered one is one more
+    printed line."""
     from pas.unattended import alerts
 
-    settings = app_state.settings
-    secrets = _secrets(app_state)
-    text = alerts.message(result, app_state.host)
-    out = err_console()
-    out.print(alerts.redact(result.output.rstrip(), secrets), markup=False, highlight=False, soft_wrap=True)
-    out.print(alerts.redact(text, secrets), markup=False, highlight=False, soft_wrap=True)
-    url = settings.unattended.alert_webhook_url
+    url = app_state.settings.unattended.alert_webhook_url
     if url is None:
         return
     import requests
 
     try:
         with requests.Session() as session:
-            alerts.send(session, url, text, secrets)
+            alerts.send(session, url, text, _secrets(app_state))
     except PasError as exc:
-        out.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err_console().print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _post_tick_failure(app_state: AppState, exc: PasError) -> None:
+    """A tick that stopped before running any job (its store cannot be opened) posts that
+    too: its error line reaches MAILTO only, and a webhook-only installation would run
+    nothing, silently, until someone looked."""
+    from pas.clock import system_clock
+    from pas.unattended.alerts import tick_failed
+
+    at = (app_state.clock or system_clock)()
+    _post(app_state, tick_failed(app_state.host, at, f"error: {exc}"))
+
+
+def _report_failure(app_state: AppState, result: JobResult) -> None:
+    """Prints a failed job's output (cron mails it) and posts the alert to the webhook."""
+    from pas.unattended import alerts
+
+    secrets = _secrets(app_state)
+    text = alerts.message(result, app_state.host)
+    out = err_console()
+    out.print(alerts.redact(result.output.rstrip(), secrets), markup=False, highlight=False, soft_wrap=True)
+    out.print(alerts.redact(text, secrets), markup=False, highlight=False, soft_wrap=True)
+    _post(app_state, text)
 
 
 def tick(ctx: typer.Context) -> None:
@@ -184,9 +202,13 @@ def tick(ctx: typer.Context) -> None:
     from pas.unattended.tick import run_tick
 
     app_state = state(ctx)
-    store = app_state.store
     runner = _redacting(app_state.job_runner or _subprocess_runner(app_state), _secrets(app_state))
-    results = run_tick(store, store.clock(), runner, host=app_state.host)
+    try:
+        store = app_state.store
+        results = run_tick(store, store.clock(), runner, host=app_state.host)
+    except PasError as exc:
+        _post_tick_failure(app_state, exc)
+        raise
     failed = [r for r in results if r.exit_code != EXIT_OK and not r.retry]
     for result in failed:
         _report_failure(app_state, result)

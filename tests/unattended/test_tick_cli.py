@@ -319,3 +319,22 @@ def test_a_secret_in_a_jobs_output_reaches_neither_the_run_records_nor_the_log(h
     assert "exit=1 failed: error: Alpaca refused key *** with secret ***" in log
     for secret in (KEY, SECRET):
         assert secret not in runs and secret not in log
+
+
+def test_a_tick_that_cannot_open_its_store_alerts_too(home: Path, receiver: Receiver) -> None:
+    """A store that cannot be opened (an emptied pas.db, a full disk, MongoDB down) stopped
+    every tick with one printed line, for MAILTO only: with a webhook and no MAILTO,
+    nothing ran for days and nobody was told."""
+    home.mkdir()
+    (home / "pas.db").write_bytes(b"")
+    clock = FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ))
+    result = tick(home, clock, ok_runner, {"ALERT_WEBHOOK_URL": receiver.url, "PAS_HOST_ID": "host-a"})
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].startswith(
+        f"error: the embedded database {home / 'pas.db'} is an empty"
+    )
+    (alert,) = [b["text"] for b in receiver.bodies]
+    assert alert.startswith(
+        "pas on host-a: the tick of 2026-03-09 09:50 EDT ran no job: error: the embedded database"
+    )
+    assert "XXXXSECRETTOKEN" not in json.dumps(receiver.bodies) + result.output

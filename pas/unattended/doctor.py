@@ -8,10 +8,12 @@ when pas cannot tell, it says so instead of passing.
 
 from __future__ import annotations
 
+import shlex
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import takewhile
 from pathlib import Path
 
 from pas.freshness import is_stale
@@ -117,13 +119,30 @@ def check_crontab(crontab: str | None) -> Check:
     """
     if crontab is None:
         return failed("schedule installed", "no crontab for this user", "pas cron | crontab -")
-    lines = [line for line in crontab.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    ticks = [line for line in lines if line.rstrip().endswith(" tick")]
+    ticks = [line.strip() for line in crontab.splitlines() if _runs_tick(line.strip())]
     if not ticks:
         return failed("schedule installed", "the crontab has no `pas tick` line", "pas cron | crontab -")
     if len(ticks) > 1:
         return failed("schedule installed", f"{len(ticks)} `pas tick` lines", "keep one: crontab -e")
     return passed("schedule installed", ticks[0])
+
+
+def _runs_tick(line: str) -> bool:
+    """Whether a crontab line runs ``pas ... tick``: its command (after the five time fields,
+    or one ``@daily``-style field) has a word naming ``pas`` followed by the word ``tick``,
+    before any redirection or ``#`` comment."""
+    if not line or line.startswith("#"):
+        return False
+    fields = line.split(None, 1 if line.startswith("@") else 5)
+    if len(fields) < (2 if line.startswith("@") else 6):
+        return False  # a variable (MAILTO=...) or not a job
+    try:
+        words = shlex.split(fields[-1], comments=True)
+    except ValueError:
+        return False
+    words = list(takewhile(lambda word: not word.startswith((">", "<", "|", ";", "&", "2>", "1>")), words))
+    pas = [i for i, word in enumerate(words) if Path(word).name == "pas"]
+    return bool(pas) and "tick" in words[pas[0] + 1 :]
 
 
 def check_jobs(store: Store, host: str, alive: Callable[[int], bool]) -> list[Check]:

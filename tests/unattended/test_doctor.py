@@ -39,6 +39,11 @@ def test_settings_file_readable_by_others_fails_with_chmod(tmp_path: Path) -> No
         ("# */5 * * * * /x/pas tick\n", False, "pas cron | crontab -"),
         ("*/5 * * * * '/x/pas' --home '/h' tick\n", True, ""),
         ("*/5 * * * * /x/pas tick\n*/5 * * * * /y/pas tick\n", False, "keep one: crontab -e"),
+        # A redirection after the line (older docs put one) or a trailing comment is still it.
+        ("*/5 * * * * '/x/pas' --home '/h' tick >> /var/log/pas.log 2>&1\n", True, ""),
+        ("MAILTO=me@example.com\n*/5 * * * * /x/pas tick  # pas\n", True, ""),
+        ("0 9 * * * /usr/bin/tick\n", False, "pas cron | crontab -"),  # another program
+        ("45 9 * * 1-5 /x/pas build --due\n", False, "pas cron | crontab -"),  # the old lines
     ],
 )
 def test_crontab_check(crontab: str | None, ok: bool, fix: str) -> None:

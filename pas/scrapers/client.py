@@ -31,6 +31,7 @@ from pas.http import (
     with_retries,
 )
 from pas.scrapers.limits import ENDPOINT_LIMITS, RateLimit, limit_for
+from pas.scrapers.transport import get_within
 from pas.store.interfaces import RateSlots, ResponseCache
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ BODY_EXCERPT = 120
 # The longest a request waits for its endpoint's next slot; when the slot is further
 # away the endpoint's limit is used up for now and the dataset stops as ``partial``.
 DEFAULT_MAX_WAIT_SEC = 900.0
-# Bodies are read in pieces of at most this many bytes, the deadline checked between them.
-READ_CHUNK = 65536
 # An API key is one token of visible ASCII: anything else (a newline, a space) is a
 # copy-and-paste accident and would be sent in a header, or shown in an error.
 _KEY_RE = re.compile(r"^[\x21-\x7e]{8,512}$")
@@ -292,35 +291,16 @@ class QuiverClient:
 
     def _send(self, url: str, query: Mapping[str, str]) -> tuple[int, Mapping[str, str], str]:
         """Status, headers and body of one GET, the whole of it within ``timeout_sec``."""
-        import requests
-        import urllib3
-
-        started = self.timer()
-        try:
-            with self.session.get(
-                url,
-                params=query,
-                headers={
-                    "Authorization": f"{self.auth_scheme} {self.api_key}",
-                    "Accept": "application/json",
-                },
-                timeout=(CONNECT_TIMEOUT_SEC, self.timeout_sec),
-                stream=True,
-            ) as response:
-                parts: list[bytes] = []
-                while chunk := response.raw.read1(READ_CHUNK):
-                    parts.append(chunk)
-                    if self.timer() - started > self.timeout_sec:
-                        raise Transient(f"no whole answer within {self.timeout_sec:g} s")
-                return response.status_code, response.headers, b"".join(parts).decode("utf-8", "replace")
-        except requests.Timeout:
-            raise Transient(f"no answer within {self.timeout_sec:g} s") from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise Transient(f"connection failed: {type(exc).__name__}") from None
-        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError) as exc:
-            # Read straight from urllib3, a body cut short of its Content-Length (or a read
-            # that timed out) surfaces as urllib3's error, not as requests' wrapper.
-            raise Transient(f"answer cut short: {type(exc).__name__}") from None
+        reply = get_within(
+            self.session,
+            url,
+            params=query,
+            headers={"Authorization": f"{self.auth_scheme} {self.api_key}", "Accept": "application/json"},
+            connect_timeout_sec=CONNECT_TIMEOUT_SEC,
+            deadline_sec=self.timeout_sec,
+            timer=self.timer,
+        )
+        return reply.status, reply.headers, reply.text
 
     def _wait_for_slot(self, path: str, what: str) -> None:
         now = self.clock()

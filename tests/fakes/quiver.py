@@ -5,7 +5,7 @@ Paged endpoints (the schema's ``page``/``page_size`` parameters, see
 tests/fixtures/quiver/PROVENANCE) slice by page: the last page is short, or empty when
 the rows fill whole pages, or (``past_end``) a 404. Faults are scripted per path: each
 queued :class:`Fault` answers one request before normal service (a status, a raw body, a
-body cut short of its Content-Length, a body trickled byte by byte). Modes: per-endpoint
+body cut short of its Content-Length, a body or a head trickled byte by byte). Modes: per-endpoint
 rate limits counted on an injected clock (429 with Retry-After), a feed that ignores
 ``page``, and a hook run before each answer (tests use it to shift pages between
 requests or revise values). Every request is logged with its arrival time, path, query
@@ -47,6 +47,7 @@ class Fault:
     raw: bool = False  # body sent as-is instead of JSON-encoded
     truncate: int | None = None  # send only this many bytes of the body, then close
     trickle: float = 0.0  # seconds between the body's bytes
+    trickle_head: float = 0.0  # seconds between the bytes of the status line and headers
 
 
 @dataclass
@@ -163,6 +164,12 @@ class FakeQuiver:
                 data = (body if isinstance(body, str) else json.dumps(body)) if raw else json.dumps(body)
                 payload = data.encode("utf-8", "surrogatepass")
                 try:
+                    if f is not None and f.trickle_head:
+                        self._trickle_head(
+                            status, {**headers, "Content-Length": str(len(payload))}, f.trickle_head
+                        )
+                        self.wfile.write(payload)
+                        return
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
@@ -183,6 +190,17 @@ class FakeQuiver:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _trickle_head(self, status: int, headers: dict[str, str], pause: float) -> None:
+                lines = [
+                    f"HTTP/1.0 {status} {self.responses.get(status, ('',))[0]}",
+                    "Content-Type: application/json",
+                ]
+                head = "\r\n".join([*lines, *(f"{k}: {v}" for k, v in headers.items()), "", ""]).encode()
+                for i in range(len(head)):
+                    self.wfile.write(head[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(pause)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

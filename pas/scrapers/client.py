@@ -307,8 +307,8 @@ class QuiverClient:
         delay = 0.0
         if self.rate_sec > 0:
             delay = slot_delay(self.limiter, RATE_LIMIT_NAME, self.rate_sec, now)
-        name, limit = limit_for(path, self.rate_limits)
-        delay = max(delay, slot_delay(self.limiter, _slots_of(name), limit.interval_sec, now))
+        _, limit = limit_for(path, self.rate_limits)
+        delay = max(delay, slot_delay(self.limiter, _slots_of(limit), limit.interval_sec, now))
         if delay > self.max_wait_sec:
             # The slot stays taken: the next run waits a little longer than needed, never less.
             raise self._used_up(path, what, delay)
@@ -318,11 +318,11 @@ class QuiverClient:
         """Moves the endpoint's shared slots past the wait a 429 asked for (Retry-After), so
         every process on the store (every host on one MongoDB) waits it out, not only this
         one: Quiver's limit may be tighter than pas was told (a key another tool shares)."""
-        name, limit = limit_for(path, self.rate_limits)
+        _, limit = limit_for(path, self.rate_limits)
         free_at = self.clock() + timedelta(seconds=wait_sec)
         # A slot taken one interval before ``free_at`` makes ``free_at`` the next free one
         # (or a later slot, when one is already taken beyond it).
-        self.limiter.reserve_slot(_slots_of(name), 0.0, free_at - timedelta(seconds=limit.interval_sec))
+        self.limiter.reserve_slot(_slots_of(limit), 0.0, free_at - timedelta(seconds=limit.interval_sec))
 
     def _used_up(self, path: str, what: str, wait_sec: float) -> QuiverRateLimited:
         name, limit = limit_for(path, self.rate_limits)
@@ -335,9 +335,11 @@ class QuiverClient:
         retry_sleep(seconds, self.sleep, self.stats)
 
 
-def _slots_of(limit_name: str) -> str:
-    """The shared rate slots of an endpoint's limit (see :func:`pas.scrapers.limits.limit_for`)."""
-    return f"{RATE_LIMIT_NAME}:{limit_name}"
+def _slots_of(limit: RateLimit) -> str:
+    """The shared rate slots of every endpoint with this limit: Quiver's endpoints with the
+    same limit draw from one allowance (its rate-limit page), so the slots are the limit's,
+    not the endpoint's (see :func:`pas.scrapers.limits.limit_for`)."""
+    return f"{RATE_LIMIT_NAME}:{limit}"
 
 
 def cache_key(url: str, query: Mapping[str, str]) -> str:

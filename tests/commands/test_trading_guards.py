@@ -4,10 +4,11 @@ collar, the broker binding and the smaller defects."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pas.models import UNITS_PER_ONE, Side, TradeOrder, TradeRun
+from pas.models import UNITS_PER_ONE, Price, Side, TradeOrder, TradeRun
 from pas.store.sqlite import SqliteStore
 from tests.commands.test_trading_alpaca import Pas, _posted, pas, waits
 from tests.fakes.alpaca import FakeAlpaca, fake_alpaca
@@ -161,3 +162,41 @@ def test_a_portfolio_with_an_open_order_cannot_be_removed(pas: Pas, fake_alpaca:
     fake_alpaca.fill_open("AAA")
     assert pas("sync").exit_code == 0
     assert pas("portfolio", "remove", "gov", "--force").exit_code == 0
+
+
+def test_a_quote_far_from_the_last_stored_close_is_refused_and_nothing_is_sent(
+    pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path
+) -> None:
+    # Issue 12: the reference price "is checked against the last stored close and the
+    # current quote"; the last trade agrees with the quote here, the stored close does not.
+    with SqliteStore(tmp_path / "pas.db") as store:
+        store.upsert_prices([Price("AAA", date(2026, 1, 2), Decimal(20))])
+    result = pas("rebalance", "-p", "gov")
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith(
+        "error: AAA: the quote midpoint $10.0000 is more than PRICE_COLLAR (10%) away from its "
+        "last stored close ($20.0000); check the price (`pas prices fetch` refreshes the closes)"
+    )
+    assert fake_alpaca.count("POST", "/v2/orders") == 0
+
+
+def test_a_sim_portfolios_ledger_never_counts_against_alpacas_positions(
+    pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path
+) -> None:
+    # Issue 12: "nothing simulated can reach a real account or hide a real position":
+    # `pas reconcile`, and the reconciliation before each plan, sum only the ledgers of
+    # the portfolios bound to the broker asked.
+    sim = {"PAS_BROKER": "sim", "SIM_MARKET": "always", "PRICE_MAX_STALE_DAYS": "100000"}
+    with SqliteStore(tmp_path / "pas.db") as store:
+        store.upsert_prices([Price("AAA", date(2026, 1, 2), Decimal(10))])
+    assert pas("portfolio", "add", "paper", "--capital", "1000", **sim).exit_code == 0  # bound to sim
+    assert pas("portfolio", "set-weights", "paper", "AAA=0.5").exit_code == 0
+    traded = pas("rebalance", "-p", "paper", **sim)
+    assert traded.exit_code == 0, traded.output
+    assert pas("reconcile", **sim).output == "ledgers match the broker: 1 symbol(s)\n"
+    alpaca = pas("reconcile")
+    assert (alpaca.exit_code, alpaca.output) == (0, "ledgers match the broker: 0 symbol(s)\n")
+    real = pas("rebalance", "-p", "gov")
+    assert real.exit_code == 0, real.output
+    assert fake_alpaca.positions == {"AAA": Decimal(100)}
+    assert pas("reconcile").output == "ledgers match the broker: 1 symbol(s)\n"

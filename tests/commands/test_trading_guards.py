@@ -200,3 +200,22 @@ def test_a_sim_portfolios_ledger_never_counts_against_alpacas_positions(
     assert real.exit_code == 0, real.output
     assert fake_alpaca.positions == {"AAA": Decimal(100)}
     assert pas("reconcile").output == "ledgers match the broker: 1 symbol(s)\n"
+
+
+def test_a_cash_account_can_spend_its_cash_on_marketable_limit_buys(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    # Found in the audit of issue 12: Alpaca holds a limit buy's quantity x limit price of
+    # the buying power ("Buying Power" in its order docs). At the collar's limit (+10%) a
+    # cash account's last buy did not fit what the earlier buys had left, so it was refused
+    # "insufficient buying power", and again by every later run.
+    fake_alpaca.cash = Decimal(10_000)
+    assert pas("portfolio", "add", "solo", "--capital", "10000").exit_code == 0
+    assert pas("portfolio", "set-weights", "solo", "AAA=0.5", "BBB=0.49").exit_code == 0
+    result = pas("rebalance", "-p", "solo")
+    assert result.exit_code == 0, result.output
+    assert fake_alpaca.positions == {"AAA": Decimal(500), "BBB": Decimal(245)}
+    assert fake_alpaca.cash == Decimal(100)  # the cash buffer
+    first, second = [r.body for r in fake_alpaca.logged("/v2/orders") if r.method == "POST"]
+    assert first["limit_price"] == "11"  # the collar's marketable limit
+    assert second["limit_price"] == "20.4"  # lowered to what the account had left (5,000 / 245)

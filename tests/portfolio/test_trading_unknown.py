@@ -82,6 +82,9 @@ def test_a_post_answered_after_the_timeout_stays_unknown_until_found(
     assert order.error.startswith("its fate is unknown: the broker does not show it yet")
     with pytest.raises(RefusedError, match=r"have an unknown fate at the broker .* run `pas sync` later"):
         _rebalance(store, broker, clock, "a")  # blocks new plans, sends nothing
+    # Alpaca lists the fill before it shows the order by its id: sync waits, it does not fail.
+    early = sync_fills(store, broker)
+    assert (early.unknown, early.fills_recorded, early.foreign) == (1, 0, ())
     clock.advance(10)
     synced = sync_fills(store, broker)
     assert (synced.unknown, synced.fills_recorded, synced.foreign) == (0, 1, ())

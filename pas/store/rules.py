@@ -5,6 +5,7 @@ breaker's state is written as plain values."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -176,6 +177,19 @@ class LedgerFold:
             else:
                 cost[symbol] = remaining * price
         return self
+
+    def to_json(self) -> str:
+        """The fold as JSON text, integers exact (a cost can pass 64 bits, so a store keeps
+        the text rather than numbers of its own)."""
+        return json.dumps(
+            [self.qty, self.cost, self.realized, self.commissions, self.cash_out], separators=(",", ":")
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> LedgerFold:
+        """The inverse of :meth:`to_json`."""
+        qty, cost, realized, commissions, cash_out = json.loads(text)
+        return cls(qty, cost, realized, commissions, cash_out)
 
 
 def breaker_to_doc(state: BreakerState) -> dict[str, Any]:

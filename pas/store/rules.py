@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from pas.errors import InputError
 from pas.models import UNITS_PER_ONE, BreakerState, format_ts, from_units, parse_ts
-from pas.records import Record, UpsertCounts
 
 if TYPE_CHECKING:
+    from pas.records import Record, UpsertCounts
     from pas.store.interfaces import LedgerRow
 
 
@@ -43,6 +43,8 @@ class RecordChanges:
     @property
     def counts(self) -> UpsertCounts:
         """The upsert's counts, before any race with another writer is accounted for."""
+        from pas.records import UpsertCounts
+
         return UpsertCounts(len(self.new), len(self.changed), self.unchanged)
 
 

@@ -31,6 +31,7 @@ from pas.http import (
     with_retries,
 )
 from pas.scrapers.limits import ENDPOINT_LIMITS, RateLimit, limit_for
+from pas.scrapers.transport import get_within
 from pas.store.interfaces import RateSlots, ResponseCache
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ BODY_EXCERPT = 120
 # The longest a request waits for its endpoint's next slot; when the slot is further
 # away the endpoint's limit is used up for now and the dataset stops as ``partial``.
 DEFAULT_MAX_WAIT_SEC = 900.0
-# Bodies are read in pieces of at most this many bytes, the deadline checked between them.
-READ_CHUNK = 65536
 # An API key is one token of visible ASCII: anything else (a newline, a space) is a
 # copy-and-paste accident and would be sent in a header, or shown in an error.
 _KEY_RE = re.compile(r"^[\x21-\x7e]{8,512}$")
@@ -292,43 +291,24 @@ class QuiverClient:
 
     def _send(self, url: str, query: Mapping[str, str]) -> tuple[int, Mapping[str, str], str]:
         """Status, headers and body of one GET, the whole of it within ``timeout_sec``."""
-        import requests
-        import urllib3
-
-        started = self.timer()
-        try:
-            with self.session.get(
-                url,
-                params=query,
-                headers={
-                    "Authorization": f"{self.auth_scheme} {self.api_key}",
-                    "Accept": "application/json",
-                },
-                timeout=(CONNECT_TIMEOUT_SEC, self.timeout_sec),
-                stream=True,
-            ) as response:
-                parts: list[bytes] = []
-                while chunk := response.raw.read1(READ_CHUNK):
-                    parts.append(chunk)
-                    if self.timer() - started > self.timeout_sec:
-                        raise Transient(f"no whole answer within {self.timeout_sec:g} s")
-                return response.status_code, response.headers, b"".join(parts).decode("utf-8", "replace")
-        except requests.Timeout:
-            raise Transient(f"no answer within {self.timeout_sec:g} s") from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise Transient(f"connection failed: {type(exc).__name__}") from None
-        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError) as exc:
-            # Read straight from urllib3, a body cut short of its Content-Length (or a read
-            # that timed out) surfaces as urllib3's error, not as requests' wrapper.
-            raise Transient(f"answer cut short: {type(exc).__name__}") from None
+        reply = get_within(
+            self.session,
+            url,
+            params=query,
+            headers={"Authorization": f"{self.auth_scheme} {self.api_key}", "Accept": "application/json"},
+            connect_timeout_sec=CONNECT_TIMEOUT_SEC,
+            deadline_sec=self.timeout_sec,
+            timer=self.timer,
+        )
+        return reply.status, reply.headers, reply.text
 
     def _wait_for_slot(self, path: str, what: str) -> None:
         now = self.clock()
         delay = 0.0
         if self.rate_sec > 0:
             delay = slot_delay(self.limiter, RATE_LIMIT_NAME, self.rate_sec, now)
-        name, limit = limit_for(path, self.rate_limits)
-        delay = max(delay, slot_delay(self.limiter, _slots_of(name), limit.interval_sec, now))
+        _, limit = limit_for(path, self.rate_limits)
+        delay = max(delay, slot_delay(self.limiter, _slots_of(limit), limit.interval_sec, now))
         if delay > self.max_wait_sec:
             # The slot stays taken: the next run waits a little longer than needed, never less.
             raise self._used_up(path, what, delay)
@@ -338,11 +318,11 @@ class QuiverClient:
         """Moves the endpoint's shared slots past the wait a 429 asked for (Retry-After), so
         every process on the store (every host on one MongoDB) waits it out, not only this
         one: Quiver's limit may be tighter than pas was told (a key another tool shares)."""
-        name, limit = limit_for(path, self.rate_limits)
+        _, limit = limit_for(path, self.rate_limits)
         free_at = self.clock() + timedelta(seconds=wait_sec)
         # A slot taken one interval before ``free_at`` makes ``free_at`` the next free one
         # (or a later slot, when one is already taken beyond it).
-        self.limiter.reserve_slot(_slots_of(name), 0.0, free_at - timedelta(seconds=limit.interval_sec))
+        self.limiter.reserve_slot(_slots_of(limit), 0.0, free_at - timedelta(seconds=limit.interval_sec))
 
     def _used_up(self, path: str, what: str, wait_sec: float) -> QuiverRateLimited:
         name, limit = limit_for(path, self.rate_limits)
@@ -355,9 +335,11 @@ class QuiverClient:
         retry_sleep(seconds, self.sleep, self.stats)
 
 
-def _slots_of(limit_name: str) -> str:
-    """The shared rate slots of an endpoint's limit (see :func:`pas.scrapers.limits.limit_for`)."""
-    return f"{RATE_LIMIT_NAME}:{limit_name}"
+def _slots_of(limit: RateLimit) -> str:
+    """The shared rate slots of every endpoint with this limit: Quiver's endpoints with the
+    same limit draw from one allowance (its rate-limit page), so the slots are the limit's,
+    not the endpoint's (see :func:`pas.scrapers.limits.limit_for`)."""
+    return f"{RATE_LIMIT_NAME}:{limit}"
 
 
 def cache_key(url: str, query: Mapping[str, str]) -> str:

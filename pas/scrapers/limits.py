@@ -1,14 +1,17 @@
 """QuiverQuant's request limits per endpoint, and how a user overrides them.
 
-Quiver documents a limit per endpoint, one of 100 requests a minute, 10 a minute, 200 an
-hour or 5 an hour; bulk endpoints (bulk congress trading) allow 5 an hour and ask for
-large pages rather than many small ones. Quiver's pages do not say which endpoint has
-which of the other limits, so pas assumes the documented bulk limit for ``bulk/`` paths,
-200 an hour for the per-ticker ``historical/`` paths and 100 a minute for the ``live/``
-feeds. ``QUIVER_RATE_LIMITS`` overrides any of them (``bulk/congresstrading=5/hour``).
+Quiver's rate-limit page (api.quiverquant.com/docs/rate-limits) gives every endpoint one of
+100 requests a minute, 10 a minute, 200 an hour or 5 an hour, per account, the same on
+every plan; endpoints with the same limit draw from one allowance, and each group is
+separate. Bulk endpoints (bulk congress trading) allow 5 an hour and ask for large pages
+rather than many small ones. The page names no other endpoint's group, so pas assumes
+the documented bulk limit for ``bulk/`` paths, 200 an hour for the per-ticker
+``historical/`` paths and 100 a minute for the ``live/`` feeds. ``QUIVER_RATE_LIMITS``
+overrides any of them (``bulk/congresstrading=5/hour``).
 
 A limit of N per period is kept as one request every period / N seconds (a smooth
-schedule, never a burst), shared by every pas process on one store.
+schedule, never a burst), shared by every pas process on one store and by every endpoint
+with that limit (their slots are the limit's, not the endpoint's).
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ import io
 import json
 import random
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -44,6 +45,7 @@ from pas.records import Record
 from pas.scrapers.base import Answer, Dataset, FetchPlan, Reject, SourceError, as_row, ticker, to_decimal
 from pas.scrapers.client import ClientStats, retry_sleep, wait_for_slot
 from pas.scrapers.coverage import OVERLAP
+from pas.scrapers.transport import get_within
 from pas.scrapers.wiki import NAME, views_record
 from pas.store.base import Store
 
@@ -145,8 +147,9 @@ class WikimediaClient:
         articles: ticker → article title (decoded).
         base_url: ``WIKIMEDIA_BASE_URL``.
         user_agent: the User-Agent header (:data:`USER_AGENT`, plus the user's contact).
-        timeout_sec: read timeout of one request (seconds).
-        sleep, clock: injected time.
+        timeout_sec: the whole-request deadline in seconds (the last byte of the body
+            included: a trickled answer is cut and retried).
+        sleep, clock: injected time; ``timer`` measures the request deadline (seconds).
     """
 
     session: requests.Session
@@ -157,6 +160,7 @@ class WikimediaClient:
     timeout_sec: float = DEFAULT_TIMEOUT_SEC
     sleep: Sleep = field(default=lambda s: None)
     clock: Clock = system_clock
+    timer: Callable[[], float] = time.monotonic
     stats: ClientStats = field(default_factory=ClientStats)
     rng: random.Random = field(default_factory=random.Random)
     # The scrape's response cache and its "fresh" mark are Quiver's; windows here are small.
@@ -183,22 +187,18 @@ class WikimediaClient:
             ) from None
 
     def _attempt(self, url: str, article: str) -> list[Any]:
-        import requests
-
         self._wait_for_slot()
         self.stats.requests += 1
-        try:
-            response = self.session.get(
-                url,
-                headers={"User-Agent": self.user_agent, "Accept": "application/json"},
-                timeout=(CONNECT_TIMEOUT_SEC, self.timeout_sec),
-            )
-        except requests.Timeout:
-            raise Transient(f"no answer within {self.timeout_sec:g} s") from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            # ChunkedEncodingError: the body was cut short before its Content-Length.
-            raise Transient(f"connection failed: {type(exc).__name__}") from None
-        status = response.status_code
+        response = get_within(
+            self.session,
+            url,
+            params=None,
+            headers={"User-Agent": self.user_agent, "Accept": "application/json"},
+            connect_timeout_sec=CONNECT_TIMEOUT_SEC,
+            deadline_sec=self.timeout_sec,
+            timer=self.timer,
+        )
+        status = response.status
         if status == 404:
             raise _NotFound(article)
         if status in RETRY_STATUSES:

@@ -5,7 +5,7 @@ Paged endpoints (the schema's ``page``/``page_size`` parameters, see
 tests/fixtures/quiver/PROVENANCE) slice by page: the last page is short, or empty when
 the rows fill whole pages, or (``past_end``) a 404. Faults are scripted per path: each
 queued :class:`Fault` answers one request before normal service (a status, a raw body, a
-body cut short of its Content-Length, a body trickled byte by byte). Modes: per-endpoint
+body cut short of its Content-Length, a body or a head trickled byte by byte). Modes: per-endpoint
 rate limits counted on an injected clock (429 with Retry-After), a feed that ignores
 ``page``, and a hook run before each answer (tests use it to shift pages between
 requests or revise values). Every request is logged with its arrival time, path, query
@@ -34,6 +34,13 @@ PAGED = frozenset(
     {"bulk/congresstrading", "live/lobbying", "live/insiders", "live/govcontractsall", "historical/lobbying"}
 )
 UPGRADE_BODY = "Upgrade your subscription plan to access this dataset."
+# Quiver's errors page: a 401 says "Authentication credentials were not provided." when the
+# Authorization header is missing or starts with neither word, "Invalid token." for a wrong
+# key; a 404 is an HTML "Not Found" page, not JSON (tests/fixtures/quiver/PROVENANCE).
+AUTH_SCHEMES = frozenset({"Token", "Bearer"})
+NOT_FOUND_HTML = (
+    "<!doctype html>\n<html><head><title>Not Found</title></head><body><h1>Not Found</h1></body></html>\n"
+)
 
 
 @dataclass
@@ -47,6 +54,12 @@ class Fault:
     raw: bool = False  # body sent as-is instead of JSON-encoded
     truncate: int | None = None  # send only this many bytes of the body, then close
     trickle: float = 0.0  # seconds between the body's bytes
+    trickle_head: float = 0.0  # seconds between the bytes of the status line and headers
+
+
+def not_found() -> Fault:
+    """Quiver's 404: an HTML page, whatever was asked."""
+    return Fault(404, NOT_FOUND_HTML, {"Content-Type": "text/html; charset=utf-8"}, raw=True)
 
 
 @dataclass
@@ -60,13 +73,12 @@ class Logged:
 class FakeQuiver:
     """The fake server's state; ``url`` is the base URL to give the client."""
 
-    def __init__(self, auth_scheme: str = "Token") -> None:
+    def __init__(self) -> None:
         self.rows: dict[str, list[Any]] = {}
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.gone: set[str] = set()
         self.not_entitled: set[str] = set()
         self.log: list[Logged] = []
-        self.auth_scheme = auth_scheme
         # Per-endpoint limits (path prefix -> (requests, period seconds)) on ``clock``.
         self.limits: dict[str, tuple[int, float]] = {}
         self.clock: Callable[[], float] = time.monotonic
@@ -108,7 +120,7 @@ class FakeQuiver:
             if self.faults[path]:
                 return self.faults[path].popleft()
         if path in self.gone:
-            return Fault(404, {"detail": "Not found."})
+            return not_found()
         if path in self.not_entitled:
             return Fault(403, UPGRADE_BODY)
         base, _, symbol = path.rpartition("/")
@@ -116,7 +128,7 @@ class FakeQuiver:
             rows = [r for r in self.rows.get(HISTORICAL[base], []) if _ticker(r) == symbol]
             return self._page(base, rows, query)
         if path not in self.rows:
-            return Fault(404, {"detail": "Not found."})
+            return not_found()
         rows = self.rows[path]
         if "ticker" in query:
             rows = [r for r in rows if _ticker(r) == query["ticker"]]
@@ -135,7 +147,11 @@ class FakeQuiver:
             page = 1
         sliced = rows[(page - 1) * size : page * size]
         if not sliced and page > 1 and self.past_end.get(path, 200) != 200:
-            return Fault(self.past_end[path], {"detail": "Not found."})
+            return (
+                not_found()
+                if self.past_end[path] == 404
+                else Fault(self.past_end[path], {"detail": "Not found."})
+            )
         return Fault(200, sliced)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -149,7 +165,11 @@ class FakeQuiver:
                 auth = self.headers.get("Authorization", "")
                 with fake._lock:
                     fake.log.append(Logged(time.monotonic(), path, query, auth))
-                if auth != f"{fake.auth_scheme} {API_KEY}":
+                scheme, _, key = auth.partition(" ")
+                if scheme not in AUTH_SCHEMES:
+                    self._send(401, {"detail": "Authentication credentials were not provided."}, {}, False)
+                    return
+                if key != API_KEY:
                     self._send(401, {"detail": "Invalid token."}, {}, False)
                     return
                 f = fake._answer(path, query)
@@ -163,11 +183,18 @@ class FakeQuiver:
                 data = (body if isinstance(body, str) else json.dumps(body)) if raw else json.dumps(body)
                 payload = data.encode("utf-8", "surrogatepass")
                 try:
+                    if f is not None and f.trickle_head:
+                        self._trickle_head(
+                            status, {**headers, "Content-Length": str(len(payload))}, f.trickle_head
+                        )
+                        self.wfile.write(payload)
+                        return
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", headers.get("Content-Type", "application/json"))
                     self.send_header("Content-Length", str(len(payload)))
                     for name, value in headers.items():
-                        self.send_header(name, value)
+                        if name != "Content-Type":
+                            self.send_header(name, value)
                     self.end_headers()
                     if f is not None and f.truncate is not None:
                         self.wfile.write(payload[: f.truncate])
@@ -183,6 +210,17 @@ class FakeQuiver:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _trickle_head(self, status: int, headers: dict[str, str], pause: float) -> None:
+                lines = [
+                    f"HTTP/1.0 {status} {self.responses.get(status, ('',))[0]}",
+                    "Content-Type: application/json",
+                ]
+                head = "\r\n".join([*lines, *(f"{k}: {v}" for k, v in headers.items()), "", ""]).encode()
+                for i in range(len(head)):
+                    self.wfile.write(head[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(pause)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ class Fault:
     body: Any = "Service Unavailable"
     headers: dict[str, str] = field(default_factory=dict)
     truncated: bool = False  # send half the body, promising all of it, then close
+    trickle: float = 0.0  # seconds between the body's bytes
 
 
 @dataclass
@@ -81,17 +83,17 @@ class FakeWikimedia:
     def fault(self, article: str, *faults: Fault) -> None:
         self.faults[article].extend(faults)
 
-    def _answer(self, path: str, m: re.Match[str]) -> tuple[int, Any, dict[str, str], bool]:
+    def _answer(self, path: str, m: re.Match[str]) -> tuple[int, Any, dict[str, str], bool, float]:
         article = unquote(m["article"])
         with self._lock:
             if self.faults[article]:
                 f = self.faults[article].popleft()
-                return f.status, f.body, f.headers, f.truncated
+                return f.status, f.body, f.headers, f.truncated, f.trickle
         start = datetime.strptime(m["start"][:8], "%Y%m%d").date()
         end = datetime.strptime(m["end"][:8], "%Y%m%d").date()
         days = sorted(d for d in self.views.get(article, {}) if start <= d <= end)
         if not days:
-            return 404, not_found_body(path), {}, False
+            return 404, not_found_body(path), {}, False, 0.0
         items = [
             {
                 "project": m["project"],
@@ -104,7 +106,7 @@ class FakeWikimedia:
             }
             for d in days
         ]
-        return 200, {"items": items}, {}, False
+        return 200, {"items": items}, {}, False, 0.0
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -134,7 +136,14 @@ class FakeWikimedia:
                     return
                 self._send(*fake._answer(path, m))
 
-            def _send(self, status: int, body: Any, headers: dict[str, str], truncated: bool = False) -> None:
+            def _send(
+                self,
+                status: int,
+                body: Any,
+                headers: dict[str, str],
+                truncated: bool = False,
+                trickle: float = 0.0,
+            ) -> None:
                 payload = (body if isinstance(body, str) else json.dumps(body)).encode()
                 try:
                     self.send_response(status)
@@ -143,7 +152,12 @@ class FakeWikimedia:
                     for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(payload[: len(payload) // 2] if truncated else payload)
+                    for i in range(len(payload) if trickle else 0):
+                        self.wfile.write(payload[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(trickle)
+                    if not trickle:
+                        self.wfile.write(payload[: len(payload) // 2] if truncated else payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

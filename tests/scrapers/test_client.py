@@ -7,6 +7,7 @@ from datetime import timedelta
 from email.utils import format_datetime
 
 import pytest
+import requests
 
 from pas.scrapers.client import (
     MAX_TRIES,
@@ -18,6 +19,7 @@ from pas.scrapers.client import (
     QuiverRateLimited,
     QuiverUnavailableError,
 )
+from pas.scrapers.limits import parse_limits
 from tests.conftest import FakeClock
 from tests.fakes.quiver import API_KEY, UPGRADE_BODY, FakeQuiver, Fault
 from tests.scrapers.conftest import Sleeper
@@ -55,13 +57,19 @@ def test_parameters_are_part_of_the_cache_key(client: QuiverClient, fake: FakeQu
     assert len(fake.log) == 2
 
 
-def test_bearer_scheme(client: QuiverClient, fake: FakeQuiver) -> None:
-    fake.auth_scheme = "Bearer"
+def test_both_documented_schemes_are_accepted_and_another_is_refused(
+    client: QuiverClient, fake: FakeQuiver
+) -> None:
+    # Quiver's errors page: "Authentication credentials were not provided." when the header
+    # "didn't start with Bearer or Token"; its quickstart sends Bearer, pas's default Token.
     fake.rows["live/wikipedia"] = ROWS
-    with pytest.raises(QuiverAuthError):
-        client.get("live/wikipedia")
-    bearer = dataclasses.replace(client, auth_scheme="Bearer")
+    assert client.get("live/wikipedia") == ROWS
+    bearer = dataclasses.replace(client, auth_scheme="Bearer", refresh=True)
     assert bearer.get("live/wikipedia") == ROWS
+    assert [e.auth.split()[0] for e in fake.log] == ["Token", "Bearer"]
+    basic = dataclasses.replace(client, auth_scheme="Basic", refresh=True)
+    with pytest.raises(QuiverAuthError, match="HTTP 401"):
+        basic.get("live/wikipedia")
 
 
 def test_bad_key_names_the_setting_and_is_not_retried(client: QuiverClient, fake: FakeQuiver) -> None:
@@ -91,6 +99,12 @@ def test_404_is_unavailable(client: QuiverClient, fake: FakeQuiver) -> None:
     fake.gone.add("live/wikipedia")
     with pytest.raises(QuiverUnavailableError, match="may be discontinued"):
         client.get("live/wikipedia", dataset="wiki")
+    # Quiver's errors page: a 404 is "an HTML 'Not Found' page, not JSON", and so is the fake's.
+    answer = requests.get(
+        f"{fake.url}/live/wikipedia", headers={"Authorization": f"Token {API_KEY}"}, timeout=5
+    )
+    assert answer.status_code == 404 and answer.headers["Content-Type"].startswith("text/html")
+    assert answer.text.startswith("<!doctype html>")
 
 
 def test_429_honours_retry_after(client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper) -> None:
@@ -225,6 +239,21 @@ def test_a_feed_that_ignores_page_is_stopped_at_the_repeat(client: QuiverClient,
     with pytest.raises(QuiverError, match=r"page 2 with the rows of page 1: the feed ignores `page`"):
         seen.extend(client.pages("live/insiders", page_size=10))
     assert len(seen) == 1 and len(fake.log) == 2
+
+
+def test_endpoints_with_the_same_limit_share_one_allowance(
+    client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper
+) -> None:
+    # Quiver's rate-limit page: "All endpoints with the same limit draw from one allowance"
+    # (150 calls to one 200-per-hour endpoint leave 50 for the rest); "each group is
+    # separate". Slots kept per table entry gave each endpoint an allowance of its own.
+    client.rate_sec = 0
+    client.rate_limits = parse_limits("live/lobbying=200/hour,historical/=200/hour,live/insiders=10/minute")
+    fake.rows["live/lobbying"] = fake.rows["live/insiders"] = []
+    client.get("live/lobbying")
+    client.get("historical/lobbying/AAPL")  # the 200/hour allowance's next slot: 18 s on
+    client.get("live/insiders")  # the 10/minute group is untouched
+    assert sleeper.calls == [18.0]
 
 
 def test_rate_limit_spaces_requests(client: QuiverClient, fake: FakeQuiver, sleeper: Sleeper) -> None:

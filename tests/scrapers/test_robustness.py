@@ -65,6 +65,21 @@ def test_a_trickled_body_meets_the_whole_request_deadline(
     assert client.stats.retries == 1
 
 
+def test_a_trickled_head_meets_the_whole_request_deadline(
+    client: QuiverClient, fake: FakeQuiver, sqlite_store: SqliteStore
+) -> None:
+    # The status line and headers one byte every 10 ms, the body at once, a 2 s deadline:
+    # each look at the injected timer advances it a second. The deadline was checked only
+    # between the body's pieces, so a head trickled within the read timeout held the
+    # request as long as the server liked (13.8 s for a 1 s QUIVER_TIMEOUT_SEC).
+    ticks = itertools.count()
+    client.timer = lambda: float(next(ticks))
+    fake.rows["live/lobbying"] = lobbying_rows(3, TODAY - timedelta(days=3))
+    fake.fault("live/lobbying", Fault(200, fake.rows["live/lobbying"], trickle_head=0.01))
+    assert _lobbying(client, sqlite_store) == ("ok", 3, {})
+    assert client.stats.retries == 1
+
+
 def test_a_lone_surrogate_is_a_counted_reject(
     client: QuiverClient, fake: FakeQuiver, sqlite_store: SqliteStore
 ) -> None:

@@ -7,6 +7,7 @@ answers in those shapes.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -183,6 +184,20 @@ def test_429_honours_retry_after_through_the_injected_sleep(
 def test_a_body_cut_short_is_retried(wm: FakeWikimedia, wclient: WikimediaClient) -> None:
     wm.add("Apple_Inc.", date(2025, 12, 1), [5])
     wm.fault("Apple_Inc.", Fault(200, {"items": [item()] * 50}, truncated=True))
+    items = wclient.daily_views("Apple_Inc.", date(2025, 12, 1), date(2025, 12, 1))
+    assert [i["views"] for i in items] == [5] and wclient.stats.retries == 1
+
+
+def test_a_trickled_answer_meets_the_whole_request_deadline(
+    wm: FakeWikimedia, wclient: WikimediaClient
+) -> None:
+    # A body one byte every 10 ms, a 2 s deadline, the injected timer a second further at
+    # each look: the read timeout alone (30 s per read) let a trickle hold the request.
+    ticks = itertools.count()
+    wclient.timer = lambda: float(next(ticks))
+    wclient.timeout_sec = 2.0
+    wm.add("Apple_Inc.", date(2025, 12, 1), [5])
+    wm.fault("Apple_Inc.", Fault(200, {"items": [item()] * 3}, trickle=0.01))
     items = wclient.daily_views("Apple_Inc.", date(2025, 12, 1), date(2025, 12, 1))
     assert [i["views"] for i in items] == [5] and wclient.stats.retries == 1
 

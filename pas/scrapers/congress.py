@@ -19,7 +19,8 @@ cannot tell from two equal trades and keeps as two.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,8 @@ from pas.scrapers.base import (
     dec,
     moment,
     per_ticker,
+    pick,
+    reaches_back,
     single,
     text,
     ticker,
@@ -147,9 +150,24 @@ def public_time(filed: date, uploaded: datetime | None, upload_day: date | None)
     return uploaded
 
 
+def each_chamber_reaches_back(rows: Sequence[Any], since: datetime) -> bool:
+    """Whether the live feed's rows reach back past ``since`` in each chamber.
+
+    ``live/congresstrading`` is two capped lists, "up to 500 from the House and 500 from the
+    Senate" (Quiver's quickstart): a busy House's rows can end days after the Senate's
+    reach months back, so the oldest row of the answer says nothing of the other chamber.
+    """
+    chambers: dict[str, list[Any]] = defaultdict(list)
+    for raw in rows:
+        chamber = pick(raw, "Chamber", "House") if isinstance(raw, Mapping) else None
+        chambers[str(chamber)].append(raw)
+    return bool(chambers) and all(reaches_back(group, DATASET, since) for group in chambers.values())
+
+
 def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
     """One ticker's history, or the bulk feed (backfill, then new rows); the live feed,
-    which holds the recent weeks, spares the bulk feed when it reaches back far enough."""
+    which holds the recent weeks, spares the bulk feed when each chamber's rows in it reach
+    back far enough (:func:`each_chamber_reaches_back`)."""
     if plan.tickers:
         yield from per_ticker(client, "historical/congresstrading", plan, NAME)
         return
@@ -161,6 +179,7 @@ def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
         {"version": "V2"},
         BULK_PAGE_SIZE,
         recent=lambda: single(client, "live/congresstrading", {}, NAME),
+        recent_reaches_back=each_chamber_reaches_back,
     )
 
 

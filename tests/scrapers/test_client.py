@@ -84,6 +84,20 @@ def test_bad_key_names_the_setting_and_is_not_retried(client: QuiverClient, fake
     assert len(fake.log) == 1
 
 
+def test_a_403_says_the_key_is_valid_and_names_the_plan(client: QuiverClient, fake: FakeQuiver) -> None:
+    # Quiver's errors page: a 403 means "Your key is valid, but your account can't use this
+    # endpoint": the dataset is on a higher plan, or there is no active plan. Telling the
+    # user to check the key (the 401 advice) sent them to the wrong place.
+    fake.fault("live/insiders", Fault(403, {"detail": "You do not have permission to perform this action."}))
+    with pytest.raises(QuiverAuthError) as info:
+        client.get("live/insiders", dataset="insiders")
+    assert str(info.value) == (
+        "QuiverQuant refused insiders (HTTP 403): the API key is valid but your account cannot use "
+        "this endpoint; check that your plan is active and includes it (quiverquant.com dashboard)"
+    )
+    assert len(fake.log) == 1
+
+
 def test_entitlement_body_is_a_clear_error_not_retried(client: QuiverClient, fake: FakeQuiver) -> None:
     fake.fault("live/insiders", Fault(200, UPGRADE_BODY))
     with pytest.raises(QuiverEntitlementError) as info:

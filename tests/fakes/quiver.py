@@ -130,6 +130,8 @@ class FakeQuiver:
         if path not in self.rows:
             return not_found()
         rows = self.rows[path]
+        if path == "live/congresstrading":
+            rows = _newest_per_chamber(rows)
         if "ticker" in query:
             rows = [r for r in rows if _ticker(r) == query["ticker"]]
         if "date_from" in query:
@@ -234,6 +236,23 @@ HISTORICAL = {
     "historical/wikipedia": "live/wikipedia",
     "historical/congresstrading": "bulk/congresstrading",
 }
+
+
+# Quiver's quickstart: live/congresstrading returns "up to 500 from the House and 500 from
+# the Senate", newest first.
+LIVE_CONGRESS_PER_CHAMBER = 500
+
+
+def _newest_per_chamber(rows: list[Any]) -> list[Any]:
+    """The live feed's answer: at most the first (newest) 500 rows of each chamber."""
+    seen: dict[str, int] = defaultdict(int)
+    kept = []
+    for row in rows:
+        chamber = str(row.get("Chamber", row.get("House"))) if isinstance(row, dict) else ""
+        seen[chamber] += 1
+        if seen[chamber] <= LIVE_CONGRESS_PER_CHAMBER:
+            kept.append(row)
+    return kept
 
 
 def _in_dates(row: Any, lo: str, hi: str) -> bool:

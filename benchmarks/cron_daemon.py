@@ -2,7 +2,8 @@
 
 Installs Debian's ``cron`` package with apt-get when the daemon is missing (skips, saying
 why, when it cannot), starts the daemon in a server zone other than New York's
-(``TZ=Asia/Tokyo``, so a cron that honoured hours would be 13-14 hours off), and gives it
+(``TZ=Asia/Tokyo`` unless another is named, so a cron that honoured hours would be 13-14
+hours off), and gives it
 a crontab of one line running a tick every minute (the real line runs every five). The
 schedule is compressed to minutes: four jobs whose New York slots are the next minutes
 from now, every day. Each job runs a real ``pas`` command (``pas jobs``) through the real
@@ -11,7 +12,8 @@ the daemon has run for a few minutes the run records are read back: each job's r
 New York time of each, and how late after its slot. This user's crontab is restored and
 the daemon this script started is stopped at the end.
 
-Run as root from the repository root: .venv/bin/python benchmarks/cron_daemon.py [MINUTES]
+Run as root from the repository root: .venv/bin/python benchmarks/cron_daemon.py [MINUTES [ZONE]]
+(``cron_daemon.py 6 UTC`` runs the daemon six minutes in UTC).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
@@ -80,6 +83,8 @@ def ensure_cron() -> str | None:
 
 def main() -> None:
     minutes = int(sys.argv[1]) if len(sys.argv) > 1 else 6
+    zone = sys.argv[2] if len(sys.argv) > 2 else SERVER_TZ
+    ZoneInfo(zone)  # an unknown zone stops here, before the crontab is touched
     cron = ensure_cron()
     if cron is None:
         print("skipped: no cron daemon, and apt-get cannot install Debian's cron package (needs root, apt)")
@@ -102,10 +107,14 @@ def main() -> None:
     line = f"* * * * * {sys.executable} {home}/tick.py {home} {pas} >> {home}/cron-out.log 2>&1\n"
     old = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
     subprocess.run(["crontab", "-"], input=f"PYTHONPATH={ROOT}\n{line}", text=True, check=True)
-    daemon = subprocess.Popen([cron, "-f"], env={**os.environ, "TZ": SERVER_TZ}, stderr=subprocess.DEVNULL)
+    daemon = subprocess.Popen([cron, "-f"], env={**os.environ, "TZ": zone}, stderr=subprocess.DEVNULL)
     try:
         now = datetime.now(UTC)
-        print(f"cron {version} started in TZ={SERVER_TZ} at {now:%H:%M:%S} UTC; running {minutes} min")
+        local = now.astimezone(ZoneInfo(zone))
+        print(
+            f"cron {version} started in TZ={zone} at {now:%H:%M:%S} UTC ({local:%H:%M:%S %Z} there, "
+            f"{now.astimezone(MARKET_TZ):%H:%M:%S %Z} in New York); running {minutes} min"
+        )
         print("slots (New York):", ", ".join(slots))
         time.sleep(minutes * 60)
     finally:
@@ -115,13 +124,13 @@ def main() -> None:
             subprocess.run(["crontab", "-"], input=old.stdout, text=True, check=True)
         else:
             subprocess.run(["crontab", "-r"], capture_output=True)
-    report(home, slots)
+    report(home, slots, ZoneInfo(zone))
 
 
-def report(home: Path, slots: list[str]) -> None:
+def report(home: Path, slots: list[str], zone: ZoneInfo) -> None:
     with SqliteStore(home / "pas.db") as store:
         runs = [r for r in store.recent_runs(1000) if r.command.startswith("tick ")]
-    print(f"{'job':<6}{'slot NY':>8}{'runs':>6}  started (NY)  late s  status")
+    print(f"{'job':<6}{'slot NY':>8}{'runs':>6}  started (NY)  (server)  late s  status")
     for i, slot in enumerate(slots):
         mine = [r for r in runs if r.command == f"tick job{i}"]
         for r in mine or [None]:
@@ -130,7 +139,11 @@ def report(home: Path, slots: list[str]) -> None:
                 continue
             at = r.started_at.astimezone(MARKET_TZ)
             late = (r.started_at - datetime.fromisoformat(r.details[SLOT_KEY])).total_seconds()
-            print(f"job{i:<3}{slot:>8}{len(mine):>6}  {at:%H:%M:%S}      {late:>5.0f}  {r.status.value}")
+            there = r.started_at.astimezone(zone)
+            print(
+                f"job{i:<3}{slot:>8}{len(mine):>6}  {at:%H:%M:%S}      {there:%H:%M:%S}  {late:>6.0f}  "
+                f"{r.status.value}"
+            )
     out = home / "cron-out.log"
     print("tick output (cron would mail it):", out.read_text().strip() or "none" if out.exists() else "none")
 

@@ -6,11 +6,15 @@ injected clock, ``pas tick`` through the command line every five minutes from 06
 by construction), each job run in-process through the real commands. Injected trouble:
 a Quiver outage day (every request answers 503), a 429 storm (each endpoint answers 429
 with Retry-After three times, then serves), a rebalance killed after its first accepted
-order, a day without closes at the broker (stale prices), the machine off one
-morning (no ticks 06:00-11:00), and a weekly rebalance locked out by another run holding
-the trading lock at its slot (the next tick runs it again). Prints each job's run times in
-New York, the slots caught up, the lock-outs retried, the alerts by cause (as the webhook
-receiver got them), double orders, and the ledger against the broker's positions at the end.
+order (new targets give it orders to send), a week without new closes at the broker so
+that the closes are stale on its last day (more than PRICE_MAX_STALE_DAYS=5 days old; the
+backlog arrives the day after), the machine off one morning (no ticks 06:00-11:00), and a
+weekly rebalance with new targets locked out by another run holding the trading lock at
+its slot (the next tick runs it again). Prints what each trouble did (the exit codes of the
+jobs of its day), each job's run times in New York and the build's UTC hours on both sides
+of the DST change, the slots caught up, the lock-outs retried, the alerts by job and cause
+(as the webhook receiver got them), double orders, and the ledger against the broker's
+positions at the end.
 
 Run from the repository root: .venv/bin/python benchmarks/month_unattended.py
 """
@@ -50,15 +54,28 @@ from tests.fakes.alpaca import KEY_ID, SECRET, FakeAlpaca  # noqa: E402
 START = date(2026, 10, 19)
 TRADING_DAYS = 22
 SYMBOLS = {"AAA": "50", "BBB": "80", "CCC": "120", "DDD": "30"}
-OUTAGE_DAY, STORM_DAY, STALE_DAY, OFF_DAY = (
-    date(2026, 10, 21),
-    date(2026, 10, 23),
-    date(2026, 10, 29),
-    date(2026, 11, 9),
-)
+OUTAGE_DAY, STORM_DAY, OFF_DAY = date(2026, 10, 21), date(2026, 10, 23), date(2026, 11, 9)
+# No new closes at the broker from STALE_FROM to STALE_DAY: on STALE_DAY the newest close
+# (2026-10-21) is 6 days old, stale; the backlog arrives the next day.
+STALE_FROM, STALE_DAY = date(2026, 10, 22), date(2026, 10, 27)
 KILLED_REBALANCE = date(2026, 11, 2)
 LOCKED_REBALANCE = date(2026, 11, 16)  # another run holds the trading lock at 10:15
+DST_END = date(2026, 11, 1)
 PORTFOLIOS = {"alpha": {"AAA": 0.4, "BBB": 0.5}, "beta": {"BBB": 0.3, "CCC": 0.3, "DDD": 0.3}}
+# New targets before the killed and the locked-out rebalance, so that each has orders to
+# send at unchanged prices (a moved price would be refused by the PRICE_COLLAR first).
+NEW_TARGETS = {
+    KILLED_REBALANCE: ("alpha", {"AAA": 0.5, "BBB": 0.4}),
+    LOCKED_REBALANCE: ("beta", {"BBB": 0.2, "CCC": 0.4, "DDD": 0.3}),
+}
+TROUBLE = {
+    OUTAGE_DAY: "Quiver outage (503)",
+    STORM_DAY: "429 storm",
+    STALE_DAY: "stale closes",
+    KILLED_REBALANCE: "rebalance killed",
+    OFF_DAY: "machine off 06:00-11:00",
+    LOCKED_REBALANCE: "rebalance locked out",
+}
 
 
 class Clock:
@@ -90,6 +107,17 @@ class Receiver:
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def next_close(now: datetime) -> datetime:
+    """The next NYSE close after ``now``: 16:00 New York on a trading day (20:00 UTC in summer
+    time, 21:00 in winter; the fake's default is 21:00 UTC all year)."""
+    day = now.astimezone(MARKET_TZ).date()
+    while True:
+        close = datetime.combine(day, datetime.min.time().replace(hour=16), tzinfo=MARKET_TZ)
+        if is_trading_day(day) and close > now:
+            return close.astimezone(UTC)
+        day += timedelta(days=1)
 
 
 def ticks(days: list[date]) -> list[datetime]:
@@ -143,9 +171,12 @@ def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
             "MAX_ORDER_NOTIONAL": "1000000",
         }
         ran: dict[str, list[datetime]] = defaultdict(list)
+        codes: dict[date, list[str]] = defaultdict(list)
         killed = [False]
         locked = [False]
         mails: list[str] = []
+        backlog: list[date] = []
+        storm = {"429s": 0}
 
         def prepare(job: Job, today: date) -> None:
             if job.name == "scrape":
@@ -162,17 +193,26 @@ def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
                         fake_q.faults[path].extend(
                             quiver.Fault(429, "Too Many Requests", {"Retry-After": "1"}) for _ in range(3)
                         )
-            if job.name == "rebalance" and today == KILLED_REBALANCE:
-                broker.set_price("AAA", "60")  # AAA moved: this rebalance has orders to send
-            if job.name == "rebalance" and today == LOCKED_REBALANCE:
-                broker.set_price("BBB", "95")  # BBB moved: this rebalance has orders to send
-                if not locked[0]:
-                    locked[0] = True  # another host's run holds the lock for a minute
-                    with SqliteStore(Path(home) / "pas.db", clock=clock) as held:
-                        held.acquire_lock(LOCK_NAME, "another-host:4242", 60.0)
-            if job.name == "prices" and today != STALE_DAY:
-                for s, p in {**SYMBOLS, "SPY": "600"}.items():
-                    broker.add_bars(s, {today: broker.prices.get(s, Decimal(p))})
+                    storm["429s"] = 3 * len(paths)
+            if (
+                job.name == "rebalance"
+                and today in NEW_TARGETS
+                and not (locked[0] and today == LOCKED_REBALANCE)
+            ):
+                pid, weights = NEW_TARGETS[today]
+                with SqliteStore(Path(home) / "pas.db", clock=clock) as targets:
+                    targets.put_weights(WeightSet(pid, clock(), weights))
+            if job.name == "rebalance" and today == LOCKED_REBALANCE and not locked[0]:
+                locked[0] = True  # another host's run holds the lock for a minute
+                with SqliteStore(Path(home) / "pas.db", clock=clock) as held:
+                    held.acquire_lock(LOCK_NAME, "another-host:4242", 60.0)
+            if job.name == "prices":
+                backlog.append(today)
+                if not STALE_FROM <= today <= STALE_DAY:  # the feed delivers, the backlog too
+                    for day in backlog:
+                        for s, p in {**SYMBOLS, "SPY": "600"}.items():
+                            broker.add_bars(s, {day: broker.prices.get(s, Decimal(p))})
+                    backlog.clear()
 
         def runner(job: Job) -> tuple[int, str]:
             today = clock().astimezone(MARKET_TZ).date()
@@ -190,12 +230,23 @@ def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
             try:
                 obj = AppState(environ=os.environ, clock=clock)
                 result = CliRunner().invoke(app, list(job.args), obj=obj, env=env)
+            except Killed:
+                codes[today].append(f"{job.name} killed after its first accepted order")
+                raise
             finally:
                 trading_run._submit = submit
+            if job.name == "scrape" and today == STORM_DAY:
+                served = storm["429s"] - sum(len(q) for q in fake_q.faults.values())
+                codes[today].append(f"scrape exit {result.exit_code} after {served} answers 429")
+            else:
+                codes[today].append(
+                    f"{job.name} {clock().astimezone(MARKET_TZ):%H:%M} exit {result.exit_code}"
+                )
             return result.exit_code, result.output
 
         for at in ticks(days):
             clock.now = at
+            broker.next_close = next_close(at)  # the last completed session, as Alpaca's clock says
             obj = AppState(environ=os.environ, clock=clock, job_runner=runner)
             try:
                 mailed = CliRunner().invoke(app, ["tick"], obj=obj, env=env).output
@@ -207,6 +258,10 @@ def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
             if mailed:
                 mails.append(mailed)
         fake_q.server.shutdown()
+        print("trouble injected, and what the day's jobs did:")
+        for day, what in sorted(TROUBLE.items()):
+            if day <= days[-1]:
+                print(f"  {day} {what}: {'; '.join(codes[day])}")
         report(ran, days, receiver, broker, home, clock)
         print(f"mails cron would send (tick output): {len(mails)}; the first:")
         print("   " + mails[0].strip().replace("\n", "\n   ") if mails else "   none")
@@ -235,12 +290,21 @@ def report(
         if len(times) != expected or len({t.date() for t in times}) != len(times):
             print(f"  !! {job.name}: {len(times)} runs for {expected} slots")
     print(f"missed slots caught up: {caught}")
+    build = next(job for job in JOBS if job.name == "build")
+    on_time = [t for t in ran.get("build", []) if t.time() == build.at]
+    utc = sorted({(t.date() > DST_END, t.astimezone(UTC).strftime("%H:%M")) for t in on_time})
+    print(
+        f"build on time in UTC (New York {build.at:%H:%M}): before the DST change",
+        ", ".join(h for after, h in utc if not after) or "-",
+        "; after it",
+        ", ".join(h for after, h in utc if after) or "-",
+    )
     print(
         "lock-outs run again at the next tick:",
         ", ".join(f"{name} {at:%m-%d %H:%M}" for name, at in sorted(retried)) or "none",
     )
-    causes = Counter(text.split(" of ")[1].split(", exit")[0].split(" ", 3)[-1] for text in receiver.texts)
-    print("alerts sent by cause:", dict(causes) or "none")
+    causes = Counter(_job_and_cause(text) for text in receiver.texts)
+    print("alerts sent by job and cause:", dict(causes) or "none")
     for text in receiver.texts:
         print("  ", text[:300])
     client_ids = Counter(o["client_order_id"] for o in broker.orders.values())
@@ -260,6 +324,13 @@ def report(
     print("ledger vs broker at the end:", "equal" if ledger == positions else "DIFFERENT")
     for s in sorted(set(ledger) | set(positions)):
         print(f"  {s}: ledger {ledger.get(s, 0)}  broker {positions.get(s, 0)}")
+
+
+def _job_and_cause(alert: str) -> str:
+    """``prices failed`` from ``pas on HOST: prices (prices fetch) of 2026-10-27 16:50 EDT failed, ...``."""
+    job = alert.split(": ", 1)[1].split(" ", 1)[0]
+    cause = alert.split(" of ", 1)[1].split(", exit")[0].split(" ", 3)[-1]
+    return f"{job} {cause}"
 
 
 def _retries(home: str, clock: Clock) -> set[tuple[str, datetime]]:

@@ -406,11 +406,11 @@ def root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     log_format: Annotated[
-        LogFormat,
+        LogFormat | None,
         typer.Option(
-            "--log-format", envvar="PAS_LOG_FORMAT", help="Lines of PAS_HOME/pas.log: text or json."
+            "--log-format", help="Lines of PAS_HOME/pas.log: text or json (overrides PAS_LOG_FORMAT)."
         ),
-    ] = LogFormat.TEXT,
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -429,6 +429,8 @@ def root(
     elif env_file is not None and not env_file.exists():
         raise typer.BadParameter(f"{env_file} does not exist", param_hint="--env-file / PAS_ENV_FILE")
     overrides = {"PAS_HOME": str(home)} if home is not None else {}
+    if log_format is not None:
+        overrides["PAS_LOG_FORMAT"] = log_format.value
     # A caller embedding pas (the tests, the month benchmark) may pass a clock and a job runner.
     embedding = ctx.obj if isinstance(ctx.obj, AppState) else AppState(environ=os.environ)
     ctx.obj = AppState(
@@ -437,7 +439,6 @@ def root(
         env_file_source=source,
         overrides=overrides,
         debug=debug,
-        log_format=log_format.value,
         clock=embedding.clock,
         job_runner=embedding.job_runner,
     )

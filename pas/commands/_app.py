@@ -62,7 +62,6 @@ class AppState:
     env_file_source: str = "option"
     overrides: dict[str, str] = field(default_factory=dict)
     debug: bool = False
-    log_format: str = "text"
     clock: Clock | None = None  # None: the system clock; the benchmark and tests inject one
     job_runner: Runner | None = None  # how `pas tick` runs a job; None: a subprocess of pas
     _settings: Settings | None = None
@@ -93,6 +92,11 @@ class AppState:
             )
             self._open_log()
         return self._store
+
+    @property
+    def log_format(self) -> str:
+        """How the run log's lines are written: ``PAS_LOG_FORMAT`` (``--log-format`` wins)."""
+        return self.settings.unattended.log_format
 
     @property
     def host(self) -> str:

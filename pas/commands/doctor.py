@@ -32,10 +32,11 @@ def _broker_check(app_state: AppState) -> Check:
     from pas.unattended.doctor import failed, passed
 
     alpaca = app_state.settings.alpaca
-    mode = "paper" if "paper" in alpaca.base_url else "LIVE"
     if not alpaca.api_key or not alpaca.api_secret:
         return passed("broker", "no Alpaca keys: pas trades on the simulated broker only (--broker sim)")
-    from pas.portfolio.broker.alpaca_settings import alpaca_from_settings
+    from pas.portfolio.broker.alpaca_settings import alpaca_from_settings, is_live_url
+
+    mode = "LIVE" if is_live_url(alpaca.base_url) else "paper"  # the live-trading guard's own rule
 
     try:
         account = alpaca_from_settings(alpaca).account()
@@ -93,7 +94,7 @@ def _data_checks(app_state: AppState) -> list[Check]:
     checks += _quiver_checks(app_state, needed)
     newest = {name: store.latest_public_at(name) for name in sorted(needed)}
     checks += doctor.check_datasets(newest, store.clock(), settings.data.build_max_stale_days)
-    checks.append(doctor.check_closes(store, store.clock()))
+    checks.append(doctor.check_closes(store, store.clock(), settings.data.price_max_stale_days))
     return checks
 
 

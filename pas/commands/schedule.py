@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,11 +14,11 @@ from typing import TYPE_CHECKING
 import typer
 
 from pas.commands._app import AppState, JsonOption, err_console, print_json, print_table, state
-from pas.errors import EXIT_OK, PasError
+from pas.errors import EXIT_FAILED, EXIT_OK, PasError
 
 if TYPE_CHECKING:
     from pas.unattended.jobs import Job
-    from pas.unattended.tick import JobResult
+    from pas.unattended.tick import JobResult, Runner
 
 # A job that runs longer than this is stopped (a scrape of every dataset within Quiver's
 # hourly limits takes well under an hour).
@@ -95,6 +96,14 @@ def schedule(ctx: typer.Context, as_json: JsonOption = False) -> None:
     print_table("Schedule", ["job", "command", "days", "next run (New York)", "next run (local)"], table)
 
 
+def _signal(number: int) -> str:
+    """``signal 9 (SIGKILL)``; the number alone for a signal Python does not name."""
+    try:
+        return f"signal {number} ({signal.Signals(number).name})"
+    except ValueError:
+        return f"signal {number}"
+
+
 def _subprocess_runner(app_state: AppState) -> Callable[[Job], tuple[int, str]]:
     root = [pas_executable(), *_root_args(app_state)]
 
@@ -105,31 +114,78 @@ def _subprocess_runner(app_state: AppState) -> Callable[[Job], tuple[int, str]]:
             )
         except subprocess.TimeoutExpired:
             return 1, f"error: {' '.join(job.args)} ran longer than {JOB_TIMEOUT_SEC:.0f} s and was stopped"
-        return done.returncode, done.stdout + done.stderr
+        output = done.stdout + done.stderr
+        if done.returncode < 0:  # ended by a signal (the OOM killer, kill -9): a failure, exit 1
+            return (
+                EXIT_FAILED,
+                f"{output}error: {' '.join(job.args)} was killed by {_signal(-done.returncode)}\n",
+            )
+        return done.returncode, output
 
     return run
 
 
-def _report_failure(app_state: AppState, result: JobResult) -> None:
-    """Prints a failed job's output (cron mails it) and posts the alert to the webhook."""
+def _secrets(app_state: AppState) -> list[str | None]:
+    """The values of the settings that must never leave the machine."""
+    settings = app_state.settings
+    return [
+        settings.alpaca.api_key,
+        settings.alpaca.api_secret,
+        settings.quiver.api_key,
+        settings.unattended.alert_webhook_url,
+    ]
+
+
+def _redacting(runner: Callable[[Job], tuple[int, str]], secrets: list[str | None]) -> Runner:
+    """``runner`` with every secret taken out of the job's output before the tick keeps any
+    of it (run records, the run log, the printed lines, the alert)."""
+    from pas.unattended.alerts import redact
+
+    def run(job: Job) -> tuple[int, str]:
+        code, output = runner(job)
+        return code, redact(output, secrets)
+
+    return run
+
+
+def _post(app_state: AppState, text: str) -> None:
+    """Posts an alert to ALERT_WEBHOOK_URL when it is set; an undelivered one is one more
+    printed line."""
     from pas.unattended import alerts
 
-    settings = app_state.settings
-    secrets = [settings.alpaca.api_key, settings.alpaca.api_secret, settings.quiver.api_key]
-    text = alerts.message(result, app_state.host)
-    out = err_console()
-    out.print(alerts.redact(result.output.rstrip(), secrets), markup=False, highlight=False, soft_wrap=True)
-    out.print(alerts.redact(text, secrets), markup=False, highlight=False, soft_wrap=True)
-    url = settings.unattended.alert_webhook_url
+    url = app_state.settings.unattended.alert_webhook_url
     if url is None:
         return
     import requests
 
     try:
         with requests.Session() as session:
-            alerts.send(session, url, text, secrets)
+            alerts.send(session, url, text, _secrets(app_state))
     except PasError as exc:
-        out.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err_console().print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _post_tick_failure(app_state: AppState, exc: PasError) -> None:
+    """A tick that stopped before running any job (its store cannot be opened) posts that
+    too: its error line reaches MAILTO only, and a webhook-only installation would run
+    nothing, silently, until someone looked."""
+    from pas.clock import system_clock
+    from pas.unattended.alerts import tick_failed
+
+    at = (app_state.clock or system_clock)()
+    _post(app_state, tick_failed(app_state.host, at, f"error: {exc}"))
+
+
+def _report_failure(app_state: AppState, result: JobResult) -> None:
+    """Prints a failed job's output (cron mails it) and posts the alert to the webhook."""
+    from pas.unattended import alerts
+
+    secrets = _secrets(app_state)
+    text = alerts.message(result, app_state.host)
+    out = err_console()
+    out.print(alerts.redact(result.output.rstrip(), secrets), markup=False, highlight=False, soft_wrap=True)
+    out.print(alerts.redact(text, secrets), markup=False, highlight=False, soft_wrap=True)
+    _post(app_state, text)
 
 
 def tick(ctx: typer.Context) -> None:
@@ -146,9 +202,13 @@ def tick(ctx: typer.Context) -> None:
     from pas.unattended.tick import run_tick
 
     app_state = state(ctx)
-    store = app_state.store
-    runner = app_state.job_runner or _subprocess_runner(app_state)
-    results = run_tick(store, store.clock(), runner, host=app_state.host)
+    runner = _redacting(app_state.job_runner or _subprocess_runner(app_state), _secrets(app_state))
+    try:
+        store = app_state.store
+        results = run_tick(store, store.clock(), runner, host=app_state.host)
+    except PasError as exc:
+        _post_tick_failure(app_state, exc)
+        raise
     failed = [r for r in results if r.exit_code != EXIT_OK and not r.retry]
     for result in failed:
         _report_failure(app_state, result)

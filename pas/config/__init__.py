@@ -30,6 +30,7 @@ from pas.config.defaults import (
     DEFAULT_ALLOCATION_MIN_HISTORY,
     DEFAULT_BREAKER_MAX_DAILY_LOSS,
     DEFAULT_BREAKER_MAX_DRAWDOWN,
+    LOG_FORMATS,
     MAX_TARGET_VOL,
     ORDER_TYPES,
     PAPER_BASE_URL,
@@ -414,6 +415,7 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("BREAKER_MAX_DAILY_LOSS", "breaker", "max_daily_loss", _breaker_limit),
     _Spec("ALERT_WEBHOOK_URL", "unattended", "alert_webhook_url", _webhook),
     _Spec("LOG_MAX_BYTES", "unattended", "log_max_bytes", _positive_int),
+    _Spec("PAS_LOG_FORMAT", "unattended", "log_format", _one_of(LOG_FORMATS, fold_case=True)),
 )
 SETTING_NAMES = tuple(spec.name for spec in _SPECS)
 # The class of each group, by its field name in Settings.

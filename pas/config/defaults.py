@@ -82,3 +82,6 @@ DEFAULT_ORDER_TYPE = "limit"  # marketable limits: never filled beyond the colla
 DEFAULT_BARS_FEED = "sip"  # consolidated closes; free for data older than 15 minutes
 # The run log (PAS_HOME/pas.log) rotates past this many bytes, keeping 5 old files.
 DEFAULT_LOG_MAX_BYTES = 1_000_000
+LOG_FORMATS = ("text", "json")
+"""How the run log's lines are written: for people and grep, or one JSON object a line."""
+DEFAULT_LOG_FORMAT = "text"

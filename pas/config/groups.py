@@ -27,6 +27,7 @@ from pas.config.defaults import (
     DEFAULT_FEED,
     DEFAULT_FILL_POLL_SEC,
     DEFAULT_FILL_TIMEOUT_SEC,
+    DEFAULT_LOG_FORMAT,
     DEFAULT_LOG_MAX_BYTES,
     DEFAULT_MAX_ALLOCATION,
     DEFAULT_MAX_ORDER_NOTIONAL,
@@ -332,10 +333,12 @@ class UnattendedSettings:
         alert_webhook_url: a Slack- or Discord-compatible webhook; it holds a token, so it
             is treated as a secret. None: failures are only printed (cron mails them).
         log_max_bytes: bytes after which ``PAS_HOME/pas.log`` rotates (5 old files are kept).
+        log_format: how the run log's lines are written, ``text`` or ``json``.
     """
 
     alert_webhook_url: str | None = field(default=None, repr=False)
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    log_format: str = DEFAULT_LOG_FORMAT
 
 
 def shown_number(value: Decimal) -> str:

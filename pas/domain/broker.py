@@ -155,6 +155,9 @@ class Account:
         non_marginable_buying_power: what it can buy with its own cash, no margin
             (Alpaca's ``non_marginable_buying_power``); None when the broker does not say,
             and then :attr:`cash` is the limit.
+        holds_limit_buys: the broker accepts a limit buy only if its quantity × its limit
+            price fits the buying power left, and holds that much until it fills (Alpaca's
+            "Buying Power" rule); the Sim broker checks no buying power.
     """
 
     equity: Decimal
@@ -163,6 +166,7 @@ class Account:
     blocked: bool
     currency: str = "USD"
     non_marginable_buying_power: Decimal | None = None
+    holds_limit_buys: bool = False
 
     def spendable(self, allow_margin: bool) -> Decimal:
         """Dollars the account can spend on buys: its buying power with margin allowed,

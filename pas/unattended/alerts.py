@@ -10,9 +10,11 @@ before anything is sent.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from pas.errors import EXIT_LOCKED, PasError
+from pas.schedule import MARKET_TZ
 from pas.unattended.tick import JobResult, summary
 
 DISCORD_MAX_CHARS = 2000
@@ -20,8 +22,9 @@ DISCORD_MAX_CHARS = 2000
 WEBHOOK_TIMEOUT_SEC = 10.0
 REDACTED = "***"
 CAUSES = {1: "failed", 2: "bad input", 3: "refused", 4: "locked"}
-"""The cause of an alert, by the job's exit code (3: the breaker, a collar, a reconcile
-difference or stale data refused it)."""
+"""The cause of an alert, by the job's exit code (1: an error, stale data, or the daily
+reconcile finding a difference; 3: the breaker, a collar, or a rebalance refused over a
+reconcile difference)."""
 
 
 class AlertError(PasError):
@@ -51,6 +54,12 @@ def message(result: JobResult, host: str) -> str:
         f"pas on {host}: {result.job.name} ({' '.join(result.job.args)}) of {slot} {why}, "
         f"exit {result.exit_code}, run {result.run_id}: {last}"
     )
+
+
+def tick_failed(host: str, at: datetime, error: str) -> str:
+    """The alert of a tick that ran no job because it stopped first (its store cannot be
+    opened): the time in New York and the error line."""
+    return f"pas on {host}: the tick of {at.astimezone(MARKET_TZ):%Y-%m-%d %H:%M %Z} ran no job: {error}"
 
 
 def body(text: str) -> dict[str, Any]:

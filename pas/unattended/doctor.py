@@ -8,22 +8,24 @@ when pas cannot tell, it says so instead of passing.
 
 from __future__ import annotations
 
+import shlex
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import takewhile
 from pathlib import Path
 
+from pas.freshness import is_stale
 from pas.models import RunStatus
 from pas.runs import shown_status
+from pas.schedule import MARKET_TZ
 from pas.scrapers.client import QuiverAuthError, QuiverEntitlementError
 from pas.scrapers.probe import Probe
 from pas.store.base import Store
 from pas.unattended.jobs import JOBS
 from pas.unattended.tick import RUN_SCAN, TICK_PREFIX
 
-MAX_CLOSE_AGE_DAYS = 5
-"""A held symbol's newest close older than this many days (a long weekend is 4) fails."""
 KEY_FIX = "check QUIVER_API_KEY (and QUIVER_AUTH_SCHEME: Token or Bearer)"
 QUIVER_DOWN_FIX = "try again later; check QUIVER_BASE_URL"
 MIN_FREE_BYTES = 500_000_000
@@ -117,13 +119,30 @@ def check_crontab(crontab: str | None) -> Check:
     """
     if crontab is None:
         return failed("schedule installed", "no crontab for this user", "pas cron | crontab -")
-    lines = [line for line in crontab.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    ticks = [line for line in lines if line.rstrip().endswith(" tick")]
+    ticks = [line.strip() for line in crontab.splitlines() if _runs_tick(line.strip())]
     if not ticks:
         return failed("schedule installed", "the crontab has no `pas tick` line", "pas cron | crontab -")
     if len(ticks) > 1:
         return failed("schedule installed", f"{len(ticks)} `pas tick` lines", "keep one: crontab -e")
     return passed("schedule installed", ticks[0])
+
+
+def _runs_tick(line: str) -> bool:
+    """Whether a crontab line runs ``pas ... tick``: its command (after the five time fields,
+    or one ``@daily``-style field) has a word naming ``pas`` followed by the word ``tick``,
+    before any redirection or ``#`` comment."""
+    if not line or line.startswith("#"):
+        return False
+    fields = line.split(None, 1 if line.startswith("@") else 5)
+    if len(fields) < (2 if line.startswith("@") else 6):
+        return False  # a variable (MAILTO=...) or not a job
+    try:
+        words = shlex.split(fields[-1], comments=True)
+    except ValueError:
+        return False
+    words = list(takewhile(lambda word: not word.startswith((">", "<", "|", ";", "&", "2>", "1>")), words))
+    pas = [i for i, word in enumerate(words) if Path(word).name == "pas"]
+    return bool(pas) and "tick" in words[pas[0] + 1 :]
 
 
 def check_jobs(store: Store, host: str, alive: Callable[[int], bool]) -> list[Check]:
@@ -231,18 +250,25 @@ def check_datasets(newest: Mapping[str, datetime | None], now: datetime, max_day
     return checks
 
 
-def check_closes(store: Store, now: datetime) -> Check:
-    """Every symbol a portfolio holds has a close at most ``MAX_CLOSE_AGE_DAYS`` old."""
+def check_closes(store: Store, now: datetime, max_days: int) -> Check:
+    """Every symbol a portfolio holds has a close that is not stale: at most ``max_days``
+    (``PRICE_MAX_STALE_DAYS``) calendar days before today in New York, the rule of
+    :mod:`pas.freshness` that ``pas rebalance``, ``pas metrics update`` and ``pas risk`` follow."""
     held = sorted({s for p in store.list_portfolios() for s, q in store.holdings(p.id).items() if q})
     if not held:
         return passed("newest closes of held symbols", "no positions")
     latest = store.latest_prices(held)
+    today = now.astimezone(MARKET_TZ).date()
     old = [
         f"{s} ({latest[s].day})" if s in latest else f"{s} (none)"
         for s in held
-        if s not in latest or (now.date() - latest[s].day).days > MAX_CLOSE_AGE_DAYS
+        if s not in latest or is_stale(latest[s].day, today, max_days)
     ]
     if old:
-        return failed("newest closes of held symbols", "stale: " + ", ".join(old[:10]), "pas prices fetch")
+        return failed(
+            "newest closes of held symbols",
+            f"stale: {', '.join(old[:10])}, more than PRICE_MAX_STALE_DAYS={max_days} days before {today}",
+            "pas prices fetch",
+        )
     newest = min(p.day for p in latest.values())
     return passed("newest closes of held symbols", f"{len(held)} symbols, oldest close {newest}")

@@ -98,6 +98,13 @@ JOBS: tuple[Job, ...] = (
         "Record the fills that arrived after a trading run stopped waiting for them.",
     ),
     Job(
+        "reconcile",
+        time(16, 45),
+        Days.TRADING,
+        ("reconcile",),
+        "Compare the sum of the ledgers with the broker's positions, once sync has recorded the day's fills.",
+    ),
+    Job(
         "prices",
         time(16, 50),
         Days.TRADING,

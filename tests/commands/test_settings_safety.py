@@ -69,6 +69,32 @@ def test_pas_broker_in_the_settings_file_picks_the_sim_broker(pas: Invoke, tmp_p
     assert "ledgers match the broker" in result.output
 
 
+def test_pas_log_format_is_read_from_the_settings_file_like_any_setting(
+    pas: Invoke, home: Path, tmp_path: Path
+) -> None:
+    """PAS_LOG_FORMAT worked only as an environment variable: in the settings file it was
+    ignored and the log stayed text, and `pas config` did not list it."""
+    import json
+
+    env_file = tmp_path / "pas.env"
+    env_file.write_text("PAS_LOG_FORMAT=json\n")
+    assert pas("--env-file", str(env_file), "portfolio", "add", "a", "--capital", "5").exit_code == 0
+    assert [json.loads(line)["command"] for line in (home / "pas.log").read_text().splitlines()] == [
+        "portfolio add",
+        "portfolio add",
+    ]
+    shown = pas("--env-file", str(env_file), "config", "--json")
+    assert '"PAS_LOG_FORMAT": {\n      "value": "json",\n      "source": ".env (' in shown.output
+    # The root option wins over the file, as options do.
+    assert pas("--env-file", str(env_file), "--log-format", "text", "portfolio", "add", "b").exit_code == 0
+    assert (home / "pas.log").read_text().splitlines()[-1].endswith("exit=0 ok: portfolio=b")
+    bad = pas("portfolio", "list", env={"PAS_LOG_FORMAT": "xml"})
+    assert (bad.exit_code, _error_line(bad.output)) == (
+        2,
+        "error: PAS_LOG_FORMAT must be one of text, json, got 'xml'",
+    )
+
+
 def test_pas_config_lists_every_setting_the_readme_documents(pas: Invoke) -> None:
     documented = documented_settings()
     assert {"PAS_BROKER", "PRICE_MAX_STALE_DAYS", ENV_FILE_NAME} <= documented

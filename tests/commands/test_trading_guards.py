@@ -4,10 +4,11 @@ collar, the broker binding and the smaller defects."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pas.models import UNITS_PER_ONE, Side, TradeOrder, TradeRun
+from pas.models import UNITS_PER_ONE, Price, Side, TradeOrder, TradeRun
 from pas.store.sqlite import SqliteStore
 from tests.commands.test_trading_alpaca import Pas, _posted, pas, waits
 from tests.fakes.alpaca import FakeAlpaca, fake_alpaca
@@ -161,3 +162,60 @@ def test_a_portfolio_with_an_open_order_cannot_be_removed(pas: Pas, fake_alpaca:
     fake_alpaca.fill_open("AAA")
     assert pas("sync").exit_code == 0
     assert pas("portfolio", "remove", "gov", "--force").exit_code == 0
+
+
+def test_a_quote_far_from_the_last_stored_close_is_refused_and_nothing_is_sent(
+    pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path
+) -> None:
+    # Issue 12: the reference price "is checked against the last stored close and the
+    # current quote"; the last trade agrees with the quote here, the stored close does not.
+    with SqliteStore(tmp_path / "pas.db") as store:
+        store.upsert_prices([Price("AAA", date(2026, 1, 2), Decimal(20))])
+    result = pas("rebalance", "-p", "gov")
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith(
+        "error: AAA: the quote midpoint $10.0000 is more than PRICE_COLLAR (10%) away from its "
+        "last stored close ($20.0000); check the price (`pas prices fetch` refreshes the closes)"
+    )
+    assert fake_alpaca.count("POST", "/v2/orders") == 0
+
+
+def test_a_sim_portfolios_ledger_never_counts_against_alpacas_positions(
+    pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path
+) -> None:
+    # Issue 12: "nothing simulated can reach a real account or hide a real position":
+    # `pas reconcile`, and the reconciliation before each plan, sum only the ledgers of
+    # the portfolios bound to the broker asked.
+    sim = {"PAS_BROKER": "sim", "SIM_MARKET": "always", "PRICE_MAX_STALE_DAYS": "100000"}
+    with SqliteStore(tmp_path / "pas.db") as store:
+        store.upsert_prices([Price("AAA", date(2026, 1, 2), Decimal(10))])
+    assert pas("portfolio", "add", "paper", "--capital", "1000", **sim).exit_code == 0  # bound to sim
+    assert pas("portfolio", "set-weights", "paper", "AAA=0.5").exit_code == 0
+    traded = pas("rebalance", "-p", "paper", **sim)
+    assert traded.exit_code == 0, traded.output
+    assert pas("reconcile", **sim).output == "ledgers match the broker: 1 symbol(s)\n"
+    alpaca = pas("reconcile")
+    assert (alpaca.exit_code, alpaca.output) == (0, "ledgers match the broker: 0 symbol(s)\n")
+    real = pas("rebalance", "-p", "gov")
+    assert real.exit_code == 0, real.output
+    assert fake_alpaca.positions == {"AAA": Decimal(100)}
+    assert pas("reconcile").output == "ledgers match the broker: 1 symbol(s)\n"
+
+
+def test_a_cash_account_can_spend_its_cash_on_marketable_limit_buys(
+    pas: Pas, fake_alpaca: FakeAlpaca
+) -> None:
+    # Found in the audit of issue 12: Alpaca holds a limit buy's quantity x limit price of
+    # the buying power ("Buying Power" in its order docs). At the collar's limit (+10%) a
+    # cash account's last buy did not fit what the earlier buys had left, so it was refused
+    # "insufficient buying power", and again by every later run.
+    fake_alpaca.cash = Decimal(10_000)
+    assert pas("portfolio", "add", "solo", "--capital", "10000").exit_code == 0
+    assert pas("portfolio", "set-weights", "solo", "AAA=0.5", "BBB=0.49").exit_code == 0
+    result = pas("rebalance", "-p", "solo")
+    assert result.exit_code == 0, result.output
+    assert fake_alpaca.positions == {"AAA": Decimal(500), "BBB": Decimal(245)}
+    assert fake_alpaca.cash == Decimal(100)  # the cash buffer
+    first, second = [r.body for r in fake_alpaca.logged("/v2/orders") if r.method == "POST"]
+    assert first["limit_price"] == "11"  # the collar's marketable limit
+    assert second["limit_price"] == "20.4"  # lowered to what the account had left (5,000 / 245)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -46,8 +47,9 @@ def pas(fake: FakeAlpaca, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # t
 
 
 def test_an_unknown_order_fails_the_run_and_blocks_the_next_until_sync_finds_it(
-    pas,
-    fake: FakeAlpaca,  # type: ignore[no-untyped-def]
+    pas,  # type: ignore[no-untyped-def]
+    fake: FakeAlpaca,
+    tmp_path: Path,
 ) -> None:
     fake.inject("submit", status=504, message="gateway timeout", after_create=True, lookups_fail=99)
     first = pas("rebalance", "-p", "lobby")
@@ -57,6 +59,7 @@ def test_an_unknown_order_fails_the_run_and_blocks_the_next_until_sync_finds_it(
         "pas never sends them again and plans nothing new until they are found or proven absent"
         in first.output
     )
+    assert _run_states(tmp_path) == ["submitted"]  # unfinished while its order is in doubt
     blocked = pas("rebalance", "-p", "lobby")
     assert blocked.exit_code == 3
     assert "have an unknown fate at the broker" in blocked.output and "run `pas sync` later" in blocked.output
@@ -67,6 +70,12 @@ def test_an_unknown_order_fails_the_run_and_blocks_the_next_until_sync_finds_it(
     assert json.loads(found.output)["unknown"] == 0 and json.loads(found.output)["fills_recorded"] == 1
     assert fake.count("POST", "/v2/orders") == 1
     assert pas("reconcile").exit_code == 0
+    assert _run_states(tmp_path) == ["done"]
+
+
+def _run_states(home: Path) -> list[str]:
+    with sqlite3.connect(home / "pas.db") as db:
+        return [row[0] for row in db.execute("SELECT status FROM trade_runs ORDER BY created_at")]
 
 
 def test_sync_counts_an_order_it_cannot_find_yet(pas, fake: FakeAlpaca) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ Usage::
         fake.set_quote("AAPL", bid="149.9", ask="150.1")
         fake.set_asset("BRK.A", fractionable=False)
         fake.add_bars("SPY", {date(2026, 1, 2): "580.1"})
-        fake.cash = Decimal("5000")                 # cash; buying power is cash x multiplier
+        fake.cash = Decimal("5000")                 # cash; buying power follows fake.multiplier
         fake.multiplier = 2                         # a margin account (1: cash account)
         fake.fill_mode = "partial"                  # immediate|partial|later|never|reject|expire
         fake.fill_modes["MSFT"] = "later"           # per symbol
@@ -53,8 +53,12 @@ bars.
 
 Built-in refusals like Alpaca's: a reused client order id (422 code 40010001; unique
 forever, even after cancel), a buy costing more than the buying power (403 insufficient
-buying power), a sell of more than held (403 insufficient qty; no shorting), an order
-opposite to an open order on the same symbol (wash trade, see above). Lists are capped as
+buying power; a limit buy costs its quantity x its limit price, and open buys hold that much
+of the buying power until they fill, as Alpaca's "Buying Power" docs say), a sell of more
+than held (403 insufficient qty; no shorting), an order opposite to an open order on the
+same symbol (wash trade, see above). Buying power is Alpaca's: cash at multiplier 1,
+(equity - initial margin) x 2 at 2, (last equity - maintenance margin) x 4 at 4. A limit
+order whose price the market does not meet rests (``new``) until :meth:`fill_open`. Lists are capped as
 Alpaca caps them: orders at 500 (default 50; ``after``/``until`` exclusive, ``direction``),
 FILL activities at 100 a page (``page_token`` = the last id of the previous page).
 Authentication: headers must carry :data:`KEY_ID` / :data:`SECRET` (else 401).
@@ -119,6 +123,10 @@ _STAMPS = {
 _CODES = {403: 40310000, 422: 42210000, 429: 42910000}
 ACCOUNT_ID = str(uuid.uuid5(uuid.NAMESPACE_DNS, "fake-account.alpaca.test"))
 RATE_LIMIT = 200  # Alpaca's default: requests a minute per account
+# Margin requirements of the fake's positions (Reg T initial, and maintenance), as fractions
+# of their market value.
+REG_T_INITIAL = Decimal("0.5")
+MAINTENANCE = Decimal("0.3")
 ORDERS_LIMIT_DEFAULT = 50
 ORDERS_LIMIT_MAX = 500
 ACTIVITIES_PAGE_MAX = 100
@@ -285,7 +293,9 @@ class FakeAlpaca:
         order["_executed"] = True
         mode = self._mode(order["symbol"])
         qty = Decimal(order["qty"])
-        if mode == "immediate":
+        if not self._meets_limit(order):
+            self._set_status(order, "new")  # rests on the book until fill_open()
+        elif mode == "immediate":
             self._fill(order, qty)
         elif mode == "partial":
             self._fill(order, (qty * self.partial_fraction).quantize(Decimal("1e-9")))
@@ -295,6 +305,13 @@ class FakeAlpaca:
             self._set_status(order, "expired")
         elif mode == "later":
             order["_fill_on_poll"] = True
+
+    def _meets_limit(self, order: dict[str, Any]) -> bool:
+        """Whether a limit order's price is met at the current price (a market order's always is)."""
+        if not order["limit_price"]:
+            return True
+        limit, price = Decimal(order["limit_price"]), self.prices[order["symbol"]]
+        return price <= limit if order["side"] == "buy" else price >= limit
 
     def _set_status(self, order: dict[str, Any], status: str) -> None:
         now = _rfc3339(self.clock())
@@ -415,16 +432,16 @@ class FakeAlpaca:
             "buying_power": _num(self._buying_power()),
             "regt_buying_power": _num(self._buying_power()),
             "daytrading_buying_power": "0",
-            "non_marginable_buying_power": _num(max(self.cash, Decimal(0))),
+            "non_marginable_buying_power": _num(max(self.cash - self._held_by_buys(), Decimal(0))),
             "accrued_fees": "0",
             "equity": _num(equity),
             "last_equity": _num(equity),
             "portfolio_value": _num(equity),
             "long_market_value": _num(value),
             "short_market_value": "0",
-            "initial_margin": _num(value),
-            "maintenance_margin": _num(value * Decimal("0.3")),
-            "last_maintenance_margin": _num(value * Decimal("0.3")),
+            "initial_margin": _num(value * REG_T_INITIAL),
+            "maintenance_margin": _num(value * MAINTENANCE),
+            "last_maintenance_margin": _num(value * MAINTENANCE),
             "sma": "0",
             "multiplier": str(self.multiplier),
             "daytrade_count": 0,
@@ -438,7 +455,32 @@ class FakeAlpaca:
         }
 
     def _buying_power(self) -> Decimal:
-        return self.cash * self.multiplier
+        """Alpaca's ``buying_power`` as its account docs define it, less what open buys hold.
+
+        Multiplier 1: cash; 2 (Reg T): max(equity - initial margin, 0) x 2; 4 (day trading):
+        (last equity - last maintenance margin) x 4. An open buy order holds its quantity
+        left x its limit price (a market order: x the price) until it fills.
+        """
+        value = sum((q * self.prices.get(s, Decimal(0)) for s, q in self.positions.items()), Decimal(0))
+        equity = self.cash + value
+        if self.multiplier == 1:
+            power = self.cash
+        elif self.multiplier == 2:
+            power = max(equity - value * REG_T_INITIAL, Decimal(0)) * 2
+        else:
+            power = max(equity - value * MAINTENANCE, Decimal(0)) * self.multiplier
+        return power - self._held_by_buys()
+
+    def _held_by_buys(self) -> Decimal:
+        return sum(
+            (
+                (Decimal(o["qty"]) - Decimal(o["filled_qty"]))
+                * (Decimal(o["limit_price"]) if o["limit_price"] else self.prices[o["symbol"]])
+                for o in self.orders.values()
+                if o["side"] == "buy" and o["status"] in _OPEN
+            ),
+            Decimal(0),
+        )
 
     def _clock(self) -> dict[str, Any]:
         now = self.clock()
@@ -470,7 +512,8 @@ class FakeAlpaca:
         for other in self.orders.values():
             if other["symbol"] == symbol and other["status"] in _OPEN and other["side"] != side:
                 return self.wash_trade_status, _err(_CODES[self.wash_trade_status], WASH_TRADE)
-        if side == "buy" and qty * self.prices[symbol] > self._buying_power():
+        limit = Decimal(body["limit_price"]) if body.get("limit_price") else None
+        if side == "buy" and qty * (limit or self.prices[symbol]) > self._buying_power():
             return 403, _err(40310000, BUYING_POWER)
         held = self.positions.get(symbol, Decimal(0))
         if side == "sell" and qty > held:

@@ -129,6 +129,48 @@ def test_a_client_order_id_is_unique_forever_even_after_cancel(
     assert len(fake.orders) == 1
 
 
+# -- buying power and limit prices ----------------------------------------------------------
+def limit_buy(http: requests.Session, fake: FakeAlpaca, coid: str, qty: str, limit: str) -> requests.Response:
+    body = {"symbol": "AAPL", "qty": qty, "side": "buy", "type": "limit", "limit_price": limit}
+    return http.post(
+        fake.url + "/v2/orders", json={**body, "time_in_force": "day", "client_order_id": coid}, timeout=5
+    )
+
+
+def test_a_limit_buy_holds_quantity_times_limit_of_the_buying_power_until_it_fills(
+    fake: FakeAlpaca, http: requests.Session
+) -> None:
+    # Alpaca's "Buying Power" (Orders docs): an opening buy's value is its limit price x its
+    # quantity, and open buy orders reduce the buying power until they execute.
+    fake.cash = Decimal(1_000)
+    assert error(limit_buy(http, fake, "too-dear", "9", "112")) == (
+        403,
+        40310000,
+        "insufficient buying power",
+    )
+    resting = limit_buy(http, fake, "rests", "5", "90").json()  # below the price of 100
+    assert (resting["status"], resting["filled_qty"]) == ("new", "0")
+    account = get(http, fake, "/v2/account").json()
+    assert (account["cash"], account["buying_power"], account["non_marginable_buying_power"]) == (
+        "1000",
+        "550",
+        "550",
+    )
+    assert error(limit_buy(http, fake, "no-room", "5", "111")) == (403, 40310000, "insufficient buying power")
+    filled = limit_buy(http, fake, "fits", "4", "110").json()  # 440 of the 550 left
+    assert (filled["status"], filled["filled_avg_price"]) == ("filled", "100")  # at the price, not the limit
+
+
+def test_margin_buying_power_is_alpacas_formula(fake: FakeAlpaca, http: requests.Session) -> None:
+    # Alpaca's account docs: multiplier 2: max(equity - initial margin, 0) x 2, the Reg T
+    # initial margin being half the long value; 1: the cash.
+    fake.cash, fake.multiplier = Decimal(1_000), 2
+    fake.positions["AAPL"] = Decimal(4)  # 400 long, bought with cash: equity 1,400
+    assert get(http, fake, "/v2/account").json()["buying_power"] == "2400"  # (1,400 - 200) x 2
+    fake.multiplier = 1
+    assert get(http, fake, "/v2/account").json()["buying_power"] == "1000"
+
+
 # -- rate limits ----------------------------------------------------------------------------
 def test_rate_limit_headers_on_every_answer(
     fake: FakeAlpaca, http: requests.Session, clock: FakeClock

@@ -12,6 +12,7 @@ alpaca-py models or that a real body of the same endpoint carries
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -212,3 +213,18 @@ def test_daily_bars(fake: FakeAlpaca, http: requests.Session) -> None:
             break
         params["page_token"] = body["next_page_token"]
     assert [[bar.close for bar in page] for page in pages] == [[150.0], [151.5]]
+
+
+def test_alpaca_py_is_a_test_only_dependency() -> None:
+    # Issue 12: alpaca-py validates the fake; pas itself talks to Alpaca over its own
+    # small adapter (DESIGN.md: alpaca-py retries order POSTs blindly and sets no timeouts).
+    package = Path(__file__).resolve().parents[2] / "pas"
+    importing = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n == "alpaca" or n.startswith("alpaca.") for n in names):
+                importing.append(str(path.relative_to(package)))
+    assert importing == []

@@ -349,3 +349,30 @@ def test_unsettled_orders_of_an_earlier_run_block_a_new_plan(store: Store, clock
         RefusedError, match=r"^1 order\(s\) of run 260105150000aaaa are still open at the broker"
     ):
         _run(store, SimBroker(store), ["a"], run_id="260110150000dddd", queue=True)
+
+
+def test_every_poll_renews_the_trading_lock_so_a_slow_poll_keeps_it(store: Store, clock: FakeClock) -> None:
+    # Issue 12: "keep the trading lock alive during long waits". A poll can wait minutes
+    # through a broker's retries; the lease is renewed at every poll, so another host
+    # never takes over a run that is still waiting for its fills.
+    _setup(store, clock, a=10_000)
+    _weights(store, clock, "a", AAA=0.4)
+    stolen = []
+
+    class SlowPolls(SimBroker):
+        calls = 0
+
+        def get_order(self, order_id: str) -> Order:
+            SlowPolls.calls += 1
+            if SlowPolls.calls == 3:  # the second poll (the first call is the submit's own)
+                clock.advance(LOCK_SLACK_SEC + 150)  # retries that took more than the slack
+                if store.acquire_lock("trading", "host-b:7", 60):
+                    stolen.append(clock())
+            return super().get_order(order_id)
+
+    broker = SlowPolls(store, market="closed")  # the order waits: the run polls it
+    out = _run(
+        store, broker, ["a"], owner="host-a:1", queue=True, timeout_sec=200, poll_sec=100, sleep=clock.advance
+    )
+    assert SlowPolls.calls >= 3 and out.timed_out
+    assert stolen == [], "host-b took the lock of a run still waiting"

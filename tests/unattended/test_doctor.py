@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,11 @@ def test_settings_file_readable_by_others_fails_with_chmod(tmp_path: Path) -> No
         ("# */5 * * * * /x/pas tick\n", False, "pas cron | crontab -"),
         ("*/5 * * * * '/x/pas' --home '/h' tick\n", True, ""),
         ("*/5 * * * * /x/pas tick\n*/5 * * * * /y/pas tick\n", False, "keep one: crontab -e"),
+        # A redirection after the line (older docs put one) or a trailing comment is still it.
+        ("*/5 * * * * '/x/pas' --home '/h' tick >> /var/log/pas.log 2>&1\n", True, ""),
+        ("MAILTO=me@example.com\n*/5 * * * * /x/pas tick  # pas\n", True, ""),
+        ("0 9 * * * /usr/bin/tick\n", False, "pas cron | crontab -"),  # another program
+        ("45 9 * * 1-5 /x/pas build --due\n", False, "pas cron | crontab -"),  # the old lines
     ],
 )
 def test_crontab_check(crontab: str | None, ok: bool, fix: str) -> None:
@@ -106,7 +111,7 @@ def test_closes_check_names_stale_held_symbols(store: Store) -> None:
 
     from pas.models import Fill, Portfolio, Price, Schedule, Side
 
-    assert doctor.check_closes(store, NOW).detail == "no positions"
+    assert doctor.check_closes(store, NOW, 5).detail == "no positions"
     store.add_portfolio(Portfolio("p", "manual", Schedule.WEEKLY, NOW))
     store.append_fills(
         [
@@ -117,8 +122,31 @@ def test_closes_check_names_stale_held_symbols(store: Store) -> None:
     store.upsert_prices(
         [Price("AAA", NOW.date(), Decimal(10)), Price("BBB", datetime(2026, 2, 27).date(), Decimal(9))]
     )
-    check = doctor.check_closes(store, NOW)
-    assert (check.ok, check.detail, check.fix) == (False, "stale: BBB (2026-02-27)", "pas prices fetch")
+    check = doctor.check_closes(store, NOW, 5)
+    assert (check.ok, check.detail, check.fix) == (
+        False,
+        "stale: BBB (2026-02-27), more than PRICE_MAX_STALE_DAYS=5 days before 2026-03-09",
+        "pas prices fetch",
+    )
+
+
+def test_closes_check_follows_price_max_stale_days_counted_in_new_york(store: Store) -> None:
+    """The doctor judged closes by its own 5 days, against the UTC date: at 21:00 in New York
+    a close 5 days old was 6 days old to it, and a raised PRICE_MAX_STALE_DAYS was ignored."""
+    from datetime import date
+    from decimal import Decimal
+
+    from pas.models import Fill, Portfolio, Price, Schedule, Side
+
+    store.add_portfolio(Portfolio("p", "manual", Schedule.WEEKLY, NOW))
+    store.append_fills([Fill("p", "AAA", Side.BUY, Decimal(1), Decimal(10), NOW, fill_id="f1")])
+    store.upsert_prices([Price("AAA", date(2026, 3, 4), Decimal(10))])
+    evening = datetime(2026, 3, 10, 1, tzinfo=UTC)  # 2026-03-09 21:00 in New York
+    assert doctor.check_closes(store, evening, 5).ok  # 5 days before New York's today
+    assert not doctor.check_closes(store, evening + timedelta(hours=4), 5).ok  # New York's 10th
+    assert doctor.check_closes(store, evening + timedelta(days=5), 10).ok
+    stale = doctor.check_closes(store, evening + timedelta(days=5), 5)
+    assert stale.detail == "stale: AAA (2026-03-04), more than PRICE_MAX_STALE_DAYS=5 days before 2026-03-14"
 
 
 @pytest.mark.parametrize(
@@ -162,6 +190,22 @@ def test_doctor_says_upgrade_for_a_store_a_newer_pas_wrote_and_opens_nothing(tmp
         f"schema {SCHEMA_VERSION + 1}, newer than this pas's {SCHEMA_VERSION}: a newer pas wrote it"
     )
     assert checks["store schema"]["fix"].startswith("upgrade pas")
+
+
+def test_doctor_names_an_empty_database_file_instead_of_calling_it_an_old_schema(tmp_path: Path) -> None:
+    """A zero-length pas.db read as schema 0 passed as "older than this pas's: pas migrates it
+    in place" before the store check said what it is."""
+    (tmp_path / "pas.db").write_bytes(b"")
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path)})
+    assert result.exit_code == 1
+    checks = {c["check"]: c for c in check("doctor", result.output)}
+    assert list(checks) == ["settings", "store schema"]
+    assert not checks["store schema"]["ok"]
+    assert checks["store schema"]["detail"] == (
+        f"the embedded database {tmp_path / 'pas.db'} is an empty file (0 bytes), not a pas store; "
+        "restore it from a backup, or delete it to start an empty store"
+    )
+    assert (tmp_path / "pas.db").stat().st_size == 0  # nothing was written to it
 
 
 def test_doctor_says_an_older_store_is_migrated_when_opened(tmp_path: Path) -> None:
@@ -278,3 +322,91 @@ def test_a_plan_of_manual_portfolios_still_checks_the_key(
     _, _, checks = _doctor(tmp_path, fake_quiver)
     assert checks["Quiver key"]["ok"]
     assert not [n for n in checks if n.startswith("Quiver dataset")]
+
+
+@pytest.fixture
+def fake_alpaca() -> Iterator[Any]:
+    from tests.fakes.alpaca import FakeAlpaca
+
+    with FakeAlpaca() as fake:
+        yield fake
+
+
+def _broker_check(fake: Any, tmp_path: Path, **env: str) -> dict[str, Any]:
+    from tests.fakes.alpaca import KEY_ID, SECRET
+
+    alpaca = {"ALPACA_API_KEY": KEY_ID, "ALPACA_API_SECRET": SECRET, "ALPACA_BASE_URL": fake.url}
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"PAS_HOME": str(tmp_path), **alpaca, **env})
+    check_ = {c["check"]: c for c in check("doctor", result.output)}["broker"]
+    assert SECRET not in result.output and KEY_ID not in result.output
+    return check_
+
+
+def test_broker_check_asks_alpaca_for_the_account_and_says_paper_or_live(
+    fake_alpaca: Any, tmp_path: Path
+) -> None:
+    broker = _broker_check(fake_alpaca, tmp_path)
+    assert broker["ok"] and broker["detail"] == "Alpaca (paper): account active, equity 100,000.00"
+    fake_alpaca.trading_blocked = True
+    blocked = _broker_check(fake_alpaca, tmp_path)
+    assert (blocked["ok"], blocked["detail"]) == (False, "Alpaca (paper): the account is blocked")
+
+
+def test_broker_check_names_refused_keys_without_showing_them(fake_alpaca: Any, tmp_path: Path) -> None:
+    broker = _broker_check(fake_alpaca, tmp_path, ALPACA_API_SECRET="wrong-secret-0123456789")
+    assert not broker["ok"] and broker["detail"].startswith("Alpaca (paper): ")
+    assert broker["fix"] == "check ALPACA_API_KEY, ALPACA_API_SECRET, ALPACA_BASE_URL"
+    assert "wrong-secret" not in broker["detail"]
+
+
+def test_broker_check_calls_live_what_the_live_guard_calls_live(tmp_path: Path) -> None:
+    """The doctor called a URL paper when it contained "paper", the guard when its host is
+    Alpaca's paper API: a proxy named paper-… in front of the live API read "paper"."""
+    env = {"ALPACA_API_KEY": "k" * 16, "ALPACA_API_SECRET": "s" * 32, "PAS_HOME": str(tmp_path)}
+    env["ALPACA_BASE_URL"] = "https://paper-proxy.example.com"
+    result = CliRunner().invoke(app, ["doctor", "--json"], env=env)
+    broker = {c["check"]: c for c in check("doctor", result.output)}["broker"]
+    assert not broker["ok"]
+    assert broker["detail"].startswith(
+        "Alpaca (LIVE): ALPACA_BASE_URL https://paper-proxy.example.com is not"
+    )
+
+
+def test_doctor_exits_0_when_every_check_passes(
+    tmp_path: Path, fake_quiver: quiver.FakeQuiver, fake_alpaca: Any
+) -> None:
+    from tests.fakes.alpaca import KEY_ID, SECRET
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "crontab").write_text("#!/bin/sh\necho \"*/5 * * * * '/x/pas' --home '/h' tick\"\n")
+    (bin_dir / "crontab").chmod(0o755)
+    settings = tmp_path / "pas.env"
+    settings.write_text(f"ALPACA_API_KEY={KEY_ID}\nALPACA_API_SECRET={SECRET}\n")
+    settings.chmod(0o600)
+    env = {
+        "PATH": f"{bin_dir}:{os.defpath}",
+        "PAS_HOME": str(tmp_path / "home"),
+        "ALPACA_BASE_URL": fake_alpaca.url,
+        "QUIVER_BASE_URL": fake_quiver.url,
+        "QUIVER_API_KEY": quiver.API_KEY,
+        "QUIVER_RATE_SEC": "0",
+        "QUIVER_RATE_LIMITS": quiver.UNLIMITED_RATES,
+    }
+    result = CliRunner().invoke(app, ["--env-file", str(settings), "doctor", "--json"], env=env)
+    failing = [c for c in check("doctor", result.output) if not c["ok"]]
+    assert (result.exit_code, failing) == (0, [])
+
+
+def test_breaker_check_fails_when_tripped_naming_the_reset(store: Store) -> None:
+    from decimal import Decimal
+
+    from pas.risk.breaker import BreakerLimits, observe_equity
+
+    limits = BreakerLimits(Decimal("0.2"), Decimal("0.05"))
+    assert doctor.check_breaker(store).ok
+    observe_equity(store, Decimal(100_000), NOW, limits)
+    observe_equity(store, Decimal(70_000), NOW + timedelta(days=1), limits)
+    tripped = doctor.check_breaker(store)
+    assert (tripped.ok, tripped.fix) == (False, "pas risk reset (once the cause is understood)")
+    assert tripped.detail.startswith("tripped: ")

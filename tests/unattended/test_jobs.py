@@ -134,3 +134,14 @@ def test_the_build_runs_at_the_decision_time_of_the_backtest() -> None:
     from pas.schedule import DECISION_TIME
 
     assert next(j for j in JOBS if j.name == "build").at == DECISION_TIME
+
+
+def test_the_readme_schedule_table_is_the_schedule() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("| job | New York time | days | runs |\n| --- | --- | --- | --- |\n", 1)[1]
+    rows = [line.split(" | ") for line in table.split("\n\n", 1)[0].splitlines()]
+    assert [(r[0].strip("| `"), r[1], r[2], r[3].split("`")[1]) for r in rows] == [
+        (j.name, j.at.strftime("%H:%M"), j.days.value, "pas " + " ".join(j.args)) for j in JOBS
+    ]

@@ -107,6 +107,7 @@ def test_abandoned_only_for_a_dead_process_on_this_host() -> None:
 def test_jobs_table_is_in_dependency_order() -> None:
     names = [j.name for j in JOBS]
     assert names.index("sync") < names.index("prices") < names.index("metrics") < names.index("risk")
+    assert names.index("sync") < names.index("reconcile")  # the day's fills recorded first
     assert names.index("allocate") < names.index("rebalance")
 
 

@@ -240,3 +240,101 @@ def test_runs_name_the_host_by_pas_host_id_so_another_host_of_one_name_never_cal
     assert (seen_by_b["run_id"], seen_by_b["status"]) == ("r-live", "running")
     seen_by_a = json.loads(CliRunner().invoke(app, ["jobs", "--json"], env=a).output)[0]
     assert (seen_by_a["run_id"], seen_by_a["status"]) == ("r-live", "abandoned"), "its own pid is gone"
+
+
+def test_a_job_killed_by_a_signal_is_a_failure_naming_the_signal(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OOM killer (or a kill -9) ends a job's process: the tick says so and exits 1, a
+    documented code, instead of the negative return code (exit 247 from the shell)."""
+    from pas.commands import schedule as schedule_cmd
+
+    killer = tmp_path / "pas"
+    killer.write_text("#!/bin/sh\nkill -9 $$\n")
+    killer.chmod(0o755)
+    monkeypatch.setattr(schedule_cmd, "pas_executable", lambda: str(killer))
+    clock = FakeClock(datetime(2026, 3, 9, 7, 31, tzinfo=MARKET_TZ))
+    obj = AppState(environ=os.environ, clock=clock)
+    result = CliRunner().invoke(app, ["tick"], obj=obj, env={"PAS_HOME": str(home)})
+    assert result.exit_code == 1, result.output
+    assert "error: scrape all was killed by signal 9 (SIGKILL)" in result.output
+    assert "scrape (scrape all) of 2026-03-09 07:30 EDT failed, exit 1" in result.output
+
+
+def test_a_ledger_that_differs_from_the_broker_alerts_the_same_day(home: Path, receiver: Receiver) -> None:
+    """Only a rebalance refusing over a difference used to tell: a fill booked to a portfolio
+    that the broker never made stayed quiet until the next weekly rebalance."""
+    from decimal import Decimal
+
+    from pas.models import Fill, Portfolio, Schedule, Side
+
+    clock = FakeClock(datetime(2026, 3, 10, 16, 45, tzinfo=MARKET_TZ))  # a Tuesday
+    env = {"PAS_HOME": str(home), "PAS_BROKER": "sim", "ALERT_WEBHOOK_URL": receiver.url}
+    home.mkdir()
+    with SqliteStore(home / "pas.db", clock=clock) as store:
+        store.add_portfolio(Portfolio("p", "manual", Schedule.WEEKLY, clock(), broker="sim"))
+        store.append_fills([Fill("p", "AAA", Side.BUY, Decimal(3), Decimal(10), clock(), fill_id="f1")])
+
+    def runner(job: Job) -> tuple[int, str]:
+        if job.name not in ("sync", "reconcile"):
+            return 0, ""  # the day's earlier slots, caught up by this first tick
+        done = CliRunner().invoke(app, list(job.args), obj=AppState(environ=os.environ, clock=clock), env=env)
+        return done.exit_code, done.output
+
+    obj = AppState(environ=os.environ, clock=clock, job_runner=runner)
+    result = CliRunner().invoke(app, ["tick"], obj=obj, env=env)
+    assert result.exit_code == 1, result.output
+    (alert,) = [b["text"] for b in receiver.bodies]
+    assert "reconcile (reconcile) of 2026-03-10 16:45 EDT failed, exit 1" in alert
+    assert alert.endswith(
+        "error: 1 symbol(s) differ between the ledgers and the broker; run `pas sync`, then check "
+        "the broker's activity for trades pas did not make"
+    )
+
+
+def test_a_long_alert_fits_discord_and_keeps_its_whole_text_for_slack() -> None:
+    from pas.unattended.alerts import DISCORD_MAX_CHARS, body
+
+    text = "error: " + "x" * 2500
+    posted = body(text)
+    assert posted["text"] == text  # Slack's text takes 40,000 characters
+    assert posted["content"] == text[:DISCORD_MAX_CHARS] and DISCORD_MAX_CHARS == 2000
+
+
+def test_a_secret_in_a_jobs_output_reaches_neither_the_run_records_nor_the_log(home: Path) -> None:
+    """The alert and the printed output were redacted, but the tick kept the job's last line
+    as it was in its run record (`pas jobs`) and in pas.log."""
+
+    def runner(job: Job) -> tuple[int, str]:
+        return (
+            (1, f"error: Alpaca refused key {KEY} with secret {SECRET}\n") if job.name == "build" else (0, "")
+        )
+
+    clock = FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ))
+    env = {"ALPACA_API_KEY": KEY, "ALPACA_API_SECRET": SECRET, "QUIVER_API_KEY": "quiverkey0123456789"}
+    assert tick(home, clock, runner, env).exit_code == 1
+    runs = CliRunner().invoke(app, ["jobs", "--json"], env={"PAS_HOME": str(home)}).output
+    assert "error: Alpaca refused key *** with secret ***" in runs
+    log = (home / "pas.log").read_text()
+    assert "exit=1 failed: error: Alpaca refused key *** with secret ***" in log
+    for secret in (KEY, SECRET):
+        assert secret not in runs and secret not in log
+
+
+def test_a_tick_that_cannot_open_its_store_alerts_too(home: Path, receiver: Receiver) -> None:
+    """A store that cannot be opened (an emptied pas.db, a full disk, MongoDB down) stopped
+    every tick with one printed line, for MAILTO only: with a webhook and no MAILTO,
+    nothing ran for days and nobody was told."""
+    home.mkdir()
+    (home / "pas.db").write_bytes(b"")
+    clock = FakeClock(datetime(2026, 3, 9, 9, 50, tzinfo=MARKET_TZ))
+    result = tick(home, clock, ok_runner, {"ALERT_WEBHOOK_URL": receiver.url, "PAS_HOST_ID": "host-a"})
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].startswith(
+        f"error: the embedded database {home / 'pas.db'} is an empty"
+    )
+    (alert,) = [b["text"] for b in receiver.bodies]
+    assert alert.startswith(
+        "pas on host-a: the tick of 2026-03-09 09:50 EDT ran no job: error: the embedded database"
+    )
+    assert "XXXXSECRETTOKEN" not in json.dumps(receiver.bodies) + result.output

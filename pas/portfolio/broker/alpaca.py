@@ -164,6 +164,7 @@ class AlpacaBroker:
             non_marginable_buying_power=wire.optional_decimal_field(data, "non_marginable_buying_power"),
             blocked=bool(data.get("trading_blocked")) or bool(data.get("account_blocked")),
             currency=str(data.get("currency") or "USD"),
+            holds_limit_buys=True,  # Alpaca's docs: a limit buy needs quantity x limit in buying power
         )
 
     def clock(self) -> MarketClock:
@@ -494,7 +495,4 @@ def _chunks(symbols: Sequence[str]) -> Iterator[list[str]]:
         yield unique[start : start + SYMBOLS_PER_REQUEST]
 
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "AlpacaBroker",
-]
+__all__ = ["DEFAULT_TIMEOUT", "AlpacaBroker"]

@@ -94,5 +94,10 @@ def limit_price(order: TradeOrder, collar: Decimal) -> Decimal:
     return raw.quantize(_tick(raw), rounding=ROUND_CEILING)
 
 
+def cap_price(dollars: Decimal) -> Decimal:
+    """A price no higher than ``dollars``, on Alpaca's tick (rounded down)."""
+    return dollars.quantize(_tick(dollars), rounding=ROUND_FLOOR)
+
+
 def _tick(price: Decimal) -> Decimal:
     return _CENT if price >= 1 else _SUB_PENNY

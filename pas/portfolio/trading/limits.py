@@ -12,10 +12,11 @@ from pas.errors import RefusedError
 from pas.models import (
     Side,
     TradeOrder,
+    TradeOrderStatus,
     from_units,
 )
 from pas.portfolio.rebalance import Plan, PlanRules
-from pas.portfolio.trading.collar import limit_price
+from pas.portfolio.trading.collar import cap_price, limit_price
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,45 @@ def check_buying_power(
         )
 
 
-def order_request(order: TradeOrder, limits: TradingLimits) -> OrderRequest:
+def buy_limit_caps(
+    account: Account, orders: Sequence[TradeOrder], limits: TradingLimits
+) -> dict[str, Decimal]:
+    """The highest limit (dollars) each buy may have for the broker to accept it, where it
+    needs one (client order id -> price).
+
+    A broker that holds a limit buy's quantity × limit price of its buying power
+    (:attr:`Account.holds_limit_buys`: Alpaca) refuses a buy whose hold does not fit what
+    the orders sent before it have left. The orders go out in their plan order and, in a
+    normal market, fill at once near their reference price; so a buy may hold at most the
+    buying power less the earlier buys plus the earlier sells at their reference prices.
+    A collar's limit above that is lowered to it, rounded down to the tick; at the
+    collar's +10% a cash account's last buy would otherwise be refused by every run.
+    :func:`check_buying_power` has made sure the buys fit at their reference prices, so
+    the lowered limit is not below a buy's reference (but for the tick's rounding); where
+    nothing is left (a broker's figures that disagree), the broker's refusal says so.
+    """
+    if not (limits.limit_orders and account.holds_limit_buys):
+        return {}
+    caps, used = {}, Decimal(0)
+    for o in orders:
+        if o.status is not TradeOrderStatus.PLANNED:  # crossed in full: nothing is sent
+            continue
+        qty, cost = shares(o.qty), shares(o.qty) * o.ref_price
+        if o.side is Side.SELL:
+            used -= cost
+            continue
+        cap = cap_price((account.buying_power - used) / qty)
+        if 0 < cap < limit_price(o, limits.price_collar):
+            caps[o.client_order_id] = cap
+        used += cost
+    return caps
+
+
+def order_request(order: TradeOrder, limits: TradingLimits, cap: Decimal | None = None) -> OrderRequest:
     """The broker request of a planned order: a marketable limit at the collar
-    (:func:`~pas.portfolio.trading.collar.limit_price`), or a market order."""
+    (:func:`~pas.portfolio.trading.collar.limit_price`), lowered to ``cap`` (see
+    :func:`buy_limit_caps`), or a market order."""
     limit = limit_price(order, limits.price_collar) if limits.limit_orders else None
+    if limit is not None and cap is not None:
+        limit = min(limit, cap)
     return OrderRequest(order.symbol, order.side, shares(order.qty), order.client_order_id, limit_price=limit)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 
-from pas.domain.broker import Account, Order
+from pas.domain.broker import Account, Order, OrderRequest
 from pas.errors import PasError, RefusedError
 from pas.models import (
     Fill,
@@ -30,7 +30,13 @@ from pas.portfolio.trading.inflight import (
     settle_in_flight,
     status_warnings,
 )
-from pas.portfolio.trading.limits import TradingLimits, check_buying_power, check_limits, order_request
+from pas.portfolio.trading.limits import (
+    TradingLimits,
+    buy_limit_caps,
+    check_buying_power,
+    check_limits,
+    order_request,
+)
 from pas.portfolio.trading.lock import (
     LOCK_NAME,
     LOCK_SLACK_SEC,
@@ -218,7 +224,7 @@ def _run(
     _settle_earlier_runs(store, broker)
     transfers: dict[str, Decimal] = {}
     plans, orders, forced = _reconciled_plan(store, broker, portfolios, limits, run_id, transfers, force)
-    _check_account(broker, queue, hooks.guard, (plans, orders, limits))
+    caps = _check_account(broker, queue, hooks.guard, (plans, orders, limits))
     check_limits(plans, orders, _holdings(store, plans), limits)
     record_transfers(store, run_id, transfers)
     run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
@@ -232,7 +238,13 @@ def _run(
     for order in outcome.orders:
         if order.status is TradeOrderStatus.PLANNED:
             hooks.renew()
-            note = _submit(store, broker, order, limits, hooks.after_submit)
+            note = _submit(
+                store,
+                broker,
+                order,
+                order_request(order, limits, caps.get(order.client_order_id)),
+                hooks.after_submit,
+            )
             if note:
                 outcome.notes.append(note)
     store.set_trade_run_status(outcome.run_id, TradeRunStatus.SUBMITTED)
@@ -295,10 +307,16 @@ def _check_account(
     queue: bool,
     guard: AccountGuard | None = None,
     planned: tuple[Sequence[Plan], Sequence[TradeOrder], TradingLimits] | None = None,
-) -> None:
+) -> dict[str, Decimal]:
     """Refuses to trade when the guard refuses (the circuit breaker), on a blocked account,
-    when the ``planned`` orders would borrow (:func:`check_buying_power`), or while the
-    market is closed (unless ``queue``)."""
+    when the ``planned`` orders would borrow (:func:`check_buying_power`) or not fit the
+    buying power as they are sent (:func:`buy_limit_caps`), or while the market is closed
+    (unless ``queue``).
+
+    Returns:
+        The limit each buy is lowered to (see :func:`buy_limit_caps`).
+    """
+    caps: dict[str, Decimal] = {}
     account = broker.account()
     if guard is not None:
         guard(account)
@@ -306,6 +324,7 @@ def _check_account(
         raise RefusedError("the broker account is blocked from trading; resolve it with the broker first")
     if planned is not None:
         check_buying_power(account, *planned)
+        caps = buy_limit_caps(account, planned[1], planned[2])
     if not queue:
         clock = broker.clock()
         if not clock.is_open:
@@ -313,6 +332,7 @@ def _check_account(
                 f"the market is closed (it opens {clock.next_open:%Y-%m-%d %H:%M} UTC); "
                 "run again then, or pass --queue to send the orders now"
             )
+    return caps
 
 
 def _settle_earlier_runs(store: Store, broker: Broker) -> None:
@@ -364,7 +384,7 @@ def _book_crosses(store: Store, orders: Iterable[TradeOrder]) -> None:
 
 
 def _submit(
-    store: Store, broker: Broker, order: TradeOrder, limits: TradingLimits, after_submit: AfterSubmit | None
+    store: Store, broker: Broker, order: TradeOrder, request: OrderRequest, after_submit: AfterSubmit | None
 ) -> str:
     """Sends one planned order; returns a note when it failed or its fate is unknown.
 
@@ -374,7 +394,6 @@ def _submit(
     coid = order.client_order_id
     sending = replace(order, status=TradeOrderStatus.SENDING, sent_at=store.clock())
     store.update_trade_order(coid, TradeOrderStatus.SENDING, sent_at=sending.sent_at)
-    request = order_request(order, limits)
     try:
         placed = broker.submit_order(request)
     except OrderRejected as exc:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pas.domain.broker import BrokerFill
 from pas.models import TradeOrder, TradeOrderStatus
 from pas.portfolio.broker.base import Broker
+from pas.portfolio.broker.errors import BrokerError
 from pas.portfolio.trading.inflight import finish_runs, settle_in_flight, status_warnings
 from pas.portfolio.trading.settle import FILL_LOOKBACK, run_started, settle
 from pas.store.base import Store
@@ -16,6 +17,7 @@ from pas.store.base import Store
 # `pas sync` re-reads fills this long before its cursor: a broker may stamp a fill that
 # reaches it late with an earlier time; re-reading is free (fills are keyed by id).
 SYNC_OVERLAP = timedelta(minutes=5)
+NOT_FOUND = 404
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,25 @@ def _claim_own_fills(
     planned = {o.client_order_id: o for o in store.trade_orders()}
     claimed = []
     for order_id in sorted(unknown_ids):
-        order = planned.get(broker.get_order(order_id).client_order_id)
+        order = planned.get(_client_order_id(broker, order_id) or "")
         if order is None or order.status in (TradeOrderStatus.SENDING, TradeOrderStatus.SENT):
             continue
         store.update_trade_order(order.client_order_id, TradeOrderStatus.SENT, broker_order_id=order_id)
         claimed.append(replace(order, status=TradeOrderStatus.SENT, broker_order_id=order_id))
     return claimed
+
+
+def _client_order_id(broker: Broker, order_id: str) -> str | None:
+    """The client order id of the broker order behind a fill; None while the broker does
+    not show that order by its id yet (Alpaca creates orders asynchronously; a look-up may
+    lag what the fills list shows): its fill is then neither booked nor called foreign,
+    and the next sync, which reads from before the run of any order in doubt, asks again."""
+    try:
+        return broker.get_order(order_id).client_order_id
+    except BrokerError as exc:
+        if exc.status == NOT_FOUND:
+            return None
+        raise
 
 
 def _foreign_fills(
@@ -118,8 +133,8 @@ def _foreign_fills(
             if store.fills_of_order(fill.order_id):
                 verdict[fill.order_id] = None
             else:
-                coid = broker.get_order(fill.order_id).client_order_id
-                verdict[fill.order_id] = None if coid in mine else coid
+                coid = _client_order_id(broker, fill.order_id)
+                verdict[fill.order_id] = None if coid is None or coid in mine else coid
         foreign_coid = verdict[fill.order_id]
         if foreign_coid is not None:
             out.append(ForeignFill(fill, foreign_coid))

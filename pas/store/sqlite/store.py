@@ -281,6 +281,22 @@ SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this pas writes (``PRAGMA user_version`` after every migration)."""
 
 
+def refuse_empty(path: Path) -> None:
+    """Refuses a zero-length database file.
+
+    SQLite would take an empty file for a new database (schema 0) and pas would start from
+    nothing, silently: a file emptied by a crash or a bad copy is not a fresh store.
+
+    Raises:
+        StoreError: ``path`` is a file of 0 bytes.
+    """
+    if path.is_file() and path.stat().st_size == 0:
+        raise StoreError(
+            f"the embedded database {path} is an empty file (0 bytes), not a pas store; "
+            "restore it from a backup, or delete it to start an empty store"
+        )
+
+
 def stored_schema(path: Path) -> int | None:
     """The schema version of the database at ``path``, read without migrating it.
 
@@ -288,10 +304,11 @@ def stored_schema(path: Path) -> int | None:
         Its ``PRAGMA user_version``, or None when there is no database there yet.
 
     Raises:
-        StoreError: the file cannot be read as a database.
+        StoreError: the file is empty (0 bytes) or cannot be read as a database.
     """
     if not path.is_file():
         return None
+    refuse_empty(path)
     try:
         db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
         try:
@@ -312,13 +329,7 @@ class SqliteCore(Store):
         super().__init__(clock)
         self.path = path
         self._bulk = False
-        if path.is_file() and path.stat().st_size == 0:
-            # SQLite would take an empty file for a new database and pas would start from
-            # nothing, silently: a file emptied by a crash or a bad copy is not a fresh store.
-            raise StoreError(
-                f"the embedded database {path} is an empty file (0 bytes), not a pas store; "
-                "restore it from a backup, or delete it to start an empty store"
-            )
+        refuse_empty(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(

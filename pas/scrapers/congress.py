@@ -38,7 +38,6 @@ from pas.scrapers.base import (
     dec,
     moment,
     per_ticker,
-    pick,
     reaches_back,
     single,
     text,
@@ -73,6 +72,9 @@ UPLOAD_TIME_BEGAN = date(2023, 8, 28)
 # Ticker types that are listed stock; options, bonds and funds are rejected.
 STOCK_TYPES = frozenset({"", "ST", "STOCK", "CS", "COMMON STOCK"})
 _RANGE_SPLIT = re.compile(r"\s*-\s*")
+# The chamber names of Quiver's schema: V1 ``House`` "Representatives or Senate", V2
+# ``Chamber`` "Senate or House".
+CHAMBERS = {"representatives": "House", "house": "House", "senate": "Senate"}
 
 
 def amount_range(value: Any) -> tuple[Decimal, Decimal | None]:
@@ -116,7 +118,7 @@ def normalise(raw: Any) -> Record:
     }
     fields = {
         **identity,
-        "chamber": text(row, "Chamber", "House", required=False),
+        "chamber": chamber_of(row),
         "filed": filed.isoformat(),
         "low": dec(low),
         "high": dec(high),
@@ -128,6 +130,17 @@ def normalise(raw: Any) -> Record:
         filed, moment(row, "Quiver_Upload_Time"), day(row, "Quiver_Upload_Time", required=False)
     )
     return Record(NAME, natural_key(NAME, identity), symbol, traded, public_at, fields)
+
+
+def chamber_of(row: Mapping[str, Any]) -> str:
+    """The chamber as one name, ``House`` or ``Senate`` (another value as sent, '' when absent).
+
+    Quiver's V1 rows (live and per-ticker feeds) say ``House: "Representatives"``, its V2 rows
+    (the bulk feed) ``Chamber: "House"``: one trade read from both keeps one value instead of
+    a revision at every scrape that reads the other feed.
+    """
+    chamber = text(row, "Chamber", "House", required=False)
+    return CHAMBERS.get(chamber.lower(), chamber)
 
 
 def public_time(filed: date, uploaded: datetime | None, upload_day: date | None) -> datetime:
@@ -159,8 +172,11 @@ def each_chamber_reaches_back(rows: Sequence[Any], since: datetime) -> bool:
     """
     chambers: dict[str, list[Any]] = defaultdict(list)
     for raw in rows:
-        chamber = pick(raw, "Chamber", "House") if isinstance(raw, Mapping) else None
-        chambers[str(chamber)].append(raw)
+        try:
+            chamber = chamber_of(raw) if isinstance(raw, Mapping) else ""
+        except Reject:
+            chamber = ""
+        chambers[chamber].append(raw)
     return bool(chambers) and all(reaches_back(group, DATASET, since) for group in chambers.values())
 
 

@@ -159,6 +159,10 @@ def environment(home: Path, pythonpath: Path | None) -> dict[str, str]:
     """The environment of one side: its store, and its pas first on the path if given."""
     env = {**os.environ, "PAS_HOME": str(home), "COLUMNS": "200"}
     env.pop("PYTHONPATH", None)
+    # Each side's bytecode is written at the warm-up and read after, as an installed pas
+    # does: with PYTHONDONTWRITEBYTECODE set, a --before tree from `git archive` (no .pyc)
+    # and every edited module would be compiled again on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     return env

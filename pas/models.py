@@ -8,9 +8,7 @@ timezone-aware UTC datetimes in memory and fixed-width ISO-8601 text
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -163,6 +161,8 @@ def new_run_id(now: datetime) -> str:
     Random, not a store sequence, because client order ids derived from it must stay
     unique at the broker forever, even if the user starts over with a fresh store.
     """
+    import secrets  # here, not at the top: read commands never make a run id
+
     return utc(now).strftime("%y%m%d%H%M%S") + secrets.token_hex(2)
 
 
@@ -254,6 +254,8 @@ class Fill:
         key = "|".join(
             (portfolio, symbol, side, str(to_units(qty)), str(to_units(price)), format_ts(ts), order_id)
         )
+        import hashlib  # here, not at the top: only imports derive fill ids
+
         return "imp-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

@@ -54,3 +54,31 @@ def test_the_commands_are_loaded_once_and_cannot_be_replaced() -> None:
     assert root.commands["positions"] is root.commands["positions"]  # type: ignore[attr-defined]
     with pytest.raises(TypeError, match=r"pas\.cli\.COMMANDS"):
         root.commands["extra"] = root.commands["positions"]  # type: ignore[attr-defined]
+
+
+def test_positions_loads_only_what_it_shows(tmp_path: Path) -> None:
+    # Issue 18: `pas positions` at most 1.5× `pas --help`. Each module here costs a few
+    # milliseconds of import (the broker's and the records' value classes, hashing and
+    # random ids, the rotating log file) and none is needed to show positions: measured by
+    # the modules loaded, not by a clock.
+    from decimal import Decimal
+
+    from pas.models import Fill, Portfolio, Schedule, Side
+    from pas.store.sqlite import SqliteStore
+    from tests.store.builders import T0
+
+    with SqliteStore(tmp_path / "pas.db") as store:
+        store.add_portfolio(Portfolio("p", "manual", Schedule.DAILY, T0, Decimal(1000)))
+        store.append_fills([Fill("p", "AAA", Side.BUY, Decimal(2), Decimal(10), T0, "f1")])
+    unneeded = ["hashlib", "logging.handlers", "pas.domain.broker", "pas.records", "secrets"]
+    program = (
+        "import sys\nfrom pas.cli import app\n"
+        "try:\n    app(['positions', 'p'], prog_name='pas')\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(set(sys.modules) & {set(unneeded)!r}))\n"
+    )
+    env = {"PAS_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+    )
+    assert "AAA" in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout

@@ -23,6 +23,7 @@ from pas.models import AppliedAllocation, TradeOrder, TradeRun
 # portfolio that can be removed again, never rows of a portfolio that is gone.
 OWNED_BY_PORTFOLIO: tuple[tuple[str, str], ...] = (
     ("fills", "portfolio"),
+    ("ledger_folds", "portfolio"),
     ("cash_flows", "portfolio"),
     ("weights", "portfolio"),
     ("daily_metrics", "portfolio"),

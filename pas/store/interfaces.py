@@ -13,10 +13,9 @@ from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pas.clock import Clock
-from pas.domain.broker import BrokerFill, Order
 from pas.models import (
     AppliedAllocation,
     BreakerState,
@@ -34,8 +33,11 @@ from pas.models import (
     TrailingStats,
     WeightSet,
 )
-from pas.records import Record, RecordColumns, UpsertCounts
 from pas.store.rules import LockGrant
+
+if TYPE_CHECKING:  # annotations only: a command that reads positions never loads them
+    from pas.domain.broker import BrokerFill, Order
+    from pas.records import Record, RecordColumns, UpsertCounts
 
 
 class LedgerEntry(NamedTuple):

@@ -5,6 +5,7 @@ breaker's state is written as plain values."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from pas.errors import InputError
 from pas.models import UNITS_PER_ONE, BreakerState, format_ts, from_units, parse_ts
-from pas.records import Record, UpsertCounts
 
 if TYPE_CHECKING:
+    from pas.records import Record, UpsertCounts
     from pas.store.interfaces import LedgerRow
 
 
@@ -42,6 +43,8 @@ class RecordChanges:
     @property
     def counts(self) -> UpsertCounts:
         """The upsert's counts, before any race with another writer is accounted for."""
+        from pas.records import UpsertCounts
+
         return UpsertCounts(len(self.new), len(self.changed), self.unchanged)
 
 
@@ -176,6 +179,19 @@ class LedgerFold:
             else:
                 cost[symbol] = remaining * price
         return self
+
+    def to_json(self) -> str:
+        """The fold as JSON text, integers exact (a cost can pass 64 bits, so a store keeps
+        the text rather than numbers of its own)."""
+        return json.dumps(
+            [self.qty, self.cost, self.realized, self.commissions, self.cash_out], separators=(",", ":")
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> LedgerFold:
+        """The inverse of :meth:`to_json`."""
+        qty, cost, realized, commissions, cash_out = json.loads(text)
+        return cls(qty, cost, realized, commissions, cash_out)
 
 
 def breaker_to_doc(state: BreakerState) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +59,31 @@ class RunLogFormatter(logging.Formatter):
         return line
 
 
+class _RotatingWhenWritten(logging.Handler):
+    """A rotating file handler made at the first line: a command that records no run (a
+    read command) never imports ``logging.handlers``, a few milliseconds of its start-up.
+    A file that cannot be opened fails the run that writes to it, as at the open before."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__()
+        self._args = (path, max_bytes, backups)
+        self._file: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            from logging.handlers import RotatingFileHandler
+
+            path, max_bytes, backups = self._args
+            self._file = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+            self._file.setFormatter(self.formatter)
+        self._file.emit(record)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
 def open_run_log(
     path: Path, fmt: str = "text", max_bytes: int = DEFAULT_LOG_MAX_BYTES, backups: int = DEFAULT_LOG_BACKUPS
 ) -> logging.Handler:
@@ -71,7 +95,7 @@ def open_run_log(
         max_bytes: bytes after which the file rotates.
         backups: rotated files kept.
     """
-    handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler = _RotatingWhenWritten(path, max_bytes, backups)
     handler.setFormatter(RunLogFormatter(fmt))
     run_logger.addHandler(handler)
     run_logger.setLevel(logging.INFO)

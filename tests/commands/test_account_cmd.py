@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from pas.cli import app
 from pas.models import AppliedAllocation, Price
+from pas.store.rules import LedgerFold
 from pas.store.sqlite import SqliteStore
 
 runner = CliRunner()
@@ -130,3 +131,24 @@ def test_an_unpriced_holding_makes_equity_unknown_everywhere(tmp_path: Path) -> 
     assert books["account"] == {"book": "account", "unpriced": ["ZZZ"]}
     shown = _pas(tmp_path, "risk", "exposure").output
     assert "no stored close for ZZZ: the equity of the books holding it is unknown" in shown
+
+
+def test_positions_count_fills_imported_older_than_those_recorded(tmp_path: Path) -> None:
+    # Issue 18: positions are kept as fills are written; an import of older fills folds the
+    # ledger again in time order, so the average cost is that of the whole history.
+    _prices(tmp_path, date(2020, 1, 3), AAA=30)
+    _pas(tmp_path, "portfolio", "add", "lobby", "--capital", "1000")
+    for n, rows in enumerate(
+        [
+            "lobby,AAA,buy,10,10,2020-01-02T15:00:00\nlobby,AAA,sell,5,20,2020-01-02T16:00:00\n",
+            "lobby,AAA,buy,10,40,2020-01-02T14:00:00\n",
+        ]
+    ):
+        (tmp_path / f"fills{n}.csv").write_text(f"portfolio,symbol,side,qty,price,time\n{rows}")
+        _pas(tmp_path, "trades", "import", str(tmp_path / f"fills{n}.csv"))
+    (position,) = _json(tmp_path, "positions", "lobby")["positions"]
+    # 10 at 40 then 10 at 10: 20 at 25; selling 5 leaves 15 at 25, and realised 5 × (20 − 25).
+    assert (Decimal(position["qty"]), Decimal(position["avg_cost"])) == (15, 25)
+    assert Decimal(_json(tmp_path, "positions", "lobby")["realized_pnl"]) == -25
+    with SqliteStore(tmp_path / "pas.db") as store:
+        assert store.ledger_fold("lobby") == LedgerFold().add(store.ledger("lobby"))

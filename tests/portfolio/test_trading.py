@@ -20,6 +20,7 @@ from pas.portfolio.trading.reconcile import reconcile_ledgers
 from pas.portfolio.trading.run import run_rebalance
 from pas.portfolio.trading.sync import sync_fills
 from pas.store.base import Store
+from pas.store.rules import LedgerFold
 from tests.conftest import FakeClock
 
 D = Decimal
@@ -231,6 +232,8 @@ def test_partial_fills_are_recorded_as_they_come_and_sync_records_the_rest(
     assert store.holdings("b") == {"AAA": D(100)}
     assert sync_fills(store, broker).checked == 0
     assert reconcile_ledgers(store, broker)[1] == []
+    for p in ("a", "b"):  # the positions kept as fills came are those of the ledger (issue 18)
+        assert store.ledger_fold(p) == LedgerFold().add(store.ledger(p))
 
 
 def test_pre_trade_checks_refuse(store: Store, clock: FakeClock) -> None:

@@ -150,6 +150,7 @@ def test_records_under_the_old_keys_are_dropped_once_with_their_coverage(tmp_pat
             "ALTER TABLE sim_orders DROP COLUMN limit_price_n",
             "ALTER TABLE sim_orders DROP COLUMN time_in_force",
         ],
+        "CREATE TABLE ledger_folds": ["DROP TABLE ledger_folds"],
     }
     for script in MIGRATIONS[revisions + 1 :]:
         (statements,) = [sql for marker, sql in undo.items() if marker in script]

@@ -22,7 +22,9 @@ from pas.models import (
 from pas.store.cascade import OWNED_BY_PORTFOLIO, allocation_without, trade_order_without, trade_run_without
 from pas.store.interfaces import LedgerEntry
 from pas.store.mongo._rows import _allocation, _trade_order, _trade_order_doc, _trade_run, _weights_doc
+from pas.store.mongo.folds import current_fold
 from pas.store.mongo.store import BULK_BATCH, MongoCore
+from pas.store.rules import LedgerFold
 
 
 def _fill_doc(f: Fill, seq: int) -> dict[str, Any]:
@@ -197,6 +199,9 @@ class MongoPortfolios(MongoCore):
                     for i, f in enumerate(batch)
                 ]
                 new += self._upsert("fills", ops)
+            if new:
+                for portfolio in sorted({f.portfolio for f in fills}):
+                    current_fold(self, portfolio)
         return new
 
     def fills(
@@ -234,6 +239,11 @@ class MongoPortfolios(MongoCore):
                 )
                 for d in cursor
             ]
+
+    def ledger_fold(self, portfolio_id: str) -> LedgerFold:
+        # Kept as fills are written, and checked against the ledger (pas.store.mongo.folds).
+        with self._errors():
+            return current_fold(self, portfolio_id)
 
     def holdings(self, portfolio_id: str) -> dict[str, Any]:
         pipeline: list[dict[str, Any]] = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date
 
@@ -24,17 +25,17 @@ class SqlitePrices(SqliteCore):
 
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
         day = (on_or_before or date.max).isoformat()
-        found: dict[str, Price] = {}
-        # One seek down the primary key per symbol: a MAX(day) ... GROUP BY walks every
-        # stored close of the symbols (106 ms against 5.7 ms for 501 symbols × 1,132 days).
-        for symbol in sorted(set(symbols)):
-            row = self._db.execute(
-                "SELECT day, close_n FROM prices WHERE symbol = ? AND day <= ? ORDER BY day DESC LIMIT 1",
-                (symbol, day),
-            ).fetchone()
-            if row is not None:
-                found[symbol] = Price(symbol, date.fromisoformat(row[0]), from_units(row[1]))
-        return found
+        # One statement, one seek down the primary key per symbol for its newest day (SQLite
+        # answers MAX(day) over an index range from its end) and one for its close: a
+        # MAX(day) ... GROUP BY walks every stored close of the symbols (106 ms against
+        # 5.7 ms for 501 symbols × 1,132 days), and a query per symbol costs Python's
+        # round trips (3.6 ms against 1.4 for 500 symbols).
+        rows = self._db.execute(
+            "SELECT p.symbol, p.day, p.close_n FROM json_each(?) s JOIN prices p ON p.symbol = s.value"
+            " AND p.day = (SELECT MAX(day) FROM prices WHERE symbol = s.value AND day <= ?)",
+            (json.dumps(sorted(set(symbols))), day),
+        )
+        return {symbol: Price(symbol, date.fromisoformat(d), from_units(close)) for symbol, d, close in rows}
 
     def price_symbols(self) -> list[str]:
         return [

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pas.models import format_ts, parse_ts
-from pas.records import Record, RecordColumns, UpsertCounts, column_value
 from pas.store.rules import classify_records, column_fields
 from pas.store.sqlite.store import SqliteCore
+
+if TYPE_CHECKING:  # the records module is loaded by what reads or writes them, not by every open
+    from pas.records import Record, RecordColumns, UpsertCounts
 
 # Keys looked up per query when comparing a batch of records with what is stored
 # (SQLite allows 32766 host parameters; smaller chunks keep each statement cheap).
@@ -51,6 +53,8 @@ def _columns_sql(source: str, fields: int, where: str) -> str:
 def _json_values(array: str) -> list[Any]:
     """A field's values from their JSON array, objects and arrays as canonical JSON text
     (:func:`pas.records.column_value`), as json_extract gives them row by row."""
+    from pas.records import column_value
+
     values: list[Any] = json.loads(array)
     if "{" in array or "[" in array[1:]:
         return [column_value(v) for v in values]
@@ -61,6 +65,8 @@ class SqliteRecords(SqliteCore):
     """Scraped records (point in time)."""
 
     def upsert_records(self, dataset: str, records: Sequence[Record]) -> UpsertCounts:
+        from pas.records import UpsertCounts
+
         now = format_ts(self.clock())
         total = UpsertCounts()
         with self._write() as db:
@@ -128,6 +134,8 @@ class SqliteRecords(SqliteCore):
 
     def _read_records(self, dataset: str, source: str, clauses: str, args: Sequence[Any]) -> list[Record]:
         """Records read with ``source`` as their fields' SQL (current, or as of a time)."""
+        from pas.records import Record
+
         sql = f"SELECT key, ticker, event_date, public_at, first_seen, {source} FROM records r {clauses}"
         return [
             Record(
@@ -145,6 +153,8 @@ class SqliteRecords(SqliteCore):
     def record_columns(
         self, dataset: str, fields: Sequence[str], as_of: datetime, since: datetime | None = None
     ) -> RecordColumns:
+        from pas.records import RecordColumns
+
         # One range scan of the covering index records_columns, in (public_at, key) order:
         # no table lookups, no sort, each field taken out of the JSON by SQLite itself, and
         # each column handed over as one text (_columns_sql): a Python tuple per record cost

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pas.domain.broker import BrokerFill, Order, OrderStatus
 from pas.models import UNITS_PER_ONE, Side, format_ts, from_units, parse_ts, to_units
 from pas.store.rules import sum_sim_fills
 from pas.store.sqlite.store import SqliteCore
+
+if TYPE_CHECKING:
+    from pas.domain.broker import BrokerFill, Order
 
 
 def _sim_order_row(order: Order) -> tuple[Any, ...]:
@@ -35,6 +37,9 @@ OPEN_SIM_ORDER = "status NOT IN ('canceled', 'expired', 'filled', 'rejected', 'r
 
 
 def _sim_order(row: tuple[Any, ...]) -> Order:
+    # Imported here: opening the store (any command) need not load the broker's values.
+    from pas.domain.broker import Order, OrderStatus
+
     oid, coid, symbol, side, qty, filled, avg, status, submitted, limit, tif = row
     return Order(
         id=oid,
@@ -159,6 +164,8 @@ class SqliteSimBook(SqliteCore):
             )
 
     def sim_fills(self, after: datetime | None = None) -> list[BrokerFill]:
+        from pas.domain.broker import BrokerFill
+
         rows = self._db.execute(
             "SELECT id, order_id, symbol, side, qty_n, price_n, commission_n, ts FROM sim_fills"
             " WHERE ts > ? ORDER BY ts, rowid",

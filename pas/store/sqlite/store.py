@@ -11,10 +11,23 @@ from pas.clock import Clock, system_clock
 from pas.errors import StoreError
 from pas.store.base import Store
 from pas.store.sqlite.errors import disk_full_message, is_disk_full, open_error
+from pas.store.sqlite.folds import refold_all
 
 # Seconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_SEC = 30.0
 
+
+# Each portfolio's ledger folded into positions, kept as its fills are written
+# (pas.store.sqlite.folds); the migration folds the ledgers stored before it.
+_LEDGER_FOLDS = """
+    CREATE TABLE ledger_folds (
+        portfolio TEXT PRIMARY KEY,
+        fills INTEGER NOT NULL,
+        last_ts TEXT NOT NULL,
+        last_id INTEGER NOT NULL,
+        fold TEXT NOT NULL
+    )
+    """
 
 # Each entry upgrades the schema by one version (PRAGMA user_version). Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -274,11 +287,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sim_orders ADD COLUMN limit_price_n INTEGER;
     ALTER TABLE sim_orders ADD COLUMN time_in_force TEXT NOT NULL DEFAULT 'day'
     """,
+    _LEDGER_FOLDS,
 )
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this pas writes (``PRAGMA user_version`` after every migration)."""
+
+FOLDS_VERSION = MIGRATIONS.index(_LEDGER_FOLDS) + 1
+"""The schema version that brought in ``ledger_folds``, which a database upgraded to it
+builds from the fills it holds."""
 
 
 def refuse_empty(path: Path) -> None:
@@ -393,4 +411,6 @@ class SqliteCore(Store):
                 for statement in script.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                if number == FOLDS_VERSION:
+                    refold_all(db)
                 db.execute(f"PRAGMA user_version = {number}")

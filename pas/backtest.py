@@ -14,8 +14,9 @@ On each trading day of the backtest (a day with a stored close of the benchmark)
 4. when anything changed, :func:`pas.workflows.trade` trades the portfolios
    through the simulated broker, which fills at that day's stored close (with the
    configured slippage and commission); fills go to the ledger;
-5. at the end, :func:`pas.metrics.update_metrics` computes every day's return and the
-   trailing statistics.
+5. at the end, :func:`pas.metrics.update_all_metrics` (:func:`~pas.metrics.update_metrics`
+   of every funded book, their statistics computed together) computes every day's return
+   and the trailing statistics.
 
 These are the functions the live commands call; only the clock, the broker and the
 store they work on differ. Datasets are read from the source store. The days are
@@ -285,11 +286,9 @@ def _priced(target: Store, weights: dict[str, float], day: date) -> dict[str, fl
 def _measure(target: Store, books: Sequence[Portfolio], benchmark: str, until: date) -> None:
     """Brings the daily metrics up to ``until``, for every portfolio that has money: one
     the allocation never funded (it never had targets to trade) has no equity to measure."""
-    from pas.metrics import update_metrics
+    from pas.metrics import update_all_metrics
 
-    for p in books:
-        if target.cash_flows(p.id):
-            update_metrics(target, p, benchmark, until=until)
+    update_all_metrics(target, [p for p in books if target.cash_flows(p.id)], benchmark, until=until)
 
 
 def _allocate(

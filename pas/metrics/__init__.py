@@ -51,10 +51,12 @@ from pas.metrics.trailing import (
     INCEPTION,
     STATISTICS,
     WINDOWS,
+    recompute_all_trailing_stats,
     recompute_trailing_stats,
     trailing_stats_table,
+    trailing_stats_tables,
 )
-from pas.metrics.update import MetricsUpdate, update_metrics
+from pas.metrics.update import MetricsUpdate, update_all_metrics, update_metrics
 
 __all__ = [
     "FIXED_WINDOWS",
@@ -74,7 +76,10 @@ __all__ = [
     "portfolio_start",
     "posted_metrics",
     "read_posted_file",
+    "recompute_all_trailing_stats",
     "recompute_trailing_stats",
     "trailing_stats_table",
+    "trailing_stats_tables",
+    "update_all_metrics",
     "update_metrics",
 ]

@@ -78,22 +78,49 @@ def trailing_stats_table(
     Returns:
         One :class:`TrailingStats` per (as-of day, window), keyed by :data:`STATISTICS`.
     """
+    return trailing_stats_tables([(portfolio, metrics, from_day)])[0]
+
+
+def trailing_stats_tables(
+    books: Sequence[tuple[str, Sequence[DailyMetric], date | None]],
+) -> list[list[TrailingStats]]:
+    """:func:`trailing_stats_table` of several portfolios at once: (portfolio, metrics,
+    from_day) each, the statistics of each in the same order.
+
+    Every portfolio's (window, as-of day) columns go into the same blocks of the NaN-padded
+    array, so a weekly update of five portfolios costs the :mod:`pas.analytics` calls of
+    one. A column reads only its own portfolio's returns, and each statistic of a column
+    is that of its own rows (the padding drops out), so each portfolio's statistics are
+    those it gets alone, but for the last bits of a sum NumPy takes in another order over
+    a wider array (as it does over blocks of other sizes already).
+    """
     import numpy as np
 
-    if not metrics:
-        return []
-    days = [m.day for m in metrics]
-    returns = np.array([m.ret for m in metrics], dtype=np.float64)
-    bench = np.array([np.nan if m.benchmark_ret is None else m.benchmark_ret for m in metrics])
-    first = 0 if from_day is None else index_on_or_after(days, from_day)
-    if first >= len(days):
-        return []
-    tables = _tables(returns, bench, first)
-    out = []
-    for column, index in enumerate(range(first, len(days))):
-        for window in WINDOWS:
-            values = {name: float(tables[window][name][column]) for name in STATISTICS}
-            out.append(TrailingStats(portfolio, days[index], window, values))
+    returns_of, bench_of, ends_of, base_of, spans = [], [], [], [], []
+    offset = 0
+    for _, metrics, from_day in books:
+        days = [m.day for m in metrics]
+        first = 0 if from_day is None else index_on_or_after(days, from_day)
+        returns_of.append(np.array([m.ret for m in metrics], dtype=np.float64))
+        bench_of.append(np.array([np.nan if m.benchmark_ret is None else m.benchmark_ret for m in metrics]))
+        ends_of.append(np.arange(offset + first, offset + len(days), dtype=np.int64))
+        base_of.append(np.full(max(len(days) - first, 0), offset, dtype=np.int64))
+        spans.append((days, first))
+        offset += len(days)
+    if offset == 0:
+        return [[] for _ in books]
+    ends, base = np.concatenate(ends_of), np.concatenate(base_of)
+    tables = _tables(np.concatenate(returns_of), np.concatenate(bench_of), ends, base)
+    out: list[list[TrailingStats]] = []
+    column = 0
+    for (portfolio, _, _), (days, first) in zip(books, spans, strict=True):
+        own = []
+        for index in range(first, len(days)):
+            for window in WINDOWS:
+                values = {name: float(tables[window][name][column]) for name in STATISTICS}
+                own.append(TrailingStats(portfolio, days[index], window, values))
+            column += 1
+        out.append(own)
     return out
 
 
@@ -115,10 +142,27 @@ def recompute_trailing_stats(
     Returns:
         How many (as-of day, window) rows were stored.
     """
-    by_day = {m.day: m for m in store.daily_metrics(portfolio)} | {m.day: m for m in pending}
-    stats = trailing_stats_table(portfolio, [by_day[d] for d in sorted(by_day)], from_day)
-    store.delete_trailing_stats_from(portfolio, from_day)
-    return store.put_trailing_stats(stats)
+    return recompute_all_trailing_stats(store, [(portfolio, from_day, pending)])
+
+
+def recompute_all_trailing_stats(
+    store: Store, books: Sequence[tuple[str, date, Sequence[DailyMetric]]]
+) -> int:
+    """:func:`recompute_trailing_stats` of several portfolios, (portfolio, from_day,
+    pending) each, computed together (:func:`trailing_stats_tables`).
+
+    Returns:
+        How many (as-of day, window) rows were stored in all.
+    """
+    series = []
+    for portfolio, from_day, pending in books:
+        by_day = {m.day: m for m in store.daily_metrics(portfolio)} | {m.day: m for m in pending}
+        series.append((portfolio, [by_day[d] for d in sorted(by_day)], from_day))
+    written = 0
+    for (portfolio, _, from_day), stats in zip(series, trailing_stats_tables(series), strict=True):
+        store.delete_trailing_stats_from(portfolio, from_day)
+        written += store.put_trailing_stats(stats)
+    return written
 
 
 def _statistics(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArray]:
@@ -159,34 +203,44 @@ def _alpha_beta(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArra
     return {"alpha": np.asarray(alphas), "beta": np.asarray(betas)}
 
 
-def _tables(returns: FloatArray, bench: FloatArray, first: int) -> dict[str, dict[str, FloatArray]]:
-    """Every window's statistics as of days ``first`` … last, :data:`INCEPTION_CHUNK`
-    as-of days at a time (so memory stays linear in the history)."""
+def _tables(
+    returns: FloatArray, bench: FloatArray, ends: IntArray, base: IntArray
+) -> dict[str, dict[str, FloatArray]]:
+    """Every window's statistics as of the days of index ``ends`` (each column's
+    portfolio's returns start at index ``base``), :data:`INCEPTION_CHUNK` as-of days at a
+    time (so memory stays linear in the history)."""
     import numpy as np
 
-    n = len(returns)
+    n = len(ends)
     parts = [
-        _chunk(returns, bench, np.arange(at, min(at + INCEPTION_CHUNK, n)))
-        for at in range(first, n, INCEPTION_CHUNK)
+        _chunk(returns, bench, ends[at : at + INCEPTION_CHUNK], base[at : at + INCEPTION_CHUNK])
+        for at in range(0, n, INCEPTION_CHUNK)
     ]
+    if not parts:
+        return {w: {name: np.empty(0) for name in STATISTICS} for w in WINDOWS}
     return {w: {name: np.concatenate([p[w][name] for p in parts]) for name in STATISTICS} for w in WINDOWS}
 
 
-def _chunk(returns: FloatArray, bench: FloatArray, ends: IntArray) -> dict[str, dict[str, FloatArray]]:
+def _chunk(
+    returns: FloatArray, bench: FloatArray, ends: IntArray, base: IntArray
+) -> dict[str, dict[str, FloatArray]]:
     """Every window's statistics as of the days of index ``ends``, from one array.
 
-    Each (window, as-of day) is one column of returns that starts on its first day and
-    is padded with NaN after its last, so every statistic runs once over all of them: the
-    functions of :func:`_statistics` skip NaN exactly as they skip absent days, and
-    :func:`_counted` takes each column's length. A fixed window has a column only as of
-    the days it is full; before them it is NaN.
+    Each (window, as-of day) is one column of returns that starts on its first day (at
+    the earliest its portfolio's first, ``base``) and is padded with NaN after its last,
+    so every statistic runs once over all of them: the functions of :func:`_statistics`
+    skip NaN exactly as they skip absent days, and :func:`_counted` takes each column's
+    length. A fixed window has a column only as of the days it is full; before them it
+    is NaN.
     """
     import numpy as np
 
-    fixed = [ends[ends + 1 >= w] for w in FIXED_WINDOWS]  # a suffix of `ends` each
-    starts = np.concatenate([*(f - w + 1 for f, w in zip(fixed, FIXED_WINDOWS, strict=True)), 0 * ends])
+    lived = ends - base + 1  # returns up to each as-of day
+    full = [lived >= w for w in FIXED_WINDOWS]
+    fixed = [ends[f] for f in full]
+    starts = np.concatenate([*(f - w + 1 for f, w in zip(fixed, FIXED_WINDOWS, strict=True)), base])
     lengths = np.concatenate(
-        [*(np.full(len(f), w) for f, w in zip(fixed, FIXED_WINDOWS, strict=True)), ends + 1]
+        [*(np.full(len(f), w) for f, w in zip(fixed, FIXED_WINDOWS, strict=True)), lived]
     )
     row = np.arange(int(lengths.max()))[:, np.newaxis]
     inside = row < lengths
@@ -196,15 +250,16 @@ def _chunk(returns: FloatArray, bench: FloatArray, ends: IntArray) -> dict[str, 
     stats = _statistics(windows, factors) | _alpha_beta(windows, factors) | _counted(windows, lengths)
     count, offset = len(ends), 0
     out: dict[str, dict[str, FloatArray]] = {}
-    for full, window in zip(fixed, FIXED_WINDOWS, strict=True):
+    for mask, window in zip(full, FIXED_WINDOWS, strict=True):
         table = {name: np.full(count, np.nan) for name in STATISTICS}
-        table["days"] = np.minimum(ends + 1, window).astype(np.float64)
+        table["days"] = np.minimum(lived, window).astype(np.float64)
+        taken = int(mask.sum())
         for name, values in stats.items():
-            table[name][count - len(full) :] = values[offset : offset + len(full)]
+            table[name][mask] = values[offset : offset + taken]
         out[str(window)] = table
-        offset += len(full)
+        offset += taken
     inception = {name: values[offset:] for name, values in stats.items()}
-    inception["days"] = (ends + 1).astype(np.float64)
+    inception["days"] = lived.astype(np.float64)
     short = inception["days"] < MIN_INCEPTION_RETURNS
     for name, values in inception.items():
         if name != "days":

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from pas.freshness import require_fresh
 from pas.metrics.returns import base_index, daily_returns_from_ledger, index_on_or_after
-from pas.metrics.trailing import recompute_trailing_stats
-from pas.models import CashFlow, Fill, Portfolio
+from pas.metrics.trailing import recompute_all_trailing_stats
+from pas.models import CashFlow, DailyMetric, Fill, Portfolio
 from pas.schedule import market_day
 
 if TYPE_CHECKING:
@@ -52,6 +52,46 @@ def update_metrics(
         StaleDataError: the benchmark or a held symbol has no stored close, or a stale one.
         InputError: the portfolio has neither capital nor cash flows.
     """
+    (done,) = update_all_metrics(store, [portfolio], benchmark, until, max_stale_days=max_stale_days)
+    return done
+
+
+def update_all_metrics(
+    store: Store,
+    portfolios: Sequence[Portfolio],
+    benchmark: str,
+    until: date | None = None,
+    *,
+    max_stale_days: int | None = None,
+) -> list[MetricsUpdate]:
+    """:func:`update_metrics` of several portfolios, their trailing statistics computed
+    together (:func:`~pas.metrics.trailing.recompute_all_trailing_stats`: one set of
+    statistics calls for all, as the backtest measures its books every week).
+
+    Every portfolio's new metrics are computed before anything is written, and every
+    statistic is written before any metric (the order :func:`recompute_trailing_stats`
+    explains), so a portfolio that fails leaves nothing of the others half written.
+
+    Raises:
+        StaleDataError, InputError: as :func:`update_metrics`, for the first portfolio
+            that fails; nothing is written then.
+    """
+    computed = [(p, _new_metrics(store, p, benchmark, until, max_stale_days)) for p in portfolios]
+    recompute_all_trailing_stats(store, [(p.id, new[0].day, new) for p, new in computed if new])
+    done = []
+    for p, new in computed:
+        if new:
+            store.put_daily_metrics(new)
+            done.append(MetricsUpdate(p.id, len(new), new[0].day, new[-1].day))
+        else:
+            done.append(MetricsUpdate(p.id, 0))
+    return done
+
+
+def _new_metrics(
+    store: Store, portfolio: Portfolio, benchmark: str, until: date | None, max_stale_days: int | None
+) -> list[DailyMetric]:
+    """The metrics of the portfolio's days not stored yet (see :func:`update_metrics`)."""
     fills = store.fills(portfolio.id)
     flows = store.cash_flows(portfolio.id)
     stored = store.metric_days(portfolio.id)
@@ -62,7 +102,7 @@ def update_metrics(
         require_fresh(newest, market_day(store.clock()), max_stale_days, "compute returns")
     since = _first_missing(bench, stored, fills, flows)
     if since is None and stored and bench:
-        return MetricsUpdate(portfolio.id, 0)  # every day is stored already
+        return []  # every day is stored already
     symbols = {f.symbol for f in fills} - {benchmark}
     closes: dict[str, list[tuple[date, Decimal]]] = {benchmark: bench}
     if since is None:
@@ -86,12 +126,7 @@ def update_metrics(
         since=since,
         folded=None if since is None else store.ledger_fold(portfolio.id),
     )
-    new = [m for m in computed if m.day not in stored]
-    if not new:
-        return MetricsUpdate(portfolio.id, 0)
-    recompute_trailing_stats(store, portfolio.id, new[0].day, new)
-    store.put_daily_metrics(new)
-    return MetricsUpdate(portfolio.id, len(new), new[0].day, new[-1].day)
+    return [m for m in computed if m.day not in stored]
 
 
 def _first_missing(

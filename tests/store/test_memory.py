@@ -3,9 +3,9 @@
 The contract suite runs on it too (the ``memory`` backend of the ``store`` fixture); this
 module drives it and a plain SQLite store with the same random writes, as a backtest
 makes them (fills out of time order and repeated, cash flows, closes, the simulated
-broker's orders and fills, metrics and trailing statistics rewritten and cut), and
-compares every answer it serves from memory. Then it writes its results into an empty
-store once and compares again.
+broker's orders and fills, trading runs and their orders, locks, metrics and trailing
+statistics rewritten and cut, portfolios removed), and compares every answer it serves
+from memory. Then it writes its results into an empty store once and compares again.
 """
 
 from __future__ import annotations
@@ -21,7 +21,20 @@ from hypothesis import strategies as st
 
 from pas.domain.broker import BrokerFill, Order, OrderStatus
 from pas.errors import InputError
-from pas.models import CashFlow, DailyMetric, Fill, Portfolio, Price, Schedule, Side, TrailingStats
+from pas.models import (
+    CashFlow,
+    DailyMetric,
+    Fill,
+    Portfolio,
+    Price,
+    Schedule,
+    Side,
+    TradeOrder,
+    TradeOrderStatus,
+    TradeRun,
+    TradeRunStatus,
+    TrailingStats,
+)
 from pas.store.base import Store
 from pas.store.memory import MemoryStore
 from pas.store.sqlite import SqliteStore
@@ -33,8 +46,8 @@ STATUSES = (OrderStatus.ACCEPTED, OrderStatus.NEW, OrderStatus.FILLED, OrderStat
 
 money = st.decimals(min_value=Decimal("0.000000001"), max_value=Decimal(5000), places=9)
 fills = st.builds(
-    lambda n, p, s, side, q, price, minute, fee: Fill(
-        p, s, side, q, price, T0 + timedelta(minutes=minute), f"f{n}", commission=fee
+    lambda n, p, s, side, q, price, minute, fee, order: Fill(
+        p, s, side, q, price, T0 + timedelta(minutes=minute), f"f{n}", order, commission=fee
     ),
     st.integers(0, 30),
     st.sampled_from(PORTFOLIOS),
@@ -44,6 +57,7 @@ fills = st.builds(
     money,
     st.integers(0, 50),
     st.decimals(min_value=Decimal(0), max_value=Decimal(2), places=9),
+    st.sampled_from(("", "o0", "o1")),
 )
 flows = st.builds(
     lambda n, p, amount, minute: CashFlow(p, amount, T0 + timedelta(minutes=minute), f"c{n}"),
@@ -94,6 +108,54 @@ trailing = st.builds(
     st.sampled_from(("63", "inception")),
     st.floats(-3, 3),
 )
+BROKERS = ("sim", "alpaca")
+later = st.none() | st.integers(0, 50).map(lambda m: T0 + timedelta(minutes=m))
+
+
+@st.composite
+def trade_runs(draw: st.DrawFn) -> tuple[TradeRun, list[TradeOrder]]:
+    """A run and its orders; each order's shares and crosses are of the run's portfolios."""
+    run_id = f"r{draw(st.integers(0, 4))}"
+    owners = draw(st.lists(st.sampled_from(PORTFOLIOS), min_size=1, max_size=2, unique=True))
+    run = TradeRun(
+        run_id,
+        T0 + timedelta(minutes=draw(st.integers(0, 3))),
+        draw(st.sampled_from(BROKERS)),
+        tuple(owners),
+        draw(st.sampled_from(TradeRunStatus)),
+    )
+    units = st.integers(-(5 * 10**9), 5 * 10**9)
+    orders = [
+        TradeOrder(
+            run_id,
+            f"t{draw(st.integers(0, 12))}",
+            draw(st.integers(0, 3)),
+            draw(st.sampled_from(SYMBOLS)),
+            draw(st.sampled_from(Side)),
+            draw(st.integers(-1, 5 * 10**9)),
+            draw(money),
+            draw(st.booleans()),
+            tuple((p, draw(units)) for p in draw(st.lists(st.sampled_from(owners), max_size=2))),
+            tuple((p, draw(units)) for p in draw(st.lists(st.sampled_from(owners), max_size=2))),
+            draw(st.sampled_from(TradeOrderStatus)),
+            sent_at=draw(later),
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    return run, orders
+
+
+order_updates = st.tuples(
+    st.integers(0, 12).map(lambda n: f"t{n}"),
+    st.sampled_from(TradeOrderStatus),
+    st.none() | st.sampled_from(("", "b1")),
+    st.none() | st.sampled_from(("", "filled")),
+    st.none() | st.sampled_from(("", "lost")),
+    later,
+)
+run_statuses = st.tuples(st.integers(0, 4).map(lambda n: f"r{n}"), st.sampled_from(TradeRunStatus))
+LOCKS = ("trading", "build")
+locks = st.tuples(st.sampled_from(LOCKS), st.sampled_from(("x", "y")), st.sampled_from((0.0, 60.0)))
 cuts = st.tuples(st.sampled_from(PORTFOLIOS), st.integers(0, 5)).map(
     lambda x: (x[0], date(2026, 1, 1) + timedelta(days=x[1]))
 )
@@ -107,9 +169,21 @@ WRITES = {
     "metrics": st.lists(metrics, max_size=4),
     "trailing": st.lists(trailing, max_size=4),
     "cut": cuts,
+    "run": trade_runs(),
+    "order_update": order_updates,
+    "run_status": run_statuses,
+    "lock": locks,
+    "unlock": st.tuples(st.sampled_from(LOCKS), st.sampled_from(("x", "y"))),
+    "remove": st.sampled_from(PORTFOLIOS),
 }
 # One family of writes per example keeps the writes of each aggregate meeting each other.
-FAMILIES = (("fills", "flow"), ("prices",), ("order", "save", "sim_fill"), ("metrics", "trailing", "cut"))
+FAMILIES = (
+    ("fills", "flow", "remove"),
+    ("prices",),
+    ("order", "save", "sim_fill"),
+    ("metrics", "trailing", "cut"),
+    ("run", "order_update", "run_status", "lock", "unlock", "remove"),
+)
 
 
 def writes(kinds: tuple[str, ...]) -> st.SearchStrategy[list[tuple[str, object]]]:
@@ -136,8 +210,37 @@ def _write(store: Store, kind: str, value: object) -> None:
         store.put_trailing_stats(value)  # type: ignore[arg-type]
     elif kind == "cut":
         store.delete_trailing_stats_from(*value)  # type: ignore[misc]
+    elif kind in ("run", "order_update", "run_status", "lock", "unlock", "remove"):
+        _write_trading(store, kind, value)
     else:
         store.put_daily_metrics(value)  # type: ignore[arg-type]
+
+
+def _write_trading(store: Store, kind: str, value: object) -> None:
+    if kind == "run":
+        store.create_trade_run(*value)  # type: ignore[misc]
+    elif kind == "order_update":
+        coid, status, broker_id, broker_status, error, sent_at = value  # type: ignore[misc]
+        store.update_trade_order(
+            coid, status, broker_order_id=broker_id, broker_status=broker_status, error=error, sent_at=sent_at
+        )
+    elif kind == "run_status":
+        store.set_trade_run_status(*value)  # type: ignore[misc]
+    elif kind == "lock":
+        store.acquire_lock(*value)  # type: ignore[misc]
+    elif kind == "unlock":
+        store.release_lock(*value)  # type: ignore[misc]
+    else:  # removed and added again: its ids may be written anew
+        store.remove_portfolio(value)  # type: ignore[arg-type]
+        store.add_portfolio(Portfolio(value, "manual", Schedule.WEEKLY, T0))  # type: ignore[arg-type]
+
+
+def _control(store: Store) -> dict[str, object]:
+    """What is not a result (so not saved): the locks and who holds them."""
+    return {
+        "owners": [store.lock_owner(name) for name in LOCKS],
+        "grants": [store.acquire_lock(name, "z", 1.0).acquired for name in LOCKS],
+    }
 
 
 def _answers(store: Store) -> dict[str, object]:
@@ -149,6 +252,14 @@ def _answers(store: Store) -> dict[str, object]:
         "orders": store.sim_orders(),
         "latest": [store.latest_prices([*SYMBOLS, "NONE"], on_or_before=d) for d in days],
         "history": [store.price_history(SYMBOLS, d, e) for d in days for e in days],
+        "trade orders": [
+            store.trade_orders(run_id, unsettled, broker)
+            for run_id in (None, "r0", "r1")
+            for unsettled in (False, True)
+            for broker in (None, *BROKERS)
+        ],
+        "unfinished": [store.unfinished_trade_run(b) for b in BROKERS],
+        "fills of orders": [store.fills_of_order(o) for o in ("o0", "o1", "")],
     }
     for p in PORTFOLIOS:
         answers[f"fills {p}"] = [
@@ -189,7 +300,7 @@ def test_the_memory_store_answers_as_sqlite_after_any_writes(
 def _check(stores: tuple[Path, list[int]], writes: list[tuple[str, object]]) -> None:
     folder, count = stores
     count[0] += 1
-    memory, sqlite = MemoryStore(), SqliteStore(folder / f"{count[0]}.db")
+    memory, sqlite = MemoryStore(lambda: T0), SqliteStore(folder / f"{count[0]}.db", lambda: T0)
     for p in (memory, sqlite):
         for pid in PORTFOLIOS:
             p.add_portfolio(Portfolio(pid, "manual", Schedule.WEEKLY, T0))
@@ -205,6 +316,7 @@ def _check(stores: tuple[Path, list[int]], writes: list[tuple[str, object]]) -> 
         for pid in PORTFOLIOS:  # folded after every write, so that later fills continue the fold
             memory.ledger_fold(pid)
     assert _answers(memory) == _answers(sqlite)
+    assert _control(memory) == _control(sqlite)
     saved = SqliteStore(folder / f"{count[0]}-saved.db")
     memory.save_into(saved)
     saved.upsert_prices(p for closes in sqlite.price_history(SYMBOLS).values() for p in closes)

@@ -75,15 +75,20 @@ def check_limits(
 
 
 def check_buying_power(
-    account: Account, plans: Sequence[Plan], orders: Sequence[TradeOrder], limits: TradingLimits
+    account: Account,
+    plans: Sequence[Plan],
+    orders: Sequence[TradeOrder],
+    limits: TradingLimits,
+    others: Decimal = Decimal(0),
 ) -> None:
     """Refuses a plan that would borrow on margin, unless ``limits.allow_margin``.
 
     Without margin the buys less the sells (at the plan's prices) must fit the account's own
     money (:meth:`Account.spendable`: non-marginable buying power, or cash), and the
-    equity the run's portfolios are sized from must not exceed the account's equity (else
-    their positions, at their targets, would add up to more than the account owns). With
-    margin only the broker's ``buying_power`` limits the buys.
+    equity the run's portfolios are sized from, plus ``others`` (the equity of the books on
+    this broker the run does not trade), must not exceed the account's equity (else the
+    books, at their targets, would add up to more than the account owns). With margin only
+    the broker's ``buying_power`` limits the buys.
 
     Raises:
         RefusedError: either check fails; the message names ``ALLOW_MARGIN``.
@@ -97,10 +102,10 @@ def check_buying_power(
             f"the orders need about ${need:,.2f} but the account can spend ${spendable:,.2f}{margin_hint}; "
             "deposit at the broker or lower the portfolios' capital"
         )
-    sized = sum((p.equity for p in plans), Decimal(0))
+    sized = sum((p.equity for p in plans), others)
     if not limits.allow_margin and sized > account.equity:
         raise RefusedError(
-            f"the portfolios' capital (${sized:,.2f}) exceeds the account's equity "
+            f"the portfolios' capital (${sized:,.2f}, every portfolio on this broker) exceeds the account's equity "
             f"(${account.equity:,.2f}); lower their capital or `pas allocate --apply`, "
             "or set ALLOW_MARGIN=1 to trade on margin"
         )

@@ -9,7 +9,7 @@ from decimal import ROUND_CEILING, Decimal
 from pas.domain.broker import Asset, Quote
 from pas.errors import InputError, RefusedError
 from pas.models import AppliedAllocation, CashFlow, Portfolio, Price
-from pas.portfolio.account import PortfolioAccount, portfolio_account
+from pas.portfolio.account import PortfolioAccount, portfolio_account, stored_accounts
 from pas.portfolio.broker.base import Broker
 from pas.portfolio.costs import NO_COSTS, CostModel
 from pas.portfolio.ledger import Book, build_book
@@ -282,3 +282,26 @@ def record_transfers(store: Store, run_id: str, transfers: dict[str, Decimal]) -
     when = store.clock()
     for pid, amount in sorted(transfers.items()):
         store.add_cash_flow(CashFlow(pid, amount, when, f"alloc-{run_id}-{pid}", note="allocation"))
+
+
+def other_books_equity(store: Store, broker: str, portfolios: Sequence[Portfolio]) -> Decimal:
+    """The equity of the portfolios bound to ``broker`` that this run does not trade, at the
+    latest stored closes: together with the run's own books it must fit the account's equity
+    (see :func:`pas.portfolio.trading.limits.check_buying_power`).
+
+    Raises:
+        RefusedError: such a portfolio's equity is unknown (a holding without a close), so
+            whether the account can carry every book is unknown too.
+    """
+    traded = {p.id for p in portfolios}
+    others = [p for p in store.list_portfolios() if p.broker == broker and p.id not in traded]
+    total = Decimal(0)
+    for account in stored_accounts(store, others):
+        if account.equity is None and account.unpriced:
+            raise RefusedError(
+                f"portfolio {account.portfolio}'s equity is unknown (no close for "
+                f"{', '.join(account.unpriced)}), so pas cannot tell whether the account carries "
+                "every portfolio without margin; run `pas prices fetch`, or set ALLOW_MARGIN=1"
+            )
+        total += account.equity or Decimal(0)
+    return total

@@ -105,8 +105,8 @@ def check_buying_power(
     sized = sum((p.equity for p in plans), others)
     if not limits.allow_margin and sized > account.equity:
         raise RefusedError(
-            f"the portfolios' capital (${sized:,.2f}, every portfolio on this broker) exceeds the account's equity "
-            f"(${account.equity:,.2f}); lower their capital or `pas allocate --apply`, "
+            f"the portfolios' capital (${sized:,.2f}, every portfolio on this broker) exceeds the "
+            f"account's equity (${account.equity:,.2f}); lower their capital or `pas allocate --apply`, "
             "or set ALLOW_MARGIN=1 to trade on margin"
         )
 

@@ -253,13 +253,13 @@ def test_a_book_whose_equity_is_unknown_refuses_the_run(
     # Whether the account carries every book is unknown while one of them cannot be valued.
     _only_new_books(pas)
     assert pas("portfolio", "add", "pa", "--capital", "1000").exit_code == 0
-    assert pas("portfolio", "add", "pb", "--capital", "1000").exit_code == 0
+    assert pas("portfolio", "add", "pb").exit_code == 0  # no capital: its ledger is imported
     assert pas("portfolio", "set-weights", "pa", "AAA=0.1").exit_code == 0
     fills = tmp_path / "fills.csv"
     fills.write_text("portfolio,symbol,side,qty,price,time\npb,ZZZ,buy,5,20,2026-01-02T15:00:00\n")
     assert pas("trades", "import", str(fills)).exit_code == 0
     refused = pas("rebalance", "-p", "pa")
     assert refused.exit_code == 3, refused.output
-    assert "portfolio pb's equity is unknown (no close for ZZZ)" in refused.output
+    assert "portfolio pb's equity is unknown (no capital, and no close for ZZZ)" in refused.output
     assert "pas prices fetch" in refused.output
     assert fake_alpaca.orders == {}

@@ -287,21 +287,23 @@ def record_transfers(store: Store, run_id: str, transfers: dict[str, Decimal]) -
 def other_books_equity(store: Store, broker: str, portfolios: Sequence[Portfolio]) -> Decimal:
     """The equity of the portfolios bound to ``broker`` that this run does not trade, at the
     latest stored closes: together with the run's own books it must fit the account's equity
-    (see :func:`pas.portfolio.trading.limits.check_buying_power`).
+    (see :func:`pas.portfolio.trading.limits.check_buying_power`). A book holding a symbol
+    without a stored close counts at the dollars put in (capital plus cash flows).
 
     Raises:
-        RefusedError: such a portfolio's equity is unknown (a holding without a close), so
-            whether the account can carry every book is unknown too.
+        RefusedError: such a book has neither a value nor any dollars put in (a ledger of
+            imported fills only), so whether the account carries every book is unknown.
     """
     traded = {p.id for p in portfolios}
     others = [p for p in store.list_portfolios() if p.broker == broker and p.id not in traded]
     total = Decimal(0)
     for account in stored_accounts(store, others):
-        if account.equity is None and account.unpriced:
+        value = account.equity if account.equity is not None else account.funded
+        if value is None and account.positions:
             raise RefusedError(
-                f"portfolio {account.portfolio}'s equity is unknown (no close for "
+                f"portfolio {account.portfolio}'s equity is unknown (no capital, and no close for "
                 f"{', '.join(account.unpriced)}), so pas cannot tell whether the account carries "
                 "every portfolio without margin; run `pas prices fetch`, or set ALLOW_MARGIN=1"
             )
-        total += account.equity or Decimal(0)
+        total += value or Decimal(0)
     return total

@@ -50,14 +50,20 @@ def check_limits(
     """Refuses a plan that breaks a pre-trade limit.
 
     Raises:
-        RefusedError: a broker order above ``MAX_ORDER_NOTIONAL`` or a resulting position
-            above ``MAX_POSITION_WEIGHT`` of its portfolio.
+        RefusedError: a broker order above ``MAX_ORDER_NOTIONAL`` (a limit buy at its limit,
+            the most it can cost; any other order at its reference price) or a resulting
+            position above ``MAX_POSITION_WEIGHT`` of its portfolio.
     """
     for o in orders:
         notional = shares(o.qty) * o.ref_price
+        about = f"about ${notional:,.2f}"
+        if limits.limit_orders and o.side is Side.BUY:  # it may fill up to its limit
+            limit = limit_price(o, limits.price_collar)
+            notional = shares(o.qty) * limit
+            about = f"up to ${notional:,.2f} at its limit ${limit:,.2f}"
         if notional > limits.max_order_notional:
             raise RefusedError(
-                f"the order to {o.side.value} {shares(o.qty)} {o.symbol} (about ${notional:,.2f}) "
+                f"the order to {o.side.value} {shares(o.qty)} {o.symbol} ({about}) "
                 f"is above MAX_ORDER_NOTIONAL (${limits.max_order_notional:,.2f}); "
                 "raise it or rebalance in steps"
             )

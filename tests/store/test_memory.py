@@ -129,7 +129,7 @@ def trade_runs(draw: st.DrawFn) -> tuple[TradeRun, list[TradeOrder]]:
         TradeOrder(
             run_id,
             f"t{draw(st.integers(0, 12))}",
-            draw(st.integers(0, 3)),
+            seq,  # an order's place in its run, as pas numbers them
             draw(st.sampled_from(SYMBOLS)),
             draw(st.sampled_from(Side)),
             draw(st.integers(-1, 5 * 10**9)),
@@ -140,7 +140,7 @@ def trade_runs(draw: st.DrawFn) -> tuple[TradeRun, list[TradeOrder]]:
             draw(st.sampled_from(TradeOrderStatus)),
             sent_at=draw(later),
         )
-        for _ in range(draw(st.integers(0, 3)))
+        for seq in range(draw(st.integers(0, 3)))
     ]
     return run, orders
 

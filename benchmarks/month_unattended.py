@@ -6,7 +6,8 @@ injected clock, ``pas tick`` through the command line every five minutes from 06
 by construction), each job run in-process through the real commands. Injected trouble:
 a Quiver outage day (every request answers 503), a 429 storm (each endpoint answers 429
 with Retry-After three times, then serves), a rebalance killed after its first accepted
-order (new targets give it orders to send), a week without new closes at the broker so
+order (new targets give it orders to send; the tick dies with it, and its run records are
+left as a kill -9 leaves them, running with a pid that is gone), a week without new closes at the broker so
 that the closes are stale on its last day (more than PRICE_MAX_STALE_DAYS=5 days old; the
 backlog arrives the day after), the machine off one morning (no ticks 06:00-11:00), and a
 weekly rebalance with new targets locked out by another run holding the trading lock at
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -255,6 +258,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one scenario, read top to bottom
                 print(
                     f"tick killed at {clock().astimezone(MARKET_TZ):%Y-%m-%d %H:%M %Z} during the rebalance"
                 )
+                as_kill_9_leaves_them(Path(home) / "pas.db")
             if mailed:
                 mails.append(mailed)
         fake_q.server.shutdown()
@@ -326,8 +330,25 @@ def report(
         print(f"  {s}: ledger {ledger.get(s, 0)}  broker {positions.get(s, 0)}")
 
 
+def as_kill_9_leaves_them(db_path: Path) -> None:
+    """The runs the in-process kill ended, as a real ``kill -9`` leaves them: still
+    ``running``, recorded with the pid of a process that is gone. (In-process, the exception
+    unwinds through the run records, which write ``failed``; a killed process writes nothing.)"""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with sqlite3.connect(db_path) as db:
+        db.execute(
+            "UPDATE runs SET status = 'running', ended_at = NULL, error = '',"
+            " details = json_set(details, '$.pid', ?) WHERE error LIKE 'Killed%'",
+            (gone.pid,),
+        )
+    db.close()
+
+
 def _job_and_cause(alert: str) -> str:
     """``prices failed`` from ``pas on HOST: prices (prices fetch) of 2026-10-27 16:50 EDT failed, ...``."""
+    if " found abandoned, " in alert:
+        return "abandoned runs"
     job = alert.split(": ", 1)[1].split(" ", 1)[0]
     cause = alert.split(" of ", 1)[1].split(", exit")[0].split(" ", 3)[-1]
     return f"{job} {cause}"

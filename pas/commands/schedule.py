@@ -6,7 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from pas.commands._app import AppState, JsonOption, err_console, print_json, pri
 from pas.errors import EXIT_FAILED, EXIT_OK, PasError
 
 if TYPE_CHECKING:
+    from pas.models import Run
     from pas.unattended.jobs import Job
     from pas.unattended.tick import JobResult, Runner
 
@@ -176,6 +177,17 @@ def _post_tick_failure(app_state: AppState, exc: PasError) -> None:
     _post(app_state, tick_failed(app_state.host, at, f"error: {exc}"))
 
 
+def _report_abandoned(app_state: AppState, runs: Sequence[Run]) -> None:
+    """Prints (for MAILTO) and posts the one alert of the runs this tick found abandoned."""
+    from pas.unattended import alerts
+
+    text = alerts.abandoned(app_state.host, runs)
+    err_console().print(
+        alerts.redact(text, _secrets(app_state)), markup=False, highlight=False, soft_wrap=True
+    )
+    _post(app_state, text)
+
+
 def _report_failure(app_state: AppState, result: JobResult) -> None:
     """Prints a failed job's output (cron mails it) and posts the alert to the webhook."""
     from pas.unattended import alerts
@@ -199,18 +211,22 @@ def tick(ctx: typer.Context) -> None:
 
     Example: pas tick
     """
-    from pas.unattended.tick import run_tick
+    from pas.runs import pid_alive
+    from pas.unattended.tick import run_tick, settle_abandoned
 
     app_state = state(ctx)
     runner = _redacting(app_state.job_runner or _subprocess_runner(app_state), _secrets(app_state))
     try:
         store = app_state.store
         results = run_tick(store, store.clock(), runner, host=app_state.host)
+        abandoned = settle_abandoned(store, app_state.host, pid_alive)
     except PasError as exc:
         _post_tick_failure(app_state, exc)
         raise
     failed = [r for r in results if r.exit_code != EXIT_OK and not r.retry]
     for result in failed:
         _report_failure(app_state, result)
-    if failed:
-        raise typer.Exit(failed[0].exit_code)
+    if abandoned:
+        _report_abandoned(app_state, abandoned)
+    if failed or abandoned:
+        raise typer.Exit(failed[0].exit_code if failed else EXIT_FAILED)

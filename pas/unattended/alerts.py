@@ -9,11 +9,12 @@ before anything is sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from pas.errors import EXIT_LOCKED, PasError
+from pas.models import Run
 from pas.schedule import MARKET_TZ
 from pas.unattended.tick import JobResult, summary
 
@@ -60,6 +61,24 @@ def tick_failed(host: str, at: datetime, error: str) -> str:
     """The alert of a tick that ran no job because it stopped first (its store cannot be
     opened): the time in New York and the error line."""
     return f"pas on {host}: the tick of {at.astimezone(MARKET_TZ):%Y-%m-%d %H:%M %Z} ran no job: {error}"
+
+
+def abandoned(host: str, runs: Sequence[Run]) -> str:
+    """The alert of runs found abandoned: which, started when (New York), and what settles them."""
+    listed = ", ".join(
+        f"{run.command} (run {run.run_id}, started {run.started_at.astimezone(MARKET_TZ):%Y-%m-%d %H:%M %Z})"
+        for run in runs
+    )
+    found = (
+        "1 run found abandoned, its process"
+        if len(runs) == 1
+        else f"{len(runs)} runs found abandoned, their processes"
+    )
+    return (
+        f"pas on {host}: {found} gone (killed by kill -9, out of memory or a reboot): {listed}; "
+        "`pas sync` settles what a trading run sent (the unsent rest of its plan is never sent), "
+        "then run the job by hand (`pas jobs` shows them)"
+    )
 
 
 def body(text: str) -> dict[str, Any]:

@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from pas.errors import EXIT_LOCKED, EXIT_OK, EXIT_REFUSED, LockHeldError, PasError, RefusedError
-from pas.models import RunStatus
-from pas.runs import recorded_run
+from pas.models import Run, RunStatus
+from pas.runs import ABANDONED, PID_KEY, recorded_run, shown_status
 from pas.store.base import Store
 from pas.unattended.jobs import JOBS, Job, due
 
@@ -144,6 +144,29 @@ def _run_one(
     except PasError:
         pass  # recorded with its status; the result carries the exit code
     return JobResult(job, slot, run_id, code, output, retry=code == EXIT_LOCKED and not retry)
+
+
+def settle_abandoned(store: Store, host: str, alive: Callable[[int], bool]) -> list[Run]:
+    """Records as failed each run still recorded as running whose process on this host is
+    gone (killed with ``kill -9``, by the out-of-memory killer or a reboot), so that it is
+    reported once: the next tick finds it failed.
+
+    Args:
+        host: this host (``PAS_HOST_ID``, or the host name): another host's runs cannot be
+            probed from here and are left alone.
+        alive: whether a pid exists on this machine.
+
+    Returns:
+        The runs found abandoned, as they were recorded (newest first).
+    """
+    found = [run for run in store.recent_runs(RUN_SCAN) if shown_status(run, host, alive) == ABANDONED]
+    for run in found:
+        error = (
+            f"abandoned: its process ({run.details.get(PID_KEY)} on {host}) was gone when a tick "
+            "looked (killed by kill -9, out of memory or a reboot before it recorded its end)"
+        )
+        store.finish_run(run.run_id, RunStatus.FAILED, error, run.details)
+    return found
 
 
 def run_tick(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -338,3 +339,46 @@ def test_a_tick_that_cannot_open_its_store_alerts_too(home: Path, receiver: Rece
         "pas on host-a: the tick of 2026-03-09 09:50 EDT ran no job: error: the embedded database"
     )
     assert "XXXXSECRETTOKEN" not in json.dumps(receiver.bodies) + result.output
+
+
+def _run_killed_with_kill_9(home: Path, command: str) -> int:
+    """A real process records a run ``command`` and is killed with kill -9; its pid."""
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from pas.store.sqlite import SqliteStore; from pas.runs import recorded_run\n"
+        f"s = SqliteStore(Path({str(home / 'pas.db')!r}))\n"
+        f"with recorded_run(s, {command!r}):\n    print('started', flush=True); sys.stdin.read()\n"
+    )
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # this checkout's pas
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert child.stdout is not None and child.stdout.readline() == "started\n"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    return child.pid
+
+
+def test_the_next_tick_alerts_once_for_a_run_killed_with_kill_9(home: Path, receiver: Receiver) -> None:
+    """A reboot or the OOM killer ending a tick with its rebalance left both `running`:
+    `pas jobs` showed them abandoned, but with nobody looking nobody was told, and the
+    half-sent plan stayed half-sent until the next weekly rebalance."""
+    pid = _run_killed_with_kill_9(home, "rebalance")
+    clock = FakeClock(datetime(2026, 3, 9, 18, 0, tzinfo=MARKET_TZ))
+    env = {"ALERT_WEBHOOK_URL": receiver.url}
+    result = tick(home, clock, ok_runner, env)
+    assert result.exit_code == 1, result.output
+    (alert,) = [b["text"] for b in receiver.bodies]
+    assert alert.startswith(f"pas on {socket.gethostname()}: 1 run found abandoned, its process gone")
+    assert "rebalance (run " in alert and "pas sync" in alert
+    assert result.output.strip().splitlines()[-1] == alert
+    run = next(
+        r
+        for r in json.loads(CliRunner().invoke(app, ["jobs", "--json"], env={"PAS_HOME": str(home)}).output)
+        if r["command"] == "rebalance"
+    )
+    assert run["status"] == "failed"
+    assert run["error"].startswith(f"abandoned: its process ({pid} on {socket.gethostname()}) was gone")
+    again = tick(home, clock, ok_runner, env)
+    assert (again.exit_code, again.output, len(receiver.bodies)) == (0, "", 1)  # once

@@ -83,7 +83,11 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(sessions):
-            totals.update(session(random.Random(seed * 100_003 + n), Path(tmp) / f"s{n}.db"))
+            counts = session(random.Random(seed * 100_003 + n), Path(tmp) / f"s{n}.db")
+            totals.update(counts)
+            if counts["doubles"] or counts["lost"] or counts["diffs"]:
+                bad = {k: counts[k] for k in ("doubles", "lost", "diffs")}
+                print(f"session {n}: {bad} (its orders and fills are on stderr)", file=sys.stderr)
     elapsed = time.perf_counter() - started
     print(f"sessions                                   {sessions}  (seed {seed}, {elapsed:.0f} s)")
     print(f"rebalance runs / of them SIGKILLed         {totals['runs']} / {totals['killed']}")
@@ -286,9 +290,21 @@ def _measure(
             order = planned.get(coid)
             gone = order is None or order.status in (TradeOrderStatus.FAILED, TradeOrderStatus.DROPPED)
             counts["doubles"] += (n - 1) + (1 if gone else 0)
-        ours = {o["id"] for o in fake.orders.values() if o["client_order_id"] in planned}
+        ours = {o["id"]: o for o in fake.orders.values() if o["client_order_id"] in planned}
         booked = {f.fill_id.rsplit("/", 1)[0] for order_id in ours for f in store.fills_of_order(order_id)}
-        counts["lost"] += sum(1 for a in fake.activities if a["order_id"] in ours and a["id"] not in booked)
+        for a in fake.activities:
+            if a["order_id"] in ours and a["id"] not in booked:
+                counts["lost"] += 1
+                order = ours[a["order_id"]]
+                mine = planned[order["client_order_id"]]
+                # What it takes to find out why, should this ever be non-zero.
+                print(
+                    f"unbooked fill {a['id']} at {a['transaction_time']} of {order['client_order_id']} "
+                    f"(broker: {order['status']}, created {order['created_at']}; pas: {mine.status.value}, "
+                    f"{mine.broker_status or '-'}, {mine.error or '-'}); "
+                    f"sync cursor {store.sync_cursor('alpaca')}",
+                    file=sys.stderr,
+                )
         counts["diffs"] += len(reconcile_ledgers(store, broker)[1])
         for coid in ever_unknown:
             status = planned[coid].status

@@ -14,11 +14,14 @@ import socket
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pas.errors import EXIT_FAILED, EXIT_OK, LockHeldError, PasError, RefusedError
-from pas.models import Run, RunStatus, new_run_id
+from pas.models import RunStatus, new_run_id
 from pas.store.interfaces import RunLog
+
+if TYPE_CHECKING:
+    from pas.models import Run
 
 # Error text kept in a run record is cut to this many characters.
 MAX_ERROR_CHARS = 500
@@ -86,6 +89,8 @@ def recorded_run(
             pid so that only this host judges the run abandoned; the host name when None.
     """
     started = store.clock()
+    from pas.models import Run  # loaded at first use (pas.history)
+
     run = Run(
         run_id=new_run_id(started),
         command=command,

@@ -13,9 +13,13 @@ from __future__ import annotations
 import shlex
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from pas.models import Schedule, WeightSet
+from pas.models import Schedule
+
+if TYPE_CHECKING:
+    from pas.models import WeightSet
 
 MARKET_TZ = ZoneInfo("America/New_York")
 TICK_MINUTES = 5

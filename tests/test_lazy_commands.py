@@ -58,9 +58,9 @@ def test_the_commands_are_loaded_once_and_cannot_be_replaced() -> None:
 
 def test_positions_loads_only_what_it_shows(tmp_path: Path) -> None:
     # Issue 18: `pas positions` at most 1.5× `pas --help`. Each module here costs a few
-    # milliseconds of import (the broker's and the records' value classes, hashing and
-    # random ids, the rotating log file) and none is needed to show positions: measured by
-    # the modules loaded, not by a clock.
+    # milliseconds of import (the broker's, the records' and the run history's value
+    # classes, hashing and random ids, the rotating log file) and none is needed to show
+    # positions: measured by the modules loaded, not by a clock.
     from decimal import Decimal
 
     from pas.models import Fill, Portfolio, Schedule, Side
@@ -70,7 +70,7 @@ def test_positions_loads_only_what_it_shows(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "pas.db") as store:
         store.add_portfolio(Portfolio("p", "manual", Schedule.DAILY, T0, Decimal(1000)))
         store.append_fills([Fill("p", "AAA", Side.BUY, Decimal(2), Decimal(10), T0, "f1")])
-    unneeded = ["hashlib", "logging.handlers", "pas.domain.broker", "pas.records", "secrets"]
+    unneeded = ["hashlib", "logging.handlers", "pas.domain.broker", "pas.history", "pas.records", "secrets"]
     program = (
         "import sys\nfrom pas.cli import app\n"
         "try:\n    app(['positions', 'p'], prog_name='pas')\nexcept SystemExit:\n    pass\n"

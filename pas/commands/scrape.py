@@ -140,6 +140,8 @@ def _wikimedia(settings: WikiSettings, store: Store, session: Session) -> tuple[
 
 
 def _summary(results: list[ScrapeResult]) -> None:
+    from rich.markup import escape  # Rich is imported only by output that needs it
+
     rows = [
         (
             r.dataset,
@@ -177,7 +179,9 @@ def _summary(results: list[ScrapeResult]) -> None:
             reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(r.rejected.items()))
             say(f"{r.dataset}: rejected rows ({reasons})")
         if r.message:
-            say(f"{r.dataset}: {r.message}")
+            # A message quotes the source's own words (an error body): shown as sent, never
+            # read as Rich markup ("[redacted]" is not a style tag).
+            say(f"{r.dataset}: {escape(r.message)}")
 
 
 class _progress:

@@ -315,6 +315,7 @@ def dateless_feed(
     params: Mapping[str, Any],
     page_size: int,
     recent: Callable[[], Sequence[Any]] | None = None,
+    recent_reaches_back: Callable[[Sequence[Any], datetime], bool] | None = None,
 ) -> Iterator[Answer]:
     """A paged feed without date parameters (newest first): backfill, then what is new.
 
@@ -323,7 +324,8 @@ def dateless_feed(
     pages: a resumed backfill reads some twice, which upserts merge, and none is lost).
     Once the backfill ends, history up to the day before it began is covered; then the
     pages are read only back to the oldest day coverage lacks. ``recent`` (if given) is
-    tried first for that and is enough when it reaches back far enough.
+    tried first for that and is enough when it reaches back far enough
+    (``recent_reaches_back(rows, since)``; by default, when its oldest row is older).
     """
     coverage, todo = plan.coverage, plan.todo()
     if plan.since is None and (coverage.cursor is not None or not coverage.spans):
@@ -343,7 +345,8 @@ def dateless_feed(
     latest = recent() if recent is not None else ()
     if latest:
         yield Answer(latest)
-    if not reaches_back(latest, dataset, since):
+    enough = recent_reaches_back or (lambda rows, oldest: reaches_back(rows, dataset, oldest))
+    if not enough(latest, since):
         for page in paged_since(client, path, params, dataset, since, page_size):
             yield Answer(page)
     yield Answer((), _add(oldest, plan.last_day))

@@ -357,10 +357,17 @@ def _check(status: int, headers: Mapping[str, str], text: str, what: str, now: d
             f"QuiverQuant refused the {what} dataset: your subscription plan does not include it "
             "(upgrade the plan at quiverquant.com, or scrape the other datasets)"
         )
-    if status in (401, 403):
+    if status == 401:
         raise QuiverAuthError(
             f"QuiverQuant refused the API key (HTTP {status}) for {what}; check QUIVER_API_KEY "
             "(and QUIVER_AUTH_SCHEME: Token or Bearer)"
+        )
+    if status == 403:
+        # Quiver's errors page: the key is valid, the account cannot use the endpoint (a
+        # higher plan, or no active plan); every other dataset would likely fail the same way.
+        raise QuiverAuthError(
+            f"QuiverQuant refused {what} (HTTP 403): the API key is valid but your account cannot use "
+            "this endpoint; check that your plan is active and includes it (quiverquant.com dashboard)"
         )
     if status == 404:
         raise QuiverUnavailableError(

@@ -19,7 +19,8 @@ cannot tell from two equal trades and keeps as two.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from pas.scrapers.base import (
     dec,
     moment,
     per_ticker,
+    reaches_back,
     single,
     text,
     ticker,
@@ -70,6 +72,9 @@ UPLOAD_TIME_BEGAN = date(2023, 8, 28)
 # Ticker types that are listed stock; options, bonds and funds are rejected.
 STOCK_TYPES = frozenset({"", "ST", "STOCK", "CS", "COMMON STOCK"})
 _RANGE_SPLIT = re.compile(r"\s*-\s*")
+# The chamber names of Quiver's schema: V1 ``House`` "Representatives or Senate", V2
+# ``Chamber`` "Senate or House".
+CHAMBERS = {"representatives": "House", "house": "House", "senate": "Senate"}
 
 
 def amount_range(value: Any) -> tuple[Decimal, Decimal | None]:
@@ -113,7 +118,7 @@ def normalise(raw: Any) -> Record:
     }
     fields = {
         **identity,
-        "chamber": text(row, "Chamber", "House", required=False),
+        "chamber": chamber_of(row),
         "filed": filed.isoformat(),
         "low": dec(low),
         "high": dec(high),
@@ -125,6 +130,17 @@ def normalise(raw: Any) -> Record:
         filed, moment(row, "Quiver_Upload_Time"), day(row, "Quiver_Upload_Time", required=False)
     )
     return Record(NAME, natural_key(NAME, identity), symbol, traded, public_at, fields)
+
+
+def chamber_of(row: Mapping[str, Any]) -> str:
+    """The chamber as one name, ``House`` or ``Senate`` (another value as sent, '' when absent).
+
+    Quiver's V1 rows (live and per-ticker feeds) say ``House: "Representatives"``, its V2 rows
+    (the bulk feed) ``Chamber: "House"``: one trade read from both keeps one value instead of
+    a revision at every scrape that reads the other feed.
+    """
+    chamber = text(row, "Chamber", "House", required=False)
+    return CHAMBERS.get(chamber.lower(), chamber)
 
 
 def public_time(filed: date, uploaded: datetime | None, upload_day: date | None) -> datetime:
@@ -147,9 +163,27 @@ def public_time(filed: date, uploaded: datetime | None, upload_day: date | None)
     return uploaded
 
 
+def each_chamber_reaches_back(rows: Sequence[Any], since: datetime) -> bool:
+    """Whether the live feed's rows reach back past ``since`` in each chamber.
+
+    ``live/congresstrading`` is two capped lists, "up to 500 from the House and 500 from the
+    Senate" (Quiver's quickstart): a busy House's rows can end days after the Senate's
+    reach months back, so the oldest row of the answer says nothing of the other chamber.
+    """
+    chambers: dict[str, list[Any]] = defaultdict(list)
+    for raw in rows:
+        try:
+            chamber = chamber_of(raw) if isinstance(raw, Mapping) else ""
+        except Reject:
+            chamber = ""
+        chambers[chamber].append(raw)
+    return bool(chambers) and all(reaches_back(group, DATASET, since) for group in chambers.values())
+
+
 def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
     """One ticker's history, or the bulk feed (backfill, then new rows); the live feed,
-    which holds the recent weeks, spares the bulk feed when it reaches back far enough."""
+    which holds the recent weeks, spares the bulk feed when each chamber's rows in it reach
+    back far enough (:func:`each_chamber_reaches_back`)."""
     if plan.tickers:
         yield from per_ticker(client, "historical/congresstrading", plan, NAME)
         return
@@ -161,6 +195,7 @@ def fetch(client: QuiverClient, plan: FetchPlan) -> Iterator[Answer]:
         {"version": "V2"},
         BULK_PAGE_SIZE,
         recent=lambda: single(client, "live/congresstrading", {}, NAME),
+        recent_reaches_back=each_chamber_reaches_back,
     )
 
 

@@ -15,8 +15,10 @@ Rows shared with other portfolios lose only the removed portfolio's part:
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from pas.models import AppliedAllocation, TradeOrder, TradeRun
+if TYPE_CHECKING:
+    from pas.models import AppliedAllocation, TradeOrder, TradeRun
 
 # (table or collection, the field naming the portfolio), deleted in this order. The
 # portfolio's own row goes last, so a crash half-way (Mongo without transactions) leaves a

@@ -16,27 +16,21 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pas.clock import Clock
-from pas.models import (
-    AppliedAllocation,
-    BreakerState,
-    CashFlow,
-    DailyMetric,
-    Fill,
-    Portfolio,
-    Price,
-    Run,
-    RunStatus,
-    TradeOrder,
-    TradeOrderStatus,
-    TradeRun,
-    TradeRunStatus,
-    TrailingStats,
-    WeightSet,
-)
+from pas.models import CashFlow, Fill, Portfolio, Price, RunStatus, TradeOrderStatus, TradeRunStatus
 from pas.store.rules import LockGrant
 
 if TYPE_CHECKING:  # annotations only: a command that reads positions never loads them
     from pas.domain.broker import BrokerFill, Order
+    from pas.models import (
+        AppliedAllocation,
+        BreakerState,
+        DailyMetric,
+        Run,
+        TradeOrder,
+        TradeRun,
+        TrailingStats,
+        WeightSet,
+    )
     from pas.records import Record, RecordColumns, UpsertCounts
 
 

@@ -13,9 +13,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pas.errors import InputError
-from pas.models import UNITS_PER_ONE, BreakerState, format_ts, from_units, parse_ts
+from pas.models import UNITS_PER_ONE, format_ts, from_units, parse_ts
 
 if TYPE_CHECKING:
+    from pas.models import BreakerState
     from pas.records import Record, UpsertCounts
     from pas.store.interfaces import LedgerRow
 
@@ -221,4 +222,6 @@ def breaker_from_doc(doc: Mapping[str, Any], version: int) -> BreakerState:
     for name in _BREAKER_TIMES:
         if values.get(name) is not None:
             values[name] = parse_ts(values[name])
+    from pas.models import BreakerState
+
     return BreakerState(**values, version=version)

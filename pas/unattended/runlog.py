@@ -14,12 +14,14 @@ import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pas.config.defaults import DEFAULT_LOG_MAX_BYTES
-from pas.models import Run
 from pas.runs import log as run_logger
 from pas.schedule import MARKET_TZ
+
+if TYPE_CHECKING:
+    from pas.models import Run
 
 LOG_NAME = "pas.log"
 DEFAULT_LOG_BACKUPS = 5

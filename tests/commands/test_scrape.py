@@ -148,5 +148,8 @@ def test_scrape_all_goes_on_after_a_broken_answer_and_the_key_stays_out_of_the_r
     assert "congress: QuiverQuant answered congress with JSON nested too deep to read" in result.stdout
     assert "lobbying" in result.stdout and "contracts" in result.stdout
     assert API_KEY not in result.output
+    # Quiver's words are shown as sent, never read as Rich markup: "[redacted]" was taken
+    # for a style tag and vanished, leaving "unknown token " on the terminal.
+    assert "insiders: QuiverQuant answered insiders with HTTP 400: unknown token [redacted]" in result.stdout
     jobs = runner.invoke(app, ["jobs", "--json"], env=env(tmp_path, fake))
     assert API_KEY not in jobs.stdout and "[redacted]" in jobs.stdout

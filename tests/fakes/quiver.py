@@ -126,10 +126,14 @@ class FakeQuiver:
         base, _, symbol = path.rpartition("/")
         if base in HISTORICAL:
             rows = [r for r in self.rows.get(HISTORICAL[base], []) if _ticker(r) == symbol]
+            if base == "historical/congresstrading":
+                rows = [congress_v1(r) for r in rows]
             return self._page(base, rows, query)
         if path not in self.rows:
             return not_found()
         rows = self.rows[path]
+        if path == "live/congresstrading":
+            rows = [congress_v1(r) for r in _newest_per_chamber(rows)]
         if "ticker" in query:
             rows = [r for r in rows if _ticker(r) == query["ticker"]]
         if "date_from" in query:
@@ -236,6 +240,54 @@ HISTORICAL = {
 }
 
 
+# Quiver's quickstart: live/congresstrading returns "up to 500 from the House and 500 from
+# the Senate", newest first.
+LIVE_CONGRESS_PER_CHAMBER = 500
+
+
+# The STOCK Act's reporting bands, as V1 rows write them in ``Range``.
+_BANDS = ((1001, 15000), (15001, 50000), (50001, 100000), (100001, 250000), (250001, 500000))
+
+
+def congress_v1(row: Any) -> Any:
+    """A V2 congress row (bulk/) as the live and per-ticker feeds send it: the schema's V1
+    ``CongressionalTrade`` (Representative, TransactionDate, ReportDate, Range, House
+    "Representatives or Senate", Amount the lower bound; no Filed, Chamber or upload time).
+    Rows already in V1, or not rows at all, are sent as they are."""
+    if not isinstance(row, dict) or "Name" not in row:
+        return row
+    low = str(row.get("Trade_Size_USD", ""))
+    band = next((f"${lo:,} - ${hi:,}" for lo, hi in _BANDS if low in (str(lo), f"{lo}.0")), low)
+    v1 = {
+        "Representative": row["Name"],
+        "BioGuideID": row.get("BioGuideID"),
+        "ReportDate": f"{row.get('Filed')}T00:00:00" if row.get("Filed") else None,
+        "TransactionDate": f"{row.get('Traded')}T00:00:00" if row.get("Traded") else None,
+        "Ticker": row.get("Ticker"),
+        "Transaction": row.get("Transaction"),
+        "Range": band,
+        "House": "Senate" if row.get("Chamber") == "Senate" else "Representatives",
+        "Amount": low,
+        "Party": row.get("Party"),
+        "last_modified": row.get("last_modified"),
+        "TickerType": row.get("TickerType"),
+        "Description": row.get("Description"),
+    }
+    return {k: v for k, v in v1.items() if v is not None}
+
+
+def _newest_per_chamber(rows: list[Any]) -> list[Any]:
+    """The live feed's answer: at most the first (newest) 500 rows of each chamber."""
+    seen: dict[str, int] = defaultdict(int)
+    kept = []
+    for row in rows:
+        chamber = str(row.get("Chamber", row.get("House"))) if isinstance(row, dict) else ""
+        seen[chamber] += 1
+        if seen[chamber] <= LIVE_CONGRESS_PER_CHAMBER:
+            kept.append(row)
+    return kept
+
+
 def _in_dates(row: Any, lo: str, hi: str) -> bool:
     # Malformed rows and dates pass the filter, so tests see how the client copes with them.
     value = row.get("Date") if isinstance(row, dict) else None
@@ -282,11 +334,8 @@ def congress_rows(n: int, newest: date, start: int = 0) -> list[dict[str, Any]]:
                 "Party": "D" if i % 2 else "R",
                 "Quiver_Upload_Time": f"{filed.isoformat()} 18:{i % 60:02d}:00",
                 "last_modified": filed.isoformat(),
-                "ExcessReturn": 1.5,
-                "PriceChange": 2.1,
-                "SPYChange": 0.6,
+                "excess_return": "1.5",  # V2's name (V1 rows have ExcessReturn, PriceChange, SPYChange)
                 "Description": None,
-                "_row": i,
             }
         )
     return rows

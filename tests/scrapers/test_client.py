@@ -84,6 +84,20 @@ def test_bad_key_names_the_setting_and_is_not_retried(client: QuiverClient, fake
     assert len(fake.log) == 1
 
 
+def test_a_403_says_the_key_is_valid_and_names_the_plan(client: QuiverClient, fake: FakeQuiver) -> None:
+    # Quiver's errors page: a 403 means "Your key is valid, but your account can't use this
+    # endpoint": the dataset is on a higher plan, or there is no active plan. Telling the
+    # user to check the key (the 401 advice) sent them to the wrong place.
+    fake.fault("live/insiders", Fault(403, {"detail": "You do not have permission to perform this action."}))
+    with pytest.raises(QuiverAuthError) as info:
+        client.get("live/insiders", dataset="insiders")
+    assert str(info.value) == (
+        "QuiverQuant refused insiders (HTTP 403): the API key is valid but your account cannot use "
+        "this endpoint; check that your plan is active and includes it (quiverquant.com dashboard)"
+    )
+    assert len(fake.log) == 1
+
+
 def test_entitlement_body_is_a_clear_error_not_retried(client: QuiverClient, fake: FakeQuiver) -> None:
     fake.fault("live/insiders", Fault(200, UPGRADE_BODY))
     with pytest.raises(QuiverEntitlementError) as info:
@@ -260,3 +274,26 @@ def test_rate_limit_spaces_requests(client: QuiverClient, fake: FakeQuiver, slee
     fake.rows["live/insiders"] = [{"n": i} for i in range(3)]
     list(client.pages("live/insiders", page_size=1))
     assert sleeper.calls == pytest.approx([1.1, 1.1, 1.1])
+
+
+def test_the_fakes_rows_use_only_the_schemas_field_names() -> None:
+    # The fake's rows, generated, would prove nothing if they carried names the real feed
+    # never sends: each is held to the property names of its row type in Quiver's schema.
+    import json
+    from datetime import date
+    from pathlib import Path
+
+    from tests.fakes import quiver
+
+    schema = json.loads((Path(__file__).parents[1] / "fixtures/quiver/schema_properties.json").read_text())
+    newest = date(2026, 1, 5)
+    generated = {
+        "CongressionalTradeV2": quiver.congress_rows(40, newest),
+        "CongressionalTrade": [quiver.congress_v1(r) for r in quiver.congress_rows(40, newest)],
+        "LobbyingRecord": quiver.lobbying_rows(40, newest),
+        "GovContractAll": quiver.contract_rows(40, newest),
+        "Form4Entry": quiver.insider_rows(40, newest),
+    }
+    for kind, rows in generated.items():
+        extra = {name for row in rows for name in row} - set(schema[kind])
+        assert not extra, f"{kind}: {sorted(extra)}"

@@ -150,6 +150,54 @@ def test_a_feed_that_ignores_page_stops_after_one_repeat(
     assert result.counts.new == 1000  # the first page, once
 
 
+def _trade(name: str, filed: date, chamber: str) -> dict[str, Any]:
+    """A V2 congress row filed on ``filed``, uploaded that evening (New York time)."""
+    return {
+        "Ticker": "NVDA",
+        "TickerType": "ST",
+        "Name": name,
+        "Traded": (filed - timedelta(days=20)).isoformat(),
+        "Filed": filed.isoformat(),
+        "Transaction": "Purchase",
+        "Trade_Size_USD": "1001.0",
+        "Chamber": chamber,
+        "Quiver_Upload_Time": f"{filed.isoformat()} 18:00:00",
+    }
+
+
+def test_the_live_congress_feed_spares_the_bulk_feed_only_when_each_chamber_reaches_back(
+    client: QuiverClient, fake: FakeQuiver, sqlite_store: SqliteStore, clock: FakeClock
+) -> None:
+    # Quiver's quickstart: live/congresstrading returns "up to 500 from the House and 500
+    # from the Senate", newest first. A busy House's rows can end days after the Senate's
+    # reach a month back, so the oldest row of the answer says nothing about the House: a
+    # House trade filed four days ago, in the bulk feed only, was never fetched.
+    days = [TODAY - timedelta(days=d) for d in range(1, 31)]
+    bulk = [_trade(f"{chamber} member {d:%d}", d, chamber) for d in days for chamber in ("House", "Senate")]
+    fake.rows["bulk/congresstrading"] = bulk
+    assert scrape(DATASETS["congress"], client, sqlite_store).status == "ok"
+    clock.advance(12 * 3600)  # 22:00 in New York, past the cache's TTL
+    late = _trade("House member filed late", TODAY - timedelta(days=4), "House")
+    fake.rows["bulk/congresstrading"] = [*bulk[:6], late, *bulk[6:]]
+    house = [_trade(f"House member new {i}", TODAY - timedelta(days=i % 2), "House") for i in range(8)]
+    fake.rows["live/congresstrading"] = [*house, *(r for r in bulk if r["Chamber"] == "Senate")]
+    fake.log.clear()
+    result = scrape(DATASETS["congress"], client, sqlite_store)
+    assert result.status == "ok", result.message
+    assert "bulk/congresstrading" in fake.paths()
+    # The fake's live feed keeps Quiver's caps: the newest 500 of each chamber, in V1 rows.
+    many = [
+        _trade(f"{c} {i}", TODAY - timedelta(days=1 + i // 50), c)
+        for i in range(600)
+        for c in ("House", "Senate")
+    ]
+    fake.rows["live/congresstrading"] = many
+    answered = client.get("live/congresstrading", {"n": 1})
+    names = [r["Name"] for r in many if int(r["Name"].split()[1]) < 500]
+    assert [r["Representative"] for r in answered] == names  # in the V1 shape of the live feed
+    assert any(r.fields["name"] == "House member filed late" for r in sqlite_store.records("congress"))
+
+
 def _insiders(n: int) -> list[dict[str, Any]]:
     from tests.fakes.quiver import insider_rows
 

@@ -78,6 +78,32 @@ def test_a_later_edit_is_a_revision_of_the_same_trade() -> None:
     assert edited.public_at == first.public_at
 
 
+def test_a_trade_read_from_the_live_and_the_bulk_feed_is_one_record_with_one_value() -> None:
+    # Quiver's schema: live/ and historical/congresstrading answer V1 rows (CongressionalTrade:
+    # Representative, TransactionDate, ReportDate, Range, House "Representatives or Senate"),
+    # bulk/ V2 rows (Name, Traded, Filed, Trade_Size_USD, Chamber "Senate or House"). One
+    # trade read from both was one record whose chamber flipped between "Representatives" and
+    # "House" at every scrape that read the other feed: a revision each time, never a change.
+    v1 = {
+        "Representative": "Jane Doe",
+        "BioGuideID": "D000001",
+        "ReportDate": "2025-09-17T00:00:00",
+        "TransactionDate": "2025-08-29T00:00:00",
+        "Ticker": "NVDA",
+        "Transaction": "Purchase",
+        "Range": "$15,001 - $50,000",
+        "House": "Representatives",
+        "Amount": "15001.0",
+        "Party": "D",
+        "TickerType": "ST",
+    }
+    bulk, live = congress(trade(Chamber="House")), congress(v1)
+    assert live.key == bulk.key and live.digest() == bulk.digest()
+    assert live.fields["chamber"] == "House"
+    senate = congress({**v1, "House": "Senate"})
+    assert senate.fields["chamber"] == "Senate" == congress(trade(Chamber="Senate")).fields["chamber"]
+
+
 def test_bare_dates_are_public_at_the_end_of_the_new_york_day() -> None:
     award = {"Ticker": "LMT", "Date": "2026-01-05", "Agency": "DoD", "Description": "X", "Amount": 5.0}
     # 2026-01-05 ends in New York at 05:00 UTC on the 6th (EST, UTC-5), not at 00:00 UTC on the 5th.

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pas.models import (
-    AppliedAllocation,
-    Side,
-    TradeOrder,
-    TradeOrderStatus,
-    TradeRun,
-    TradeRunStatus,
-    from_units,
-    parse_ts,
-)
+from pas.models import Side, TradeOrderStatus, TradeRunStatus, from_units, parse_ts
+
+if TYPE_CHECKING:
+    from pas.models import AppliedAllocation, TradeOrder, TradeRun
 
 _TRADE_ORDER_COLUMNS = (
     "run_id, client_order_id, seq, symbol, side, qty_n, ref_price_n, fractionable, shares, crosses,"
@@ -24,11 +18,15 @@ _TRADE_ORDER_COLUMNS = (
 
 
 def _trade_run(row: tuple[Any, ...]) -> TradeRun:
+    from pas.models import TradeRun  # loaded at first use (pas.history)
+
     run_id, created, broker, portfolios, status = row
     return TradeRun(run_id, parse_ts(created), broker, tuple(json.loads(portfolios)), TradeRunStatus(status))
 
 
 def _allocation(row: tuple[Any, ...]) -> AppliedAllocation:
+    from pas.models import AppliedAllocation
+
     day, applied_at, method, exposure, vol, weights = row
     return AppliedAllocation(
         date.fromisoformat(day), parse_ts(applied_at), method, dict(json.loads(weights)), exposure, vol
@@ -36,6 +34,8 @@ def _allocation(row: tuple[Any, ...]) -> AppliedAllocation:
 
 
 def _trade_order(row: tuple[Any, ...]) -> TradeOrder:
+    from pas.models import TradeOrder
+
     (run_id, coid, seq, symbol, side, qty, ref, frac, shares, crosses, status, boid, bstatus, error, sent) = (
         row
     )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pas.models import BreakerState, Run, RunStatus, format_ts, parse_ts
+from pas.models import RunStatus, format_ts, parse_ts
 from pas.store.rules import LockGrant, breaker_from_doc, breaker_to_doc, lock_expiry, lock_grant
 from pas.store.sqlite.store import SqliteCore
+
+if TYPE_CHECKING:
+    from pas.models import BreakerState, Run
 
 
 class SqliteControl(SqliteCore):
@@ -50,6 +53,8 @@ class SqliteControl(SqliteCore):
             )
 
     def recent_runs(self, limit: int = 20) -> list[Run]:
+        from pas.models import Run  # loaded at first use (pas.history)
+
         rows = self._db.execute(
             "SELECT run_id, command, started_at, ended_at, status, error, details FROM runs"
             " ORDER BY started_at DESC, rowid DESC LIMIT ?",
@@ -133,6 +138,8 @@ class SqliteControl(SqliteCore):
         return slot
 
     def breaker_state(self) -> BreakerState:
+        from pas.models import BreakerState
+
         row = self._db.execute("SELECT version, state FROM breaker WHERE name = 'account'").fetchone()
         return BreakerState() if row is None else breaker_from_doc(json.loads(row[1]), row[0])
 

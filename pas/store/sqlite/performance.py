@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pas.models import AppliedAllocation, DailyMetric, TrailingStats, format_ts, from_units, to_units
+from pas.models import format_ts, from_units, to_units
 from pas.store.sqlite._rows import _allocation
 from pas.store.sqlite.store import SqliteCore
+
+if TYPE_CHECKING:
+    from pas.models import AppliedAllocation, DailyMetric, TrailingStats
 
 
 class SqlitePerformance(SqliteCore):
@@ -40,6 +43,8 @@ class SqlitePerformance(SqliteCore):
     def daily_metrics(
         self, portfolio_id: str, start: date | None = None, end: date | None = None
     ) -> list[DailyMetric]:
+        from pas.models import DailyMetric  # loaded at first use (pas.history)
+
         rows = self._db.execute(
             "SELECT portfolio, day, ret, equity_n, benchmark_ret, source FROM daily_metrics"
             " WHERE portfolio = ? AND day >= ? AND day <= ? ORDER BY day",
@@ -74,6 +79,8 @@ class SqlitePerformance(SqliteCore):
         ).fetchone()
         if row is None:
             return None
+        from pas.models import TrailingStats
+
         return TrailingStats(portfolio_id, date.fromisoformat(row[0]), window, json.loads(row[1]))
 
     def delete_trailing_stats_from(self, portfolio_id: str, day: date) -> int:

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pas.errors import InputError
 from pas.models import (
@@ -15,7 +15,6 @@ from pas.models import (
     Portfolio,
     Schedule,
     Side,
-    WeightSet,
     format_ts,
     from_units,
     parse_ts,
@@ -27,6 +26,9 @@ from pas.store.rules import LedgerFold
 from pas.store.sqlite import folds
 from pas.store.sqlite._rows import _TRADE_ORDER_COLUMNS, _allocation, _trade_order, _trade_run
 from pas.store.sqlite.store import SqliteCore
+
+if TYPE_CHECKING:
+    from pas.models import WeightSet
 
 _PORTFOLIO_COLUMNS = "id, strategy, schedule, capital_n, params, created_at, broker"
 _FILL_COLUMNS = (
@@ -174,6 +176,8 @@ class SqlitePortfolios(SqliteCore):
             )
 
     def weights_history(self, portfolio_id: str, limit: int | None = None) -> list[WeightSet]:
+        from pas.models import WeightSet  # loaded at first use (pas.history)
+
         rows = self._db.execute(
             "SELECT portfolio, at, source, weights FROM weights WHERE portfolio = ?"
             " ORDER BY at DESC, id DESC LIMIT ?",

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pas.models import (
     UNSETTLED_ORDER_STATUSES,
-    TradeOrder,
     TradeOrderStatus,
-    TradeRun,
     TradeRunStatus,
     format_ts,
     parse_ts,
@@ -19,6 +17,9 @@ from pas.models import (
 )
 from pas.store.sqlite._rows import _TRADE_ORDER_COLUMNS, _trade_order, _trade_run
 from pas.store.sqlite.store import SqliteCore
+
+if TYPE_CHECKING:
+    from pas.models import TradeOrder, TradeRun
 
 _UNSETTLED = tuple(s.value for s in UNSETTLED_ORDER_STATUSES)
 

@@ -10,7 +10,7 @@ without anyone sleeping.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,7 +24,7 @@ from pas.portfolio.trading.limits import TradingLimits
 from pas.portfolio.trading.lock import LOCK_SLACK_SEC
 from pas.portfolio.trading.reconcile import reconcile_ledgers
 from pas.portfolio.trading.run import MAX_LOOKUP_PAUSE_SEC, RebalanceOutcome, run_rebalance
-from pas.portfolio.trading.sync import sync_fills
+from pas.portfolio.trading.sync import SYNC_OVERLAP, sync_fills
 from pas.store.base import Store
 from tests.conftest import FakeClock
 from tests.fakes.alpaca import KEY_ID, SECRET, FakeAlpaca
@@ -192,6 +192,30 @@ def test_a_fill_of_an_order_pas_took_for_failed_is_booked_to_its_portfolios(
     synced = sync_fills(store, broker)
     assert (synced.fills_recorded, synced.foreign) == (1, ())
     assert store.holdings("a") == {"AAA": D(400)}
+    assert reconcile_ledgers(store, broker)[1] == []
+
+
+def test_a_fill_whose_order_the_broker_does_not_show_yet_is_booked_when_it_does(
+    store: Store, broker: AlpacaBroker, fake: FakeAlpaca, clock: FakeClock
+) -> None:
+    # A fill listed while its order is not found by id is neither pas's nor foreign yet: sync
+    # must read it again later, however far newer fills move its cursor in the meantime.
+    _setup(store, clock, a={"AAA": 0.4, "BBB": 0.4})
+    fake.fill_mode = "never"
+    orders = {o.symbol: o for o in _rebalance(store, broker, clock, "a").orders}
+    store.update_trade_order(orders["AAA"].client_order_id, TradeOrderStatus.FAILED, error="taken for failed")
+    hidden = fake.orders[orders["AAA"].broker_order_id or ""]
+    hidden["_visible_at"] = clock() + timedelta(hours=1)
+    fake.fill_open("AAA")
+    first = sync_fills(store, broker)
+    assert (first.fills_recorded, first.foreign) == (0, ())
+    assert any("does not show by its id yet" in w for w in first.warnings)
+    clock.advance(SYNC_OVERLAP.total_seconds() * 2)
+    fake.fill_open("BBB")
+    assert sync_fills(store, broker).fills_recorded == 1  # BBB's; AAA's order is still hidden
+    clock.advance(3600)  # the broker shows the order now
+    assert sync_fills(store, broker).fills_recorded == 1
+    assert store.holdings("a") == {"AAA": D(400), "BBB": D(200)}
     assert reconcile_ledgers(store, broker)[1] == []
 
 

@@ -58,24 +58,59 @@ def sync_fills(store: Store, broker: Broker) -> SyncOutcome:
     since = min(starts) if starts else store.clock() - SYNC_OVERLAP
     fills = broker.fills(after=since)
     new, pending = settle_in_flight(store, broker, unsettled, fills)
-    claimed = _claim_own_fills(store, broker, unsettled, fills)
+    unseen: set[str] = set()  # broker order ids of fills the broker does not show by id yet
+    claimed = _claim_own_fills(store, broker, unsettled, fills, unseen)
     if claimed:
         added, _ = settle(store, broker, claimed, fills)
         new += added
         unsettled = [*unsettled, *claimed]
     finish_runs(store, unsettled, pending)
-    foreign = _foreign_fills(store, broker, unsettled, fills, cursor)
-    if fills:
-        newest = max(fills, key=lambda f: (f.ts, f.id))
-        if cursor is None or (newest.ts, newest.id) > cursor:
-            store.save_sync_cursor(broker.name, newest.ts, newest.id)
+    foreign = _foreign_fills(store, broker, unsettled, fills, cursor, unseen)
+    _advance_cursor(store, broker.name, fills, cursor, unseen)
     unknown = sum(1 for o in pending if o.status is TradeOrderStatus.UNKNOWN)
-    warnings = tuple(status_warnings(pending))
+    warnings = (*status_warnings(pending), *_unseen_warnings(fills, unseen))
     return SyncOutcome(len(unsettled), new, len(pending) - unknown, foreign, unknown, warnings)
 
 
+def _advance_cursor(
+    store: Store,
+    broker_name: str,
+    fills: Sequence[BrokerFill],
+    cursor: tuple[datetime, str] | None,
+    unseen: set[str],
+) -> None:
+    """Moves the sync cursor to the newest fill read, but never past a fill whose order the
+    broker did not show by its id: that fill is neither booked nor called foreign yet, and
+    the next sync must read it again however many newer fills arrive meanwhile. The cursor
+    is then the newest fill before it, or its own time with an empty fill id (which sorts
+    before any fill of that time); it may move back, since re-reading fills is free."""
+    keys = [(f.ts, f.id) for f in fills]
+    held = min(((f.ts, f.id) for f in fills if f.order_id in unseen), default=None)
+    if held is not None:
+        before = [k for k in keys if k < held]
+        target = max(before) if before else (held[0], "")
+        if target != cursor:
+            store.save_sync_cursor(broker_name, *target)
+    elif keys and (cursor is None or max(keys) > cursor):
+        store.save_sync_cursor(broker_name, *max(keys))
+
+
+def _unseen_warnings(fills: Sequence[BrokerFill], unseen: set[str]) -> list[str]:
+    waiting = [f for f in fills if f.order_id in unseen]
+    if not waiting:
+        return []
+    return [
+        f"{len(waiting)} fill(s) of {len(unseen)} order(s) the broker does not show by its id yet "
+        "are neither booked nor called foreign; the next `pas sync` reads them again"
+    ]
+
+
 def _claim_own_fills(
-    store: Store, broker: Broker, unsettled: Sequence[TradeOrder], fills: Sequence[BrokerFill]
+    store: Store,
+    broker: Broker,
+    unsettled: Sequence[TradeOrder],
+    fills: Sequence[BrokerFill],
+    unseen: set[str],
 ) -> list[TradeOrder]:
     """pas's own orders behind fills no unsettled order accounts for, made ``sent`` again.
 
@@ -92,7 +127,11 @@ def _claim_own_fills(
     planned = {o.client_order_id: o for o in store.trade_orders()}
     claimed = []
     for order_id in sorted(unknown_ids):
-        order = planned.get(_client_order_id(broker, order_id) or "")
+        coid = _client_order_id(broker, order_id)
+        if coid is None:
+            unseen.add(order_id)
+            continue
+        order = planned.get(coid)
         if order is None or order.status in (TradeOrderStatus.SENDING, TradeOrderStatus.SENT):
             continue
         store.update_trade_order(order.client_order_id, TradeOrderStatus.SENT, broker_order_id=order_id)
@@ -104,7 +143,7 @@ def _client_order_id(broker: Broker, order_id: str) -> str | None:
     """The client order id of the broker order behind a fill; None while the broker does
     not show that order by its id yet (Alpaca creates orders asynchronously; a look-up may
     lag what the fills list shows): its fill is then neither booked nor called foreign,
-    and the next sync, which reads from before the run of any order in doubt, asks again."""
+    and the sync cursor stays before it, so the next sync reads it and asks again."""
     try:
         return broker.get_order(order_id).client_order_id
     except BrokerError as exc:
@@ -119,6 +158,7 @@ def _foreign_fills(
     unsettled: Sequence[TradeOrder],
     fills: Sequence[BrokerFill],
     cursor: tuple[datetime, str] | None,
+    unseen: set[str],
 ) -> tuple[ForeignFill, ...]:
     ours = {o.broker_order_id for o in unsettled}
     mine = {o.client_order_id for o in unsettled}
@@ -134,6 +174,8 @@ def _foreign_fills(
                 verdict[fill.order_id] = None
             else:
                 coid = _client_order_id(broker, fill.order_id)
+                if coid is None:
+                    unseen.add(fill.order_id)
                 verdict[fill.order_id] = None if coid is None or coid in mine else coid
         foreign_coid = verdict[fill.order_id]
         if foreign_coid is not None:

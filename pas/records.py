@@ -131,20 +131,17 @@ class RecordColumns:
     def from_texts(
         cls,
         ticker: Sequence[str],
-        event_days: str | None,
+        event_date: str | None,
         public_at: str | None,
         fields: Mapping[str, Sequence[Any]],
     ) -> RecordColumns:
-        """Columns from one text each: the event days as days since 1970-01-01 and the UTC
-        times as ``YYYY-MM-DDTHH:MM:SS.ffffff``, comma-separated (None when there are no
-        records); NumPy reads both without a Python object per record."""
-        import numpy as np
-
-        days = np.fromstring(event_days, dtype=np.int64, sep=",") if event_days else np.empty(0, np.int64)
+        """Columns from one text each: the event days ``YYYY-MM-DD`` and the UTC times as
+        stored (``YYYY-MM-DDTHH:MM:SS.ffffffZ``), one per ticker, comma-separated (None
+        when there are no records); NumPy reads both without a Python object per record."""
         return cls(
             ticker=ticker,
-            event_date=days.view("datetime64[D]"),
-            public_at=_utc_times(public_at or "", len(days)),
+            event_date=_comma_separated(event_date or "", len(ticker), "D", _DAY_WIDTH, b""),
+            public_at=_comma_separated(public_at or "", len(ticker), "us", _TIME_WIDTH, b"Z"),
             fields=fields,
         )
 
@@ -160,21 +157,26 @@ class RecordColumns:
         )
 
 
-_TIME_WIDTH = len("2026-01-02T15:04:05.000000")
+_DAY_WIDTH = len("2026-01-02")
+_TIME_WIDTH = len("2026-01-02T15:04:05.000000Z")
 
 
-def _utc_times(text: str, count: int) -> npt.NDArray[np.datetime64]:
-    """``count`` comma-separated UTC times as ``datetime64[us]``. Times of the stored width
-    are read in place as fixed-width bytes (a third of the time of splitting the text);
-    any other text is split."""
+def _comma_separated(
+    text: str, count: int, unit: str, width: int, suffix: bytes
+) -> npt.NDArray[np.datetime64]:
+    """``count`` comma-separated days or UTC times as ``datetime64[unit]``. Values of the
+    stored ``width`` ending in ``suffix`` (the ``Z`` of a UTC time) are read in place as
+    fixed-width bytes (a third of the time of splitting the text); any other text is split."""
     import numpy as np
 
     data = f"{text},".encode()
-    if len(data) == (_TIME_WIDTH + 1) * count:
-        raw = np.frombuffer(data, dtype=[("time", f"S{_TIME_WIDTH}"), ("comma", "S1")])
-        if bool(np.all(raw["comma"] == b",")):
-            return raw["time"].astype("datetime64[us]")
-    return np.array(text.split(",") if count else [], dtype="datetime64[us]")
+    if len(data) == (width + 1) * count:
+        tail = len(suffix) + 1
+        raw = np.frombuffer(data, dtype=[("value", f"S{width - len(suffix)}"), ("tail", f"S{tail}")])
+        if bool(np.all(raw["tail"] == suffix + b",")):
+            return raw["value"].astype(f"datetime64[{unit}]")
+    values = [value.removesuffix(suffix.decode()) for value in text.split(",")] if count else []
+    return np.array(values, dtype=f"datetime64[{unit}]")
 
 
 def column_value(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -9,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pas.freshness import require_fresh
-from pas.metrics.returns import base_index, daily_returns_from_ledger, index_on_or_after
+from pas.metrics.returns import base_index, daily_returns_from_ledger
 from pas.metrics.trailing import recompute_all_trailing_stats
 from pas.models import CashFlow, DailyMetric, Fill, Portfolio
 from pas.schedule import market_day
@@ -103,14 +104,17 @@ def _new_metrics(
     since = _first_missing(bench, stored, fills, flows)
     if since is None and stored and bench:
         return []  # every day is stored already
-    symbols = {f.symbol for f in fills} - {benchmark}
+    # Every symbol the ledger ever traded: the fold keeps each (a closed position at 0).
+    folded = None if since is None else store.ledger_fold(portfolio.id)
+    traded = {f.symbol for f in fills} if folded is None else set(folded.qty)
+    symbols = traded - {benchmark}
     closes: dict[str, list[tuple[date, Decimal]]] = {benchmark: bench}
     if since is None:
         start = None
     else:
         # The day before `since` is the base of its return: read closes from there on,
         # plus each symbol's last close before it (carried forward).
-        start = bench[max(index_on_or_after([d for d, _ in bench], since) - 1, 0)][0]
+        start = bench[max(bisect_left(bench, since, key=lambda pair: pair[0]) - 1, 0)][0]
         for symbol, price in store.latest_prices(symbols, on_or_before=start).items():
             closes[symbol] = [(price.day, price.close)]
     for symbol, prices in store.price_history(symbols, start, until).items():
@@ -124,7 +128,7 @@ def _new_metrics(
         closes,
         benchmark,
         since=since,
-        folded=None if since is None else store.ledger_fold(portfolio.id),
+        folded=folded,
     )
     return [m for m in computed if m.day not in stored]
 

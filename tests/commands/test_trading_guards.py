@@ -16,25 +16,54 @@ from tests.fakes.alpaca import FakeAlpaca, fake_alpaca
 __all__ = ["fake_alpaca", "pas", "waits"]
 
 
+CAPITAL_REFUSAL = (
+    "error: the portfolios' capital ($160,000.00, every portfolio on this broker) exceeds the account's "
+    "equity ($100,000.00); lower their capital or `pas allocate --apply`, or set ALLOW_MARGIN=1 to trade "
+    "on margin\n"
+)
+
+
+def _only_new_books(pas: Pas) -> None:
+    """Removes the fixture's books: every portfolio on the broker counts against its equity."""
+    for pid in ("lobby", "gov"):
+        assert pas("portfolio", "remove", pid).exit_code == 0
+
+
 def _margin_account(pas: Pas, fake: FakeAlpaca) -> None:
     """The issue's case: $100k cash, 2x margin, two portfolios of $80k at 90% invested."""
     fake.cash = Decimal(100_000)
     fake.multiplier = 2
+    _only_new_books(pas)
     for pid in ("pa", "pb"):
         assert pas("portfolio", "add", pid, "--capital", "80000").exit_code == 0
         assert pas("portfolio", "set-weights", pid, "AAA=0.45", "BBB=0.45").exit_code == 0
 
 
-def test_capital_beyond_the_account_equity_is_refused_without_margin(
+def test_buys_beyond_the_accounts_cash_are_refused_without_margin(pas: Pas, fake_alpaca: FakeAlpaca) -> None:
+    _margin_account(pas, fake_alpaca)
+    # The books fit the equity (a $170,000 holding by hand), but their buys need more than the
+    # $30,000 cash; the buying power (margin) would allow them.
+    fake_alpaca.cash = Decimal(30_000)
+    fake_alpaca.set_price("CCC", "100")
+    fake_alpaca.positions["CCC"] = Decimal(1_700)
+    result = pas("rebalance", "-p", "pa")
+    assert result.exit_code == 3, result.output
+    assert "ALLOW_MARGIN=1 allows borrowing" in result.output
+    assert fake_alpaca.orders == {}
+
+
+def test_books_traded_in_separate_runs_are_summed_against_the_account(
     pas: Pas, fake_alpaca: FakeAlpaca
 ) -> None:
+    # Issue 12: two $80,000 books on a $100,000 account, each traded alone at a low weight,
+    # passed one by one; the books on this broker the run does not trade count too.
     _margin_account(pas, fake_alpaca)
-    # Each alone fits the cash; together they would borrow $44,000 (buying power allows it).
-    assert pas("rebalance", "-p", "pa").exit_code == 0
-    second = pas("rebalance", "-p", "pb")
-    assert second.exit_code == 3, second.output
-    assert "ALLOW_MARGIN=1 allows borrowing" in second.output
-    assert fake_alpaca.cash >= 0
+    for pid in ("pa", "pb"):
+        assert pas("portfolio", "set-weights", pid, "AAA=0.05").exit_code == 0
+    alone = pas("rebalance", "-p", "pa")
+    assert (alone.exit_code, alone.output) == (3, CAPITAL_REFUSAL)
+    assert fake_alpaca.orders == {}
+    assert pas("rebalance", "-p", "pa", ALLOW_MARGIN="1").exit_code == 0
 
 
 def test_portfolios_sized_beyond_the_account_are_refused_even_when_the_buys_fit(
@@ -44,11 +73,7 @@ def test_portfolios_sized_beyond_the_account_are_refused_even_when_the_buys_fit(
     for pid in ("pa", "pb"):
         assert pas("portfolio", "set-weights", pid, "AAA=0.05").exit_code == 0
     both = pas("rebalance", "-p", "pa", "-p", "pb", "--dry-run")
-    assert (both.exit_code, both.output) == (
-        3,
-        "error: the portfolios' capital ($160,000.00) exceeds the account's equity ($100,000.00); "
-        "lower their capital or `pas allocate --apply`, or set ALLOW_MARGIN=1 to trade on margin\n",
-    )
+    assert (both.exit_code, both.output) == (3, CAPITAL_REFUSAL)
     assert pas("rebalance", "-p", "pa", "-p", "pb", "--dry-run", ALLOW_MARGIN="1").exit_code == 0
 
 
@@ -210,6 +235,7 @@ def test_a_cash_account_can_spend_its_cash_on_marketable_limit_buys(
     # cash account's last buy did not fit what the earlier buys had left, so it was refused
     # "insufficient buying power", and again by every later run.
     fake_alpaca.cash = Decimal(10_000)
+    _only_new_books(pas)
     assert pas("portfolio", "add", "solo", "--capital", "10000").exit_code == 0
     assert pas("portfolio", "set-weights", "solo", "AAA=0.5", "BBB=0.49").exit_code == 0
     result = pas("rebalance", "-p", "solo")
@@ -219,3 +245,21 @@ def test_a_cash_account_can_spend_its_cash_on_marketable_limit_buys(
     first, second = [r.body for r in fake_alpaca.logged("/v2/orders") if r.method == "POST"]
     assert first["limit_price"] == "11"  # the collar's marketable limit
     assert second["limit_price"] == "20.4"  # lowered to what the account had left (5,000 / 245)
+
+
+def test_a_book_whose_equity_is_unknown_refuses_the_run(
+    pas: Pas, fake_alpaca: FakeAlpaca, tmp_path: Path
+) -> None:
+    # Whether the account carries every book is unknown while one of them cannot be valued.
+    _only_new_books(pas)
+    assert pas("portfolio", "add", "pa", "--capital", "1000").exit_code == 0
+    assert pas("portfolio", "add", "pb").exit_code == 0  # no capital: its ledger is imported
+    assert pas("portfolio", "set-weights", "pa", "AAA=0.1").exit_code == 0
+    fills = tmp_path / "fills.csv"
+    fills.write_text("portfolio,symbol,side,qty,price,time\npb,ZZZ,buy,5,20,2026-01-02T15:00:00\n")
+    assert pas("trades", "import", str(fills)).exit_code == 0
+    refused = pas("rebalance", "-p", "pa")
+    assert refused.exit_code == 3, refused.output
+    assert "portfolio pb's equity is unknown (no capital, and no close for ZZZ)" in refused.output
+    assert "pas prices fetch" in refused.output
+    assert fake_alpaca.orders == {}

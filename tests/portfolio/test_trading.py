@@ -10,7 +10,16 @@ import pytest
 
 from pas.domain.broker import Asset, BrokerFill, Order, OrderRequest, OrderStatus
 from pas.errors import InputError, LockHeldError, LockLostError, PasError, RefusedError
-from pas.models import Portfolio, Price, Schedule, Side, TradeOrderStatus, WeightSet
+from pas.models import (
+    UNITS_PER_ONE,
+    Portfolio,
+    Price,
+    Schedule,
+    Side,
+    TradeOrderStatus,
+    WeightSet,
+    new_run_id,
+)
 from pas.portfolio.broker.errors import OrderRejected
 from pas.portfolio.broker.sim import SimBroker
 from pas.portfolio.ledger import build_book
@@ -236,6 +245,29 @@ def test_partial_fills_are_recorded_as_they_come_and_sync_records_the_rest(
         assert store.ledger_fold(p) == LedgerFold().add(store.ledger(p))
 
 
+def test_a_limit_buy_is_held_to_max_order_notional_at_its_limit(store: Store, clock: FakeClock) -> None:
+    # A marketable limit buy may fill up to its limit (the reference moved by the collar):
+    # $6,000 at the reference is up to $6,600 at the 10% collar's limit.
+    _setup(store, clock, a=10_000)
+    _weights(store, clock, "a", AAA=0.6)
+    capped = replace(LIMITS, max_order_notional=D(6_300))
+    with pytest.raises(
+        RefusedError,
+        match=r"^the order to buy 600 AAA \(up to \$6,600.00 at its limit \$11.00\) is above",
+    ):
+        run_rebalance(store, SimBroker(store), store.list_portfolios(), capped, run_id="x" * 16, sleep=print)
+    market = replace(capped, limit_orders=False)
+    out = run_rebalance(
+        store,
+        SimBroker(store),
+        store.list_portfolios(),
+        market,
+        run_id=new_run_id(clock()),
+        sleep=clock.advance,
+    )
+    assert [(o.symbol, o.qty) for o in out.orders] == [("AAA", 600 * UNITS_PER_ONE)]
+
+
 def test_pre_trade_checks_refuse(store: Store, clock: FakeClock) -> None:
     _setup(store, clock, a=10_000)
     _weights(store, clock, "a", AAA=0.6)
@@ -248,7 +280,8 @@ def test_pre_trade_checks_refuse(store: Store, clock: FakeClock) -> None:
         )
     small = replace(LIMITS, max_order_notional=D(1000))
     with pytest.raises(
-        RefusedError, match=r"^the order to buy 600 AAA \(about \$6,000.00\) is above MAX_ORDER"
+        RefusedError,
+        match=r"^the order to buy 600 AAA \(up to \$6,600.00 at its limit \$11.00\) is above",
     ):
         run_rebalance(store, SimBroker(store), store.list_portfolios(), small, run_id="x" * 16, sleep=print)
 

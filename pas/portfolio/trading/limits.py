@@ -50,14 +50,20 @@ def check_limits(
     """Refuses a plan that breaks a pre-trade limit.
 
     Raises:
-        RefusedError: a broker order above ``MAX_ORDER_NOTIONAL`` or a resulting position
-            above ``MAX_POSITION_WEIGHT`` of its portfolio.
+        RefusedError: a broker order above ``MAX_ORDER_NOTIONAL`` (a limit buy at its limit,
+            the most it can cost; any other order at its reference price) or a resulting
+            position above ``MAX_POSITION_WEIGHT`` of its portfolio.
     """
     for o in orders:
         notional = shares(o.qty) * o.ref_price
+        about = f"about ${notional:,.2f}"
+        if limits.limit_orders and o.side is Side.BUY:  # it may fill up to its limit
+            limit = limit_price(o, limits.price_collar)
+            notional = shares(o.qty) * limit
+            about = f"up to ${notional:,.2f} at its limit ${limit:,.2f}"
         if notional > limits.max_order_notional:
             raise RefusedError(
-                f"the order to {o.side.value} {shares(o.qty)} {o.symbol} (about ${notional:,.2f}) "
+                f"the order to {o.side.value} {shares(o.qty)} {o.symbol} ({about}) "
                 f"is above MAX_ORDER_NOTIONAL (${limits.max_order_notional:,.2f}); "
                 "raise it or rebalance in steps"
             )
@@ -75,15 +81,20 @@ def check_limits(
 
 
 def check_buying_power(
-    account: Account, plans: Sequence[Plan], orders: Sequence[TradeOrder], limits: TradingLimits
+    account: Account,
+    plans: Sequence[Plan],
+    orders: Sequence[TradeOrder],
+    limits: TradingLimits,
+    others: Decimal = Decimal(0),
 ) -> None:
     """Refuses a plan that would borrow on margin, unless ``limits.allow_margin``.
 
     Without margin the buys less the sells (at the plan's prices) must fit the account's own
     money (:meth:`Account.spendable`: non-marginable buying power, or cash), and the
-    equity the run's portfolios are sized from must not exceed the account's equity (else
-    their positions, at their targets, would add up to more than the account owns). With
-    margin only the broker's ``buying_power`` limits the buys.
+    equity the run's portfolios are sized from, plus ``others`` (the equity of the books on
+    this broker the run does not trade), must not exceed the account's equity (else the
+    books, at their targets, would add up to more than the account owns). With margin only
+    the broker's ``buying_power`` limits the buys.
 
     Raises:
         RefusedError: either check fails; the message names ``ALLOW_MARGIN``.
@@ -97,11 +108,11 @@ def check_buying_power(
             f"the orders need about ${need:,.2f} but the account can spend ${spendable:,.2f}{margin_hint}; "
             "deposit at the broker or lower the portfolios' capital"
         )
-    sized = sum((p.equity for p in plans), Decimal(0))
+    sized = sum((p.equity for p in plans), others)
     if not limits.allow_margin and sized > account.equity:
         raise RefusedError(
-            f"the portfolios' capital (${sized:,.2f}) exceeds the account's equity "
-            f"(${account.equity:,.2f}); lower their capital or `pas allocate --apply`, "
+            f"the portfolios' capital (${sized:,.2f}, every portfolio on this broker) exceeds the "
+            f"account's equity (${account.equity:,.2f}); lower their capital or `pas allocate --apply`, "
             "or set ALLOW_MARGIN=1 to trade on margin"
         )
 

@@ -9,7 +9,7 @@ from decimal import ROUND_CEILING, Decimal
 from pas.domain.broker import Asset, Quote
 from pas.errors import InputError, RefusedError
 from pas.models import AppliedAllocation, CashFlow, Portfolio, Price
-from pas.portfolio.account import PortfolioAccount, portfolio_account
+from pas.portfolio.account import PortfolioAccount, portfolio_account, stored_accounts
 from pas.portfolio.broker.base import Broker
 from pas.portfolio.costs import NO_COSTS, CostModel
 from pas.portfolio.ledger import Book, build_book
@@ -282,3 +282,28 @@ def record_transfers(store: Store, run_id: str, transfers: dict[str, Decimal]) -
     when = store.clock()
     for pid, amount in sorted(transfers.items()):
         store.add_cash_flow(CashFlow(pid, amount, when, f"alloc-{run_id}-{pid}", note="allocation"))
+
+
+def other_books_equity(store: Store, broker: str, portfolios: Sequence[Portfolio]) -> Decimal:
+    """The equity of the portfolios bound to ``broker`` that this run does not trade, at the
+    latest stored closes: together with the run's own books it must fit the account's equity
+    (see :func:`pas.portfolio.trading.limits.check_buying_power`). A book holding a symbol
+    without a stored close counts at the dollars put in (capital plus cash flows).
+
+    Raises:
+        RefusedError: such a book has neither a value nor any dollars put in (a ledger of
+            imported fills only), so whether the account carries every book is unknown.
+    """
+    traded = {p.id for p in portfolios}
+    others = [p for p in store.list_portfolios() if p.broker == broker and p.id not in traded]
+    total = Decimal(0)
+    for account in stored_accounts(store, others):
+        value = account.equity if account.equity is not None else account.funded
+        if value is None and account.positions:
+            raise RefusedError(
+                f"portfolio {account.portfolio}'s equity is unknown (no capital, and no close for "
+                f"{', '.join(account.unpriced)}), so pas cannot tell whether the account carries "
+                "every portfolio without margin; run `pas prices fetch`, or set ALLOW_MARGIN=1"
+            )
+        total += value or Decimal(0)
+    return total

@@ -45,7 +45,7 @@ from pas.portfolio.trading.lock import (
     renew_trading_lock,
     takeover_note,
 )
-from pas.portfolio.trading.plan import check_bound, plan_portfolios, record_transfers
+from pas.portfolio.trading.plan import check_bound, other_books_equity, plan_portfolios, record_transfers
 from pas.portfolio.trading.progress import Progress, run_progress
 from pas.portfolio.trading.reconcile import Difference, reconcile_ledgers
 from pas.portfolio.trading.sync import sync_fills
@@ -145,7 +145,8 @@ def run_rebalance(
     if dry_run:
         plans, fractionable = plan_portfolios(store, broker, portfolios, limits)
         orders = net_orders(run_id, [o for p in plans for o in p.orders], fractionable)
-        _check_account(broker, True, guard, (plans, orders, limits))
+        others = Decimal(0) if limits.allow_margin else other_books_equity(store, broker.name, portfolios)
+        _check_account(broker, True, guard, (plans, orders, limits, others))
         check_limits(plans, orders, _holdings(store, plans), limits)
         return RebalanceOutcome(run_id, plans, orders, dry_run=True)
 
@@ -224,7 +225,8 @@ def _run(
     _settle_earlier_runs(store, broker)
     transfers: dict[str, Decimal] = {}
     plans, orders, forced = _reconciled_plan(store, broker, portfolios, limits, run_id, transfers, force)
-    caps = _check_account(broker, queue, hooks.guard, (plans, orders, limits))
+    others = Decimal(0) if limits.allow_margin else other_books_equity(store, broker.name, portfolios)
+    caps = _check_account(broker, queue, hooks.guard, (plans, orders, limits, others))
     check_limits(plans, orders, _holdings(store, plans), limits)
     record_transfers(store, run_id, transfers)
     run = TradeRun(run_id, store.clock(), broker.name, tuple(p.id for p in portfolios))
@@ -306,7 +308,7 @@ def _check_account(
     broker: Broker,
     queue: bool,
     guard: AccountGuard | None = None,
-    planned: tuple[Sequence[Plan], Sequence[TradeOrder], TradingLimits] | None = None,
+    planned: tuple[Sequence[Plan], Sequence[TradeOrder], TradingLimits, Decimal] | None = None,
 ) -> dict[str, Decimal]:
     """Refuses to trade when the guard refuses (the circuit breaker), on a blocked account,
     when the ``planned`` orders would borrow (:func:`check_buying_power`) or not fit the

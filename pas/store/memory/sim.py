@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -32,10 +33,11 @@ class MemorySimBook(SqliteStore):
         self._open: dict[str, Order] = {}  # those of them still open
         self._by_client: dict[str, str] = {}  # order id by client order id
         self._order_seq: dict[str, int] = {}  # each order's place in the book, as SQLite's rowid
-        self._sim_fills: list[BrokerFill] = []
+        self._sim_fills: list[BrokerFill] = []  # oldest first, as the SQL order (ts, rowid)
         self._sim_fill_ids: set[str] = set()
         self._sim_qty: dict[str, int] = {}
         self._sim_spent = 0  # 10⁻¹⁸ dollars
+        self._sim_held: dict[str, Decimal] | None = None  # _sim_qty in shares, until the next fill
 
     def sim_add_order(self, order: Order) -> bool:
         _check_units(order.qty, order.filled_qty, order.filled_avg_price, order.limit_price)
@@ -78,7 +80,8 @@ class MemorySimBook(SqliteStore):
         found = self._open if open_only else self._orders
         ids = list(found) if order_id is None else [order_id]
         if client_order_id is not None:
-            ids = [i for i in ids if i == self._by_client.get(client_order_id)]
+            named = self._by_client.get(client_order_id)
+            ids = [] if named is None or (order_id is not None and order_id != named) else [named]
         chosen = [found[i] for i in ids if i in found]
         if after is not None:
             # SQLite compares the stored text, in which an order without a time is year 1.
@@ -97,17 +100,24 @@ class MemorySimBook(SqliteStore):
         if fill.id in self._sim_fill_ids:
             raise sqlite3.IntegrityError("UNIQUE constraint failed: sim_fills.id")
         self._sim_fill_ids.add(fill.id)
-        self._sim_fills.append(replace(fill, ts=utc(fill.ts)))
+        kept = replace(fill, ts=utc(fill.ts))
+        at = len(self._sim_fills)
+        while at and self._sim_fills[at - 1].ts > kept.ts:  # after those of the same time
+            at -= 1
+        self._sim_fills.insert(at, kept)
         self._sim_qty[fill.symbol] = self._sim_qty.get(fill.symbol, 0) + qty
         self._sim_spent += qty * price + commission * UNITS_PER_ONE
+        self._sim_held = None
 
     def sim_fills(self, after: datetime | None = None) -> list[BrokerFill]:
-        found = self._sim_fills if after is None else [f for f in self._sim_fills if f.ts > utc(after)]
-        return sorted(found, key=lambda f: f.ts)  # stable: the order of writing breaks ties
+        at = 0 if after is None else bisect.bisect_right(self._sim_fills, utc(after), key=lambda f: f.ts)
+        return self._sim_fills[at:]
 
     def sim_totals(self) -> tuple[dict[str, Decimal], Decimal]:
-        qty = {s: from_units(q) for s, q in self._sim_qty.items()}
-        return qty, Decimal(self._sim_spent) / (Decimal(UNITS_PER_ONE) ** 2)
+        # Asked on every account and positions call; the shares change only with a fill.
+        if self._sim_held is None:
+            self._sim_held = {s: from_units(q) for s, q in self._sim_qty.items()}
+        return dict(self._sim_held), Decimal(self._sim_spent) / (Decimal(UNITS_PER_ONE) ** 2)
 
 
 def _check_units(*values: Decimal | None) -> None:

@@ -39,6 +39,8 @@ class MemoryTrading(SqliteStore):
         self._trade_orders: dict[str, TradeOrder] = {}  # by client order id
         self._run_orders: dict[str, list[str]] = {}  # each run's client order ids
         self._locks: dict[str, tuple[str, datetime]] = {}  # name -> (owner, expires at)
+        # The client order ids of the unsettled orders: every run asks for them first.
+        self._unsettled: dict[str, None] = {}
 
     # -- trading runs ----------------------------------------------------------------------
     def create_trade_run(self, run: TradeRun, orders: Sequence[TradeOrder]) -> None:
@@ -54,8 +56,15 @@ class MemoryTrading(SqliteStore):
             raise sqlite3.IntegrityError("CHECK constraint failed: qty_n >= 0")
         self._runs[run.run_id] = replace(run, created_at=utc(run.created_at))
         for o in kept:
-            self._trade_orders[o.client_order_id] = o
+            self._keep(o)
             self._run_orders.setdefault(o.run_id, []).append(o.client_order_id)
+
+    def _keep(self, order: TradeOrder) -> None:
+        self._trade_orders[order.client_order_id] = order
+        if order.status in UNSETTLED_ORDER_STATUSES:
+            self._unsettled[order.client_order_id] = None
+        else:
+            self._unsettled.pop(order.client_order_id, None)
 
     def unfinished_trade_run(self, broker: str) -> TradeRun | None:
         waiting = [
@@ -73,15 +82,14 @@ class MemoryTrading(SqliteStore):
     ) -> list[TradeOrder]:
         # By the orders' own run ids, as SQL selects them: an order outlives a run removed
         # with its last portfolio only if another portfolio still has a share in it.
-        runs = self._run_orders if run_id is None else [run_id]
-        found = [
-            self._trade_orders[i]
-            for r in runs
-            if broker is None or (r in self._runs and self._runs[r].broker == broker)
-            for i in self._run_orders.get(r, ())
-        ]
         if unsettled:
-            found = [o for o in found if o.status in UNSETTLED_ORDER_STATUSES]
+            found = [self._trade_orders[i] for i in self._unsettled]
+            found = [o for o in found if run_id is None or o.run_id == run_id]
+        else:
+            runs = self._run_orders if run_id is None else [run_id]
+            found = [self._trade_orders[i] for r in runs for i in self._run_orders.get(r, ())]
+        if broker is not None:
+            found = [o for o in found if o.run_id in self._runs and self._runs[o.run_id].broker == broker]
         return sorted(found, key=lambda o: (o.run_id, o.seq))
 
     def update_trade_order(
@@ -97,13 +105,15 @@ class MemoryTrading(SqliteStore):
         order = self._trade_orders.get(client_order_id)
         if order is None:
             return
-        self._trade_orders[client_order_id] = replace(
-            order,
-            status=status,
-            broker_order_id=order.broker_order_id if broker_order_id is None else broker_order_id,
-            broker_status=order.broker_status if broker_status is None else broker_status,
-            error=order.error if error is None else error,
-            sent_at=order.sent_at if sent_at is None else utc(sent_at),
+        self._keep(
+            replace(
+                order,
+                status=status,
+                broker_order_id=order.broker_order_id if broker_order_id is None else broker_order_id,
+                broker_status=order.broker_status if broker_status is None else broker_status,
+                error=order.error if error is None else error,
+                sent_at=order.sent_at if sent_at is None else utc(sent_at),
+            )
         )
 
     def trade_runs(self) -> list[TradeRun]:
@@ -120,9 +130,10 @@ class MemoryTrading(SqliteStore):
                 kept_order = trade_order_without(self._trade_orders[coid], portfolio_id)
                 if kept_order is None:
                     del self._trade_orders[coid]
+                    self._unsettled.pop(coid, None)
                     ids.remove(coid)
                 else:
-                    self._trade_orders[coid] = kept_order
+                    self._keep(kept_order)
             kept_run = trade_run_without(run, portfolio_id)
             if kept_run is None:
                 del self._runs[run_id]

@@ -31,21 +31,17 @@ _FIELDS_AS_OF = (
 )
 
 
-# A record's event day as days since 1970-01-01 (julianday of a midnight is a whole .5, so
-# the difference is exact); julianday, unlike unixepoch, is in every SQLite Python ships with.
-_EPOCH_DAY = "CAST(julianday(event_date) - 2440587.5 AS INTEGER)"
-
-
 def _columns_sql(source: str, fields: int, where: str) -> str:
     """The query of record columns as one row of texts: the tickers and each field's values
     as JSON arrays (json_group_array keeps strings, numbers and nulls apart), the event days
-    (:data:`_EPOCH_DAY`) and the public times (``YYYY-MM-DDTHH:MM:SS.ffffff``) joined by
-    commas. The aggregates read the inner query's rows in its order, one pass for all."""
+    and the public times as stored (``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``) joined
+    by commas, which NumPy reads in place (a function per row in SQL cost more). The
+    aggregates read the inner query's rows in its order, one pass for all."""
     extract = "".join(f", json_extract({source}, ?) AS f{n}" for n in range(fields))
     arrays = "".join(f", json_group_array(f{n})" for n in range(fields))
     return (
-        f"SELECT json_group_array(ticker), group_concat(day), group_concat(pub){arrays} FROM ("
-        f"SELECT ticker, {_EPOCH_DAY} AS day, substr(public_at, 1, 26) AS pub{extract} FROM records r"
+        f"SELECT json_group_array(ticker), group_concat(event_date), group_concat(public_at){arrays} FROM ("
+        f"SELECT ticker, event_date, public_at{extract} FROM records r"
         f" INDEXED BY records_columns WHERE {where} ORDER BY public_at, key)"
     )
 
@@ -164,10 +160,10 @@ class SqliteRecords(SqliteCore):
         where, window = _point_in_time(dataset, as_of, since)
         paths = [arg for name in names for arg in (*known, f'$."{name}"')]
         row = self._db.execute(_columns_sql(source, len(names), where), [*paths, *window]).fetchone()
-        ticker, day, public_at, *values = row
+        ticker, event_date, public_at, *values = row
         return RecordColumns.from_texts(
             json.loads(ticker),
-            day,
+            event_date,
             public_at,
             {name: _json_values(v) for name, v in zip(names, values, strict=True)},
         )

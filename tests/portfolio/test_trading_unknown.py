@@ -245,12 +245,8 @@ def test_resume_settles_what_was_in_flight_and_plans_afresh_for_the_portfolios_a
     assert len(_posts(fake)) == 1 and "BBB" not in fake.positions
 
 
-def test_resume_trades_only_the_portfolios_asked_for(
-    store: Store, broker: AlpacaBroker, fake: FakeAlpaca, clock: FakeClock
-) -> None:
-    # Issue 12: "re-planned from today's targets, for the portfolios asked for": pb, still
-    # there and still targeting BBB, was part of the dead run, but `-p pa` trades pa only.
-    _setup(store, clock, pa={"AAA": 0.4, "BBB": 0.3}, pb={"BBB": 0.5})
+def _die_at_the_first_post(store: Store, broker: AlpacaBroker, clock: FakeClock) -> None:
+    """A run of every portfolio killed right after its first POST; its lock released."""
 
     def crash(*_: object) -> None:
         raise KeyboardInterrupt("killed at the first POST")
@@ -261,6 +257,16 @@ def test_resume_trades_only_the_portfolios_asked_for(
             owner="dead:1", after_submit=crash,
         )  # fmt: skip
     store.release_lock("trading", "dead:1")
+
+
+def test_resume_trades_only_the_portfolios_asked_for(
+    store: Store, broker: AlpacaBroker, fake: FakeAlpaca, clock: FakeClock
+) -> None:
+    # Issue 12: "re-planned from today's targets, for the portfolios asked for": pb, still
+    # there and still targeting BBB, was part of the dead run, but `-p pa` trades pa only.
+    _setup(store, clock, pa={"AAA": 0.4, "BBB": 0.3}, pb={"BBB": 0.5})
+
+    _die_at_the_first_post(store, broker, clock)
     clock.advance(60)
     out = _rebalance(store, broker, clock, "pa")
     assert out.resumed and [o.client_order_id for o in out.orders] == [f"pas-{out.run_id}-pa-BBB"]
@@ -400,15 +406,7 @@ def test_a_run_killed_at_its_first_post_is_resumed_by_look_ups_only_while_they_f
     # traded by a run asked only for pa.
     _setup(store, clock, pa={"AAA": 0.4, "BBB": 0.3}, pb={"BBB": 0.5})
 
-    def crash(*_: object) -> None:
-        raise KeyboardInterrupt("killed at the first POST")
-
-    with pytest.raises(KeyboardInterrupt):
-        run_rebalance(
-            store, broker, store.list_portfolios(), LIMITS, run_id=new_run_id(clock()), sleep=clock.advance,
-            owner="dead:1", after_submit=crash,
-        )  # fmt: skip
-    store.release_lock("trading", "dead:1")
+    _die_at_the_first_post(store, broker, clock)
     (first,) = _posts(fake)
     fake.lookup_outage = 99  # Alpaca's order service is down
     clock.advance(300)  # re-run five minutes later: after the creation window

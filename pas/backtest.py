@@ -350,13 +350,13 @@ def _trade(
     if not ready:
         return
 
-    def run(group: Sequence[Portfolio]) -> None:
+    def run(group: Sequence[Portfolio], serial: int) -> None:  # numbered: random ids can repeat
         trade(
             target,
             broker,
             group,
             spec.limits,
-            run_id=new_run_id(_at(day)),
+            run_id=new_run_id(_at(day), serial),
             breaker=None,
             queue=True,
             timeout_sec=0,
@@ -365,14 +365,14 @@ def _trade(
         )
 
     try:
-        run(ready)
+        run(ready, 0)
         result.rebalances += 1
     except (RefusedError, InputError) as exc:
         result.refusals += 1
         result.notes.append(f"{day}: netted run refused ({exc}); trading portfolio by portfolio")
-        for p in ready:
+        for serial, p in enumerate(ready, start=1):
             try:
-                run([p])
+                run([p], serial)
                 result.rebalances += 1
             except (RefusedError, InputError) as single:
                 result.notes.append(f"{day} {p.id}: not traded ({single})")

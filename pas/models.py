@@ -186,12 +186,20 @@ def check_symbol(symbol: str) -> str:
     return sym
 
 
-def new_run_id(now: datetime) -> str:
-    """A run id: UTC time to the second plus 4 random characters (16 characters).
+def new_run_id(now: datetime, serial: int | None = None) -> str:
+    """A run id: UTC time to the second plus 4 random hex digits (16 characters).
 
     Random, not a store sequence, because client order ids derived from it must stay
-    unique at the broker forever, even if the user starts over with a fresh store.
+    unique at the broker forever, even if the user starts over with a fresh store. Two
+    runs in one second draw the same id once in 65,536 pairs: the store refuses the second
+    and a new one is drawn (:func:`pas.runs.start_new_run`).
+
+    Args:
+        serial: the 4 digits instead of random ones (0-65535), for a simulation that
+            numbers its runs within each simulated second (a backtest).
     """
+    if serial is not None:
+        return utc(now).strftime("%y%m%d%H%M%S") + f"{serial:04x}"
     import secrets  # here, not at the top: read commands never make a run id
 
     return utc(now).strftime("%y%m%d%H%M%S") + secrets.token_hex(2)

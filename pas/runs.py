@@ -16,17 +16,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pas.errors import EXIT_FAILED, EXIT_OK, LockHeldError, PasError, RefusedError
+from pas.errors import EXIT_FAILED, EXIT_OK, LockHeldError, PasError, RefusedError, StoreError
 from pas.models import RunStatus, new_run_id
 from pas.store.interfaces import RunLog
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pas.models import Run
 
 # Error text kept in a run record is cut to this many characters.
 MAX_ERROR_CHARS = 500
 PID_KEY = "pid"
 HOST_KEY = "host"
+MAX_ID_DRAWS = 8
+"""New run ids drawn before a store that calls every one taken is reported."""
 ABANDONED = "abandoned"
 """The status shown for a run still recorded as running whose process is gone."""
 log = logging.getLogger("pas.runs")
@@ -76,6 +80,26 @@ def _log(event: str, run: Run, **extra: Any) -> None:
     log.info("%s %s", event, run.command, extra={"run": run, "event": event, **extra})
 
 
+def start_new_run(store: RunLog, command: str, started: datetime, details: Mapping[str, Any]) -> Run:
+    """Records a new run, ``running``, under an id no recorded run has.
+
+    A run id is the second it started plus 16 random bits (:func:`pas.models.new_run_id`),
+    so two runs started in one second share an id once in 65,536 pairs; the store refuses
+    the second one (:meth:`RunLog.start_run`) and a fresh id is drawn, since a trading run's
+    client order ids derive from its id and must never be shared.
+
+    Raises:
+        StoreError: no free id in :data:`MAX_ID_DRAWS` draws (the store answers wrongly).
+    """
+    from pas.models import Run  # loaded at first use (pas.history)
+
+    for _ in range(MAX_ID_DRAWS):
+        run = Run(new_run_id(started), command, started, RunStatus.RUNNING, details=dict(details))
+        if store.start_run(run):
+            return run
+    raise StoreError(f"the store refused {MAX_ID_DRAWS} new run ids as already taken; run `pas doctor`")
+
+
 @contextmanager
 def recorded_run(
     store: RunLog, command: str, details: Mapping[str, Any] | None = None, host: str | None = None
@@ -88,18 +112,13 @@ def recorded_run(
         host: this host among those sharing one store (``PAS_HOST_ID``), recorded with the
             pid so that only this host judges the run abandoned; the host name when None.
     """
-    started = store.clock()
-    from pas.models import Run  # loaded at first use (pas.history)
-
-    run = Run(
-        run_id=new_run_id(started),
-        command=command,
-        started_at=started,
-        status=RunStatus.RUNNING,
-        details={**(details or {}), PID_KEY: os.getpid(), HOST_KEY: host or socket.gethostname()},
+    run = start_new_run(
+        store,
+        command,
+        store.clock(),
+        {**(details or {}), PID_KEY: os.getpid(), HOST_KEY: host or socket.gethostname()},
     )
-    store.start_run(run)
-    _log("start", run, at=started)
+    _log("start", run, at=run.started_at)
     handle = RunHandle(run.run_id, dict(run.details))
     try:
         yield handle

@@ -29,7 +29,8 @@ from decimal import Decimal
 
 from pas.config import DEFAULT_BREAKER_MAX_DAILY_LOSS, DEFAULT_BREAKER_MAX_DRAWDOWN
 from pas.errors import InputError, RefusedError, StoreError
-from pas.models import BreakerState, Run, RunStatus, new_run_id
+from pas.models import BreakerState, RunStatus
+from pas.runs import start_new_run
 from pas.schedule import market_day
 from pas.store.base import Store
 
@@ -190,7 +191,5 @@ def _trip_details(state: BreakerState) -> dict[str, str]:
 
 
 def _record(store: Store, command: str, status: RunStatus, error: str, details: dict[str, str]) -> None:
-    now = store.clock()
-    run_id = new_run_id(now)
-    store.start_run(Run(run_id, command, now, RunStatus.RUNNING, details=details))
-    store.finish_run(run_id, status, error, details)
+    run = start_new_run(store, command, store.clock(), details)
+    store.finish_run(run.run_id, status, error, details)

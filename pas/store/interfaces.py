@@ -371,8 +371,9 @@ class RunLog(Protocol):
     """The store's clock: when runs start and end."""
 
     @abstractmethod
-    def start_run(self, run: Run) -> None:
-        """Records that a run started."""
+    def start_run(self, run: Run) -> bool:
+        """Records that a run started: True, or False (nothing written) when a run with
+        its id is already recorded (see :func:`pas.runs.start_new_run`)."""
 
     @abstractmethod
     def finish_run(

@@ -27,6 +27,14 @@ def test_runs_record_outcome_newest_first(store: Store, clock: FakeClock) -> Non
     assert len(store.recent_runs(limit=1)) == 1
 
 
+def test_a_run_whose_id_is_recorded_is_refused_and_the_first_run_kept(store: Store, clock: FakeClock) -> None:
+    # Two runs in one second draw one id once in 65,536 pairs; the second must be told.
+    assert store.start_run(Run("r1", "rebalance", clock(), RunStatus.RUNNING, details={"n": 1}))
+    assert not store.start_run(Run("r1", "scrape", clock(), RunStatus.RUNNING, details={"n": 2}))
+    [kept] = store.recent_runs()
+    assert (kept.command, dict(kept.details)) == ("rebalance", {"n": 1})
+
+
 def test_run_details_keep_their_structure(store: Store, clock: FakeClock) -> None:
     # MongoDB once gave nested details back as their str(): "{'new': 3, ...}".
     details = {

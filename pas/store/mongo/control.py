@@ -38,20 +38,26 @@ def _lease(doc: Mapping[str, Any]) -> tuple[str, datetime]:
 class MongoControl(MongoCore):
     """Control: command runs, locks, the HTTP cache, rate slots and the circuit breaker."""
 
-    def start_run(self, run: Run) -> None:
+    def start_run(self, run: Run) -> bool:
+        from pymongo.errors import DuplicateKeyError
+
         with self._errors():
-            self._collection("runs").insert_one(
-                {
-                    "run_id": run.run_id,
-                    "command": run.command,
-                    "started_at": format_ts(run.started_at),
-                    "seq": self._next("runs"),
-                    "ended_at": None,
-                    "status": run.status.value,
-                    "error": "",
-                    "details": _details_doc(run.details),
-                }
-            )
+            try:
+                self._collection("runs").insert_one(
+                    {
+                        "run_id": run.run_id,
+                        "command": run.command,
+                        "started_at": format_ts(run.started_at),
+                        "seq": self._next("runs"),
+                        "ended_at": None,
+                        "status": run.status.value,
+                        "error": "",
+                        "details": _details_doc(run.details),
+                    }
+                )
+            except DuplicateKeyError:
+                return False
+            return True
 
     def finish_run(
         self,

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 class SqliteControl(SqliteCore):
     """Control: command runs, locks, the HTTP cache, rate slots and the circuit breaker."""
 
-    def start_run(self, run: Run) -> None:
+    def start_run(self, run: Run) -> bool:
         with self._write() as db:
-            db.execute(
-                "INSERT INTO runs (run_id, command, started_at, status, details) VALUES (?, ?, ?, ?, ?)",
+            cursor = db.execute(
+                "INSERT INTO runs (run_id, command, started_at, status, details) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (run_id) DO NOTHING",
                 (
                     run.run_id,
                     run.command,
@@ -30,6 +31,7 @@ class SqliteControl(SqliteCore):
                     json.dumps(dict(run.details), default=str),
                 ),
             )
+            return cursor.rowcount == 1
 
     def finish_run(
         self,

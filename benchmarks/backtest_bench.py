@@ -17,6 +17,10 @@
    the same audit.
 
 Usage: python benchmarks/backtest_bench.py [--tickers 500] [--start 2021-01-04] [--end 2025-12-31]
+    [--rounds 5] [--skip-demo] [--skip-large]
+
+``--rounds N`` also runs the demo's `pas backtest` and bt N more times each, alternating,
+and prints the medians and each round's ratio (one run each is at the mercy of the load).
 """
 
 from __future__ import annotations
@@ -120,9 +124,11 @@ def audit(label: str, target: Store, ids: list[str], refusals: int) -> None:
     )
 
 
-def demo_backtest(home: Path) -> None:
-    """`pas backtest` of the demo's portfolios in its home, whole process, against bt."""
+def demo_backtest(home: Path, rounds: int) -> None:
+    """`pas backtest` of the demo's portfolios in its home, whole process, against bt;
+    with ``rounds`` > 1, that many runs of each alternate and their medians are compared."""
     import json
+    from statistics import median
 
     from pas.commands.demo import DEMO_CAPITAL, WARM_UP
     from pas.demo.sample import sample_range
@@ -131,7 +137,10 @@ def demo_backtest(home: Path) -> None:
     first, last = sample_range()
     pas = str(Path(sys.executable).parent / "pas")
     argv = [pas, "backtest", "--start", str(first + WARM_UP), "--end", str(last), "--allocation", "score"]
-    wall, cpu, out = timed([*argv, "--json"], env={**os.environ, "PAS_HOME": str(home)})
+    # Timed commands compile nothing: with PYTHONDONTWRITEBYTECODE set, every module would be
+    # compiled on every run.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PAS_HOME": str(home)}
+    wall, cpu, out = timed([*argv, "--json"], env=env)
     shown = json.loads(out)
     print(f"pas backtest of the demo: {shown['days']} days, {shown['rebalances']} trading runs")
     equity = {name: float(v) for name, v in shown["final_equity"].items() if v is not None}
@@ -141,6 +150,22 @@ def demo_backtest(home: Path) -> None:
             "whole process", (wall, cpu), source, target, shown["portfolios"], float(DEMO_CAPITAL), equity
         )
         audit("demo", target, shown["portfolios"], shown["refusals"])
+    if rounds > 1:
+        inputs = Path(tempfile.mkdtemp(prefix="pas-bt-inputs-")) / "inputs.pkl"
+        with SqliteStore(home / "pas.db") as source, SqliteStore(kept) as target:
+            bt_baseline.export(source, target, shown["portfolios"], float(DEMO_CAPITAL), inputs)
+        bt_argv = [sys.executable, str(ROOT / "benchmarks" / "bt_baseline.py"), str(inputs)]
+        pas_runs, bt_runs = [], []
+        for _ in range(rounds):
+            pas_runs.append(timed([*argv, "--json"], env=env)[:2])
+            bt_runs.append(timed(bt_argv, env=env)[:2])
+        for name, of in (("wall", 0), ("CPU", 1)):
+            ours, theirs = median(r[of] for r in pas_runs), median(r[of] for r in bt_runs)
+            pairs = ", ".join(f"{a[of] / b[of]:.2f}" for a, b in zip(pas_runs, bt_runs, strict=True))
+            print(
+                f"  {rounds} alternating rounds, medians: pas {ours:.2f} s {name}, bt {theirs:.2f} s {name}: "
+                f"ratio {ours / theirs:.2f} (goal ≤ 1; each round {pairs})"
+            )
 
 
 def run_large(tickers: int, start: date, end: date) -> None:
@@ -220,13 +245,16 @@ def main() -> None:
     parser.add_argument("--start", type=date.fromisoformat, default=date(2021, 1, 4))
     parser.add_argument("--end", type=date.fromisoformat, default=date(2025, 12, 31))
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating pas/bt runs of the demo")
+    parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()
     if not args.skip_demo:
         home = Path(tempfile.mkdtemp(prefix="pas-demo-bench-")) / "home"
         elapsed, peak = run_demo(home)
         print(f"pas demo end to end: {elapsed:.1f} s wall, peak memory {peak:.0f} MiB (goal: under 60 s)")
-        demo_backtest(home)
-    run_large(args.tickers, args.start, args.end)
+        demo_backtest(home, args.rounds)
+    if not args.skip_large:
+        run_large(args.tickers, args.start, args.end)
 
 
 if __name__ == "__main__":

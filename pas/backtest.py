@@ -233,10 +233,9 @@ def _at(day: date) -> datetime:
 
 
 def _copy_prices(source: Store, targets: Sequence[Store], start: date, end: date) -> None:
-    history = source.price_history(source.price_symbols(), start, end)
-    closes = [p for prices in history.values() for p in prices]
+    closes = source.price_units(start, end)  # as stored: no Decimal or Price per close
     for target in targets:
-        target.upsert_prices(closes)
+        target.upsert_price_units(closes)
 
 
 def _build_due(

@@ -84,23 +84,24 @@ class _AsGiven(RuntimeParam):
     Typer checks every value through a pydantic ``TypeAdapter``, and building the first
     one imports pydantic: 100+ ms for every command with a text argument or an option
     with a default. A value that already has the parameter's type (a ``str`` argument
-    as the parser gives it, an enum option's default) is what pydantic would return, so
-    it is returned as it is; any other value goes through Typer's own coercion, with its
-    messages.
+    as the parser gives it, an enum option's default, an ``int`` option's default when
+    the option has no bounds to check) is what pydantic would return, so it is returned
+    as it is; any other value goes through Typer's own coercion, with its messages.
     """
 
     descriptor: Any = None
 
     def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-        kind = self.annotation
-        if self.parameter_info.parser is None and kind in _AS_GIVEN_TYPES and type(value) is kind:
+        kind, info = self.annotation, self.parameter_info
+        unbounded = kind is str or (info.min is None and info.max is None)
+        if info.parser is None and kind in _AS_GIVEN_TYPES and type(value) is kind and unbounded:
             return value
         if isinstance(kind, type) and issubclass(kind, Enum) and isinstance(value, kind):
             return value
         return build_runtime_param(self.descriptor)._coerce_value(value, param, ctx)
 
 
-_AS_GIVEN_TYPES = (str,)
+_AS_GIVEN_TYPES = (str, int)
 
 
 def _runtime_param(self: _TyperParameter) -> RuntimeParam:

@@ -58,6 +58,24 @@ def daily_returns_from_ledger(
         InputError: no capital and no cash flows (the portfolio has no equity).
         StaleDataError: no close of the benchmark, or of a held symbol on or before a day.
     """
+    in_units = {s: [(d, to_units(c)) for d, c in pairs] for s, pairs in closes.items()}
+    return daily_returns_in_units(portfolio, capital, fills, flows, in_units, benchmark, since, folded)
+
+
+def daily_returns_in_units(
+    portfolio: str,
+    capital: Decimal | None,
+    fills: Sequence[Fill],
+    flows: Sequence[CashFlow],
+    closes: Mapping[str, Sequence[tuple[date, int]]],
+    benchmark: str,
+    since: date | None = None,
+    folded: LedgerFold | None = None,
+) -> list[DailyMetric]:
+    """:func:`daily_returns_from_ledger` of closes in nano dollars, as the store keeps them
+    (:meth:`~pas.store.interfaces.PriceStore.price_units`): the same metrics, without a
+    ``Decimal`` per close. A benchmark return is the ``Decimal`` quotient of its two
+    closes, made a float, as of the closes in dollars (the same quotient)."""
     if capital is None and not flows:
         raise InputError(
             f"portfolio {portfolio} has no capital and no cash flows, so it has no equity; "
@@ -74,7 +92,9 @@ def daily_returns_from_ledger(
     base = base_index(days, fills, flows)
     if base >= len(days) - 1:
         return []
-    carried = _CarriedCloses(closes, sorted({f.symbol for f in fills}), portfolio)
+    traded = {f.symbol for f in fills} if folded is None else set(folded.qty)  # the fold keeps each
+    carried = _CarriedCloses(closes, sorted(traded), portfolio)
+    bench_close = [Decimal(c) for _, c in bench]
     # Equity is valued from this day on; before it only holdings and cash are counted, so
     # the events of the days before it are folded in one pass, and only later ones are
     # grouped by day: an update of the last days costs little more than those days.
@@ -105,7 +125,7 @@ def daily_returns_from_ledger(
         equity = cash + carried.holdings_value(qty, day)
         if index > valued and previous_equity + flow_today > 0:
             ret = equity / (previous_equity + flow_today) - 1.0
-            bench_ret = float(bench[index][1] / bench[index - 1][1]) - 1.0
+            bench_ret = float(bench_close[index] / bench_close[index - 1]) - 1.0
             dollars = from_units(equity // UNITS_PER_ONE)
             metrics.append(DailyMetric(portfolio, day, ret, dollars, bench_ret, SOURCE_UPDATE))
         previous_equity = equity
@@ -116,15 +136,15 @@ class _CarriedCloses:
     """Each symbol's last close on or before a day, for days visited oldest first.
 
     Args:
-        closes: (day, close) pairs per symbol, oldest first.
+        closes: (day, close in nano dollars) pairs per symbol, oldest first.
         symbols: the symbols to value.
         portfolio: the portfolio's id, for the message of a missing close.
     """
 
     def __init__(
-        self, closes: Mapping[str, Sequence[tuple[date, Decimal]]], symbols: Sequence[str], portfolio: str
+        self, closes: Mapping[str, Sequence[tuple[date, int]]], symbols: Sequence[str], portfolio: str
     ) -> None:
-        self._history = {s: _units(closes.get(s, ())) for s in symbols}
+        self._history = {s: closes.get(s, ()) for s in symbols}
         self._seen = dict.fromkeys(symbols, 0)  # how many of each symbol's closes are on or before the day
         self._last: dict[str, int] = {}
         self._portfolio = portfolio
@@ -156,10 +176,6 @@ class _CarriedCloses:
                 )
             value += held * self._last[symbol]
         return value
-
-
-def _units(pairs: Sequence[tuple[date, Decimal]]) -> list[tuple[date, int]]:
-    return [(d, to_units(c)) for d, c in pairs]
 
 
 def base_index(days: Sequence[date], fills: Sequence[Fill], flows: Sequence[CashFlow]) -> int:

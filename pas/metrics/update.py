@@ -6,13 +6,14 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from pas.freshness import require_fresh
-from pas.metrics.returns import base_index, daily_returns_from_ledger
+from pas.metrics.returns import base_index, daily_returns_in_units
 from pas.metrics.trailing import recompute_all_trailing_stats
-from pas.models import CashFlow, DailyMetric, Fill, Portfolio
+from pas.models import CashFlow, DailyMetric, Fill, Portfolio, to_units
 from pas.schedule import market_day
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def _new_metrics(
     fills = store.fills(portfolio.id)
     flows = store.cash_flows(portfolio.id)
     stored = store.metric_days(portfolio.id)
-    bench = [(p.day, p.close) for p in store.price_history([benchmark], None, until).get(benchmark, [])]
+    bench = [(day, units) for _, day, units in store.price_units(None, until, [benchmark])]
     if max_stale_days is not None and bench:
         newest = {s: p.day for s, p in store.latest_prices(store.holdings(portfolio.id)).items()}
         newest[benchmark] = bench[-1][0]
@@ -108,7 +109,7 @@ def _new_metrics(
     folded = None if since is None else store.ledger_fold(portfolio.id)
     traded = {f.symbol for f in fills} if folded is None else set(folded.qty)
     symbols = traded - {benchmark}
-    closes: dict[str, list[tuple[date, Decimal]]] = {benchmark: bench}
+    closes: dict[str, list[tuple[date, int]]] = {benchmark: bench}
     if since is None:
         start = None
     else:
@@ -116,11 +117,12 @@ def _new_metrics(
         # plus each symbol's last close before it (carried forward).
         start = bench[max(bisect_left(bench, since, key=lambda pair: pair[0]) - 1, 0)][0]
         for symbol, price in store.latest_prices(symbols, on_or_before=start).items():
-            closes[symbol] = [(price.day, price.close)]
-    for symbol, prices in store.price_history(symbols, start, until).items():
+            closes[symbol] = [(price.day, to_units(price.close))]
+    for symbol, rows in groupby(store.price_units(start, until, symbols), key=itemgetter(0)):
+        pairs = [(day, units) for _, day, units in rows]
         seeded = closes.setdefault(symbol, [])
-        seeded.extend((p.day, p.close) for p in prices if not seeded or p.day > seeded[-1][0])
-    computed = daily_returns_from_ledger(
+        seeded.extend(pairs[1:] if seeded and pairs[0][0] <= seeded[-1][0] else pairs)
+    computed = daily_returns_in_units(
         portfolio.id,
         portfolio.capital,
         fills,
@@ -134,7 +136,7 @@ def _new_metrics(
 
 
 def _first_missing(
-    bench: Sequence[tuple[date, Decimal]], stored: set[date], fills: Sequence[Fill], flows: Sequence[CashFlow]
+    bench: Sequence[tuple[date, int]], stored: set[date], fills: Sequence[Fill], flows: Sequence[CashFlow]
 ) -> date | None:
     """The first trading day after the base day without a stored metric, when the days
     before it are all stored (so only it and later days need computing); None when

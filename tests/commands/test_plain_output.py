@@ -79,3 +79,17 @@ def test_positions_loads_neither_rich_nor_pydantic(tmp_path: Path) -> None:
     # A value given as text for a parameter of another type still goes through Typer's
     # own checks (and messages).
     assert run_pas(tmp_path, ["--log-format", "json", "positions", "p"]).splitlines()[-1] == "['pydantic']"
+
+
+def test_a_backtest_with_its_int_defaults_loads_no_pydantic(tmp_path: Path) -> None:
+    # `pas backtest` has int options with defaults (--in-sample, --out-of-sample): taking
+    # them as given spares the whole process pydantic's import (about 0.1 s).
+    assert run_pas(tmp_path, ["backtest", "list", "--json"]).splitlines()[-1] == "[]"
+
+
+def test_an_int_given_on_the_command_line_is_still_checked(tmp_path: Path) -> None:
+    # Only defaults are taken as given: `pas jobs --limit 0` (min=1) comes as text and is
+    # refused by Typer's own checks.
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        run_pas(tmp_path, ["jobs", "--limit", "0"])
+    assert "--limit" in refused.value.stderr

@@ -34,6 +34,7 @@ from pas.models import (
     TradeRun,
     TradeRunStatus,
     TrailingStats,
+    to_units,
 )
 from pas.store.base import Store
 from pas.store.memory import MemoryStore
@@ -163,6 +164,7 @@ WRITES = {
     "fills": st.lists(fills, max_size=4),
     "flow": flows,
     "prices": st.lists(prices, max_size=6),
+    "price_units": st.lists(prices.map(lambda p: (p.symbol, p.day, to_units(p.close))), max_size=6),
     "order": orders,
     "save": st.tuples(orders, st.sampled_from(STATUSES)),
     "sim_fill": sim_fills,
@@ -179,7 +181,7 @@ WRITES = {
 # One family of writes per example keeps the writes of each aggregate meeting each other.
 FAMILIES = (
     ("fills", "flow", "remove"),
-    ("prices",),
+    ("prices", "price_units"),
     ("order", "save", "sim_fill"),
     ("metrics", "trailing", "cut"),
     ("run", "order_update", "run_status", "lock", "unlock", "remove"),
@@ -197,6 +199,8 @@ def _write(store: Store, kind: str, value: object) -> None:
         store.add_cash_flow(value)  # type: ignore[arg-type]
     elif kind == "prices":
         store.upsert_prices(value)  # type: ignore[arg-type]
+    elif kind == "price_units":
+        store.upsert_price_units(value)  # type: ignore[arg-type]
     elif kind == "order":
         store.sim_add_order(value)  # type: ignore[arg-type]
     elif kind == "save":
@@ -255,6 +259,7 @@ def _answers(store: Store, saved: bool = False) -> dict[str, object]:
         "orders": store.sim_orders(),
         "latest": [store.latest_prices([*SYMBOLS, "NONE"], on_or_before=d) for d in days],
         "history": [store.price_history(SYMBOLS, d, e) for d in days for e in days],
+        "units": [store.price_units(d, e) for d in days for e in days],
         "trade orders": [
             store.trade_orders(run_id, unsettled, broker)
             for run_id in (None, "r0", "r1")

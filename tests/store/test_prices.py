@@ -74,6 +74,34 @@ def test_price_history_ranges_are_inclusive_per_symbol(store: Store) -> None:
     assert store.price_history([]) == {}
 
 
+def test_closes_in_their_stored_form_are_the_closes_in_nano_dollars(store: Store) -> None:
+    # What a backtest copies in: every symbol's closes of a range, by symbol then day.
+    store.upsert_prices(
+        [
+            Price("BBB", date(2026, 1, 2), Decimal("20.5")),
+            Price("AAA", date(2026, 1, 6), Decimal("0.000000001")),
+            Price("AAA", date(2026, 1, 2), Decimal(10)),
+            Price("AAA", date(2026, 1, 9), Decimal(12)),
+        ]
+    )
+    assert store.price_units(date(2026, 1, 2), date(2026, 1, 6)) == [
+        ("AAA", date(2026, 1, 2), 10_000_000_000),
+        ("AAA", date(2026, 1, 6), 1),
+        ("BBB", date(2026, 1, 2), 20_500_000_000),
+    ]
+    assert len(store.price_units()) == 4 and store.price_units(date(2026, 1, 10)) == []
+    day = date(2026, 1, 9)
+    assert store.upsert_price_units([("AAA", day, 12_250_000_000), ("CCC", day, 7)]) == 2
+    assert store.latest_prices(["AAA", "CCC"]) == {
+        "AAA": Price("AAA", date(2026, 1, 9), Decimal("12.25")),
+        "CCC": Price("CCC", date(2026, 1, 9), Decimal("0.000000007")),
+    }
+    assert store.price_history(["AAA"], start=date(2026, 1, 6))["AAA"] == [
+        Price("AAA", date(2026, 1, 6), Decimal("0.000000001")),
+        Price("AAA", date(2026, 1, 9), Decimal("12.25")),
+    ]
+
+
 def test_latest_prices_is_each_symbols_newest_close_on_or_before_a_day(store: Store) -> None:
     # Symbols with closes on different days, one only after the day asked for: the answer the
     # backtest prices with, the same on every backend and whichever query serves it.

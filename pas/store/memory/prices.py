@@ -4,39 +4,75 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
+from itertools import repeat
 from pathlib import Path
 
 from pas.clock import Clock
-from pas.models import Price, to_units
+from pas.errors import InputError
+from pas.models import MAX_UNITS, Price, from_units, to_units
+from pas.store.interfaces import PriceUnits
 from pas.store.sqlite import SqliteStore
 
 
+@dataclass
+class _Closes:
+    """One symbol's closes: its days, sorted, their closes in nano dollars, and each
+    close's :class:`Price` once something has read it (None before)."""
+
+    days: list[date] = field(default_factory=list)
+    units: list[int] = field(default_factory=list)
+    built: list[Price | None] = field(default_factory=list)
+
+    def price(self, symbol: str, at: int) -> Price:
+        found = self.built[at]
+        if found is None:
+            found = self.built[at] = Price(symbol, self.days[at], from_units(self.units[at]))
+        return found
+
+
 class MemoryPrices(SqliteStore):
-    """The closes per symbol, as sorted days and their closes."""
+    """The closes per symbol, kept as stored (days and nano-dollar closes); a close's
+    ``Price`` is made the first time it is read, as SQLite's would be (from its units)."""
 
     def __init__(self, path: Path, clock: Clock) -> None:
         super().__init__(path, clock)
-        self._closes: dict[str, tuple[list[date], list[Price]]] = {}
+        self._closes: dict[str, _Closes] = {}
 
     def upsert_prices(self, prices: Iterable[Price]) -> int:
+        # to_units refuses a close with more than 9 decimals, as SQLite's store does.
+        return self.upsert_price_units([(p.symbol, p.day, to_units(p.close)) for p in prices])
+
+    def upsert_price_units(self, closes: Iterable[PriceUnits]) -> int:
         # Kept as Python values only: this store answers every question about closes
         # itself, so SQL would only be written to and read back (a quarter of a 500-symbol
-        # backtest). A close with more than 9 decimals is refused as SQLite refuses it
-        # (to_units), so the close kept has the value SQLite would read back: the Price is
-        # kept as given, not rebuilt from its units (a third of copying the closes in).
-        new: dict[str, dict[date, Price]] = {}
+        # backtest), and a Decimal and a Price for each of a backtest's closes would cost
+        # more than the few the days read (a third of copying the closes in).
+        new: dict[str, dict[date, int]] = {}
         count = 0
-        for p in prices:
+        for symbol, day, units in closes:
             count += 1
-            to_units(p.close)
-            new.setdefault(p.symbol, {})[p.day] = p
-        for symbol, closes in new.items():
-            days, kept = self._closes.get(symbol, ([], []))
-            merged = dict(zip(days, kept, strict=True)) | closes
-            ordered = sorted(merged)
-            self._closes[symbol] = (ordered, [merged[d] for d in ordered])
+            if not -MAX_UNITS <= units <= MAX_UNITS:
+                raise InputError(f"a close of {symbol} on {day} is beyond what pas stores exactly")
+            new.setdefault(symbol, {})[day] = int(units)
+        for symbol, given in new.items():
+            kept = self._closes.get(symbol)
+            merged = given if kept is None else dict(zip(kept.days, kept.units, strict=True)) | given
+            days = sorted(merged)
+            self._closes[symbol] = _Closes(days, [merged[d] for d in days], [None] * len(days))
         return count
+
+    def price_units(
+        self, start: date | None = None, end: date | None = None, symbols: Iterable[str] | None = None
+    ) -> list[PriceUnits]:
+        found: list[PriceUnits] = []
+        for symbol in sorted(self._closes if symbols is None else set(symbols)):
+            kept = self._closes.get(symbol)
+            if kept is not None:
+                first, last = self._span(kept, start, end)
+                found.extend(zip(repeat(symbol), kept.days[first:last], kept.units[first:last], strict=False))
+        return found
 
     def price_symbols(self) -> list[str]:
         return sorted(self._closes)
@@ -44,10 +80,12 @@ class MemoryPrices(SqliteStore):
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
         found: dict[str, Price] = {}
         for symbol in set(symbols):
-            days, closes = self._closes.get(symbol, ([], []))
-            at = len(days) if on_or_before is None else bisect.bisect_right(days, on_or_before)
+            kept = self._closes.get(symbol)
+            if kept is None:
+                continue
+            at = len(kept.days) if on_or_before is None else bisect.bisect_right(kept.days, on_or_before)
             if at:
-                found[symbol] = closes[at - 1]
+                found[symbol] = kept.price(symbol, at - 1)
         return found
 
     def price_history(
@@ -55,9 +93,17 @@ class MemoryPrices(SqliteStore):
     ) -> dict[str, list[Price]]:
         found: dict[str, list[Price]] = {}
         for symbol in sorted(set(symbols)):
-            days, closes = self._closes.get(symbol, ([], []))
-            first = 0 if start is None else bisect.bisect_left(days, start)
-            last = len(days) if end is None else bisect.bisect_right(days, end)
+            kept = self._closes.get(symbol)
+            if kept is None:
+                continue
+            first, last = self._span(kept, start, end)
             if first < last:
-                found[symbol] = closes[first:last]
+                found[symbol] = [kept.price(symbol, i) for i in range(first, last)]
         return found
+
+    @staticmethod
+    def _span(kept: _Closes, start: date | None, end: date | None) -> tuple[int, int]:
+        """The indexes of a symbol's closes from ``start`` to ``end`` (inclusive)."""
+        first = 0 if start is None else bisect.bisect_left(kept.days, start)
+        last = len(kept.days) if end is None else bisect.bisect_right(kept.days, end)
+        return first, last

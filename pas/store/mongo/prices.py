@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from pas.models import Price, from_units, to_units
+from pas.store.interfaces import PriceUnits
 from pas.store.mongo.store import MongoCore
 
 
@@ -14,19 +15,42 @@ class MongoPrices(MongoCore):
     """Daily closing prices."""
 
     def upsert_prices(self, prices: Iterable[Price]) -> int:
+        return self.upsert_price_units([(p.symbol, p.day, to_units(p.close)) for p in prices])
+
+    def upsert_price_units(self, closes: Iterable[PriceUnits]) -> int:
         from pymongo import UpdateOne
 
         ops = [
             UpdateOne(
-                {"symbol": p.symbol, "day": p.day.isoformat()},
-                {"$set": {"close_n": to_units(p.close)}},
+                {"symbol": symbol, "day": day.isoformat()},
+                {"$set": {"close_n": int(units)}},
                 upsert=True,
             )
-            for p in prices
+            for symbol, day, units in closes
         ]
         with self._errors():
             self._upsert("prices", ops)
         return len(ops)
+
+    def price_units(
+        self, start: date | None = None, end: date | None = None, symbols: Iterable[str] | None = None
+    ) -> list[PriceUnits]:
+        query: dict[str, Any] = {
+            "day": {"$gte": (start or date.min).isoformat(), "$lte": (end or date.max).isoformat()}
+        }
+        if symbols is not None:
+            query["symbol"] = {"$in": sorted(set(symbols))}
+        parsed: dict[str, date] = {}  # the same days recur for every symbol: parsed once
+        with self._errors():
+            docs = self._collection("prices").find(query, {"_id": 0}).sort([("symbol", 1), ("day", 1)])
+            return [
+                (
+                    str(doc["symbol"]),
+                    parsed.get(doc["day"]) or parsed.setdefault(doc["day"], date.fromisoformat(doc["day"])),
+                    int(doc["close_n"]),
+                )
+                for doc in docs
+            ]
 
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
         wanted = sorted(set(symbols))

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from pas.models import Price, from_units, to_units
+from pas.store.interfaces import PriceUnits
 from pas.store.sqlite.store import SqliteCore
 
 
@@ -14,7 +15,36 @@ class SqlitePrices(SqliteCore):
     """Daily closing prices."""
 
     def upsert_prices(self, prices: Iterable[Price]) -> int:
-        rows = [(p.symbol, p.day.isoformat(), to_units(p.close)) for p in prices]
+        return self._upsert_price_rows([(p.symbol, p.day.isoformat(), to_units(p.close)) for p in prices])
+
+    def upsert_price_units(self, closes: Iterable[PriceUnits]) -> int:
+        return self._upsert_price_rows([(symbol, d.isoformat(), int(units)) for symbol, d, units in closes])
+
+    def price_units(
+        self, start: date | None = None, end: date | None = None, symbols: Iterable[str] | None = None
+    ) -> list[PriceUnits]:
+        first, last = (start or date.min).isoformat(), (end or date.max).isoformat()
+        if symbols is None:
+            chunks: list[list[str] | None] = [None]
+        else:
+            wanted = sorted(set(symbols))
+            chunks = [wanted[at : at + 500] for at in range(0, len(wanted), 500)]
+        parsed: dict[str, date] = {}  # the same days recur for every symbol: parsed once
+        found: list[PriceUnits] = []
+        for chunk in chunks:
+            among = "" if chunk is None else f"symbol IN ({','.join('?' * len(chunk))}) AND "
+            rows = self._db.execute(
+                f"SELECT symbol, day, close_n FROM prices WHERE {among}day >= ? AND day <= ?"
+                " ORDER BY symbol, day",
+                [*(chunk or ()), first, last],
+            )
+            found.extend(
+                (symbol, parsed.get(d) or parsed.setdefault(d, date.fromisoformat(d)), units)
+                for symbol, d, units in rows
+            )
+        return found
+
+    def _upsert_price_rows(self, rows: list[tuple[str, str, int]]) -> int:
         with self._write() as db:
             db.executemany(
                 "INSERT INTO prices (symbol, day, close_n) VALUES (?, ?, ?)"

@@ -30,7 +30,7 @@ WINDOWS: tuple[str, ...] = (*(str(w) for w in FIXED_WINDOWS), INCEPTION)
 MIN_INCEPTION_RETURNS = 2
 """Statistics since inception need at least this many returns (a deviation needs two)."""
 INCEPTION_CHUNK = 64
-"""As-of days per block of windows (a block is history × 4 × this many floats)."""
+"""As-of days per block of windows (a block is at most (history + 441) × this many floats)."""
 
 STATISTICS: tuple[str, ...] = (
     "days",
@@ -65,10 +65,11 @@ def trailing_stats_table(
     ``beta``, ``tracking_error``, ``information_ratio``) skip days without a benchmark
     return; NaN when none is stored.
 
-    Every (window, as-of day) is one column of a single NaN-padded array, so each
-    :mod:`pas.analytics` function runs once per block of as-of days, whatever the windows
-    (:func:`_chunk`): a weekly update costs a handful of calls, not a handful per window.
-    ``alpha`` and ``beta`` regress each column on its own benchmark column.
+    Every (window, as-of day) is one column of one array per window: each fixed window's
+    array has exactly its rows, inception's is NaN-padded to its longest column, so each
+    :mod:`pas.analytics` function runs once per window and block of as-of days, whatever
+    the portfolios (:func:`_chunk`). ``alpha`` and ``beta`` regress each column on its own
+    benchmark column.
 
     Args:
         portfolio: the portfolio's id.
@@ -87,7 +88,7 @@ def trailing_stats_tables(
     """:func:`trailing_stats_table` of several portfolios at once: (portfolio, metrics,
     from_day) each, the statistics of each in the same order.
 
-    Every portfolio's (window, as-of day) columns go into the same blocks of the NaN-padded
+    Every portfolio's (window, as-of day) columns go into the same blocks of each window's
     array, so a weekly update of five portfolios costs the :mod:`pas.analytics` calls of
     one. A column reads only its own portfolio's returns, and each statistic of a column
     is that of its own rows (the padding drops out), so each portfolio's statistics are
@@ -111,13 +112,16 @@ def trailing_stats_tables(
         return [[] for _ in books]
     ends, base = np.concatenate(ends_of), np.concatenate(base_of)
     tables = _tables(np.concatenate(returns_of), np.concatenate(bench_of), ends, base)
+    # One tuple of Python floats per (window, column): read off each array once, not a
+    # NumPy scalar at a time.
+    rows = {w: list(zip(*(tables[w][name].tolist() for name in STATISTICS), strict=True)) for w in WINDOWS}
     out: list[list[TrailingStats]] = []
     column = 0
     for (portfolio, _, _), (days, first) in zip(books, spans, strict=True):
         own = []
         for index in range(first, len(days)):
             for window in WINDOWS:
-                values = {name: float(tables[window][name][column]) for name in STATISTICS}
+                values = dict(zip(STATISTICS, rows[window][column], strict=True))
                 own.append(TrailingStats(portfolio, days[index], window, values))
             column += 1
         out.append(own)
@@ -165,44 +169,6 @@ def recompute_all_trailing_stats(
     return written
 
 
-def _statistics(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArray]:
-    """Each statistic of every column of ``windows`` (rows: days; columns: as-of days).
-
-    ``factors`` holds each column's benchmark returns, NaN where missing. Absent days at
-    the end of a column are NaN (inception); only functions exact under NaN padding are
-    called here.
-    """
-    import numpy as np
-
-    from pas import analytics
-
-    active = windows - factors
-    stats: dict[str, FloatArray] = {
-        "cumulative_return": np.asarray(analytics.cumulative_returns(windows))[-1],
-        "annual_volatility": np.asarray(analytics.annual_volatility(windows)),
-        "sharpe_ratio": np.asarray(analytics.sharpe_ratio(windows)),
-        "sortino_ratio": np.asarray(analytics.sortino_ratio(windows)),
-        "downside_risk": np.asarray(analytics.downside_risk(windows)),
-        "max_drawdown": np.asarray(analytics.max_drawdown(windows)),
-        "conditional_value_at_risk": np.asarray(analytics.conditional_value_at_risk(windows)),
-        # r − b against a zero benchmark is the same arithmetic as r against b, column by column.
-        "tracking_error": np.asarray(analytics.tracking_error(active, 0.0)),
-        "information_ratio": np.asarray(analytics.information_ratio(active, 0.0)),
-    }
-    return stats
-
-
-def _alpha_beta(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArray]:
-    """``alpha`` and ``beta`` of each column on its own column of benchmark returns, over
-    the days both have (NaN padding drops out), in one call for every column."""
-    import numpy as np
-
-    from pas import analytics
-
-    alphas, betas = analytics.alpha_beta(windows, factors)
-    return {"alpha": np.asarray(alphas), "beta": np.asarray(betas)}
-
-
 def _tables(
     returns: FloatArray, bench: FloatArray, ends: IntArray, base: IntArray
 ) -> dict[str, dict[str, FloatArray]]:
@@ -224,60 +190,103 @@ def _tables(
 def _chunk(
     returns: FloatArray, bench: FloatArray, ends: IntArray, base: IntArray
 ) -> dict[str, dict[str, FloatArray]]:
-    """Every window's statistics as of the days of index ``ends``, from one array.
+    """Every window's statistics as of the days of index ``ends``.
 
-    Each (window, as-of day) is one column of returns that starts on its first day (at
-    the earliest its portfolio's first, ``base``) and is padded with NaN after its last,
-    so every statistic runs once over all of them: the functions of :func:`_statistics`
-    skip NaN exactly as they skip absent days, and :func:`_counted` takes each column's
-    length. A fixed window has a column only as of the days it is full; before them it
-    is NaN.
+    Each (window, as-of day) is one column of returns from its first day (at the earliest
+    its portfolio's first, ``base``) to the as-of day. A fixed window's columns fill an
+    array of exactly its rows, so its statistics take NumPy's one-pass paths; the
+    inception columns, whose lengths differ, are padded with NaN after their last day
+    (:func:`_columns`). A fixed window has a column only as of the days it is full; before
+    them it is NaN.
     """
     import numpy as np
 
     lived = ends - base + 1  # returns up to each as-of day
-    full = [lived >= w for w in FIXED_WINDOWS]
-    fixed = [ends[f] for f in full]
-    starts = np.concatenate([*(f - w + 1 for f, w in zip(fixed, FIXED_WINDOWS, strict=True)), base])
-    lengths = np.concatenate(
-        [*(np.full(len(f), w) for f, w in zip(fixed, FIXED_WINDOWS, strict=True)), lived]
-    )
-    row = np.arange(int(lengths.max()))[:, np.newaxis]
-    inside = row < lengths
-    at = np.minimum(starts + row, len(returns) - 1)
-    windows = np.where(inside, returns[at], np.nan)
-    factors = np.where(inside, bench[at], np.nan)
-    stats = _statistics(windows, factors) | _alpha_beta(windows, factors) | _counted(windows, lengths)
-    count, offset = len(ends), 0
     out: dict[str, dict[str, FloatArray]] = {}
-    for mask, window in zip(full, FIXED_WINDOWS, strict=True):
-        table = {name: np.full(count, np.nan) for name in STATISTICS}
+    for window in FIXED_WINDOWS:
+        full = lived >= window
+        table = {name: np.full(len(ends), np.nan) for name in STATISTICS}
+        if full.any():
+            lengths = np.full(int(full.sum()), window)
+            for name, values in _columns(returns, bench, ends[full] - window + 1, lengths).items():
+                table[name][full] = values
         table["days"] = np.minimum(lived, window).astype(np.float64)
-        taken = int(mask.sum())
-        for name, values in stats.items():
-            table[name][mask] = values[offset : offset + taken]
         out[str(window)] = table
-        offset += taken
-    inception = {name: values[offset:] for name, values in stats.items()}
+    inception = _columns(returns, bench, base, lived)
+    short = lived < MIN_INCEPTION_RETURNS
+    for values in inception.values():
+        values[short] = np.nan
     inception["days"] = lived.astype(np.float64)
-    short = inception["days"] < MIN_INCEPTION_RETURNS
-    for name, values in inception.items():
-        if name != "days":
-            values[short] = np.nan
     out[INCEPTION] = inception
     return out
 
 
-def _counted(windows: FloatArray, lengths: IntArray) -> dict[str, FloatArray]:
-    """``annual_return``, ``calmar_ratio`` and ``value_at_risk`` of each column's first
-    ``lengths[j]`` rows, for every column at once.
+def _columns(
+    returns: FloatArray, bench: FloatArray, starts: IntArray, lengths: IntArray
+) -> dict[str, FloatArray]:
+    """Every statistic but ``days`` of the columns of ``lengths[j]`` returns from index
+    ``starts[j]``, in one array: NaN-padded after each column's last day when the lengths
+    differ, so each statistic runs once over all of them."""
+    import numpy as np
 
-    These three count a NaN as a period (or refuse it), so the NaN padding would change
-    them; they are read off running products and minima down each column at its last
-    row instead, with the arithmetic of :mod:`pas.analytics` (CAGR ``growth ** (1 /
-    years) − 1``, drawdown from a start of 1, VaR interpolated linearly between order
-    statistics as ``np.percentile``), so each equals the function called on the column's
-    rows.
+    longest = int(lengths.max())
+    row = np.arange(longest)[:, np.newaxis]
+    at = np.minimum(starts + row, len(returns) - 1)
+    if int(lengths.min()) == longest:
+        windows, factors = returns[at], bench[at]
+    else:
+        inside = row < lengths
+        windows = np.where(inside, returns[at], np.nan)
+        factors = np.where(inside, bench[at], np.nan)
+    return _statistics(windows, factors) | _alpha_beta(windows, factors) | _counted(windows, lengths)
+
+
+def _statistics(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArray]:
+    """The statistics of every column of ``windows`` (rows: days) that skip NaN exactly as
+    they skip absent days, so the padding after a column's last day drops out.
+
+    ``factors`` holds each column's benchmark returns, NaN where missing.
+    """
+    import numpy as np
+
+    from pas import analytics
+
+    active = windows - factors
+    return {
+        "annual_volatility": np.asarray(analytics.annual_volatility(windows)),
+        "sharpe_ratio": np.asarray(analytics.sharpe_ratio(windows)),
+        "sortino_ratio": np.asarray(analytics.sortino_ratio(windows)),
+        "downside_risk": np.asarray(analytics.downside_risk(windows)),
+        "conditional_value_at_risk": np.asarray(analytics.conditional_value_at_risk(windows)),
+        # r − b against a zero benchmark is the same arithmetic as r against b, column by column.
+        "tracking_error": np.asarray(analytics.tracking_error(active, 0.0)),
+        "information_ratio": np.asarray(analytics.information_ratio(active, 0.0)),
+    }
+
+
+def _alpha_beta(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArray]:
+    """``alpha`` and ``beta`` of each column on its own column of benchmark returns, over
+    the days both have (NaN padding drops out), in one call for every column."""
+    import numpy as np
+
+    from pas import analytics
+
+    alphas, betas = analytics.alpha_beta(windows, factors)
+    return {"alpha": np.asarray(alphas), "beta": np.asarray(betas)}
+
+
+def _counted(windows: FloatArray, lengths: IntArray) -> dict[str, FloatArray]:
+    """``cumulative_return``, ``max_drawdown``, ``annual_return``, ``calmar_ratio`` and
+    ``value_at_risk`` of each column's first ``lengths[j]`` rows, for every column at once,
+    from one running product of wealth.
+
+    The last three count a NaN as a period (or refuse it), so the NaN padding would change
+    them; all five are read off the wealth and its running peak with the arithmetic of
+    :mod:`pas.analytics` (wealth from a start of 1, a missing return a 0% day; CAGR
+    ``growth ** (1 / years) − 1``; VaR interpolated linearly between order statistics as
+    ``np.percentile``), so each equals the function called on the column's rows. Padding
+    multiplies wealth by exactly 1, so the wealth, its peak and the drawdown after a
+    column's last row repeat that row's.
     """
     import numpy as np
 
@@ -285,22 +294,34 @@ def _counted(windows: FloatArray, lengths: IntArray) -> dict[str, FloatArray]:
 
     last, columns = lengths - 1, np.arange(len(lengths))
     missing = np.isnan(windows)
-    wealth = np.multiply.accumulate(np.where(missing, 1.0, windows + 1.0), axis=0)
+    absent = missing.sum(axis=0)
+    present = absent < windows.shape[0]  # any return at all
+    wealth = windows + 1.0
+    np.copyto(wealth, 1.0, where=missing)
+    np.multiply.accumulate(wealth, axis=0, out=wealth)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        relative = wealth / np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
-        drawdown = np.fmin.accumulate(relative, axis=0)[last, columns] - 1.0
-        inside = np.arange(windows.shape[0])[:, np.newaxis] < lengths
-        present = (~missing & inside).any(axis=0)
-        annual = np.where(present, wealth[last, columns] ** (1 / (lengths / DAILY)) - 1, np.nan)
+        peak = np.maximum.accumulate(wealth, axis=0)
+        relative = np.divide(wealth, np.maximum(peak, 1.0, out=peak), out=peak)
+        drawdown = np.where(present, np.fmin.reduce(relative, axis=0) - 1.0, np.nan)
+        growth = wealth[last, columns]
+        annual = np.where(present, growth ** (1 / (lengths / DAILY)) - 1, np.nan)
         ratio = annual / np.abs(drawdown)
     calmar = np.where(present & (drawdown < 0) & np.isfinite(ratio), ratio, np.nan)
-    ordered = np.sort(windows, axis=0)  # NaN (padding or missing) sorts after every return
     position = last * DEFAULT_CUTOFF
     below = np.floor(position).astype(np.int64)
     fraction = position - below
+    above_at = np.minimum(below + 1, last)
+    # NaN (padding or missing) sorts after every return; only these ranks need ordering.
+    ordered = np.partition(windows, np.unique(np.concatenate([below, above_at])), axis=0)
     quantile = ordered[below, columns]
-    above = ordered[np.minimum(below + 1, last), columns]
+    above = ordered[above_at, columns]
     between = (fraction > 0) & (below + 1 < lengths)
     quantile = np.where(between, quantile + (above - quantile) * fraction, quantile)
-    var = np.where((missing & inside).any(axis=0), np.nan, quantile)
-    return {"annual_return": annual, "calmar_ratio": calmar, "value_at_risk": var}
+    padding = windows.shape[0] - lengths
+    return {
+        "cumulative_return": np.where(present, growth - 1.0, np.nan),
+        "max_drawdown": drawdown,
+        "annual_return": annual,
+        "calmar_ratio": calmar,
+        "value_at_risk": np.where(absent > padding, np.nan, quantile),
+    }

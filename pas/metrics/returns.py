@@ -103,7 +103,10 @@ def daily_returns_in_units(
     flows_before = _counted_before(flows, days, valued)
     qty: dict[str, int] = {}
     cash = to_units(capital or Decimal(0)) * UNITS_PER_ONE
-    cash += sum(to_units(f.amount) for f in flows[:flows_before]) * UNITS_PER_ONE
+    # The flows' Decimal sum is exact (each has at most 9 decimals and is below 10^10, so
+    # up to 10^8 flows stay within the 28 digits of Decimal arithmetic), then made units.
+    flowed = sum((f.amount for f in flows[:flows_before]), Decimal(0))
+    cash += int(flowed.scaleb(9)) * UNITS_PER_ONE
     if folded is None:
         for fill in fills[:fills_before]:
             cash -= _book(qty, fill)

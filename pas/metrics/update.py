@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pas.freshness import require_fresh
 from pas.metrics.returns import base_index, daily_returns_in_units
 from pas.metrics.trailing import recompute_all_trailing_stats
-from pas.models import CashFlow, DailyMetric, Fill, Portfolio, to_units
+from pas.models import CashFlow, DailyMetric, Fill, Portfolio
 from pas.schedule import market_day
 
 if TYPE_CHECKING:
@@ -116,8 +116,8 @@ def _new_metrics(
         # The day before `since` is the base of its return: read closes from there on,
         # plus each symbol's last close before it (carried forward).
         start = bench[max(bisect_left(bench, since, key=lambda pair: pair[0]) - 1, 0)][0]
-        for symbol, price in store.latest_prices(symbols, on_or_before=start).items():
-            closes[symbol] = [(price.day, to_units(price.close))]
+        for symbol, seed in store.latest_price_units(symbols, on_or_before=start).items():
+            closes[symbol] = [seed]
     for symbol, rows in groupby(store.price_units(start, until, symbols), key=itemgetter(0)):
         pairs = [(day, units) for _, day, units in rows]
         seeded = closes.setdefault(symbol, [])

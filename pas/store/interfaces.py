@@ -260,6 +260,13 @@ class PriceStore(Protocol):
         """The newest stored close of each symbol (at or before a day); missing ones left out."""
 
     @abstractmethod
+    def latest_price_units(
+        self, symbols: Iterable[str], on_or_before: date | None = None
+    ) -> dict[str, tuple[date, int]]:
+        """:meth:`latest_prices` in the stored form: each symbol's (day, close in nano
+        dollars), as daily returns are computed from them."""
+
+    @abstractmethod
     def price_symbols(self) -> list[str]:
         """Every symbol with a stored close, sorted."""
 

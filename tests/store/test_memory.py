@@ -258,6 +258,7 @@ def _answers(store: Store, saved: bool = False) -> dict[str, object]:
         "open": store.sim_orders(open_only=True),
         "orders": store.sim_orders(),
         "latest": [store.latest_prices([*SYMBOLS, "NONE"], on_or_before=d) for d in days],
+        "latest units": [store.latest_price_units([*SYMBOLS, "NONE"], on_or_before=d) for d in days],
         "history": [store.price_history(SYMBOLS, d, e) for d in days for e in days],
         "units": [store.price_units(d, e) for d in days for e in days],
         "trade orders": [

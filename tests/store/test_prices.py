@@ -96,6 +96,11 @@ def test_closes_in_their_stored_form_are_the_closes_in_nano_dollars(store: Store
         "AAA": Price("AAA", date(2026, 1, 9), Decimal("12.25")),
         "CCC": Price("CCC", date(2026, 1, 9), Decimal("0.000000007")),
     }
+    assert store.latest_price_units(["AAA", "BBB", "NONE"], on_or_before=date(2026, 1, 8)) == {
+        "AAA": (date(2026, 1, 6), 1),
+        "BBB": (date(2026, 1, 2), 20_500_000_000),
+    }
+    assert store.latest_price_units(["AAA"], on_or_before=date(2026, 1, 1)) == {}
     assert store.price_history(["AAA"], start=date(2026, 1, 6))["AAA"] == [
         Price("AAA", date(2026, 1, 6), Decimal("0.000000001")),
         Price("AAA", date(2026, 1, 9), Decimal("12.25")),

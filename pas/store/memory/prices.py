@@ -88,6 +88,19 @@ class MemoryPrices(SqliteStore):
                 found[symbol] = kept.price(symbol, at - 1)
         return found
 
+    def latest_price_units(
+        self, symbols: Iterable[str], on_or_before: date | None = None
+    ) -> dict[str, tuple[date, int]]:
+        found: dict[str, tuple[date, int]] = {}
+        for symbol in set(symbols):
+            kept = self._closes.get(symbol)
+            if kept is None:
+                continue
+            at = len(kept.days) if on_or_before is None else bisect.bisect_right(kept.days, on_or_before)
+            if at:
+                found[symbol] = (kept.days[at - 1], kept.units[at - 1])
+        return found
+
     def price_history(
         self, symbols: Iterable[str], start: date | None = None, end: date | None = None
     ) -> dict[str, list[Price]]:

@@ -53,6 +53,12 @@ class MongoPrices(MongoCore):
             ]
 
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
+        found = self.latest_price_units(symbols, on_or_before)
+        return {symbol: Price(symbol, day, from_units(close)) for symbol, (day, close) in found.items()}
+
+    def latest_price_units(
+        self, symbols: Iterable[str], on_or_before: date | None = None
+    ) -> dict[str, tuple[date, int]]:
         wanted = sorted(set(symbols))
         if not wanted:
             return {}
@@ -74,7 +80,7 @@ class MongoPrices(MongoCore):
         ]
         with self._errors():
             return {
-                doc["_id"]: Price(doc["_id"], date.fromisoformat(doc["day"]), from_units(int(doc["close_n"])))
+                str(doc["_id"]): (date.fromisoformat(doc["day"]), int(doc["close_n"]))
                 for doc in self._collection("prices").aggregate(pipeline)
             }
 

@@ -54,6 +54,12 @@ class SqlitePrices(SqliteCore):
         return len(rows)
 
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
+        found = self.latest_price_units(symbols, on_or_before)
+        return {symbol: Price(symbol, day, from_units(close)) for symbol, (day, close) in found.items()}
+
+    def latest_price_units(
+        self, symbols: Iterable[str], on_or_before: date | None = None
+    ) -> dict[str, tuple[date, int]]:
         day = (on_or_before or date.max).isoformat()
         # One statement, one seek down the primary key per symbol for its newest day (SQLite
         # answers MAX(day) over an index range from its end) and one for its close: a
@@ -65,7 +71,7 @@ class SqlitePrices(SqliteCore):
             " AND p.day = (SELECT MAX(day) FROM prices WHERE symbol = s.value AND day <= ?)",
             (json.dumps(sorted(set(symbols))), day),
         )
-        return {symbol: Price(symbol, date.fromisoformat(d), from_units(close)) for symbol, d, close in rows}
+        return {symbol: (date.fromisoformat(d), close) for symbol, d, close in rows}
 
     def price_symbols(self) -> list[str]:
         return [

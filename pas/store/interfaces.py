@@ -238,22 +238,15 @@ class PriceStore(Protocol):
 
     @abstractmethod
     def upsert_price_units(self, closes: Iterable[PriceUnits]) -> int:
-        """:meth:`upsert_prices` of closes in their stored form (:data:`PriceUnits`), as
-        :meth:`price_units` gives them: no ``Decimal`` per close.
-
-        Returns:
-            How many rows were written.
-        """
+        """:meth:`upsert_prices` of closes as :meth:`price_units` gives them; how many."""
 
     @abstractmethod
     def price_units(
         self, start: date | None = None, end: date | None = None, symbols: Iterable[str] | None = None
     ) -> list[PriceUnits]:
-        """The stored closes between two days (inclusive) of ``symbols`` (every symbol when
-        None), in their stored form, by symbol and then day: what a backtest copies into
-        its working store and what daily returns are computed from, with no ``Decimal``
-        or ``Price`` per close (629,256 closes of a 500-symbol backtest cost 2.7 s as
-        :meth:`price_history` and 0.6 s as units)."""
+        """The closes of ``symbols`` (all when None) between two days (inclusive) as stored,
+        by symbol and day: no ``Decimal`` or ``Price`` per close, for a backtest's copy and
+        daily returns (629,256 closes: 2.7 s as :meth:`price_history`, 0.6 s so)."""
 
     @abstractmethod
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from pas.metrics.returns import index_on_or_after
@@ -160,8 +161,13 @@ def recompute_all_trailing_stats(
     """
     series = []
     for portfolio, from_day, pending in books:
-        by_day = {m.day: m for m in store.daily_metrics(portfolio)} | {m.day: m for m in pending}
-        series.append((portfolio, [by_day[d] for d in sorted(by_day)], from_day))
+        stored = store.daily_metrics(portfolio)
+        if not pending or ((not stored or stored[-1].day < pending[0].day) and _ascending(pending)):
+            merged = [*stored, *pending]  # the usual case: new days after the stored ones
+        else:
+            by_day = {m.day: m for m in stored} | {m.day: m for m in pending}
+            merged = [by_day[d] for d in sorted(by_day)]
+        series.append((portfolio, merged, from_day))
     written = 0
     for (portfolio, _, from_day), stats in zip(series, trailing_stats_tables(series), strict=True):
         store.delete_trailing_stats_from(portfolio, from_day)
@@ -239,6 +245,11 @@ def _columns(
         windows = np.where(inside, returns[at], np.nan)
         factors = np.where(inside, bench[at], np.nan)
     return _statistics(windows, factors) | _alpha_beta(windows, factors) | _counted(windows, lengths)
+
+
+def _ascending(metrics: Sequence[DailyMetric]) -> bool:
+    """Whether the metrics' days strictly increase (one metric a day, oldest first)."""
+    return all(a.day < b.day for a, b in pairwise(metrics))
 
 
 def _statistics(windows: FloatArray, factors: FloatArray) -> dict[str, FloatArray]:

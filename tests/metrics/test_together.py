@@ -5,6 +5,7 @@ of a sum taken over a wider array (issue 18: one set of statistics calls for all
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -108,3 +109,28 @@ def test_a_portfolio_that_cannot_be_measured_leaves_the_others_unwritten() -> No
         update_all_metrics(store, books, "SPY")
     for p in books:
         assert store.daily_metrics(p.id) == [] and store.trailing_stats(p.id, "inception") is None
+
+
+@pytest.mark.parametrize("case", ["after", "replacing", "out of order"])
+def test_pending_metrics_are_merged_with_the_stored_ones_by_day(case: str) -> None:
+    # The statistics are recomputed over the stored metrics with the pending ones in their
+    # days' places: new days after the stored ones (the usual case, appended), a pending
+    # metric of a stored day (it replaces that one), pending days out of order (sorted).
+    from pas.metrics.trailing import recompute_trailing_stats
+
+    series = _metrics("p", 300, seed=5)
+    stored, pending = series[:280], series[280:]
+    if case == "replacing":
+        pending = [replace(series[279], ret=0.25), *pending]
+    elif case == "out of order":
+        pending = pending[::-1]
+    expected = {m.day: m for m in stored} | {m.day: m for m in pending}
+    store = MemoryStore()
+    store.put_daily_metrics(stored)
+    from_day = pending[0].day if case != "out of order" else pending[-1].day
+    recompute_trailing_stats(store, "p", from_day, pending)
+    alone = trailing_stats_table("p", [expected[d] for d in sorted(expected)], from_day)
+    kept = sorted(
+        (t for t in store.all_trailing_stats() if t.as_of >= from_day), key=lambda t: (t.as_of, t.window)
+    )
+    _close(kept, sorted(alone, key=lambda t: (t.as_of, t.window)))

@@ -19,6 +19,7 @@ class MemoryPerformance(SqliteStore):
     def __init__(self, path: Path, clock: Clock) -> None:
         super().__init__(path, clock)
         self._metrics: dict[str, dict[date, DailyMetric]] = {}
+        self._metric_days: dict[str, list[date]] = {}  # each portfolio's metric days, sorted
         # (portfolio, window) -> as-of days, oldest first, and their statistics
         self._trailing: dict[tuple[str, str], tuple[list[date], list[TrailingStats]]] = {}
 
@@ -27,15 +28,23 @@ class MemoryPerformance(SqliteStore):
             if m.equity is not None:
                 to_units(m.equity)
         for m in metrics:
-            self._metrics.setdefault(m.portfolio, {})[m.day] = m
+            own = self._metrics.setdefault(m.portfolio, {})
+            if m.day not in own:
+                days = self._metric_days.setdefault(m.portfolio, [])
+                if days and m.day < days[-1]:
+                    bisect.insort(days, m.day)
+                else:
+                    days.append(m.day)  # the usual case: a day after the last one
+            own[m.day] = m
         return len(metrics)
 
     def daily_metrics(
         self, portfolio_id: str, start: date | None = None, end: date | None = None
     ) -> list[DailyMetric]:
-        own = self._metrics.get(portfolio_id, {})
-        first, last = start or date.min, end or date.max
-        return [own[d] for d in sorted(own) if first <= d <= last]
+        own, days = self._metrics.get(portfolio_id, {}), self._metric_days.get(portfolio_id, [])
+        first = 0 if start is None else bisect.bisect_left(days, start)
+        last = len(days) if end is None else bisect.bisect_right(days, end)
+        return [own[d] for d in days[first:last]]
 
     def metric_days(self, portfolio_id: str) -> set[date]:
         return set(self._metrics.get(portfolio_id, {}))
@@ -78,5 +87,6 @@ class MemoryPerformance(SqliteStore):
     def remove_portfolio(self, portfolio_id: str) -> None:
         super().remove_portfolio(portfolio_id)
         self._metrics.pop(portfolio_id, None)
+        self._metric_days.pop(portfolio_id, None)
         for key in [k for k in self._trailing if k[0] == portfolio_id]:
             del self._trailing[key]

@@ -233,9 +233,8 @@ def _at(day: date) -> datetime:
 
 
 def _copy_prices(source: Store, targets: Sequence[Store], start: date, end: date) -> None:
-    closes = source.price_units(start, end)  # as stored: no Decimal or Price per close
     for target in targets:
-        target.upsert_price_units(closes)
+        target.copy_prices(source, start, end)  # as stored: no Decimal or Price per close
 
 
 def _build_due(

@@ -158,3 +158,34 @@ def test_sqlite_seeks_each_symbols_newest_close_down_the_primary_key(tmp_path: P
         return counted[0]
 
     assert steps(3_000) < 1.2 * steps(30)
+
+
+def test_closes_copied_from_another_store_replace_those_of_their_days(store: Store, tmp_path: Path) -> None:
+    # A backtest's namespace gets the source's closes of its period: from a SQLite file by
+    # SQLite itself, from any other store through their stored form.
+    from pas.store.memory import MemoryStore
+    from pas.store.sqlite import SqliteStore
+
+    closes = [
+        Price("AAA", date(2026, 1, 2), Decimal("10.5")),
+        Price("AAA", date(2026, 1, 5), Decimal("11")),
+        Price("BBB", date(2026, 1, 5), Decimal("0.000000001")),
+        Price("AAA", date(2026, 1, 9), Decimal(12)),
+    ]
+    store.upsert_prices(
+        [Price("AAA", date(2026, 1, 5), Decimal(9)), Price("CCC", date(2026, 1, 2), Decimal(1))]
+    )
+    with SqliteStore(tmp_path / "source.db") as on_file, MemoryStore() as in_memory:
+        for source in (on_file, in_memory):
+            source.upsert_prices(closes)
+            assert store.copy_prices(source, date(2026, 1, 2), date(2026, 1, 5)) == 3
+            assert store.price_units() == [
+                ("AAA", date(2026, 1, 2), 10_500_000_000),
+                ("AAA", date(2026, 1, 5), 11_000_000_000),
+                ("BBB", date(2026, 1, 5), 1),
+                ("CCC", date(2026, 1, 2), 1_000_000_000),
+            ]
+            store.upsert_prices([Price("AAA", date(2026, 1, 5), Decimal(9))])
+        with store.bulk():  # no file can be attached inside a transaction
+            assert store.copy_prices(on_file, date(2026, 1, 5), date(2026, 1, 9)) == 3
+        assert store.latest_prices(["AAA"])["AAA"] == Price("AAA", date(2026, 1, 9), Decimal(12))

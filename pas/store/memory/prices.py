@@ -12,7 +12,7 @@ from pathlib import Path
 from pas.clock import Clock
 from pas.errors import InputError
 from pas.models import MAX_UNITS, Price, from_units, to_units
-from pas.store.interfaces import PriceUnits
+from pas.store.interfaces import PriceStore, PriceUnits
 from pas.store.sqlite import SqliteStore
 
 
@@ -62,6 +62,12 @@ class MemoryPrices(SqliteStore):
             days = sorted(merged)
             self._closes[symbol] = _Closes(days, [merged[d] for d in days], [None] * len(days))
         return count
+
+    def copy_prices(self, source: PriceStore, start: date, end: date) -> int:
+        return self.upsert_price_units(source.price_units(start, end))
+
+    def price_file(self) -> Path | None:
+        return None  # kept in Python (see upsert_price_units)
 
     def price_units(
         self, start: date | None = None, end: date | None = None, symbols: Iterable[str] | None = None

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from pas.models import Price, from_units, to_units
-from pas.store.interfaces import PriceUnits
+from pas.store.interfaces import PriceStore, PriceUnits
 from pas.store.mongo.store import MongoCore
 
 
@@ -31,6 +31,9 @@ class MongoPrices(MongoCore):
         with self._errors():
             self._upsert("prices", ops)
         return len(ops)
+
+    def copy_prices(self, source: PriceStore, start: date, end: date) -> int:
+        return self.upsert_price_units(source.price_units(start, end))
 
     def price_units(
         self, start: date | None = None, end: date | None = None, symbols: Iterable[str] | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 from pas.models import Price, from_units, to_units
-from pas.store.interfaces import PriceUnits
+from pas.store.interfaces import PriceStore, PriceUnits
 from pas.store.sqlite.store import SqliteCore
 
 
@@ -43,6 +44,29 @@ class SqlitePrices(SqliteCore):
                 for symbol, d, units in rows
             )
         return found
+
+    def copy_prices(self, source: PriceStore, start: date, end: date) -> int:
+        # Between two SQLite files SQLite copies the rows itself (0.19 s for a 500-symbol
+        # backtest's 629,256 closes, 0.75 s through Python); not inside a bulk transaction,
+        # where SQLite cannot attach a file.
+        where = source.price_file() if isinstance(source, SqlitePrices) else None
+        if where is None or self._bulk or self.price_file() in (None, where):
+            return self.upsert_price_units(source.price_units(start, end))
+        self._db.execute("ATTACH DATABASE ? AS source", (str(where),))
+        try:
+            with self._write() as db:
+                return db.execute(
+                    "INSERT INTO main.prices (symbol, day, close_n) SELECT symbol, day, close_n"
+                    " FROM source.prices WHERE day >= ? AND day <= ? ORDER BY symbol, day"
+                    " ON CONFLICT (symbol, day) DO UPDATE SET close_n = excluded.close_n",
+                    (start.isoformat(), end.isoformat()),
+                ).rowcount
+        finally:
+            self._db.execute("DETACH DATABASE source")
+
+    def price_file(self) -> Path | None:
+        """The file whose ``prices`` table holds this store's closes (None: not in SQL)."""
+        return None if str(self.path) == ":memory:" else self.path.resolve()
 
     def _upsert_price_rows(self, rows: list[tuple[str, str, int]]) -> int:
         with self._write() as db:

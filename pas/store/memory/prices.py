@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import repeat
@@ -84,28 +84,21 @@ class MemoryPrices(SqliteStore):
         return sorted(self._closes)
 
     def latest_prices(self, symbols: Iterable[str], on_or_before: date | None = None) -> dict[str, Price]:
-        found: dict[str, Price] = {}
-        for symbol in set(symbols):
-            kept = self._closes.get(symbol)
-            if kept is None:
-                continue
-            at = len(kept.days) if on_or_before is None else bisect.bisect_right(kept.days, on_or_before)
-            if at:
-                found[symbol] = kept.price(symbol, at - 1)
-        return found
+        return {s: kept.price(s, at) for s, kept, at in self._latest(symbols, on_or_before)}
 
     def latest_price_units(
         self, symbols: Iterable[str], on_or_before: date | None = None
     ) -> dict[str, tuple[date, int]]:
-        found: dict[str, tuple[date, int]] = {}
+        return {s: (kept.days[at], kept.units[at]) for s, kept, at in self._latest(symbols, on_or_before)}
+
+    def _latest(self, symbols: Iterable[str], before: date | None) -> Iterator[tuple[str, _Closes, int]]:
+        """Each symbol with a close on or before the day, its closes and that close's index."""
         for symbol in set(symbols):
             kept = self._closes.get(symbol)
-            if kept is None:
-                continue
-            at = len(kept.days) if on_or_before is None else bisect.bisect_right(kept.days, on_or_before)
-            if at:
-                found[symbol] = (kept.days[at - 1], kept.units[at - 1])
-        return found
+            if kept is not None:
+                at = len(kept.days) if before is None else bisect.bisect_right(kept.days, before)
+                if at:
+                    yield symbol, kept, at - 1
 
     def price_history(
         self, symbols: Iterable[str], start: date | None = None, end: date | None = None

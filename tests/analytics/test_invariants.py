@@ -215,3 +215,13 @@ def test_frames_and_arrays_give_the_same_numbers(panel: tuple[np.ndarray, np.nda
         by_frame = statistic(frame, series)
         assert isinstance(by_frame, pd.Series), name
         _same(by_frame, statistic(returns, benchmark))
+
+
+@pytest.mark.parametrize("benchmark", [[0.1182, 0.1201, np.nan], [0.1182, 0.1201]])
+def test_a_large_mean_against_a_small_spread_loses_no_digits(benchmark: list[float]) -> None:
+    # Found by the property above: a one-pass covariance (sum b·r − mean b · sum r) gave
+    # this series a beta on itself of 1 − 3.5e-12 and an annual alpha of 1.06e-10.
+    returns = np.array(benchmark)
+    alpha, beta = pa.alpha_beta(returns, returns)
+    assert beta == pytest.approx(1.0, abs=1e-15)
+    assert alpha == pytest.approx(0.0, abs=1e-14)

@@ -245,8 +245,10 @@ def _plan_with_assets(
 
     It plans with what is known (unknown symbols as fractionable, which orders at least as
     much as whole shares would), looks up the ordered symbols still unknown, and plans again
-    until every ordered symbol is known. Usually two passes; each pass is pure and fast. A
-    portfolio the allocation funds with nothing yet (its givers were refused) has no plan.
+    until every ordered symbol is known. A pass is pure, so when every symbol looked up is
+    fractionable, as assumed, the next pass would plan the same and the plans stand: one
+    pass when every ordered symbol is fractionable (as at a Sim broker that trades fractions). A portfolio the
+    allocation funds with nothing yet (its givers were refused) has no plan.
 
     Returns:
         The plans, and the asset facts of every ordered symbol.
@@ -273,7 +275,10 @@ def _plan_with_assets(
         unknown = sorted({o.symbol for plan in plans for o in plan.orders} - assets.keys())
         if not unknown:
             return plans, assets
-        assets.update((s, broker.asset(s)) for s in unknown)
+        found = {s: broker.asset(s) for s in unknown}
+        assets.update(found)
+        if all(a.fractionable for a in found.values()):
+            return plans, assets
 
 
 def record_transfers(store: Store, run_id: str, transfers: dict[str, Decimal]) -> None:

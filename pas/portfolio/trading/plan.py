@@ -70,20 +70,21 @@ def allocated_capital(
 
 
 def _pool_gap(
-    store: Store, broker: Broker, allocation: AppliedAllocation, equity: Decimal
+    store: Store, broker: Broker, allocation: AppliedAllocation, equity: Decimal, books: Mapping[str, Book]
 ) -> tuple[Decimal, Decimal]:
     """(surplus, deficit) of the account's pool against its target, in dollars.
 
     The pool is the broker's cash less the ledger cash of every portfolio: money that
     belongs to no portfolio. Its target is the account's equity less what the allocation
     gives the portfolios it names, less the equity of those it does not name (see
-    :mod:`pas.portfolio.transfers`). Its surplus is capped at the cash it has.
+    :mod:`pas.portfolio.transfers`). Its surplus is capped at the cash it has. ``books``:
+    the ledger books already built (the run's own), built again for no other portfolio.
     """
     owned, target = Decimal(0), equity
     unnamed: dict[str, Decimal] = defaultdict(Decimal)
     for p in store.list_portfolios():
         flows = store.cash_flows(p.id)
-        book = build_book(store.ledger_fold(p.id))
+        book = books[p.id] if p.id in books else build_book(store.ledger_fold(p.id))
         capital = allocation.capital(p.id, equity)
         cash = Decimal(0)
         if p.capital is not None or flows:
@@ -106,6 +107,7 @@ def _sized_cash(
     broker: Broker,
     portfolios: Sequence[Portfolio],
     accounts: dict[str, PortfolioAccount],
+    books: Mapping[str, Book],
     targets: dict[str, Mapping[str, float]],
     costs: CostModel,
     transfers: dict[str, Decimal],
@@ -139,7 +141,7 @@ def _sized_cash(
             )
         wanted[pid] = (capital - have).quantize(CENT, rounding=ROUND_CEILING)
     if allocation is not None:
-        transfers.update(balance_transfers(wanted, *_pool_gap(store, broker, allocation, equity)))
+        transfers.update(balance_transfers(wanted, *_pool_gap(store, broker, allocation, equity, books)))
     for pid, want in wanted.items():
         own = accounts[pid].cash or Decimal(0)
         if pid in closing:
@@ -214,7 +216,7 @@ def plan_portfolios(
     quoted = {s: Price(s, today, price) for s, price in prices.items()}
     accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
     costs: CostModel = getattr(broker, "costs", NO_COSTS)  # the sim broker models its costs
-    cash, allocated = _sized_cash(store, broker, portfolios, accounts, targets, costs, transfers)
+    cash, allocated = _sized_cash(store, broker, portfolios, accounts, books, targets, costs, transfers)
     plans, assets = _plan_with_assets(
         broker, portfolios, books, targets, prices, cash, allocated, limits, costs
     )

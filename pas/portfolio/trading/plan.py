@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_CEILING, Decimal
 
-from pas.domain.broker import Asset, Quote
+from pas.domain.broker import Account, Asset, Quote
 from pas.errors import InputError, RefusedError
 from pas.models import AppliedAllocation, CashFlow, Portfolio, Price
 from pas.portfolio.account import PortfolioAccount, portfolio_account, stored_accounts
@@ -52,9 +52,9 @@ def check_bound(portfolios: Sequence[Portfolio], broker: str) -> None:
 
 def allocated_capital(
     store: Store, broker: Broker, portfolios: Sequence[Portfolio]
-) -> tuple[dict[str, Decimal], AppliedAllocation | None, Decimal]:
+) -> tuple[dict[str, Decimal], AppliedAllocation | None, Account | None]:
     """Dollars the latest applied allocation gives each portfolio it names, with that
-    allocation and the account equity it was applied to (dollars).
+    allocation and the broker account whose equity it was applied to.
 
     A portfolio's capital is account equity × exposure × its relative weight; this takes
     precedence over the portfolio's own capital and cash flows. Portfolios the allocation
@@ -63,23 +63,25 @@ def allocated_capital(
     """
     allocation = store.latest_allocation()
     if allocation is None or not any(p.id in allocation.weights for p in portfolios):
-        return {}, None, Decimal(0)
-    equity = broker.account().equity
-    found = {p.id: allocation.capital(p.id, equity) for p in portfolios}
-    return {pid: capital for pid, capital in found.items() if capital is not None}, allocation, equity
+        return {}, None, None
+    account = broker.account()
+    found = {p.id: allocation.capital(p.id, account.equity) for p in portfolios}
+    return {pid: capital for pid, capital in found.items() if capital is not None}, allocation, account
 
 
 def _pool_gap(
-    store: Store, broker: Broker, allocation: AppliedAllocation, equity: Decimal, books: Mapping[str, Book]
+    store: Store, broker: Broker, allocation: AppliedAllocation, account: Account, books: Mapping[str, Book]
 ) -> tuple[Decimal, Decimal]:
     """(surplus, deficit) of the account's pool against its target, in dollars.
 
     The pool is the broker's cash less the ledger cash of every portfolio: money that
     belongs to no portfolio. Its target is the account's equity less what the allocation
     gives the portfolios it names, less the equity of those it does not name (see
-    :mod:`pas.portfolio.transfers`). Its surplus is capped at the cash it has. ``books``:
-    the ledger books already built (the run's own), built again for no other portfolio.
+    :mod:`pas.portfolio.transfers`). Its surplus is capped at the cash it has. ``account``:
+    the broker account the allocation was applied to (asked once per plan); ``books``: the
+    ledger books already built (the run's own), built again for no other portfolio.
     """
+    equity = account.equity
     owned, target = Decimal(0), equity
     unnamed: dict[str, Decimal] = defaultdict(Decimal)
     for p in store.list_portfolios():
@@ -98,7 +100,7 @@ def _pool_gap(
             unnamed[symbol] += position.qty
     prices = broker.latest_prices(sorted(unnamed)) if unnamed else {}
     target -= sum((q * prices.get(s, Decimal(0)) for s, q in unnamed.items()), Decimal(0))
-    pool = broker.account().cash - owned
+    pool = account.cash - owned
     return min(max(pool - target, Decimal(0)), max(pool, Decimal(0))), max(target - pool, Decimal(0))
 
 
@@ -120,7 +122,7 @@ def _sized_cash(
     gives); one that receives has its ledger cash plus what it receives; one allocated
     nothing closes every position and gives what the sales bring in, less their costs.
     """
-    allocated, allocation, equity = allocated_capital(store, broker, portfolios)
+    allocated, allocation, at_broker = allocated_capital(store, broker, portfolios)
     cash = {p.id: portfolio_cash(accounts[p.id]) for p in portfolios if p.id not in allocated}
     wanted, closing = {}, set()
     for pid, capital in sorted(allocated.items()):
@@ -140,8 +142,8 @@ def _sized_cash(
                 Decimal(0),
             )
         wanted[pid] = (capital - have).quantize(CENT, rounding=ROUND_CEILING)
-    if allocation is not None:
-        transfers.update(balance_transfers(wanted, *_pool_gap(store, broker, allocation, equity, books)))
+    if allocation is not None and at_broker is not None:
+        transfers.update(balance_transfers(wanted, *_pool_gap(store, broker, allocation, at_broker, books)))
     for pid, want in wanted.items():
         own = accounts[pid].cash or Decimal(0)
         if pid in closing:

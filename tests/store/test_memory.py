@@ -257,6 +257,9 @@ def _answers(store: Store, saved: bool = False) -> dict[str, object]:
         "sim_totals": store.sim_totals(),
         "open": store.sim_orders(open_only=True),
         "orders": store.sim_orders(),
+        # Listed since a time from an index in submission order: the same orders, in SQL's order.
+        "orders since": [store.sim_orders(after=T0 + timedelta(seconds=n)) for n in (-1, 0, 2, 5)],
+        "orders by client id": [store.sim_orders(client_order_id=f"co{n}") for n in range(3)],
         "latest": [store.latest_prices([*SYMBOLS, "NONE"], on_or_before=d) for d in days],
         "latest units": [store.latest_price_units([*SYMBOLS, "NONE"], on_or_before=d) for d in days],
         "history": [store.price_history(SYMBOLS, d, e) for d in days for e in days],

@@ -154,7 +154,9 @@ class SimBroker:
         if not self.store.sim_add_order(order):
             raise DuplicateClientOrderId("client_order_id must be unique")
         self._fill_pending()
-        return self.get_order(order.id)
+        # As get_order answers, without filling again: at this moment nothing more would fill.
+        (placed,) = self.store.sim_orders(order_id=order.id)
+        return placed
 
     def get_order(self, order_id: str) -> Order:
         self._fill_pending()

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_CEILING, Decimal
 
-from pas.domain.broker import Asset, Quote
+from pas.domain.broker import Account, Asset, Quote
 from pas.errors import InputError, RefusedError
 from pas.models import AppliedAllocation, CashFlow, Portfolio, Price
 from pas.portfolio.account import PortfolioAccount, portfolio_account, stored_accounts
@@ -52,9 +52,9 @@ def check_bound(portfolios: Sequence[Portfolio], broker: str) -> None:
 
 def allocated_capital(
     store: Store, broker: Broker, portfolios: Sequence[Portfolio]
-) -> tuple[dict[str, Decimal], AppliedAllocation | None, Decimal]:
+) -> tuple[dict[str, Decimal], AppliedAllocation | None, Account | None]:
     """Dollars the latest applied allocation gives each portfolio it names, with that
-    allocation and the account equity it was applied to (dollars).
+    allocation and the broker account whose equity it was applied to.
 
     A portfolio's capital is account equity × exposure × its relative weight; this takes
     precedence over the portfolio's own capital and cash flows. Portfolios the allocation
@@ -63,27 +63,30 @@ def allocated_capital(
     """
     allocation = store.latest_allocation()
     if allocation is None or not any(p.id in allocation.weights for p in portfolios):
-        return {}, None, Decimal(0)
-    equity = broker.account().equity
-    found = {p.id: allocation.capital(p.id, equity) for p in portfolios}
-    return {pid: capital for pid, capital in found.items() if capital is not None}, allocation, equity
+        return {}, None, None
+    account = broker.account()
+    found = {p.id: allocation.capital(p.id, account.equity) for p in portfolios}
+    return {pid: capital for pid, capital in found.items() if capital is not None}, allocation, account
 
 
 def _pool_gap(
-    store: Store, broker: Broker, allocation: AppliedAllocation, equity: Decimal
+    store: Store, broker: Broker, allocation: AppliedAllocation, account: Account, books: Mapping[str, Book]
 ) -> tuple[Decimal, Decimal]:
     """(surplus, deficit) of the account's pool against its target, in dollars.
 
     The pool is the broker's cash less the ledger cash of every portfolio: money that
     belongs to no portfolio. Its target is the account's equity less what the allocation
     gives the portfolios it names, less the equity of those it does not name (see
-    :mod:`pas.portfolio.transfers`). Its surplus is capped at the cash it has.
+    :mod:`pas.portfolio.transfers`). Its surplus is capped at the cash it has. ``account``:
+    the broker account the allocation was applied to (asked once per plan); ``books``: the
+    ledger books already built (the run's own), built again for no other portfolio.
     """
+    equity = account.equity
     owned, target = Decimal(0), equity
     unnamed: dict[str, Decimal] = defaultdict(Decimal)
     for p in store.list_portfolios():
         flows = store.cash_flows(p.id)
-        book = build_book(store.ledger_fold(p.id))
+        book = books[p.id] if p.id in books else build_book(store.ledger_fold(p.id))
         capital = allocation.capital(p.id, equity)
         cash = Decimal(0)
         if p.capital is not None or flows:
@@ -97,7 +100,7 @@ def _pool_gap(
             unnamed[symbol] += position.qty
     prices = broker.latest_prices(sorted(unnamed)) if unnamed else {}
     target -= sum((q * prices.get(s, Decimal(0)) for s, q in unnamed.items()), Decimal(0))
-    pool = broker.account().cash - owned
+    pool = account.cash - owned
     return min(max(pool - target, Decimal(0)), max(pool, Decimal(0))), max(target - pool, Decimal(0))
 
 
@@ -106,6 +109,7 @@ def _sized_cash(
     broker: Broker,
     portfolios: Sequence[Portfolio],
     accounts: dict[str, PortfolioAccount],
+    books: Mapping[str, Book],
     targets: dict[str, Mapping[str, float]],
     costs: CostModel,
     transfers: dict[str, Decimal],
@@ -118,7 +122,7 @@ def _sized_cash(
     gives); one that receives has its ledger cash plus what it receives; one allocated
     nothing closes every position and gives what the sales bring in, less their costs.
     """
-    allocated, allocation, equity = allocated_capital(store, broker, portfolios)
+    allocated, allocation, at_broker = allocated_capital(store, broker, portfolios)
     cash = {p.id: portfolio_cash(accounts[p.id]) for p in portfolios if p.id not in allocated}
     wanted, closing = {}, set()
     for pid, capital in sorted(allocated.items()):
@@ -138,8 +142,8 @@ def _sized_cash(
                 Decimal(0),
             )
         wanted[pid] = (capital - have).quantize(CENT, rounding=ROUND_CEILING)
-    if allocation is not None:
-        transfers.update(balance_transfers(wanted, *_pool_gap(store, broker, allocation, equity)))
+    if allocation is not None and at_broker is not None:
+        transfers.update(balance_transfers(wanted, *_pool_gap(store, broker, allocation, at_broker, books)))
     for pid, want in wanted.items():
         own = accounts[pid].cash or Decimal(0)
         if pid in closing:
@@ -214,7 +218,7 @@ def plan_portfolios(
     quoted = {s: Price(s, today, price) for s, price in prices.items()}
     accounts = {p.id: portfolio_account(p, store.cash_flows(p.id), books[p.id], quoted) for p in portfolios}
     costs: CostModel = getattr(broker, "costs", NO_COSTS)  # the sim broker models its costs
-    cash, allocated = _sized_cash(store, broker, portfolios, accounts, targets, costs, transfers)
+    cash, allocated = _sized_cash(store, broker, portfolios, accounts, books, targets, costs, transfers)
     plans, assets = _plan_with_assets(
         broker, portfolios, books, targets, prices, cash, allocated, limits, costs
     )
@@ -245,8 +249,10 @@ def _plan_with_assets(
 
     It plans with what is known (unknown symbols as fractionable, which orders at least as
     much as whole shares would), looks up the ordered symbols still unknown, and plans again
-    until every ordered symbol is known. Usually two passes; each pass is pure and fast. A
-    portfolio the allocation funds with nothing yet (its givers were refused) has no plan.
+    until every ordered symbol is known. A pass is pure, so when every symbol looked up is
+    fractionable, as assumed, the next pass would plan the same and the plans stand: one
+    pass when every ordered symbol is fractionable (as at a Sim broker that trades fractions). A portfolio the
+    allocation funds with nothing yet (its givers were refused) has no plan.
 
     Returns:
         The plans, and the asset facts of every ordered symbol.
@@ -273,7 +279,10 @@ def _plan_with_assets(
         unknown = sorted({o.symbol for plan in plans for o in plan.orders} - assets.keys())
         if not unknown:
             return plans, assets
-        assets.update((s, broker.asset(s)) for s in unknown)
+        found = {s: broker.asset(s) for s in unknown}
+        assets.update(found)
+        if all(a.fractionable for a in found.values()):
+            return plans, assets
 
 
 def record_transfers(store: Store, run_id: str, transfers: dict[str, Decimal]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pas.domain.broker import Account, Order, OrderRequest
@@ -394,23 +394,21 @@ def _submit(
     broker makes it ``failed``; a request whose answer was lost makes it ``unknown``.
     """
     coid = order.client_order_id
-    sending = replace(order, status=TradeOrderStatus.SENDING, sent_at=store.clock())
-    store.update_trade_order(coid, TradeOrderStatus.SENDING, sent_at=sending.sent_at)
+    sent_at = store.clock()
+    store.update_trade_order(coid, TradeOrderStatus.SENDING, sent_at=sent_at)
     try:
         placed = broker.submit_order(request)
     except OrderRejected as exc:
         if exc.reason != "duplicate":
             store.update_trade_order(coid, TradeOrderStatus.FAILED, error=str(exc))
             return f"{order.side.value} {order.symbol} failed: {exc}"
-        (resolved,) = resolve(store, broker, [sending])
-        return _doubt_note(resolved)
+        return _looked_up(store, broker, order, sent_at)
     except OrderOutcomeUnknown as exc:
         store.update_trade_order(coid, TradeOrderStatus.UNKNOWN, error=str(exc))
         return f"{order.side.value} {order.symbol}: {exc}"
     except PasError:
         # Not a refusal pas recognises (the Sim broker's duplicate, say): look it up.
-        (resolved,) = resolve(store, broker, [sending])
-        return _doubt_note(resolved)
+        return _looked_up(store, broker, order, sent_at)
     if after_submit is not None:
         after_submit(order, placed)
     store.update_trade_order(
@@ -419,7 +417,10 @@ def _submit(
     return ""
 
 
-def _doubt_note(order: TradeOrder) -> str:
-    if order.status is TradeOrderStatus.SENT:
+def _looked_up(store: Store, broker: Broker, order: TradeOrder, sent_at: datetime) -> str:
+    """Looks up an order whose request was refused in a way that leaves its fate open;
+    returns a note unless it was found."""
+    (resolved,) = resolve(store, broker, [replace(order, status=TradeOrderStatus.SENDING, sent_at=sent_at)])
+    if resolved.status is TradeOrderStatus.SENT:
         return ""
-    return f"{order.side.value} {order.symbol}: {order.error}"
+    return f"{resolved.side.value} {resolved.symbol}: {resolved.error}"

@@ -33,6 +33,9 @@ class MemorySimBook(SqliteStore):
         self._open: dict[str, Order] = {}  # those of them still open
         self._by_client: dict[str, str] = {}  # order id by client order id
         self._order_seq: dict[str, int] = {}  # each order's place in the book, as SQLite's rowid
+        # Every order's id in the SQL order reversed, (submission time, rowid) ascending: a
+        # listing since a time (every settle asks for one) bisects it instead of scanning.
+        self._by_time: list[tuple[datetime, int, str]] = []
         self._sim_fills: list[BrokerFill] = []  # oldest first, as the SQL order (ts, rowid)
         self._sim_fill_ids: set[str] = set()
         self._sim_qty: dict[str, int] = {}
@@ -46,7 +49,9 @@ class MemorySimBook(SqliteStore):
         if order.id in self._orders:
             raise sqlite3.IntegrityError("UNIQUE constraint failed: sim_orders.id")
         submitted = _NO_TIME if order.submitted_at is None else utc(order.submitted_at)
-        self._order_seq[order.id] = len(self._order_seq)
+        seq = len(self._order_seq)
+        self._order_seq[order.id] = seq
+        bisect.insort(self._by_time, (submitted, seq, order.id))  # at the end, unless older
         self._keep_order(replace(order, submitted_at=submitted))
         self._by_client[order.client_order_id] = order.id
         return True
@@ -77,11 +82,14 @@ class MemorySimBook(SqliteStore):
         client_order_id: str | None = None,
         after: datetime | None = None,
     ) -> list[Order]:
+        if not open_only and order_id is None and client_order_id is None:
+            return self._listed(after)
         found = self._open if open_only else self._orders
-        ids = list(found) if order_id is None else [order_id]
         if client_order_id is not None:
             named = self._by_client.get(client_order_id)
             ids = [] if named is None or (order_id is not None and order_id != named) else [named]
+        else:
+            ids = list(found) if order_id is None else [order_id]
         chosen = [found[i] for i in ids if i in found]
         if after is not None:
             # SQLite compares the stored text, in which an order without a time is year 1.
@@ -93,6 +101,11 @@ class MemorySimBook(SqliteStore):
             key=lambda o: (o.submitted_at or _NO_TIME, self._order_seq[o.id]),
             reverse=True,
         )
+
+    def _listed(self, after: datetime | None) -> list[Order]:
+        """Every order submitted after ``after`` (all when None), newest first, as the SQL order."""
+        at = 0 if after is None else bisect.bisect_right(self._by_time, utc(after), key=lambda k: k[0])
+        return [self._orders[i] for _, _, i in reversed(self._by_time[at:])]
 
     def sim_add_fill(self, fill: BrokerFill) -> None:
         qty = to_units(fill.qty) if fill.side is Side.BUY else -to_units(fill.qty)
